@@ -1,0 +1,40 @@
+"""Driver registry: ``driver =`` names to implementations, imported lazily.
+
+Nothing outside this package imports a concrete driver; the daemon calls
+:func:`create_driver` and gets a :class:`~modemd.drivers.base.Driver`.
+Lazy imports keep python-gammu optional: only ``driver = gammu`` needs it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import threading
+from typing import Mapping
+
+from .base import Driver
+
+#: driver name -> (module, class, settings keys it cannot work without)
+DRIVERS: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "at": ("modemd.drivers.at", "ATDriver", ("device",)),
+    "gammu": ("modemd.drivers.gammu", "GammuDriver", ("device",)),
+    "sim": ("modemd.drivers.sim", "SimDriver", ()),
+}
+
+
+class UnknownDriver(ValueError):
+    pass
+
+
+def required_settings(kind: str) -> tuple[str, ...]:
+    if kind not in DRIVERS:
+        raise UnknownDriver(f"unknown driver {kind!r}, expected one of: {', '.join(DRIVERS)}")
+    return DRIVERS[kind][2]
+
+
+def create_driver(name: str, settings: Mapping[str, str], wakeup: threading.Event | None = None) -> Driver:
+    """Build the driver named by ``settings['driver']`` for modem ``name``."""
+    kind = settings.get("driver", "")
+    required_settings(kind)
+    module_name, class_name, _ = DRIVERS[kind]
+    cls = getattr(importlib.import_module(module_name), class_name)
+    return cls(name, settings, wakeup)

@@ -1,0 +1,240 @@
+"""The modem driver interface and the errors every driver raises.
+
+The daemon only ever talks to a :class:`Driver`; which concrete driver it is
+(raw AT, Gammu, simulated) is chosen by ``driver =`` in a ``[modem:NAME]``
+section through :func:`modemd.drivers.create_driver`.
+
+Two kinds of failure must be told apart by the caller:
+
+* :class:`SendFailed` -- *this message* did not go (``+CMS ERROR: 38``, a bad
+  number). Retry it later or fail it; the modem is fine.
+* :class:`ModemGone` -- the modem stopped answering, was unplugged or hangs.
+  Close it and reconnect with back-off; the message was not sent.
+"""
+
+from __future__ import annotations
+
+import abc
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Mapping
+
+
+# --------------------------------------------------------------------------
+# Errors
+
+
+class ModemError(Exception):
+    """Base class of every error a driver raises."""
+
+
+class ModemGone(ModemError):
+    """The modem is absent, unplugged, hung or answering nonsense: reconnect."""
+
+
+class PortBusy(ModemGone):
+    """Another process (often ModemManager) holds the serial port."""
+
+
+class PinError(ModemError):
+    """The SIM needs a PIN/PUK that is missing or wrong. Reconnecting will not help."""
+
+
+class Unsupported(ModemError):
+    """The modem or driver cannot do this (e.g. USSD on a board without it)."""
+
+
+class CmeError(ModemError):
+    """``+CME ERROR: <code>``: an equipment error reported by the modem."""
+
+    def __init__(self, code: int | None, text: str = "", command: str = ""):
+        self.code = code
+        self.text = text
+        self.command = command
+        super().__init__(f"+CME ERROR: {code if code is not None else text} ({command})".strip())
+
+
+class SendFailed(ModemError):
+    """This message was not sent; the modem is still usable.
+
+    ``permanent`` is True when retrying the same message cannot help (invalid
+    destination, message refused by the network); the queue then fails it at once.
+    """
+
+    def __init__(self, reason: str, *, permanent: bool = False, code: int | None = None):
+        self.reason = reason
+        self.permanent = permanent
+        self.code = code
+        super().__init__(reason)
+
+
+class CmsError(SendFailed):
+    """``+CMS ERROR: <code>``: a message-service error reported by the modem."""
+
+    # 3GPP TS 27.005 3.2.5 / TS 24.011 cause values that will never succeed on retry.
+    PERMANENT_CODES = frozenset({1, 21, 28, 29, 30, 38, 50, 96, 97, 98, 99, 111, 127, 304, 305})
+
+    def __init__(self, code: int | None, text: str = "", command: str = ""):
+        self.command = command
+        super().__init__(
+            f"+CMS ERROR: {code if code is not None else text}",
+            permanent=code in self.PERMANENT_CODES,
+            code=code,
+        )
+
+
+# --------------------------------------------------------------------------
+# Data handed between driver and daemon
+
+
+@dataclass
+class Identity:
+    manufacturer: str = ""
+    model: str = ""
+    firmware: str = ""
+    imei: str = ""
+    imsi: str = ""
+    operator: str = ""
+
+
+@dataclass
+class SignalInfo:
+    """Signal and registration. ``dbm`` is None when the modem does not know."""
+
+    dbm: int | None = None
+    registration: str = "unknown"  # home | roaming | searching | denied | not registered | unknown
+    operator: str = ""
+
+    @property
+    def bars(self) -> int:
+        """0..5 bars, as a phone would show them."""
+        if self.dbm is None:
+            return 0
+        for bars, floor in ((5, -65), (4, -75), (3, -85), (2, -95), (1, -109)):
+            if self.dbm >= floor:
+                return bars
+        return 0
+
+
+@dataclass
+class Concat:
+    """Concatenation info of one received message (from the UDH)."""
+
+    reference: int
+    total: int
+    sequence: int
+
+
+@dataclass
+class IncomingSMS:
+    """A received message, complete or (after the reassembly timeout) incomplete.
+
+    ``text`` is exactly what the citizen sent, decoded; ``pdus`` the raw PDUs in
+    hex as the modem gave them, one per part, in sequence order. When a PDU could
+    not be decoded, ``decode_error`` says why and ``text`` is empty: the message
+    is still handed over so that nothing is lost.
+    ``handle`` is the driver's own token to acknowledge (delete) it later.
+    """
+
+    sender: str
+    text: str
+    smsc_time: datetime | None  # timezone-aware (UTC offset from the SMSC)
+    pdus: list[str] = field(default_factory=list)
+    concat_reference: int | None = None
+    parts_total: int = 1
+    parts_received: int = 1
+    incomplete: bool = False
+    decode_error: str | None = None
+    smsc: str = ""
+    handle: object = None
+
+
+@dataclass
+class StatusReport:
+    """A delivery (status) report for one sent part."""
+
+    reference: int
+    recipient: str
+    delivered: bool
+    final: bool  # False for "still trying" reports (TP-ST 0x20..0x3F)
+    status_code: int
+    smsc_time: datetime | None = None  # when the SMSC took the message (aware)
+    discharge_time: datetime | None = None  # when it was delivered or failed (aware)
+    pdu: str = ""
+    handle: object = None
+
+
+@dataclass
+class StorageInfo:
+    used: int
+    total: int
+
+
+# --------------------------------------------------------------------------
+# The interface
+
+
+class Driver(abc.ABC):
+    """One modem. Not thread-safe: exactly one worker thread owns a driver.
+
+    ``settings`` is the ``[modem:NAME]`` section as plain strings.
+    ``wakeup`` is set by the driver whenever something arrives unsolicited
+    (a new SMS, a status report), so the worker can stop waiting at once.
+    """
+
+    #: the ``driver =`` name
+    kind: str = ""
+
+    def __init__(self, name: str, settings: Mapping[str, str], wakeup: threading.Event | None = None):
+        self.name = name
+        self.settings = dict(settings)
+        self.wakeup = wakeup or threading.Event()
+
+    # lifecycle -----------------------------------------------------------
+    @abc.abstractmethod
+    def connect(self) -> None:
+        """Open and initialise the modem. Raises ModemGone, PortBusy or PinError."""
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Release the modem; safe to call twice or after a failed connect."""
+
+    # information ---------------------------------------------------------
+    @abc.abstractmethod
+    def identify(self) -> Identity: ...
+
+    @abc.abstractmethod
+    def signal(self) -> SignalInfo: ...
+
+    @abc.abstractmethod
+    def storage(self) -> StorageInfo:
+        """SMS storage use on the SIM/modem."""
+
+    def balance(self, ussd: str = "*888#") -> str:
+        """Run a USSD balance check and return the network's answer."""
+        raise Unsupported(f"{self.kind} driver cannot run USSD")
+
+    # sending -------------------------------------------------------------
+    @abc.abstractmethod
+    def send(self, number: str, text: str, *, status_report: bool = True) -> list[int]:
+        """Send ``text`` (split into parts as needed) to ``number``.
+
+        Returns the message reference (0-255) of each part, in order.
+        Raises SendFailed (this message) or ModemGone (the modem).
+        """
+
+    # receiving -----------------------------------------------------------
+    @abc.abstractmethod
+    def receive(self) -> list[IncomingSMS]:
+        """Messages that are ready: complete ones, and incomplete ones whose
+        missing parts did not arrive within the reassembly timeout.
+        Nothing is deleted here; call :meth:`acknowledge` once stored."""
+
+    @abc.abstractmethod
+    def status_reports(self) -> list[StatusReport]:
+        """Status reports received since the last call (not yet acknowledged)."""
+
+    @abc.abstractmethod
+    def acknowledge(self, item: IncomingSMS | StatusReport) -> None:
+        """Delete a stored message or report from the SIM: the daemon has it."""
