@@ -1,0 +1,583 @@
+"""``driver = gammu``: a modem spoken to through libGammu (python-gammu).
+
+Gammu knows the quirks of hundreds of phones and modems, so this driver is
+the fallback when the raw AT driver does not get along with a device.
+
+Settings of the ``[modem:NAME]`` section (all strings)::
+
+    device              = /dev/ttyUSB0  ; port, or a directory for model = dummy
+    connection          = at            ; Gammu connection type (at, at115200, none, ...)
+    model               =               ; Gammu model; empty = autodetect, dummy = tests
+    pin                 =               ; SIM PIN, only if the SIM asks for one
+    smsc                =               ; SMSC number; empty = the one stored on the SIM
+    validity            = max           ; max, NA, or a number with M/H/D/W (e.g. 1D)
+    reassembly_timeout  = 1800          ; seconds to wait for missing parts of a long SMS
+    sweep_interval      = 60            ; seconds between full storage scans when
+                                        ; the storage counters did not change
+    gammu_log           =               ; libGammu debug log file (troubleshooting only)
+
+What Gammu does not give us, and what this driver does about it:
+
+* python-gammu hands over decoded messages, never the raw PDU, so
+  :attr:`IncomingSMS.pdus` and :attr:`StatusReport.pdu` stay empty.
+* There is no unsolicited notification without reading the port from
+  another thread, which a :class:`Driver` must not do; ``wakeup`` is never
+  set and the worker finds new messages by polling :meth:`receive`.
+
+python-gammu is imported lazily, so modemd runs without it until a modem
+is configured with ``driver = gammu``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from datetime import datetime, timezone
+from typing import Any, Callable, Iterable, Mapping, TypeVar
+
+from .base import (
+    Driver,
+    Identity,
+    IncomingSMS,
+    ModemError,
+    ModemGone,
+    PinError,
+    PortBusy,
+    SendFailed,
+    SignalInfo,
+    StatusReport,
+    StorageInfo,
+    Unsupported,
+)
+
+log = logging.getLogger("modemd.gammu")
+
+T = TypeVar("T")
+
+# --------------------------------------------------------------------------
+# Gammu errors -> modemd errors, by the exception's class name so that this
+# table can be read (and tested) without python-gammu installed.
+
+GONE_ERRORS = frozenset({
+    "ERR_TIMEOUT", "ERR_DEVICENOTEXIST", "ERR_DEVICEOPENERROR", "ERR_DEVICENOPERMISSION",
+    "ERR_DEVICENODRIVER", "ERR_DEVICENOTWORK", "ERR_DEVICEDTRRTSERROR",
+    "ERR_DEVICECHANGESPEEDERROR", "ERR_DEVICEWRITEERROR", "ERR_DEVICEREADERROR",
+    "ERR_DEVICEPARITYERROR", "ERR_NOTCONNECTED", "ERR_PHONEOFF", "ERR_NOSIM",
+    "ERR_UNKNOWNRESPONSE", "ERR_UNKNOWNFRAME", "ERR_FRAMENOTREQUESTED", "ERR_ABORTED",
+})
+BUSY_ERRORS = frozenset({"ERR_DEVICEBUSY", "ERR_DEVICELOCKED"})
+PIN_ERRORS = frozenset({"ERR_SECURITYERROR"})
+UNSUPPORTED_ERRORS = frozenset({"ERR_NOTSUPPORTED", "ERR_NOTIMPLEMENTED"})
+# While sending, these say the message itself cannot go, however often we retry.
+PERMANENT_SEND_ERRORS = frozenset({"ERR_INVALIDDATA", "ERR_NOTSUPPORTED", "ERR_NOTIMPLEMENTED"})
+
+
+def convert_error(exc: Exception, action: str, *, sending: bool = False) -> ModemError:
+    """The modemd error for a ``gammu.GSMError`` raised while doing ``action``."""
+    name = type(exc).__name__
+    info = exc.args[0] if exc.args and isinstance(exc.args[0], dict) else {}
+    text = info.get("Text", str(exc))
+    code = info.get("Code")
+    message = f"{action}: {text} ({name})"
+    if name in BUSY_ERRORS:
+        return PortBusy(message + "; is ModemManager or another program using the port?")
+    if name == "ERR_DEVICENOPERMISSION":
+        return ModemGone(message + "; is the modemd user in the dialout group?")
+    if name in GONE_ERRORS:
+        return ModemGone(message)
+    if name in PIN_ERRORS:
+        return PinError(message)
+    if sending:
+        return SendFailed(message, permanent=name in PERMANENT_SEND_ERRORS, code=code)
+    if name in UNSUPPORTED_ERRORS:
+        return Unsupported(message)
+    return ModemError(message)
+
+
+def import_gammu() -> Any:
+    """python-gammu, or a ModemError that tells the technician how to install it."""
+    try:
+        import gammu  # noqa: PLC0415 -- optional dependency, see module docstring
+    except ImportError as exc:
+        raise ModemError(
+            "driver = gammu needs python-gammu: pip install python-gammu "
+            "(or on Debian: apt install python3-gammu)"
+        ) from exc
+    return gammu
+
+
+# --------------------------------------------------------------------------
+# Settings
+
+
+def parse_validity(value: str) -> str:
+    """The ``validity`` setting as python-gammu spells it ("Max", "NA", "1D", ...).
+
+    Gammu encodes TP-VP 00 (five minutes) when no validity is given, so the
+    driver always sends one; the default is the maximum the network allows.
+    """
+    value = value.strip()
+    if value.lower() in ("", "max"):
+        return "Max"
+    if value.lower() == "na":
+        return "NA"
+    if re.fullmatch(r"[1-9][0-9]*[mhdwMHDW]?", value):
+        return value.upper()
+    raise ValueError(f"validity = {value!r}: expected max, NA or a number with M, H, D or W (e.g. 1D)")
+
+
+def seconds_setting(settings: Mapping[str, str], key: str, default: float) -> float:
+    raw = settings.get(key, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{key} = {raw!r}: expected a number of seconds") from None
+    if value < 0:
+        raise ValueError(f"{key} = {raw!r}: must not be negative")
+    return value
+
+
+# --------------------------------------------------------------------------
+# Conversions of Gammu's dictionaries
+
+REGISTRATION = {
+    "HomeNetwork": "home",
+    "RoamingNetwork": "roaming",
+    "RequestingNetwork": "searching",
+    "RegistrationDenied": "denied",
+    "NoNetwork": "not registered",
+}
+CONCATENATED = ("ConcatenatedMessages", "ConcatenatedMessages16bit")
+
+
+def aware(value: datetime | None) -> datetime | None:
+    """Gammu's time as an aware datetime; a naive one is taken as this PC's local time."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return value.astimezone()
+    return value
+
+
+def signal_dbm(quality: Mapping[str, int]) -> int | None:
+    """dBm from GetSignalQuality: Gammu gives dBm when it knows them, else a percentage."""
+    strength = quality.get("SignalStrength", -1)
+    if strength < -1:
+        return strength
+    percent = quality.get("SignalPercent", -1)
+    if percent < 0:
+        return None
+    # Gammu derives the percentage from +CSQ's rssi 0..31, where rssi 0 is -113 dBm.
+    rssi = round(percent * 31 / 100)
+    return -113 + 2 * rssi
+
+
+def concat_info(part: Mapping[str, Any]) -> tuple[int, int, int] | None:
+    """(reference, total, sequence) of a part of a concatenated message, else None."""
+    udh = part.get("UDH") or {}
+    if udh.get("Type") not in CONCATENATED or udh.get("AllParts", -1) < 2:
+        return None
+    reference = udh["ID16bit"] if udh.get("ID16bit", -1) >= 0 else udh.get("ID8bit", -1)
+    return reference, udh["AllParts"], udh.get("PartNumber", -1)
+
+
+def part_text(part: Mapping[str, Any]) -> str | None:
+    text = part.get("Text")
+    return text if isinstance(text, str) else None
+
+
+def status_report_from(part: Mapping[str, Any]) -> StatusReport:
+    status = int(part.get("DeliveryStatus", 0))
+    return StatusReport(
+        reference=int(part.get("MessageReference", 0)) % 256,
+        recipient=part.get("Number", ""),
+        # TP-ST 0x00..0x1F: transaction completed (delivered); 0x20..0x3F: still trying.
+        delivered=status < 0x20,
+        final=not 0x20 <= status < 0x40,
+        status_code=status,
+        smsc_time=aware(part.get("SMSCDateTime")),
+        discharge_time=aware(part.get("DateTime")),
+        handle=[part["Location"]],
+    )
+
+
+# --------------------------------------------------------------------------
+# The driver
+
+
+class GammuDriver(Driver):
+    """A modem behind ``gammu.StateMachine``. See the module docstring for settings."""
+
+    kind = "gammu"
+
+    #: seconds to wait for the network's answer to a USSD code
+    USSD_TIMEOUT = 30.0
+
+    def __init__(self, name, settings, wakeup=None):
+        super().__init__(name, settings, wakeup)
+        self.device = self.settings.get("device", "")
+        self.connection = self.settings.get("connection", "").strip() or "at"
+        self.model = self.settings.get("model", "").strip()
+        self.pin = self.settings.get("pin", "").strip()
+        self.validity = parse_validity(self.settings.get("validity", "max"))
+        self.reassembly_timeout = seconds_setting(self.settings, "reassembly_timeout", 1800.0)
+        self.sweep_interval = seconds_setting(self.settings, "sweep_interval", 60.0)
+        self.gammu_log = self.settings.get("gammu_log", "").strip()
+        self.smsc = self.settings.get("smsc", "").strip()
+        self._gammu: Any = None
+        self._machine: Any = None
+        self._reset_session()
+
+    def _reset_session(self) -> None:
+        # Per connection: what was handed over (and not acknowledged) is offered
+        # again after a reconnect, like a phone re-listing its SIM.
+        self._handed: set[tuple[int, ...]] = set()
+        self._first_seen: dict[tuple, float] = {}
+        self._scan: tuple[list[list[dict]], list[dict]] = ([], [])
+        self._scan_fingerprint: tuple | None = None
+        self._scan_time = float("-inf")
+        self._storage_dirty = True
+
+    # lifecycle -----------------------------------------------------------
+
+    def connect(self) -> None:
+        self.close()
+        gammu = import_gammu()
+        machine = gammu.StateMachine()
+        config = {
+            "Device": self.device,
+            "Connection": self.connection,
+            "Model": self.model,
+            "LockDevice": False,
+            "StartInfo": False,
+            "SyncTime": False,
+            "UseGlobalDebugFile": False,
+        }
+        if self.gammu_log:
+            config.update(DebugFile=self.gammu_log, DebugLevel="textalldate")
+        machine.SetConfig(0, config)
+        try:
+            machine.Init()
+        except gammu.GSMError as exc:
+            raise convert_error(exc, f"opening {self.device} ({self.connection})") from exc
+        self._gammu, self._machine = gammu, machine
+        self._reset_session()
+        try:
+            self._unlock_sim()
+            if not self.smsc:
+                self.smsc = self._stored_smsc()
+        except ModemError:
+            self.close()
+            raise
+        log.info("%s: connected to %s via Gammu (%s)", self.name, self.device, self.connection)
+
+    def close(self) -> None:
+        machine, self._machine = self._machine, None
+        if machine is None:
+            return
+        try:
+            machine.Terminate()
+        except self._gammu.GSMError as exc:
+            log.debug("%s: Terminate failed, port released anyway: %s", self.name, exc)
+
+    def _unlock_sim(self) -> None:
+        status = self._optional(lambda m: m.GetSecurityStatus(), "asking for the SIM lock", None)
+        if status is None:
+            return
+        if status != "PIN":
+            raise PinError(f"{self.name}: the SIM asks for its {status} code; unlock it in a phone")
+        if not self.pin:
+            raise PinError(f"{self.name}: the SIM asks for a PIN and no pin = is set")
+        self._call(lambda m: m.EnterSecurityCode("PIN", self.pin), "entering the PIN")
+        still = self._optional(lambda m: m.GetSecurityStatus(), "asking for the SIM lock", None)
+        if still is not None:
+            raise PinError(f"{self.name}: the SIM still asks for {still} after the PIN; is pin = right?")
+
+    def _stored_smsc(self) -> str:
+        smsc = self._optional(lambda m: m.GetSMSC(Location=1), "reading the SMSC", {})
+        number = smsc.get("Number", "") if smsc else ""
+        if not number:
+            log.warning("%s: no SMSC number on the SIM; set smsc = in the modem section", self.name)
+        return number
+
+    # calling Gammu -------------------------------------------------------
+
+    def _connected(self) -> Any:
+        if self._machine is None:
+            raise ModemGone(f"{self.name}: not connected")
+        return self._machine
+
+    def _call(self, call: Callable[[Any], T], action: str, *, sending: bool = False) -> T:
+        machine = self._connected()
+        try:
+            return call(machine)
+        except self._gammu.GSMError as exc:
+            raise convert_error(exc, f"{self.name}: {action}", sending=sending) from exc
+
+    def _optional(self, call: Callable[[Any], T], action: str, default: T) -> T:
+        """Like _call, but an answer the modem cannot give is logged, not raised."""
+        try:
+            return self._call(call, action)
+        except (ModemGone, PinError):
+            raise
+        except ModemError as exc:
+            log.debug("%s", exc)
+            return default
+
+    # information ---------------------------------------------------------
+
+    def identify(self) -> Identity:
+        model = self._call(lambda m: m.GetModel(), "reading the model")
+        firmware = self._optional(lambda m: m.GetFirmware(), "reading the firmware", ("",))
+        network = self._optional(lambda m: m.GetNetworkInfo(), "reading the network", {})
+        return Identity(
+            manufacturer=self._optional(lambda m: m.GetManufacturer(), "reading the manufacturer", ""),
+            model=model[1] or model[0],
+            firmware=str(firmware[0]),
+            imei=self._optional(lambda m: m.GetIMEI(), "reading the IMEI", ""),
+            imsi=self._optional(lambda m: m.GetSIMIMSI(), "reading the IMSI", ""),
+            operator=network.get("NetworkName") or network.get("NetworkCode", ""),
+        )
+
+    def signal(self) -> SignalInfo:
+        quality = self._call(lambda m: m.GetSignalQuality(), "reading the signal")
+        network = self._optional(lambda m: m.GetNetworkInfo(), "reading the network", {})
+        return SignalInfo(
+            dbm=signal_dbm(quality),
+            registration=REGISTRATION.get(network.get("State", ""), "unknown"),
+            operator=network.get("NetworkName") or network.get("NetworkCode", ""),
+        )
+
+    def storage(self) -> StorageInfo:
+        status = self._call(lambda m: m.GetSMSStatus(), "reading SMS storage")
+        return StorageInfo(
+            used=status["SIMUsed"] + status["PhoneUsed"],
+            total=status["SIMSize"] + status["PhoneSize"],
+        )
+
+    def balance(self, ussd: str = "*888#") -> str:
+        answers: list[str] = []
+
+        def on_incoming(_machine: Any, kind: str, data: Mapping[str, Any]) -> None:
+            if kind == "USSD":
+                answers.append(data.get("Text", ""))
+
+        self._call(lambda m: m.SetIncomingCallback(on_incoming), "listening for USSD")
+        self._call(lambda m: m.SetIncomingUSSD(True), "listening for USSD")
+        try:
+            self._call(lambda m: m.DialService(ussd), f"dialling {ussd}")
+            deadline = time.monotonic() + self.USSD_TIMEOUT
+            while not answers and time.monotonic() < deadline:
+                self._call(lambda m: m.ReadDevice(), "waiting for the USSD answer")
+                time.sleep(0.2)
+        finally:
+            self._optional(lambda m: m.SetIncomingUSSD(False), "stopping USSD", None)
+        if not answers:
+            raise ModemError(f"{self.name}: no answer to {ussd} within {self.USSD_TIMEOUT:.0f} s")
+        return answers[-1]
+
+    # sending -------------------------------------------------------------
+
+    def send(self, number: str, text: str, *, status_report: bool = True) -> list[int]:
+        # "Auto" lets Gammu choose GSM 7-bit, or UCS-2 when the text needs it.
+        parts = self._gammu_encode(text)
+        smsc = {"Location": 0, "Number": self.smsc, "Validity": self.validity}
+        references: list[int] = []
+        for index, part in enumerate(parts, start=1):
+            part.update(SMSC=smsc, Number=number, Type="Status_Report" if status_report else "Submit")
+            try:
+                reference = self._call(lambda m: m.SendSMS(part), f"sending part {index}/{len(parts)} to {number}", sending=True)
+            except ValueError as exc:  # python-gammu refuses the dict, e.g. a too long number
+                raise SendFailed(f"{self.name}: cannot send to {number!r}: {exc}", permanent=True) from exc
+            except SendFailed:
+                if references:
+                    log.warning("%s: %d of %d parts to %s went out before the failure",
+                                self.name, len(references), len(parts), number)
+                raise
+            references.append(int(reference) % 256)
+        log.info("%s: sent %d part(s) to %s, references %s", self.name, len(parts), number, references)
+        return references
+
+    def _gammu_encode(self, text: str) -> list[dict]:
+        self._connected()
+        info = {"Class": -1, "Entries": [{"ID": "ConcatenatedAutoTextLong", "Buffer": text}]}
+        try:
+            return self._gammu.EncodeSMS(info)
+        except self._gammu.GSMError as exc:
+            raise convert_error(exc, f"{self.name}: encoding the message", sending=True) from exc
+
+    # receiving -----------------------------------------------------------
+
+    def receive(self) -> list[IncomingSMS]:
+        delivers, _ = self._scan_storage()
+        if not delivers:
+            return []
+        ready: list[IncomingSMS] = []
+        for group in self._gammu.LinkSMS(delivers):
+            locations = tuple(part["Location"] for part in group)
+            if locations in self._handed:
+                continue
+            message = self._assemble(group)
+            if message is not None:
+                self._handed.add(locations)
+                ready.append(message)
+        return ready
+
+    def status_reports(self) -> list[StatusReport]:
+        _, reports = self._scan_storage()
+        fresh: list[StatusReport] = []
+        for part in reports:
+            if (part["Location"],) not in self._handed:
+                self._handed.add((part["Location"],))
+                fresh.append(status_report_from(part))
+        return fresh
+
+    def acknowledge(self, item: IncomingSMS | StatusReport) -> None:
+        machine = self._connected()
+        for location in item.handle or ():
+            try:
+                # Folder 0: Gammu's locations already say which folder they are in.
+                machine.DeleteSMS(Folder=0, Location=location)
+            except self._gammu.ERR_EMPTY:
+                log.debug("%s: SMS %s was already deleted", self.name, location)
+            except self._gammu.GSMError as exc:
+                raise convert_error(exc, f"{self.name}: deleting SMS {location}") from exc
+        self._handed.discard(tuple(item.handle or ()))
+        self._storage_dirty = True
+
+    def _assemble(self, group: list[dict]) -> IncomingSMS | None:
+        """The message a linked group forms, or None while parts may still come."""
+        first = group[0]
+        concat = concat_info(first)
+        sequences = {info[2] for info in map(concat_info, group) if info}
+        complete = concat is None or sequences == set(range(1, concat[1] + 1))
+        incomplete_key = None
+        if not complete:
+            incomplete_key = (first.get("Number"), concat[0], concat[1])
+            if not self._expired(incomplete_key, group):
+                return None
+            log.warning("%s: handing over %d of %d parts from %s: the rest did not come in time",
+                        self.name, len(sequences), concat[1], first.get("Number"))
+        text, error = self._text_of(group, complete)
+        if incomplete_key is not None:
+            self._first_seen.pop(incomplete_key, None)
+        return IncomingSMS(
+            sender=first.get("Number", ""),
+            text=text,
+            smsc_time=aware(first.get("DateTime")),
+            pdus=[],
+            concat_reference=concat[0] if concat else None,
+            parts_total=concat[1] if concat else 1,
+            parts_received=len(group),
+            incomplete=not complete,
+            decode_error=error,
+            smsc=(first.get("SMSC") or {}).get("Number", ""),
+            handle=[part["Location"] for part in group],
+        )
+
+    def _text_of(self, group: list[dict], complete: bool) -> tuple[str, str | None]:
+        if complete and len(group) > 1:
+            decoded = self._gammu.DecodeSMS(group)
+            if decoded is not None:
+                buffers = [entry.get("Buffer") for entry in decoded.get("Entries", [])]
+                if buffers and all(isinstance(buffer, str) for buffer in buffers):
+                    return "".join(buffers), None
+        ordered = sorted(group, key=lambda part: (concat_info(part) or (0, 0, 0))[2])
+        texts = [part_text(part) for part in ordered]
+        if any(text is None for text in texts):
+            return "", f"not a text message (coding {group[0].get('Coding', '?')})"
+        return "".join(texts), None
+
+    def _expired(self, key: tuple, group: list[dict]) -> bool:
+        now = time.monotonic()
+        waited = now - self._first_seen.setdefault(key, now)
+        # After a restart the parts may have sat on the SIM for long: count from the SMSC time too.
+        stamps = [aware(part.get("DateTime")) for part in group]
+        stamps = [stamp for stamp in stamps if stamp is not None]
+        if stamps:
+            waited = max(waited, (datetime.now(timezone.utc) - max(stamps)).total_seconds())
+        return waited >= self.reassembly_timeout
+
+    # scanning the storage --------------------------------------------------
+
+    def _scan_storage(self) -> tuple[list[list[dict]], list[dict]]:
+        """(received parts, status reports) on the SIM and phone, rescanned only when needed.
+
+        Listing the whole storage is slow on a real modem, so it is done when
+        the storage counters changed, after an acknowledge, or every
+        ``sweep_interval`` seconds (a new message can replace an acknowledged
+        one without changing the counters).
+        """
+        fingerprint = self._storage_fingerprint()
+        now = time.monotonic()
+        stale = (
+            self._storage_dirty
+            or fingerprint is None
+            or fingerprint != self._scan_fingerprint
+            or now - self._scan_time >= self.sweep_interval
+        )
+        if stale:
+            self._scan = self._list_storage()
+            self._scan_fingerprint, self._scan_time, self._storage_dirty = fingerprint, now, False
+        return self._scan
+
+    def _storage_fingerprint(self) -> tuple | None:
+        status = self._optional(lambda m: m.GetSMSStatus(), "reading SMS storage", None)
+        if status is None:
+            return None
+        return tuple(sorted(status.items()))
+
+    def _list_storage(self) -> tuple[list[list[dict]], list[dict]]:
+        delivers: list[list[dict]] = []
+        reports: list[dict] = []
+        for part in self._every_stored_sms():
+            if part.get("Type") == "Status_Report":
+                reports.append(part)
+            elif part.get("Type") == "Deliver":
+                delivers.append([part])
+            # Submit: a copy in an outbox folder, not ours to read or delete.
+        return delivers, reports
+
+    def _every_stored_sms(self) -> Iterable[dict]:
+        gammu, machine = self._gammu, self._connected()
+        location: int | None = None
+        while True:
+            try:
+                if location is None:
+                    found = machine.GetNextSMS(Folder=0, Start=True)
+                else:
+                    found = machine.GetNextSMS(Folder=0, Location=location)
+            except gammu.ERR_EMPTY:
+                return
+            except gammu.ERR_CORRUPTED as exc:
+                log.warning("%s: stopped listing SMS at a corrupted entry after %s: %s", self.name, location, exc)
+                return
+            except (gammu.ERR_NOTSUPPORTED, gammu.ERR_NOTIMPLEMENTED):
+                yield from self._every_stored_sms_by_location()
+                return
+            except gammu.GSMError as exc:
+                raise convert_error(exc, f"{self.name}: listing SMS") from exc
+            if not found:
+                return
+            yield from found
+            location = found[0]["Location"]
+
+    def _every_stored_sms_by_location(self) -> Iterable[dict]:
+        """For phones without GetNextSMS: read location after location until all are found."""
+        status = self._call(lambda m: m.GetSMSStatus(), "reading SMS storage")
+        remaining = status["SIMUsed"] + status["PhoneUsed"]
+        location = 0
+        limit = status["SIMSize"] + status["PhoneSize"]
+        while remaining > 0 and location < limit:
+            location += 1
+            try:
+                found = self._connected().GetSMS(Folder=0, Location=location)
+            except self._gammu.ERR_EMPTY:
+                continue
+            except self._gammu.GSMError as exc:
+                raise convert_error(exc, f"{self.name}: reading SMS {location}") from exc
+            remaining -= 1
+            yield from found
