@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+import getpass
+import sys
+
+from ..models import ROLES, User
+from . import open_configured_database, print_json, print_table
+
+HELP = "manage accounts: add, list, set-password, disable (passwords never on the command line)"
+
+
+def configure(parser) -> None:
+    sub = parser.add_subparsers(dest="user_command", metavar="ACTION")
+    sub.required = True
+    add = sub.add_parser("add", help="create an account")
+    add.add_argument("login")
+    add.add_argument("--role", required=True, choices=ROLES)
+    add.add_argument("--name", default="", help="display name, e.g. 'Kepala Dinas Perhubungan'")
+    add.add_argument("--phone", default=None, help="the one notification number, e.g. 0812xxxxxxxx")
+    add.add_argument("--sender-id", default="", help="at most 8 characters, appended to this user's replies")
+    add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    listing = sub.add_parser("list", help="list accounts")
+    listing.add_argument("--json", action="store_true", help="print as JSON")
+    setpw = sub.add_parser("set-password", help="set a new password")
+    setpw.add_argument("login")
+    setpw.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    disable = sub.add_parser("disable", help="disable an account and end its sessions")
+    disable.add_argument("login")
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("Password: ")
+    if getpass.getpass("Password again: ") != first:
+        raise SystemExit("modemd: the passwords do not match")
+    return first
+
+
+def main(args) -> int:
+    from .. import users
+
+    open_configured_database(args)
+    try:
+        if args.user_command == "add":
+            user = users.create_user(
+                args.login, args.role, _read_password(args.password_stdin),
+                name=args.name, phone_number=args.phone, sender_id=args.sender_id,
+            )
+            print(f"user {user.login} ({user.role}) created")
+        elif args.user_command == "list":
+            rows = [users.as_dict(u) for u in User.select().order_by(User.login)]
+            if args.json:
+                print_json(rows)
+            else:
+                print_table(rows, ["login", "name", "role", "phone", "sender_id", "active"])
+        else:
+            user = User.by_login(args.login)
+            if user is None:
+                print(f"modemd: no user {args.login!r}", file=sys.stderr)
+                return 1
+            if args.user_command == "set-password":
+                users.set_password(user, _read_password(args.password_stdin))
+                print(f"password of {user.login} changed")
+            else:
+                users.disable(user)
+                print(f"user {user.login} disabled")
+    except users.UserError as exc:
+        print(f"modemd: {exc}", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,526 @@
+"""Load and check ``modemd.ini``.
+
+Every known key is declared in :data:`SCHEMA` with its type and default, so a
+typo, a bad value or a missing file is reported with file, line, section and
+key, all problems at once, before anything starts. The sample in
+``config/modemd.ini`` writes the same defaults beside each key.
+
+Later parts of modemd read typed values from :class:`Config` (``config.get``),
+never from the raw INI.
+"""
+
+from __future__ import annotations
+
+import configparser
+import os
+import re
+from dataclasses import dataclass, field
+from datetime import time as dtime
+from pathlib import Path
+from typing import Any, Callable
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from . import phone
+from .drivers import DRIVERS
+
+DEFAULT_CONFIG_PATH = "/etc/modemd/modemd.ini"
+
+
+# --------------------------------------------------------------------------
+# Problems
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong in a configuration file, said so a person can fix it."""
+
+    file: str
+    message: str
+    section: str | None = None
+    key: str | None = None
+    line: int | None = None
+    warning: bool = False
+
+    def __str__(self) -> str:
+        where = self.file + (f":{self.line}" if self.line else "")
+        what = ""
+        if self.section is not None:
+            what = f"[{self.section}]" + (f" {self.key}" if self.key else "")
+        level = "warning" if self.warning else "error"
+        return f"{where}: {level}: {what + ': ' if what else ''}{self.message}"
+
+
+class ConfigError(Exception):
+    """Raised with every problem found, so they are fixed in one go."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+# --------------------------------------------------------------------------
+# Value types: each turns a string into a value or raises ValueError("expected ...")
+
+
+def _bool(text: str) -> bool:
+    value = text.strip().lower()
+    if value in ("1", "yes", "true", "on", "ya"):
+        return True
+    if value in ("0", "no", "false", "off", "tidak"):
+        return False
+    raise ValueError("expected yes or no")
+
+
+def _int(minimum: int | None = None, maximum: int | None = None) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text.strip())
+        except ValueError:
+            raise ValueError("expected a whole number") from None
+        if minimum is not None and value < minimum:
+            raise ValueError(f"expected a number of at least {minimum}")
+        if maximum is not None and value > maximum:
+            raise ValueError(f"expected a number of at most {maximum}")
+        return value
+
+    return parse
+
+
+def _float(minimum: float | None = None, maximum: float | None = None) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        try:
+            value = float(text.strip())
+        except ValueError:
+            raise ValueError("expected a number") from None
+        if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+            raise ValueError(f"expected a number between {minimum} and {maximum}")
+        return value
+
+    return parse
+
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)?\s*$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def duration(text: str) -> float:
+    """``90``, ``90s``, ``5m``, ``3h``, ``2d`` -> seconds."""
+    match = _DURATION.match(text)
+    if not match:
+        raise ValueError("expected a duration such as 30s, 5m, 3h or 2d")
+    return float(match.group(1)) * _UNIT_SECONDS[match.group(2) or "s"]
+
+
+def _durations(text: str) -> list[float]:
+    items = [item for item in (part.strip() for part in text.split(",")) if item]
+    if not items:
+        raise ValueError("expected a list of durations such as 1m, 5m, 15m")
+    return [duration(item) for item in items]
+
+
+def clock(text: str) -> dtime:
+    match = re.match(r"^\s*(\d{1,2})[:.](\d{2})\s*$", text)
+    if not match or int(match.group(1)) > 23 or int(match.group(2)) > 59:
+        raise ValueError("expected a time of day such as 07:30")
+    return dtime(int(match.group(1)), int(match.group(2)))
+
+
+def _clock_range(text: str) -> tuple[dtime, dtime] | None:
+    if not text.strip():
+        return None
+    parts = text.split("-")
+    if len(parts) != 2:
+        raise ValueError("expected a range of times such as 07:00-16:00, or nothing")
+    return clock(parts[0]), clock(parts[1])
+
+
+def _zone(text: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(text.strip())
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"expected a time zone name such as Asia/Jakarta, Asia/Makassar or Asia/Jayapura, not {text!r}") from None
+
+
+def _choice(*choices: str) -> Callable[[str], str]:
+    def parse(text: str) -> str:
+        value = text.strip().lower()
+        if value not in choices:
+            raise ValueError(f"expected one of: {', '.join(choices)}")
+        return value
+
+    return parse
+
+
+def _str(text: str) -> str:
+    return text.strip()
+
+
+def _template(text: str) -> str:
+    # INI values cannot hold a newline easily; "\n" in a template means one.
+    return text.strip().replace("\\n", "\n")
+
+
+def sender_id(text: str) -> str:
+    value = text.strip()
+    if len(value) > 8:
+        raise ValueError(f"expected a sender ID of at most 8 characters (Banjarnegara Pasal 1 (20)), {value!r} has {len(value)}")
+    return value
+
+
+def _phones(text: str) -> list[str]:
+    numbers = []
+    for item in (part.strip() for part in text.split(",")):
+        if item:
+            try:
+                numbers.append(phone.normalize(item))
+            except phone.InvalidNumber as exc:
+                raise ValueError(str(exc)) from None
+    return numbers
+
+
+def _listen(text: str) -> tuple[str, int]:
+    host, sep, port = text.strip().rpartition(":")
+    if not sep or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError("expected HOST:PORT such as 127.0.0.1:8080")
+    return host.strip("[]") or "127.0.0.1", int(port)
+
+
+def _validity(text: str) -> str | int:
+    value = text.strip().lower()
+    if value == "max":
+        return "max"
+    seconds = duration(value)
+    if not 300 <= seconds <= 63 * 604800:
+        raise ValueError("expected max, or a duration between 5m and 63w")
+    return int(seconds // 60)
+
+
+def _log_level(text: str) -> str:
+    value = text.strip().upper()
+    if value not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise ValueError("expected debug, info, warning or error")
+    return value
+
+
+@dataclass(frozen=True)
+class Key:
+    default: str
+    parse: Callable[[str], Any] = _str
+    path: bool = False  # relative to the INI file's folder
+
+
+# --------------------------------------------------------------------------
+# Schema. The sample config/modemd.ini mirrors these defaults; a test keeps them in step.
+
+SCHEMA: dict[str, dict[str, Key]] = {
+    "modemd": {
+        "database": Key("sqlite:///modemd.db"),
+        "keywords": Key("keywords.ini", path=True),
+        "state_dir": Key("/var/lib/modemd", path=True),
+        "log_level": Key("info", _log_level),
+        "timezone": Key("Asia/Jakarta", _zone),
+        "run_on_receive": Key(""),
+        "run_on_receive_timeout": Key("30s", duration),
+    },
+    "sms": {
+        "validity": Key("max", _validity),
+        "status_report": Key("yes", _bool),
+        "reassembly_timeout": Key("30m", duration),
+        "deadline": Key("3h", duration),
+        "retry_intervals": Key("1m, 5m, 15m", _durations),
+        "max_attempts": Key("4", _int(1, 50)),
+        "expiry": Key("24h", duration),
+        "autoreply_limit": Key("3", _int(0, 100)),
+        "autoreply_window": Key("1h", duration),
+        "unknown_keyword_reply": Key(
+            "Maaf, kata kunci tidak dikenal. Kirim KATAKUNCI spasi pesan. Kata kunci: {keywords}", _template
+        ),
+        "sender_id": Key("", sender_id),
+        "modem_rest_after": Key("5", _int(1, 1000)),
+        "modem_rest": Key("10m", duration),
+    },
+    "routing": {},  # operator = modem[, modem]; checked in _check_routing
+    "web": {
+        "listen": Key("127.0.0.1:8080", _listen),
+        "secret_key_file": Key("secret.key", path=True),
+        "base_url": Key(""),
+        "https": Key("no", _bool),
+        "demo": Key("no", _bool),
+        "language": Key("id", _choice("id", "en")),
+    },
+    "notify": {
+        "hourly": Key("yes", _bool),
+        "hourly_text": Key("Ada {count} SMS baru untuk {keywords}. Buka {url}", _template),
+        "daily": Key("yes", _bool),
+        "daily_time": Key("15:00", clock),
+        "daily_text": Key("{count} SMS hari ini belum dijawab ({keywords}). Batas jawab 3 jam. Buka {url}", _template),
+        "deadline_alert": Key("yes", _bool),
+        "deadline_text": Key("SMS #{case} ({keyword}) belum dijawab, batas waktu lewat. Buka {url}", _template),
+        "escalate_after": Key("1h", duration),
+        "escalate_text": Key("SMS #{case} ({keyword}, {owner}) belum dijawab {late} setelah batas waktu.", _template),
+        "recap_time": Key("17:00", clock),
+        "recap_numbers": Key("", _phones),
+        "office_hours": Key("07:00-17:00", _clock_range),
+        "office_days": Key("mon-sat"),
+        "quiet_hours": Key("21:00-06:00", _clock_range),
+        "signature": Key("", sender_id),
+    },
+}
+
+MODEM_KEYS: dict[str, Key] = {
+    "driver": Key(""),
+    "device": Key(""),
+    "enabled": Key("yes", _bool),
+    "baudrate": Key("115200", _int(300, 4000000)),
+    "pin": Key(""),
+    "smsc": Key(""),
+    "init": Key(""),
+    "command_timeout": Key("10s", duration),
+    "sweep_interval": Key("60s", duration),
+    "storage": Key("SM", _choice("sm", "me", "mt")),
+    "rate_limit": Key("0", _int(0, 10000)),  # messages per minute, 0 = as fast as the modem goes
+    "balance_ussd": Key("*888#"),
+    # gammu driver
+    "connection": Key("at"),
+    "model": Key(""),
+    # simulated modem
+    "send_delay": Key("3", _float(0, 600)),
+    "failure_rate": Key("0", _float(0, 1)),
+    "report_delay": Key("5", _float(0, 86400)),
+    "signal_dbm": Key("-71", _int(-113, -51)),
+    "operator": Key("SIMULATED"),
+    "fail_numbers": Key(""),
+    "seed": Key(""),
+    # per-modem overrides of [sms]
+    "validity": Key("", lambda t: _validity(t) if t.strip() else ""),
+    "reassembly_timeout": Key("", lambda t: duration(t) if t.strip() else ""),
+}
+
+
+# --------------------------------------------------------------------------
+# The loaded configuration
+
+
+@dataclass
+class ModemConfig:
+    name: str
+    driver: str
+    enabled: bool
+    rate_limit: int
+    #: strings for the driver, defaults filled in and paths resolved
+    settings: dict[str, str]
+
+
+@dataclass
+class Config:
+    path: Path
+    values: dict[str, dict[str, Any]]
+    modems: dict[str, ModemConfig]
+    routing: dict[str, list[str]]
+    warnings: list[Problem] = field(default_factory=list)
+
+    def get(self, section: str, key: str) -> Any:
+        return self.values[section][key]
+
+    @property
+    def folder(self) -> Path:
+        return self.path.parent
+
+    @property
+    def timezone(self) -> ZoneInfo:
+        return self.values["modemd"]["timezone"]
+
+    @property
+    def database_url(self) -> str:
+        return resolve_database_url(self.values["modemd"]["database"], self.folder)
+
+    @property
+    def keywords_path(self) -> Path:
+        return self.values["modemd"]["keywords"]
+
+    @property
+    def state_dir(self) -> Path:
+        return self.values["modemd"]["state_dir"]
+
+
+def resolve_database_url(url: str, folder: Path) -> str:
+    """Relative SQLite paths are taken from the INI file's folder."""
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
+        relative = url[len("sqlite:///"):]
+        if relative and relative != ":memory:":
+            return "sqlite:///" + str((folder / relative).resolve())
+    return url
+
+
+def config_path_from(cli_value: str | None) -> Path:
+    """``--config``, else ``$MODEMD_CONFIG``, else /etc/modemd/modemd.ini."""
+    return Path(cli_value or os.environ.get("MODEMD_CONFIG") or DEFAULT_CONFIG_PATH)
+
+
+def key_lines(path: Path) -> dict[tuple[str, str | None], int]:
+    """Line numbers of sections and keys, for error messages (configparser keeps none)."""
+    lines: dict[tuple[str, str | None], int] = {}
+    section = None
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return lines
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if stripped.startswith("[") and "]" in stripped:
+            section = stripped[1:stripped.index("]")].strip()
+            lines.setdefault((section, None), number)
+        elif section and not line[:1].isspace() and "=" in stripped and not stripped.startswith(("#", ";")):
+            key = stripped.split("=", 1)[0].strip().lower()
+            lines.setdefault((section, key), number)
+    return lines
+
+
+def read_ini(path: Path, problems: list[Problem]) -> configparser.ConfigParser | None:
+    """Parse an INI file strictly; problems are appended, None if unreadable."""
+    parser = configparser.ConfigParser(interpolation=None, strict=True, empty_lines_in_values=False)
+    try:
+        with open(path, encoding="utf-8") as handle:
+            parser.read_file(handle)
+    except FileNotFoundError:
+        problems.append(Problem(str(path), "file not found"))
+        return None
+    except PermissionError:
+        problems.append(Problem(str(path), "cannot read the file: permission denied (is it readable by the modemd user?)"))
+        return None
+    except UnicodeDecodeError as exc:
+        problems.append(Problem(str(path), f"the file is not UTF-8 text ({exc.reason} at byte {exc.start})"))
+        return None
+    except configparser.DuplicateSectionError as exc:
+        problems.append(Problem(str(path), "this section appears twice", exc.section, line=exc.lineno))
+        return None
+    except configparser.DuplicateOptionError as exc:
+        problems.append(Problem(str(path), "this key appears twice in the section", exc.section, exc.option, exc.lineno))
+        return None
+    except configparser.MissingSectionHeaderError as exc:
+        problems.append(Problem(str(path), "text before the first [section] header", line=exc.lineno))
+        return None
+    except configparser.ParsingError as exc:
+        for lineno, _line in exc.errors:
+            problems.append(Problem(str(path), "cannot parse this line (expected key = value)", line=lineno))
+        return None
+    except IsADirectoryError:
+        problems.append(Problem(str(path), "is a directory, expected an INI file"))
+        return None
+    return parser
+
+
+def _parse_section(
+    file: str, section: str, raw: configparser.SectionProxy | None, schema: dict[str, Key], folder: Path,
+    lines: dict, problems: list[Problem],
+) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    given = dict(raw) if raw is not None else {}
+    for key, spec in schema.items():
+        text = given.get(key, spec.default)
+        try:
+            value = spec.parse(text)
+        except ValueError as exc:
+            problems.append(Problem(file, f"{exc} (got {text!r})", section, key, lines.get((section, key))))
+            value = spec.parse(spec.default) if spec.default or spec.parse is _str else None
+        if spec.path and isinstance(value, str) and value:
+            value = (folder / value).resolve()
+        values[key] = value
+    for key in given:
+        if key not in schema:
+            problems.append(Problem(
+                file, f"unknown key (expected one of: {', '.join(schema)})", section, key,
+                lines.get((section, key)), warning=True,
+            ))
+    return values
+
+
+def load(path: Path | str) -> Config:
+    """Load modemd.ini, or raise ConfigError listing every problem."""
+    path = Path(path)
+    problems: list[Problem] = []
+    parser = read_ini(path, problems)
+    if parser is None:
+        raise ConfigError(problems)
+    file = str(path)
+    folder = path.resolve().parent
+    lines = key_lines(path)
+
+    values = {}
+    for section, schema in SCHEMA.items():
+        if section == "routing":
+            continue
+        values[section] = _parse_section(
+            file, section, parser[section] if parser.has_section(section) else None, schema, folder, lines, problems
+        )
+    modems = _load_modems(file, parser, values, folder, lines, problems)
+    routing = _check_routing(file, parser, modems, lines, problems)
+    for section in parser.sections():
+        if section not in SCHEMA and not section.startswith("modem:"):
+            problems.append(Problem(
+                file, f"unknown section (expected {', '.join('[' + s + ']' for s in SCHEMA)} or [modem:NAME])",
+                section, line=lines.get((section, None)), warning=True,
+            ))
+    errors = [p for p in problems if not p.warning]
+    if errors:
+        raise ConfigError(problems)
+    return Config(path=path, values=values, modems=modems, routing=routing, warnings=problems)
+
+
+def _load_modems(file, parser, values, folder, lines, problems) -> dict[str, ModemConfig]:
+    modems: dict[str, ModemConfig] = {}
+    for section in parser.sections():
+        if not section.startswith("modem:"):
+            continue
+        name = section[len("modem:"):].strip()
+        line = lines.get((section, None))
+        if not re.fullmatch(r"[A-Za-z0-9_-]{1,32}", name):
+            problems.append(Problem(file, "a modem name uses letters, digits, - and _ only (e.g. [modem:telkomsel1])", section, line=line))
+            continue
+        raw = parser[section]
+        parsed = _parse_section(file, section, raw, MODEM_KEYS, folder, lines, problems)
+        driver = parsed["driver"].lower()
+        if not driver:
+            problems.append(Problem(file, f"missing key driver (expected one of: {', '.join(DRIVERS)})", section, "driver", line))
+            continue
+        if driver not in DRIVERS:
+            problems.append(Problem(
+                file, f"unknown driver {driver!r} (expected one of: {', '.join(DRIVERS)})", section, "driver",
+                lines.get((section, "driver")),
+            ))
+            continue
+        for required in DRIVERS[driver][2]:
+            if not raw.get(required, "").strip():
+                problems.append(Problem(file, f"missing key {required} (the {driver} driver needs it, e.g. /dev/ttyUSB0)", section, required, line))
+        settings = {key: str(raw.get(key, spec.default)).strip() for key, spec in MODEM_KEYS.items()}
+        settings["driver"] = driver
+        settings["name"] = name
+        settings["validity"] = str(parsed["validity"] or values["sms"]["validity"])
+        settings["reassembly_timeout"] = str(parsed["reassembly_timeout"] or values["sms"]["reassembly_timeout"])
+        settings["status_report"] = "yes" if values["sms"]["status_report"] else "no"
+        for key in ("command_timeout", "sweep_interval"):
+            settings[key] = str(parsed[key])
+        if driver == "sim" and not settings["device"]:
+            settings["device"] = str(values["modemd"]["state_dir"] / f"sim-{name}")
+        elif settings["device"] and not settings["device"].startswith("/") and "://" not in settings["device"]:
+            # a relative path (a sim spool, a gammu dummy directory) is taken from the INI's folder
+            settings["device"] = str((folder / settings["device"]).resolve())
+        modems[name] = ModemConfig(name, driver, parsed["enabled"], parsed["rate_limit"], settings)
+    return modems
+
+
+def _check_routing(file, parser, modems, lines, problems) -> dict[str, list[str]]:
+    routing: dict[str, list[str]] = {}
+    if not parser.has_section("routing"):
+        return routing
+    for operator, value in parser["routing"].items():
+        line = lines.get(("routing", operator))
+        if operator not in phone.OPERATORS:
+            problems.append(Problem(file, f"unknown operator (expected one of: {', '.join(phone.OPERATORS)})", "routing", operator, line))
+            continue
+        names = [name.strip() for name in value.split(",") if name.strip()]
+        for name in names:
+            if name not in modems:
+                problems.append(Problem(file, f"no [modem:{name}] section for this route", "routing", operator, line))
+        routing[operator] = names
+    return routing

@@ -1,0 +1,121 @@
+"""Versioned schema migrations: ``modemd db upgrade`` (also run at start-up).
+
+A new database gets the current models plus the guards below, stamped with
+the newest version. An existing one runs, in order, every migration newer than
+its recorded version, each in its own transaction, so an installed centre
+upgrades without losing data. ``tests/data/schema-v1.sql`` is a database made
+by the oldest schema; a test upgrades it and compares with a fresh one.
+
+To change the schema: change :mod:`modemd.models`, then append a function to
+:data:`MIGRATIONS` that brings version N to N+1 with ``playhouse.migrate``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Callable
+
+import peewee
+from playhouse.migrate import MySQLMigrator, PostgresqlMigrator, SchemaMigrator, SqliteMigrator, migrate
+
+from . import models
+from .db import dialect
+
+log = logging.getLogger("modemd.db")
+
+# The original text of an SMS is evidence (Banjarnegara Pasal 11 e): the
+# database itself refuses to change it, whatever code runs against it.
+IMMUTABLE_INBOUND = ("text", "pdus", "sender_raw")
+
+_GUARDS = {
+    "sqlite": [
+        """CREATE TRIGGER IF NOT EXISTS inbound_message_original_is_read_only
+           BEFORE UPDATE OF text, pdus, sender_raw ON inbound_message
+           WHEN NEW.text IS NOT OLD.text OR NEW.pdus IS NOT OLD.pdus OR NEW.sender_raw IS NOT OLD.sender_raw
+           BEGIN SELECT RAISE(ABORT, 'the original SMS is read-only'); END""",
+    ],
+    "postgresql": [
+        """CREATE OR REPLACE FUNCTION inbound_message_original_is_read_only() RETURNS trigger AS $$
+           BEGIN
+             IF NEW.text IS DISTINCT FROM OLD.text OR NEW.pdus IS DISTINCT FROM OLD.pdus
+                OR NEW.sender_raw IS DISTINCT FROM OLD.sender_raw THEN
+               RAISE EXCEPTION 'the original SMS is read-only';
+             END IF;
+             RETURN NEW;
+           END $$ LANGUAGE plpgsql""",
+        "DROP TRIGGER IF EXISTS inbound_message_original_is_read_only ON inbound_message",
+        """CREATE TRIGGER inbound_message_original_is_read_only BEFORE UPDATE ON inbound_message
+           FOR EACH ROW EXECUTE FUNCTION inbound_message_original_is_read_only()""",
+    ],
+    "mysql": [
+        "DROP TRIGGER IF EXISTS inbound_message_original_is_read_only",
+        """CREATE TRIGGER inbound_message_original_is_read_only BEFORE UPDATE ON inbound_message
+           FOR EACH ROW BEGIN
+             IF NOT (NEW.text <=> OLD.text) OR NOT (NEW.pdus <=> OLD.pdus) OR NOT (NEW.sender_raw <=> OLD.sender_raw) THEN
+               SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'the original SMS is read-only';
+             END IF;
+           END""",
+    ],
+}
+
+
+def _migrator(database: peewee.Database) -> SchemaMigrator:
+    return {
+        "sqlite": SqliteMigrator, "postgresql": PostgresqlMigrator, "mysql": MySQLMigrator,
+    }[dialect(database)](database)
+
+
+def _v1_to_v2(database: peewee.Database, migrator: SchemaMigrator) -> None:
+    """v2: modems report SIM storage and balance; users get a session token."""
+    migrate(
+        migrator.add_column("modem_status", "storage_used", models.ModemStatus.storage_used),
+        migrator.add_column("modem_status", "storage_total", models.ModemStatus.storage_total),
+        migrator.add_column("modem_status", "balance", models.ModemStatus.balance),
+        migrator.add_column("user", "session_token", models.User.session_token),
+    )
+
+
+#: MIGRATIONS[i] upgrades version i+1 to i+2. Version 1 is the first released schema.
+MIGRATIONS: list[Callable[[peewee.Database, SchemaMigrator], None]] = [
+    _v1_to_v2,
+]
+LATEST = len(MIGRATIONS) + 1
+
+
+def current_version(database: peewee.Database) -> int:
+    """0 for an empty database."""
+    if not database.table_exists("schema_version"):
+        return 0
+    row = models.SchemaVersion.select(peewee.fn.MAX(models.SchemaVersion.version)).scalar()
+    return int(row or 0)
+
+
+def install_guards(database: peewee.Database) -> None:
+    for statement in _GUARDS.get(dialect(database), []):
+        database.execute_sql(statement)
+
+
+def upgrade(database: peewee.Database) -> tuple[int, int]:
+    """Bring the schema to :data:`LATEST`. Returns (from_version, to_version)."""
+    start = current_version(database)
+    if start > LATEST:
+        raise RuntimeError(
+            f"the database has schema version {start}, newer than this modemd knows ({LATEST}); upgrade modemd"
+        )
+    if start == 0:
+        with database.atomic():
+            database.create_tables(models.ALL_MODELS, safe=True)
+            install_guards(database)
+            models.SchemaVersion.create(version=LATEST)
+        log.info("database created with schema version %d", LATEST)
+        return 0, LATEST
+    migrator = _migrator(database)
+    for version in range(start, LATEST):
+        step = MIGRATIONS[version - 1]
+        with database.atomic():
+            step(database, migrator)
+            models.SchemaVersion.create(version=version + 1)
+        log.info("database upgraded to schema version %d (%s)", version + 1, (step.__doc__ or "").strip())
+    if start != LATEST:
+        install_guards(database)
+    return start, LATEST

@@ -1,0 +1,79 @@
+"""Accounts: create, change and list users, shared by the CLI and the web UI."""
+
+from __future__ import annotations
+
+import secrets
+
+from . import phone
+from .config import sender_id as parse_sender_id
+from .models import ROLES, User, audit
+
+MIN_PASSWORD_LENGTH = 8
+
+
+class UserError(ValueError):
+    pass
+
+
+def check_password_strength(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise UserError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+
+
+def random_password() -> str:
+    """A password a person can type from a printout: 4 groups of 4 letters and digits."""
+    alphabet = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i look-alikes
+    return "-".join("".join(secrets.choice(alphabet) for _ in range(4)) for _ in range(4))
+
+
+def create_user(login: str, role: str, password: str, *, name: str = "", phone_number: str | None = None,
+                sender_id: str = "", actor: str = "cli") -> User:
+    login = login.strip()
+    if not login or not login.replace("_", "").replace("-", "").replace(".", "").isalnum() or len(login) > 64:
+        raise UserError(f"login {login!r}: use letters, digits, '.', '-' or '_' (at most 64)")
+    if role not in ROLES:
+        raise UserError(f"role {role!r}: expected one of {', '.join(ROLES)}")
+    if User.by_login(login) is not None:
+        raise UserError(f"user {login!r} already exists")
+    check_password_strength(password)
+    number = _phone_or_none(phone_number)
+    try:
+        sender = parse_sender_id(sender_id or "")
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    user = User(login=login, role=role, name=name or login, phone=number, sender_id=sender)
+    user.set_password(password)
+    user.save()
+    audit(actor, "user.create", user, role=role, phone=number)
+    return user
+
+
+def _phone_or_none(raw: str | None) -> str | None:
+    if not raw:
+        return None
+    try:
+        return phone.normalize(raw)
+    except phone.InvalidNumber as exc:
+        raise UserError(str(exc)) from None
+
+
+def set_password(user: User, password: str, *, actor: str = "cli") -> None:
+    check_password_strength(password)
+    user.set_password(password)
+    user.save()
+    audit(actor, "user.set_password", user)
+
+
+def disable(user: User, *, actor: str = "cli") -> None:
+    user.active = False
+    user.session_token = secrets.token_hex(16)  # ends every open session
+    user.save()
+    audit(actor, "user.disable", user)
+
+
+def as_dict(user: User) -> dict:
+    return {
+        "id": user.id, "login": user.login, "name": user.name, "role": user.role, "phone": user.phone,
+        "sender_id": user.sender_id, "active": user.active, "created_at": user.created_at,
+        "last_login_at": user.last_login_at,
+    }
