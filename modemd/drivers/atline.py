@@ -1,0 +1,340 @@
+"""The AT line layer: one reader thread owns the serial port.
+
+Bytes from the modem are cut into lines. A line is either part of the answer
+to the command in flight (ending with a final result code such as ``OK`` or
+``+CMS ERROR: 38``) or an unsolicited result code (``+CMTI``, ``^RSSI``,
+``RING`` ...) that goes to :attr:`ATLine.events`. Writes go through one lock,
+and only one command is in flight at a time.
+
+The port is opened with :func:`serial.serial_for_url`, so ``/dev/ttyUSB0``,
+``loop://`` and ``spy:///dev/ttyUSB0`` all work.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+import serial
+
+from .base import CmeError, CmsError, ModemError, ModemGone, PortBusy
+
+log = logging.getLogger("modemd.at")
+
+CTRL_Z = b"\x1a"
+
+#: never an answer to a command: new-message and status-report indications, USSD, calls
+ALWAYS_UNSOLICITED = frozenset(
+    {"+CMTI", "+CDSI", "+CDS", "+CMT", "+CBM", "+CBMI", "+CUSD", "RING", "+CRING", "+CLIP", "+CCWA", "NO CARRIER"}
+)
+#: unsolicited unless they answer the command of the same name (AT+CREG? answers +CREG: 0,1)
+SOMETIMES_UNSOLICITED = frozenset({"+CREG", "+CGREG", "+CEREG", "+CIEV", "+CSQ", "+CGEV", "+PSUTTZ", "+CTZV"})
+#: unsolicited codes followed by one more line holding the PDU (PDU mode)
+PDU_FOLLOWS = frozenset({"+CMT", "+CBM"})
+
+ERROR_FINALS = ("ERROR", "COMMAND NOT SUPPORT", "TOO MANY PARAMETERS", "NO DIALTONE", "BUSY", "NO ANSWER")
+
+
+class CommandTimeout(ModemGone):
+    """The modem did not finish a command in time: it hangs, reconnect."""
+
+
+class CommandError(ModemError):
+    """A plain ``ERROR`` (or a vendor's equivalent) as the final result."""
+
+    def __init__(self, command: str, final: str = "ERROR"):
+        self.command = command
+        self.final = final
+        super().__init__(f"{final} ({command})")
+
+
+@dataclass
+class Unsolicited:
+    """One unsolicited result code; ``pdu`` is the line after ``+CMT:``/``+CDS: <len>``."""
+
+    line: str
+    pdu: str | None = None
+    received: float = 0.0
+
+    @property
+    def name(self) -> str:
+        return _name_of(self.line)
+
+    @property
+    def value(self) -> str:
+        return self.line.split(":", 1)[1].strip() if ":" in self.line else ""
+
+
+_GONE = object()
+_PROMPT = object()
+
+
+def _name_of(line: str) -> str:
+    """``+CMTI: "SM",3`` -> ``+CMTI``; ``RING`` -> ``RING``."""
+    return line.split(":", 1)[0].strip().upper()
+
+
+def _command_name(command: str) -> str:
+    """``AT+CREG?`` -> ``+CREG``; ``ATZ`` -> ``Z``."""
+    body = command.strip().upper()[2:]
+    for stop in "=?":
+        body = body.split(stop, 1)[0]
+    return body
+
+
+class ATLine:
+    """A serial port speaking AT: commands in, answers and unsolicited codes out."""
+
+    def __init__(
+        self,
+        url: str,
+        baudrate: int = 115200,
+        *,
+        on_event: Callable[[Unsolicited], None] | None = None,
+    ):
+        self.url = url
+        self.baudrate = baudrate
+        self.on_event = on_event
+        self.events: "queue.Queue[Unsolicited]" = queue.Queue()
+        self._answers: "queue.Queue[object]" = queue.Queue()
+        self._port: serial.SerialBase | None = None
+        self._reader: threading.Thread | None = None
+        self._write_lock = threading.Lock()
+        self._command_lock = threading.Lock()
+        self._closing = threading.Event()
+        self._current = ""  # name of the command in flight, e.g. "+CREG"
+        self._pending_pdu: Unsolicited | None = None
+        self._gone_reason = ""
+
+    # ------------------------------------------------------------------
+    # lifecycle
+
+    def open(self) -> None:
+        """Open the port and start the reader. Raises ModemGone or PortBusy."""
+        self._closing.clear()
+        self._gone_reason = ""
+        try:
+            port = serial.serial_for_url(self.url, baudrate=self.baudrate, timeout=0.2, do_not_open=True)
+            if isinstance(port, serial.Serial) and hasattr(port, "exclusive"):
+                port.exclusive = True  # flock: refuse a port another modemd already holds
+            port.open()
+        except serial.SerialException as exc:
+            text = str(exc)
+            if "lock" in text.lower() or "Resource temporarily unavailable" in text:
+                raise PortBusy(f"{self.url} is locked by another program: {text}") from exc
+            raise ModemGone(f"cannot open {self.url}: {text}") from exc
+        except (OSError, ValueError) as exc:
+            raise ModemGone(f"cannot open {self.url}: {exc}") from exc
+        try:
+            port.reset_input_buffer()
+        except (serial.SerialException, OSError) as exc:
+            port.close()
+            raise ModemGone(f"cannot use {self.url}: {exc}") from exc
+        self._port = port
+        self._answers = queue.Queue()
+        self._pending_pdu = None
+        self._reader = threading.Thread(target=self._read_loop, name=f"atline {self.url}", daemon=True)
+        self._reader.start()
+        log.info("opened %s", self.url)
+
+    def close(self) -> None:
+        """Stop the reader and close the port; safe to call twice."""
+        self._closing.set()
+        port, self._port = self._port, None
+        if port is not None:
+            try:
+                if hasattr(port, "cancel_read"):
+                    port.cancel_read()
+            except (serial.SerialException, OSError):
+                pass
+        if self._reader is not None and self._reader is not threading.current_thread():
+            self._reader.join(timeout=2)
+        self._reader = None
+        if port is not None:
+            try:
+                port.close()
+            except (serial.SerialException, OSError):
+                pass
+            log.info("closed %s", self.url)
+
+    @property
+    def is_open(self) -> bool:
+        return self._port is not None and not self._gone_reason
+
+    # ------------------------------------------------------------------
+    # commands
+
+    def command(self, command: str, timeout: float = 10.0) -> list[str]:
+        """Send ``command`` and return its information lines (without echo and ``OK``).
+
+        Raises CmsError, CmeError or CommandError for an error result,
+        CommandTimeout when no final result arrives in time, ModemGone when
+        the port vanished.
+        """
+        with self._command_lock:
+            self._begin(command)
+            self._write(command.encode("ascii") + b"\r")
+            return self._collect(command, timeout)
+
+    def command_with_prompt(self, command: str, payload: str, timeout: float = 10.0,
+                            final_timeout: float = 60.0) -> list[str]:
+        """``AT+CMGS=<len>`` style: wait for the ``> `` prompt, send ``payload`` and Ctrl-Z."""
+        with self._command_lock:
+            self._begin(command)
+            self._write(command.encode("ascii") + b"\r")
+            self._collect(command, timeout, until_prompt=True)
+            self._write(payload.encode("ascii") + CTRL_Z)
+            return self._collect(command, final_timeout, echo=payload)
+
+    def _begin(self, command: str) -> None:
+        if self._port is None:
+            raise ModemGone(f"{self.url} is not open")
+        if self._gone_reason:
+            raise ModemGone(self._gone_reason)
+        while True:
+            try:
+                stale = self._answers.get_nowait()
+            except queue.Empty:
+                break
+            if stale is _GONE:
+                raise ModemGone(self._gone_reason or f"{self.url} vanished")
+            log.debug("dropped stale line %r before %s", stale, command)
+        self._current = _command_name(command)
+        log.debug("> %s", command)
+
+    def _write(self, data: bytes) -> None:
+        port = self._port
+        if port is None:
+            raise ModemGone(f"{self.url} is not open")
+        try:
+            with self._write_lock:
+                port.write(data)
+                port.flush()
+        except (serial.SerialException, OSError) as exc:
+            raise ModemGone(f"write to {self.url} failed: {exc}") from exc
+
+    def _collect(self, command: str, timeout: float, *, until_prompt: bool = False, echo: str = "") -> list[str]:
+        deadline = time.monotonic() + timeout
+        lines: list[str] = []
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                self._current = ""
+                raise CommandTimeout(f"no answer to {command} from {self.url} within {timeout:g} s")
+            try:
+                item = self._answers.get(timeout=remaining)
+            except queue.Empty:
+                continue
+            if item is _GONE:
+                raise ModemGone(self._gone_reason or f"{self.url} vanished")
+            if item is _PROMPT:
+                if until_prompt:
+                    return lines
+                continue
+            line = str(item)
+            if line == command or (echo and line == echo):
+                continue  # echo, before ATE0 took effect
+            if line == "OK":
+                if until_prompt:
+                    raise CommandError(command, "OK without > prompt")
+                self._current = ""
+                log.debug("< %s", " | ".join(lines + ["OK"]))
+                return lines
+            self._raise_if_error(command, line)
+            lines.append(line)
+
+    def _raise_if_error(self, command: str, line: str) -> None:
+        upper = line.upper()
+        if upper.startswith("+CMS ERROR:"):
+            self._current = ""
+            code, text = _error_code(line)
+            log.info("%s failed: %s", command.split("=")[0], line)
+            raise CmsError(code, text, command)
+        if upper.startswith("+CME ERROR:"):
+            self._current = ""
+            code, text = _error_code(line)
+            log.info("%s failed: %s", command.split("=")[0], line)
+            raise CmeError(code, text, command)
+        if upper in ERROR_FINALS:
+            self._current = ""
+            log.debug("%s failed: %s", command, line)
+            raise CommandError(command, line)
+
+    # ------------------------------------------------------------------
+    # reader thread
+
+    def _read_loop(self) -> None:
+        buffer = bytearray()
+        port = self._port
+        while not self._closing.is_set() and port is not None:
+            try:
+                data = port.read(max(1, port.in_waiting))
+            except (serial.SerialException, OSError, TypeError, AttributeError) as exc:
+                # TypeError/AttributeError: pyserial's fd vanished under a concurrent close()
+                if not self._closing.is_set():
+                    self._gone(f"{self.url} vanished: {exc}")
+                return
+            if not data:
+                continue
+            buffer.extend(data)
+            self._split(buffer)
+
+    def _split(self, buffer: bytearray) -> None:
+        while True:
+            cut = min((i for i in (buffer.find(b"\r"), buffer.find(b"\n")) if i >= 0), default=-1)
+            if cut < 0:
+                break
+            raw = bytes(buffer[:cut])
+            del buffer[: cut + 1]
+            line = raw.decode("latin-1").strip()
+            if line:
+                self._route(line)
+        if buffer.strip() == b">":
+            buffer.clear()
+            self._answers.put(_PROMPT)
+
+    def _route(self, line: str) -> None:
+        if self._pending_pdu is not None:
+            event, self._pending_pdu = self._pending_pdu, None
+            event.pdu = line
+            self._emit(event)
+            return
+        name = _name_of(line)
+        if self._is_unsolicited(name):
+            event = Unsolicited(line, received=time.monotonic())
+            if name in PDU_FOLLOWS or (name == "+CDS" and event.value.isdigit()):
+                self._pending_pdu = event
+            else:
+                self._emit(event)
+            return
+        self._answers.put(line)
+
+    def _is_unsolicited(self, name: str) -> bool:
+        if name in ALWAYS_UNSOLICITED:
+            return True
+        if name == self._current:
+            return False
+        return name in SOMETIMES_UNSOLICITED or name.startswith("^")
+
+    def _emit(self, event: Unsolicited) -> None:
+        log.debug("unsolicited %s%s", event.line, " + PDU" if event.pdu else "")
+        self.events.put(event)
+        if self.on_event is not None:
+            self.on_event(event)
+
+    def _gone(self, reason: str) -> None:
+        self._gone_reason = reason
+        log.warning("%s", reason)
+        self._answers.put(_GONE)
+
+
+def _error_code(line: str) -> tuple[int | None, str]:
+    text = line.split(":", 1)[1].strip()
+    try:
+        return int(text), text
+    except ValueError:
+        return None, text

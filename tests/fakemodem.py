@@ -1,0 +1,986 @@
+"""A fake GSM modem serving AT commands on a pseudo-terminal.
+
+The AT driver, the real ``gammu`` CLI and the daemon's benchmarks open
+``FakeModem.device`` exactly like ``/dev/ttyUSB0``; nothing is mocked. The
+fake keeps a SIM with a capacity, records every message sent through it
+(decoded with :mod:`modemd.pdu`) and can be told to misbehave at run time::
+
+    with FakeModem(pin="1234") as modem:
+        driver = ATDriver("m1", {"device": modem.device, "pin": "1234"})
+        modem.inject_sms("+6281234567890", "INFO jalan rusak")
+        modem.fail_next_sends(2, code=500)
+        modem.unplug(); modem.replug()
+
+``device`` is a symlink in a private temporary directory: pty paths are not
+stable, so unplug removes the link and re-plug points it at a new pty.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import re
+import select
+import shutil
+import tempfile
+import threading
+import time
+import tty
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Callable
+
+from modemd import pdu
+
+log = logging.getLogger("modemd.fakemodem")
+
+CTRL_Z = 0x1A
+ESC = 0x1B
+WIB = timezone(timedelta(hours=7))
+
+# 3GPP TS 27.007 / 27.005 codes the fake answers with
+CME_SIM_PIN_REQUIRED = 11
+CME_SIM_PUK_REQUIRED = 12
+CME_INCORRECT_PASSWORD = 16
+CME_NOT_SUPPORTED = 4
+CMS_INVALID_PDU = 304
+CMS_UNKNOWN_MEMORY = 310
+CMS_INVALID_INDEX = 321
+CMS_MEMORY_FULL = 322
+
+STAT_WORDS = {0: "REC UNREAD", 1: "REC READ", 2: "STO UNSENT", 3: "STO SENT"}
+REGISTRATION = {"not registered": 0, "home": 1, "searching": 2, "denied": 3, "unknown": 4, "roaming": 5}
+
+
+@dataclass
+class SentSMS:
+    """One part the fake accepted through ``AT+CMGS``, decoded."""
+
+    number: str
+    text: str
+    reference: int  # the +CMGS message reference the fake answered
+    concat: tuple[int, int, int] | None  # (reference, total, sequence) from the UDH
+    status_report_requested: bool
+    pdu: str
+    mode: str = "pdu"  # or "text"
+
+
+@dataclass
+class StoredSMS:
+    """One SIM slot: the PDU (with SMSC prefix) and its <stat>."""
+
+    pdu: str
+    stat: int = 0  # 0 unread, 1 read, 2 unsent, 3 sent
+
+
+class CommandError(Exception):
+    """Raised by a command handler: becomes ERROR / +CME ERROR / +CMS ERROR."""
+
+    def __init__(self, kind: str = "ERROR", code: int | None = None):
+        self.kind = kind
+        self.code = code
+
+
+@dataclass
+class _Settings:
+    """What ATZ resets; the SIM and the fault switches survive it."""
+
+    echo: bool = True
+    cmee: int = 0
+    cmgf: int = 0
+    cscs: str = "IRA"
+    cnmi: tuple[int, int, int, int, int] = (0, 0, 0, 0, 0)
+    creg_n: int = 0
+    cgreg_n: int = 0
+    cops_format: int = 0
+
+
+@dataclass
+class _Faults:
+    fail_sends: list[tuple[int, int]] = field(default_factory=list)  # (remaining, code)
+    fail_numbers: dict[str, int] = field(default_factory=dict)
+    hang: bool = False
+    sim_full: bool = False
+    noise: list[str] = field(default_factory=list)
+    noise_every_command: bool = False
+
+
+def wait_until(condition: Callable[[], object], timeout: float = 5.0, interval: float = 0.01) -> bool:
+    """Poll ``condition`` until it is true or ``timeout`` passes; return its last truth."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if condition():
+            return True
+        if time.monotonic() >= deadline:
+            return bool(condition())
+        time.sleep(interval)
+
+
+class FakeModem:
+    """A Huawei-E173-like GSM stick on a pty, run by one server thread."""
+
+    def __init__(
+        self,
+        *,
+        pin: str | None = None,
+        puk: str = "12345678",
+        capacity: int = 30,
+        manufacturer: str = "huawei",
+        model: str = "E173",
+        firmware: str = "11.126.85.00.209",
+        imei: str = "358880041234567",
+        imsi: str = "510101234567890",
+        operator: str = "TELKOMSEL",
+        operator_short: str = "TSEL",
+        operator_numeric: str = "51010",
+        smsc: str = "+6281100000",
+        rssi: int = 20,
+        registration: str = "home",
+        cnmi_ds_supported: tuple[int, ...] = (0, 1, 2),
+        status_report_delay: float = 0.05,
+        status_report_status: int = 0,
+        ussd_reply: str = "Sisa pulsa Anda Rp 12.345, aktif s.d. 31-12-2026.",
+        ussd_encoding: str = "plain",
+        command_delay: float = 0.0,
+        part_delay: float = 0.0,
+        directory: str | None = None,
+    ):
+        self.pin = pin
+        self.puk = puk
+        self.capacity = capacity
+        self.manufacturer = manufacturer
+        self.model = model
+        self.firmware = firmware
+        self.imei = imei
+        self.imsi = imsi
+        self.operator = operator
+        self.operator_short = operator_short
+        self.operator_numeric = operator_numeric
+        self.smsc = smsc
+        self.rssi = rssi
+        self.registration = registration
+        self.cnmi_ds_supported = cnmi_ds_supported
+        self.status_report_delay = status_report_delay
+        self.status_report_status = status_report_status
+        self.ussd_reply = ussd_reply
+        self.ussd_encoding = ussd_encoding  # plain | ucs2 | gsm7 (Huawei packed hex)
+        self.command_delay = command_delay
+        self.part_delay = part_delay
+
+        self.sent: list[SentSMS] = []
+        self.commands: list[str] = []
+        self.sim: dict[int, StoredSMS] = {}
+        self.ussd_requests: list[str] = []
+        self.plug_count = 0
+
+        self._own_dir = directory is None
+        self._dir = directory or tempfile.mkdtemp(prefix="fakemodem-")
+        self.device = os.path.join(self._dir, "ttyUSB0")
+
+        self._lock = threading.RLock()
+        self._settings = _Settings()
+        self._faults = _Faults()
+        self._sim_locked = pin is not None
+        self._pin_attempts = 3
+        self._next_reference = 0
+        self._inbuf = bytearray()
+        self._prompt: Callable[[bytes], None] | None = None  # handler for "> " input
+        self._urcs: list[tuple[float, Callable[[], None]]] = []
+        self._master: int | None = None
+        self.pty_path = ""
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # ------------------------------------------------------------------
+    # lifecycle
+
+    def start(self) -> "FakeModem":
+        self.replug()
+        self._thread = threading.Thread(target=self._serve, name="fakemodem", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self.unplug()
+        if self._own_dir:
+            shutil.rmtree(self._dir, ignore_errors=True)
+
+    def __enter__(self) -> "FakeModem":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def unplug(self) -> None:
+        """Pull the stick: the pty closes under the client and the path disappears."""
+        with self._lock:
+            if self._master is not None:
+                os.close(self._master)
+                self._master = None
+            try:
+                os.unlink(self.device)
+            except FileNotFoundError:
+                pass
+            self._inbuf.clear()
+            self._prompt = None
+            self._urcs.clear()
+
+    def replug(self) -> None:
+        """Plug a (freshly booted) stick in again at the same ``device`` path; the SIM keeps its messages."""
+        with self._lock:
+            if self._master is not None:
+                self.unplug()
+            master, slave = os.openpty()
+            # raw from the start: no line discipline echo or CR/LF translation
+            tty.setraw(slave)
+            self.pty_path = os.ttyname(slave)
+            os.close(slave)
+            os.set_blocking(master, False)
+            self._master = master
+            os.symlink(self.pty_path, self.device)
+            self._settings = _Settings()
+            self._sim_locked = self.pin is not None
+            self._faults.hang = False
+            self.plug_count += 1
+
+    # ------------------------------------------------------------------
+    # faults, switchable while running
+
+    def fail_next_sends(self, count: int = 1, code: int = 500) -> None:
+        """Answer the next ``count`` AT+CMGS with ``+CMS ERROR: code``."""
+        with self._lock:
+            self._faults.fail_sends.append((count, code))
+
+    def fail_number(self, number: str, code: int = 38) -> None:
+        """Answer every AT+CMGS to ``number`` with ``+CMS ERROR: code``."""
+        with self._lock:
+            self._faults.fail_numbers[number] = code
+
+    def clear_faults(self) -> None:
+        with self._lock:
+            self._faults = _Faults()
+
+    def hang(self) -> None:
+        """Stop answering; input is swallowed until :meth:`resume`."""
+        with self._lock:
+            self._faults.hang = True
+
+    def resume(self) -> None:
+        with self._lock:
+            self._faults.hang = False
+
+    def set_sim_full(self, full: bool = True) -> None:
+        """A full SIM: incoming messages are not stored and AT+CMGW answers +CMS ERROR: 322."""
+        with self._lock:
+            self._faults.sim_full = full
+
+    def add_noise(self, *lines: str, every_command: bool = True) -> None:
+        """Write these unsolicited lines before answers (all before each answer if ``every_command``)."""
+        with self._lock:
+            self._faults.noise.extend(lines)
+            self._faults.noise_every_command = every_command
+
+    def emit(self, line: str) -> None:
+        """Write one unsolicited line now (between answers)."""
+        self._schedule(0.0, lambda: self._write_line(line))
+
+    # ------------------------------------------------------------------
+    # the network side
+
+    def inject_sms(
+        self,
+        sender: str,
+        text: str,
+        smsc_time: datetime | None = None,
+        *,
+        concat_reference: int = 0,
+        indicate: bool = True,
+    ) -> list[int]:
+        """Deliver a message from ``sender`` (split into parts as needed); return the SIM indexes."""
+        pdus = pdu.encode_deliver(
+            sender,
+            text,
+            smsc_time=smsc_time or datetime.now(WIB).replace(microsecond=0),
+            concat_reference=concat_reference,
+        )
+        indexes = []
+        for hex_pdu in pdus:
+            index = self.inject_pdu(hex_pdu, indicate=indicate)
+            if index is not None:
+                indexes.append(index)
+        return indexes
+
+    def inject_pdu(self, hex_pdu: str, *, indicate: bool = True, stat: int = 0) -> int | None:
+        """Store a raw (possibly malformed) PDU on the SIM as the network would; None when full."""
+        with self._lock:
+            mode, mt = self._settings.cnmi[0], self._settings.cnmi[1]
+            if mt in (2, 3) and mode != 0 and indicate:
+                length = _tpdu_length(hex_pdu)
+                self._schedule(0.0, lambda: self._write_lines([f"+CMT: ,{length}", hex_pdu]))
+                return None
+            index = self._store(hex_pdu, stat)
+            if index is None:
+                log.info("SIM full, message not stored")
+                return None
+            if indicate and mode != 0 and mt == 1:
+                self._schedule(0.0, lambda: self._write_line(f'+CMTI: "SM",{index}'))
+            return index
+
+    def send_status_report(self, reference: int, recipient: str, status: int = 0) -> None:
+        """Emit a status report now, as the CNMI <ds> setting asks."""
+        with self._lock:
+            self._deliver_status_report(reference, recipient, status)
+
+    # ------------------------------------------------------------------
+    # inspection
+
+    def count(self, prefix: str) -> int:
+        """How many commands starting with ``prefix`` (case-insensitive) the fake received."""
+        prefix = prefix.upper()
+        with self._lock:
+            return sum(1 for command in self.commands if command.upper().startswith(prefix))
+
+    def sent_texts(self) -> list[tuple[str, str]]:
+        with self._lock:
+            return [(s.number, s.text) for s in self.sent]
+
+    @property
+    def settings(self) -> _Settings:
+        return self._settings
+
+    # ------------------------------------------------------------------
+    # server thread
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            self._flush_urcs()
+            fd = self._master
+            if fd is None:
+                time.sleep(0.01)
+                continue
+            try:
+                readable, _, _ = select.select([fd], [], [], 0.01)
+            except (OSError, ValueError):
+                continue
+            if not readable:
+                continue
+            with self._lock:
+                if fd != self._master:
+                    continue
+                try:
+                    data = os.read(fd, 4096)
+                except BlockingIOError:
+                    continue
+                except OSError as exc:
+                    if exc.errno != errno.EIO:
+                        raise
+                    data = b""
+                if not data:
+                    # nobody holds the slave side: wait for a client
+                    pass
+                elif self._faults.hang:
+                    self.commands.append("<hung> " + data.decode("ascii", "replace").strip())
+                else:
+                    self._feed(data)
+            if not data:
+                time.sleep(0.01)
+
+    def _schedule(self, delay: float, action: Callable[[], None]) -> None:
+        with self._lock:
+            self._urcs.append((time.monotonic() + delay, action))
+
+    def _flush_urcs(self) -> None:
+        with self._lock:
+            if self._prompt is not None or self._faults.hang or not self._urcs:
+                return
+            now = time.monotonic()
+            due = [u for u in self._urcs if u[0] <= now]
+            self._urcs = [u for u in self._urcs if u[0] > now]
+            for _, action in sorted(due, key=lambda u: u[0]):
+                action()
+
+    def _write(self, data: bytes) -> None:
+        fd = self._master
+        if fd is None:
+            return
+        view = memoryview(data)
+        deadline = time.monotonic() + 2.0
+        while view:
+            try:
+                written = os.write(fd, view)
+                view = view[written:]
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    log.warning("client not reading, dropped %d bytes", len(view))
+                    return
+                select.select([], [fd], [], 0.05)
+            except OSError:
+                return  # no client on the slave side
+
+    def _write_line(self, line: str) -> None:
+        self._write(f"\r\n{line}\r\n".encode("latin-1"))
+
+    def _write_lines(self, lines: list[str]) -> None:
+        self._write("".join(f"\r\n{line}\r\n" for line in lines).encode("latin-1"))
+
+    def _feed(self, data: bytes) -> None:
+        for byte in data:
+            if self._prompt is not None:
+                if byte in (CTRL_Z, ESC):
+                    body = bytes(self._inbuf)
+                    self._inbuf.clear()
+                    handler, self._prompt = self._prompt, None
+                    if byte == ESC:
+                        self._write(b"\r\nOK\r\n")
+                    else:
+                        handler(body)
+                    continue
+                if byte == ord("\r") and self._settings.cmgf == 0:
+                    continue
+                self._inbuf.append(byte)
+                if self._settings.echo:
+                    self._write(bytes([byte]))
+                continue
+            if byte == ord("\r"):
+                line = self._inbuf.decode("latin-1").strip()
+                self._inbuf.clear()
+                if self._settings.echo:
+                    self._write(line.encode("latin-1") + b"\r")
+                if line:
+                    self._command(line)
+            elif byte != ord("\n"):
+                self._inbuf.append(byte)
+
+    # ------------------------------------------------------------------
+    # command dispatch
+
+    def _command(self, line: str) -> None:
+        self.commands.append(line)
+        log.debug("fake got %r", line)
+        upper = line.upper()
+        if not upper.startswith("AT"):
+            return
+        if self.command_delay:
+            time.sleep(self.command_delay)
+        self._noise()
+        try:
+            lines = self._dispatch(line[2:])
+        except CommandError as exc:
+            self._write_line(self._error_text(exc))
+            return
+        if lines is None:  # the handler answers later (prompt)
+            return
+        self._write_lines([*lines, "OK"])
+
+    def _noise(self) -> None:
+        faults = self._faults
+        if not faults.noise:
+            return
+        if faults.noise_every_command:
+            self._write_lines(list(faults.noise))
+        else:
+            self._write_line(faults.noise.pop(0))
+
+    def _error_text(self, exc: CommandError) -> str:
+        if exc.kind == "CMS":
+            return f"+CMS ERROR: {exc.code}"
+        if exc.kind == "CME" and self._settings.cmee:
+            return f"+CME ERROR: {exc.code}"
+        return "ERROR"
+
+    def _dispatch(self, rest: str) -> list[str] | None:
+        if not rest:
+            return []
+        if rest[0] in "+^":
+            match = re.match(r"([+^][A-Z0-9]+)(=\?|\?|=)?(.*)$", rest, re.IGNORECASE)
+            if not match:
+                raise CommandError()
+            name, form, args = match.group(1).upper(), match.group(2) or "", match.group(3)
+            kind = {"=?": "test", "?": "read", "=": "set", "": "exec"}[form]
+            handler = self._EXTENDED.get(name)
+            if handler is None:
+                raise CommandError()
+            if name in self._NEEDS_SIM and self._sim_locked:
+                raise CommandError("CME", CME_SIM_PIN_REQUIRED if self._pin_attempts else CME_SIM_PUK_REQUIRED)
+            return handler(self, kind, args)
+        return self._basic(rest.upper())
+
+    def _basic(self, rest: str) -> list[str]:
+        """Basic commands, possibly chained: ATZ, ATE0, ATV1, AT&F, ATI, ATE0V1..."""
+        lines: list[str] = []
+        for cmd, digits in re.findall(r"(&?[A-Z])(\d*)", rest):
+            value = int(digits) if digits else 0
+            if cmd in ("Z", "&F"):
+                self._settings = _Settings()
+            elif cmd == "E":
+                self._settings.echo = bool(value)
+            elif cmd in ("V", "Q", "&C", "&D", "X", "S", "&W"):
+                pass
+            elif cmd == "I":
+                lines += [f"Manufacturer: {self.manufacturer}", f"Model: {self.model}", f"Revision: {self.firmware}",
+                          f"IMEI: {self.imei}", "+GCAP: +CGSM,+DS,+ES"]
+            else:
+                raise CommandError()
+        return lines
+
+    # identity -------------------------------------------------------------
+    def _ident(value_attr: str):  # noqa: N805 -- builds handlers at class creation
+        def handler(self: "FakeModem", kind: str, args: str) -> list[str]:
+            if kind == "test":
+                return []
+            if kind != "exec":
+                raise CommandError()
+            return [getattr(self, value_attr)]
+
+        return handler
+
+    def _cimi(self, kind: str, args: str) -> list[str]:
+        if kind == "test":
+            return []
+        return [self.imsi]
+
+    def _huawei_ok(self, kind: str, args: str) -> list[str]:
+        """^CURC (periodic ^RSSI on/off) and friends: accepted, changes nothing."""
+        return []
+
+    def _gcap(self, kind: str, args: str) -> list[str]:
+        return ["+GCAP: +CGSM,+DS,+ES"]
+
+    # settings ---------------------------------------------------------------
+    def _cmee(self, kind: str, args: str) -> list[str]:
+        if kind == "test":
+            return ["+CMEE: (0-2)"]
+        if kind == "read":
+            return [f"+CMEE: {self._settings.cmee}"]
+        value = _ints(args, 1)[0]
+        if value not in (0, 1, 2):
+            raise CommandError("CME", CME_NOT_SUPPORTED)
+        self._settings.cmee = value
+        return []
+
+    def _cpin(self, kind: str, args: str) -> list[str]:
+        if kind == "test":
+            return []
+        if kind == "read":
+            if not self._sim_locked:
+                return ["+CPIN: READY"]
+            return ["+CPIN: SIM PIN" if self._pin_attempts else "+CPIN: SIM PUK"]
+        values = [a.strip().strip('"') for a in args.split(",")]
+        if not self._sim_locked:
+            return []
+        if self._pin_attempts == 0:
+            if len(values) == 2 and values[0] == self.puk:
+                self.pin = values[1]
+                self._sim_locked = False
+                self._pin_attempts = 3
+                return []
+            raise CommandError("CME", CME_INCORRECT_PASSWORD)
+        if values[0] == self.pin:
+            self._sim_locked = False
+            self._pin_attempts = 3
+            return []
+        self._pin_attempts -= 1
+        raise CommandError("CME", CME_INCORRECT_PASSWORD)
+
+    def _cfun(self, kind: str, args: str) -> list[str]:
+        if kind == "test":
+            return ["+CFUN: (0,1,4),(0-1)"]
+        if kind == "read":
+            return ["+CFUN: 1"]
+        return []
+
+    def _cscs(self, kind: str, args: str) -> list[str]:
+        if kind == "test":
+            return ['+CSCS: ("IRA","GSM","UCS2")']
+        if kind == "read":
+            return [f'+CSCS: "{self._settings.cscs}"']
+        value = args.strip().strip('"').upper()
+        if value not in ("IRA", "GSM", "UCS2"):
+            raise CommandError("CME", CME_NOT_SUPPORTED)
+        self._settings.cscs = value
+        return []
+
+    def _cmgf(self, kind: str, args: str) -> list[str]:
+        if kind == "test":
+            return ["+CMGF: (0,1)"]
+        if kind == "read":
+            return [f"+CMGF: {self._settings.cmgf}"]
+        value = _ints(args, 1)[0]
+        if value not in (0, 1):
+            raise CommandError("CMS", CMS_INVALID_PDU)
+        self._settings.cmgf = value
+        return []
+
+    def _cnmi(self, kind: str, args: str) -> list[str]:
+        if kind == "test":
+            ds = ",".join(str(d) for d in self.cnmi_ds_supported)
+            return [f"+CNMI: (0-2),(0-3),(0,2),({ds}),(0,1)"]
+        if kind == "read":
+            return ["+CNMI: " + ",".join(str(v) for v in self._settings.cnmi)]
+        values = (_ints(args, 5) + [0, 0, 0, 0, 0])[:5]
+        if values[3] not in self.cnmi_ds_supported or values[0] > 3 or values[1] > 3:
+            raise CommandError("CMS", 303)
+        self._settings.cnmi = tuple(values)  # type: ignore[assignment]
+        return []
+
+    def _csms(self, kind: str, args: str) -> list[str]:
+        if kind == "test":
+            return ["+CSMS: (0,1)"]
+        if kind == "read":
+            return ["+CSMS: 0,1,1,1"]
+        return ["+CSMS: 1,1,1"]
+
+    def _csca(self, kind: str, args: str) -> list[str]:
+        if kind == "test":
+            return []
+        if kind == "read":
+            return [f'+CSCA: "{self.smsc}",145']
+        self.smsc = args.split(",")[0].strip().strip('"')
+        return []
+
+    def _cpms(self, kind: str, args: str) -> list[str]:
+        used = len(self.sim)
+        if kind == "test":
+            return ['+CPMS: ("SM"),("SM"),("SM")']
+        if kind == "read":
+            return [f'+CPMS: "SM",{used},{self.capacity},"SM",{used},{self.capacity},"SM",{used},{self.capacity}']
+        memories = [a.strip().strip('"').upper() for a in args.split(",") if a.strip()]
+        if not memories or any(m != "SM" for m in memories):
+            raise CommandError("CMS", CMS_UNKNOWN_MEMORY)
+        return [f"+CPMS: {used},{self.capacity},{used},{self.capacity},{used},{self.capacity}"]
+
+    # network ---------------------------------------------------------------
+    def _csq(self, kind: str, args: str) -> list[str]:
+        if kind == "test":
+            return ["+CSQ: (0-31,99),(0-7,99)"]
+        return [f"+CSQ: {self.rssi},99"]
+
+    def _creg_like(name: str, attr: str):  # noqa: N805 -- builds handlers at class creation
+        def handler(self: "FakeModem", kind: str, args: str) -> list[str]:
+            if kind == "test":
+                return [f"{name}: (0-2)"]
+            if kind == "set":
+                setattr(self._settings, attr, _ints(args, 1)[0])
+                return []
+            n = getattr(self._settings, attr)
+            stat = REGISTRATION.get(self.registration, 4)
+            if n == 2:
+                return [f'{name}: {n},{stat},"0A1B","3C4D"']
+            return [f"{name}: {n},{stat}"]
+
+        return handler
+
+    def _cops(self, kind: str, args: str) -> list[str]:
+        if kind == "test":
+            return [f'+COPS: (2,"{self.operator}","{self.operator_short}","{self.operator_numeric}",2),,(0-4),(0-2)']
+        if kind == "set":
+            values = _ints(args, 2)
+            if values and values[0] == 3 and len(values) > 1:
+                self._settings.cops_format = values[1]
+            return []
+        if self.registration not in ("home", "roaming"):
+            return ["+COPS: 0"]
+        fmt = self._settings.cops_format
+        name = {0: self.operator, 1: self.operator_short, 2: self.operator_numeric}[fmt]
+        return [f'+COPS: 0,{fmt},"{name}",2']
+
+    def _cgatt(self, kind: str, args: str) -> list[str]:
+        if kind == "test":
+            return ["+CGATT: (0,1)"]
+        return ["+CGATT: 1"] if kind == "read" else []
+
+    def _cclk(self, kind: str, args: str) -> list[str]:
+        if kind != "read":
+            return []
+        return [datetime.now(WIB).strftime('+CCLK: "%y/%m/%d,%H:%M:%S+28"')]
+
+    def _cbc(self, kind: str, args: str) -> list[str]:
+        return ["+CBC: 0,100"]  # bus powered, like a USB stick
+
+    def _cusd(self, kind: str, args: str) -> list[str]:
+        if kind == "test":
+            return ["+CUSD: (0,1,2)"]
+        if kind == "read":
+            return ["+CUSD: 1"]
+        parts = [a.strip() for a in args.split(",")]
+        if len(parts) >= 2 and parts[0] in ("1", "0"):
+            request = parts[1].strip('"')
+            self.ussd_requests.append(request)
+            self._schedule(0.05, self._ussd_answer)
+        return []
+
+    def _ussd_answer(self) -> None:
+        text = self.ussd_reply
+        if self.ussd_encoding == "ucs2":
+            self._write_line(f'+CUSD: 0,"{text.encode("utf-16-be").hex().upper()}",72')
+        elif self.ussd_encoding == "gsm7":
+            self._write_line(f'+CUSD: 0,"{_pack_septets(text)}",15')
+        else:
+            self._write_line(f'+CUSD: 0,"{text}",15')
+
+    # messages ---------------------------------------------------------------
+    def _store(self, hex_pdu: str, stat: int) -> int | None:
+        if self._faults.sim_full or len(self.sim) >= self.capacity:
+            return None
+        index = next(i for i in range(self.capacity + 1) if i not in self.sim)
+        self.sim[index] = StoredSMS(hex_pdu, stat)
+        return index
+
+    def _listing_line(self, index: int, stored: StoredSMS, command: str) -> list[str]:
+        prefix = f"+{command}: " + ("" if command == "CMGR" else f"{index},")
+        if self._settings.cmgf == 1:
+            return self._text_listing(prefix, stored)
+        return [f"{prefix}{stored.stat},,{_tpdu_length(stored.pdu)}", stored.pdu]
+
+    def _text_listing(self, prefix: str, stored: StoredSMS) -> list[str]:
+        try:
+            decoded = pdu.decode(stored.pdu)
+        except pdu.PduError:
+            return [f'{prefix}"{STAT_WORDS[stored.stat]}","",,""', ""]
+        sender = getattr(decoded, "sender", "") or getattr(decoded, "recipient", "")
+        text = getattr(decoded, "text", "")
+        when = getattr(decoded, "smsc_time", None)
+        stamp = when.strftime("%y/%m/%d,%H:%M:%S+28") if when else ""
+        return [f'{prefix}"{STAT_WORDS[stored.stat]}","{sender}",,"{stamp}"', text]
+
+    def _cmgl(self, kind: str, args: str) -> list[str]:
+        if kind == "test":
+            if self._settings.cmgf == 1:
+                return ['+CMGL: ("REC UNREAD","REC READ","STO UNSENT","STO SENT","ALL")']
+            return ["+CMGL: (0-4)"]
+        wanted = args.strip().strip('"').upper() if kind == "set" else ("0" if self._settings.cmgf == 0 else "REC UNREAD")
+        words = {v: k for k, v in STAT_WORDS.items()}
+        if wanted in ("4", "ALL"):
+            stats = {0, 1, 2, 3}
+        elif wanted.isdigit() and int(wanted) in STAT_WORDS:
+            stats = {int(wanted)}
+        elif wanted in words:
+            stats = {words[wanted]}
+        else:
+            raise CommandError("CMS", CMS_INVALID_PDU)
+        lines: list[str] = []
+        for index in sorted(self.sim):
+            stored = self.sim[index]
+            if stored.stat in stats:
+                lines += self._listing_line(index, stored, "CMGL")
+                if stored.stat == 0:
+                    stored.stat = 1
+        return lines
+
+    def _cmgr(self, kind: str, args: str) -> list[str]:
+        if kind == "test":
+            return []
+        index = _ints(args, 1)[0]
+        stored = self.sim.get(index)
+        if stored is None:
+            raise CommandError("CMS", CMS_INVALID_INDEX)
+        lines = self._listing_line(index, stored, "CMGR")
+        if stored.stat == 0:
+            stored.stat = 1
+        return lines
+
+    def _cmgd(self, kind: str, args: str) -> list[str]:
+        if kind == "test":
+            return [f"+CMGD: ({','.join(str(i) for i in sorted(self.sim))}),(0-4)"]
+        values = _ints(args, 2)
+        index, flag = values[0], (values[1] if len(values) > 1 else 0)
+        if flag == 0:
+            if index >= self.capacity:
+                raise CommandError("CMS", CMS_INVALID_INDEX)
+            self.sim.pop(index, None)
+            return []
+        drop = {1: {1}, 2: {1, 3}, 3: {1, 2, 3}, 4: {0, 1, 2, 3}}.get(flag, set())
+        for i in [i for i, s in self.sim.items() if s.stat in drop]:
+            del self.sim[i]
+        return []
+
+    def _cmgw(self, kind: str, args: str) -> list[str] | None:
+        if kind == "test":
+            return []
+
+        def store(body: bytes) -> None:
+            hex_pdu = body.decode("latin-1").strip()
+            index = self._store(hex_pdu, 2)
+            if index is None:
+                self._write_line(f"+CMS ERROR: {CMS_MEMORY_FULL}")
+            else:
+                self._write_lines([f"+CMGW: {index}", "OK"])
+
+        if self._faults.sim_full or len(self.sim) >= self.capacity:
+            raise CommandError("CMS", CMS_MEMORY_FULL)
+        self._prompt = store
+        self._write(b"\r\n> ")
+        return None
+
+    def _cmgs(self, kind: str, args: str) -> list[str] | None:
+        if kind == "test":
+            return []
+        if kind != "set":
+            raise CommandError()
+        if self._settings.cmgf == 1:
+            number = args.split(",")[0].strip().strip('"')
+            self._prompt = lambda body: self._finish_text_send(number, body)
+        else:
+            length = _ints(args, 1)[0]
+            self._prompt = lambda body: self._finish_pdu_send(length, body)
+        self._write(b"\r\n> ")
+        return None
+
+    def _finish_pdu_send(self, declared: int, body: bytes) -> None:
+        hex_pdu = body.decode("latin-1").strip().replace("\r", "").replace("\n", "")
+        try:
+            smsc_octets = int(hex_pdu[:2], 16)
+            if len(hex_pdu) // 2 - smsc_octets - 1 != declared:
+                raise pdu.PduError(f"length {declared} does not match the PDU")
+            decoded = pdu.decode(hex_pdu)
+        except (ValueError, pdu.PduError) as exc:
+            log.info("fake refused PDU %s: %s", hex_pdu, exc)
+            self._write_line(f"+CMS ERROR: {CMS_INVALID_PDU}")
+            return
+        self._accept(
+            number=decoded.recipient,
+            text=decoded.text,
+            concat=_concat_tuple(decoded.concat),
+            status_report=bool(decoded.status_report_requested),
+            raw=hex_pdu,
+            mode="pdu",
+        )
+
+    def _finish_text_send(self, number: str, body: bytes) -> None:
+        self._accept(number=number, text=body.decode("latin-1"), concat=None, status_report=False,
+                     raw="", mode="text")
+
+    def _accept(self, *, number: str, text: str, concat, status_report: bool, raw: str, mode: str) -> None:
+        code = self._send_fault(number)
+        if self.part_delay:
+            time.sleep(self.part_delay)
+        if code is not None:
+            self._write_line(f"+CMS ERROR: {code}")
+            return
+        reference = self._next_reference
+        self._next_reference = (reference + 1) % 256
+        self.sent.append(SentSMS(number, text, reference, concat, status_report, raw, mode))
+        self._write_lines([f"+CMGS: {reference}", "OK"])
+        if status_report and self._settings.cnmi[3]:
+            self._schedule(
+                self.status_report_delay,
+                lambda: self._deliver_status_report(reference, number, self.status_report_status),
+            )
+
+    def _send_fault(self, number: str) -> int | None:
+        faults = self._faults
+        if number in faults.fail_numbers:
+            return faults.fail_numbers[number]
+        while faults.fail_sends:
+            remaining, code = faults.fail_sends[0]
+            if remaining <= 0:
+                faults.fail_sends.pop(0)
+                continue
+            if remaining == 1:
+                faults.fail_sends.pop(0)
+            else:
+                faults.fail_sends[0] = (remaining - 1, code)
+            return code
+        return None
+
+    def _deliver_status_report(self, reference: int, recipient: str, status: int) -> None:
+        now = datetime.now(WIB).replace(microsecond=0)
+        hex_pdu = pdu.encode_status_report(
+            reference, recipient, status=status, smsc_time=now - timedelta(seconds=2), discharge_time=now
+        )
+        ds = self._settings.cnmi[3]
+        if ds == 1:
+            self._write_lines([f"+CDS: {_tpdu_length(hex_pdu)}", hex_pdu])
+        elif ds == 2:
+            index = self._store(hex_pdu, 0)
+            if index is not None:
+                self._write_line(f'+CDSI: "SM",{index}')
+
+    _EXTENDED: dict[str, Callable[["FakeModem", str, str], list[str] | None]] = {
+        "+CGMI": _ident("manufacturer"),
+        "+GMI": _ident("manufacturer"),
+        "+CGMM": _ident("model"),
+        "+GMM": _ident("model"),
+        "+CGMR": _ident("firmware"),
+        "+GMR": _ident("firmware"),
+        "+CGSN": _ident("imei"),
+        "+GSN": _ident("imei"),
+        "+CIMI": _cimi,
+        "+GCAP": _gcap,
+        "^CURC": _huawei_ok,
+        "^PORTSEL": _huawei_ok,
+        "+CMEE": _cmee,
+        "+CPIN": _cpin,
+        "+CFUN": _cfun,
+        "+CSCS": _cscs,
+        "+CMGF": _cmgf,
+        "+CNMI": _cnmi,
+        "+CSMS": _csms,
+        "+CSCA": _csca,
+        "+CPMS": _cpms,
+        "+CSQ": _csq,
+        "+CREG": _creg_like("+CREG", "creg_n"),
+        "+CGREG": _creg_like("+CGREG", "cgreg_n"),
+        "+COPS": _cops,
+        "+CGATT": _cgatt,
+        "+CCLK": _cclk,
+        "+CBC": _cbc,
+        "+CUSD": _cusd,
+        "+CMGL": _cmgl,
+        "+CMGR": _cmgr,
+        "+CMGD": _cmgd,
+        "+CMGW": _cmgw,
+        "+CMGS": _cmgs,
+    }
+    _NEEDS_SIM = frozenset({"+CIMI", "+CMGL", "+CMGR", "+CMGD", "+CMGW", "+CMGS", "+CPMS", "+CSCA", "+CUSD", "+COPS"})
+
+
+def _ints(args: str, most: int) -> list[int]:
+    values = []
+    for item in args.split(",")[:most]:
+        item = item.strip().strip('"')
+        if item:
+            try:
+                values.append(int(item))
+            except ValueError:
+                raise CommandError() from None
+    if not values:
+        raise CommandError()
+    return values
+
+
+def _tpdu_length(hex_pdu: str) -> int:
+    """Octets after the SMSC prefix, as +CMGL/+CMGR/+CDS announce them."""
+    try:
+        return len(hex_pdu) // 2 - int(hex_pdu[:2], 16) - 1
+    except ValueError:
+        return len(hex_pdu) // 2
+
+
+def _concat_tuple(concat: object) -> tuple[int, int, int] | None:
+    if concat is None:
+        return None
+    if isinstance(concat, tuple):
+        return concat  # type: ignore[return-value]
+    return (concat.reference, concat.total, concat.sequence)  # type: ignore[attr-defined]
+
+
+def _pack_septets(text: str) -> str:
+    """Huawei sends USSD answers as packed 7-bit hex; ASCII-only is enough for the fake."""
+    bits = 0
+    count = 0
+    out = bytearray()
+    for char in text.encode("ascii", "replace"):
+        bits |= (char & 0x7F) << count
+        count += 7
+        while count >= 8:
+            out.append(bits & 0xFF)
+            bits >>= 8
+            count -= 8
+    if count:
+        out.append(bits & 0xFF)
+    return out.hex().upper()
