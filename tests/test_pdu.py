@@ -1,0 +1,431 @@
+"""Table-driven tests of modemd.pdu against known PDUs and its own round trips."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from modemd import pdu
+from modemd.pdu import DeliverPdu, PduError, StatusReportPdu, SubmitDecoded
+
+WIB = timezone(timedelta(hours=7))  # Western Indonesia
+WITA = timezone(timedelta(hours=8))
+WIT = timezone(timedelta(hours=9))
+
+
+def tz(minutes: int) -> timezone:
+    return timezone(timedelta(minutes=minutes))
+
+
+# --------------------------------------------------------------------------
+# Known SMS-DELIVER PDUs.
+# The first is the classic example in the GSM 03.40 tutorials (dreamfabric "SMS
+# and the PDU format"); the TZ octet 08 is "-00". The others were produced by
+# python-gammu 3.5.1 (gammu.EncodePDU(..., "Deliver")) or by hand from TS 23.040
+# and cross-checked with gammu.DecodePDU.
+
+KNOWN_DELIVER = [
+    pytest.param(
+        "07911326040000F0040B911346610089F60000208062917314080CC8F71D14969741F977FD07",
+        dict(
+            sender="+31641600986",
+            sender_type="international",
+            text="How are you?",
+            encoding="gsm7",
+            smsc="+31624000000",
+            smsc_time=datetime(2002, 8, 26, 19, 37, 41, tzinfo=tz(0)),
+            concat=None,
+        ),
+        id="dreamfabric-how-are-you",
+    ),
+    pytest.param(
+        # gammu.EncodePDU Deliver: "hi" from +628123456789; Gammu writes TZ 00.
+        "059126181642000C9126183254769800004250607080900002E834",
+        dict(
+            sender="+628123456789",
+            sender_type="international",
+            text="hi",
+            encoding="gsm7",
+            smsc="+62816124",
+            smsc_time=datetime(2024, 5, 6, 7, 8, 9, tzinfo=tz(0)),
+            concat=None,
+        ),
+        id="gammu-hi",
+    ),
+    pytest.param(
+        # Same with TZ octet 82 = +28 quarters = +07:00 (WIB); national type 0xA1.
+        "0591261816420404A1802100004250607080908205E8309BFD06",
+        dict(
+            sender="0812",
+            sender_type="national",
+            text="hallo",
+            encoding="gsm7",
+            smsc="+62816124",
+            smsc_time=datetime(2024, 5, 6, 7, 8, 9, tzinfo=WIB),
+            concat=None,
+        ),
+        id="national-wib",
+    ),
+    pytest.param(
+        # TZ octet 29: low nibble 9 = sign bit + tens 1, high nibble 2 -> -12 quarters = -03:00.
+        "0591261816420404A1802100004250607080902905E8309BFD06",
+        dict(smsc_time=datetime(2024, 5, 6, 7, 8, 9, tzinfo=tz(-180)), text="hallo"),
+        id="negative-offset",
+    ),
+    pytest.param(
+        # Alphanumeric sender "TELKOMSEL" (9 chars -> 16 semi-octets), UCS2 "Hai 😀".
+        "0591261816420410D0D42273F96C4E8B4C0008425060708090820A004800610069D83DDE00",
+        dict(
+            sender="TELKOMSEL",
+            sender_type="alphanumeric",
+            text="Hai😀",
+            encoding="ucs2",
+            smsc_time=datetime(2024, 5, 6, 7, 8, 9, tzinfo=WIB),
+        ),
+        id="alphanumeric-ucs2-emoji",
+    ),
+]
+
+
+@pytest.mark.parametrize("hex_pdu, expected", KNOWN_DELIVER)
+def test_decode_known_deliver(hex_pdu: str, expected: dict) -> None:
+    decoded = pdu.decode(hex_pdu)
+    assert isinstance(decoded, DeliverPdu)
+    for name, value in expected.items():
+        assert getattr(decoded, name) == value, name
+    if "smsc_time" in expected:
+        assert decoded.smsc_time.utcoffset() == expected["smsc_time"].utcoffset()
+
+
+def test_decode_known_submit_with_relative_validity() -> None:
+    # The SMS-SUBMIT example of the same tutorial: TP-VP AA = 4 days.
+    decoded = pdu.decode("0011000B916407281553F80000AA0AE8329BFD4697D9EC37")
+    assert isinstance(decoded, SubmitDecoded)
+    assert decoded.recipient == "+46708251358"
+    assert decoded.text == "hellohello"
+    assert decoded.validity == 4 * 24 * 60
+    assert decoded.status_report_requested is False
+    assert decoded.concat is None
+
+
+def test_encode_submit_matches_known_pdu() -> None:
+    # The tutorial's submit with TP-VP 4 days (5760 minutes) and no UDH.
+    [part] = pdu.encode_submit("+46708251358", "hellohello", validity=5760)
+    assert part.hex == "0011000B916407281553F80000AA0AE8329BFD4697D9EC37"
+    assert part.tpdu_length == 23
+
+
+def test_encode_submit_matches_gammu_bytes() -> None:
+    # gammu.EncodePDU of "hi" to +628123456789, SMSC +62816124, Validity "Max", Type "Status_Report".
+    [part] = pdu.encode_submit("+628123456789", "hi", smsc="+62816124", status_report=True)
+    assert part.hex == "05912618164231000C912618325476980000FF02E834"
+    assert part.tpdu_length == 16
+
+
+# --------------------------------------------------------------------------
+# Alphabet
+
+
+def test_every_gsm7_character_round_trips() -> None:
+    text = "".join(c for c in pdu._CHAR_TO_SEPTETS)
+    assert len(text) == 127 + 10
+    for part in pdu.encode_submit("+6281234", text):
+        decoded = pdu.decode(part.hex)
+        assert decoded.encoding == "gsm7"
+    joined = "".join(pdu.decode(p.hex).text for p in pdu.encode_submit("+6281234", text))
+    assert joined == text
+
+
+@pytest.mark.parametrize(
+    "text, encoding, units",
+    [
+        ("", "gsm7", 0),
+        ("Halo", "gsm7", 4),
+        ("€", "gsm7", 2),
+        ("[x]{y}", "gsm7", 10),
+        ("a\fb", "gsm7", 4),
+        ("Rp 10.000,- ~ 1|2 \\ ^", "gsm7", 25),
+        ("é è ù", "gsm7", 5),
+        ("ç", "ucs2", 1),  # only capital Ç is in the default alphabet
+        ("😀", "ucs2", 2),
+        ("a😀b", "ucs2", 4),
+        ("Selamat pagi 🙏🏽", "ucs2", 17),
+    ],
+)
+def test_count_units(text: str, encoding: str, units: int) -> None:
+    result = pdu.count(text)
+    assert (result.encoding, result.units, result.chars) == (encoding, units, len(text))
+
+
+@pytest.mark.parametrize(
+    "text, parts, per_part, remaining",
+    [
+        ("", 1, 160, 160),
+        ("a" * 160, 1, 160, 0),
+        ("a" * 161, 2, 153, 153 * 2 - 161),
+        ("€" * 80, 1, 160, 0),
+        ("€" * 81, 2, 153, 153 - (162 - 152)),  # 76 euros (152 septets) fit in part one
+        ("a" * 153 * 3, 3, 153, 0),
+        ("ç" * 70, 1, 70, 0),
+        ("ç" * 71, 2, 67, 67 * 2 - 71),
+        ("😀" * 35, 1, 70, 0),
+        ("😀" * 36, 2, 67, 67 - 6),  # 33 emoji (66 units) in part one, 3 in part two
+    ],
+)
+def test_count_parts(text: str, parts: int, per_part: int, remaining: int) -> None:
+    result = pdu.count(text)
+    assert (result.parts, result.per_part, result.remaining) == (parts, per_part, remaining)
+    assert result.parts == len(pdu.split(text)[1])
+
+
+def test_split_keeps_escape_pairs_whole() -> None:
+    text = "a" * 152 + "€" + "b" * 10
+    encoding, segments = pdu.split(text)
+    assert encoding == "gsm7"
+    assert segments == ["a" * 152, "€" + "b" * 10]
+
+
+def test_split_keeps_surrogate_pairs_whole() -> None:
+    text = "ç" * 66 + "😀" + "x" * 5
+    encoding, segments = pdu.split(text)
+    assert encoding == "ucs2"
+    assert segments == ["ç" * 66, "😀xxxxx"]
+    assert "".join(segments) == text
+
+
+def test_split_with_16_bit_reference_has_smaller_parts() -> None:
+    assert pdu.count("a" * 161, ref16=True).per_part == 152
+    assert pdu.count("ç" * 71, ref16=True).per_part == 66
+
+
+# --------------------------------------------------------------------------
+# Submit encoding
+
+
+def test_concatenated_submit_parts_decode_back() -> None:
+    text = "Laporan jalan rusak di Jl. Merdeka {RT 03} € " * 12
+    parts = pdu.encode_submit("+6281234567890", text, concat_reference=0xAB, status_report=True)
+    decoded = [pdu.decode(p.hex) for p in parts]
+    assert all(isinstance(d, SubmitDecoded) for d in decoded)
+    assert [d.concat for d in decoded] == [(0xAB, len(parts), i + 1) for i in range(len(parts))]
+    assert "".join(d.text for d in decoded) == text
+    assert all(d.status_report_requested for d in decoded)
+    assert [d.message_reference for d in decoded] == list(range(len(parts)))
+    for part in parts:
+        smsc_octets = 1 + int(part.hex[:2], 16)
+        assert part.tpdu_length == len(part.hex) // 2 - smsc_octets
+
+
+def test_sixteen_bit_reference_round_trips() -> None:
+    parts = pdu.encode_submit("+6281234", "ç" * 200, concat_reference=0xBEEF, ref16=True)
+    decoded = [pdu.decode(p.hex) for p in parts]
+    assert [d.concat for d in decoded] == [(0xBEEF, 4, 1), (0xBEEF, 4, 2), (0xBEEF, 4, 3), (0xBEEF, 4, 4)]
+    assert decoded[0].udh[:2] == bytes([0x08, 0x04])
+
+
+@pytest.mark.parametrize(
+    "number, toa, recipient",
+    [("+628123456789", "91", "+628123456789"), ("08123456789", "81", "08123456789"), ("123", "81", "123")],
+)
+def test_number_types(number: str, toa: str, recipient: str) -> None:
+    [part] = pdu.encode_submit(number, "x")
+    assert part.hex[8:10] == toa
+    assert pdu.decode(part.hex).recipient == recipient
+
+
+@pytest.mark.parametrize("number", ["", "+", "PEMKOT", "0812-345", "+62 812", "1" * 21])
+def test_invalid_numbers_are_refused(number: str) -> None:
+    with pytest.raises(pdu.InvalidNumber):
+        pdu.encode_submit(number, "x")
+
+
+@pytest.mark.parametrize(
+    "validity, vp_hex, minutes",
+    [
+        ("max", "FF", 63 * 7 * 24 * 60),
+        (5, "00", 5),
+        (6, "01", 10),
+        (720, "8F", 720),
+        (721, "90", 750),
+        (24 * 60, "A7", 24 * 60),
+        (3 * 24 * 60, "A9", 3 * 24 * 60),
+        (30 * 24 * 60, "C4", 30 * 24 * 60),
+        (31 * 24 * 60, "C5", 5 * 7 * 24 * 60),
+        (10**9, "FF", 63 * 7 * 24 * 60),
+    ],
+)
+def test_validity_is_rounded_up_to_the_next_step(validity, vp_hex: str, minutes: int) -> None:
+    [part] = pdu.encode_submit("+6281", "x", validity=validity)
+    assert part.hex[-6:-4] == vp_hex
+    assert pdu.decode(part.hex).validity == minutes
+
+
+def test_no_validity_leaves_out_tp_vp() -> None:
+    [part] = pdu.encode_submit("+6281", "x", validity=None)
+    decoded = pdu.decode(part.hex)
+    assert decoded.validity is None
+    assert int(part.hex[2:4], 16) & 0x18 == 0
+
+
+@pytest.mark.parametrize("validity", [0, -5, "forever", 1.5, True])
+def test_bad_validity_is_refused(validity) -> None:
+    with pytest.raises(PduError):
+        pdu.encode_submit("+6281", "x", validity=validity)
+
+
+@pytest.mark.parametrize("reference, ref16", [(256, False), (-1, False), (65536, True)])
+def test_bad_concat_reference_is_refused(reference: int, ref16: bool) -> None:
+    with pytest.raises(PduError):
+        pdu.encode_submit("+6281", "x" * 200, concat_reference=reference, ref16=ref16)
+
+
+def test_smsc_is_encoded_and_decoded() -> None:
+    [part] = pdu.encode_submit("+6281", "x", smsc="+62816124")
+    assert part.hex.startswith("059126181642")
+    assert pdu.decode(part.hex).smsc == "+62816124"
+
+
+# --------------------------------------------------------------------------
+# Deliver encoding (for fake modems) and time stamps
+
+
+@pytest.mark.parametrize("zone", [WIB, WITA, WIT, tz(0), tz(-210), tz(345), tz(-12 * 60), tz(19 * 60 + 45)])
+def test_deliver_round_trip_keeps_time_zone(zone: timezone) -> None:
+    when = datetime(2025, 12, 31, 23, 59, 58, tzinfo=zone)
+    [hex_pdu] = pdu.encode_deliver("+6281234567", "Tes", smsc_time=when)
+    decoded = pdu.decode(hex_pdu)
+    assert decoded.smsc_time == when
+    assert decoded.smsc_time.utcoffset() == when.utcoffset()
+
+
+@pytest.mark.parametrize(
+    "when",
+    [datetime(2025, 1, 1), datetime(1999, 1, 1, tzinfo=WIB), datetime(2025, 1, 1, tzinfo=tz(10)), datetime(2025, 1, 1, tzinfo=tz(20 * 60))],
+)
+def test_unencodable_time_stamps_are_refused(when: datetime) -> None:
+    with pytest.raises(PduError):
+        pdu.encode_deliver("+6281", "x", smsc_time=when)
+
+
+def test_alphanumeric_sender_round_trips() -> None:
+    [hex_pdu] = pdu.encode_deliver("PEMKAB", "Info", smsc_time=datetime(2025, 1, 2, 3, 4, 5, tzinfo=WIB))
+    decoded = pdu.decode(hex_pdu)
+    assert (decoded.sender, decoded.sender_type) == ("PEMKAB", "alphanumeric")
+
+
+def test_multipart_deliver_round_trip() -> None:
+    text = "DISHUB lampu lalu lintas mati 😡 " * 5
+    hexes = pdu.encode_deliver("+6281234", text, concat_reference=7, smsc_time=datetime(2025, 1, 2, tzinfo=WIB))
+    decoded = [pdu.decode(h) for h in hexes]
+    assert [d.concat for d in decoded] == [(7, len(hexes), i + 1) for i in range(len(hexes))]
+    assert "".join(d.text for d in decoded) == text
+
+
+def test_eight_bit_data_decodes_as_hex() -> None:
+    tpdu = "04" "0A91" "2618325476" "00" "04" "42506070809082" "04" "DEADBEEF"
+    decoded = pdu.decode("00" + tpdu)
+    assert (decoded.encoding, decoded.text, decoded.smsc) == ("8bit", "DEADBEEF", "")
+
+
+def test_decode_without_smsc_field() -> None:
+    [hex_pdu] = pdu.encode_deliver("+6281", "tanpa SMSC", smsc_time=datetime(2025, 1, 2, tzinfo=WIB))
+    smsc_octets = 1 + int(hex_pdu[:2], 16)
+    decoded = pdu.decode(hex_pdu[2 * smsc_octets :], with_smsc=False)
+    assert decoded.text == "tanpa SMSC"
+    assert decoded.smsc == ""
+
+
+# --------------------------------------------------------------------------
+# Status reports (TS 23.040 9.2.3.15)
+
+
+@pytest.mark.parametrize(
+    "status, delivered, final",
+    [
+        (0x00, True, True),  # received by the SME
+        (0x01, True, True),  # forwarded, delivery not confirmed
+        (0x02, True, True),  # replaced by the SC
+        (0x1F, True, True),
+        (0x20, False, False),  # congestion, still trying
+        (0x25, False, False),
+        (0x3F, False, False),
+        (0x40, False, True),  # remote procedure error, permanent
+        (0x41, False, True),  # incompatible destination
+        (0x5F, False, True),
+        (0x60, False, True),  # congestion, SC gave up
+        (0x7F, False, True),
+        (0x80, False, True),  # reserved values: treated as failed
+        (0xFF, False, True),
+    ],
+)
+def test_status_report_classification(status: int, delivered: bool, final: bool) -> None:
+    sent = datetime(2025, 3, 4, 10, 0, 0, tzinfo=WIB)
+    done = datetime(2025, 3, 4, 10, 0, 7, tzinfo=WIB)
+    hex_pdu = pdu.encode_status_report(42, "+6281234567", status=status, smsc_time=sent, discharge_time=done)
+    report = pdu.decode(hex_pdu)
+    assert isinstance(report, StatusReportPdu)
+    assert (report.reference, report.recipient, report.status) == (42, "+6281234567", status)
+    assert (report.delivered, report.final) == (delivered, final)
+    assert (report.smsc_time, report.discharge_time, report.smsc) == (sent, done, "+62816124")
+
+
+def test_status_report_with_optional_parameters_decodes() -> None:
+    # TP-PI 03 (PID and DCS present) after TP-ST, as some networks send.
+    base = pdu.encode_status_report(
+        9, "08123", status=0x30, smsc_time=datetime(2025, 1, 1, tzinfo=WIB), discharge_time=datetime(2025, 1, 1, tzinfo=WIB)
+    )
+    report = pdu.decode(base + "030000")
+    assert (report.reference, report.recipient, report.final) == (9, "08123", False)
+
+
+# --------------------------------------------------------------------------
+# Malformed input: always PduError, with a message saying where
+
+
+@pytest.mark.parametrize(
+    "hex_pdu, fragment",
+    [
+        ("", "SMSC length"),
+        ("0", "odd number"),
+        ("zz", "not hexadecimal"),
+        ("00", "first octet"),
+        ("0003", "reserved"),
+        ("0004", "originating address length"),
+        ("00040B91", "originating address"),
+        ("00040B911346610089F600", "data coding scheme"),
+        ("00040B911346610089F60000", "service centre time stamp"),
+        ("00040B911346610089F600002080629173140", "odd number"),
+        ("00040B911346610089F6000020806291731408", "user data length"),
+        ("00040B911346610089F60000208062917314080CC8F7", "user data"),
+        ("00040B911346610089F600002A806291731408", "not two decimal digits"),
+        ("00040B911346610089F60000201362917314080CC8F71D14969741F977FD07", "invalid date"),
+        ("00440B911346610089F6000020806291731408020A00", "header length"),
+        ("00440B911346610089F60008208062917314080504000304" "05", "element 00"),
+        ("0006", "message reference"),
+        ("00060105", "recipient address"),
+    ],
+)
+def test_malformed_pdus_raise_pdu_error(hex_pdu: str, fragment: str) -> None:
+    with pytest.raises(PduError, match=fragment):
+        pdu.decode(hex_pdu)
+
+
+def test_non_string_input_raises_pdu_error() -> None:
+    with pytest.raises(PduError):
+        pdu.decode(b"0011")  # type: ignore[arg-type]
+
+
+def test_trailing_octets_after_user_data_are_ignored() -> None:
+    base = "07911326040000F0040B911346610089F60000208062917314080CC8F71D14969741F977FD07"
+    assert pdu.decode(base + "FFFF").text == "How are you?"
+
+
+def test_lone_surrogate_in_ucs2_becomes_replacement_character() -> None:
+    tpdu = "04" "0A91" "2618325476" "00" "08" "42506070809082" "04" "0041D83D"
+    assert pdu.decode("00" + tpdu).text == "A\ufffd"
+
+
+def test_escape_before_unknown_code_shows_basic_character() -> None:
+    # ESC 'A' is not in the extension table: show 'A'; a trailing ESC shows a space.
+    assert pdu._septets_to_text(bytes([0x1B, 0x41, 0x1B])) == "A "
