@@ -184,6 +184,49 @@ def concat_info(part: Mapping[str, Any]) -> tuple[int, int, int] | None:
     return reference, udh["AllParts"], udh.get("PartNumber", -1)
 
 
+def is_complete(group: list[dict]) -> bool:
+    concat = concat_info(group[0])
+    if concat is None:
+        return True
+    sequences = {info[2] for info in map(concat_info, group) if info}
+    return sequences == set(range(1, concat[1] + 1))
+
+
+def merge_incomplete(groups: Iterable[list[dict]]) -> list[list[dict]]:
+    """Gammu's linked groups, with the parts of one unfinished message put together.
+
+    ``gammu.LinkSMS`` links only a complete run of parts; parts 1 and 3 of
+    three come back as two groups. Those belong to one incomplete message.
+    """
+    merged: list[list[dict]] = []
+    by_key: dict[tuple, list[dict]] = {}
+    leftovers: list[list[dict]] = []
+    for group in groups:
+        if is_complete(group):
+            merged.append(group)
+            if concat_info(group[0]) is not None:
+                by_key[message_key(group[0])] = group
+        else:
+            leftovers.append(group)
+    # A part the network delivered twice joins its complete message, to be
+    # deleted with it; other leftovers wait together for their missing parts.
+    for group in leftovers:
+        key = message_key(group[0])
+        if key not in by_key:
+            by_key[key] = []
+            merged.append(by_key[key])
+        by_key[key].extend(group)
+    for group in merged:
+        group.sort(key=lambda part: (concat_info(part) or (0, 0, 0))[2])
+    return merged
+
+
+def message_key(part: Mapping[str, Any]) -> tuple:
+    """What the parts of one concatenated message share: sender, reference, total."""
+    reference, total, _ = concat_info(part)
+    return part.get("Number"), reference, total
+
+
 def part_text(part: Mapping[str, Any]) -> str | None:
     text = part.get("Text")
     return text if isinstance(text, str) else None
@@ -257,7 +300,7 @@ class GammuDriver(Driver):
             "UseGlobalDebugFile": False,
         }
         if self.gammu_log:
-            config.update(DebugFile=self.gammu_log, DebugLevel="textalldate")
+            config.update(DebugFile=self.gammu_log, DebugLevel="textall")
         machine.SetConfig(0, config)
         try:
             machine.Init()
@@ -416,7 +459,7 @@ class GammuDriver(Driver):
         if not delivers:
             return []
         ready: list[IncomingSMS] = []
-        for group in self._gammu.LinkSMS(delivers):
+        for group in merge_incomplete(self._gammu.LinkSMS(delivers)):
             locations = tuple(part["Location"] for part in group)
             if locations in self._handed:
                 continue
@@ -453,17 +496,15 @@ class GammuDriver(Driver):
         first = group[0]
         concat = concat_info(first)
         sequences = {info[2] for info in map(concat_info, group) if info}
-        complete = concat is None or sequences == set(range(1, concat[1] + 1))
-        incomplete_key = None
+        complete = is_complete(group)
         if not complete:
-            incomplete_key = (first.get("Number"), concat[0], concat[1])
-            if not self._expired(incomplete_key, group):
+            if not self._expired(message_key(first), group):
                 return None
             log.warning("%s: handing over %d of %d parts from %s: the rest did not come in time",
                         self.name, len(sequences), concat[1], first.get("Number"))
         text, error = self._text_of(group, complete)
-        if incomplete_key is not None:
-            self._first_seen.pop(incomplete_key, None)
+        if concat is not None:
+            self._first_seen.pop(message_key(first), None)
         return IncomingSMS(
             sender=first.get("Number", ""),
             text=text,
@@ -471,7 +512,7 @@ class GammuDriver(Driver):
             pdus=[],
             concat_reference=concat[0] if concat else None,
             parts_total=concat[1] if concat else 1,
-            parts_received=len(group),
+            parts_received=len(sequences) if concat else 1,
             incomplete=not complete,
             decode_error=error,
             smsc=(first.get("SMSC") or {}).get("Number", ""),
@@ -479,13 +520,17 @@ class GammuDriver(Driver):
         )
 
     def _text_of(self, group: list[dict], complete: bool) -> tuple[str, str | None]:
-        if complete and len(group) > 1:
-            decoded = self._gammu.DecodeSMS(group)
+        by_sequence: dict[int, dict] = {}
+        for part in group:
+            # A part the network delivered twice is deleted with the rest but read once.
+            by_sequence.setdefault((concat_info(part) or (0, 0, 0))[2], part)
+        ordered = [by_sequence[sequence] for sequence in sorted(by_sequence)]
+        if complete and len(ordered) > 1:
+            decoded = self._gammu.DecodeSMS(ordered)
             if decoded is not None:
                 buffers = [entry.get("Buffer") for entry in decoded.get("Entries", [])]
                 if buffers and all(isinstance(buffer, str) for buffer in buffers):
                     return "".join(buffers), None
-        ordered = sorted(group, key=lambda part: (concat_info(part) or (0, 0, 0))[2])
         texts = [part_text(part) for part in ordered]
         if any(text is None for text in texts):
             return "", f"not a text message (coding {group[0].get('Coding', '?')})"
