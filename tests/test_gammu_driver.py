@@ -28,6 +28,7 @@ from modemd.drivers.base import (  # noqa: E402
     SendFailed,
     Unsupported,
 )
+from modemd.reassembly import MISSING_MARKER  # noqa: E402
 from modemd.drivers.gammu import GammuDriver, convert_error, parse_validity, signal_dbm  # noqa: E402
 
 INBOX = 1
@@ -317,7 +318,7 @@ def test_send_switches_to_ucs2_for_text_outside_gsm_alphabet(modem, settings):
 
 @pytest.mark.parametrize(
     ("setting", "gammu_form"),
-    [("max", "Max"), ("", "Max"), ("MAX", "Max"), ("na", "NA"), ("1d", "1D"), ("12h", "12H"), ("30", "30")],
+    [("max", "Max"), ("", "Max"), ("MAX", "Max"), ("na", "NA"), ("1d", "1D"), ("12h", "12H"), ("30", "30"), ("1440", "1440")],
 )
 def test_parse_validity(setting, gammu_form):
     assert parse_validity(setting) == gammu_form
@@ -434,7 +435,7 @@ def test_incomplete_multipart_is_handed_over_after_the_timeout(settings, device)
         driver.close()
     assert message.incomplete
     assert (message.parts_total, message.parts_received) == (3, 2)
-    assert message.text == parts[0]["Text"] + parts[2]["Text"]
+    assert message.text == parts[0]["Text"] + MISSING_MARKER + parts[2]["Text"]
     assert len(message.handle) == 2
 
 
@@ -444,7 +445,7 @@ def test_incomplete_multipart_counts_its_age_from_the_smsc_time(modem, device):
     store(device, INBOX, 1, parts[1])
     [message] = modem.receive()  # default timeout of 1800 s is long past
     assert message.incomplete
-    assert message.text == parts[1]["Text"]
+    assert message.text == MISSING_MARKER + parts[1]["Text"] + MISSING_MARKER
 
 
 def test_outbox_copies_are_not_received(modem, device):

@@ -36,6 +36,7 @@ import time
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Mapping, TypeVar
 
+from ..reassembly import MISSING_MARKER
 from .base import (
     Driver,
     Identity,
@@ -534,7 +535,12 @@ class GammuDriver(Driver):
         texts = [part_text(part) for part in ordered]
         if any(text is None for text in texts):
             return "", f"not a text message (coding {group[0].get('Coding', '?')})"
-        return "".join(texts), None
+        concat = concat_info(group[0])
+        if complete or concat is None:
+            return "".join(texts), None
+        # Show where text is missing, as modemd.reassembly does for the AT driver.
+        known = dict(zip(sorted(by_sequence), texts))
+        return "".join(known.get(sequence, MISSING_MARKER) for sequence in range(1, concat[1] + 1)), None
 
     def _expired(self, key: tuple, group: list[dict]) -> bool:
         now = time.monotonic()
