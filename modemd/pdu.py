@@ -381,6 +381,7 @@ class DeliverPdu:
     # gsm7: one septet value per byte; ucs2: UTF-16-BE octets; 8bit: raw octets. UDH excluded.
     payload: bytes = b""
     udh: bytes = b""  # the user data header as received, without its length octet
+    hex: str = ""  # the PDU as given to decode(), kept so that nothing the citizen sent is lost
 
 
 @dataclass
@@ -624,7 +625,9 @@ def decode(hex_pdu: str, *, with_smsc: bool = True) -> DeliverPdu | StatusReport
     first = reader.octet("first octet")
     mti = first & 0x03
     if mti == 0b00:
-        return _decode_deliver(reader, first, smsc)
+        deliver = _decode_deliver(reader, first, smsc)
+        deliver.hex = cleaned.upper()
+        return deliver
     if mti == 0b10:
         return _decode_status_report(reader, smsc)
     if mti == 0b01:
