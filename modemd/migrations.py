@@ -75,9 +75,15 @@ def _v1_to_v2(database: peewee.Database, migrator: SchemaMigrator) -> None:
     )
 
 
+def _v2_to_v3(database: peewee.Database, migrator: SchemaMigrator) -> None:
+    """v3: each modem's health shows the depth of the queue waiting for it."""
+    migrate(migrator.add_column("modem_status", "queue_depth", models.ModemStatus.queue_depth))
+
+
 #: MIGRATIONS[i] upgrades version i+1 to i+2. Version 1 is the first released schema.
 MIGRATIONS: list[Callable[[peewee.Database, SchemaMigrator], None]] = [
     _v1_to_v2,
+    _v2_to_v3,
 ]
 LATEST = len(MIGRATIONS) + 1
 

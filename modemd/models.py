@@ -313,6 +313,7 @@ class ModemStatus(BaseModel):
     storage_used = IntegerField(null=True)
     storage_total = IntegerField(null=True)
     balance = TextField(null=True)
+    queue_depth = IntegerField(default=0)  # pending messages this modem may send now
     updated_at = DateTimeField(default=utcnow)
 
 
