@@ -1,0 +1,611 @@
+"""The AT driver: a GSM modem spoken to directly with AT commands in PDU mode.
+
+Settings (``[modem:NAME]``, all strings)::
+
+    device = /dev/ttyUSB0      ; a path or a pyserial URL (loop://, spy://...)
+    baudrate = 115200
+    pin =                      ; SIM PIN, if the SIM asks for one
+    smsc =                     ; set the SMS centre with AT+CSCA (default: the SIM's)
+    init =                     ; extra init commands, one per line
+    validity = max             ; max, none, or minutes (also 30m, 12h, 2d, 1w)
+    reassembly_timeout = 1800  ; seconds to wait for the missing parts of a message
+    command_timeout = 10       ; seconds per command before the modem counts as hung
+    send_timeout = 60          ; seconds for the network to accept one part (AT+CMGS)
+    sweep_interval = 60        ; seconds between AT+CMGL safety sweeps
+    storage = SM               ; message storage to read and delete from
+    ussd_timeout = 30          ; seconds to wait for the +CUSD answer
+
+New messages are stored by the modem and announced with ``+CMTI``; a slow
+``AT+CMGL=4`` sweep (at connect and every ``sweep_interval``) picks up what is
+already stored and any lost indication. Nothing is deleted from the SIM until
+the daemon calls :meth:`ATDriver.acknowledge`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import random
+import re
+import threading
+import time
+from typing import Mapping
+
+from modemd import pdu
+from modemd.reassembly import Assembled, Reassembler
+
+from . import porthold
+from .atline import ATLine, CommandError, Unsolicited
+from .base import (
+    CmeError,
+    CmsError,
+    Driver,
+    Identity,
+    IncomingSMS,
+    ModemGone,
+    PinError,
+    PortBusy,
+    SendFailed,
+    SignalInfo,
+    StatusReport,
+    StorageInfo,
+    Unsupported,
+)
+
+log = logging.getLogger("modemd.at")
+
+# Message indications, tried in order: +CMTI for new SMS, status reports stored
+# (+CDSI) or else delivered inline (+CDS); never +CMT, which would hand us an SMS
+# that exists nowhere else if we crash before storing it.
+CNMI_CHOICES = ("AT+CNMI=2,1,0,2,0", "AT+CNMI=2,1,0,1,0", "AT+CNMI=2,1,0,0,0")
+
+REGISTRATION_WORDS = {
+    0: "not registered",
+    1: "home",
+    2: "searching",
+    3: "denied",
+    4: "unknown",
+    5: "roaming",
+}
+
+# +CME codes during the PIN check that mean "wait, the SIM is still starting"
+CME_SIM_BUSY = {14, 515}
+CME_NO_SIM = {10, 13}
+CMS_EMPTY_INDEX = 321
+
+
+def parse_validity(value: str) -> str | int | None:
+    """INI ``validity`` -> what :func:`modemd.pdu.encode_submit` takes."""
+    text = value.strip().lower()
+    if text in ("", "max"):
+        return "max"
+    if text == "none":
+        return None
+    match = re.fullmatch(r"(\d+)\s*([mhdw]?)", text)
+    if not match:
+        raise ValueError(f"validity must be max, none or a duration such as 90, 12h, 2d; got {value!r}")
+    return int(match.group(1)) * {"": 1, "m": 1, "h": 60, "d": 1440, "w": 10080}[match.group(2)]
+
+
+class ATDriver(Driver):
+    """A modem on a serial port (or pyserial URL), driven with AT commands."""
+
+    kind = "at"
+
+    def __init__(self, name: str, settings: Mapping[str, str], wakeup: threading.Event | None = None):
+        super().__init__(name, settings, wakeup)
+        s = self.settings
+        self.device = s["device"].strip()
+        self.baudrate = int(s.get("baudrate", "115200") or 115200)
+        self.pin = s.get("pin", "").strip()
+        self.smsc = s.get("smsc", "").strip()
+        self.init_commands = [c.strip() for c in s.get("init", "").splitlines() if c.strip()]
+        self.validity = parse_validity(s.get("validity", "max"))
+        self.command_timeout = float(s.get("command_timeout", "10") or 10)
+        self.send_timeout = float(s.get("send_timeout", "60") or 60)
+        self.sweep_interval = float(s.get("sweep_interval", "60") or 60)
+        self.storage_name = (s.get("storage", "SM").strip() or "SM").upper()
+        self.ussd_timeout = float(s.get("ussd_timeout", "30") or 30)
+        self.reassembler = Reassembler(float(s.get("reassembly_timeout", "1800") or 1800))
+        #: the clock the reassembly timeout runs on
+        self.clock = time.monotonic
+
+        self._line: ATLine | None = None
+        self._ready: list[IncomingSMS] = []
+        self._reports: list[StatusReport] = []
+        self._ussd: list[Unsolicited] = []
+        # storage index -> PDU read from it and not yet acknowledged: the sweep must
+        # not hand the same stored message over twice
+        self._taken: dict[int, str] = {}
+        self._next_sweep = 0.0
+        self._concat_reference = random.randrange(256)
+        self.status_report_mode = ""  # "stored" (+CDSI), "inline" (+CDS) or "none"
+
+    # ------------------------------------------------------------------
+    # lifecycle
+
+    def connect(self) -> None:
+        self.close()
+        is_url = "://" in self.device
+        if not is_url and not os.path.exists(self.device):
+            raise ModemGone(f"{self.device} does not exist: is the modem plugged in?")
+        if not is_url:
+            found = porthold.holders(self.device)
+            if found:
+                raise PortBusy(porthold.busy_message(self.device, found))
+        line = ATLine(self.device, self.baudrate, on_event=self._on_event)
+        line.open()
+        self._line = line
+        try:
+            self._initialise()
+        except (CmsError, CmeError, CommandError) as exc:
+            self.close()
+            raise ModemGone(f"modem {self.name} refused initialisation: {exc}") from exc
+        except BaseException:
+            self.close()
+            raise
+        log.info("modem %s ready on %s (status reports: %s)", self.name, self.device, self.status_report_mode)
+
+    def close(self) -> None:
+        line, self._line = self._line, None
+        if line is not None:
+            line.close()
+
+    def _initialise(self) -> None:
+        self._wake()
+        self._at("ATZ")
+        self._at("ATE0")
+        self._at("AT+CMEE=1")
+        self._unlock_sim()
+        self._at("AT+CMGF=0")
+        storage = f'"{self.storage_name}"'
+        self._at(f"AT+CPMS={storage},{storage},{storage}")
+        self._choose_indications()
+        if self.smsc:
+            kind = 145 if self.smsc.startswith("+") else 129
+            self._at(f'AT+CSCA="{self.smsc}",{kind}')
+        for command in self.init_commands:
+            if re.sub(r"\s", "", command.upper()).startswith("AT+CFUN=1,1"):
+                # a reset reboots Huawei E173 sticks into mass-storage mode (Gammu issue 687)
+                log.warning("modem %s: refusing init command %s", self.name, command)
+                continue
+            self._at(command)
+        self._sweep()
+
+    def _wake(self) -> None:
+        """A modem fresh from USB sometimes swallows the first command."""
+        for attempt in range(3):
+            try:
+                self._at("AT", timeout=min(2.0, self.command_timeout))
+                return
+            except (CommandError, CmeError, CmsError):
+                return
+            except ModemGone:
+                if attempt == 2 or (self._line is not None and not self._line.is_open):
+                    raise
+
+    def _unlock_sim(self) -> None:
+        state = self._sim_state()
+        if state == "READY":
+            return
+        if state != "SIM PIN":
+            raise PinError(f"the SIM in modem {self.name} asks for {state}; unlock it in a phone first")
+        if not self.pin:
+            raise PinError(f"the SIM in modem {self.name} needs a PIN: set pin = in [modem:{self.name}]")
+        try:
+            self._at(f'AT+CPIN="{self.pin}"')
+        except (CmeError, CommandError) as exc:
+            # never try again on our own: three wrong PINs lock the SIM
+            raise PinError(
+                f"the SIM in modem {self.name} refused the PIN ({exc}); check pin = in [modem:{self.name}]"
+            ) from exc
+        log.info("modem %s: SIM unlocked", self.name)
+        deadline = time.monotonic() + self.command_timeout
+        while self._sim_state() != "READY":
+            if time.monotonic() > deadline:
+                raise ModemGone(f"the SIM in modem {self.name} did not become ready after the PIN")
+            time.sleep(0.2)
+
+    def _sim_state(self) -> str:
+        for attempt in range(10):
+            try:
+                lines = self._at("AT+CPIN?")
+            except CmeError as exc:
+                if exc.code in CME_SIM_BUSY and attempt < 9:
+                    time.sleep(0.5)
+                    continue
+                if exc.code in CME_NO_SIM:
+                    raise ModemGone(f"modem {self.name} has no usable SIM ({exc})") from exc
+                raise
+            for line in lines:
+                if line.upper().startswith("+CPIN:"):
+                    return line.split(":", 1)[1].strip().upper()
+            return "READY"  # some modems answer a bare OK
+        raise ModemGone(f"the SIM in modem {self.name} stays busy")
+
+    def _choose_indications(self) -> None:
+        for command in CNMI_CHOICES:
+            try:
+                self._at(command)
+            except (CmsError, CmeError, CommandError):
+                continue
+            self.status_report_mode = {"2": "stored", "1": "inline", "0": "none"}[command.split(",")[3]]
+            return
+        self.status_report_mode = "none"
+        log.warning("modem %s accepts no AT+CNMI setting: new messages only found by the sweep", self.name)
+
+    # ------------------------------------------------------------------
+    # information
+
+    def identify(self) -> Identity:
+        return Identity(
+            manufacturer=self._info("AT+CGMI"),
+            model=self._info("AT+CGMM"),
+            firmware=self._info("AT+CGMR"),
+            imei=self._info("AT+CGSN"),
+            imsi=self._info("AT+CIMI"),
+            operator=self._operator(),
+        )
+
+    def signal(self) -> SignalInfo:
+        dbm: int | None = None
+        for line in self._at("AT+CSQ"):
+            match = re.match(r"\+CSQ:\s*(\d+)", line)
+            if match:
+                rssi = int(match.group(1))
+                dbm = None if rssi == 99 or rssi > 31 else -113 + 2 * rssi
+        registration = "unknown"
+        for line in self._at("AT+CREG?"):
+            stat = _creg_answer_stat(line)
+            if stat is not None:
+                registration = REGISTRATION_WORDS.get(stat, "unknown")
+        return SignalInfo(dbm=dbm, registration=registration, operator=self._operator())
+
+    def storage(self) -> StorageInfo:
+        for line in self._at("AT+CPMS?"):
+            match = re.match(r'\+CPMS:\s*"?\w*"?\s*,\s*(\d+)\s*,\s*(\d+)', line)
+            if match:
+                return StorageInfo(used=int(match.group(1)), total=int(match.group(2)))
+        raise ModemGone(f"modem {self.name} gave no storage figures to AT+CPMS?")
+
+    def balance(self, ussd: str = "*888#") -> str:
+        self._pump()
+        self._ussd.clear()
+        try:
+            self._at(f'AT+CUSD=1,"{ussd}",15')
+        except (CommandError, CmeError):
+            # Huawei sticks want the request packed into GSM 7-bit hex
+            try:
+                self._at(f'AT+CUSD=1,"{_pack_ascii_gsm7(ussd)}",15')
+            except (CommandError, CmeError) as exc:
+                raise Unsupported(f"modem {self.name} refuses USSD: {exc}") from exc
+        answer = self._wait_for_ussd(self.ussd_timeout)
+        if answer is None:
+            raise Unsupported(f"no USSD answer to {ussd} within {self.ussd_timeout:g} s")
+        return answer
+
+    def _info(self, command: str) -> str:
+        try:
+            lines = self._at(command)
+        except (CommandError, CmeError, CmsError):
+            return ""
+        for line in lines:
+            text = re.sub(r"^(\+?[A-Z]+:\s*|Manufacturer:\s*|Model:\s*|Revision:\s*)", "", line).strip()
+            if text:
+                return text.strip('"')
+        return ""
+
+    def _operator(self) -> str:
+        try:
+            self._at("AT+COPS=3,0")
+            lines = self._at("AT+COPS?")
+        except (CommandError, CmeError, CmsError):
+            return ""
+        for line in lines:
+            match = re.match(r'\+COPS:\s*\d+\s*,\s*\d+\s*,\s*"([^"]*)"', line)
+            if match:
+                return match.group(1)
+        return ""
+
+    # ------------------------------------------------------------------
+    # sending
+
+    def send(self, number: str, text: str, *, status_report: bool = True) -> list[int]:
+        multipart = pdu.count(text).parts > 1
+        reference = self._take_concat_reference() if multipart else 0
+        try:
+            parts = pdu.encode_submit(
+                number, text, status_report=status_report, validity=self.validity, concat_reference=reference
+            )
+        except pdu.PduError as exc:
+            raise SendFailed(f"cannot encode message to {number}: {exc}", permanent=True) from exc
+        references: list[int] = []
+        for position, part in enumerate(parts, start=1):
+            try:
+                lines = self._line_or_gone().command_with_prompt(
+                    f"AT+CMGS={part.tpdu_length}", part.hex, self.command_timeout, self.send_timeout
+                )
+            except CmsError as exc:
+                log.warning("modem %s: part %d/%d to %s refused: %s", self.name, position, len(parts), number, exc)
+                raise
+            except (CmeError, CommandError) as exc:
+                raise SendFailed(f"part {position}/{len(parts)} to {number} refused: {exc}") from exc
+            message_reference = _cmgs_reference(lines)
+            if message_reference is None:
+                raise SendFailed(f"part {position}/{len(parts)} to {number}: no +CMGS reference in {lines}")
+            log.info("modem %s sent part %d/%d to %s, reference %d", self.name, position, len(parts), number,
+                     message_reference)
+            references.append(message_reference)
+        return references
+
+    def _take_concat_reference(self) -> int:
+        self._concat_reference = (self._concat_reference + 1) % 256
+        return self._concat_reference
+
+    # ------------------------------------------------------------------
+    # receiving
+
+    def receive(self) -> list[IncomingSMS]:
+        self._pump()
+        if time.monotonic() >= self._next_sweep:
+            self._sweep()
+        for assembled in self.reassembler.expire(self.clock()):
+            log.warning("modem %s: message from %s incomplete after %g s (%d of %d parts)", self.name,
+                        assembled.sender, self.reassembler.timeout, assembled.parts_received,
+                        assembled.parts_total)
+            self._ready.append(self._incoming(assembled))
+        for index in self.reassembler.take_duplicates():
+            if isinstance(index, int):
+                self._delete(index)
+        ready, self._ready = self._ready, []
+        return ready
+
+    def status_reports(self) -> list[StatusReport]:
+        self._pump()
+        reports, self._reports = self._reports, []
+        return reports
+
+    def acknowledge(self, item: IncomingSMS | StatusReport) -> None:
+        if isinstance(item, IncomingSMS):
+            for index in item.handle or ():
+                self._delete(index)
+        elif item.handle is not None:
+            memory, index = item.handle  # type: ignore[misc]
+            self._delete(index, memory)
+
+    def _delete(self, index: int, memory: str | None = None) -> None:
+        switch = memory is not None and memory != self.storage_name
+        try:
+            if switch:
+                self._at(f'AT+CPMS="{memory}"')
+            self._at(f"AT+CMGD={index}")
+        except CmsError as exc:
+            if exc.code != CMS_EMPTY_INDEX:
+                raise ModemGone(f"modem {self.name} cannot delete message {index}: {exc}") from exc
+        finally:
+            if switch and self._line is not None:
+                storage = f'"{self.storage_name}"'
+                self._at(f"AT+CPMS={storage},{storage},{storage}")
+        if not switch:
+            self._taken.pop(index, None)
+        log.info("modem %s deleted %s index %d", self.name, memory or self.storage_name, index)
+
+    def _on_event(self, event: Unsolicited) -> None:
+        """Reader thread: only wake the worker; the work happens in its thread."""
+        if event.name in ("+CMTI", "+CDSI", "+CDS", "+CMT", "+CUSD"):
+            self.wakeup.set()
+
+    def _pump(self) -> None:
+        """Handle the unsolicited codes that arrived since last time."""
+        line = self._line
+        if line is None:
+            return
+        while True:
+            try:
+                event = line.events.get_nowait()
+            except queue.Empty:
+                return
+            self._handle_event(event)
+
+    def _handle_event(self, event: Unsolicited) -> None:
+        name = event.name
+        if name in ("+CMTI", "+CDSI"):
+            match = re.match(r'"?(\w*)"?\s*,\s*(\d+)', event.value)
+            if match:
+                memory = match.group(1).upper() or self.storage_name
+                self._read_stored(memory, int(match.group(2)))
+        elif name == "+CDS" and event.pdu:
+            self._take_pdu(None, event.pdu, memory=None)
+        elif name == "+CMT" and event.pdu:
+            # direct delivery despite our CNMI: nothing on the SIM to delete later
+            self._take_pdu(None, event.pdu, memory=None)
+        elif name == "+CUSD":
+            self._ussd.append(event)
+        else:
+            log.debug("modem %s: %s", self.name, event.line)
+
+    def _read_stored(self, memory: str, index: int) -> None:
+        switch = memory != self.storage_name
+        try:
+            if switch:
+                self._at(f'AT+CPMS="{memory}"')
+            lines = self._at(f"AT+CMGR={index}")
+        except CmsError as exc:
+            log.info("modem %s: %s index %d not readable: %s", self.name, memory, index, exc)
+            return
+        finally:
+            if switch:
+                storage = f'"{self.storage_name}"'
+                self._at(f"AT+CPMS={storage},{storage},{storage}")
+        for _, hex_pdu in _listing(lines, "+CMGR:"):
+            self._take_pdu(index, hex_pdu, memory=memory)
+
+    def _sweep(self) -> None:
+        """List everything stored: messages already there and indications we missed."""
+        self._next_sweep = time.monotonic() + self.sweep_interval
+        try:
+            lines = self._at("AT+CMGL=4")
+        except (CmsError, CmeError, CommandError) as exc:
+            log.warning("modem %s: AT+CMGL sweep failed: %s", self.name, exc)
+            return
+        for header, hex_pdu in _listing(lines, "+CMGL:"):
+            match = re.match(r"\+CMGL:\s*(\d+)", header)
+            if match:
+                self._take_pdu(int(match.group(1)), hex_pdu, memory=self.storage_name)
+
+    def _take_pdu(self, index: int | None, hex_pdu: str, memory: str | None) -> None:
+        stored_here = index is not None and memory == self.storage_name
+        if stored_here:
+            if self._taken.get(index) == hex_pdu:  # type: ignore[arg-type]
+                return  # already handed over or waiting for its other parts
+            self._taken[index] = hex_pdu  # type: ignore[index]
+        try:
+            decoded = pdu.decode(hex_pdu)
+        except pdu.PduError as exc:
+            log.warning("modem %s: undecodable PDU at index %s handed over raw: %s", self.name, index, exc)
+            self._ready.append(IncomingSMS(sender="", text="", smsc_time=None, pdus=[hex_pdu],
+                                           decode_error=str(exc), handle=(index,) if stored_here else ()))
+            return
+        if isinstance(decoded, pdu.StatusReportPdu):
+            handle = None if index is None else (memory, index)
+            self._reports.append(StatusReport(
+                reference=decoded.reference, recipient=decoded.recipient, delivered=decoded.delivered,
+                final=decoded.final, status_code=decoded.status, smsc_time=decoded.smsc_time,
+                discharge_time=decoded.discharge_time, pdu=hex_pdu, handle=handle,
+            ))
+            log.info("modem %s: status report for reference %d: status %d", self.name, decoded.reference,
+                     decoded.status)
+        elif isinstance(decoded, pdu.DeliverPdu):
+            handle = index if stored_here else None
+            for assembled in self.reassembler.add(decoded, handle, self.clock()):
+                self._ready.append(self._incoming(assembled))
+        else:
+            log.debug("modem %s: ignoring stored outgoing message at index %s", self.name, index)
+
+    def _incoming(self, assembled: Assembled) -> IncomingSMS:
+        handles = tuple(h for h in assembled.handles if isinstance(h, int))
+        log.info("modem %s received %s from %s (%d/%d parts)", self.name,
+                 "an incomplete message" if assembled.incomplete else "a message", assembled.sender,
+                 assembled.parts_received, assembled.parts_total)
+        return IncomingSMS(
+            sender=assembled.sender,
+            text=assembled.text,
+            smsc_time=assembled.smsc_time,
+            pdus=list(assembled.pdus),
+            concat_reference=assembled.concat_reference,
+            parts_total=assembled.parts_total,
+            parts_received=assembled.parts_received,
+            incomplete=assembled.incomplete,
+            smsc=assembled.smsc,
+            handle=handles,
+        )
+
+    def _wait_for_ussd(self, timeout: float) -> str | None:
+        line = self._line_or_gone()
+        deadline = time.monotonic() + timeout
+        while not self._ussd:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            try:
+                event = line.events.get(timeout=min(remaining, 0.5))
+            except queue.Empty:
+                continue
+            self._handle_event(event)
+        return _decode_ussd(self._ussd.pop(0).value)
+
+    # ------------------------------------------------------------------
+    # plumbing
+
+    def _line_or_gone(self) -> ATLine:
+        if self._line is None:
+            raise ModemGone(f"modem {self.name} is not connected")
+        return self._line
+
+    def _at(self, command: str, timeout: float | None = None) -> list[str]:
+        return self._line_or_gone().command(command, self.command_timeout if timeout is None else timeout)
+
+
+# --------------------------------------------------------------------------
+# answer parsing
+
+
+def _listing(lines: list[str], prefix: str) -> list[tuple[str, str]]:
+    """Pair each ``+CMGL:``/``+CMGR:`` header with the PDU line after it."""
+    pairs: list[tuple[str, str]] = []
+    for position, line in enumerate(lines):
+        if line.upper().startswith(prefix):
+            following = lines[position + 1] if position + 1 < len(lines) else ""
+            pairs.append((line, "" if following.upper().startswith(prefix) else following.strip()))
+    return pairs
+
+
+def _cmgs_reference(lines: list[str]) -> int | None:
+    for line in lines:
+        match = re.match(r"\+CMGS:\s*(\d+)", line)
+        if match:
+            return int(match.group(1))
+    return None
+
+
+def _creg_answer_stat(line: str) -> int | None:
+    """<stat> from an AT+CREG? answer ``+CREG: <n>,<stat>[,"lac","ci"[,act]]``.
+
+    Unsolicited ``+CREG: <stat>[,"lac","ci"]`` lines look alike; in those the
+    second field, if any, is a quoted LAC, so they are told apart by it.
+    """
+    if not line.upper().startswith("+CREG:"):
+        return None
+    fields = [f.strip() for f in line.split(":", 1)[1].split(",")]
+    if len(fields) < 2 or not fields[1].isdigit():
+        return None
+    return int(fields[1])
+
+
+def _pack_ascii_gsm7(text: str) -> str:
+    """Pack a USSD code (digits, * and #, the same in GSM 7-bit and ASCII) into hex septets."""
+    bits = count = 0
+    out = bytearray()
+    for char in text.encode("ascii"):
+        bits |= (char & 0x7F) << count
+        count += 7
+        while count >= 8:
+            out.append(bits & 0xFF)
+            bits >>= 8
+            count -= 8
+    if count:
+        out.append(bits & 0xFF)
+    return out.hex().upper()
+
+
+def _unpack_septets(data: bytes) -> bytes:
+    septets = bytearray()
+    bits = count = 0
+    for octet in data:
+        bits |= octet << count
+        count += 8
+        while count >= 7:
+            septets.append(bits & 0x7F)
+            bits >>= 7
+            count -= 7
+    if len(data) % 7 == 0 and septets and septets[-1] in (0x00, 0x0D):
+        septets.pop()  # padding of the last octet, not a character (TS 23.038 6.1.2.3.1)
+    return bytes(septets)
+
+
+def _decode_ussd(value: str) -> str:
+    """The text of ``+CUSD: <m>,"<str>",<dcs>``: plain, UCS2 hex or (Huawei) packed GSM 7-bit hex."""
+    match = re.match(r'\s*(\d+)\s*(?:,\s*"(.*)"\s*(?:,\s*(\d+))?)?\s*$', value, re.DOTALL)
+    if not match:
+        return value
+    mode, text, dcs_text = match.group(1), match.group(2) or "", match.group(3)
+    if mode == "4":
+        raise Unsupported("the network does not support this USSD request")
+    dcs = int(dcs_text) if dcs_text else 15
+    is_hex = bool(re.fullmatch(r"(?:[0-9A-Fa-f]{2})+", text))
+    if is_hex and (dcs == 72 or dcs & 0xF0 == 0x40 and dcs & 0x0C == 0x08 or dcs == 0x11):
+        return bytes.fromhex(text).decode("utf-16-be", errors="replace")
+    if is_hex and len(text) >= 8:
+        return pdu.decode_payload("gsm7", _unpack_septets(bytes.fromhex(text)))
+    return text
