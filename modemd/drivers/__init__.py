@@ -38,3 +38,20 @@ def create_driver(name: str, settings: Mapping[str, str], wakeup: threading.Even
     module_name, class_name, _ = DRIVERS[kind]
     cls = getattr(importlib.import_module(module_name), class_name)
     return cls(name, settings, wakeup)
+
+
+def inject_simulated(settings: Mapping[str, str], sender: str, text: str) -> str:
+    """Put an incoming SMS on a ``driver = sim`` modem's simulated SIM; returns the file.
+
+    Works from any process (``modemd simulate``, the web UI's demo page) while
+    the daemon runs: the simulated modem notices the file within a second.
+    """
+    if settings.get("driver") != "sim":
+        raise ValueError(
+            f"only a driver = sim modem can be sent simulated SMS, not driver = {settings.get('driver', '')!r}"
+        )
+    if not settings.get("device"):
+        raise ValueError("the simulated modem has no device = (its spool directory)")
+    from .sim import inject  # lazily, like the drivers themselves
+
+    return inject(settings["device"], sender, text)
