@@ -44,12 +44,12 @@ def connect_url(url: str) -> peewee.Database:
             raise DatabaseURLError(f"{url!r}: expected sqlite:///relative/path.db or sqlite:////absolute/path.db")
         return peewee.SqliteDatabase(path, pragmas=SQLITE_PRAGMAS, timeout=30, lock_type="IMMEDIATE", check_same_thread=False)
     if scheme in ("postgres", "postgresql", "postgresql+pool", "postgres+pool"):
-        return db_url.connect(url, autorollback=True)
+        return db_url.connect(url)
     if scheme in ("mysql", "mysql+pool", "mariadb"):
         if scheme == "mariadb":
             url = "mysql" + url[len("mariadb"):]
         # utf8mb4: citizens send emoji, and MySQL's "utf8" cannot store them.
-        return db_url.connect(url, charset="utf8mb4", autorollback=True)
+        return db_url.connect(url, charset="utf8mb4")
     raise DatabaseURLError(
         f"unsupported database URL {url!r}: expected sqlite:///..., postgresql://user@host/db or mysql://user@host/db"
     )

@@ -254,7 +254,6 @@ class OutboundMessage(BaseModel):
             (("state", "priority", "next_attempt_at"), False),
             (("broadcast", "recipient"), True),  # one SMS per number per broadcast (NULLs do not collide)
             (("recipient", "kind", "created_at"), False),
-            (("case",), False),
         )
 
 
@@ -327,8 +326,10 @@ class DaemonState(BaseModel):
     @classmethod
     def put(cls, key: str, value: str) -> None:
         now = utcnow()
+        # MySQL's ON DUPLICATE KEY UPDATE takes no conflict target; the others need one
+        target = [] if isinstance(cls._meta.database.obj, peewee.MySQLDatabase) else [cls.key]
         (cls.insert(key=key, value=value, updated_at=now)
-            .on_conflict(conflict_target=[cls.key], preserve=[cls.value, cls.updated_at])
+            .on_conflict(conflict_target=target, preserve=[cls.value, cls.updated_at])
             .execute())
 
     @classmethod
