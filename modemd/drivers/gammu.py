@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import time
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Mapping, TypeVar
@@ -260,7 +261,7 @@ class GammuDriver(Driver):
     #: seconds to wait for the network's answer to a USSD code
     USSD_TIMEOUT = 30.0
 
-    def __init__(self, name, settings, wakeup=None):
+    def __init__(self, name: str, settings: Mapping[str, str], wakeup: threading.Event | None = None):
         super().__init__(name, settings, wakeup)
         self.device = self.settings.get("device", "")
         self.connection = self.settings.get("connection", "").strip() or "at"
