@@ -144,6 +144,7 @@ class FakeModem:
         ussd_encoding: str = "plain",
         command_delay: float = 0.0,
         part_delay: float = 0.0,
+        first_reference: int = 0,
         directory: str | None = None,
     ):
         self.pin = pin
@@ -183,7 +184,7 @@ class FakeModem:
         self._faults = _Faults()
         self._sim_locked = pin is not None
         self._pin_attempts = 3
-        self._next_reference = 0
+        self._next_reference = first_reference % 256
         self._inbuf = bytearray()
         self._prompt: Callable[[bytes], None] | None = None  # handler for "> " input
         self._urcs: list[tuple[float, Callable[[], None]]] = []
