@@ -1,0 +1,44 @@
+"""Who may see which case: the one place the rule lives (every view asks here).
+
+* admin, approver: every case, including the unrouted inbox (keyword NULL);
+* official: cases of keywords they own, and cases assigned to them;
+* operator: cases assigned to them.
+
+A case someone may not see is "not found" (404), never "forbidden", so ids
+cannot be probed.
+"""
+
+from __future__ import annotations
+
+from flask import abort
+
+from modemd.models import Case
+
+from .keywordtable import owned_keywords
+
+
+def visible_cases(user, query=None):
+    """``query`` (default: all cases) narrowed to what ``user`` may see."""
+    query = query if query is not None else Case.select()
+    if user.role in ("admin", "approver"):
+        return query
+    if user.role == "official":
+        keywords = owned_keywords(user.login)
+        if keywords:
+            return query.where((Case.keyword.in_(keywords)) | (Case.owner == user.id))
+    return query.where(Case.owner == user.id)
+
+
+def may_see(user, case: Case) -> bool:
+    if user.role in ("admin", "approver"):
+        return True
+    if case.owner_id == user.id:
+        return True
+    return user.role == "official" and case.keyword is not None and case.keyword in owned_keywords(user.login)
+
+
+def case_or_404(user, case_id: int) -> Case:
+    case = Case.get_or_none(Case.id == case_id)
+    if case is None or not may_see(user, case):
+        abort(404)
+    return case

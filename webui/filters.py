@@ -1,0 +1,98 @@
+"""Template filters and globals: local times, deadlines, phone numbers, navigation, the badge."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+from flask import Flask, current_app, request
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from modemd import phone
+from modemd.models import Case, utcnow
+
+from . import labels
+
+DEFAULT_ZONE = ZoneInfo("Asia/Jakarta")
+
+
+def zone() -> ZoneInfo:
+    config = current_app.config.get("MODEMD")
+    return config.timezone if config is not None else DEFAULT_ZONE
+
+
+def to_local(moment: datetime | None) -> datetime | None:
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=timezone.utc).astimezone(zone())
+
+
+def localtime(moment: datetime | None, fmt: str = "%d-%m-%Y %H:%M") -> str:
+    local = to_local(moment)
+    return local.strftime(fmt) if local else "-"
+
+
+def duration_text(seconds: float) -> str:
+    minutes = int(abs(seconds)) // 60
+    hours, minutes = divmod(minutes, 60)
+    if hours >= 24:
+        days, hours = divmod(hours, 24)
+        return _("%(d)dh %(h)dj", d=days, h=hours)
+    if hours:
+        return _("%(h)dj %(m)dm", h=hours, m=minutes)
+    return _("%(m)dm", m=minutes)
+
+
+def deadline_info(case: Case, now: datetime | None = None) -> dict:
+    """What the inbox shows about a case's 3-hour deadline: text and a CSS class."""
+    if case.status != "open":
+        return {"text": "", "css": "done", "overdue": False}
+    left = (case.deadline_at - (now or utcnow())).total_seconds()
+    if left < 0:
+        return {"text": _("lewat %(t)s", t=duration_text(left)), "css": "overdue", "overdue": True}
+    css = "soon" if left < 3600 else "ok"
+    return {"text": _("sisa %(t)s", t=duration_text(left)), "css": css, "overdue": False}
+
+
+def phone_local(number: str | None) -> str:
+    return phone.local_format(number) if number else "-"
+
+
+def signal_bars(dbm: int | None) -> int:
+    """0-5 bars from dBm, the way phones draw them."""
+    if dbm is None:
+        return 0
+    for bars, floor in ((5, -73), (4, -83), (3, -93), (2, -103), (1, -111)):
+        if dbm >= floor:
+            return bars
+    return 0
+
+
+def unanswered_count() -> int:
+    from .access import visible_cases
+
+    return visible_cases(current_user, Case.select().where(Case.status == "open")).count()
+
+
+def has_endpoint(name: str) -> bool:
+    return name in current_app.view_functions
+
+
+def template_globals() -> dict:
+    data = {
+        "labels": labels, "label": labels.label, "has_endpoint": has_endpoint,
+        "demo_mode": bool(current_app.config.get("MODEMD") and current_app.config["MODEMD"].get("web", "demo")),
+    }
+    if current_user.is_authenticated and request.endpoint not in (None, "static"):
+        data["badge"] = unanswered_count()
+    return data
+
+
+def init_app(app: Flask) -> None:
+    app.add_template_filter(localtime)
+    app.add_template_filter(phone_local)
+    app.add_template_filter(lambda number: phone.mask(number) if number else "-", "mask")
+    app.add_template_global(deadline_info)
+    app.add_template_global(signal_bars)
+    app.context_processor(template_globals)

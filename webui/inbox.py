@@ -1,0 +1,142 @@
+"""The inbox: my cases, unanswered first (nearest deadline on top), then the rest, newest first.
+
+Pagination is keyset (``?after=<cursor>``), never OFFSET, so page 200 of a
+million-message centre costs the same as page 1. Both sections walk
+``(deadline_at, id)``, which the (status, deadline_at) and (owner, status,
+deadline_at) indexes on Case serve.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time, timedelta, timezone
+
+from flask import Blueprint, render_template, request
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from peewee import fn
+
+from modemd import phone
+from modemd.models import CASE_STATUSES, CATEGORIES, Case, InboundMessage
+
+from .access import visible_cases
+from .filters import zone
+from .keywordtable import keyword_names, owned_keywords
+
+bp = Blueprint("inbox", __name__)
+PAGE_SIZE = 50
+UNROUTED = "-"
+_NUMBERISH = re.compile(r"^[+\d][\d\s\-]{2,}$")
+
+
+def _encode_cursor(section: str, case: Case) -> str:
+    return f"{section}.{case.deadline_at.isoformat()}.{case.id}"
+
+
+def _decode_cursor(text: str) -> tuple[str, datetime, int] | None:
+    section, _sep, rest = text.partition(".")
+    moment_text, _sep, id_text = rest.rpartition(".")
+    if section not in ("o", "d") or not id_text.isdigit():
+        return None
+    try:
+        return section, datetime.fromisoformat(moment_text), int(id_text)
+    except ValueError:
+        return None
+
+
+def _local_day_range(day: date) -> tuple[datetime, datetime]:
+    start = datetime.combine(day, time(0), tzinfo=zone()).astimezone(timezone.utc).replace(tzinfo=None)
+    return start, start + timedelta(days=1)
+
+
+def _search(query, text: str):
+    text = text.strip()
+    if text.startswith("#") and text[1:].isdigit():
+        return query.where(Case.id == int(text[1:]))
+    if _NUMBERISH.match(text):
+        number = phone.try_normalize(text)
+        if number:
+            return query.where(Case.citizen == number)
+        digits = re.sub(r"\D", "", text).lstrip("0")
+        return query.where(Case.citizen.contains(digits))
+    matching = InboundMessage.select(InboundMessage.case).where(InboundMessage.text.contains(text))
+    return query.where(Case.id.in_(matching))
+
+
+def filtered_cases(user, args) -> tuple[object, dict, list[str]]:
+    """Visible cases narrowed by the filters in ``args``; also the filters as understood and any problems."""
+    query = visible_cases(user)
+    chosen: dict[str, str] = {}
+    problems: list[str] = []
+    status = args.get("status", "")
+    if status in CASE_STATUSES:
+        chosen["status"] = status
+    category = args.get("category", "")
+    if category in CATEGORIES:
+        query = query.where(Case.category == category)
+        chosen["category"] = category
+    keyword = args.get("keyword", "").strip().upper()
+    if keyword == UNROUTED and user.role in ("admin", "approver"):
+        query = query.where(Case.keyword.is_null())
+        chosen["keyword"] = UNROUTED
+    elif keyword:
+        query = query.where(Case.keyword == keyword)
+        chosen["keyword"] = keyword
+    day_text = args.get("date", "").strip()
+    if day_text:
+        try:
+            start, end = _local_day_range(date.fromisoformat(day_text))
+        except ValueError:
+            problems.append(_("Tanggal tidak dikenali (pakai format TTTT-BB-HH)."))
+        else:
+            query = query.where((Case.opened_at >= start) & (Case.opened_at < end))
+            chosen["date"] = day_text
+    search = args.get("q", "").strip()[:100]
+    if search:
+        query = _search(query, search)
+        chosen["q"] = search
+    return query, chosen, problems
+
+
+def page_of_cases(query, status: str | None, cursor_text: str) -> tuple[list[Case], str | None]:
+    """One page: open cases by nearest deadline, then answered/closed ones newest first."""
+    cursor = _decode_cursor(cursor_text) if cursor_text else None
+    rows: list[tuple[str, Case]] = []
+    want = PAGE_SIZE + 1
+    if status in (None, "open") and (cursor is None or cursor[0] == "o"):
+        open_query = query.where(Case.status == "open")
+        if cursor:
+            _s, moment, last_id = cursor
+            open_query = open_query.where((Case.deadline_at > moment) | ((Case.deadline_at == moment) & (Case.id > last_id)))
+        rows += [("o", c) for c in open_query.order_by(Case.deadline_at, Case.id).limit(want)]
+    if status != "open" and len(rows) < want:
+        done_query = query.where(Case.status == status) if status else query.where(Case.status != "open")
+        if cursor and cursor[0] == "d":
+            _s, moment, last_id = cursor
+            done_query = done_query.where((Case.deadline_at < moment) | ((Case.deadline_at == moment) & (Case.id < last_id)))
+        rows += [("d", c) for c in done_query.order_by(Case.deadline_at.desc(), Case.id.desc()).limit(want - len(rows))]
+    next_cursor = _encode_cursor(*rows[PAGE_SIZE - 1]) if len(rows) > PAGE_SIZE else None
+    return [case for _section, case in rows[:PAGE_SIZE]], next_cursor
+
+
+def last_messages(cases: list[Case]) -> dict[int, InboundMessage]:
+    """The newest inbound message of each case (one query, by the case index)."""
+    if not cases:
+        return {}
+    newest = (InboundMessage.select(fn.MAX(InboundMessage.id))
+              .where(InboundMessage.case.in_([c.id for c in cases])).group_by(InboundMessage.case))
+    return {m.case_id: m for m in InboundMessage.select().where(InboundMessage.id.in_(newest))}
+
+
+@bp.get("/")
+@login_required
+def index():
+    """My cases: unanswered first with the time left to the deadline; filters, search, next page."""
+    query, chosen, problems = filtered_cases(current_user, request.args)
+    cases, next_cursor = page_of_cases(query, chosen.get("status"), request.args.get("after", ""))
+    keywords = keyword_names() if current_user.sees_everything else owned_keywords(current_user.login)
+    return render_template(
+        "inbox.html", cases=cases, messages=last_messages(cases), chosen=chosen, problems=problems,
+        next_cursor=next_cursor, first_page=not request.args.get("after"), keywords=keywords,
+        statuses=CASE_STATUSES, categories=CATEGORIES, unrouted=UNROUTED,
+    )

@@ -1,0 +1,27 @@
+"""Words shown for the database's state words, translated lazily."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+CASE_STATUS = {"open": _l("belum dijawab"), "answered": _l("dijawab"), "closed": _l("ditutup")}
+CATEGORY = {
+    "information": _l("informasi"), "complaint": _l("pengaduan"), "question": _l("pertanyaan"),
+    "suggestion": _l("saran"), "invitation": _l("undangan"),
+}
+OUTBOUND_STATE = {
+    "pending": _l("menunggu"), "sending": _l("sedang dikirim"), "sent": _l("terkirim"),
+    "delivered": _l("sampai"), "failed": _l("gagal"), "cancelled": _l("dibatalkan"),
+}
+OUTBOUND_KIND = {
+    "reply": _l("balasan"), "autoreply": _l("balasan otomatis"), "notification": _l("notifikasi"),
+    "broadcast": _l("siaran"), "manual": _l("manual"),
+}
+ROLE = {"admin": _l("administrator"), "approver": _l("ketua (penyetuju)"), "official": _l("pejabat"), "operator": _l("operator SKPD")}
+MODEM_STATE = {"starting": _l("memulai"), "ready": _l("siap"), "resting": _l("istirahat"), "absent": _l("tidak ada"), "error": _l("galat")}
+
+
+def label(table: dict, word: str | None) -> str:
+    if word is None:
+        return "-"
+    return str(table.get(word, word))

@@ -1,0 +1,59 @@
+"""Secret key, response headers and CSRF: the parts of security that are not about users."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask
+from flask_wtf.csrf import CSRFProtect
+
+log = logging.getLogger("modemd.web")
+csrf = CSRFProtect()
+
+# No inline script or style anywhere: a message that slipped past escaping still cannot run.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def load_secret_key(path: Path | str) -> str:
+    """The session key from ``path``; a new random one is written (mode 0600) if the file is missing."""
+    path = Path(path)
+    try:
+        key = path.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        key = ""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            # another process (a second waitress worker) wrote it just now
+            return load_secret_key(path)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            key = secrets.token_hex(32)
+            handle.write(key + "\n")
+        log.info("created a new web secret key in %s", path)
+    if len(key) < 32:
+        raise RuntimeError(f"{path}: the secret key is too short (at least 32 characters); delete the file to get a new one")
+    return key
+
+
+def add_headers(response):
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    if response.mimetype == "text/html":
+        # pages show citizens' messages: keep them out of shared caches
+        headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def init_app(app: Flask) -> None:
+    csrf.init_app(app)
+    app.after_request(add_headers)
