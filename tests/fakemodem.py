@@ -351,7 +351,12 @@ class FakeModem:
 
     @property
     def settings(self) -> _Settings:
+        """What the client set: echo, CMEE, CMGF, CNMI... (reset by ATZ and re-plug)."""
         return self._settings
+
+    @property
+    def pin_attempts_left(self) -> int:
+        return self._pin_attempts
 
     # ------------------------------------------------------------------
     # server thread
