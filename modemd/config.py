@@ -260,6 +260,10 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "escalate_text": Key("SMS #{case} ({keyword}, {owner}) belum dijawab {late} setelah batas waktu.", _template),
         "recap_time": Key("17:00", clock),
         "recap_numbers": Key("", _phones),
+        "recap_text": Key(
+            "Rekap SMS {date}: masuk {received} ({cases} kasus), dijawab {answered}, tepat waktu {within}, "
+            "terlambat {overdue}. Per kata kunci (kasus/dijawab): {keywords}", _template
+        ),
         "office_hours": Key("07:00-17:00", _clock_range),
         "office_days": Key("mon-sat"),
         "quiet_hours": Key("21:00-06:00", _clock_range),
@@ -283,6 +287,7 @@ MODEM_KEYS: dict[str, Key] = {
     # gammu driver
     "connection": Key("at"),
     "model": Key(""),
+    "gammu_log": Key("", path=True),
     # simulated modem
     "send_delay": Key("3", _float(0, 600)),
     "failure_rate": Key("0", _float(0, 1)),
@@ -493,6 +498,7 @@ def _load_modems(file, parser, values, folder, lines, problems) -> dict[str, Mod
             if not raw.get(required, "").strip():
                 problems.append(Problem(file, f"missing key {required} (the {driver} driver needs it, e.g. /dev/ttyUSB0)", section, required, line))
         settings = {key: str(raw.get(key, spec.default)).strip() for key, spec in MODEM_KEYS.items()}
+        settings.update({key: str(parsed[key]) for key, spec in MODEM_KEYS.items() if spec.path and parsed[key]})
         settings["driver"] = driver
         settings["name"] = name
         settings["validity"] = str(parsed["validity"] or values["sms"]["validity"])
