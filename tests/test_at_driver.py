@@ -1,0 +1,482 @@
+"""The AT driver against the fake modem on a real pseudo-terminal."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from datetime import timedelta
+
+import pytest
+
+from fakemodem import FakeModem, wait_until
+from modemd import pdu
+from modemd.drivers import create_driver
+from modemd.drivers.at import ATDriver, parse_validity
+from modemd.drivers.atline import ATLine, CommandTimeout
+from modemd.drivers.base import (
+    CmsError,
+    IncomingSMS,
+    ModemGone,
+    PinError,
+    PortBusy,
+    StatusReport,
+)
+from modemd.drivers.porthold import Holder, busy_message
+from modemd.reassembly import MISSING_MARKER
+
+CITIZEN = "+6281234567890"
+OFFICIAL = "+6281298765432"
+LONG_TEXT = (
+    "LAPOR Jalan desa Sukamaju rusak parah sejak musim hujan, lubang besar di depan SD Negeri 2 "
+    "membahayakan anak sekolah dan pengendara motor. Mohon segera diperbaiki oleh Dinas PU. "
+    "Terima kasih atas perhatian Bapak/Ibu."
+)
+
+
+def make_driver(fake: FakeModem, **settings: str) -> ATDriver:
+    values = {"driver": "at", "device": fake.device, "command_timeout": "2", "sweep_interval": "3600"}
+    values.update(settings)
+    driver = create_driver("m1", values)
+    assert isinstance(driver, ATDriver)
+    return driver
+
+
+def receive_until(driver: ATDriver, count: int, timeout: float = 5.0) -> list[IncomingSMS]:
+    got: list[IncomingSMS] = []
+    wait_until(lambda: got.extend(driver.receive()) or len(got) >= count, timeout)
+    return got
+
+
+def reports_until(driver: ATDriver, count: int, timeout: float = 5.0) -> list[StatusReport]:
+    got: list[StatusReport] = []
+    wait_until(lambda: got.extend(driver.status_reports()) or len(got) >= count, timeout)
+    return got
+
+
+@pytest.fixture
+def modem():
+    with FakeModem() as fake:
+        yield fake
+
+
+@pytest.fixture
+def driver(modem: FakeModem):
+    drv = make_driver(modem)
+    drv.connect()
+    yield drv
+    drv.close()
+
+
+# --------------------------------------------------------------------------
+# connect and information
+
+
+def test_connect_initialises_for_stored_indications(modem: FakeModem, driver: ATDriver):
+    assert modem.settings.echo is False
+    assert modem.settings.cmgf == 0
+    assert modem.settings.cnmi == (2, 1, 0, 2, 0)  # +CMTI, never +CMT direct delivery
+    assert driver.status_report_mode == "stored"
+    assert modem.count("AT+CMGL=4") == 1  # the sweep at connect
+
+
+def test_identity(modem: FakeModem, driver: ATDriver):
+    identity = driver.identify()
+    assert identity.manufacturer == "huawei"
+    assert identity.model == "E173"
+    assert identity.firmware == modem.firmware
+    assert identity.imei == modem.imei
+    assert identity.imsi == modem.imsi
+    assert identity.operator == "TELKOMSEL"
+
+
+@pytest.mark.parametrize(
+    ("rssi", "registration", "dbm", "words"),
+    [(20, "home", -73, "home"), (31, "roaming", -51, "roaming"), (99, "searching", None, "searching"),
+     (0, "denied", -113, "denied")],
+)
+def test_signal(modem: FakeModem, driver: ATDriver, rssi, registration, dbm, words):
+    modem.rssi = rssi
+    modem.registration = registration
+    info = driver.signal()
+    assert info.dbm == dbm
+    assert info.registration == words
+
+
+def test_storage(modem: FakeModem, driver: ATDriver):
+    modem.inject_sms(CITIZEN, "satu")
+    modem.inject_sms(CITIZEN, "dua")
+    info = driver.storage()
+    assert (info.used, info.total) == (2, modem.capacity)
+
+
+def test_init_never_resets_the_stick(modem: FakeModem):
+    drv = make_driver(modem, init="AT+CFUN=1,1\nAT^CURC=0")
+    drv.connect()
+    drv.close()
+    assert modem.count("AT+CFUN") == 0
+    assert modem.count("AT^CURC=0") == 1
+
+
+def test_smsc_setting_is_sent(modem: FakeModem):
+    drv = make_driver(modem, smsc="+6281100001")
+    drv.connect()
+    drv.close()
+    assert modem.smsc == "+6281100001"
+
+
+# --------------------------------------------------------------------------
+# sending
+
+
+def test_send_single(modem: FakeModem, driver: ATDriver):
+    references = driver.send(OFFICIAL, "Rapat koordinasi jam 09.00 di aula")
+    assert references == [0]
+    [sent] = modem.sent
+    assert (sent.number, sent.text, sent.concat) == (OFFICIAL, "Rapat koordinasi jam 09.00 di aula", None)
+    assert sent.status_report_requested
+    assert pdu.decode(sent.pdu).validity is not None
+
+
+def test_send_multipart_with_udh(modem: FakeModem, driver: ATDriver):
+    references = driver.send(OFFICIAL, LONG_TEXT, status_report=False)
+    assert references == [0, 1]
+    concats = [s.concat for s in modem.sent]
+    reference = concats[0][0]
+    assert concats == [(reference, 2, 1), (reference, 2, 2)]
+    assert "".join(s.text for s in modem.sent) == LONG_TEXT
+    assert not any(s.status_report_requested for s in modem.sent)
+    # the next multipart message gets another concatenation reference
+    driver.send(OFFICIAL, LONG_TEXT)
+    assert modem.sent[2].concat[0] != reference
+
+
+def test_send_ucs2_multipart(modem: FakeModem, driver: ATDriver):
+    text = "Terima kasih 🙏 laporan Anda sudah kami terima. " * 3
+    references = driver.send(CITIZEN, text)
+    assert len(references) == len(modem.sent) == pdu.count(text).parts > 1
+    assert "".join(s.text for s in modem.sent) == text
+
+
+def test_validity_setting_goes_into_the_pdu(modem: FakeModem):
+    drv = make_driver(modem, validity="12h")
+    drv.connect()
+    drv.send(CITIZEN, "halo")
+    drv.close()
+    assert pdu.decode(modem.sent[0].pdu).validity == 720
+    assert parse_validity("none") is None
+    assert parse_validity("max") == "max"
+    assert parse_validity("2d") == 2880
+
+
+def test_message_references_wrap():
+    with FakeModem(first_reference=255) as fake:
+        drv = make_driver(fake)
+        drv.connect()
+        assert drv.send(OFFICIAL, LONG_TEXT) == [255, 0]
+        drv.close()
+
+
+@pytest.mark.parametrize(("code", "permanent"), [(38, True), (500, False), (322, False)])
+def test_cms_errors(modem: FakeModem, driver: ATDriver, code: int, permanent: bool):
+    modem.fail_next_sends(1, code=code)
+    with pytest.raises(CmsError) as caught:
+        driver.send(OFFICIAL, "halo")
+    assert caught.value.code == code
+    assert caught.value.permanent is permanent
+    # the modem is fine: the next message goes
+    assert driver.send(OFFICIAL, "halo lagi") == [0]
+    assert modem.sent_texts() == [(OFFICIAL, "halo lagi")]
+
+
+def test_cms_error_for_one_number_only(modem: FakeModem, driver: ATDriver):
+    modem.fail_number("+6280000000000", code=38)
+    with pytest.raises(CmsError) as caught:
+        driver.send("+6280000000000", "halo")
+    assert caught.value.permanent
+    driver.send(OFFICIAL, "halo")
+    assert modem.sent_texts() == [(OFFICIAL, "halo")]
+
+
+# --------------------------------------------------------------------------
+# status reports
+
+
+def test_status_report_stored_via_cdsi(modem: FakeModem, driver: ATDriver):
+    [reference] = driver.send(OFFICIAL, "halo")
+    [report] = reports_until(driver, 1)
+    assert driver.wakeup.is_set()
+    assert (report.reference, report.recipient, report.delivered, report.final) == (reference, OFFICIAL, True, True)
+    assert report.discharge_time.utcoffset() == timedelta(hours=7)
+    assert report.smsc_time.tzinfo is not None
+    memory, index = report.handle
+    assert index in modem.sim
+    driver.acknowledge(report)
+    assert index not in modem.sim
+    # a stored status report is not mistaken for a received message
+    assert driver.receive() == []
+
+
+def test_status_report_inline_via_cds_when_modem_cannot_store():
+    with FakeModem(cnmi_ds_supported=(0, 1), status_report_status=0x46) as fake:
+        drv = make_driver(fake)
+        drv.connect()
+        assert drv.status_report_mode == "inline"
+        refs = drv.send(OFFICIAL, LONG_TEXT)
+        reports = reports_until(drv, 2)
+        assert sorted(r.reference for r in reports) == refs
+        assert all(not r.delivered and r.final and r.status_code == 0x46 for r in reports)
+        assert all(r.handle is None for r in reports)
+        assert fake.sim == {}
+        drv.acknowledge(reports[0])  # nothing stored, nothing to delete
+        assert fake.count("AT+CMGD") == 0
+        drv.close()
+
+
+# --------------------------------------------------------------------------
+# receiving
+
+
+def test_receive_via_cmti(modem: FakeModem, driver: ATDriver):
+    driver.wakeup.clear()
+    [index] = modem.inject_sms(CITIZEN, "INFO jalan rusak")
+    assert driver.wakeup.wait(5)
+    [message] = receive_until(driver, 1)
+    assert (message.sender, message.text, message.handle) == (CITIZEN, "INFO jalan rusak", (index,))
+    assert message.smsc_time.utcoffset() == timedelta(hours=7)
+    assert modem.count(f"AT+CMGR={index}") == 1
+    assert modem.count("AT+CMGL") == 1  # only the sweep at connect
+    assert index in modem.sim  # not deleted before acknowledge
+    assert driver.receive() == []  # handed over once
+
+
+def test_receive_via_sweep_at_connect(modem: FakeModem):
+    indexes = modem.inject_sms(CITIZEN, "sudah di SIM sebelum modemd jalan")
+    indexes += modem.inject_sms("+6285711112222", LONG_TEXT)
+    drv = make_driver(modem)
+    drv.connect()
+    messages = drv.receive()
+    drv.close()
+    assert sorted(m.text for m in messages) == sorted(["sudah di SIM sebelum modemd jalan", LONG_TEXT])
+    assert sorted(i for m in messages for i in m.handle) == sorted(indexes)
+    assert modem.count("AT+CMGR") == 0
+
+
+def test_sweep_finds_lost_indications(modem: FakeModem):
+    drv = make_driver(modem, sweep_interval="0.2")
+    drv.connect()
+    assert drv.receive() == []
+    modem.inject_sms(CITIZEN, "indikasi hilang", indicate=False)
+    [message] = receive_until(drv, 1)
+    drv.close()
+    assert message.text == "indikasi hilang"
+    assert modem.count("AT+CMGL=4") >= 2
+
+
+def test_multipart_out_of_order_with_another_message_between(modem: FakeModem, driver: ATDriver):
+    parts = pdu.encode_deliver(CITIZEN, LONG_TEXT + LONG_TEXT, concat_reference=77)
+    assert len(parts) == 3
+    third = modem.inject_pdu(parts[2])
+    modem.inject_sms("+6285711112222", "INFO pesan lain di tengah")
+    first = modem.inject_pdu(parts[0])
+    second = modem.inject_pdu(parts[1])
+    messages = receive_until(driver, 2)
+    by_sender = {m.sender: m for m in messages}
+    joined = by_sender[CITIZEN]
+    assert joined.text == LONG_TEXT + LONG_TEXT
+    assert (joined.parts_total, joined.parts_received, joined.incomplete) == (3, 3, False)
+    assert joined.concat_reference == 77
+    assert sorted(joined.handle) == sorted([first, second, third])
+    assert joined.pdus == parts
+    assert by_sender["+6285711112222"].text == "INFO pesan lain di tengah"
+
+
+def test_incomplete_multipart_after_timeout(modem: FakeModem):
+    now = [1000.0]
+    drv = make_driver(modem, reassembly_timeout="600")
+    drv.clock = lambda: now[0]
+    drv.connect()
+    parts = pdu.encode_deliver(CITIZEN, LONG_TEXT + LONG_TEXT, concat_reference=5)
+    modem.inject_pdu(parts[0])
+    modem.inject_pdu(parts[2])
+    wait_until(lambda: modem.count("AT+CMGR") == 2)
+    assert drv.receive() == []
+    now[0] += 599
+    assert drv.receive() == []
+    now[0] += 1
+    [message] = drv.receive()
+    drv.close()
+    assert message.incomplete
+    assert (message.parts_total, message.parts_received) == (3, 2)
+    assert MISSING_MARKER in message.text
+    assert len(message.handle) == 2
+
+
+def test_malformed_pdu_handed_over_raw(modem: FakeModem, driver: ATDriver):
+    broken = "07912618010000F0040C9126"  # a DELIVER cut short in the sender address
+    index = modem.inject_pdu(broken)
+    [message] = receive_until(driver, 1)
+    assert message.decode_error
+    assert message.pdus == [broken]
+    assert message.text == ""
+    assert message.handle == (index,)
+    driver.acknowledge(message)
+    assert index not in modem.sim
+
+
+def test_acknowledge_deletes_only_what_was_handed_over(modem: FakeModem, driver: ATDriver):
+    [a] = modem.inject_sms(CITIZEN, "pesan A")
+    [b] = modem.inject_sms(CITIZEN, "pesan B")
+    pending = modem.inject_pdu(pdu.encode_deliver(CITIZEN, LONG_TEXT, concat_reference=9)[0])
+    messages = receive_until(driver, 2)
+    wait_until(lambda: modem.count("AT+CMGR") == 3)
+    messages += driver.receive()
+    assert sorted(m.text for m in messages) == ["pesan A", "pesan B"]
+    [message_a] = [m for m in messages if m.text == "pesan A"]
+    driver.acknowledge(message_a)
+    assert sorted(modem.sim) == sorted([b, pending])
+    assert modem.count("AT+CMGD") == 1
+    assert a not in modem.sim
+
+
+def test_noise_lines_between_answers(modem: FakeModem, driver: ATDriver):
+    modem.add_noise("^RSSI: 17", "^BOOT:20123,0,0,0,6", "RING", "+CREG: 1", "^MODE:5,4")
+    assert driver.identify().imei == modem.imei
+    assert driver.signal().registration == "home"
+    assert driver.send(OFFICIAL, LONG_TEXT) == [0, 1]
+    [index] = modem.inject_sms(CITIZEN, "INFO di tengah derau")
+    [message] = receive_until(driver, 1)
+    assert message.handle == (index,)
+    assert len(reports_until(driver, 2)) == 2
+
+
+def test_ussd_balance(modem: FakeModem, driver: ATDriver):
+    for encoding in ("plain", "gsm7", "ucs2"):
+        modem.ussd_encoding = encoding
+        assert driver.balance("*888#") == modem.ussd_reply
+    assert modem.ussd_requests == ["*888#"] * 3
+
+
+# --------------------------------------------------------------------------
+# failures: hang, unplug, PIN, port busy
+
+
+def test_hang_then_reconnect(modem: FakeModem):
+    drv = make_driver(modem, command_timeout="0.5", send_timeout="0.5")
+    drv.connect()
+    modem.hang()
+    with pytest.raises(CommandTimeout):
+        drv.send(OFFICIAL, "halo")
+    assert isinstance(CommandTimeout("x"), ModemGone)
+    drv.close()
+    with pytest.raises(ModemGone):
+        drv.connect()  # still hung
+    modem.resume()
+    drv.connect()
+    assert drv.send(OFFICIAL, "setelah hang") == [0]
+    drv.close()
+    assert modem.sent_texts() == [(OFFICIAL, "setelah hang")]
+
+
+def test_unplug_then_replug(modem: FakeModem):
+    drv = make_driver(modem)
+    drv.connect()
+    modem.unplug()
+    with pytest.raises(ModemGone):
+        drv.signal()
+    drv.close()
+    with pytest.raises(ModemGone, match="does not exist"):
+        drv.connect()
+    modem.replug()
+    drv.connect()
+    assert drv.send(OFFICIAL, "setelah colok ulang") == [0]
+    drv.close()
+    assert modem.sent_texts() == [(OFFICIAL, "setelah colok ulang")]
+
+
+def test_pin_required_and_given():
+    with FakeModem(pin="2468") as fake:
+        drv = make_driver(fake, pin="2468")
+        drv.connect()
+        assert drv.identify().imsi == fake.imsi
+        drv.close()
+        assert fake.count('AT+CPIN="2468"') == 1
+
+
+def test_pin_missing_or_wrong_is_pin_error_without_retry():
+    with FakeModem(pin="2468") as fake:
+        with pytest.raises(PinError, match="needs a PIN"):
+            make_driver(fake).connect()
+        with pytest.raises(PinError, match="refused the PIN"):
+            make_driver(fake, pin="0000").connect()
+        assert fake.pin_attempts_left == 2  # one attempt only: three wrong PINs lock the SIM
+        assert fake.count('AT+CPIN="') == 1
+
+
+def test_port_held_by_another_process_is_port_busy(modem: FakeModem, tmp_path):
+    # a process named like the usual culprit, holding the port open
+    impostor = tmp_path / "ModemManager"
+    shutil.copy(shutil.which("sleep"), impostor)
+    fd = os.open(modem.device, os.O_RDWR | os.O_NOCTTY)
+    holder = subprocess.Popen([str(impostor), "30"], stdin=fd)
+    os.close(fd)
+    try:
+        with pytest.raises(PortBusy) as caught:
+            make_driver(modem).connect()
+    finally:
+        holder.kill()
+        holder.wait()
+    text = str(caught.value)
+    assert f"ModemManager (pid {holder.pid})" in text
+    assert "systemctl stop ModemManager" in text
+    assert 'ID_MM_DEVICE_IGNORE}="1"' in text
+    drv = make_driver(modem)
+    drv.connect()  # free again
+    drv.close()
+
+
+def test_busy_message_for_another_program():
+    text = busy_message("/dev/ttyUSB0", [Holder(4242, "gammu")])
+    assert "gammu (pid 4242)" in text
+    assert "ModemManager" not in text
+
+
+def test_loop_url_opens():
+    line = ATLine("loop://")
+    line.open()
+    try:
+        assert line.is_open
+        # loop:// hands our own command back: an echo, never an answer
+        with pytest.raises(CommandTimeout):
+            line.command("AT", timeout=0.2)
+    finally:
+        line.close()
+    drv = ATDriver("loop", {"device": "loop://", "command_timeout": "0.2"})
+    with pytest.raises(ModemGone):
+        drv.connect()
+    drv.close()
+
+
+def test_spy_url_logs_the_conversation(modem: FakeModem, tmp_path):
+    log_file = tmp_path / "spy.txt"
+    drv = ATDriver("spy", {"device": f"spy://{modem.device}?file={log_file}", "command_timeout": "2"})
+    drv.connect()
+    assert drv.identify().model == "E173"
+    drv.close()
+    assert "AT+CGMM" in log_file.read_text()
+
+
+def test_wakeup_is_shared_with_the_worker(modem: FakeModem):
+    wakeup = threading.Event()
+    drv = ATDriver("m1", {"device": modem.device}, wakeup)
+    drv.connect()
+    modem.inject_sms(CITIZEN, "bangun")
+    assert wakeup.wait(5)
+    drv.close()
+
+
+def test_driver_is_registered_as_at():
+    assert ATDriver.kind == "at"
+    assert sys.modules["modemd.drivers.at"].ATDriver is ATDriver
