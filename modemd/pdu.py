@@ -17,6 +17,7 @@ ignored, and a UCS2 payload that is not valid UTF-16 decodes with U+FFFD.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -123,6 +124,7 @@ def _unpack_septets(data: bytes, count_: int, fill_bits: int = 0) -> bytes:
 
 _GSM7_SINGLE = 160
 _UCS2_SINGLE = 70  # UTF-16 code units
+_MAX_ATOM_UNITS = 8  # longest letter-plus-marks kept in one part
 
 
 def _udh_concat_octets(ref16: bool) -> int:
@@ -155,18 +157,42 @@ class SmsCount:
     remaining: int  # units left in the last part
 
 
+def _is_regional_indicator(char: str) -> bool:
+    return "\U0001f1e6" <= char <= "\U0001f1ff"
+
+
+def _atoms(text: str, encoding: str) -> list[tuple[int, int]]:
+    """(start index, units) of the pieces a part boundary may not cut: a
+    character (so escape and surrogate pairs stay whole) with the combining
+    marks after it, or a flag's two regional indicators -- as Gammu does, so
+    each part shows whole letters and flags even where reassembly fails."""
+    atoms: list[tuple[int, int]] = []
+    i = 0
+    while i < len(text):
+        end = i + 1
+        if _is_regional_indicator(text[i]) and end < len(text) and _is_regional_indicator(text[end]):
+            end += 1
+        units = sum(_char_units(c, encoding) for c in text[i:end])
+        # Marks stay with their letter; a runaway string of marks may still be cut.
+        while end < len(text) and unicodedata.combining(text[end]) and units < _MAX_ATOM_UNITS:
+            units += _char_units(text[end], encoding)
+            end += 1
+        atoms.append((i, units))
+        i = end
+    return atoms
+
+
 def _segments(text: str, encoding: str, ref16: bool) -> tuple[int, list[str], list[int]]:
-    units = [_char_units(c, encoding) for c in text]
-    total = sum(units)
+    atoms = _atoms(text, encoding)
+    total = sum(units for _, units in atoms)
     if total <= _per_part(encoding, False, ref16):
         return _per_part(encoding, False, ref16), [text], [total]
     capacity = _per_part(encoding, True, ref16)
     segments: list[str] = []
     used_units: list[int] = []
     start = used = 0
-    for i, cost in enumerate(units):
-        # A character never straddles two parts: an escape pair or a surrogate pair stays whole.
-        if used + cost > capacity:
+    for i, cost in atoms:
+        if used and used + cost > capacity:
             segments.append(text[start:i])
             used_units.append(used)
             start, used = i, 0

@@ -429,3 +429,12 @@ def test_lone_surrogate_in_ucs2_becomes_replacement_character() -> None:
 def test_escape_before_unknown_code_shows_basic_character() -> None:
     # ESC 'A' is not in the extension table: show 'A'; a trailing ESC shows a space.
     assert pdu._septets_to_text(bytes([0x1B, 0x41, 0x1B])) == "A "
+
+
+def test_split_keeps_flags_and_accents_whole() -> None:
+    assert pdu.split("ç" * 65 + "🇮🇩" + "x" * 5)[1] == ["ç" * 65, "🇮🇩xxxxx"]
+    assert pdu.split("ç" * 66 + "e\u0301" + "x" * 5)[1] == ["ç" * 66, "e\u0301xxxxx"]
+    # A runaway string of combining marks is cut rather than never fitting.
+    text = "a" + "\u0301" * 200
+    segments = pdu.split(text)[1]
+    assert "".join(segments) == text and all(len(s) <= 67 for s in segments)
