@@ -3,17 +3,66 @@
 Replies from the web UI, automatic replies, notifications and broadcasts all
 become :class:`~modemd.models.OutboundMessage` rows here (one per recipient);
 the daemon's dispatcher takes them from the database.
+
+Waking the daemon when a row is queued
+--------------------------------------
+Inside the daemon's process, :func:`enqueue` sets every Event registered
+with :func:`add_listener`, so an automatic reply leaves at once.
+
+From another process (the web UI, ``modemd send``) nothing needs to be
+signalled: the daemon's dispatcher reads :func:`newest_id` (the largest id,
+one lookup at the end of the primary key index) every
+:data:`CROSS_PROCESS_POLL` seconds and wakes the workers when it grew. We chose
+this over a datagram socket in state_dir because it works the same on SQLite,
+PostgreSQL and MariaDB, also for a web UI or several daemons on other PCs
+sharing one server database, needs no socket file whose owner and mode must
+suit both the web and the daemon user, and cannot be lost when the daemon
+restarts. SQLite's ``PRAGMA data_version`` would be as cheap but exists on
+SQLite only. Rows that become due later (retries, ``send_at``) are found by the
+workers' own check every second.
 """
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime, timedelta
+
+import peewee
 
 from . import phone
 from .models import PRIORITY, OutboundMessage, utcnow
 
 DEFAULT_MAX_ATTEMPTS = 4
 DEFAULT_EXPIRY = 24 * 3600.0
+#: seconds between two looks at :func:`newest_id` by the daemon (a new row leaves within a second)
+CROSS_PROCESS_POLL = 0.3
+
+_listeners: set[threading.Event] = set()
+_listeners_lock = threading.Lock()
+
+
+def add_listener(event: threading.Event) -> None:
+    """``event`` is set whenever this process queues a message."""
+    with _listeners_lock:
+        _listeners.add(event)
+
+
+def remove_listener(event: threading.Event) -> None:
+    with _listeners_lock:
+        _listeners.discard(event)
+
+
+def notify() -> None:
+    """Wake this process's dispatcher (called by :func:`enqueue`; also after re-queueing rows)."""
+    with _listeners_lock:
+        listeners = list(_listeners)
+    for event in listeners:
+        event.set()
+
+
+def newest_id() -> int:
+    """The largest outbound id so far (0 for none): grows whenever any process queues a message."""
+    return int(OutboundMessage.select(peewee.fn.MAX(OutboundMessage.id)).scalar() or 0)
 
 
 class EmptyMessage(ValueError):
@@ -45,9 +94,11 @@ def enqueue(recipient: str, text: str, kind: str, *, config=None, case=None, bro
     expiry = config.get("sms", "expiry") if config else DEFAULT_EXPIRY
     status_report = config.get("sms", "status_report") if config else True
     start = send_at or now
-    return OutboundMessage.create(
+    message = OutboundMessage.create(
         recipient=number, text=text, kind=kind, priority=PRIORITY[kind], state="pending",
         max_attempts=max_attempts, next_attempt_at=start, expires_at=start + timedelta(seconds=expiry),
         created_at=now, parts=parts, encoding=encoding, status_report=status_report,
         preferred_modem=preferred_modem, case=case, broadcast=broadcast, created_by=created_by,
     )
+    notify()
+    return message

@@ -1,0 +1,231 @@
+"""Routing one stored inbound SMS: a pipeline of small named steps.
+
+Each step looks at a :class:`Routing` (the message and what earlier steps
+found) and may stop the pipeline::
+
+    screen_sender      blocked numbers and senders that cannot be answered: kept, never answered
+    parse_keyword      first word, any case, glued with # . : , allowed, aliases
+    open_or_join_case  same citizen + same keyword + an open case = the same conversation
+    acknowledge        the keyword's reply, with the case number, when a case opens
+    unknown_keyword    the list of valid keywords, in one SMS where possible; the case is unrouted
+
+Automatic replies go through :func:`autoreply`, which limits them per number
+per window so two robots never answer each other forever. The whole pipeline
+for one message runs in one transaction; the message's ``route``, ``keyword``
+and ``case`` are written once at its end (the original text is never touched).
+``run_on_receive`` runs after the commit, off the worker's thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import shlex
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Callable
+
+from . import phone, queue
+from .config import Config
+from .keywords import Keyword, KeywordTable
+from .models import (
+    BlockedNumber, Case, InboundMessage, OutboundMessage, User, audit, database_proxy, utcnow,
+)
+from .pdu import count as sms_count
+
+log = logging.getLogger("modemd.routing")
+
+# The first word ends at a space or at one of the glue characters citizens use: "dishub#jalan", "DisHub: jalan".
+_FIRST_WORD = re.compile(r"^\s*([^\s#.:,]+)(?:\s*[#.:,]+\s*|\s+|$)(.*)$", re.DOTALL)
+# "dll." (and so on) ends a keyword list shortened to fit one SMS; GSM 7-bit, unlike an ellipsis.
+_MORE = "dll."
+
+
+@dataclass
+class Routing:
+    """One message on its way through the pipeline."""
+
+    message: InboundMessage
+    word: str | None = None  # the first word as written
+    keyword: Keyword | None = None
+    body: str = ""  # the text after the keyword
+    case: Case | None = None
+    case_opened: bool = False
+    route: str = "new"
+    replies: list[OutboundMessage] = field(default_factory=list)
+    stopped: bool = False
+
+    def stop(self, route: str) -> None:
+        self.route, self.stopped = route, True
+
+
+def split_keyword(text: str) -> tuple[str | None, str]:
+    """(first word, rest) of a message; (None, "") when it has no words."""
+    match = _FIRST_WORD.match(text or "")
+    if not match:
+        return None, (text or "").strip()
+    return match.group(1), match.group(2).strip()
+
+
+def unknown_keyword_text(template: str, names: list[str]) -> str:
+    """The unknown-keyword reply listing as many keywords as fit in one SMS (all, when they fit)."""
+    full = template.format(keywords=", ".join(names))
+    if sms_count(full).parts <= 1 or not names:
+        return full
+    for keep in range(len(names) - 1, 0, -1):
+        text = template.format(keywords=", ".join(names[:keep]) + " " + _MORE)
+        if sms_count(text).parts <= 1:
+            return text
+    return full  # even one keyword does not fit: send the whole list as a long SMS
+
+
+class Router:
+    """Routes stored messages with the keyword table ``keywords()`` returns at that moment."""
+
+    def __init__(self, config: Config, keywords: Callable[[], KeywordTable]):
+        self.config = config
+        self.keywords = keywords
+        self.steps = [self.screen_sender, self.parse_keyword, self.open_or_join_case, self.acknowledge,
+                      self.unknown_keyword]
+        self._commands: ThreadPoolExecutor | None = None
+
+    # the pipeline ---------------------------------------------------------
+    def route(self, message: InboundMessage) -> Routing:
+        """Run every step for one stored message, in one transaction."""
+        state = Routing(message)
+        with database_proxy.obj.atomic():
+            for step in self.steps:
+                step(state)
+                if state.stopped:
+                    break
+            (InboundMessage
+             .update(route=state.route, keyword=state.keyword.name if state.keyword else None, case=state.case)
+             .where(InboundMessage.id == message.id)
+             .execute())
+        log.info("message #%d: %s%s%s", message.id, state.route,
+                 f" {state.keyword.name}" if state.keyword else "",
+                 f" case #{state.case.id}" if state.case else "")
+        self.run_on_receive(state)
+        return state
+
+    def screen_sender(self, state: Routing) -> None:
+        """Blocked numbers and senders that cannot be answered are kept and never answered."""
+        message = state.message
+        if BlockedNumber.select().where(BlockedNumber.phone.in_({message.sender, message.sender_raw})).exists():
+            state.stop("blocked")
+        elif message.sender_kind != "number":
+            state.stop("unanswerable")
+
+    def parse_keyword(self, state: Routing) -> None:
+        state.word, state.body = split_keyword(state.message.text)
+        state.keyword = self.keywords().find(state.word) if state.word else None
+
+    def open_or_join_case(self, state: Routing) -> None:
+        """Join the citizen's open case of this keyword (or open unrouted case), else open one."""
+        keyword = state.keyword.name if state.keyword else None
+        now = utcnow()
+        open_case = (Case.select()
+                     .where(Case.citizen == state.message.sender, Case.status == "open",
+                            Case.keyword == keyword if keyword else Case.keyword.is_null())
+                     .order_by(Case.id.desc()).first())
+        if open_case is not None:
+            Case.update(last_message_at=now).where(Case.id == open_case.id).execute()
+            state.case, state.route = open_case, "case"
+            return
+        owner = User.by_login(state.keyword.owner) if state.keyword else None
+        deadline = now + timedelta(seconds=self.config.get("sms", "deadline"))
+        state.case = Case.create(keyword=keyword, owner=owner, citizen=state.message.sender, opened_at=now,
+                                 deadline_at=deadline, last_message_at=now)
+        state.case_opened = True
+        state.route = "case" if keyword else "unrouted"
+        audit("daemon", "case.open", state.case, message=state.message.id, keyword=keyword,
+              owner=owner.login if owner else None)
+
+    def acknowledge(self, state: Routing) -> None:
+        """A known keyword's acknowledgement, once per case."""
+        if state.keyword and state.keyword.reply and state.case_opened:
+            text = state.keyword.reply.format(case=state.case.id, keyword=state.keyword.name)
+            self.autoreply(state, text)
+
+    def unknown_keyword(self, state: Routing) -> None:
+        """An unknown or missing keyword: tell the citizen which keywords exist."""
+        if state.keyword is None:
+            state.route = "unrouted"
+            template = self.config.get("sms", "unknown_keyword_reply")
+            self.autoreply(state, unknown_keyword_text(template, self.keywords().names()))
+
+    # automatic replies ----------------------------------------------------
+    def autoreply(self, state: Routing, text: str) -> OutboundMessage | None:
+        """Queue an automatic reply unless this number already had its share in the window."""
+        limit = self.config.get("sms", "autoreply_limit")
+        since = utcnow() - timedelta(seconds=self.config.get("sms", "autoreply_window"))
+        recent = (OutboundMessage.select()
+                  .where(OutboundMessage.recipient == state.message.sender, OutboundMessage.kind == "autoreply",
+                         OutboundMessage.created_at >= since)
+                  .count())
+        if recent >= limit:
+            log.info("message #%d: no automatic reply to %s, %d already in the window (limit %d)",
+                     state.message.id, phone.mask(state.message.sender), recent, limit)
+            return None
+        reply = queue.enqueue(state.message.sender, text, "autoreply", config=self.config, case=state.case)
+        state.replies.append(reply)
+        return reply
+
+    # run_on_receive -------------------------------------------------------
+    def run_on_receive(self, state: Routing) -> None:
+        command = self.config.get("modemd", "run_on_receive")
+        if not command:
+            return
+        if self._commands is None:
+            # a slow hook must never hold up the modem: it runs on a thread of its own
+            self._commands = ThreadPoolExecutor(max_workers=2, thread_name_prefix="run_on_receive")
+        self._commands.submit(run_command, shlex.split(command), receive_environment(state),
+                              self.config.get("modemd", "run_on_receive_timeout"))
+
+    def close(self) -> None:
+        if self._commands is not None:
+            self._commands.shutdown(wait=True)
+
+
+def receive_environment(state: Routing) -> dict[str, str]:
+    """The message in environment variables, as run_on_receive documents them."""
+    message = state.message
+    env = dict(os.environ)
+    env.update({
+        "MODEMD_MESSAGE_ID": str(message.id),
+        "MODEMD_SENDER": message.sender,
+        "MODEMD_TEXT": message.text,
+        "MODEMD_KEYWORD": state.keyword.name if state.keyword else "",
+        "MODEMD_CASE": str(state.case.id) if state.case else "",
+        "MODEMD_ROUTE": state.route,
+        "MODEMD_MODEM": message.modem,
+    })
+    return env
+
+
+def run_command(argv: list[str], env: dict[str, str], timeout: float) -> int | None:
+    """Run a run_on_receive program: an argument list, never a shell; its failure is only logged."""
+    try:
+        done = subprocess.run(argv, env=env, timeout=timeout, capture_output=True, check=False)
+    except subprocess.TimeoutExpired:
+        log.warning("run_on_receive %s: still running after %.0f s, stopped", argv[0], timeout)
+        return None
+    except OSError as exc:
+        log.warning("run_on_receive %s: cannot start: %s", argv[0], exc)
+        return None
+    if done.returncode != 0:
+        log.warning("run_on_receive %s: exit status %d: %s", argv[0], done.returncode,
+                    done.stderr.decode("utf-8", "replace").strip()[:300])
+    return done.returncode
+
+
+def route_pending(router: Router, limit: int = 1000) -> int:
+    """Route messages stored but not yet routed (a crash came between storing and routing)."""
+    waiting = list(InboundMessage.select().where(InboundMessage.route == "new").order_by(InboundMessage.id).limit(limit))
+    for message in waiting:
+        router.route(message)
+    return len(waiting)
+

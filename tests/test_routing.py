@@ -1,0 +1,219 @@
+"""Routing by keyword, as conversations: ``0812… > DISHUB jalan rusak`` / ``0812… < Laporan #1 …``."""
+
+from __future__ import annotations
+
+import json
+import sys
+import textwrap
+from datetime import timedelta
+
+import peewee
+import pytest
+
+from modemd import inbound
+from modemd.models import AuditLog, BlockedNumber, Case, InboundMessage, OutboundMessage
+from modemd.pdu import count as sms_count
+from modemd.routing import route_pending, split_keyword, unknown_keyword_text
+from tests.daemonharness import Conversation, sms
+
+CITIZEN = "081211112222"
+OTHER = "085712345678"
+UNKNOWN_REPLY = ("Maaf, kata kunci tidak dikenal. Kirim KATAKUNCI spasi pesan. "
+                 "Kata kunci: DINKES, DISHUB, INFO")
+
+
+@pytest.fixture
+def chat(officials, write_config):
+    return Conversation(write_config())
+
+
+def test_known_keyword_opens_a_case_in_the_owners_inbox_and_acknowledges(chat, officials):
+    chat.run("""
+        0812 1111 2222 > DISHUB jalan rusak di Jl. Merdeka
+        0812 1111 2222 < Laporan #{case} diteruskan ke Dinas Perhubungan.
+    """)
+    case = chat.last.case
+    assert case.keyword == "DISHUB" and case.owner_id == officials["dishub"].id
+    assert case.citizen == "+6281211112222" and case.status == "open"
+    assert abs((case.deadline_at - case.opened_at) - timedelta(hours=3)) < timedelta(seconds=1)
+    stored = InboundMessage.get_by_id(chat.last.message.id)
+    assert (stored.route, stored.keyword, stored.case_id) == ("case", "DISHUB", case.id)
+    assert stored.text == "DISHUB jalan rusak di Jl. Merdeka"
+    reply = OutboundMessage.get(OutboundMessage.case == case)
+    assert (reply.kind, reply.state) == ("autoreply", "pending")
+    assert AuditLog.select().where(AuditLog.action == "case.open", AuditLog.object_id == str(case.id)).exists()
+
+
+def test_more_messages_from_the_citizen_join_the_open_case_as_a_conversation(chat):
+    chat.run("""
+        0812 1111 2222 > DISHUB lampu merah mati
+        0812 1111 2222 < Laporan #{case} diteruskan ke Dinas Perhubungan.
+        0812 1111 2222 > dishub sudah 3 hari
+        0812 1111 2222 > Dishub: mohon segera
+    """)
+    case = chat.last.case
+    assert Case.select().count() == 1
+    assert [m.text for m in case.messages.order_by(InboundMessage.id)] == [
+        "DISHUB lampu merah mati", "dishub sudah 3 hari", "Dishub: mohon segera"]
+
+
+def test_another_keyword_or_another_citizen_or_a_closed_case_opens_a_new_case(chat):
+    chat.run(f"""
+        0812 1111 2222 > DISHUB jalan rusak
+        0812 1111 2222 < Laporan #{{case}} diteruskan ke Dinas Perhubungan.
+        0812 1111 2222 > INFO jam buka kantor?
+        0812 1111 2222 < Terima kasih. Pesan Anda tercatat dengan nomor #{{case}}.
+        {OTHER} > DISHUB jalan rusak juga
+        {OTHER} < Laporan #{{case}} diteruskan ke Dinas Perhubungan.
+    """)
+    assert Case.select().count() == 3
+    Case.update(status="closed").execute()
+    chat.run("""
+        0812 1111 2222 > DISHUB lagi rusak
+        0812 1111 2222 < Laporan #{case} diteruskan ke Dinas Perhubungan.
+    """)
+    assert Case.select().count() == 4
+
+
+@pytest.mark.parametrize("text, keyword, body", [
+    ("DISHUB jalan rusak", "DISHUB", "jalan rusak"),
+    ("dishub#jalan", "DISHUB", "jalan"),
+    ("DisHub: jalan", "DISHUB", "jalan"),
+    ("   dishub. jalan", "DISHUB", "jalan"),
+    ("dishub,jalan", "DISHUB", "jalan"),
+    ("PERHUBUNGAN jalan", "DISHUB", "jalan"),  # an alias
+    ("tanya\njam buka", "INFO", "jam buka"),  # alias, newline after the keyword
+    ("DISHUB", "DISHUB", ""),  # only the keyword
+])
+def test_keyword_is_the_first_word_in_any_case_glued_or_an_alias(chat, text, keyword, body):
+    routed = chat.receive(CITIZEN, text)
+    assert routed.keyword is not None and routed.keyword.name == keyword
+    assert routed.body == body
+    assert routed.route == "case"
+
+
+def test_split_keyword_on_odd_input():
+    assert split_keyword("") == (None, "")
+    assert split_keyword("   ") == (None, "")
+    assert split_keyword("#.:,") == (None, "#.:,")
+    assert split_keyword("DISHUBjalan") == ("DISHUBjalan", "")
+
+
+def test_keyword_without_a_reply_opens_a_case_silently(chat, officials):
+    chat.run("""
+        0812 1111 2222 > DINKES puskesmas tutup
+    """)
+    assert chat.last.case.owner_id == officials["dinkes"].id
+
+
+@pytest.mark.parametrize("text", ["HALO pak", "", "   ", "?", "dis hub jalan"])
+def test_unknown_or_missing_keyword_gets_the_list_and_goes_to_the_unrouted_inbox(chat, text):
+    routed = chat.receive(CITIZEN, text)
+    assert routed.route == "unrouted"
+    assert routed.case.keyword is None and routed.case.owner_id is None
+    assert [m.text for m in chat.new_replies()] == [UNKNOWN_REPLY]
+    assert InboundMessage.get_by_id(routed.message.id).text == text  # kept exactly, even when empty
+
+
+def test_unknown_keyword_reply_is_kept_within_one_sms(officials, write_config):
+    many = "".join(f"[LAYANAN{i:02d}]\nowner = humas\n\n" for i in range(40))
+    chat = Conversation(write_config(keywords=many))
+    routed = chat.receive(CITIZEN, "HALO")
+    [reply] = routed.replies
+    assert sms_count(reply.text).parts == 1
+    assert reply.text.endswith("dll.") and "LAYANAN00" in reply.text
+
+
+def test_unknown_keyword_text_lists_all_when_they_fit():
+    template = "Kata kunci: {keywords}"
+    assert unknown_keyword_text(template, ["A1", "B2"]) == "Kata kunci: A1, B2"
+    assert unknown_keyword_text(template, []) == "Kata kunci: "
+
+
+def test_blocked_numbers_and_unanswerable_senders_are_kept_and_never_answered(chat, officials):
+    BlockedNumber.create(phone="+6285712345678", reason="spam", created_by=officials["admin"])
+    for sender in (OTHER, "TELKOMSEL", "3636", "+1 555", "INFO-PLN"):
+        routed = chat.receive(sender, "DISHUB promo paket internet murah")
+        assert routed.route == ("blocked" if sender == OTHER else "unanswerable"), sender
+        assert routed.case is None
+    assert OutboundMessage.select().count() == 0
+    assert InboundMessage.select().count() == 5
+    kept = InboundMessage.get(InboundMessage.sender_raw == "+1 555")
+    assert (kept.sender, kept.sender_kind) == ("+1 555", "alphanumeric")
+
+
+def test_a_thousand_messages_from_one_number_in_a_minute_cost_three_replies(chat):
+    for n in range(1000):
+        chat.receive(CITIZEN, f"HALO {n}")
+    assert InboundMessage.select().count() == 1000
+    assert OutboundMessage.select().where(OutboundMessage.recipient == "+6281211112222").count() == 3
+    assert Case.select().count() == 1  # one unrouted conversation, not a thousand cases
+
+
+def test_two_robots_cannot_loop(chat):
+    # a robot that answers every SMS with an unknown word: our side stops after the limit
+    for _ in range(10):
+        chat.receive(OTHER, "Nomor yang Anda tuju sedang sibuk")
+    assert OutboundMessage.select().count() == 3
+
+
+def test_deadline_and_limits_come_from_the_ini(officials, write_config):
+    chat = Conversation(write_config("[sms]\ndeadline = 30m\nautoreply_limit = 1\n"))
+    first = chat.receive(CITIZEN, "DISHUB jalan")
+    assert abs((first.case.deadline_at - first.case.opened_at) - timedelta(minutes=30)) < timedelta(seconds=1)
+    chat.receive(CITIZEN, "HALO")
+    assert OutboundMessage.select().count() == 1
+
+
+def test_the_original_text_cannot_be_changed_after_routing(chat):
+    routed = chat.receive(CITIZEN, "DISHUB jalan rusak")
+    with pytest.raises(peewee.DatabaseError):
+        InboundMessage.update(text="DISHUB diubah").where(InboundMessage.id == routed.message.id).execute()
+
+
+def test_messages_stored_before_a_crash_but_not_routed_are_routed_at_start(chat):
+    message, _ = inbound.store("sim1", sms(CITIZEN, "DISHUB jalan rusak"))
+    assert message.route == "new"
+    assert route_pending(chat.router) == 1
+    assert InboundMessage.get_by_id(message.id).route == "case"
+    assert route_pending(chat.router) == 0
+
+
+def test_run_on_receive_gets_the_message_in_its_environment_without_a_shell(officials, write_config, tmp_path):
+    out = tmp_path / "hook.json"
+    hook = tmp_path / "hook.py"
+    hook.write_text(textwrap.dedent(f"""
+        import json, os, sys
+        keys = [k for k in os.environ if k.startswith("MODEMD_")]
+        json.dump({{"argv": sys.argv[1:], "env": {{k: os.environ[k] for k in keys}}}}, open({str(out)!r}, "w"))
+    """))
+    chat = Conversation(write_config(f"[modemd]\ndatabase = sqlite:///modemd.db\nstate_dir = .\n"
+                                     f"run_on_receive = {sys.executable} {hook} ';' '$(touch pwned)'\n"))
+    routed = chat.receive(CITIZEN, "DISHUB jalan `rm -rf /` $HOME")
+    chat.router.close()  # waits for the hook
+    data = json.loads(out.read_text())
+    assert data["argv"] == [";", "$(touch pwned)"]
+    assert data["env"]["MODEMD_TEXT"] == "DISHUB jalan `rm -rf /` $HOME"
+    assert data["env"]["MODEMD_SENDER"] == "+6281211112222"
+    assert data["env"]["MODEMD_KEYWORD"] == "DISHUB"
+    assert data["env"]["MODEMD_CASE"] == str(routed.case.id)
+    assert data["env"]["MODEMD_MESSAGE_ID"] == str(routed.message.id)
+    assert not (tmp_path / "pwned").exists()
+
+
+def test_run_on_receive_that_hangs_is_stopped_and_routing_goes_on(officials, write_config, tmp_path, caplog):
+    chat = Conversation(write_config(
+        f"[modemd]\ndatabase = sqlite:///modemd.db\nstate_dir = .\n"
+        f"run_on_receive = {sys.executable} -c 'import time; time.sleep(30)'\nrun_on_receive_timeout = 1s\n"))
+    routed = chat.receive(CITIZEN, "DISHUB jalan")
+    assert routed.route == "case"
+    chat.router.close()
+    assert "still running after 1 s" in caplog.text
+
+
+def test_run_on_receive_program_missing_is_logged(officials, write_config, caplog):
+    chat = Conversation(write_config("[modemd]\ndatabase = sqlite:///modemd.db\nstate_dir = .\n"
+                                     "run_on_receive = /nonexistent/hook\n"))
+    chat.receive(CITIZEN, "DISHUB jalan")
+    chat.router.close()
+    assert "cannot start" in caplog.text
