@@ -1,0 +1,99 @@
+"""Storing a received SMS exactly as it arrived, once, before the SIM lets go of it."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+
+import peewee
+import pytest
+
+from modemd import inbound
+from modemd.drivers import create_driver, inject_simulated
+from modemd.models import InboundMessage, ModemStatus
+from tests.daemonharness import sms
+
+WIB = timezone(timedelta(hours=7))
+
+
+def test_a_message_is_stored_with_everything_the_modem_gave(any_db):
+    ModemStatus.create(name="m1")
+    smsc = datetime(2026, 11, 23, 21, 5, 7, tzinfo=WIB)
+    message, created = inbound.store("m1", sms(
+        "0812-1111-2222", "DISHUB jalan rusak 🙏 \"<b>\"", smsc, pdus=["0791", "0792"], parts_total=2,
+        parts_received=2))
+    assert created
+    row = InboundMessage.get_by_id(message.id)
+    assert (row.modem, row.sender_raw, row.sender, row.sender_kind) == ("m1", "0812-1111-2222", "+6281211112222", "number")
+    assert row.text == "DISHUB jalan rusak 🙏 \"<b>\""
+    assert json.loads(row.pdus) == ["0791", "0792"]
+    assert row.smsc_time == datetime(2026, 11, 23, 14, 5, 7)  # UTC
+    assert row.received_at is not None and row.route == "new"
+    assert (row.parts_total, row.parts_received, row.incomplete) == (2, 2, False)
+    assert ModemStatus.get(ModemStatus.name == "m1").received_total == 1
+
+
+def test_senders_that_are_not_numbers_are_kept_as_received(sqlite_db):
+    for raw, kind in (("TELKOMSEL", "alphanumeric"), ("3636", "shortcode"), ("", "alphanumeric"), ("+1 555", "alphanumeric")):
+        message, _ = inbound.store("m1", sms(raw, "promo", None))
+        assert (message.sender, message.sender_kind, message.sender_raw) == (raw.strip(), kind, raw)
+
+
+def test_an_incomplete_or_undecodable_message_is_kept(sqlite_db):
+    message, _ = inbound.store("m1", sms("081211112222", "", None, pdus=["00zz"], incomplete=True, parts_total=3,
+                                         parts_received=1, decode_error="bad user data length"))
+    row = InboundMessage.get_by_id(message.id)
+    assert row.incomplete and row.decode_error == "bad user data length" and row.text == ""
+
+
+def test_the_same_message_handed_over_again_after_a_crash_is_kept_once(sqlite_db):
+    smsc = datetime(2026, 11, 23, 9, 0, tzinfo=WIB)
+    first, created = inbound.store("m1", sms("081211112222", "DISHUB jalan", smsc))
+    again, created_again = inbound.store("m1", sms("081211112222", "DISHUB jalan", smsc))
+    assert created and not created_again and again.id == first.id
+    # the same words a minute later are a new message
+    _, created_later = inbound.store("m1", sms("081211112222", "DISHUB jalan", smsc + timedelta(minutes=1)))
+    assert created_later
+    assert InboundMessage.select().count() == 2
+
+
+def test_original_columns_are_read_only_in_the_database(any_db):
+    message, _ = inbound.store("m1", sms("081211112222", "asli", None))
+    for column, value in (("text", "palsu"), ("pdus", "[]x"), ("sender_raw", "0000")):
+        with pytest.raises(peewee.DatabaseError):
+            with any_db.atomic():
+                InboundMessage.update({column: value}).where(InboundMessage.id == message.id).execute()
+    InboundMessage.update(route="case").where(InboundMessage.id == message.id).execute()  # routing may write
+    assert InboundMessage.get_by_id(message.id).text == "asli"
+
+
+def test_store_then_acknowledge_on_the_simulated_sim(sqlite_db, tmp_path):
+    settings = {"driver": "sim", "device": str(tmp_path / "spool"), "send_delay": "0", "report_delay": "0"}
+    inject_simulated(settings, "081211112222", "INFO halo")
+    driver = create_driver("sim1", settings)
+    driver.connect()
+    try:
+        [incoming] = driver.receive()
+        message, _ = inbound.store("sim1", incoming)
+        driver.acknowledge(incoming)
+        assert InboundMessage.get_by_id(message.id).text == "INFO halo"
+        assert driver.receive() == []
+        assert not list((tmp_path / "spool").glob("*.sms"))
+    finally:
+        driver.close()
+
+
+def test_a_failed_store_leaves_the_message_on_the_sim(sqlite_db, tmp_path):
+    settings = {"driver": "sim", "device": str(tmp_path / "spool"), "send_delay": "0", "report_delay": "0"}
+    inject_simulated(settings, "081211112222", "INFO halo")
+    driver = create_driver("sim1", settings)
+    driver.connect()
+    try:
+        [incoming] = driver.receive()
+        sqlite_db.execute_sql("DROP TABLE modem_status")  # the database breaks mid-store
+        with pytest.raises(peewee.DatabaseError):
+            inbound.store("sim1", incoming)
+        assert InboundMessage.select().count() == 0  # nothing half-written
+        assert len(list((tmp_path / "spool").glob("*.sms"))) == 1  # the SIM still holds it
+    finally:
+        driver.close()
