@@ -1,0 +1,373 @@
+"""Broadcasts: preview, approval rules, queueing 20,000 recipients, cancel, retry, a restart mid-queue."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from datetime import timedelta
+
+import pytest
+
+from modemd import broadcasts
+from modemd import config as config_module
+from modemd.broadcasts import BroadcastError
+from modemd.models import (
+    AuditLog, BlockedNumber, Broadcast, Contact, ContactGroup, GroupMember, OutboundMessage, Template, utcnow,
+)
+
+SIGNED_INI = """
+[notify]
+signature = HUMAS
+"""
+
+
+@pytest.fixture
+def config(write_config):
+    return config_module.load(write_config(SIGNED_INI))
+
+
+def make_group(name: str, numbers: list[str], *, start: int = 0) -> ContactGroup:
+    """A group of contacts with these numbers (contacts are reused by number)."""
+    group = ContactGroup.create(name=name)
+    for i, number in enumerate(numbers, start=start):
+        contact = Contact.get_or_none(Contact.phone == number) or Contact.create(name=f"Kontak {i}", phone=number)
+        GroupMember.create(group=group, contact=contact)
+    return group
+
+
+def big_group(name: str, size: int) -> ContactGroup:
+    """``size`` distinct contacts in one group, inserted in bulk."""
+    group = ContactGroup.create(name=name)
+    first = Contact.select().count()
+    rows = [{"name": f"Warga {i}", "phone": f"+62812{i:08d}"} for i in range(first, first + size)]
+    for start in range(0, size, 1000):
+        Contact.insert_many(rows[start:start + 1000]).execute()
+    ids = [c for (c,) in Contact.select(Contact.id).where(Contact.name.startswith("Warga ")).tuples()][-size:]
+    for start in range(0, size, 1000):
+        GroupMember.insert_many([{"group": group.id, "contact": c} for c in ids[start:start + 1000]]).execute()
+    return group
+
+
+def approved(officials, config, groups, text="Rapat koordinasi Senin 08.00 di aula.", **kw) -> Broadcast:
+    bc = broadcasts.draft(officials["admin"], text, groups=[g.id for g in groups], **kw)
+    broadcasts.submit(bc, officials["admin"], config)
+    return broadcasts.approve(bc, officials["ketua"], config)
+
+
+# --------------------------------------------------------------------------
+# Preview
+
+
+def test_preview_counts_each_number_once_and_lists_invalid_and_blocked(officials, config):
+    camat = make_group("Camat", ["+6281311110001", "+6281311110002", "+6281311110003"])
+    kades = make_group("Kades", ["+6281311110003", "+6281311110004"], start=3)
+    bad = Contact.create(name="Salah ketik", phone="0812")
+    blocked = Contact.create(name="Diblokir", phone="+6281311110009")
+    gone = Contact.create(name="Pensiun", phone="+6281311110008", active=False)
+    BlockedNumber.create(phone="+6281311110009", reason="minta berhenti")
+    GroupMember.create(group=kades, contact=bad)
+    GroupMember.create(group=kades, contact=blocked)
+    GroupMember.create(group=kades, contact=gone)
+    direct = Contact.get(Contact.phone == "+6281311110001")
+
+    bc = broadcasts.draft(officials["dishub"], "Jalan Merdeka ditutup besok.", groups=[camat.id, kades.id],
+                          contacts=[direct.id], category="announcement")
+    shown = broadcasts.preview(bc, config)
+
+    assert shown.text == "Jalan Merdeka ditutup besok. -HUMAS"
+    assert (shown.encoding, shown.parts, shown.count, shown.total_parts) == ("gsm7", 1, 4, 4)
+    assert shown.recipients.numbers == ["+6281311110001", "+6281311110002", "+6281311110003", "+6281311110004"]
+    assert shown.recipients.duplicates == 2 and shown.recipients.inactive == 1
+    assert [(r.name, r.reason) for r in shown.recipients.rejected] == [("Salah ketik", "invalid"), ("Diblokir", "blocked")]
+    assert shown.problems == []
+
+
+def test_empty_group_can_be_drafted_but_not_submitted(officials, config):
+    empty = ContactGroup.create(name="Kosong")
+    bc = broadcasts.draft(officials["admin"], "Halo", groups=[empty.id])
+    assert broadcasts.preview(bc, config).count == 0
+    with pytest.raises(BroadcastError, match="no recipients"):
+        broadcasts.submit(bc, officials["admin"], config)
+    assert Broadcast.get_by_id(bc.id).state == "draft"
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"text": "   "}, "empty"),
+    ({"groups": []}, "at least one group"),
+    ({"groups": [9999]}, "no such group"),
+    ({"category": "gosip"}, "unknown category"),
+])
+def test_bad_drafts_are_refused(officials, kwargs, message):
+    group = make_group("Camat", ["+6281311110001"])
+    args = {"text": "Halo", "groups": [group.id]} | kwargs
+    with pytest.raises(BroadcastError, match=message):
+        broadcasts.draft(officials["admin"], args.pop("text"), **args)
+
+
+def test_operators_may_not_draft(officials, make_user):
+    group = make_group("Camat", ["+6281311110001"])
+    with pytest.raises(BroadcastError, match="may not draft"):
+        broadcasts.draft(make_user("opr", "operator"), "Halo", groups=[group.id])
+
+
+def test_a_1500_character_text_costs_ten_parts_and_unicode_of_that_length_is_refused(officials, config):
+    group = make_group("Camat", ["+6281311110001", "+6281311110002"])
+    long_gsm = ("Undangan rapat koordinasi penanganan banjir. " * 40)[:1500]
+    bc = broadcasts.draft(officials["admin"], long_gsm, groups=[group.id])
+    shown = broadcasts.preview(bc, config)
+    assert (shown.encoding, shown.parts, shown.total_parts) == ("gsm7", 10, 20)
+    assert broadcasts.submit(bc, officials["admin"], config).parts_per_recipient == 10
+
+    long_unicode = ("Banjir 🌊 " * 200)[:1500]
+    bc = broadcasts.draft(officials["admin"], long_unicode, groups=[group.id])
+    shown = broadcasts.preview(bc, config)
+    assert shown.encoding == "ucs2" and shown.parts > broadcasts.MAX_PARTS
+    with pytest.raises(BroadcastError, match="at most 10"):
+        broadcasts.submit(bc, officials["admin"], config)
+
+
+# --------------------------------------------------------------------------
+# Approval
+
+
+def test_approval_appends_the_signature_and_stores_the_hash(officials, config):
+    group = make_group("Camat", ["+6281311110001"])
+    bc = approved(officials, config, [group])
+    assert bc.state == "approved" and bc.approved_by.login == "ketua"
+    assert bc.text == "Rapat koordinasi Senin 08.00 di aula. -HUMAS"
+    assert bc.text_sha256 == broadcasts.text_hash(bc.text)
+    assert broadcasts.preview(bc, config).text == bc.text  # not signed twice
+    assert AuditLog.select().where(AuditLog.action == "broadcast.approve").count() == 1
+
+
+def test_nobody_approves_their_own_and_nobody_approves_twice(officials, config, make_user):
+    group = make_group("Camat", ["+6281311110001"])
+    bc = broadcasts.draft(officials["ketua"], "Halo camat", groups=[group.id])
+    broadcasts.submit(bc, officials["ketua"], config)
+    with pytest.raises(BroadcastError, match="their own"):
+        broadcasts.approve(bc, officials["ketua"], config)
+    with pytest.raises(BroadcastError, match="not an approver"):
+        broadcasts.approve(bc, officials["admin"], config)
+    second = make_user("wakil", "approver")
+    broadcasts.approve(bc, second, config)
+    with pytest.raises(BroadcastError, match="already approved"):
+        broadcasts.approve(bc, second, config)
+    with pytest.raises(BroadcastError, match="already approved"):
+        broadcasts.approve(bc, make_user("sekda", "approver"), config)
+    assert Broadcast.get_by_id(bc.id).approved_by.login == "wakil"
+
+
+def test_rejection_needs_a_reason_and_the_author_can_fix_and_resubmit(officials, config):
+    group = make_group("Camat", ["+6281311110001"])
+    bc = broadcasts.draft(officials["dishub"], "Rapat jam 8", groups=[group.id])
+    with pytest.raises(BroadcastError, match="only a pending"):
+        broadcasts.approve(bc, officials["ketua"], config)
+    broadcasts.submit(bc, officials["dishub"], config)
+    with pytest.raises(BroadcastError, match="reason"):
+        broadcasts.reject(bc, officials["ketua"], "  ")
+    bc = broadcasts.reject(bc, officials["ketua"], "Sebutkan tempatnya")
+    assert (bc.state, bc.rejected_reason) == ("rejected", "Sebutkan tempatnya")
+    with pytest.raises(BroadcastError, match="may not edit"):
+        broadcasts.edit(bc, officials["humas"], text="diubah orang lain")
+    bc = broadcasts.edit(bc, officials["dishub"], text="Rapat jam 8 di aula Dishub")
+    assert bc.state == "draft" and bc.rejected_reason is None
+    broadcasts.submit(bc, officials["dishub"], config)
+    assert broadcasts.approve(bc, officials["ketua"], config).text == "Rapat jam 8 di aula Dishub -HUMAS"
+
+
+def test_text_cannot_change_after_approval(officials, config):
+    group = make_group("Camat", ["+6281311110001", "+6281311110002"])
+    bc = approved(officials, config, [group])
+    with pytest.raises(BroadcastError, match="cannot change"):
+        broadcasts.edit(bc, officials["admin"], text="Rapat dibatalkan")
+    # someone changes it behind the application's back: queueing refuses and cancels
+    Broadcast.update(text="Rapat dibatalkan -HUMAS").where(Broadcast.id == bc.id).execute()
+    with pytest.raises(BroadcastError, match="changed after approval"):
+        broadcasts.queue_broadcast(bc.id, config)
+    assert OutboundMessage.select().count() == 0
+    assert Broadcast.get_by_id(bc.id).state == "cancelled"
+
+
+# --------------------------------------------------------------------------
+# Queueing
+
+
+def test_queueing_writes_one_low_priority_row_per_recipient_once(officials, config):
+    a = make_group("Camat", ["+6281311110001", "+6281311110002"])
+    b = make_group("Kades", ["+6281311110002", "+6281311110003"], start=2)
+    bc = approved(officials, config, [a, b])
+    assert broadcasts.run_due(utcnow(), config) == [bc.id]
+    rows = list(OutboundMessage.select().order_by(OutboundMessage.recipient))
+    assert [r.recipient for r in rows] == ["+6281311110001", "+6281311110002", "+6281311110003"]
+    assert {(r.kind, r.priority, r.state, r.text) for r in rows} == {
+        ("broadcast", 50, "pending", "Rapat koordinasi Senin 08.00 di aula. -HUMAS")}
+    assert all(r.broadcast_id == bc.id and r.created_by_id == officials["admin"].id for r in rows)
+    bc = Broadcast.get_by_id(bc.id)
+    assert bc.state == "sending" and bc.queued_at is not None and bc.recipient_count == 3
+    # running again (every scheduler pass, a second daemon) adds nothing
+    assert broadcasts.run_due(utcnow(), config) == []
+    assert broadcasts.queue_broadcast(bc.id, config) == 0
+    assert OutboundMessage.select().count() == 3
+
+
+def test_a_broadcast_waits_for_its_send_time(officials, config):
+    group = make_group("Camat", ["+6281311110001"])
+    later = utcnow() + timedelta(hours=2)
+    bc = approved(officials, config, [group], send_at=later)
+    assert broadcasts.run_due(utcnow(), config) == []
+    with pytest.raises(BroadcastError, match="not yet"):
+        broadcasts.queue_broadcast(bc.id, config)
+    assert broadcasts.run_due(later + timedelta(seconds=1), config) == [bc.id]
+    assert OutboundMessage.get().next_attempt_at == later + timedelta(seconds=1)
+
+
+def test_twenty_thousand_recipients_are_queued_once_each(officials, config):
+    group = big_group("Warga", 20_000)
+    bc = approved(officials, config, [group])
+    assert bc.recipient_count == 20_000
+    added = broadcasts.queue_broadcast(bc.id, config)
+    assert added == 20_000
+    assert OutboundMessage.select().where(OutboundMessage.broadcast == bc.id).count() == 20_000
+    assert OutboundMessage.select(OutboundMessage.recipient).distinct().count() == 20_000
+    assert broadcasts.progress(bc.id).pending == 20_000
+
+
+def test_daemon_killed_in_the_middle_of_queueing_resumes_without_duplicates(officials, config, tmp_path):
+    group = big_group("Warga", 5_000)
+    bc = approved(officials, config, [group])
+    script = textwrap.dedent(f"""
+        import time
+        from modemd import broadcasts, config, db
+        from modemd.models import OutboundMessage
+        cfg = config.load({str(config.path)!r})
+        db.open_database(cfg.database_url)
+        broadcasts.CHUNK = 50
+        real = OutboundMessage.insert_many
+        def slow(rows):
+            time.sleep(0.02)  # slow enough for the test to kill it half way
+            return real(rows)
+        OutboundMessage.insert_many = slow
+        broadcasts.queue_broadcast({bc.id}, cfg)
+    """)
+    child = subprocess.Popen([sys.executable, "-c", script], env=os.environ | {"PYTHONPATH": os.getcwd()})
+    try:
+        deadline = time.monotonic() + 60
+        while OutboundMessage.select().count() < 500:
+            assert child.poll() is None, "the queueing process ended before it could be killed"
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        child.send_signal(signal.SIGKILL)
+        child.wait(10)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    interrupted = OutboundMessage.select().count()
+    assert 500 <= interrupted < 5_000
+    assert Broadcast.get_by_id(bc.id).queued_at is None  # not finished: the next pass resumes it
+
+    assert broadcasts.run_due(utcnow(), config) == [bc.id]
+    assert OutboundMessage.select().count() == 5_000
+    assert OutboundMessage.select(OutboundMessage.recipient).distinct().count() == 5_000
+    assert Broadcast.get_by_id(bc.id).recipient_count == 5_000
+
+
+def test_cancel_while_sending_stops_what_has_not_left(officials, config):
+    group = big_group("Warga", 100)
+    bc = approved(officials, config, [group])
+    broadcasts.queue_broadcast(bc.id, config)
+    ids = [i for (i,) in OutboundMessage.select(OutboundMessage.id).order_by(OutboundMessage.id).tuples()]
+    OutboundMessage.update(state="delivered").where(OutboundMessage.id.in_(ids[:20])).execute()
+    OutboundMessage.update(state="sent").where(OutboundMessage.id.in_(ids[20:30])).execute()
+    OutboundMessage.update(state="sending").where(OutboundMessage.id.in_(ids[30:35])).execute()
+
+    with pytest.raises(BroadcastError, match="may not cancel"):
+        broadcasts.cancel(bc, officials["humas"])
+    assert broadcasts.cancel(bc, officials["admin"], "salah tanggal") == 65
+
+    shown = broadcasts.progress(bc.id)
+    assert (shown.delivered, shown.sent, shown.sending, shown.cancelled, shown.pending) == (20, 10, 5, 65, 0)
+    assert Broadcast.get_by_id(bc.id).state == "cancelled"
+    with pytest.raises(BroadcastError, match="already cancelled"):
+        broadcasts.cancel(bc, officials["admin"])
+    assert broadcasts.run_due(utcnow(), config) == []
+    with pytest.raises(BroadcastError, match="sending or done"):
+        broadcasts.retry_failed(bc, officials["admin"], config)
+
+
+def test_cancel_between_a_restart_and_the_resume_adds_nothing(officials, config):
+    group = big_group("Warga", 10)
+    bc = approved(officials, config, [group])
+    Broadcast.update(state="sending").where(Broadcast.id == bc.id).execute()  # queueing began, then the daemon died
+    broadcasts.cancel(bc, officials["ketua"])
+    assert broadcasts.run_due(utcnow(), config) == []
+    assert OutboundMessage.select().count() == 0
+
+
+def test_retry_failed_in_one_click_and_done_when_nothing_is_left(officials, config):
+    group = big_group("Warga", 10)
+    bc = approved(officials, config, [group])
+    broadcasts.queue_broadcast(bc.id, config)
+    ids = [i for (i,) in OutboundMessage.select(OutboundMessage.id).order_by(OutboundMessage.id).tuples()]
+    OutboundMessage.update(state="delivered").where(OutboundMessage.id.in_(ids[:7])).execute()
+    OutboundMessage.update(state="failed", attempts=4, failure_reason="CMS 500").where(
+        OutboundMessage.id.in_(ids[7:])).execute()
+    assert broadcasts.finish() == [bc.id]
+    assert Broadcast.get_by_id(bc.id).state == "done"
+    failed = broadcasts.recipient_rows(bc.id, state="failed")
+    assert len(failed) == 3 and failed[0]["failure_reason"] == "CMS 500" and failed[0]["name"].startswith("Warga")
+
+    assert broadcasts.retry_failed(bc, officials["admin"], config) == 3
+    shown = broadcasts.progress(bc.id)
+    assert (shown.total, shown.delivered, shown.pending, shown.failed) == (10, 7, 3, 0)
+    assert OutboundMessage.get_by_id(ids[9]).attempts == 0
+    assert Broadcast.get_by_id(bc.id).state == "sending"
+    assert broadcasts.finish() == []
+
+
+# --------------------------------------------------------------------------
+# Templates
+
+
+def test_templates_are_saved_replaced_and_deleted(officials):
+    first = broadcasts.save_template("Rapat", "Rapat koordinasi hari {hari}", officials["admin"])
+    again = broadcasts.save_template("Rapat", "Rapat koordinasi Senin", officials["admin"])
+    assert first.id == again.id and Template.get_by_id(first.id).text == "Rapat koordinasi Senin"
+    with pytest.raises(BroadcastError, match="empty"):
+        broadcasts.save_template("Kosong", " ", officials["admin"])
+    broadcasts.delete_template(again, officials["admin"])
+    assert Template.select().count() == 0
+
+
+# --------------------------------------------------------------------------
+# The same on every database
+
+
+def test_whole_flow_on_each_database(any_db, write_config):
+    from modemd import users
+
+    config = config_module.load(write_config(SIGNED_INI))
+    admin = users.create_user("admin", "admin", "rahasia-123")
+    ketua = users.create_user("ketua", "approver", "rahasia-123")
+    a = make_group("Camat", [f"+628131111{i:04d}" for i in range(30)])
+    b = make_group("Kades", [f"+628131111{i:04d}" for i in range(20, 50)], start=20)
+    bc = broadcasts.draft(admin, "Siaga banjir 🌊", groups=[a.id, b.id])
+    broadcasts.submit(bc, admin, config)
+    bc = broadcasts.approve(bc, ketua, config)
+    assert bc.recipient_count == 50
+    old_chunk, broadcasts.CHUNK = broadcasts.CHUNK, 7
+    try:
+        assert broadcasts.queue_broadcast(bc.id, config) == 50
+        # a pass that starts over (as after a crash) adds only the missing row
+        Broadcast.update(queued_at=None).where(Broadcast.id == bc.id).execute()
+        OutboundMessage.delete().where(OutboundMessage.recipient == "+6281311110000").execute()
+        assert broadcasts.run_due(utcnow(), config) == [bc.id]
+    finally:
+        broadcasts.CHUNK = old_chunk
+    assert OutboundMessage.select().count() == 50
+    assert OutboundMessage.get(OutboundMessage.recipient == "+6281311110049").encoding == "ucs2"
+    assert broadcasts.cancel(bc, ketua) == 50
+    assert broadcasts.progress(bc.id).cancelled == 50
