@@ -301,8 +301,9 @@ def test_incomplete_multipart_after_timeout(modem: FakeModem):
     parts = pdu.encode_deliver(CITIZEN, LONG_TEXT + LONG_TEXT, concat_reference=5)
     modem.inject_pdu(parts[0])
     modem.inject_pdu(parts[2])
-    wait_until(lambda: modem.count("AT+CMGR") == 2)
-    assert drv.receive() == []
+    early: list[IncomingSMS] = []
+    assert wait_until(lambda: early.extend(drv.receive()) or modem.count("AT+CMGR") == 2)
+    assert early == []
     now[0] += 599
     assert drv.receive() == []
     now[0] += 1
@@ -330,8 +331,8 @@ def test_acknowledge_deletes_only_what_was_handed_over(modem: FakeModem, driver:
     [a] = modem.inject_sms(CITIZEN, "pesan A")
     [b] = modem.inject_sms(CITIZEN, "pesan B")
     pending = modem.inject_pdu(pdu.encode_deliver(CITIZEN, LONG_TEXT, concat_reference=9)[0])
-    messages = receive_until(driver, 2)
-    wait_until(lambda: modem.count("AT+CMGR") == 3)
+    messages: list[IncomingSMS] = []
+    assert wait_until(lambda: messages.extend(driver.receive()) or modem.count("AT+CMGR") == 3)
     messages += driver.receive()
     assert sorted(m.text for m in messages) == ["pesan A", "pesan B"]
     [message_a] = [m for m in messages if m.text == "pesan A"]

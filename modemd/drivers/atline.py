@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import termios
 import threading
 import time
 from dataclasses import dataclass
@@ -35,6 +36,9 @@ ALWAYS_UNSOLICITED = frozenset(
 SOMETIMES_UNSOLICITED = frozenset({"+CREG", "+CGREG", "+CEREG", "+CIEV", "+CSQ", "+CGEV", "+PSUTTZ", "+CTZV"})
 #: unsolicited codes followed by one more line holding the PDU (PDU mode)
 PDU_FOLLOWS = frozenset({"+CMT", "+CBM"})
+
+#: what a port that vanished under us raises; termios.error is no OSError (tcdrain on an unplugged stick)
+PORT_ERRORS = (serial.SerialException, OSError, termios.error)
 
 ERROR_FINALS = ("ERROR", "COMMAND NOT SUPPORT", "TOO MANY PARAMETERS", "NO DIALTONE", "BUSY", "NO ANSWER")
 
@@ -127,11 +131,11 @@ class ATLine:
             if "lock" in text.lower() or "Resource temporarily unavailable" in text:
                 raise PortBusy(f"{self.url} is locked by another program: {text}") from exc
             raise ModemGone(f"cannot open {self.url}: {text}") from exc
-        except (OSError, ValueError) as exc:
+        except (OSError, termios.error, ValueError) as exc:
             raise ModemGone(f"cannot open {self.url}: {exc}") from exc
         try:
             port.reset_input_buffer()
-        except (serial.SerialException, OSError) as exc:
+        except PORT_ERRORS as exc:
             port.close()
             raise ModemGone(f"cannot use {self.url}: {exc}") from exc
         self._port = port
@@ -149,7 +153,7 @@ class ATLine:
             try:
                 if hasattr(port, "cancel_read"):
                     port.cancel_read()
-            except (serial.SerialException, OSError):
+            except PORT_ERRORS:
                 pass
         if self._reader is not None and self._reader is not threading.current_thread():
             self._reader.join(timeout=2)
@@ -157,7 +161,7 @@ class ATLine:
         if port is not None:
             try:
                 port.close()
-            except (serial.SerialException, OSError):
+            except PORT_ERRORS:
                 pass
             log.info("closed %s", self.url)
 
@@ -214,7 +218,7 @@ class ATLine:
             with self._write_lock:
                 port.write(data)
                 port.flush()
-        except (serial.SerialException, OSError) as exc:
+        except PORT_ERRORS as exc:
             raise ModemGone(f"write to {self.url} failed: {exc}") from exc
 
     def _collect(self, command: str, timeout: float, *, until_prompt: bool = False, echo: str = "") -> list[str]:
@@ -273,7 +277,7 @@ class ATLine:
         while not self._closing.is_set() and port is not None:
             try:
                 data = port.read(max(1, port.in_waiting))
-            except (serial.SerialException, OSError, TypeError, AttributeError) as exc:
+            except (*PORT_ERRORS, TypeError, AttributeError) as exc:
                 # TypeError/AttributeError: pyserial's fd vanished under a concurrent close()
                 if not self._closing.is_set():
                     self._gone(f"{self.url} vanished: {exc}")
