@@ -1,0 +1,210 @@
+"""The case page: the conversation, the original text, the reply box and the case's actions.
+
+Every action checks that the user may see the case (404 otherwise) and lands
+in the audit log with who and when.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+
+from modemd.models import CATEGORIES, AuditLog, Case, CaseNote, InboundMessage, OutboundMessage, User, audit, utcnow
+
+from . import labels
+from .access import case_or_404
+from .auth import roles_required
+from .keywordtable import keyword_names, keyword_owners
+from .replies import MAX_REPLY_PARTS, ReplyError, send_reply, sender_suffix
+
+log = logging.getLogger("modemd.web")
+bp = Blueprint("cases", __name__, url_prefix="/cases")
+MAX_NOTE = 4000
+FINAL_STATES = ("delivered", "failed", "cancelled")
+
+REPLY_ERRORS = {
+    "empty": _l("Balasan kosong: tulis pesan dulu."),
+    "too_long": _l("Balasan terlalu panjang: paling banyak %(parts)d SMS.", parts=MAX_REPLY_PARTS),
+    "unanswerable": _l("Pengirim ini bukan nomor telepon (kode pendek atau nama), jadi tidak dapat dibalas."),
+}
+
+
+def _config():
+    return current_app.config.get("MODEMD")
+
+
+def conversation(case: Case) -> list[dict]:
+    """The citizen's messages and the replies, oldest first."""
+    items = [{"kind": "in", "at": m.received_at, "message": m}
+             for m in InboundMessage.select().where(InboundMessage.case == case).order_by(InboundMessage.id)]
+    items += [{"kind": "out", "at": r.created_at, "message": r}
+              for r in OutboundMessage.select().where(OutboundMessage.case == case).order_by(OutboundMessage.id)]
+    items.sort(key=lambda item: (item["at"], 0 if item["kind"] == "in" else 1))
+    return items
+
+
+def _render(case: Case, reply_text: str = "", status: int = 200):
+    notes = (CaseNote.select(CaseNote, User).join(User, join_type="LEFT OUTER", on=(CaseNote.author == User.id))
+             .where(CaseNote.case == case).order_by(CaseNote.id))
+    history = (AuditLog.select().where((AuditLog.object_type == "case") & (AuditLog.object_id == str(case.id)))
+               .order_by(AuditLog.id.desc()).limit(50))
+    assignable = User.select().where(User.active == True).order_by(User.login)  # noqa: E712
+    return render_template(
+        "cases/show.html", case=case, items=conversation(case), notes=notes, history=history,
+        suffix=sender_suffix(current_user.row, _config()), reply_text=reply_text, max_parts=MAX_REPLY_PARTS,
+        categories=CATEGORIES, keywords=keyword_names(), assignable=assignable,
+    ), status
+
+
+@bp.get("/<int:case_id>")
+@login_required
+def show(case_id: int):
+    """One case: conversation, original text, reply box, notes and actions."""
+    return _render(case_or_404(current_user, case_id))
+
+
+@bp.post("/<int:case_id>/reply")
+@login_required
+def reply(case_id: int):
+    """Queue a reply to the citizen (the user's sender ID is appended)."""
+    case = case_or_404(current_user, case_id)
+    text = request.form.get("text", "")
+    try:
+        send_reply(case, current_user.row, text, _config())
+    except ReplyError as exc:
+        flash(str(REPLY_ERRORS[str(exc)]), "error")
+        return _render(case, reply_text=text, status=400)
+    flash(_("Balasan masuk antrean kirim."), "info")
+    return redirect(url_for("cases.show", case_id=case.id) + "#replies")
+
+
+@bp.get("/<int:case_id>/replies.json")
+@login_required
+def replies_json(case_id: int):
+    """The state of each reply of a case, polled by the case page."""
+    case = case_or_404(current_user, case_id)
+    rows = OutboundMessage.select().where(OutboundMessage.case == case).order_by(OutboundMessage.id)
+    response = jsonify(replies=[{
+        "id": r.id, "state": r.state, "label": labels.label(labels.OUTBOUND_STATE, r.state),
+        "reason": r.failure_reason or "", "attempts": r.attempts, "final": r.state in FINAL_STATES,
+        "sent_at": r.sent_at.isoformat() if r.sent_at else None,
+        "delivered_at": r.delivered_at.isoformat() if r.delivered_at else None,
+    } for r in rows])
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/<int:case_id>/category")
+@login_required
+def set_category(case_id: int):
+    """Set the case's category (information, complaint, question, suggestion, invitation)."""
+    case = case_or_404(current_user, case_id)
+    category = request.form.get("category", "")
+    if category and category not in CATEGORIES:
+        flash(_("Kategori tidak dikenal."), "error")
+        return redirect(url_for("cases.show", case_id=case.id))
+    old = case.category
+    case.category = category or None
+    case.save(only=[Case.category])
+    audit(current_user.login, "case.category", case, old=old, new=case.category)
+    flash(_("Kategori disimpan."), "info")
+    return redirect(url_for("cases.show", case_id=case.id))
+
+
+@bp.post("/<int:case_id>/note")
+@login_required
+def add_note(case_id: int):
+    """Add an internal note (never sent to the citizen)."""
+    case = case_or_404(current_user, case_id)
+    text = request.form.get("text", "").strip()
+    if not text:
+        flash(_("Catatan kosong tidak disimpan."), "error")
+    elif len(text) > MAX_NOTE:
+        flash(_("Catatan terlalu panjang (paling banyak %(n)d karakter).", n=MAX_NOTE), "error")
+    else:
+        note = CaseNote.create(case=case, author=current_user.row, text=text)
+        audit(current_user.login, "case.note", case, note=note.id)
+        flash(_("Catatan disimpan."), "info")
+    return redirect(url_for("cases.show", case_id=case.id) + "#notes")
+
+
+@bp.post("/<int:case_id>/assign")
+@roles_required("admin", "approver")
+def assign(case_id: int):
+    """Re-assign a misrouted case to another keyword and/or official."""
+    case = case_or_404(current_user, case_id)
+    keyword = request.form.get("keyword", "").strip().upper()
+    owner_id = request.form.get("owner", "").strip()
+    owners = keyword_owners()
+    if keyword and keyword not in owners:
+        flash(_("Kata kunci tidak dikenal."), "error")
+        return redirect(url_for("cases.show", case_id=case.id))
+    owner = None
+    if owner_id:
+        owner = User.get_or_none((User.id == int(owner_id)) & (User.active == True)) if owner_id.isdigit() else None  # noqa: E712
+        if owner is None:
+            flash(_("Pengguna tidak dikenal atau tidak aktif."), "error")
+            return redirect(url_for("cases.show", case_id=case.id))
+    elif keyword:
+        owner = User.get_or_none(User.login == owners[keyword])
+    old = {"keyword": case.keyword, "owner": case.owner.login if case.owner else None}
+    case.keyword = keyword or None
+    case.owner = owner
+    case.save(only=[Case.keyword, Case.owner])
+    audit(current_user.login, "case.assign", case, old=old,
+          new={"keyword": case.keyword, "owner": owner.login if owner else None})
+    flash(_("Kasus dialihkan."), "info")
+    return redirect(url_for("cases.show", case_id=case.id))
+
+
+@bp.post("/<int:case_id>/close")
+@login_required
+def close(case_id: int):
+    """Close (archive) the case."""
+    case = case_or_404(current_user, case_id)
+    if case.status != "closed":
+        old = case.status
+        case.status, case.closed_at = "closed", utcnow()
+        case.save(only=[Case.status, Case.closed_at])
+        audit(current_user.login, "case.close", case, old=old)
+        flash(_("Kasus ditutup."), "info")
+    return redirect(url_for("cases.show", case_id=case.id))
+
+
+@bp.post("/<int:case_id>/reopen")
+@login_required
+def reopen(case_id: int):
+    """Reopen a closed or answered case: it needs an answer again, within a fresh deadline."""
+    case = case_or_404(current_user, case_id)
+    if case.status != "open":
+        config = _config()
+        seconds = config.get("sms", "deadline") if config is not None else 3 * 3600
+        old = case.status
+        case.status, case.closed_at = "open", None
+        case.deadline_at = utcnow() + timedelta(seconds=seconds)
+        case.save(only=[Case.status, Case.closed_at, Case.deadline_at])
+        audit(current_user.login, "case.reopen", case, old=old)
+        flash(_("Kasus dibuka kembali."), "info")
+    return redirect(url_for("cases.show", case_id=case.id))
+
+
+@bp.post("/<int:case_id>/publish")
+@roles_required("admin")
+def publish(case_id: int):
+    """Show (or hide) an answered case on the public page, with the number masked."""
+    case = case_or_404(current_user, case_id)
+    wanted = request.form.get("published") == "1"
+    if wanted and case.answered_at is None:
+        flash(_("Hanya kasus yang sudah dijawab yang dapat dipublikasikan."), "error")
+        return redirect(url_for("cases.show", case_id=case.id))
+    if case.published != wanted:
+        case.published = wanted
+        case.save(only=[Case.published])
+        audit(current_user.login, "case.publish" if wanted else "case.unpublish", case)
+    flash(_("Dipublikasikan.") if wanted else _("Tidak lagi dipublikasikan."), "info")
+    return redirect(url_for("cases.show", case_id=case.id))

@@ -1,0 +1,49 @@
+"""The dashboard: modems, queue depth, and today's received / answered / overdue, each linking to its list."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta, timezone
+
+from flask import Blueprint, render_template
+from flask_login import current_user, login_required
+
+from modemd.models import Case, InboundMessage, ModemStatus, OutboundMessage, utcnow
+
+from .access import visible_cases
+from .filters import zone
+
+bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
+
+
+def today_range() -> tuple[datetime, datetime, str]:
+    """Start and end of today in the centre's time zone, as naive UTC, and the local date."""
+    local_now = datetime.now(timezone.utc).astimezone(zone())
+    start = datetime.combine(local_now.date(), time(0), tzinfo=zone()).astimezone(timezone.utc).replace(tzinfo=None)
+    return start, start + timedelta(days=1), local_now.date().isoformat()
+
+
+@bp.get("/")
+@login_required
+def index():
+    """Modem health, queue depth and today's figures for the cases this user sees."""
+    start, end, today = today_range()
+    now = utcnow()
+    received = visible_cases(
+        current_user, InboundMessage.select().join(Case, on=(InboundMessage.case == Case.id))
+    ).where((InboundMessage.received_at >= start) & (InboundMessage.received_at < end)).count()
+    if current_user.sees_everything:
+        # messages that made no case (unknown sender kinds, blocked) count too
+        received = InboundMessage.select().where(
+            (InboundMessage.received_at >= start) & (InboundMessage.received_at < end)).count()
+    figures = {
+        "received": received,
+        "opened": visible_cases(current_user).where((Case.opened_at >= start) & (Case.opened_at < end)).count(),
+        "answered": visible_cases(current_user).where((Case.answered_at >= start) & (Case.answered_at < end)).count(),
+        "open": visible_cases(current_user).where(Case.status == "open").count(),
+        "overdue": visible_cases(current_user).where((Case.status == "open") & (Case.deadline_at < now)).count(),
+        "pending": OutboundMessage.select().where(OutboundMessage.state.in_(("pending", "sending"))).count(),
+        "failed": OutboundMessage.select().where(
+            (OutboundMessage.state == "failed") & (OutboundMessage.created_at >= start)).count(),
+    }
+    modems = list(ModemStatus.select().order_by(ModemStatus.name))
+    return render_template("dashboard.html", figures=figures, modems=modems, today=today, now=now)

@@ -1,0 +1,56 @@
+"""Replying to a citizen: the sender ID suffix, the size limit, queueing, and the case's answered state."""
+
+from __future__ import annotations
+
+import logging
+
+from modemd import pdu, phone, queue
+from modemd.models import Case, User, audit, utcnow
+
+log = logging.getLogger("modemd.web")
+
+# A reply longer than this many SMS parts is refused: it costs as much as ten
+# messages and most phones show it badly. The reply box shows the same limit.
+MAX_REPLY_PARTS = 10
+
+
+class ReplyError(ValueError):
+    """A reply that cannot be sent; the message says why, for the person who wrote it."""
+
+
+def sender_suffix(user: User, config) -> str:
+    """What every reply of ``user`` ends with: " -DISHUB" (their sender ID, else [sms] sender_id)."""
+    sender = (user.sender_id or "").strip().lstrip("-")
+    if not sender and config is not None:
+        sender = (config.get("sms", "sender_id") or "").strip().lstrip("-")
+    return f" -{sender}" if sender else ""
+
+
+def full_text(text: str, user: User, config) -> str:
+    return text.rstrip() + sender_suffix(user, config)
+
+
+def send_reply(case: Case, user: User, text: str, config):
+    """Queue a reply to the case's citizen; the first reply marks the case answered."""
+
+    body = (text or "").replace("\r\n", "\n").strip()
+    if not body:
+        raise ReplyError("empty")
+    message = full_text(body, user, config)
+    shape = pdu.count(message)
+    if shape.parts > MAX_REPLY_PARTS:
+        raise ReplyError("too_long")
+    if phone.try_normalize(case.citizen) is None:
+        raise ReplyError("unanswerable")
+    database = Case._meta.database
+    with database.atomic():
+        outbound = queue.enqueue(case.citizen, message, "reply", case=case, created_by=user, config=config)
+        now = utcnow()
+        if case.answered_at is None:
+            case.answered_at = now
+        if case.status == "open":
+            case.status = "answered"
+        case.save()
+        audit(user.login, "case.reply", case, message=outbound.id, parts=shape.parts, encoding=shape.encoding)
+    log.info("reply queued: case=%s message=%s by=%s parts=%d", case.id, outbound.id, user.login, shape.parts)
+    return outbound
