@@ -1,0 +1,124 @@
+"""The APScheduler wrapper: stable jobs, a catch-up at start that sends once across restarts, errors contained."""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from modemd import broadcasts
+from modemd import config as config_module
+from modemd.keywords import load_keywords
+from modemd.models import Broadcast, Case, Contact, ContactGroup, GroupMember, InboundMessage, NotificationSent, \
+    OutboundMessage
+from modemd.scheduler import JOB_IDS, Scheduler
+
+JAKARTA = ZoneInfo("Asia/Jakarta")
+INI = """
+[notify]
+daily_time = 15:30
+recap_time = 16:45
+recap_numbers = 081300000001
+"""
+
+
+def at(day: int, hour: int, minute: int = 0) -> datetime:
+    return datetime(2026, 11, day, hour, minute, tzinfo=JAKARTA).astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+
+
+def wait_for(condition, what: str, timeout: float = 20.0) -> None:
+    """Poll the database until the scheduler thread has done its work (no fixed sleeps)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+@pytest.fixture
+def config(write_config):
+    return config_module.load(write_config(INI))
+
+
+@pytest.fixture
+def running():
+    started: list[Scheduler] = []
+
+    def start(scheduler: Scheduler) -> Scheduler:
+        started.append(scheduler)
+        scheduler.start()
+        return scheduler
+
+    yield start
+    for scheduler in started:
+        scheduler.shutdown()
+
+
+def test_jobs_have_stable_ids_and_local_times(sqlite_db, config, running):
+    scheduler = running(Scheduler(config, lambda: None, clock=lambda: at(22, 3, 0)))  # a Sunday night
+    jobs = scheduler.jobs()
+    assert set(jobs) >= set(JOB_IDS) - {"catch-up"}
+    daily = jobs["notify-daily"]
+    assert (daily.tzinfo.key, daily.hour, daily.minute, daily.second) == ("Asia/Jakarta", 15, 30, 2)
+    assert (jobs["notify-recap"].hour, jobs["notify-recap"].minute) == (16, 45)
+    assert (jobs["notify-hourly"].minute, jobs["notify-hourly"].second) == (0, 2)
+    assert scheduler.running
+    scheduler.shutdown()
+    assert not scheduler.running
+
+
+def test_catch_up_at_start_sends_once_across_restarts(officials, config, running):
+    keywords = load_keywords(config.keywords_path)
+    for minute in (5, 25):
+        case = Case.create(keyword="DISHUB", owner=officials["dishub"], citizen=f"+62813111100{minute}",
+                           opened_at=at(23, 9, minute), deadline_at=at(23, 12, minute), last_message_at=at(23, 9, minute))
+        InboundMessage.create(modem="sim", sender_raw=case.citizen, sender=case.citizen, text="DISHUB lampu mati",
+                              received_at=at(23, 9, minute), route="case", keyword="DISHUB", case=case)
+    clock = lambda: at(23, 16, 50)  # noqa: E731 -- the daemon was down all day and starts at 16:50
+
+    first = running(Scheduler(config, lambda: keywords, clock=clock))
+    wait_for(lambda: NotificationSent.select().where(NotificationSent.job == "recap").exists(), "the catch-up pass")
+    first.shutdown()
+    by_job = {job: NotificationSent.select().where(NotificationSent.job == job).count()
+              for job in ("hourly", "daily", "deadline", "escalate", "recap")}
+    # hourly: 16:00 slot covers 15:00-16:00 only; daily, two deadlines (one SMS), escalations to admin and ketua, recap
+    assert by_job == {"hourly": 0, "daily": 1, "deadline": 2, "escalate": 4, "recap": 1}
+    sent_before = OutboundMessage.select().count()
+    assert sent_before == 1 + 1 + 2 + 1
+
+    second = running(Scheduler(config, lambda: keywords, clock=clock))  # restarted a minute later
+    wait_for(lambda: second.jobs().get("catch-up") is None, "the second catch-up pass")
+    second.shutdown()
+    assert OutboundMessage.select().count() == sent_before
+
+
+def test_the_broadcast_job_queues_an_approved_broadcast(officials, config, running):
+    group = ContactGroup.create(name="Camat")
+    for i in range(3):
+        GroupMember.create(group=group, contact=Contact.create(name=f"Camat {i}", phone=f"+62813111100{i}0"))
+    bc = broadcasts.draft(officials["admin"], "Apel pagi pukul 07.30", groups=[group.id])
+    broadcasts.submit(bc, officials["admin"], config)
+    broadcasts.approve(bc, officials["ketua"], config)
+    running(Scheduler(config, lambda: None))
+    wait_for(lambda: Broadcast.get_by_id(bc.id).queued_at is not None, "the broadcast to be queued")
+    assert OutboundMessage.select().where(OutboundMessage.kind == "broadcast").count() == 3
+
+
+def test_a_failing_pass_is_logged_and_counted_and_the_next_one_still_runs(officials, config, caplog):
+    calls = []
+
+    def broken_keywords():
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("keywords.ini unreadable")
+        return None
+
+    scheduler = Scheduler(config, broken_keywords, clock=lambda: at(23, 10, 0))
+    with caplog.at_level(logging.ERROR, logger="modemd.scheduler"):
+        assert scheduler.hourly() is None
+    assert scheduler.errors == 1 and "notify-hourly pass failed" in caplog.text
+    assert scheduler.hourly() is not None and scheduler.errors == 1
+
