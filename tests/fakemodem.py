@@ -117,6 +117,40 @@ def wait_until(condition: Callable[[], object], timeout: float = 5.0, interval: 
         time.sleep(interval)
 
 
+Handler = Callable[["FakeModem", str, str], "list[str] | None"]
+
+
+def _identity_handler(attribute: str) -> Handler:
+    """AT+CGMI, AT+GMI...: answer one of the fake's identity attributes."""
+
+    def handler(fake: "FakeModem", kind: str, args: str) -> list[str]:
+        if kind == "test":
+            return []
+        if kind != "exec":
+            raise CommandError()
+        return [getattr(fake, attribute)]
+
+    return handler
+
+
+def _registration_handler(name: str, setting: str) -> Handler:
+    """AT+CREG / AT+CGREG: the <n> setting and the registration state (with LAC/CI for n=2)."""
+
+    def handler(fake: "FakeModem", kind: str, args: str) -> list[str]:
+        if kind == "test":
+            return [f"{name}: (0-2)"]
+        if kind == "set":
+            setattr(fake.settings, setting, _ints(args, 1)[0])
+            return []
+        n = getattr(fake.settings, setting)
+        stat = REGISTRATION.get(fake.registration, 4)
+        if n == 2:
+            return [f'{name}: {n},{stat},"0A1B","3C4D"']
+        return [f"{name}: {n},{stat}"]
+
+    return handler
+
+
 class FakeModem:
     """A Huawei-E173-like GSM stick on a pty, run by one server thread."""
 
@@ -451,6 +485,9 @@ class FakeModem:
                 if self._settings.echo:
                     self._write(bytes([byte]))
                 continue
+            if byte == ESC:
+                self._inbuf.clear()  # cancels a half-typed command
+                continue
             if byte == ord("\r"):
                 line = self._inbuf.decode("latin-1").strip()
                 self._inbuf.clear()
@@ -477,6 +514,10 @@ class FakeModem:
             lines = self._dispatch(line[2:])
         except CommandError as exc:
             self._write_line(self._error_text(exc))
+            return
+        except Exception:  # a bug in the fake: answer ERROR and keep serving, but say so
+            log.exception("fake modem failed on %r", line)
+            self._write_line("ERROR")
             return
         if lines is None:  # the handler answers later (prompt)
             return
@@ -534,16 +575,6 @@ class FakeModem:
         return lines
 
     # identity -------------------------------------------------------------
-    def _ident(value_attr: str):  # noqa: N805 -- builds handlers at class creation
-        def handler(self: "FakeModem", kind: str, args: str) -> list[str]:
-            if kind == "test":
-                return []
-            if kind != "exec":
-                raise CommandError()
-            return [getattr(self, value_attr)]
-
-        return handler
-
     def _cimi(self, kind: str, args: str) -> list[str]:
         if kind == "test":
             return []
@@ -664,21 +695,6 @@ class FakeModem:
         if kind == "test":
             return ["+CSQ: (0-31,99),(0-7,99)"]
         return [f"+CSQ: {self.rssi},99"]
-
-    def _creg_like(name: str, attr: str):  # noqa: N805 -- builds handlers at class creation
-        def handler(self: "FakeModem", kind: str, args: str) -> list[str]:
-            if kind == "test":
-                return [f"{name}: (0-2)"]
-            if kind == "set":
-                setattr(self._settings, attr, _ints(args, 1)[0])
-                return []
-            n = getattr(self._settings, attr)
-            stat = REGISTRATION.get(self.registration, 4)
-            if n == 2:
-                return [f'{name}: {n},{stat},"0A1B","3C4D"']
-            return [f"{name}: {n},{stat}"]
-
-        return handler
 
     def _cops(self, kind: str, args: str) -> list[str]:
         if kind == "test":
@@ -906,15 +922,15 @@ class FakeModem:
             if index is not None:
                 self._write_line(f'+CDSI: "SM",{index}')
 
-    _EXTENDED: dict[str, Callable[["FakeModem", str, str], list[str] | None]] = {
-        "+CGMI": _ident("manufacturer"),
-        "+GMI": _ident("manufacturer"),
-        "+CGMM": _ident("model"),
-        "+GMM": _ident("model"),
-        "+CGMR": _ident("firmware"),
-        "+GMR": _ident("firmware"),
-        "+CGSN": _ident("imei"),
-        "+GSN": _ident("imei"),
+    _EXTENDED: dict[str, Handler] = {
+        "+CGMI": _identity_handler("manufacturer"),
+        "+GMI": _identity_handler("manufacturer"),
+        "+CGMM": _identity_handler("model"),
+        "+GMM": _identity_handler("model"),
+        "+CGMR": _identity_handler("firmware"),
+        "+GMR": _identity_handler("firmware"),
+        "+CGSN": _identity_handler("imei"),
+        "+GSN": _identity_handler("imei"),
         "+CIMI": _cimi,
         "+GCAP": _gcap,
         "^CURC": _huawei_ok,
@@ -929,8 +945,8 @@ class FakeModem:
         "+CSCA": _csca,
         "+CPMS": _cpms,
         "+CSQ": _csq,
-        "+CREG": _creg_like("+CREG", "creg_n"),
-        "+CGREG": _creg_like("+CGREG", "cgreg_n"),
+        "+CREG": _registration_handler("+CREG", "creg_n"),
+        "+CGREG": _registration_handler("+CGREG", "cgreg_n"),
         "+COPS": _cops,
         "+CGATT": _cgatt,
         "+CCLK": _cclk,

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import os
+import select
 import shutil
 import subprocess
 import sys
 import threading
-from datetime import timedelta
+import tty
+from datetime import datetime, timedelta, timezone
 
 import pytest
+import serial
 
 from fakemodem import FakeModem, wait_until
 from modemd import pdu
@@ -481,3 +484,97 @@ def test_wakeup_is_shared_with_the_worker(modem: FakeModem):
 def test_driver_is_registered_as_at():
     assert ATDriver.kind == "at"
     assert sys.modules["modemd.drivers.at"].ATDriver is ATDriver
+
+
+def test_connect_cancels_a_prompt_left_behind(modem: FakeModem):
+    stray = serial.Serial(modem.device, 115200, timeout=0.5)
+    stray.write(b"AT+CMGS=20\r")
+    assert stray.read_until(b"> ").endswith(b"> ")
+    stray.close()
+    drv = make_driver(modem)
+    drv.connect()
+    assert drv.send(OFFICIAL, "setelah prompt yatim") == [0]
+    drv.close()
+    assert modem.sent_texts() == [(OFFICIAL, "setelah prompt yatim")]
+
+
+# --------------------------------------------------------------------------
+# the line layer on a bare pty, with answers crafted byte by byte
+
+
+@pytest.fixture
+def bare_pty():
+    master, slave = os.openpty()
+    tty.setraw(slave)
+    path = os.ttyname(slave)
+    os.close(slave)
+    yield master, path
+    os.close(master)
+
+
+def read_command(master: int) -> bytes:
+    data = b""
+    while not data.endswith(b"\r"):
+        select.select([master], [], [], 2)
+        data += os.read(master, 100)
+    return data
+
+
+def test_line_layer_keeps_unsolicited_codes_out_of_answers(bare_pty):
+    master, path = bare_pty
+    report = pdu.encode_status_report(
+        3, OFFICIAL, smsc_time=datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc),
+        discharge_time=datetime(2026, 1, 2, 3, 4, 9, tzinfo=timezone.utc),
+    )
+    line = ATLine(path)
+    line.open()
+    try:
+        answer: list[str] = []
+        worker = threading.Thread(target=lambda: answer.extend(line.command("AT+CREG?", timeout=3)))
+        worker.start()
+        assert read_command(master) == b"AT+CREG?\r"
+        # one chunk, unsolicited codes in the middle, a +CDS with its PDU line, and a partial write
+        os.write(master, (f'\r\n^RSSI: 17\r\n\r\n+CMTI: "SM",4\r\n\r\n+CDS: 24\r\n{report}\r\n'
+                          "\r\n+CREG: 0,5\r\n\r\nRING\r\n\r\nO").encode())
+        os.write(master, b"K\r\n")
+        worker.join(5)
+        assert answer == ["+CREG: 0,5"]
+        events = [line.events.get(timeout=1) for _ in range(4)]
+        assert [e.line for e in events] == ["^RSSI: 17", '+CMTI: "SM",4', "+CDS: 24", "RING"]
+        assert events[2].pdu == report
+        assert line.events.empty()
+
+        # the "> " prompt has no line end; the +CMGS answer follows the PDU
+        sent: list[str] = []
+        worker = threading.Thread(
+            target=lambda: sent.extend(line.command_with_prompt("AT+CMGS=9", "00AABB", timeout=3, final_timeout=3))
+        )
+        worker.start()
+        assert read_command(master) == b"AT+CMGS=9\r"
+        os.write(master, b"\r\n> ")
+        data = b""
+        while not data.endswith(b"\x1a"):
+            select.select([master], [], [], 2)
+            data += os.read(master, 100)
+        assert data == b"00AABB\x1a"
+        os.write(master, b"\r\n+CMGS: 17\r\n\r\nOK\r\n")
+        worker.join(5)
+        assert sent == ["+CMGS: 17"]
+
+        # errors end a command and carry the modem's code
+        failure: list[BaseException] = []
+
+        def failing() -> None:
+            try:
+                line.command("AT+CMGD=1", timeout=3)
+            except CmsError as exc:
+                failure.append(exc)
+
+        worker = threading.Thread(target=failing)
+        worker.start()
+        read_command(master)
+        os.write(master, b"\r\n+CMS ERROR: 321\r\n")
+        worker.join(5)
+        assert [getattr(e, "code", None) for e in failure] == [321]
+    finally:
+        line.close()

@@ -174,7 +174,9 @@ class ATDriver(Driver):
         self._sweep()
 
     def _wake(self) -> None:
-        """A modem fresh from USB sometimes swallows the first command."""
+        """Leave a ``> `` prompt a hang may have left behind; a modem fresh from USB
+        sometimes also swallows the first command."""
+        self._line_or_gone().cancel_input()
         for attempt in range(3):
             try:
                 self._at("AT", timeout=min(2.0, self.command_timeout))

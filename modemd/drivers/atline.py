@@ -128,8 +128,11 @@ class ATLine:
             port.open()
         except serial.SerialException as exc:
             text = str(exc)
-            if "lock" in text.lower() or "Resource temporarily unavailable" in text:
-                raise PortBusy(f"{self.url} is locked by another program: {text}") from exc
+            if "lock" in text.lower():
+                raise PortBusy(
+                    f"{self.url} is locked by another program (or by another [modem:...] section with the"
+                    f" same device): {text}"
+                ) from exc
             raise ModemGone(f"cannot open {self.url}: {text}") from exc
         except (OSError, termios.error, ValueError) as exc:
             raise ModemGone(f"cannot open {self.url}: {exc}") from exc
@@ -194,19 +197,30 @@ class ATLine:
             self._write(payload.encode("ascii") + CTRL_Z)
             return self._collect(command, final_timeout, echo=payload)
 
+    def cancel_input(self, settle: float = 0.2) -> None:
+        """Send ESC: a modem left waiting at a ``> `` prompt (say, by a hang mid-send)
+        drops that input. Whatever it answers within ``settle`` seconds is discarded."""
+        with self._command_lock:
+            self._write(b"\x1b")
+            time.sleep(settle)
+            self._drop_stale("ESC")
+
+    def _drop_stale(self, before: str) -> None:
+        while True:
+            try:
+                stale = self._answers.get_nowait()
+            except queue.Empty:
+                return
+            if stale is _GONE:
+                raise ModemGone(self._gone_reason or f"{self.url} vanished")
+            log.debug("dropped stale line %r before %s", stale, before)
+
     def _begin(self, command: str) -> None:
         if self._port is None:
             raise ModemGone(f"{self.url} is not open")
         if self._gone_reason:
             raise ModemGone(self._gone_reason)
-        while True:
-            try:
-                stale = self._answers.get_nowait()
-            except queue.Empty:
-                break
-            if stale is _GONE:
-                raise ModemGone(self._gone_reason or f"{self.url} vanished")
-            log.debug("dropped stale line %r before %s", stale, command)
+        self._drop_stale(command)
         self._current = _command_name(command)
         log.debug("> %s", command)
 
