@@ -1,0 +1,283 @@
+"""One thread per modem: it alone talks to its driver.
+
+Each turn of :meth:`ModemWorker.run` is a short checklist, like Gammu SMSD's
+main loop but woken by events instead of fixed sleeps:
+
+1. not connected: connect, with back-off (1 s doubling to 60 s); an absent
+   modem never stops the others;
+2. received messages: store each (committed), then delete it from the SIM,
+   then route it;
+3. status reports: store and apply, then delete from the SIM;
+4. every ``HEALTH_INTERVAL``: signal, registration, storage, queue depth to
+   the database;
+5. send one message, if one is due, the modem is not resting and its rate
+   limit allows; then go round again at once;
+6. nothing to do: wait until the driver signals an arrival, the dispatcher
+   signals a new row, or the next poll is due.
+
+A send in progress is never interrupted: on SIGTERM the worker finishes the
+AT exchange, records its outcome, and leaves.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+import peewee
+
+from . import inbound, outbound, reports
+from .config import Config, ModemConfig
+from .drivers import create_driver
+from .drivers.base import Driver, ModemError, ModemGone, PinError, SendFailed
+from .health import HealthBoard, save_status
+from .models import utcnow
+from .routing import Router
+
+log = logging.getLogger("modemd.worker")
+
+#: seconds between looks at the SIM when the driver did not signal anything (Gammu never does)
+RECEIVE_POLL = 2.0
+#: seconds between health checks (signal, storage, queue depth)
+HEALTH_INTERVAL = 30.0
+#: seconds between looks for due rows when nobody woke us (retries that became due)
+SEND_POLL = 1.0
+BACKOFF_FIRST, BACKOFF_MAX = 1.0, 60.0
+
+
+class _ChainedEvent(threading.Event):
+    """The driver's wake-up: setting it also wakes the worker's main wait."""
+
+    def __init__(self, also: threading.Event):
+        super().__init__()
+        self.also = also
+
+    def set(self) -> None:
+        super().set()
+        self.also.set()
+
+
+class ModemWorker(threading.Thread):
+    def __init__(self, modem: ModemConfig, *, config: Config, router: Router, health: HealthBoard, instance: str,
+                 stop: threading.Event):
+        super().__init__(name=f"modem-{modem.name}", daemon=True)
+        self.modem = modem
+        self.config = config
+        self.router = router
+        self.health = health
+        self.instance = instance
+        self.stop_event = stop
+        self.wake = threading.Event()
+        self.incoming = _ChainedEvent(self.wake)
+        self.driver: Driver | None = None
+        self.failures_in_row = 0
+        self.resting_until = 0.0
+        self.next_send_at = 0.0
+        self.send_interval = 60.0 / modem.rate_limit if modem.rate_limit else 0.0
+        self.backoff = BACKOFF_FIRST
+        self._next_receive = 0.0
+        self._next_health = 0.0
+        self._next_due_check = 0.0
+        self.busy_seconds = 0.0  # time spent inside driver.send, for the benchmark
+        health.register(modem.name, self.wake)
+
+    # the loop -------------------------------------------------------------
+    def run(self) -> None:
+        name = self.modem.name
+        while not self.stop_event.is_set():
+            try:
+                if self.driver is None and not self._connect():
+                    self.stop_event.wait(self.backoff)
+                    self.backoff = min(self.backoff * 2, BACKOFF_MAX)
+                    continue
+                self._turn()
+            except ModemGone as exc:
+                self._lost(f"stopped answering: {exc}")
+            except PinError as exc:
+                self._lost(f"SIM PIN problem: {exc}", state="error")
+            except peewee.DatabaseError as exc:
+                # the database is briefly unavailable (locked, server restarting): the modem keeps its messages
+                log.error("%s: database error, retrying in 2 s: %s", name, exc)
+                self.stop_event.wait(2.0)
+            except ModemError as exc:
+                self._lost(f"modem error: {exc}", state="error")
+            except Exception:  # noqa: BLE001 -- a bug in one turn must not end this modem's thread
+                log.exception("%s: unexpected error; reconnecting", name)
+                self._lost("unexpected error (see log)", state="error")
+        self._close()
+        self.health.set_state(name, "stopped")
+        self._save(state="stopped")
+        log.info("%s: worker stopped", name)
+
+    def _turn(self) -> None:
+        self.wake.clear()
+        now = time.monotonic()
+        if self.incoming.is_set() or now >= self._next_receive:
+            self.incoming.clear()
+            self._next_receive = now + RECEIVE_POLL
+            self.receive()
+            self.status_reports()
+        if now >= self._next_health:
+            self._next_health = now + HEALTH_INTERVAL
+            self.refresh_health()
+        if self.stop_event.is_set():
+            return
+        if self._resting(now):
+            self.wake.wait(min(self.resting_until - now, RECEIVE_POLL))
+            return
+        if now >= self.next_send_at and self.send_one():
+            return  # straight on to the next message
+        wait = min(self._next_receive, self._next_health, self._next_due_check or now + SEND_POLL) - time.monotonic()
+        if self.next_send_at > now:
+            wait = min(wait, self.next_send_at - now)
+        self.wake.wait(max(wait, 0.0))
+
+    # connecting -----------------------------------------------------------
+    def _connect(self) -> bool:
+        name = self.modem.name
+        driver = None
+        try:
+            driver = create_driver(name, self.modem.settings, self.incoming)
+            driver.connect()
+            identity = driver.identify()
+        except (ModemError, OSError, ImportError) as exc:
+            if driver is not None:
+                driver.close()
+            state = "error" if isinstance(exc, (PinError, ImportError)) else "absent"
+            if self.health.state(name) != state:
+                log.warning("%s: cannot use the modem (%s: %s); retrying with back-off", name, type(exc).__name__, exc)
+            else:
+                log.debug("%s: still unavailable: %s", name, exc)
+            self.health.set_state(name, state)
+            self._save(state=state, driver=self.modem.driver, last_error=str(exc))
+            return False
+        self.driver = driver
+        self.backoff = BACKOFF_FIRST
+        self.failures_in_row = 0
+        log.info("%s: connected (%s %s, IMEI %s)", name, identity.manufacturer, identity.model, identity.imei or "?")
+        self._save(driver=self.modem.driver, manufacturer=identity.manufacturer[:64], model=identity.model[:64],
+                   imei=identity.imei[:32], errors=0, last_error=None, last_contact=utcnow(), state="ready")
+        self._next_receive = self._next_health = 0.0
+        self.health.set_state(name, "ready")
+        return True
+
+    def _lost(self, reason: str, state: str = "absent") -> None:
+        log.warning("%s: %s; reconnecting", self.modem.name, reason)
+        self._close()
+        self.health.set_state(self.modem.name, state)
+        self._save(state=state, last_error=reason)
+        self.stop_event.wait(self.backoff)
+        self.backoff = min(self.backoff * 2, BACKOFF_MAX)
+
+    def _close(self) -> None:
+        if self.driver is not None:
+            try:
+                self.driver.close()
+            except (ModemError, OSError) as exc:
+                log.debug("%s: close: %s", self.modem.name, exc)
+            self.driver = None
+
+    # receiving ------------------------------------------------------------
+    def receive(self) -> int:
+        """Store, acknowledge, then route every message the modem holds."""
+        count = 0
+        for sms in self.driver.receive():
+            message, _created = inbound.store(self.modem.name, sms)
+            self.driver.acknowledge(sms)  # only now: the database has it
+            if message.route == "new":
+                self.router.route(message)
+            count += 1
+        return count
+
+    def status_reports(self) -> int:
+        count = 0
+        for report in self.driver.status_reports():
+            reports.handle(self.modem.name, report)
+            self.driver.acknowledge(report)
+            count += 1
+        return count
+
+    # sending --------------------------------------------------------------
+    def _resting(self, now: float) -> bool:
+        if not self.resting_until:
+            return False
+        if now < self.resting_until:
+            return True
+        self.resting_until = 0.0
+        self.failures_in_row = 0
+        log.info("%s: rest over, sending again", self.modem.name)
+        self.health.set_state(self.modem.name, "ready")
+        self._save(state="ready")
+        return False
+
+    def send_one(self) -> bool:
+        """Send the most urgent message this modem may send. True if one was taken."""
+        eligibility = self.health.eligibility(self.modem.name)
+        now = time.monotonic()
+        if not outbound.has_due(eligibility):
+            self._next_due_check = now + SEND_POLL
+            return False
+        message = outbound.claim(self.instance, eligibility)
+        if message is None:
+            self._next_due_check = now + SEND_POLL
+            return False
+        self._next_due_check = 0.0
+        self.next_send_at = now + self.send_interval
+        started = time.monotonic()
+        try:
+            references = self.driver.send(message.recipient, message.text, status_report=message.status_report)
+        except SendFailed as exc:
+            self.busy_seconds += time.monotonic() - started
+            outbound.record_failure(message, exc.reason, permanent=exc.permanent, config=self.config)
+            if not exc.permanent:  # a wrong number says nothing about the modem
+                self._count_failure(exc.reason)
+            return True
+        except ModemGone as exc:
+            outbound.record_failure(message, f"modem {self.modem.name} stopped answering: {exc}", permanent=False,
+                                    config=self.config, retry_now=True)
+            raise
+        except Exception as exc:
+            outbound.record_failure(message, f"{type(exc).__name__}: {exc}", permanent=False, config=self.config)
+            raise
+        self.busy_seconds += time.monotonic() - started
+        outbound.record_sent(message, self.modem.name, references)
+        self.failures_in_row = 0
+        log.info("%s: sent message #%d (%d part(s))", self.modem.name, message.id, len(references))
+        return True
+
+    def _count_failure(self, reason: str) -> None:
+        self.failures_in_row += 1
+        limit = self.config.get("sms", "modem_rest_after")
+        if self.failures_in_row >= limit:
+            rest = self.config.get("sms", "modem_rest")
+            self.resting_until = time.monotonic() + rest
+            log.warning("%s: %d sends failed in a row (last: %s); resting %.0f s, other modems take its messages",
+                        self.modem.name, self.failures_in_row, reason, rest)
+            self.health.set_state(self.modem.name, "resting")
+            self._save(state="resting", errors=self.failures_in_row, last_error=reason)
+
+    # health ---------------------------------------------------------------
+    def refresh_health(self) -> None:
+        name = self.modem.name
+        signal = self.driver.signal()
+        fields = {"signal_dbm": signal.dbm, "registration": signal.registration[:20], "last_contact": utcnow(),
+                  "errors": self.failures_in_row,
+                  "queue_depth": outbound.depth(self.health.eligibility(name))}
+        if signal.operator:
+            fields["operator"] = signal.operator[:64]
+        try:
+            storage = self.driver.storage()
+            fields["storage_used"], fields["storage_total"] = storage.used, storage.total
+        except ModemGone:
+            raise
+        except ModemError as exc:
+            log.debug("%s: no storage figures: %s", name, exc)
+        self.health.set_signal(name, signal.dbm)
+        self._save(**fields)
+
+    def _save(self, **fields) -> None:
+        try:
+            save_status(self.modem.name, **fields)
+        except peewee.DatabaseError as exc:
+            log.error("%s: cannot write modem status: %s", self.modem.name, exc)
