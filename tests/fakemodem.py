@@ -5,14 +5,35 @@ The AT driver, the real ``gammu`` CLI and the daemon's benchmarks open
 fake keeps a SIM with a capacity, records every message sent through it
 (decoded with :mod:`modemd.pdu`) and can be told to misbehave at run time::
 
-    with FakeModem(pin="1234") as modem:
+    with FakeModem(pin="1234", part_delay=0.5) as modem:
         driver = ATDriver("m1", {"device": modem.device, "pin": "1234"})
         modem.inject_sms("+6281234567890", "INFO jalan rusak")
         modem.fail_next_sends(2, code=500)
         modem.unplug(); modem.replug()
 
+The API, by purpose:
+
+* network side: ``inject_sms(sender, text, smsc_time=None, concat_reference=0,
+  indicate=True) -> [index]``, ``inject_pdu(hex, indicate=True) -> index``
+  (malformed PDUs too), ``send_status_report(reference, recipient, status)``;
+  status reports also follow each send that asked for one, after
+  ``status_report_delay`` s, as ``+CDS`` or ``+CDSI`` per the client's CNMI.
+* what happened: ``sent`` (:class:`SentSMS`: number, text, reference, concat,
+  status_report_requested, pdu), ``sim`` (index -> :class:`StoredSMS`),
+  ``commands`` and ``count(prefix)``, ``settings`` (echo, cmgf, cnmi...),
+  ``ussd_requests``, ``pin_attempts_left``.
+* faults: ``fail_next_sends(n, code)``, ``fail_number(number, code)``,
+  ``hang()``/``resume()``, ``unplug()``/``replug()``, ``set_sim_full()``,
+  ``add_noise(*lines)``/``emit(line)``, ``clear_faults()``; and the
+  attributes ``command_delay`` (s per command), ``part_delay`` (s per sent
+  part), ``rssi``, ``registration``, ``ussd_reply``, ``ussd_encoding``.
+* constructor only: ``pin``, ``capacity``, identity strings,
+  ``cnmi_ds_supported`` (drop 2 for a modem that cannot store status
+  reports), ``first_reference``, ``directory``.
+
 ``device`` is a symlink in a private temporary directory: pty paths are not
 stable, so unplug removes the link and re-plug points it at a new pty.
+``wait_until(condition, timeout)`` polls for asynchronous effects in tests.
 """
 
 from __future__ import annotations
