@@ -430,6 +430,7 @@ def queue_broadcast(broadcast_id: int, config=None, *, now: datetime | None = No
             # a row a concurrent or earlier run already wrote is skipped by the unique (broadcast, recipient)
             OutboundMessage.insert_many(rows).on_conflict_ignore().execute()
             added += len(rows)
+        queue.notify()  # committed: wake this process's dispatcher
     with database_proxy.atomic():
         total = OutboundMessage.select().where(OutboundMessage.broadcast == broadcast_id).count()
         (Broadcast.update(queued_at=moment, recipient_count=total)
@@ -533,6 +534,7 @@ def retry_failed(broadcast: Broadcast, actor: User, config=None, *, now: datetim
         if retried and current.state == "done":
             Broadcast.update(state="sending").where(Broadcast.id == broadcast.id).execute()
         audit(actor.login, "broadcast.retry_failed", current, retried=retried)
+    queue.notify()
     return retried
 
 

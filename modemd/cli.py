@@ -13,7 +13,7 @@ import sys
 from . import __version__
 
 COMMANDS = (
-    "check", "db", "user", "run", "web", "demo",
+    "check", "db", "user", "run", "web", "demo", "broadcast",
 )
 
 

@@ -183,6 +183,7 @@ def deliver(plans: list[Planned], config) -> list[int]:
                     log.warning("notification %s not queued: %s", plan.keys[0], exc)
                     continue
                 queued.append(message.id)
+        queue.notify()  # enqueue woke the dispatcher before the commit; wake it again now the rows are visible
     return queued
 
 

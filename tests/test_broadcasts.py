@@ -8,7 +8,7 @@ import subprocess
 import sys
 import textwrap
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -371,3 +371,70 @@ def test_whole_flow_on_each_database(any_db, write_config):
     assert OutboundMessage.get(OutboundMessage.recipient == "+6281311110049").encoding == "ucs2"
     assert broadcasts.cancel(bc, ketua) == 50
     assert broadcasts.progress(bc.id).cancelled == 50
+
+
+# --------------------------------------------------------------------------
+# modemd broadcast (the command line, as a script runs it)
+
+
+def modemd(config_path, *args, stdin: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "modemd", "-c", str(config_path), "broadcast", *args],
+                          capture_output=True, text=True, timeout=120, input=stdin)
+
+
+def test_command_line_flow_with_refusals_and_progress(officials, config):
+    make_group("Camat", ["+6281311110001", "+6281311110002"])
+    make_group("Kades", ["+6281311110002", "+6281311110003"], start=2)
+    path = config.path
+    assert modemd(path, "template", "add", "Apel", "--text", "Apel pagi Senin 07.30", "--as", "admin").returncode == 0
+    assert "Apel pagi Senin 07.30" in modemd(path, "template", "list").stdout
+
+    created = modemd(path, "create", "--as", "admin", "--template", "Apel", "--group", "Camat", "--group", "Kades",
+                     "--contact", "081311110001", "--category", "invitation", "--submit")
+    assert created.returncode == 0, created.stderr
+    assert "recipients:  3 (duplicates removed: 2" in created.stdout
+    assert "text:        Apel pagi Senin 07.30 -HUMAS" in created.stdout
+    bc = Broadcast.select().order_by(Broadcast.id.desc()).get()
+    assert bc.state == "pending"
+
+    own = modemd(path, "approve", str(bc.id), "--as", "admin")
+    assert own.returncode == 1 and "not an approver" in own.stderr
+    assert modemd(path, "approve", str(bc.id), "--as", "ketua").returncode == 0
+    twice = modemd(path, "approve", str(bc.id), "--as", "ketua")
+    assert twice.returncode == 1 and "already approved" in twice.stderr
+    assert "3 SMS queued" in modemd(path, "queue", str(bc.id)).stdout
+
+    OutboundMessage.update(state="delivered").where(OutboundMessage.recipient == "+6281311110001").execute()
+    status = modemd(path, "status", str(bc.id))
+    assert "delivered 1, sent 0, failed 0, pending 2 of 3" in status.stdout
+    assert status.stdout.count("#") == 10  # a third of the 30-character bar
+    cancelled = modemd(path, "cancel", str(bc.id), "--as", "admin", "--reason", "hujan")
+    assert "2 SMS that had not left were cancelled" in cancelled.stdout
+    watched = modemd(path, "status", str(bc.id), "--watch", "--json")  # returns at once: nothing left
+    assert '"cancelled": 2' in watched.stdout and '"state": "cancelled"' in watched.stdout
+    listed = modemd(path, "recipients", str(bc.id), "--state", "delivered")
+    assert "+6281311110001" in listed.stdout and "+6281311110002" not in listed.stdout
+
+
+@pytest.mark.parametrize("args, message", [
+    (["create", "--as", "admin", "--text", "Halo", "--group", "Tidak ada"], "no contact group"),
+    (["create", "--as", "admin", "--text", "Halo", "--contact", "081399999999"], "no contact with number"),
+    (["create", "--as", "hantu", "--text", "Halo", "--group", "Camat"], "no active user"),
+    (["create", "--as", "admin", "--text", "Halo", "--group", "Camat", "--send-at", "besok pagi"], "expected 'YYYY-MM-DD"),
+    (["create", "--as", "admin", "--template", "Tidak ada", "--group", "Camat"], "no template"),
+    (["approve", "999", "--as", "ketua"], "no broadcast 999"),
+    (["reject", "999", "--as", "ketua", "--reason", ""], "no broadcast 999"),
+])
+def test_command_line_refusals_say_why(officials, config, args, message):
+    make_group("Camat", ["+6281311110001"])
+    result = modemd(config.path, *args)
+    assert result.returncode == 1 and message in result.stderr
+
+
+def test_command_line_send_time_is_local(officials, config):
+    make_group("Camat", ["+6281311110001"])
+    result = modemd(config.path, "create", "--as", "admin", "--text-file", "-", "--group", "Camat",
+                    "--send-at", "2026-11-24 08:00", stdin="Upacara 17 Agustus\n")
+    assert result.returncode == 0, result.stderr
+    bc = Broadcast.get()
+    assert bc.send_at == datetime(2026, 11, 24, 1, 0) and bc.text == "Upacara 17 Agustus\n"
