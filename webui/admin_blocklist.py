@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from peewee import JOIN
 
 from modemd import phone
 from modemd.models import BlockedNumber, User, audit
@@ -18,7 +19,7 @@ bp = Blueprint("admin_blocklist", __name__, url_prefix="/admin/blocklist")
 @roles_required("admin")
 def index():
     """Blocked senders with reason, who blocked them and when."""
-    rows = (BlockedNumber.select(BlockedNumber, User).join(User, join_type="LEFT OUTER", on=(BlockedNumber.created_by == User.id))
+    rows = (BlockedNumber.select(BlockedNumber, User).join(User, join_type=JOIN.LEFT_OUTER, on=(BlockedNumber.created_by == User.id))
             .order_by(BlockedNumber.created_at.desc()))
     return render_template("admin/blocklist.html", rows=rows)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from peewee import fn
+from peewee import JOIN, fn
 
 from modemd import phone
 from modemd.models import Contact, ContactGroup, GroupMember, audit
@@ -40,7 +40,7 @@ def index():
                             (Contact.name.contains(search) | Contact.position.contains(search)))
     contacts = list(query.limit(LIST_LIMIT))
     groups = (ContactGroup.select(ContactGroup, fn.COUNT(GroupMember.id).alias("size"))
-              .join(GroupMember, join_type="LEFT OUTER").group_by(ContactGroup).order_by(ContactGroup.name))
+              .join(GroupMember, join_type=JOIN.LEFT_OUTER).group_by(ContactGroup).order_by(ContactGroup.name))
     return render_template("admin/contacts.html", contacts=contacts, groups=groups, search=search,
                            member_of=_groups_of([c.id for c in contacts]), limit=LIST_LIMIT,
                            total=Contact.select().count())

@@ -13,6 +13,7 @@ from flask import Blueprint, current_app, flash, jsonify, redirect, render_templ
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+from peewee import JOIN
 
 from modemd.models import CATEGORIES, AuditLog, Case, CaseNote, InboundMessage, OutboundMessage, User, audit, utcnow
 
@@ -49,7 +50,7 @@ def conversation(case: Case) -> list[dict]:
 
 
 def _render(case: Case, reply_text: str = "", status: int = 200):
-    notes = (CaseNote.select(CaseNote, User).join(User, join_type="LEFT OUTER", on=(CaseNote.author == User.id))
+    notes = (CaseNote.select(CaseNote, User).join(User, join_type=JOIN.LEFT_OUTER, on=(CaseNote.author == User.id))
              .where(CaseNote.case == case).order_by(CaseNote.id))
     history = (AuditLog.select().where((AuditLog.object_type == "case") & (AuditLog.object_id == str(case.id)))
                .order_by(AuditLog.id.desc()).limit(50))

@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from peewee import JOIN
 
 from modemd.models import OUTBOUND_KINDS, OUTBOUND_STATES, OutboundMessage, User, audit, utcnow
 
@@ -23,7 +24,7 @@ PAGE_SIZE = 50
 def index():
     """Outbound messages, newest first, filterable by state and kind."""
     query = (OutboundMessage.select(OutboundMessage, User)
-             .join(User, join_type="LEFT OUTER", on=(OutboundMessage.created_by == User.id)))
+             .join(User, join_type=JOIN.LEFT_OUTER, on=(OutboundMessage.created_by == User.id)))
     if not current_user.sees_everything:
         query = query.where(OutboundMessage.created_by == current_user.id)
     chosen = {}

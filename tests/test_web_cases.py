@@ -1,0 +1,392 @@
+"""The inbox and the case page: visibility, replies, actions, and hostile SMS text."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+
+from modemd.models import AuditLog, Case, CaseNote, OutboundMessage, User, utcnow
+from webfixtures import *  # noqa: F401,F403
+
+HOSTILE = [
+    '<script>alert("x")</script>',
+    '<img src=x onerror=alert(1)>',
+    "\"'><svg onload=alert(1)>",
+    "INFO jalan 🚧 rusak 😡 di \"Jl. Merdeka\" & 'Pasar'",
+]
+
+
+def _body(response) -> str:
+    return response.get_data(as_text=True)
+
+
+# --------------------------------------------------------------------------
+# who sees what
+
+
+def test_official_sees_own_keyword_cases_only(client, auth, make_case):
+    mine = make_case("INFO", "INFO kapan pasar buka")
+    theirs = make_case("DISHUB", "DISHUB lampu mati")
+    auth.login("humas")
+    page = _body(client.get("/"))
+    assert "kapan pasar buka" in page
+    assert "lampu mati" not in page
+    assert client.get(f"/cases/{mine.id}").status_code == 200
+    assert client.get(f"/cases/{theirs.id}").status_code == 404
+    assert client.post(f"/cases/{theirs.id}/reply", data={"text": "hai"}).status_code == 404
+    assert client.get(f"/cases/{theirs.id}/replies.json").status_code == 404
+    assert client.post(f"/cases/{theirs.id}/close").status_code == 404
+    assert client.post(f"/cases/{theirs.id}/note", data={"text": "x"}).status_code == 404
+    assert client.get("/cases/999999").status_code == 404
+
+
+def test_case_assigned_to_an_official_is_visible_to_them(client, auth, make_case, officials):
+    case = make_case("DISHUB", "DISHUB ini soal kesehatan", owner=officials["dinkes"])
+    auth.login("dinkes")
+    assert client.get(f"/cases/{case.id}").status_code == 200
+
+
+def test_operator_sees_only_assigned_cases(client, auth, make_case, make_user):
+    operator = make_user("op1", "operator")
+    assigned = make_case("INFO", "INFO diteruskan", owner=operator)
+    other = make_case("INFO", "INFO bukan untuk operator")
+    auth.login("op1")
+    assert client.get(f"/cases/{assigned.id}").status_code == 200
+    assert client.get(f"/cases/{other.id}").status_code == 404
+    assert "bukan untuk operator" not in _body(client.get("/"))
+
+
+def test_admin_and_approver_see_everything_including_unrouted(client, auth, make_case):
+    unrouted = make_case(None, "HALO siapa ini")
+    make_case("DINKES", "DINKES puskesmas tutup")
+    for login in ("admin", "ketua"):
+        auth.login(login)
+        page = _body(client.get("/"))
+        assert "HALO siapa ini" in page and "puskesmas tutup" in page
+        assert client.get(f"/cases/{unrouted.id}").status_code == 200
+        filtered = _body(client.get("/?keyword=-"))
+        assert "HALO siapa ini" in filtered and "puskesmas tutup" not in filtered
+        auth.logout()
+
+
+def test_official_cannot_use_unrouted_filter(client, auth, make_case):
+    make_case(None, "HALO tanpa kata kunci")
+    auth.login("humas")
+    assert "tanpa kata kunci</p>" not in _body(client.get("/?keyword=-"))
+    assert "HALO tanpa kata kunci" not in _body(client.get("/?keyword=-"))
+
+
+# --------------------------------------------------------------------------
+# inbox order, deadline, filters, search, pagination
+
+
+def test_unanswered_first_overdue_highlighted_and_badge(client, auth, make_case):
+    now = utcnow()
+    answered = make_case("INFO", "INFO sudah dijawab", received_at=now - timedelta(minutes=5), status="answered",
+                         answered_at=now)
+    late = make_case("INFO", "INFO terlambat", received_at=now - timedelta(hours=4))
+    fresh = make_case("INFO", "INFO baru masuk", received_at=now - timedelta(minutes=1))
+    auth.login("humas")
+    page = _body(client.get("/"))
+    assert page.index("terlambat") < page.index("baru masuk") < page.index("sudah dijawab")
+    assert 'class="case-item overdue"' in page
+    assert "lewat 1j" in page  # 4 h old, deadline 3 h
+    assert "sisa 2j 5" in page  # 2 h 59 m left
+    assert '<span class="badge" title="belum dijawab">2</span>' in page
+    assert answered.id and late.id and fresh.id
+
+
+def test_filters_by_status_category_keyword_and_date(client, auth, make_case):
+    make_case("INFO", "INFO pengaduan jalan", category="complaint")
+    make_case("INFO", "INFO pertanyaan pajak", category="question", status="closed")
+    old = make_case("DISHUB", "DISHUB lama sekali", received_at=utcnow() - timedelta(days=3))
+    auth.login("admin")
+    by_category = _body(client.get("/?category=complaint"))
+    assert "pengaduan jalan" in by_category and "pertanyaan pajak" not in by_category
+    by_status = _body(client.get("/?status=closed"))
+    assert "pertanyaan pajak" in by_status and "pengaduan jalan" not in by_status
+    by_keyword = _body(client.get("/?keyword=dishub"))
+    assert "lama sekali" in by_keyword and "pengaduan jalan" not in by_keyword
+    day = (old.opened_at + timedelta(hours=7)).date().isoformat()  # Asia/Jakarta
+    by_date = _body(client.get(f"/?date={day}"))
+    assert "lama sekali" in by_date and "pengaduan jalan" not in by_date
+
+
+def test_bad_filter_values_are_ignored_or_explained(client, auth, make_case):
+    make_case("INFO", "INFO tetap tampil")
+    auth.login("admin")
+    page = client.get("/?status=<b>&category=x'&date=kemarin&after=garbage&keyword=<script>")
+    assert page.status_code == 200
+    body = _body(page)
+    assert "Tanggal tidak dikenali" in body
+    assert "<script>" not in body.split("<main>")[1].split("Saring dan cari")[0]
+
+
+def test_search_by_number_text_and_case_id(client, auth, make_case):
+    a = make_case("INFO", "INFO banjir di desa Sukamaju", citizen="+6281311112222")
+    make_case("INFO", "INFO jembatan putus", citizen="+6285733334444")
+    auth.login("humas")
+    assert "Sukamaju" in _body(client.get("/?q=081311112222"))
+    assert "jembatan" not in _body(client.get("/?q=081311112222"))
+    assert "jembatan" in _body(client.get("/?q=jembatan"))
+    assert "Sukamaju" not in _body(client.get("/?q=jembatan"))
+    assert "Sukamaju" in _body(client.get(f"/?q=%23{a.id}"))
+    assert "Sukamaju" in _body(client.get("/?q=1111"))
+    assert client.get("/?q=%25_%27%22<>").status_code == 200
+
+
+def test_keyset_pagination_walks_every_case_once(client, auth, make_case):
+    now = utcnow()
+    made = set()
+    for n in range(60):
+        made.add(make_case("INFO", f"INFO pesan nomor {n}", received_at=now - timedelta(minutes=n)).id)
+    for n in range(60, 75):
+        made.add(make_case("INFO", f"INFO pesan nomor {n}", received_at=now - timedelta(minutes=n), status="answered",
+                           answered_at=now).id)
+    auth.login("humas")
+    seen: list[int] = []
+    url = "/"
+    import re
+
+    for _ in range(5):
+        body = _body(client.get(url))
+        seen += [int(i) for i in re.findall(r'href="/cases/(\d+)"', body)]
+        match = re.search(r'href="(/\?after=[^"]+)"', body)
+        if not match:
+            break
+        url = match.group(1).replace("&amp;", "&")
+    assert len(seen) == len(set(seen)) == 75
+    assert set(seen) == made
+
+
+# --------------------------------------------------------------------------
+# case page and replies
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_hostile_sms_text_is_escaped_everywhere(client, auth, make_case, text):
+    case = make_case("INFO", text, citizen="+6281234567890")
+    auth.login("humas")
+    for url in ("/", f"/cases/{case.id}"):
+        body = _body(client.get(url))
+        assert text not in body or "<" not in text
+        assert "onerror=alert(1)>" not in body and "<script>alert" not in body and "<svg onload" not in body
+    body = _body(client.get(f"/cases/{case.id}"))
+    assert '<pre class="original">' in body
+    from markupsafe import escape
+
+    assert str(escape(text)) in body
+
+
+def test_original_text_shown_exactly_with_whitespace(client, auth, make_case):
+    text = "INFO  dua  spasi\nbaris kedua\n\ttab"
+    case = make_case("INFO", text)
+    auth.login("humas")
+    assert f'<pre class="original">{text}</pre>' in _body(client.get(f"/cases/{case.id}"))
+
+
+def test_reply_is_queued_with_sender_id_and_answers_the_case(client, auth, make_case):
+    case = make_case("DISHUB", "DISHUB lampu lalu lintas mati")
+    auth.login("dishub")
+    page = _body(client.get(f"/cases/{case.id}"))
+    assert 'data-suffix=" -DISHUB"' in page
+    response = client.post(f"/cases/{case.id}/reply", data={"text": "Segera kami perbaiki.\r\n"})
+    assert response.status_code == 302
+    message = OutboundMessage.get(OutboundMessage.case == case.id)
+    assert message.text == "Segera kami perbaiki. -DISHUB"
+    assert message.kind == "reply" and message.state == "pending" and message.recipient == case.citizen
+    assert message.created_by.login == "dishub"
+    case = Case.get_by_id(case.id)
+    assert case.status == "answered" and case.answered_at is not None
+    assert AuditLog.select().where(AuditLog.action == "case.reply", AuditLog.object_id == str(case.id)).count() == 1
+    first_answer = case.answered_at
+    client.post(f"/cases/{case.id}/reply", data={"text": "Sudah diperbaiki."})
+    assert Case.get_by_id(case.id).answered_at == first_answer
+
+
+def test_reply_without_own_sender_id_uses_the_configured_one(client, auth, make_case):
+    case = make_case("INFO")
+    auth.login("humas")
+    client.post(f"/cases/{case.id}/reply", data={"text": "Terima kasih"})
+    assert OutboundMessage.get(OutboundMessage.case == case.id).text == "Terima kasih -PEMKAB"
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\r\n\t"])
+def test_empty_reply_is_refused(client, auth, make_case, text):
+    case = make_case("INFO")
+    auth.login("humas")
+    response = client.post(f"/cases/{case.id}/reply", data={"text": text})
+    assert response.status_code == 400
+    assert "Balasan kosong" in _body(response)
+    assert OutboundMessage.select().count() == 0
+    assert Case.get_by_id(case.id).status == "open"
+
+
+def test_two_thousand_character_reply_is_refused_and_kept_in_the_box(client, auth, make_case):
+    case = make_case("INFO")
+    auth.login("humas")
+    text = "a" * 2000
+    response = client.post(f"/cases/{case.id}/reply", data={"text": text})
+    assert response.status_code == 400
+    assert "terlalu panjang" in _body(response)
+    assert text in _body(response)
+    assert OutboundMessage.select().count() == 0
+
+
+def test_long_reply_within_ten_parts_is_queued_as_parts(client, auth, make_case):
+    case = make_case("INFO")
+    auth.login("humas")
+    client.post(f"/cases/{case.id}/reply", data={"text": "Jawaban panjang. " * 50})
+    message = OutboundMessage.get(OutboundMessage.case == case.id)
+    assert message.parts == 6 and message.encoding == "gsm7"
+
+
+def test_reply_with_markup_and_emoji_is_stored_raw_and_shown_escaped(client, auth, make_case):
+    case = make_case("INFO")
+    auth.login("humas")
+    client.post(f"/cases/{case.id}/reply", data={"text": "<b>ok</b> 👍"})
+    message = OutboundMessage.get(OutboundMessage.case == case.id)
+    assert message.text == "<b>ok</b> 👍 -PEMKAB" and message.encoding == "ucs2"
+    body = _body(client.get(f"/cases/{case.id}"))
+    assert "&lt;b&gt;ok&lt;/b&gt; 👍" in body and "<b>ok</b>" not in body
+
+
+def test_reply_to_a_shortcode_sender_is_refused(client, auth, make_case):
+    case = make_case("INFO", "INFO promo", citizen="3636")
+    auth.login("humas")
+    response = client.post(f"/cases/{case.id}/reply", data={"text": "halo"})
+    assert response.status_code == 400
+    assert "tidak dapat dibalas" in _body(response)
+
+
+def test_reply_states_json_follows_the_queue(client, auth, make_case):
+    case = make_case("INFO")
+    auth.login("humas")
+    client.post(f"/cases/{case.id}/reply", data={"text": "Baik"})
+    message = OutboundMessage.get(OutboundMessage.case == case.id)
+    data = client.get(f"/cases/{case.id}/replies.json").get_json()
+    assert data["replies"][0]["state"] == "pending" and data["replies"][0]["final"] is False
+    message.state, message.failure_reason = "failed", 'CMS 38 <network> "out of order"'
+    message.save()
+    response = client.get(f"/cases/{case.id}/replies.json")
+    assert response.headers["Cache-Control"] == "no-store"
+    reply = response.get_json()["replies"][0]
+    assert reply == {**reply, "state": "failed", "label": "gagal", "final": True,
+                     "reason": 'CMS 38 <network> "out of order"'}
+    page = _body(client.get(f"/cases/{case.id}"))
+    assert "CMS 38 &lt;network&gt; &#34;out of order&#34;" in page
+
+
+def test_conversation_shows_messages_and_replies_in_time_order(client, auth, make_case):
+    from modemd.models import InboundMessage
+
+    start = utcnow() - timedelta(minutes=30)
+    case = make_case("INFO", "INFO pertama", received_at=start)
+    auth.login("humas")
+    client.post(f"/cases/{case.id}/reply", data={"text": "balasan satu"})
+    InboundMessage.create(modem="sim1", sender_raw=case.citizen, sender=case.citizen, text="INFO kedua", case=case)
+    body = _body(client.get(f"/cases/{case.id}"))
+    assert body.index("INFO pertama") < body.index("balasan satu") < body.index("INFO kedua")
+
+
+# --------------------------------------------------------------------------
+# case actions
+
+
+def test_category_note_close_reopen_are_audited(client, auth, make_case):
+    case = make_case("INFO")
+    auth.login("humas")
+    client.post(f"/cases/{case.id}/category", data={"category": "complaint"})
+    assert Case.get_by_id(case.id).category == "complaint"
+    assert client.post(f"/cases/{case.id}/category", data={"category": "<script>"}).status_code == 302
+    assert Case.get_by_id(case.id).category == "complaint"
+    client.post(f"/cases/{case.id}/note", data={"text": "<i>cek</i> ke lapangan 🚧"})
+    assert CaseNote.get(CaseNote.case == case.id).text == "<i>cek</i> ke lapangan 🚧"
+    assert "&lt;i&gt;cek&lt;/i&gt;" in _body(client.get(f"/cases/{case.id}"))
+    client.post(f"/cases/{case.id}/note", data={"text": "  "})
+    client.post(f"/cases/{case.id}/note", data={"text": "x" * 5000})
+    assert CaseNote.select().count() == 1
+    client.post(f"/cases/{case.id}/close")
+    closed = Case.get_by_id(case.id)
+    assert closed.status == "closed" and closed.closed_at is not None
+    client.post(f"/cases/{case.id}/reopen")
+    reopened = Case.get_by_id(case.id)
+    assert reopened.status == "open" and reopened.closed_at is None and reopened.deadline_at > utcnow()
+    actions = [a.action for a in AuditLog.select().where(AuditLog.object_type == "case").order_by(AuditLog.id)]
+    assert actions == ["case.category", "case.note", "case.close", "case.reopen"]
+    assert all(a.actor == "humas" for a in AuditLog.select().where(AuditLog.object_type == "case"))
+
+
+def test_reassign_by_admin_moves_the_case(client, auth, make_case, officials):
+    case = make_case(None, "LAMPU mati di jalan")
+    auth.login("admin")
+    client.post(f"/cases/{case.id}/assign", data={"keyword": "dishub", "owner": ""})
+    moved = Case.get_by_id(case.id)
+    assert moved.keyword == "DISHUB" and moved.owner.login == "dishub"
+    client.post(f"/cases/{case.id}/assign", data={"keyword": "DISHUB", "owner": str(officials["dinkes"].id)})
+    assert Case.get_by_id(case.id).owner.login == "dinkes"
+    entry = AuditLog.select().where(AuditLog.action == "case.assign").order_by(AuditLog.id.desc()).get()
+    assert json.loads(entry.detail)["new"] == {"keyword": "DISHUB", "owner": "dinkes"}
+    client.post(f"/cases/{case.id}/assign", data={"keyword": "NOPE", "owner": ""})
+    client.post(f"/cases/{case.id}/assign", data={"keyword": "", "owner": "abc"})
+    client.post(f"/cases/{case.id}/assign", data={"keyword": "", "owner": "99999"})
+    assert Case.get_by_id(case.id).owner.login == "dinkes"
+    auth.logout()
+    auth.login("dinkes")
+    assert client.get(f"/cases/{case.id}").status_code == 200
+
+
+def test_official_cannot_reassign_or_publish(client, auth, make_case):
+    case = make_case("INFO")
+    auth.login("humas")
+    assert client.post(f"/cases/{case.id}/assign", data={"keyword": "DISHUB"}).status_code == 403
+    assert client.post(f"/cases/{case.id}/publish", data={"published": "1"}).status_code == 403
+    assert Case.get_by_id(case.id).keyword == "INFO"
+
+
+def test_publish_only_answered_cases_and_public_page_masks_the_number(client, auth, make_case):
+    case = make_case("INFO", "INFO <b>kapan</b> pasar buka?", citizen="+6281234567890")
+    auth.login("admin")
+    client.post(f"/cases/{case.id}/publish", data={"published": "1"})
+    assert not Case.get_by_id(case.id).published
+    client.post(f"/cases/{case.id}/reply", data={"text": "Jam 7 pagi."})
+    OutboundMessage.update(state="delivered").execute()
+    client.post(f"/cases/{case.id}/publish", data={"published": "1"})
+    assert Case.get_by_id(case.id).published
+    auth.logout()
+    public = client.get("/publik/")
+    body = _body(public)
+    assert public.status_code == 200
+    assert "+62812****7890" in body and "6281234567890" not in body and "0812-3456-7890" not in body
+    assert "&lt;b&gt;kapan&lt;/b&gt;" in body and "Jam 7 pagi." in body
+
+
+def test_unpublished_or_unanswered_cases_stay_off_the_public_page(client, make_case):
+    make_case("INFO", "INFO rahasia pribadi", published=True)  # published flag but never answered
+    make_case("INFO", "INFO tidak dipublikasikan", status="answered", answered_at=utcnow())
+    body = _body(client.get("/publik/"))
+    assert "rahasia pribadi" not in body and "tidak dipublikasikan" not in body
+
+
+def test_disabled_official_session_cannot_reply(client, auth, make_case):
+    from modemd import users
+
+    case = make_case("INFO")
+    auth.login("humas")
+    users.disable(User.by_login("humas"), actor="test")
+    response = client.post(f"/cases/{case.id}/reply", data={"text": "masih bisa?"})
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    assert OutboundMessage.select().count() == 0
+
+
+def test_reply_without_csrf_token_is_refused(csrf_client, auth, make_case):
+    case = make_case("INFO")
+    auth.login("humas", client=csrf_client)
+    assert csrf_client.get(f"/cases/{case.id}").status_code == 200
+    response = csrf_client.post(f"/cases/{case.id}/reply", data={"text": "tanpa token"})
+    assert response.status_code == 400
+    response = csrf_client.post(f"/cases/{case.id}/reply", data={"text": "token palsu", "csrf_token": "abc.def"})
+    assert response.status_code == 400
+    assert OutboundMessage.select().count() == 0
