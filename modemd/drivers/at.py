@@ -74,6 +74,9 @@ CME_SIM_BUSY = {14, 515}
 CME_NO_SIM = {10, 13}
 CMS_EMPTY_INDEX = 321
 
+#: AT+CFUN=<fun>,1 resets the modem; ^RESET is Huawei's own
+RESET_COMMAND = re.compile(r"AT(\+CFUN=\d+,1|\^RESET)")
+
 
 def parse_validity(value: str) -> str | int | None:
     """INI ``validity`` -> what :func:`modemd.pdu.encode_submit` takes."""
@@ -166,7 +169,7 @@ class ATDriver(Driver):
             kind = 145 if self.smsc.startswith("+") else 129
             self._at(f'AT+CSCA="{self.smsc}",{kind}')
         for command in self.init_commands:
-            if re.sub(r"\s", "", command.upper()).startswith("AT+CFUN=1,1"):
+            if RESET_COMMAND.match(re.sub(r"\s", "", command.upper())):
                 # a reset reboots Huawei E173 sticks into mass-storage mode (Gammu issue 687)
                 log.warning("modem %s: refusing init command %s", self.name, command)
                 continue

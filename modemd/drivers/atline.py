@@ -82,6 +82,13 @@ def _name_of(line: str) -> str:
     return line.split(":", 1)[0].strip().upper()
 
 
+def shown(command: str) -> str:
+    """The command as logs and error messages may show it: never the PIN or PUK."""
+    if command.upper().startswith("AT+CPIN="):
+        return "AT+CPIN=<hidden>"
+    return command
+
+
 def _command_name(command: str) -> str:
     """``AT+CREG?`` -> ``+CREG``; ``ATZ`` -> ``Z``."""
     body = command.strip().upper()[2:]
@@ -222,7 +229,7 @@ class ATLine:
             raise ModemGone(self._gone_reason)
         self._drop_stale(command)
         self._current = _command_name(command)
-        log.debug("> %s", command)
+        log.debug("> %s", shown(command))
 
     def _write(self, data: bytes) -> None:
         port = self._port
@@ -242,7 +249,7 @@ class ATLine:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 self._current = ""
-                raise CommandTimeout(f"no answer to {command} from {self.url} within {timeout:g} s")
+                raise CommandTimeout(f"no answer to {shown(command)} from {self.url} within {timeout:g} s")
             try:
                 item = self._answers.get(timeout=remaining)
             except queue.Empty:
@@ -258,7 +265,7 @@ class ATLine:
                 continue  # echo, before ATE0 took effect
             if line == "OK":
                 if until_prompt:
-                    raise CommandError(command, "OK without > prompt")
+                    raise CommandError(shown(command), "OK without > prompt")
                 self._current = ""
                 log.debug("< %s", " | ".join(lines + ["OK"]))
                 return lines
@@ -266,6 +273,7 @@ class ATLine:
             lines.append(line)
 
     def _raise_if_error(self, command: str, line: str) -> None:
+        command = shown(command)
         upper = line.upper()
         if upper.startswith("+CMS ERROR:"):
             self._current = ""
