@@ -14,6 +14,7 @@ from . import __version__
 
 COMMANDS = (
     "check", "db", "user", "run", "web", "demo", "broadcast",
+    "send", "outbox", "inbox", "status", "simulate", "probe",
 )
 
 

@@ -105,6 +105,8 @@ class Router:
              .update(route=state.route, keyword=state.keyword.name if state.keyword else None, case=state.case)
              .where(InboundMessage.id == message.id)
              .execute())
+        if state.replies:
+            queue.notify()  # committed now: wake every worker, not only the one that routed
         log.info("message #%d: %s%s%s", message.id, state.route,
                  f" {state.keyword.name}" if state.keyword else "",
                  f" case #{state.case.id}" if state.case else "")
