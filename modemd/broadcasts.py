@@ -390,6 +390,23 @@ def _row_template(text: str, config, start: datetime, now: datetime) -> dict:
     }
 
 
+def _insert_ignoring_duplicates(shared: dict, numbers: list[str]) -> None:
+    """INSERT one row per number (``shared`` columns + recipient), skipping numbers already queued.
+
+    peewee renders a bulk INSERT value by value, which costs ~0.2 s per 1,000
+    rows; the statement is rendered once here and run with the driver's
+    executemany (SQLite loops in C, PyMySQL folds it into multi-row INSERTs).
+    """
+    sentinel = "\x00recipient\x00"
+    sql, params = OutboundMessage.insert(dict(shared, recipient=sentinel)).on_conflict_ignore().sql()
+    slot = params.index(sentinel)
+    batch = []
+    for number in numbers:
+        params[slot] = number
+        batch.append(tuple(params))
+    database_proxy.cursor().executemany(sql, batch)
+
+
 def queue_broadcast(broadcast_id: int, config=None, *, now: datetime | None = None) -> int:
     """Queue an approved broadcast, or resume one cut short; returns the rows added. Safe to run twice."""
     moment = now or utcnow()
@@ -426,10 +443,10 @@ def queue_broadcast(broadcast_id: int, config=None, *, now: datetime | None = No
                 log.info("broadcast %d: queueing stopped, it is now %s", broadcast_id,
                          current.state if current else "deleted")
                 return added
-            rows = [dict(shared, recipient=number) for number in todo[start:start + CHUNK]]
+            chunk = todo[start:start + CHUNK]
             # a row a concurrent or earlier run already wrote is skipped by the unique (broadcast, recipient)
-            OutboundMessage.insert_many(rows).on_conflict_ignore().execute()
-            added += len(rows)
+            _insert_ignoring_duplicates(shared, chunk)
+            added += len(chunk)
         queue.notify()  # committed: wake this process's dispatcher
     with database_proxy.atomic():
         total = OutboundMessage.select().where(OutboundMessage.broadcast == broadcast_id).count()

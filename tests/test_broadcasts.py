@@ -242,15 +242,14 @@ def test_daemon_killed_in_the_middle_of_queueing_resumes_without_duplicates(offi
     script = textwrap.dedent(f"""
         import time
         from modemd import broadcasts, config, db
-        from modemd.models import OutboundMessage
         cfg = config.load({str(config.path)!r})
         db.open_database(cfg.database_url)
         broadcasts.CHUNK = 50
-        real = OutboundMessage.insert_many
-        def slow(rows):
+        real = broadcasts._insert_ignoring_duplicates
+        def slow(shared, numbers):
             time.sleep(0.02)  # slow enough for the test to kill it half way
-            return real(rows)
-        OutboundMessage.insert_many = slow
+            return real(shared, numbers)
+        broadcasts._insert_ignoring_duplicates = slow
         broadcasts.queue_broadcast({bc.id}, cfg)
     """)
     child = subprocess.Popen([sys.executable, "-c", script], env=os.environ | {"PYTHONPATH": os.getcwd()})
