@@ -672,7 +672,10 @@ def _user_data(encoding: str, segment: str, udh: bytes) -> tuple[int, bytes]:
         header_septets = (len(udh) * 8 + 6) // 7
         fill = header_septets * 7 - len(udh) * 8
         return header_septets + len(septets), udh + _pack_septets(septets, fill)
-    body = udh + segment.encode("utf-16-be")
+    try:
+        body = udh + segment.encode("utf-16-be")
+    except UnicodeEncodeError as exc:
+        raise PduError(f"text has a lone surrogate at {exc.start}: not a character, cannot be sent") from None
     return len(body), body
 
 

@@ -438,3 +438,8 @@ def test_split_keeps_flags_and_accents_whole() -> None:
     text = "a" + "\u0301" * 200
     segments = pdu.split(text)[1]
     assert "".join(segments) == text and all(len(s) <= 67 for s in segments)
+
+
+def test_lone_surrogate_in_text_to_send_is_refused() -> None:
+    with pytest.raises(PduError, match="lone surrogate"):
+        pdu.encode_submit("+6281", "ok \ud83d then")
