@@ -174,6 +174,13 @@ def test_validity_setting_goes_into_the_pdu(modem: FakeModem):
     assert parse_validity("2d") == 2880
 
 
+def test_duration_settings_accept_units_and_config_output(modem: FakeModem):
+    drv = make_driver(modem, command_timeout="1.5", sweep_interval="5m", reassembly_timeout="1h", send_timeout="")
+    assert (drv.command_timeout, drv.sweep_interval, drv.reassembler.timeout, drv.send_timeout) == (1.5, 300, 3600, 60)
+    with pytest.raises(ValueError, match="duration"):
+        make_driver(modem, command_timeout="soon")
+
+
 def test_message_references_wrap():
     with FakeModem(first_reference=255) as fake:
         drv = make_driver(fake)
