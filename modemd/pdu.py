@@ -64,8 +64,6 @@ _GSM7_EXT = {0x0A: "\f", 0x14: "^", 0x28: "{", 0x29: "}", 0x2F: "\\", 0x3C: "[",
 _CHAR_TO_SEPTETS: dict[str, tuple[int, ...]] = {c: (i,) for i, c in enumerate(_GSM7_BASIC) if i != _ESC}
 _CHAR_TO_SEPTETS.update({c: (_ESC, code) for code, c in _GSM7_EXT.items()})
 
-assert len(_GSM7_BASIC) == 128
-
 
 def is_gsm7(text: str) -> bool:
     """True when every character of ``text`` is in the GSM 7-bit alphabet (basic or extension)."""

@@ -23,9 +23,9 @@ else it is listed by :meth:`Reassembler.take_duplicates` for deletion.
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Hashable
 
 from .pdu import DeliverPdu, decode_payload
 

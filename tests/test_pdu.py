@@ -127,6 +127,12 @@ def test_encode_submit_matches_gammu_bytes() -> None:
 # Alphabet
 
 
+def test_alphabet_tables_have_their_published_sizes() -> None:
+    assert len(pdu._GSM7_BASIC) == 128  # 0x00-0x7F, 0x1B being the escape
+    assert len(pdu._GSM7_EXT) == 10
+    assert len(set(pdu._GSM7_BASIC)) == 128  # no character twice
+
+
 def test_every_gsm7_character_round_trips() -> None:
     text = "".join(c for c in pdu._CHAR_TO_SEPTETS)
     assert len(text) == 127 + 10

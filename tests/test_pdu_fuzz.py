@@ -16,6 +16,7 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta, timezone
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -235,6 +236,7 @@ def fuzz_structured_pdus(built: tuple[str, bool], seed: int) -> None:
         check_decodes_or_raises_pdu_error(variant, with_smsc)
 
 
+@pytest.mark.slow
 def test_fuzz_decode_never_crashes() -> None:
     before = sum(decoded_count.values())
     fuzz_random_octets()
