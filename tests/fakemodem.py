@@ -450,6 +450,17 @@ class FakeModem:
             if not data:
                 time.sleep(0.01)
 
+    def _pause(self, delay: float) -> None:
+        """Take ``delay`` seconds to answer, without blocking inject_sms() and friends meanwhile.
+
+        Only the server thread calls this, holding the lock exactly once (in _serve).
+        """
+        self._lock.release()
+        try:
+            time.sleep(delay)
+        finally:
+            self._lock.acquire()
+
     def _schedule(self, delay: float, action: Callable[[], None]) -> None:
         with self._lock:
             self._urcs.append((time.monotonic() + delay, action))
@@ -529,7 +540,7 @@ class FakeModem:
         if not upper.startswith("AT"):
             return
         if self.command_delay:
-            time.sleep(self.command_delay)
+            self._pause(self.command_delay)
         self._noise()
         try:
             lines = self._dispatch(line[2:])
@@ -900,7 +911,7 @@ class FakeModem:
     def _accept(self, *, number: str, text: str, concat, status_report: bool, raw: str, mode: str) -> None:
         code = self._send_fault(number)
         if self.part_delay:
-            time.sleep(self.part_delay)
+            self._pause(self.part_delay)
         if code is not None:
             self._write_line(f"+CMS ERROR: {code}")
             return

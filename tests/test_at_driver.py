@@ -454,6 +454,30 @@ def test_port_held_by_another_process_is_port_busy(modem: FakeModem, tmp_path):
     drv.close()
 
 
+def test_same_port_twice_in_one_process_is_port_busy(modem: FakeModem, driver: ATDriver):
+    second = make_driver(modem)
+    with pytest.raises(PortBusy, match="locked"):
+        second.connect()
+    assert driver.signal().dbm == -73  # the first one is undisturbed
+
+
+def test_slow_modem_does_not_block_the_network_side():
+    with FakeModem(part_delay=1.0) as fake:
+        drv = make_driver(fake)
+        drv.connect()
+        sending = threading.Thread(target=drv.send, args=(OFFICIAL, "pelan"))
+        sending.start()
+        assert wait_until(lambda: fake.count("AT+CMGS") == 1)
+        injected = fake.inject_sms(CITIZEN, "masuk saat modem sibuk")
+        sent_meanwhile = list(fake.sent)  # the part is recorded only when its delay is over
+        sending.join(5)
+        [message] = receive_until(drv, 1)
+        drv.close()
+    assert sent_meanwhile == []
+    assert message.handle == tuple(injected)
+    assert fake.sent_texts() == [(OFFICIAL, "pelan")]
+
+
 def test_busy_message_for_another_program():
     text = busy_message("/dev/ttyUSB0", [Holder(4242, "gammu")])
     assert "gammu (pid 4242)" in text

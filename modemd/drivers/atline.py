@@ -130,7 +130,7 @@ class ATLine:
         self._gone_reason = ""
         try:
             port = serial.serial_for_url(self.url, baudrate=self.baudrate, timeout=0.2, do_not_open=True)
-            if isinstance(port, serial.Serial) and hasattr(port, "exclusive"):
+            if isinstance(port, serial.Serial):
                 port.exclusive = True  # flock: refuse a port another modemd already holds
             port.open()
         except serial.SerialException as exc:
