@@ -197,6 +197,7 @@ class FakeModem:
         status_report_status: int = 0,
         ussd_reply: str = "Sisa pulsa Anda Rp 12.345, aktif s.d. 31-12-2026.",
         ussd_encoding: str = "plain",
+        ussd_packed_requests: bool = False,
         command_delay: float = 0.0,
         part_delay: float = 0.0,
         first_reference: int = 0,
@@ -221,6 +222,7 @@ class FakeModem:
         self.status_report_status = status_report_status
         self.ussd_reply = ussd_reply
         self.ussd_encoding = ussd_encoding  # plain | ucs2 | gsm7 (Huawei packed hex)
+        self.ussd_packed_requests = ussd_packed_requests  # Huawei: "*888#" must come packed, as hex
         self.command_delay = command_delay
         self.part_delay = part_delay
 
@@ -763,6 +765,10 @@ class FakeModem:
         parts = [a.strip() for a in args.split(",")]
         if len(parts) >= 2 and parts[0] in ("1", "0"):
             request = parts[1].strip('"')
+            if self.ussd_packed_requests:
+                if not re.fullmatch(r"(?:[0-9A-Fa-f]{2})+", request):
+                    raise CommandError()
+                request = _unpack_septets(bytes.fromhex(request))
             self.ussd_requests.append(request)
             self._schedule(0.05, self._ussd_answer)
         return []
@@ -1021,6 +1027,20 @@ def _concat_tuple(concat: object) -> tuple[int, int, int] | None:
     if isinstance(concat, tuple):
         return concat  # type: ignore[return-value]
     return (concat.reference, concat.total, concat.sequence)  # type: ignore[attr-defined]
+
+
+def _unpack_septets(data: bytes) -> str:
+    """Inverse of :func:`_pack_septets` for the ASCII-range USSD codes the fake is sent."""
+    chars = []
+    bits = count = 0
+    for octet in data:
+        bits |= octet << count
+        count += 8
+        while count >= 7:
+            chars.append(chr(bits & 0x7F))
+            bits >>= 7
+            count -= 7
+    return "".join(chars).rstrip("\x00\r")
 
 
 def _pack_septets(text: str) -> str:

@@ -370,6 +370,23 @@ def test_ussd_balance(modem: FakeModem, driver: ATDriver):
     assert modem.ussd_requests == ["*888#"] * 3
 
 
+@pytest.mark.parametrize("reply", ["Pulsa 9", "Pulsa 10", "Sisa kuota 1.5GB"])
+def test_ussd_packed_reply_lengths_around_septet_padding(modem: FakeModem, driver: ATDriver, reply: str):
+    modem.ussd_encoding = "gsm7"
+    modem.ussd_reply = reply
+    assert driver.balance() == reply
+
+
+def test_ussd_request_packed_for_huawei():
+    with FakeModem(ussd_packed_requests=True, ussd_encoding="gsm7") as fake:
+        drv = make_driver(fake)
+        drv.connect()
+        assert drv.balance("*123#") == fake.ussd_reply
+        drv.close()
+    assert fake.ussd_requests == ["*123#"]
+    assert fake.count('AT+CUSD=1,"*123#"') == 1  # tried plain first, refused
+
+
 # --------------------------------------------------------------------------
 # failures: hang, unplug, PIN, port busy
 
