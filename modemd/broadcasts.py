@@ -58,7 +58,14 @@ FINISHED = ("done", "cancelled", "rejected")
 
 
 class BroadcastError(ValueError):
-    """A request the rules refuse; the message says why, for the person who asked."""
+    """A request the rules refuse; the message says why (in English, for logs and the CLI).
+
+    ``code`` names the rule, so the web UI can say it in the user's language.
+    """
+
+    def __init__(self, message: str, code: str = ""):
+        super().__init__(message)
+        self.code = code
 
 
 # --------------------------------------------------------------------------
@@ -222,17 +229,17 @@ def preview(broadcast: Broadcast, config=None) -> Preview:
 
 def _check_fields(text: str, category: str, group_ids, contact_ids) -> None:
     if not text or not text.strip():
-        raise BroadcastError("the text is empty")
+        raise BroadcastError("the text is empty", code="empty")
     if category not in CATEGORIES:
-        raise BroadcastError(f"unknown category {category!r} (expected one of: {', '.join(CATEGORIES)})")
+        raise BroadcastError(f"unknown category {category!r} (expected one of: {', '.join(CATEGORIES)})", code="category")
     missing_groups = set(group_ids) - {g for (g,) in ContactGroup.select(ContactGroup.id)
                                        .where(ContactGroup.id.in_(list(group_ids))).tuples()} if group_ids else set()
     missing_contacts = set(contact_ids) - {c for (c,) in Contact.select(Contact.id)
                                            .where(Contact.id.in_(list(contact_ids))).tuples()} if contact_ids else set()
     if missing_groups or missing_contacts:
-        raise BroadcastError(f"no such group {sorted(missing_groups)} or contact {sorted(missing_contacts)}")
+        raise BroadcastError(f"no such group {sorted(missing_groups)} or contact {sorted(missing_contacts)}", code="unknown_target")
     if not group_ids and not contact_ids:
-        raise BroadcastError("choose at least one group or contact")
+        raise BroadcastError("choose at least one group or contact", code="no_target")
 
 
 def _set_targets(broadcast: Broadcast, group_ids, contact_ids) -> None:
@@ -248,7 +255,7 @@ def draft(author: User, text: str, *, title: str = "", category: str = "informat
           send_at: datetime | None = None) -> Broadcast:
     """A new draft. ``send_at`` is naive UTC (None: as soon as approved)."""
     if author.role not in DRAFTER_ROLES or not author.active:
-        raise BroadcastError(f"{author.login} may not draft broadcasts (admins, officials and approvers may)")
+        raise BroadcastError(f"{author.login} may not draft broadcasts (admins, officials and approvers may)", code="not_allowed")
     group_ids, contact_ids = list(groups), list(contacts)
     _check_fields(text, category, group_ids, contact_ids)
     with database_proxy.atomic():
@@ -270,9 +277,9 @@ def edit(broadcast: Broadcast, actor: User, *, text: str | None = None, title: s
     with database_proxy.atomic():
         broadcast = Broadcast.get_by_id(broadcast.id)
         if broadcast.approved_at is not None or broadcast.state not in ("draft", "pending", "rejected"):
-            raise BroadcastError("an approved broadcast cannot change; cancel it and draft a new one")
+            raise BroadcastError("an approved broadcast cannot change; cancel it and draft a new one", code="locked")
         if not may_edit(broadcast, actor):
-            raise BroadcastError(f"{actor.login} may not edit this broadcast (its author or an admin may)")
+            raise BroadcastError(f"{actor.login} may not edit this broadcast (its author or an admin may)", code="not_allowed")
         old_groups, old_contacts = targets_of(broadcast)
         group_ids = list(old_groups if groups is None else groups)
         contact_ids = list(old_contacts if contacts is None else contacts)
@@ -295,17 +302,17 @@ def submit(broadcast: Broadcast, actor: User, config=None) -> Broadcast:
     """Ask for approval: draft -> pending, if it could go out as it is."""
     broadcast = Broadcast.get_by_id(broadcast.id)
     if broadcast.state != "draft":
-        raise BroadcastError(f"only a draft can be submitted (this one is {broadcast.state})")
+        raise BroadcastError(f"only a draft can be submitted (this one is {broadcast.state})", code="wrong_state")
     if not may_edit(broadcast, actor):
-        raise BroadcastError(f"{actor.login} may not submit this broadcast (its author or an admin may)")
+        raise BroadcastError(f"{actor.login} may not submit this broadcast (its author or an admin may)", code="not_allowed")
     shown = preview(broadcast, config)
     if shown.problems:
-        raise BroadcastError("; ".join(shown.problems))
+        raise BroadcastError("; ".join(shown.problems), code="problems")
     with database_proxy.atomic():
         changed = (Broadcast.update(state="pending", recipient_count=shown.count, parts_per_recipient=shown.parts)
                    .where(Broadcast.id == broadcast.id, Broadcast.state == "draft").execute())
         if not changed:
-            raise BroadcastError("the broadcast changed meanwhile; reload it")
+            raise BroadcastError("the broadcast changed meanwhile; reload it", code="changed")
         audit(actor.login, "broadcast.submit", broadcast, recipients=shown.count, parts=shown.parts)
     return Broadcast.get_by_id(broadcast.id)
 
@@ -323,16 +330,16 @@ def approve(broadcast: Broadcast, approver: User, config=None, *, now: datetime 
     """An approver approves the wording: the signature is appended and the final text's hash stored."""
     broadcast = Broadcast.get_by_id(broadcast.id)
     if approver.role not in APPROVER_ROLES or not approver.active:
-        raise BroadcastError(f"{approver.login} is not an approver")
+        raise BroadcastError(f"{approver.login} is not an approver", code="not_approver")
     if approver.id == broadcast.created_by_id:
-        raise BroadcastError("nobody approves their own broadcast; another approver must")
+        raise BroadcastError("nobody approves their own broadcast; another approver must", code="own")
     if broadcast.approved_at is not None:
-        raise BroadcastError(f"this broadcast was already approved by {broadcast.approved_by.login if broadcast.approved_by else '?'}")
+        raise BroadcastError(f"this broadcast was already approved by {broadcast.approved_by.login if broadcast.approved_by else '?'}", code="already_approved")
     if broadcast.state != "pending":
-        raise BroadcastError(f"only a pending broadcast can be approved (this one is {broadcast.state})")
+        raise BroadcastError(f"only a pending broadcast can be approved (this one is {broadcast.state})", code="wrong_state")
     shown = preview(broadcast, config)
     if shown.problems:
-        raise BroadcastError("; ".join(shown.problems))
+        raise BroadcastError("; ".join(shown.problems), code="problems")
     moment = now or utcnow()
     with database_proxy.atomic():
         # conditional, so two approvers clicking at once approve it once
@@ -343,7 +350,7 @@ def approve(broadcast: Broadcast, approver: User, config=None, *, now: datetime 
                    .where(Broadcast.id == broadcast.id, Broadcast.state == "pending", Broadcast.approved_at.is_null())
                    .execute())
         if not changed:
-            raise BroadcastError("this broadcast was already approved or changed meanwhile")
+            raise BroadcastError("this broadcast was already approved or changed meanwhile", code="already_approved")
         audit(approver.login, "broadcast.approve", broadcast, sha256=text_hash(shown.text), recipients=shown.count)
     log.info("broadcast %d approved by %s: %d recipient(s), %d part(s) each", broadcast.id, approver.login,
              shown.count, shown.parts)
@@ -353,14 +360,14 @@ def approve(broadcast: Broadcast, approver: User, config=None, *, now: datetime 
 def reject(broadcast: Broadcast, approver: User, reason: str) -> Broadcast:
     """An approver sends it back with a reason; the author may edit and submit again."""
     if not reason or not reason.strip():
-        raise BroadcastError("a rejection needs a reason")
+        raise BroadcastError("a rejection needs a reason", code="reason")
     if approver.role not in APPROVER_ROLES or not approver.active:
-        raise BroadcastError(f"{approver.login} is not an approver")
+        raise BroadcastError(f"{approver.login} is not an approver", code="not_approver")
     with database_proxy.atomic():
         changed = (Broadcast.update(state="rejected", rejected_reason=reason.strip())
                    .where(Broadcast.id == broadcast.id, Broadcast.state == "pending").execute())
         if not changed:
-            raise BroadcastError("only a pending broadcast can be rejected")
+            raise BroadcastError("only a pending broadcast can be rejected", code="wrong_state")
         audit(approver.login, "broadcast.reject", broadcast, reason=reason.strip())
     return Broadcast.get_by_id(broadcast.id)
 
@@ -412,22 +419,22 @@ def queue_broadcast(broadcast_id: int, config=None, *, now: datetime | None = No
     moment = now or utcnow()
     broadcast = Broadcast.get_or_none(Broadcast.id == broadcast_id)
     if broadcast is None:
-        raise BroadcastError(f"no broadcast {broadcast_id}")
+        raise BroadcastError(f"no broadcast {broadcast_id}", code="missing")
     if broadcast.state == "approved":
         if broadcast.send_at is not None and broadcast.send_at > moment:
-            raise BroadcastError(f"broadcast {broadcast_id} is due at {broadcast.send_at} UTC, not yet")
+            raise BroadcastError(f"broadcast {broadcast_id} is due at {broadcast.send_at} UTC, not yet", code="not_due")
         (Broadcast.update(state="sending").where(Broadcast.id == broadcast_id, Broadcast.state == "approved")
          .execute())
     elif not (broadcast.state == "sending" and broadcast.queued_at is None):
         if broadcast.state == "sending":
             return 0  # fully queued already
-        raise BroadcastError(f"broadcast {broadcast_id} is {broadcast.state}; only an approved one is queued")
+        raise BroadcastError(f"broadcast {broadcast_id} is {broadcast.state}; only an approved one is queued", code="wrong_state")
     broadcast = Broadcast.get_by_id(broadcast_id)
     if broadcast.state != "sending":
         return 0
     if not broadcast.text_sha256 or text_hash(broadcast.text) != broadcast.text_sha256:
         _refuse_changed_text(broadcast)
-        raise BroadcastError(f"broadcast {broadcast_id}: the text changed after approval; it was cancelled")
+        raise BroadcastError(f"broadcast {broadcast_id}: the text changed after approval; it was cancelled", code="changed_text")
 
     numbers = resolve(*targets_of(broadcast)).numbers
     present = {n for (n,) in OutboundMessage.select(OutboundMessage.recipient)
@@ -515,11 +522,11 @@ def cancel(broadcast: Broadcast, actor: User, reason: str = "") -> int:
     with database_proxy.atomic():
         current = _lock(broadcast.id)
         if current is None:
-            raise BroadcastError("no such broadcast")
+            raise BroadcastError("no such broadcast", code="missing")
         if current.state in FINISHED:
-            raise BroadcastError(f"this broadcast is already {current.state}")
+            raise BroadcastError(f"this broadcast is already {current.state}", code="finished")
         if not may_cancel(current, actor):
-            raise BroadcastError(f"{actor.login} may not cancel this broadcast")
+            raise BroadcastError(f"{actor.login} may not cancel this broadcast", code="not_allowed")
         Broadcast.update(state="cancelled", rejected_reason=reason.strip() or None).where(
             Broadcast.id == broadcast.id).execute()
         cancelled = (OutboundMessage.update(state="cancelled", failure_reason="broadcast cancelled")
@@ -541,9 +548,9 @@ def retry_failed(broadcast: Broadcast, actor: User, config=None, *, now: datetim
     with database_proxy.atomic():
         current = _lock(broadcast.id)
         if current is None or current.state not in ("sending", "done"):
-            raise BroadcastError("only a broadcast that is sending or done can retry its failed recipients")
+            raise BroadcastError("only a broadcast that is sending or done can retry its failed recipients", code="wrong_state")
         if not may_retry(current, actor):
-            raise BroadcastError(f"{actor.login} may not retry this broadcast")
+            raise BroadcastError(f"{actor.login} may not retry this broadcast", code="not_allowed")
         retried = (OutboundMessage
                    .update(state="pending", attempts=0, next_attempt_at=moment, failure_reason=None,
                            expires_at=moment + timedelta(seconds=expiry), claimed_by=None, claimed_at=None)
@@ -613,9 +620,9 @@ def save_template(name: str, text: str, actor: User) -> Template:
     """Create or replace a template for recurring messages."""
     name = name.strip()
     if not name or len(name) > 64:
-        raise BroadcastError("a template needs a name of at most 64 characters")
+        raise BroadcastError("a template needs a name of at most 64 characters", code="template_name")
     if not text or not text.strip():
-        raise BroadcastError("the template text is empty")
+        raise BroadcastError("the template text is empty", code="empty")
     with database_proxy.atomic():
         template = Template.get_or_none(Template.name == name)
         if template is None:

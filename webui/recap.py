@@ -1,0 +1,85 @@
+"""The daily recap page (rekap): the numbers the leadership gets by SMS, for any day, also as CSV.
+
+Muara Enim Pasal 3 (2): every day all information is reported upward. The
+numbers come from :func:`modemd.recap.daily_recap`, the same function the
+recap SMS uses, so the page and the SMS always agree.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, timedelta
+
+from flask import Blueprint, Response, current_app, render_template, request
+
+from modemd import recap
+from modemd.keywords import KeywordError, load_keywords
+from modemd.models import utcnow
+
+from .auth import roles_required
+from .filters import to_local, zone
+
+bp = Blueprint("recap", __name__, url_prefix="/rekap")
+
+ROLES = ("admin", "approver", "official")
+
+
+def _day() -> date:
+    """``?tanggal=YYYY-MM-DD``, else today in the centre's time zone; a nonsense date is today too."""
+    today = to_local(utcnow()).date()
+    try:
+        chosen = date.fromisoformat(request.args.get("tanggal", ""))
+    except ValueError:
+        return today
+    return min(chosen, today)
+
+
+def _keyword_names() -> list[str] | None:
+    config = current_app.config.get("MODEMD")
+    if config is None:
+        return None
+    try:
+        return load_keywords(config.keywords_path).names()
+    except KeywordError:
+        return None  # a broken keywords.ini is reported elsewhere; the recap still shows what came in
+
+
+def _template() -> str:
+    config = current_app.config.get("MODEMD")
+    return config.get("notify", "recap_text") if config is not None else recap.DEFAULT_RECAP_TEXT
+
+
+@bp.get("/")
+@roles_required(*ROLES)
+def index():
+    """One day's recap: received, answered, within deadline, overdue, per keyword, and the SMS text."""
+    day = _day()
+    summary = recap.daily_recap(day, zone(), keyword_names=_keyword_names())
+    today = to_local(utcnow()).date()
+    return render_template("recap/index.html", recap=summary, sms=recap.sms_text(summary, _template()),
+                           previous=day - timedelta(days=1), following=day + timedelta(days=1) if day < today else None,
+                           today=today)
+
+
+@bp.get("/csv")
+@roles_required(*ROLES)
+def as_csv():
+    """The same recap as a CSV file (per keyword, plus a total line)."""
+    day = _day()
+    summary = recap.daily_recap(day, zone(), keyword_names=_keyword_names())
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["tanggal", "kata_kunci", "sms_masuk", "kasus", "dijawab", "tepat_waktu", "terlambat", "menunggu"])
+    for line in summary.keywords:
+        writer.writerow([day.isoformat(), _safe_cell(line.keyword), line.received, line.cases, line.answered,
+                         line.within_deadline, line.overdue, line.waiting])
+    writer.writerow([day.isoformat(), "TOTAL", summary.received, summary.cases, summary.answered,
+                     summary.within_deadline, summary.overdue, summary.waiting])
+    return Response(out.getvalue(), mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f"attachment; filename=rekap-{day.isoformat()}.csv"})
+
+
+def _safe_cell(text: str) -> str:
+    # a spreadsheet runs a cell starting with = + - @ as a formula; keywords are admin-set, but be safe
+    return "'" + text if text[:1] in ("=", "+", "@") or (text[:1] == "-" and len(text) > 1) else text
