@@ -17,7 +17,6 @@ ignored, and a UCS2 payload that is not valid UTF-16 decodes with U+FFFD.
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -112,9 +111,9 @@ def _pack_septets(septets: list[int], fill_bits: int = 0) -> bytes:
     return bits.to_bytes((total_bits + 7) // 8, "little")
 
 
-def _unpack_septets(data: bytes, count_: int, fill_bits: int = 0) -> bytes:
+def _unpack_septets(data: bytes, n: int, fill_bits: int = 0) -> bytes:
     bits = int.from_bytes(data, "little") >> fill_bits
-    return bytes((bits >> (7 * i)) & 0x7F for i in range(count_))
+    return bytes((bits >> (7 * i)) & 0x7F for i in range(n))
 
 
 # --------------------------------------------------------------------------
@@ -159,6 +158,21 @@ def _is_regional_indicator(char: str) -> bool:
     return "\U0001f1e6" <= char <= "\U0001f1ff"
 
 
+# The combining diacritical mark blocks (the ranges Gammu also keeps with their
+# letter); plain code point ranges so that the web UI's counter can use the same.
+_COMBINING_RANGES = (
+    ("\u0300", "\u036f"),
+    ("\u1ab0", "\u1aff"),
+    ("\u1dc0", "\u1dff"),
+    ("\u20d0", "\u20ff"),
+    ("\ufe20", "\ufe2f"),
+)
+
+
+def _is_combining_mark(char: str) -> bool:
+    return any(low <= char <= high for low, high in _COMBINING_RANGES)
+
+
 def _atoms(text: str, encoding: str) -> list[tuple[int, int]]:
     """(start index, units) of the pieces a part boundary may not cut: a
     character (so escape and surrogate pairs stay whole) with the combining
@@ -172,7 +186,7 @@ def _atoms(text: str, encoding: str) -> list[tuple[int, int]]:
             end += 1
         units = sum(_char_units(c, encoding) for c in text[i:end])
         # Marks stay with their letter; a runaway string of marks may still be cut.
-        while end < len(text) and unicodedata.combining(text[end]) and units < _MAX_ATOM_UNITS:
+        while end < len(text) and _is_combining_mark(text[end]) and units < _MAX_ATOM_UNITS:
             units += _char_units(text[end], encoding)
             end += 1
         atoms.append((i, units))
