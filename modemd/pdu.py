@@ -643,21 +643,35 @@ def _decode_submit(reader: _Reader, first: int, smsc: str) -> SubmitDecoded:
     )
 
 
-def decode(hex_pdu: str, *, with_smsc: bool = True) -> DeliverPdu | StatusReportPdu | SubmitDecoded:
-    """Decode a PDU in hex as a modem lists it (``+CMGL``/``+CMGR``/``+CDS``).
+def _has_smsc_field(data: bytes, tpdu_length: int) -> bool:
+    if len(data) == tpdu_length:
+        return False
+    if data and len(data) == tpdu_length + 1 + data[0]:
+        return True
+    raise PduError(f"the modem announced {tpdu_length} TPDU octets, the PDU has {len(data)} octets in all")
 
-    ``with_smsc=False`` for PDUs without the leading SMSC field (``+CDS`` on
-    some modems, ``AT+CSCA``-less dumps). Raises :class:`PduError` only.
+
+def decode(
+    hex_pdu: str, *, with_smsc: bool = True, tpdu_length: int | None = None
+) -> DeliverPdu | StatusReportPdu | SubmitDecoded:
+    """Decode a PDU in hex as a modem lists it (``+CMGL``/``+CMGR``/``+CMT``/``+CDS``).
+
+    ``with_smsc=False`` for PDUs without the leading SMSC field. Better, pass
+    the ``<length>`` the modem printed before the PDU as ``tpdu_length``: it
+    counts the octets after the SMSC field, which tells whether there is one
+    (modems differ on ``+CDS``). Raises :class:`PduError` only.
     """
     if not isinstance(hex_pdu, str):
         raise PduError(f"PDU must be a hex string, got {type(hex_pdu).__name__}")
-    cleaned = hex_pdu.strip()
+    cleaned = "".join(hex_pdu.split())
     if len(cleaned) % 2:
         raise PduError(f"PDU has an odd number of hex digits ({len(cleaned)})")
     try:
         data = bytes.fromhex(cleaned)
     except ValueError:
         raise PduError("PDU is not hexadecimal") from None
+    if tpdu_length is not None:
+        with_smsc = _has_smsc_field(data, tpdu_length)
     reader = _Reader(data)
     smsc = _read_smsc(reader) if with_smsc else ""
     first = reader.octet("first octet")

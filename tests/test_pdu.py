@@ -449,3 +449,20 @@ def test_split_keeps_flags_and_accents_whole() -> None:
 def test_lone_surrogate_in_text_to_send_is_refused() -> None:
     with pytest.raises(PduError, match="lone surrogate"):
         pdu.encode_submit("+6281", "ok \ud83d then")
+
+
+def test_tpdu_length_tells_whether_the_smsc_field_is_there() -> None:
+    sent = datetime(2025, 3, 4, 10, 0, 0, tzinfo=WIB)
+    with_smsc = pdu.encode_status_report(5, "+6281", smsc_time=sent, discharge_time=sent)
+    smsc_octets = 1 + int(with_smsc[:2], 16)
+    tpdu = with_smsc[2 * smsc_octets :]
+    length = len(tpdu) // 2
+    assert pdu.decode(with_smsc, tpdu_length=length).smsc == "+62816124"
+    assert pdu.decode(tpdu, tpdu_length=length).reference == 5  # "+CDS: 25" without the SMSC
+    assert pdu.decode(tpdu, with_smsc=True, tpdu_length=length).smsc == ""
+    with pytest.raises(PduError, match="announced"):
+        pdu.decode(tpdu[:-2], tpdu_length=length)
+
+
+def test_whitespace_inside_hex_is_ignored() -> None:
+    assert pdu.decode(" 0011000B91 6407281553F8 0000AA0AE8329BFD4697D9EC37\r\n").text == "hellohello"

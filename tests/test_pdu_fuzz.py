@@ -61,9 +61,9 @@ def _corpus() -> list[tuple[str, bool]]:
 CORPUS = _corpus()
 
 
-def check_decodes_or_raises_pdu_error(hex_pdu: str, with_smsc: bool) -> None:
+def check_decodes_or_raises_pdu_error(hex_pdu: str, with_smsc: bool, tpdu_length: int | None = None) -> None:
     try:
-        decoded = pdu.decode(hex_pdu, with_smsc=with_smsc)
+        decoded = pdu.decode(hex_pdu, with_smsc=with_smsc, tpdu_length=tpdu_length)
     except PduError as exc:
         assert str(exc)  # says what went wrong
         decoded_count["error"] += 1
@@ -94,10 +94,16 @@ def check_decodes_or_raises_pdu_error(hex_pdu: str, with_smsc: bool) -> None:
 
 
 @settings(max_examples=EXAMPLES["random"], derandomize=True, deadline=None, database=None)
-@given(st.lists(st.tuples(st.binary(max_size=180), st.booleans()), min_size=BATCH, max_size=BATCH))
-def fuzz_random_octets(batch: list[tuple[bytes, bool]]) -> None:
-    for data, with_smsc in batch:
-        check_decodes_or_raises_pdu_error(data.hex(), with_smsc)
+@given(
+    st.lists(
+        st.tuples(st.binary(max_size=180), st.booleans(), st.one_of(st.none(), st.integers(0, 200))),
+        min_size=BATCH,
+        max_size=BATCH,
+    )
+)
+def fuzz_random_octets(batch: list[tuple[bytes, bool, int | None]]) -> None:
+    for data, with_smsc, tpdu_length in batch:
+        check_decodes_or_raises_pdu_error(data.hex(), with_smsc, tpdu_length)
 
 
 _position = st.integers(0, 400)
