@@ -165,7 +165,7 @@ def test_progress_retry_and_cancel_from_the_page(client, auth, groups, web_confi
     auth.login("admin")
     page = text_of(client.get(f"/siaran/{bc.id}"))
     assert '<progress max="4" value="2">' in page
-    assert 'data-progress="failed">gagal: 1<' in page and 'data-progress="pending">menunggu: 2<' in page
+    assert 'data-progress="failed"><strong>1</strong>' in page and 'data-progress="pending"><strong>2</strong>' in page
     assert 'http-equiv="refresh"' in page  # refreshes itself while sending
     failed = text_of(client.get(f"/siaran/{bc.id}?state=failed"))
     assert "CMS ERROR 500" in failed and "0813-1111-0001" in failed and "0813-1111-0002" not in failed
