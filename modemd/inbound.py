@@ -1,6 +1,6 @@
 """Keeping one received SMS: stored exactly as it arrived, in one transaction.
 
-The worker calls :func:`store` and only after it returned (the row is
+The worker calls :func:`store_batch` and only after it returned (the row is
 committed, and with SQLite ``synchronous=FULL`` on disk) deletes the message
 from the SIM with ``driver.acknowledge``. A crash before the commit leaves the
 message on the SIM, to be read again at the next start; a crash between the
@@ -13,12 +13,17 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import peewee
 
 from . import phone
 from .drivers.base import IncomingSMS
 from .models import InboundMessage, ModemStatus, database_proxy, to_utc_naive, utcnow
+
+if TYPE_CHECKING:
+    from .routing import Router, Routing
 
 log = logging.getLogger("modemd.inbound")
 
@@ -41,24 +46,77 @@ def _already_stored(modem: str, sms: IncomingSMS, smsc_time) -> InboundMessage |
             .first())
 
 
-def store(modem: str, sms: IncomingSMS) -> tuple[InboundMessage, bool]:
+@dataclass
+class Stored:
+    """One message of a batch after the commit."""
+
+    message: InboundMessage
+    created: bool  # False: a repeat of a message stored before
+    routing: "Routing | None" = None
+
+
+def store(modem: str, sms: IncomingSMS, router: "Router | None" = None) -> tuple[InboundMessage, bool]:
     """Commit one received message. Returns (row, created); created is False for a repeat."""
+    [stored] = store_batch(modem, [sms], router)
+    return stored.message, stored.created
+
+
+def store_batch(modem: str, batch: list[IncomingSMS], router: "Router | None" = None) -> list[Stored]:
+    """Commit the messages the modem handed over together, in one transaction.
+
+    With a ``router`` each message is also routed in that transaction, inside
+    a savepoint: when routing fails the message is still committed, unrouted
+    (``route = 'new'``), and routed again at the next start, so a routing
+    error never loses a message. One commit for the whole batch means one
+    flush to disk, which is what lets a burst of messages in (a full SIM
+    after a restart) be kept at thousands per second with synchronous=FULL.
+    Only after this returns may the caller delete the messages from the SIM.
+    """
     database: peewee.Database = database_proxy.obj
+    results: list[Stored] = []
+    with database.atomic():
+        for sms in batch:
+            results.append(_store_one(modem, sms, router))
+        created = sum(1 for r in results if r.created)
+        if created:
+            ModemStatus.update(received_total=ModemStatus.received_total + created).where(ModemStatus.name == modem).execute()
+    for stored in results:
+        if stored.created:
+            log.info("%s: stored message #%d from %s (%d part(s)%s)", modem, stored.message.id,
+                     shown(stored.message), stored.message.parts_received,
+                     ", incomplete" if stored.message.incomplete else "")
+        if stored.routing is not None:
+            router.after_commit(stored.routing)
+    return results
+
+
+def shown(message: InboundMessage) -> str:
+    """The sender for a log line: a number masked, a name as it is."""
+    return phone.mask(message.sender) if message.sender_kind == "number" else message.sender
+
+
+def _store_one(modem: str, sms: IncomingSMS, router: "Router | None") -> Stored:
     sender, kind = sender_fields(sms.sender)
     smsc_time = to_utc_naive(sms.smsc_time)
-    with database.atomic():
-        existing = _already_stored(modem, sms, smsc_time)
-        if existing is not None:
-            log.info("%s: message from %s at %s was already stored as #%d (acknowledged again)",
-                     modem, phone.mask(sender), smsc_time, existing.id)
-            return existing, False
-        message = InboundMessage.create(
-            modem=modem, sender_raw=sms.sender or "", sender=sender, sender_kind=kind, text=sms.text or "",
-            pdus=json.dumps(list(sms.pdus)), smsc_time=smsc_time, received_at=utcnow(),
-            parts_total=sms.parts_total, parts_received=sms.parts_received, incomplete=sms.incomplete,
-            decode_error=sms.decode_error,
-        )
-        ModemStatus.update(received_total=ModemStatus.received_total + 1).where(ModemStatus.name == modem).execute()
-    log.info("%s: stored message #%d from %s (%d part(s)%s)", modem, message.id, phone.mask(sender),
-             sms.parts_received, ", incomplete" if sms.incomplete else "")
-    return message, True
+    existing = _already_stored(modem, sms, smsc_time)
+    if existing is not None:
+        log.info("%s: message from %s at %s was already stored as #%d (acknowledged again)",
+                 modem, shown(existing), smsc_time, existing.id)
+        return Stored(existing, False)
+    message = InboundMessage.create(
+        modem=modem, sender_raw=sms.sender or "", sender=sender, sender_kind=kind, text=sms.text or "",
+        pdus=json.dumps(list(sms.pdus)), smsc_time=smsc_time, received_at=utcnow(),
+        parts_total=sms.parts_total, parts_received=sms.parts_received, incomplete=sms.incomplete,
+        decode_error=sms.decode_error,
+    )
+    return Stored(message, True, _route_inside(router, message) if router is not None else None)
+
+
+def _route_inside(router: "Router", message: InboundMessage):
+    try:
+        with database_proxy.obj.atomic():  # a savepoint: a routing failure leaves the stored message alone
+            return router.apply(message)
+    except Exception:  # noqa: BLE001 -- keep the message whatever went wrong in routing
+        log.exception("message #%d: routing failed; stored unrouted, routed again at the next start", message.id)
+        message.route = "new"
+        return None

@@ -23,6 +23,7 @@ import os
 import re
 import shlex
 import subprocess
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -42,6 +43,7 @@ log = logging.getLogger("modemd.routing")
 _FIRST_WORD = re.compile(r"^\s*([^\s#.:,]+)(?:\s*[#.:,]+\s*|\s+|$)(.*)$", re.DOTALL)
 # "dll." (and so on) ends a keyword list shortened to fit one SMS; GSM 7-bit, unlike an ellipsis.
 _MORE = "dll."
+OWNER_CACHE_SECONDS = 60.0
 
 
 @dataclass
@@ -91,27 +93,39 @@ class Router:
         self.steps = [self.screen_sender, self.parse_keyword, self.open_or_join_case, self.acknowledge,
                       self.unknown_keyword]
         self._commands: ThreadPoolExecutor | None = None
+        self._owners: dict[str, int | None] = {}
+        self._owners_at = 0.0
 
     # the pipeline ---------------------------------------------------------
     def route(self, message: InboundMessage) -> Routing:
-        """Run every step for one stored message, in one transaction."""
-        state = Routing(message)
+        """Run every step for one stored message, in one transaction, then the after-commit work."""
         with database_proxy.obj.atomic():
-            for step in self.steps:
-                step(state)
-                if state.stopped:
-                    break
-            (InboundMessage
-             .update(route=state.route, keyword=state.keyword.name if state.keyword else None, case=state.case)
-             .where(InboundMessage.id == message.id)
-             .execute())
+            state = self.apply(message)
+        self.after_commit(state)
+        return state
+
+    def apply(self, message: InboundMessage) -> Routing:
+        """The steps and the message's routing columns, inside the caller's transaction."""
+        state = Routing(message)
+        for step in self.steps:
+            step(state)
+            if state.stopped:
+                break
+        (InboundMessage
+         .update(route=state.route, keyword=state.keyword.name if state.keyword else None, case=state.case)
+         .where(InboundMessage.id == message.id)
+         .execute())
+        message.route = state.route
+        return state
+
+    def after_commit(self, state: Routing) -> None:
+        """What must wait until the routing is committed: waking the workers, run_on_receive."""
         if state.replies:
             queue.notify()  # committed now: wake every worker, not only the one that routed
-        log.info("message #%d: %s%s%s", message.id, state.route,
+        log.info("message #%d: %s%s%s", state.message.id, state.route,
                  f" {state.keyword.name}" if state.keyword else "",
                  f" case #{state.case.id}" if state.case else "")
         self.run_on_receive(state)
-        return state
 
     def screen_sender(self, state: Routing) -> None:
         """Blocked numbers and senders that cannot be answered are kept and never answered."""
@@ -137,14 +151,25 @@ class Router:
             Case.update(last_message_at=now).where(Case.id == open_case.id).execute()
             state.case, state.route = open_case, "case"
             return
-        owner = User.by_login(state.keyword.owner) if state.keyword else None
+        owner = self.owner_id(state.keyword.owner) if state.keyword else None
         deadline = now + timedelta(seconds=self.config.get("sms", "deadline"))
         state.case = Case.create(keyword=keyword, owner=owner, citizen=state.message.sender, opened_at=now,
                                  deadline_at=deadline, last_message_at=now)
         state.case_opened = True
         state.route = "case" if keyword else "unrouted"
         audit("daemon", "case.open", state.case, message=state.message.id, keyword=keyword,
-              owner=owner.login if owner else None)
+              owner=state.keyword.owner if owner else None)
+
+    def owner_id(self, login: str) -> int | None:
+        """The id of a keyword owner's account, looked up once a minute at most (a burst opens many cases)."""
+        now = time.monotonic()
+        if now - self._owners_at > OWNER_CACHE_SECONDS:
+            self._owners.clear()
+            self._owners_at = now
+        if login not in self._owners:
+            user = User.by_login(login)
+            self._owners[login] = user.id if user is not None else None
+        return self._owners[login]
 
     def acknowledge(self, state: Routing) -> None:
         """A known keyword's acknowledgement, once per case."""

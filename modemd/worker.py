@@ -44,6 +44,8 @@ HEALTH_INTERVAL = 30.0
 #: seconds between looks for due rows when nobody woke us (retries that became due)
 SEND_POLL = 1.0
 BACKOFF_FIRST, BACKOFF_MAX = 1.0, 60.0
+#: received messages stored in one transaction (one disk flush) at most
+RECEIVE_BATCH = 100
 
 
 class _ChainedEvent(threading.Event):
@@ -180,14 +182,17 @@ class ModemWorker(threading.Thread):
 
     # receiving ------------------------------------------------------------
     def receive(self) -> int:
-        """Store, acknowledge, then route every message the modem holds."""
+        """Store and route what the modem holds (one commit per batch), then delete each from the SIM."""
+        batch = self.driver.receive()
         count = 0
-        for sms in self.driver.receive():
-            message, _created = inbound.store(self.modem.name, sms)
-            self.driver.acknowledge(sms)  # only now: the database has it
-            if message.route == "new":
-                self.router.route(message)
-            count += 1
+        for start in range(0, len(batch), RECEIVE_BATCH):
+            chunk = batch[start:start + RECEIVE_BATCH]
+            stored = inbound.store_batch(self.modem.name, chunk, self.router)  # committed
+            for sms, item in zip(chunk, stored):
+                self.driver.acknowledge(sms)  # only now: the database has it
+                if item.message.route == "new" and not item.created:
+                    self.router.route(item.message)  # a repeat of a message stored but never routed
+            count += len(chunk)
         return count
 
     def status_reports(self) -> int:

@@ -97,3 +97,26 @@ def test_a_failed_store_leaves_the_message_on_the_sim(sqlite_db, tmp_path):
         assert len(list((tmp_path / "spool").glob("*.sms"))) == 1  # the SIM still holds it
     finally:
         driver.close()
+
+
+def test_a_routing_failure_keeps_the_message_stored_unrouted(officials, write_config, caplog):
+    from tests.daemonharness import Conversation
+
+    chat = Conversation(write_config())
+    officials["admin"]._meta.database.execute_sql("DROP TABLE audit_log")  # opening a case now fails
+    message, created = inbound.store("sim1", sms("081211112222", "DISHUB jalan rusak", None), chat.router)
+    assert created and InboundMessage.get_by_id(message.id).route == "new"
+    assert InboundMessage.get_by_id(message.id).text == "DISHUB jalan rusak"
+    assert "routing failed" in caplog.text
+    from modemd.models import Case, OutboundMessage
+
+    assert Case.select().count() == 0 and OutboundMessage.select().count() == 0  # no half-routed leftovers
+
+
+def test_a_batch_is_committed_together_and_repeats_inside_it_are_kept_once(sqlite_db):
+    smsc = datetime(2026, 11, 23, 9, 0, tzinfo=WIB)
+    batch = [sms("081211112222", f"INFO {n}", smsc) for n in range(5)] + [sms("081211112222", "INFO 0", smsc)]
+    stored = inbound.store_batch("m1", batch)
+    assert [s.created for s in stored] == [True] * 5 + [False]
+    assert stored[5].message.id == stored[0].message.id
+    assert InboundMessage.select().count() == 5
