@@ -15,10 +15,13 @@ index, a Gammu location). They must be hashable; None means "not stored".
 The same handle with the same PDU, while pending or within ``timeout`` of
 being handed out, is the modem listing the same stored part again (the next
 ``AT+CMGL`` before the daemon deleted it) and is ignored; the same handle with
-another PDU is a new message in a reused slot. A part whose content duplicates one already
-received under a *different* handle (the network delivered it twice) is kept
-out of the text; its handle goes with the message if that is still pending,
-else it is listed by :meth:`Reassembler.take_duplicates` for deletion.
+another PDU is a new message in a reused slot.
+
+A part the network delivered twice (under a *different* handle, or with no
+handle) is kept out of the text: for a long message, a part with the same
+sequence number and payload; for a single SMS, the very same PDU, time stamp
+included, within ``timeout``. Its handle goes with the message if that is
+still pending, else :meth:`Reassembler.take_duplicates` lists it for deletion.
 """
 
 from __future__ import annotations
@@ -124,6 +127,7 @@ class Reassembler:
         self._done: dict[_Key, list[_Done]] = {}
         self._duplicates: list[Hashable] = []
         self._handed_out: dict[Hashable, tuple[str, float]] = {}  # handle -> (pdu hex, when)
+        self._singles: dict[str, float] = {}  # single-part PDU hex -> when handed out
 
     def __len__(self) -> int:
         """Messages still waiting for parts."""
@@ -136,10 +140,7 @@ class Reassembler:
         if handle is not None and self._handed_out.get(handle, ("", 0.0))[0] == part.hex:
             return []  # listed again before the daemon deleted it
         if part.concat is None or part.concat[1] == 1:
-            reference = part.concat[0] if part.concat else None
-            handles = {} if handle is None else {handle: part.hex}
-            self._remember(handles, now)
-            return [_assemble({1: part}, list(handles), reference, 1)]
+            return self._single(part, handle, now)
         reference, total, sequence = part.concat
         key = (part.sender, reference, total)
         if self._seen_before(key, part, handle, sequence, now):
@@ -162,6 +163,7 @@ class Reassembler:
                 if now - group.first_seen >= self.timeout:
                     out.append(self._hand_out(key, group, now))
         self._handed_out = {h: seen for h, seen in self._handed_out.items() if now - seen[1] < self.timeout}
+        self._singles = {h: when for h, when in self._singles.items() if now - when < self.timeout}
         for key in list(self._done):
             fresh = [d for d in self._done[key] if now - d.handed_out < self.timeout]
             if fresh:
@@ -176,6 +178,18 @@ class Reassembler:
         return out
 
     # ------------------------------------------------------------------
+
+    def _single(self, part: DeliverPdu, handle: Hashable, now: float) -> list[Assembled]:
+        if part.hex and part.hex in self._singles:
+            if handle is not None:
+                self._duplicates.append(handle)
+                self._handed_out[handle] = (part.hex, now)
+            return []
+        self._singles[part.hex] = now
+        handles = {} if handle is None else {handle: part.hex}
+        self._remember(handles, now)
+        reference = part.concat[0] if part.concat else None
+        return [_assemble({1: part}, list(handles), reference, 1)]
 
     def _seen_before(self, key: _Key, part: DeliverPdu, handle: Hashable, sequence: int, now: float) -> bool:
         """True for a part of a message already handed out (re-listed or sent twice)."""

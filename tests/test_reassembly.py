@@ -263,3 +263,22 @@ def test_handed_out_handles_are_forgotten_after_the_timeout() -> None:
     reassembler.expire(now=60.0)
     # Identical PDU in the same slot an hour later: the sender really sent it again.
     assert [m.text for m in reassembler.add(part, 1, now=3600.0)] == ["ULANG"]
+
+
+def test_single_sms_delivered_twice_by_the_network_is_handed_out_once() -> None:
+    [part] = parts_of("+6281234", "INFO banjir di RT 02", 0)
+    reassembler = Reassembler(timeout=600)
+    assert len(reassembler.add(part, 4, now=0.0)) == 1
+    assert reassembler.add(part, 9, now=30.0) == []  # same PDU, same time stamp, another slot
+    assert reassembler.take_duplicates() == [9]
+    assert reassembler.add(part, 9, now=31.0) == []  # and slot 9 listed again is not a new duplicate
+    assert reassembler.take_duplicates() == []
+    assert reassembler.add(part, None, now=40.0) == []  # +CMT delivery of it again
+
+
+def test_same_text_sent_again_later_is_a_new_message() -> None:
+    [first] = parts_of("+6281234", "INFO banjir di RT 02", 0, start=T0)
+    [again] = parts_of("+6281234", "INFO banjir di RT 02", 0, start=T0 + timedelta(seconds=20))
+    reassembler = Reassembler()
+    assert len(reassembler.add(first, 1, now=0.0)) == 1
+    assert len(reassembler.add(again, 2, now=20.0)) == 1
