@@ -58,7 +58,18 @@ _GSM7_BASIC = (
     "¿abcdefghijklmnopqrstuvwxyzäöñüà"
 )
 _ESC = 0x1B
-_GSM7_EXT = {0x0A: "\f", 0x14: "^", 0x28: "{", 0x29: "}", 0x2F: "\\", 0x3C: "[", 0x3D: "~", 0x3E: "]", 0x40: "|", 0x65: "€"}
+_GSM7_EXT = {
+    0x0A: "\f",
+    0x14: "^",
+    0x28: "{",
+    0x29: "}",
+    0x2F: "\\",
+    0x3C: "[",
+    0x3D: "~",
+    0x3E: "]",
+    0x40: "|",
+    0x65: "€",
+}
 
 _CHAR_TO_SEPTETS: dict[str, tuple[int, ...]] = {c: (i,) for i, c in enumerate(_GSM7_BASIC) if i != _ESC}
 _CHAR_TO_SEPTETS.update({c: (_ESC, code) for code, c in _GSM7_EXT.items()})

@@ -307,7 +307,12 @@ def test_deliver_round_trip_keeps_time_zone(zone: timezone) -> None:
 
 @pytest.mark.parametrize(
     "when",
-    [datetime(2025, 1, 1), datetime(1999, 1, 1, tzinfo=WIB), datetime(2025, 1, 1, tzinfo=tz(10)), datetime(2025, 1, 1, tzinfo=tz(20 * 60))],
+    [
+        datetime(2025, 1, 1),  # naive
+        datetime(1999, 1, 1, tzinfo=WIB),  # year does not fit
+        datetime(2025, 1, 1, tzinfo=tz(10)),  # not a quarter hour
+        datetime(2025, 1, 1, tzinfo=tz(20 * 60)),  # beyond 79 quarters
+    ],
 )
 def test_unencodable_time_stamps_are_refused(when: datetime) -> None:
     with pytest.raises(PduError):
@@ -378,9 +383,8 @@ def test_status_report_classification(status: int, delivered: bool, final: bool)
 
 def test_status_report_with_optional_parameters_decodes() -> None:
     # TP-PI 03 (PID and DCS present) after TP-ST, as some networks send.
-    base = pdu.encode_status_report(
-        9, "08123", status=0x30, smsc_time=datetime(2025, 1, 1, tzinfo=WIB), discharge_time=datetime(2025, 1, 1, tzinfo=WIB)
-    )
+    sent, done = datetime(2025, 1, 1, tzinfo=WIB), datetime(2025, 1, 2, tzinfo=WIB)
+    base = pdu.encode_status_report(9, "08123", status=0x30, smsc_time=sent, discharge_time=done)
     report = pdu.decode(base + "030000")
     assert (report.reference, report.recipient, report.final) == (9, "08123", False)
 

@@ -180,10 +180,11 @@ _valid_timestamp = st.builds(
 )
 # Mostly valid, so that decoding goes on past the time stamp.
 _timestamp = st.sampled_from([True, True, True, False]).flatmap(lambda valid: _valid_timestamp if valid else _octets(7))
+_any_octet = st.integers(0, 255)
 _udh = st.lists(
     st.one_of(
-        st.builds(lambda r, t, s: bytes([0, 3, r, t, s]), st.integers(0, 255), st.integers(0, 255), st.integers(0, 255)),
-        st.builds(lambda r, t, s: bytes([8, 4, r >> 8, r & 255, t, s]), st.integers(0, 0xFFFF), st.integers(0, 255), st.integers(0, 255)),
+        st.builds(lambda r, t, s: bytes([0, 3, r, t, s]), _any_octet, _any_octet, _any_octet),
+        st.builds(lambda r, t, s: bytes([8, 4, r >> 8, r & 255, t, s]), st.integers(0, 0xFFFF), _any_octet, _any_octet),
         st.builds(lambda i, body: bytes([i, len(body)]) + body, st.integers(0, 255), st.binary(max_size=6)),
         _octets(1),
     ),
@@ -309,7 +310,12 @@ def test_count_is_consistent_with_split(text: str, ref16: bool) -> None:
     text=st.text(max_size=500),
     when=st.datetimes(datetime(2000, 1, 1), datetime(2099, 12, 31)),
     quarters=st.integers(-79, 79),
-    sender=st.one_of(st.from_regex(r"\+?[0-9]{1,20}", fullmatch=True), st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 -", min_size=1, max_size=11).filter(lambda s: not s.isdigit())),
+    sender=st.one_of(
+        st.from_regex(r"\+?[0-9]{1,20}", fullmatch=True),
+        st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 -", min_size=1, max_size=11).filter(
+            lambda s: not s.isdigit()
+        ),
+    ),
 )
 def test_deliver_round_trip(text: str, when: datetime, quarters: int, sender: str) -> None:
     stamp = when.replace(microsecond=0, tzinfo=timezone(timedelta(minutes=15 * quarters)))

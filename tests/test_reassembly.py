@@ -19,7 +19,9 @@ LONG_GSM = "DISHUB Lampu lalu lintas di simpang Jl. Sudirman {Kec. Kota} mati se
 LONG_UCS2 = "KESEHATAN Puskesmas tutup 😡 padahal jadwal buka 08.00 — mohon ditindaklanjuti 🙏 " * 4
 
 
-def parts_of(sender: str, text: str, reference: int, *, ref16: bool = False, start: datetime = T0) -> list[pdu.DeliverPdu]:
+def parts_of(
+    sender: str, text: str, reference: int, *, ref16: bool = False, start: datetime = T0
+) -> list[pdu.DeliverPdu]:
     hexes = pdu.encode_deliver(sender, text, concat_reference=reference, ref16=ref16, smsc_time=start)
     return [pdu.decode(h) for h in hexes]
 
