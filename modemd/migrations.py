@@ -80,10 +80,16 @@ def _v2_to_v3(database: peewee.Database, migrator: SchemaMigrator) -> None:
     migrate(migrator.add_column("modem_status", "queue_depth", models.ModemStatus.queue_depth))
 
 
+def _v3_to_v4(database: peewee.Database, migrator: SchemaMigrator) -> None:
+    """v4: an index on case (keyword, status, deadline_at) for officials' inbox counts and badge."""
+    migrate(migrator.add_index("case", ("keyword", "status", "deadline_at"), False))
+
+
 #: MIGRATIONS[i] upgrades version i+1 to i+2. Version 1 is the first released schema.
 MIGRATIONS: list[Callable[[peewee.Database, SchemaMigrator], None]] = [
     _v1_to_v2,
     _v2_to_v3,
+    _v3_to_v4,
 ]
 LATEST = len(MIGRATIONS) + 1
 

@@ -142,6 +142,7 @@ class Case(BaseModel):
     class Meta:
         indexes = (
             (("owner", "status", "deadline_at"), False),
+            (("keyword", "status", "deadline_at"), False),  # an official's open cases, counted from the index alone
             (("status", "deadline_at"), False),
             (("citizen", "keyword", "status"), False),
             (("opened_at",), False),
