@@ -309,6 +309,10 @@ _TON_NAMES = {1: "international", 2: "national", 5: "alphanumeric"}
 # Timestamps (TP-SCTS, TP-DT, absolute TP-VP)
 
 
+# Two-digit years: 90-99 are 1990-1999 (old phones and published examples), 00-89 are 2000-2089.
+_CENTURY_PIVOT = 90
+
+
 def _swap_bcd(value: int) -> int:
     return (value % 10) << 4 | (value // 10)
 
@@ -317,14 +321,14 @@ def _encode_timestamp(when: datetime, what: str) -> bytes:
     offset = when.utcoffset()
     if offset is None:
         raise PduError(f"{what} must be timezone-aware, got {when!r}")
-    if not 2000 <= when.year <= 2099:
-        raise PduError(f"{what} year {when.year} does not fit two digits (2000-2099)")
+    if not 1900 + _CENTURY_PIVOT <= when.year < 2000 + _CENTURY_PIVOT:
+        raise PduError(f"{what} year {when.year} does not fit two digits (1990-2089)")
     seconds = int(offset.total_seconds())
     if seconds % 900 or abs(seconds) // 900 > 79:
         raise PduError(f"{what} UTC offset {offset} is not a whole number of quarter hours up to 19:45")
     quarters = abs(seconds) // 900
     zone = _swap_bcd(quarters) | (0x08 if seconds < 0 else 0)
-    fields = (when.year - 2000, when.month, when.day, when.hour, when.minute, when.second)
+    fields = (when.year % 100, when.month, when.day, when.hour, when.minute, when.second)
     return bytes(_swap_bcd(v) for v in fields) + bytes([zone])
 
 
@@ -344,7 +348,8 @@ def _decode_timestamp(data: bytes, where: str) -> datetime:
     year, month, day, hour, minute, second = digits
     try:
         tz = timezone(timedelta(minutes=sign * 15 * quarters))
-        return datetime(2000 + year, month, day, hour, minute, second, tzinfo=tz)
+        century = 1900 if year >= _CENTURY_PIVOT else 2000
+        return datetime(century + year, month, day, hour, minute, second, tzinfo=tz)
     except ValueError as exc:
         raise PduError(f"{where}: invalid date/time {data.hex().upper()}: {exc}") from None
 

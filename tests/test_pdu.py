@@ -88,6 +88,56 @@ KNOWN_DELIVER = [
 ]
 
 
+KNOWN_DELIVER += [
+    pytest.param(
+        # dreamfabric's SMS-DELIVER: sender type C8 (subscriber number, not international), 1999.
+        "07917283010010F5040BC87238880900F10000993092516195800AE8329BFD4697D9EC37",
+        dict(
+            sender="27838890001",
+            sender_type="unknown",
+            text="hellohello",
+            smsc="+27381000015",
+            smsc_time=datetime(1999, 3, 29, 15, 16, 59, tzinfo=tz(120)),
+        ),
+        id="dreamfabric-hellohello",
+    ),
+    pytest.param(
+        # Diafaan's alphanumeric example: 13 semi-octets of packed septets = 7 characters.
+        "0791448720003023240DD0E474D81C0EBB010000111011315214000BE474D81C0EBB5DE3771B",
+        dict(
+            sender="diafaan",
+            sender_type="alphanumeric",
+            text="diafaan.com",
+            smsc="+447802000332",
+            smsc_time=datetime(2011, 1, 11, 13, 25, 41, tzinfo=tz(0)),
+        ),
+        id="diafaan-alphanumeric",
+    ),
+    pytest.param(
+        # TP-RP set in the first octet (24): reply path, nothing else changes.
+        "07911326040000F0240B911326880736F40000111081017362401654747A0E4ACF41F4329E0E6A97E7F3F0B90C8A01",
+        dict(
+            sender="+31628870634",
+            text="This is text message 1",
+            smsc_time=datetime(2011, 1, 18, 10, 37, 26, tzinfo=tz(60)),
+        ),
+        id="reply-path",
+    ),
+    pytest.param(
+        # UCS2 with an emoji as a surrogate pair (D83D DE00), checked with gammu.DecodePDU.
+        "0791947122720000040C919471262514240008708012415383800C0048006500790020D83DDE00",
+        dict(
+            sender="+491762524142",
+            text="Hey 😀",
+            encoding="ucs2",
+            smsc="+491722270000",
+            smsc_time=datetime(2007, 8, 21, 14, 35, 38, tzinfo=tz(120)),
+        ),
+        id="ucs2-emoji",
+    ),
+]
+
+
 @pytest.mark.parametrize("hex_pdu, expected", KNOWN_DELIVER)
 def test_decode_known_deliver(hex_pdu: str, expected: dict) -> None:
     decoded = pdu.decode(hex_pdu)
@@ -297,8 +347,9 @@ def test_smsc_is_encoded_and_decoded() -> None:
 
 
 @pytest.mark.parametrize("zone", [WIB, WITA, WIT, tz(0), tz(-210), tz(345), tz(-12 * 60), tz(19 * 60 + 45)])
-def test_deliver_round_trip_keeps_time_zone(zone: timezone) -> None:
-    when = datetime(2025, 12, 31, 23, 59, 58, tzinfo=zone)
+@pytest.mark.parametrize("year", [1990, 1999, 2000, 2025, 2089])
+def test_deliver_round_trip_keeps_time_zone(zone: timezone, year: int) -> None:
+    when = datetime(year, 12, 31, 23, 59, 58, tzinfo=zone)
     [hex_pdu] = pdu.encode_deliver("+6281234567", "Tes", smsc_time=when)
     decoded = pdu.decode(hex_pdu)
     assert decoded.smsc_time == when
@@ -309,7 +360,8 @@ def test_deliver_round_trip_keeps_time_zone(zone: timezone) -> None:
     "when",
     [
         datetime(2025, 1, 1),  # naive
-        datetime(1999, 1, 1, tzinfo=WIB),  # year does not fit
+        datetime(1989, 12, 31, tzinfo=WIB),  # year does not fit
+        datetime(2090, 1, 1, tzinfo=WIB),
         datetime(2025, 1, 1, tzinfo=tz(10)),  # not a quarter hour
         datetime(2025, 1, 1, tzinfo=tz(20 * 60)),  # beyond 79 quarters
     ],

@@ -176,7 +176,7 @@ def _octets(n: int) -> st.SearchStrategy[bytes]:
 
 _valid_timestamp = st.builds(
     lambda d: pdu._encode_timestamp(d, "t"),
-    st.datetimes(datetime(2000, 1, 1), datetime(2099, 12, 31)).map(lambda d: d.replace(tzinfo=WIB)),
+    st.datetimes(datetime(1990, 1, 1), datetime(2089, 12, 31)).map(lambda d: d.replace(tzinfo=WIB)),
 )
 # Mostly valid, so that decoding goes on past the time stamp.
 _timestamp = st.sampled_from([True, True, True, False]).flatmap(lambda valid: _valid_timestamp if valid else _octets(7))
@@ -308,7 +308,7 @@ def test_count_is_consistent_with_split(text: str, ref16: bool) -> None:
 @settings(max_examples=1000, derandomize=True, deadline=None, database=None)
 @given(
     text=st.text(max_size=500),
-    when=st.datetimes(datetime(2000, 1, 1), datetime(2099, 12, 31)),
+    when=st.datetimes(datetime(1990, 1, 1), datetime(2089, 12, 31)),
     quarters=st.integers(-79, 79),
     sender=st.one_of(
         st.from_regex(r"\+?[0-9]{1,20}", fullmatch=True),
