@@ -36,6 +36,8 @@ __all__ = [
     "decode",
     "decode_payload",
     "is_gsm7",
+    "status_delivered",
+    "status_final",
 ]
 
 
@@ -435,7 +437,7 @@ class DeliverPdu:
     # gsm7: one septet value per byte; ucs2: UTF-16-BE octets; 8bit: raw octets. UDH excluded.
     payload: bytes = b""
     udh: bytes = b""  # the user data header as received, without its length octet
-    hex: str = ""  # the PDU as given to decode(), kept so that nothing the citizen sent is lost
+    hex: str = ""  # the PDU given to decode() (upper case, no spaces): nothing the citizen sent is lost
 
 
 @dataclass
