@@ -97,30 +97,48 @@ def depth(eligibility: Eligibility | None = None) -> int:
 
 def claim(instance: str, eligibility: Eligibility, now: datetime | None = None) -> OutboundMessage | None:
     """Take the most urgent due row this modem may send, or None. The row is then ``sending``."""
+    with database_proxy.obj.atomic():
+        return _claim_here(instance, eligibility, now or utcnow())
+
+
+def _claim_here(instance: str, eligibility: Eligibility, now: datetime) -> OutboundMessage | None:
+    """The claim itself, inside the caller's transaction."""
     database = database_proxy.obj
-    now = now or utcnow()
-    with database.atomic():
-        query = (OutboundMessage.select()
-                 .where(_due(now), eligibility.condition())
-                 .order_by(OutboundMessage.priority, OutboundMessage.next_attempt_at, OutboundMessage.id)
-                 .limit(1))
-        if dialect(database) in ("postgresql", "mysql"):
-            query = query.for_update("FOR UPDATE SKIP LOCKED")
-        message = query.first()
-        if message is None:
-            return None
-        taken = (OutboundMessage
-                 .update(state=SENDING, claimed_by=instance, claimed_at=now, modem=eligibility.modem)
-                 .where(OutboundMessage.id == message.id, OutboundMessage.state == "pending")
-                 .execute())
-        if taken != 1:
-            return None
+    query = (OutboundMessage.select()
+             .where(_due(now), eligibility.condition())
+             .order_by(OutboundMessage.priority, OutboundMessage.next_attempt_at, OutboundMessage.id)
+             .limit(1))
+    if dialect(database) in ("postgresql", "mysql"):
+        query = query.for_update("FOR UPDATE SKIP LOCKED")
+    message = query.first()
+    if message is None:
+        return None
+    taken = (OutboundMessage
+             .update(state=SENDING, claimed_by=instance, claimed_at=now, modem=eligibility.modem)
+             .where(OutboundMessage.id == message.id, OutboundMessage.state == "pending")
+             .execute())
+    if taken != 1:
+        return None
     message.state, message.claimed_by, message.claimed_at, message.modem = SENDING, instance, now, eligibility.modem
     return message
 
 
-def record_sent(message: OutboundMessage, modem: str, references: list[int], now: datetime | None = None) -> None:
-    """The modem accepted every part: keep each part's reference to match its status report."""
+def release(message: OutboundMessage) -> None:
+    """Give back a claimed row that was never handed to the modem (no attempt is counted)."""
+    (OutboundMessage.update(state="pending", claimed_by=None)
+     .where(OutboundMessage.id == message.id, OutboundMessage.state == SENDING,
+            OutboundMessage.claimed_by == message.claimed_by)
+     .execute())
+
+
+def record_sent(message: OutboundMessage, modem: str, references: list[int], now: datetime | None = None, *,
+                then_claim: tuple[str, Eligibility] | None = None) -> OutboundMessage | None:
+    """The modem accepted every part: keep each part's reference to match its status report.
+
+    With ``then_claim`` (instance, eligibility) the next message is claimed in
+    the same transaction and returned: one commit (one disk flush) per
+    message while a queue drains, so the modem waits less between sends.
+    """
     now = now or utcnow()
     with database_proxy.obj.atomic():
         OutboundPart.insert_many([
@@ -134,6 +152,7 @@ def record_sent(message: OutboundMessage, modem: str, references: list[int], now
          .where(OutboundMessage.id == message.id)
          .execute())
         ModemStatus.update(sent_total=ModemStatus.sent_total + 1).where(ModemStatus.name == modem).execute()
+        return _claim_here(then_claim[0], then_claim[1], now) if then_claim else None
 
 
 def retry_delay(intervals: list[float], attempts: int) -> float:

@@ -106,3 +106,9 @@ def handle(modem: str, report: StatusReport, now: datetime | None = None) -> Del
         else:
             OutboundPart.update(status_code=report.status_code).where(OutboundPart.id == part.id).execute()
     return row
+
+
+def handle_batch(modem: str, batch: list[StatusReport], now: datetime | None = None) -> list[DeliveryReport]:
+    """Several reports in one transaction (one disk flush); the caller acknowledges them afterwards."""
+    with database_proxy.obj.atomic():
+        return [handle(modem, report, now) for report in batch]

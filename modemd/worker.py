@@ -7,11 +7,11 @@ main loop but woken by events instead of fixed sleeps:
    modem never stops the others;
 2. received messages: store each (committed), then delete it from the SIM,
    then route it;
-3. status reports: store and apply, then delete from the SIM;
+3. status reports: store and apply (in batches while a queue drains), then delete from the SIM;
 4. every ``HEALTH_INTERVAL``: signal, registration, storage, queue depth to
    the database;
 5. send one message, if one is due, the modem is not resting and its rate
-   limit allows; then go round again at once;
+   limit allows; record it and claim the next in one commit; go round again at once;
 6. nothing to do: wait until the driver signals an arrival, the dispatcher
    signals a new row, or the next poll is due.
 
@@ -46,6 +46,8 @@ SEND_POLL = 1.0
 BACKOFF_FIRST, BACKOFF_MAX = 1.0, 60.0
 #: received messages stored in one transaction (one disk flush) at most
 RECEIVE_BATCH = 100
+#: while sending, status reports are stored together: at most this many, or after this many seconds
+REPORT_BATCH, REPORT_DELAY = 50, 2.0
 
 
 class _ChainedEvent(threading.Event):
@@ -82,6 +84,9 @@ class ModemWorker(threading.Thread):
         self._next_health = 0.0
         self._next_due_check = 0.0
         self.busy_seconds = 0.0  # time spent inside driver.send, for the benchmark
+        self._next = None  # a message claimed ahead, in the commit that recorded the previous one
+        self._reports: list = []
+        self._reports_since = 0.0
         health.register(modem.name, self.wake)
 
     # the loop -------------------------------------------------------------
@@ -107,6 +112,12 @@ class ModemWorker(threading.Thread):
             except Exception:  # noqa: BLE001 -- a bug in one turn must not end this modem's thread
                 log.exception("%s: unexpected error; reconnecting", name)
                 self._lost("unexpected error (see log)", state="error")
+        self.release_prefetched()
+        if self._reports and self.driver is not None:
+            try:
+                self.flush_reports()
+            except (ModemError, peewee.DatabaseError) as exc:
+                log.warning("%s: status reports not stored at stop: %s", name, exc)
         self._close()
         self.health.set_state(name, "stopped")
         self._save(state="stopped")
@@ -119,13 +130,18 @@ class ModemWorker(threading.Thread):
             self.incoming.clear()
             self._next_receive = now + RECEIVE_POLL
             self.receive()
-            self.status_reports()
+            self.collect_reports(now)
+        if self._reports and (self._next is None or len(self._reports) >= REPORT_BATCH
+                              or now - self._reports_since >= REPORT_DELAY):
+            self.flush_reports()
         if now >= self._next_health:
             self._next_health = now + HEALTH_INTERVAL
             self.refresh_health()
         if self.stop_event.is_set():
+            self.release_prefetched()
             return
         if self._resting(now):
+            self.release_prefetched()
             self.wake.wait(min(self.resting_until - now, RECEIVE_POLL))
             return
         if now >= self.next_send_at and self.send_one():
@@ -166,6 +182,8 @@ class ModemWorker(threading.Thread):
 
     def _lost(self, reason: str, state: str = "absent") -> None:
         log.warning("%s: %s; reconnecting", self.modem.name, reason)
+        self.release_prefetched()
+        self._reports = []  # still on the modem, or lost with it: only delivery news
         self._close()
         self.health.set_state(self.modem.name, state)
         self._save(state=state, last_error=reason)
@@ -195,13 +213,30 @@ class ModemWorker(threading.Thread):
             count += len(chunk)
         return count
 
-    def status_reports(self) -> int:
-        count = 0
-        for report in self.driver.status_reports():
-            reports.handle(self.modem.name, report)
+    def collect_reports(self, now: float) -> None:
+        """Take the modem's new status reports; they are stored in batches (see flush_reports)."""
+        fresh = self.driver.status_reports()
+        if fresh and not self._reports:
+            self._reports_since = now
+        self._reports.extend(fresh)
+
+    def flush_reports(self) -> int:
+        """Store the collected reports in one commit, then delete them from the modem.
+
+        While a queue drains, reports wait up to REPORT_DELAY seconds so that
+        they cost one disk flush together instead of one each between sends.
+        A crash in that moment loses only delivery news, never a message.
+        """
+        batch, self._reports = self._reports, []
+        reports.handle_batch(self.modem.name, batch)
+        for report in batch:
             self.driver.acknowledge(report)
-            count += 1
-        return count
+        return len(batch)
+
+    def status_reports(self) -> int:
+        """Take and store every report now (tests and the idle path)."""
+        self.collect_reports(time.monotonic())
+        return self.flush_reports() if self._reports else 0
 
     # sending --------------------------------------------------------------
     def _resting(self, now: float) -> bool:
@@ -220,13 +255,15 @@ class ModemWorker(threading.Thread):
         """Send the most urgent message this modem may send. True if one was taken."""
         eligibility = self.health.eligibility(self.modem.name)
         now = time.monotonic()
-        if not outbound.has_due(eligibility):
-            self._next_due_check = now + SEND_POLL
-            return False
-        message = outbound.claim(self.instance, eligibility)
+        message, self._next = self._next, None
         if message is None:
-            self._next_due_check = now + SEND_POLL
-            return False
+            if not outbound.has_due(eligibility):
+                self._next_due_check = now + SEND_POLL
+                return False
+            message = outbound.claim(self.instance, eligibility)
+            if message is None:
+                self._next_due_check = now + SEND_POLL
+                return False
         self._next_due_check = 0.0
         self.next_send_at = now + self.send_interval
         started = time.monotonic()
@@ -246,10 +283,23 @@ class ModemWorker(threading.Thread):
             outbound.record_failure(message, f"{type(exc).__name__}: {exc}", permanent=False, config=self.config)
             raise
         self.busy_seconds += time.monotonic() - started
-        outbound.record_sent(message, self.modem.name, references)
+        # keep the modem busy: claim the next message in the same commit, unless a rate limit or a stop says wait
+        prefetch = not self.send_interval and not self.stop_event.is_set()
+        self._next = outbound.record_sent(message, self.modem.name, references,
+                                          then_claim=(self.instance, eligibility) if prefetch else None)
         self.failures_in_row = 0
         log.info("%s: sent message #%d (%d part(s))", self.modem.name, message.id, len(references))
         return True
+
+    def release_prefetched(self) -> None:
+        """Give back a message claimed ahead that will not be sent now (stop, rest, lost modem)."""
+        message, self._next = self._next, None
+        if message is not None:
+            try:
+                outbound.release(message)
+            except peewee.DatabaseError as exc:
+                log.error("%s: cannot give back message #%d (it is resent in doubt at the next start): %s",
+                          self.modem.name, message.id, exc)
 
     def _count_failure(self, reason: str) -> None:
         self.failures_in_row += 1

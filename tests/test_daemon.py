@@ -164,8 +164,8 @@ def test_a_wrong_number_fails_at_once_and_the_rest_is_sent(run_daemon):
 
 
 def test_a_failing_modem_rests_and_its_traffic_moves_to_the_other(run_daemon):
-    ini = (SIM + "failure_rate = 1\n"
-           "[modem:sim2]\ndriver = sim\ndevice = spool2\nsend_delay = 0\nreport_delay = 0\n"
+    ini = (SIM + "failure_rate = 1\n"  # sim2 is the slower one: sim1 surely gets (and fails) its share first
+           "[modem:sim2]\ndriver = sim\ndevice = spool2\nsend_delay = 0.1\nreport_delay = 0\n"
            "[sms]\nmodem_rest_after = 2\nmodem_rest = 10m\nretry_intervals = 1s\nmax_attempts = 10\n")
     running = run_daemon(ini)
     ids = [queue.enqueue(CITIZEN, f"pesan {n}", "reply").id for n in range(10)]
