@@ -13,6 +13,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 import serial
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from fakemodem import FakeModem, wait_until
 from modemd import pdu
@@ -627,3 +629,42 @@ def test_line_layer_keeps_unsolicited_codes_out_of_answers(bare_pty):
         assert [getattr(e, "code", None) for e in failure] == [321]
     finally:
         line.close()
+
+
+URCS = ['^RSSI: 17', '+CMTI: "SM",4', "RING", "+CREG: 1", "^BOOT:20123,0,0,0,6", '+CUSD: 0,"Sisa pulsa",15']
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    answer=st.lists(st.sampled_from(["+CPMS: 1,30,1,30,1,30", "+XTEST: 1,2", "huawei", "358880041234567"]),
+                    max_size=3),
+    noise=st.lists(st.sampled_from(URCS), max_size=4),
+    positions=st.lists(st.integers(min_value=0, max_value=4), max_size=4),
+    cuts=st.lists(st.integers(min_value=1, max_value=200), max_size=8),
+)
+def test_line_layer_survives_any_chunking(bare_pty, answer, noise, positions, cuts):
+    master, path = bare_pty
+    lines = list(answer)
+    for urc, position in zip(noise, positions + [0] * len(noise)):
+        lines.insert(min(position, len(lines)), urc)
+    stream = "".join(f"\r\n{line}\r\n" for line in lines + ["OK"]).encode()
+    line = ATLine(path)
+    line.open()
+    try:
+        got: list[str] = []
+        worker = threading.Thread(target=lambda: got.extend(line.command("AT+XTEST", timeout=3)))
+        worker.start()
+        read_command(master)
+        start = 0
+        for cut in sorted(set(cuts)) + [len(stream)]:
+            if cut > start:
+                os.write(master, stream[start:cut])
+                start = cut
+        worker.join(5)
+        events = []
+        while not line.events.empty():
+            events.append(line.events.get_nowait().line)
+    finally:
+        line.close()
+    assert got == answer
+    assert events == [text for text in lines if text in URCS]
