@@ -12,6 +12,7 @@ The port is opened with :func:`serial.serial_for_url`, so ``/dev/ttyUSB0``,
 
 from __future__ import annotations
 
+import errno
 import logging
 import queue
 import termios
@@ -140,6 +141,8 @@ class ATLine:
                     f"{self.url} is locked by another program (or by another [modem:...] section with the"
                     f" same device): {text}"
                 ) from exc
+            if exc.errno == errno.EACCES:
+                text += " (the user running modemd must be in the dialout group)"
             raise ModemGone(f"cannot open {self.url}: {text}") from exc
         except (OSError, termios.error, ValueError) as exc:
             raise ModemGone(f"cannot open {self.url}: {exc}") from exc
