@@ -136,8 +136,12 @@ class Daemon:
         except ImportError:
             log.info("no scheduler installed (modemd.scheduler); reminders are off")
             return None
-        scheduler = module.Scheduler(self.config, self.keywords)
-        scheduler.start()
+        try:
+            scheduler = module.Scheduler(self.config, self.keywords)
+            scheduler.start()
+        except Exception:  # noqa: BLE001 -- reminders failing must not stop the SMS Center receiving
+            log.exception("the scheduler did not start; reminders are off, messages still flow")
+            return None
         return scheduler
 
     def stop(self) -> None:

@@ -160,10 +160,10 @@ def test_probe_unknown_modem_name(center):
 # modemd run: signals and crashes
 
 
-def start_daemon(config: Path, tmp_path: Path) -> subprocess.Popen:
+def start_daemon(config: Path, tmp_path: Path, env: dict[str, str] | None = None) -> subprocess.Popen:
     log = open(tmp_path / "daemon.log", "ab")
     return subprocess.Popen([*MODEMD, "--config", str(config), "run", "--instance", "pc1"], cwd=ROOT,
-                            stdout=log, stderr=subprocess.STDOUT)
+                            stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
 
 
 def sent_log(spool: Path) -> list[dict]:
@@ -237,3 +237,28 @@ def test_kill_9_at_any_moment_loses_no_inbound_and_no_outbound(officials, write_
     twice = {text for text in sent if sent.count(text) > 1}
     in_doubt = {m.text for m in OutboundMessage.select().where(OutboundMessage.doubt == True)}  # noqa: E712
     assert twice <= in_doubt  # a message sent twice is one the outbox marks as in doubt
+
+
+def test_systemd_hears_ready_status_watchdog_and_stopping(officials, write_config, tmp_path):
+    import socket
+
+    config = write_config(SIM)
+    address = str(tmp_path / "notify.sock")
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    listener.bind(address)
+    listener.settimeout(20)
+    daemon = start_daemon(config, tmp_path, {"NOTIFY_SOCKET": address, "WATCHDOG_USEC": "2000000"})
+    heard: list[str] = []
+    try:
+        while not ({"READY=1", "WATCHDOG=1"} <= set(heard) and any(h.startswith("STATUS=") for h in heard)):
+            heard.extend(listener.recv(4096).decode().split("\n"))
+        daemon.send_signal(signal.SIGTERM)
+        while "STOPPING=1" not in heard:
+            heard.extend(listener.recv(4096).decode().split("\n"))
+        assert daemon.wait(30) == 0
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
+        listener.close()
+    status = next(h for h in heard if h.startswith("STATUS="))
+    assert "modem" in status and "queued" in status
