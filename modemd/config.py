@@ -195,6 +195,34 @@ def _validity(text: str) -> str | int:
     return int(seconds // 60)
 
 
+_DAY_NAMES = {
+    "mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6,
+    "sen": 0, "sel": 1, "rab": 2, "kam": 3, "jum": 4, "sab": 5, "min": 6,
+}
+
+
+def weekdays(text: str) -> frozenset[int]:
+    """``mon-sat``, ``mon-fri``, ``mon,wed,fri`` or ``sen-jum`` -> weekday numbers (Monday 0). Empty = every day."""
+    days: set[int] = set()
+    for item in (part.strip().lower() for part in text.split(",")):
+        if not item:
+            continue
+        ends = [end.strip()[:3] for end in item.split("-")]
+        if len(ends) > 2 or any(end not in _DAY_NAMES for end in ends):
+            raise ValueError(f"expected days such as mon-sat, mon-fri or mon,wed,fri (or sen-sab); {item!r} is not one")
+        day, last = _DAY_NAMES[ends[0]], _DAY_NAMES[ends[-1]]
+        days.add(day)
+        while day != last:  # a range may wrap past Sunday: fri-mon
+            day = (day + 1) % 7
+            days.add(day)
+    return frozenset(days) if days else frozenset(range(7))
+
+
+def _weekday_list(text: str) -> str:
+    weekdays(text)  # checked here so `modemd check` reports it; the scheduler parses it again
+    return text.strip()
+
+
 def _log_level(text: str) -> str:
     value = text.strip().upper()
     if value not in ("DEBUG", "INFO", "WARNING", "ERROR"):
@@ -265,7 +293,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
             "terlambat {overdue}. Per kata kunci (kasus/dijawab): {keywords}", _template
         ),
         "office_hours": Key("07:00-17:00", _clock_range),
-        "office_days": Key("mon-sat"),
+        "office_days": Key("mon-sat", _weekday_list),
         "quiet_hours": Key("21:00-06:00", _clock_range),
         "signature": Key("", sender_id),
     },

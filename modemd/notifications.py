@@ -31,6 +31,7 @@ import peewee
 from peewee import fn
 
 from . import phone, queue
+from .config import weekdays
 from .models import Case, InboundMessage, NotificationSent, User, database_proxy
 from .recap import daily_recap, fill, sms_text
 
@@ -49,32 +50,14 @@ CASES_PER_ALERT = 5
 # Notifications recorded per transaction: one commit (one fsync) per chunk, a savepoint per SMS.
 CHUNK = 200
 
-_DAY_NAMES = {
-    "mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6,
-    "sen": 0, "sel": 1, "rab": 2, "kam": 3, "jum": 4, "sab": 5, "min": 6,
-}
-
 
 # --------------------------------------------------------------------------
 # Office hours, office days, quiet hours
 
 
 def parse_days(text: str) -> frozenset[int]:
-    """``mon-sat``, ``mon-fri``, ``mon,wed,fri`` or ``sen-jum`` -> weekday numbers (Monday 0). Empty = every day."""
-    days: set[int] = set()
-    for item in (part.strip().lower() for part in text.split(",")):
-        if not item:
-            continue
-        ends = [end.strip()[:3] for end in item.split("-")]
-        if len(ends) > 2 or any(end not in _DAY_NAMES for end in ends):
-            raise ValueError(f"office_days: {item!r} is not a day or a range of days such as mon-sat")
-        first, last = _DAY_NAMES[ends[0]], _DAY_NAMES[ends[-1]]
-        day = first
-        days.add(day)
-        while day != last:
-            day = (day + 1) % 7
-            days.add(day)
-    return frozenset(days) if days else frozenset(range(7))
+    """``[notify] office_days`` -> weekday numbers (Monday 0); see :func:`modemd.config.weekdays`."""
+    return weekdays(text)
 
 
 def in_range(moment: time, span: tuple[time, time] | None) -> bool:
