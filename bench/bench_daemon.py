@@ -156,14 +156,15 @@ def bench_throughput(messages: int) -> None:
             now = datetime.now(timezone.utc)
             batch = [IncomingSMS(sender=f"+62812{n % 5000:08d}", text=("DISHUB" if n % 3 else "HALO") + f" pesan {n}",
                                  smsc_time=now, pdus=["00" * 40]) for n in range(messages)]
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.process_time()
             for first in range(0, messages, batch_size):
                 inbound.store_batch("usb1", batch[first:first + batch_size], router)  # as the worker does
-            elapsed = time.perf_counter() - start
+            elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
             how = "one commit per message (arriving one by one)" if batch_size == 1 else \
                 f"one commit per {batch_size} (a burst handed over by one receive())"
             print(f"throughput: {messages} messages stored and routed (cases, acknowledgements, rate limit), {how}: "
                   f"{elapsed:.2f} s, {messages / elapsed:.0f}/s on SQLite with synchronous=FULL "
+                  f"({messages / cpu:.0f} per CPU-second of this process; load average {os.getloadavg()[0]:.1f}) "
                   f"({InboundMessage.select().count()} stored, {OutboundMessage.select().count()} replies queued)")
             db.database_proxy.obj.close()
 

@@ -187,6 +187,15 @@ def test_an_absent_modem_does_not_stop_the_others(run_daemon, tmp_path):
     assert OutboundMessage.get().modem == "sim1"
 
 
+def test_a_modems_rate_limit_spaces_its_sends(run_daemon):
+    run_daemon(SIM + "rate_limit = 120\n")  # per minute: one every 0.5 s
+    ids = [queue.enqueue(CITIZEN, f"pesan {n}", "reply").id for n in range(4)]
+    assert wait_until(lambda: all(s in ("sent", "delivered") for s in states(*ids)), 20)
+    times = sorted(OutboundMessage.get_by_id(i).sent_at for i in ids)
+    gaps = [(later - earlier).total_seconds() for earlier, later in zip(times, times[1:])]
+    assert min(gaps) >= 0.45, gaps
+
+
 def test_operator_routing_between_two_modems(run_daemon):
     ini = (SIM + "[modem:sim2]\ndriver = sim\ndevice = spool2\nsend_delay = 0\nreport_delay = 0\n"
            "[routing]\ntelkomsel = sim1\nindosat = sim2\n")
