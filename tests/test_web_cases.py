@@ -390,3 +390,22 @@ def test_reply_without_csrf_token_is_refused(csrf_client, auth, make_case):
     response = csrf_client.post(f"/cases/{case.id}/reply", data={"text": "token palsu", "csrf_token": "abc.def"})
     assert response.status_code == 400
     assert OutboundMessage.select().count() == 0
+
+
+def test_badge_counts_own_keyword_and_assigned_cases_once(client, auth, make_case, officials):
+    now = utcnow()
+    make_case("INFO", "INFO milik humas", received_at=now - timedelta(hours=4))
+    make_case("INFO", "INFO milik humas juga, dialihkan ke humas", owner=officials["humas"])
+    make_case("DISHUB", "DISHUB dialihkan ke humas", owner=officials["humas"])
+    make_case(None, "tanpa kata kunci dialihkan ke humas", owner=officials["humas"])
+    make_case("DINKES", "DINKES bukan milik humas")
+    make_case("INFO", "INFO sudah dijawab", status="answered", answered_at=now)
+    auth.login("humas")
+    assert '<span class="badge" title="belum dijawab">4</span>' in _body(client.get("/"))
+    import re
+
+    figures = [int(n) for n in re.findall(r"<strong[^>]*>(\d+)</strong>", _body(client.get("/dashboard/")))]
+    assert figures[3:5] == [4, 1]  # open, overdue
+    auth.logout()
+    auth.login("admin")
+    assert '<span class="badge" title="belum dijawab">5</span>' in _body(client.get("/"))

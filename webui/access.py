@@ -12,6 +12,9 @@ from __future__ import annotations
 
 from flask import abort
 
+from peewee import Case as SqlCase
+from peewee import fn
+
 from modemd.models import Case
 
 from .keywordtable import owned_keywords
@@ -42,3 +45,31 @@ def case_or_404(user, case_id: int) -> Case:
     if case is None or not may_see(user, case):
         abort(404)
     return case
+
+
+def open_counts(user, now) -> tuple[int, int]:
+    """(open, overdue) among the cases ``user`` sees.
+
+    For officials the two halves of the visibility rule are counted apart, so
+    that each is answered from an index alone ((keyword, status, deadline_at)
+    and (owner, status, deadline_at)); one query with an OR makes SQLite walk
+    every open case of the centre.
+    """
+    overdue = fn.SUM(SqlCase(None, [(Case.deadline_at < now, 1)], 0))
+    base = Case.select(fn.COUNT(Case.id), overdue)
+    parts = []
+    if user.role in ("admin", "approver"):
+        parts.append(base.where(Case.status == "open"))
+    else:
+        keywords = owned_keywords(user.login) if user.role == "official" else []
+        mine = base.where((Case.owner == user.id) & (Case.status == "open"))
+        if keywords:
+            parts.append(base.where(Case.keyword.in_(keywords) & (Case.status == "open")))
+            mine = mine.where(Case.keyword.is_null() | Case.keyword.not_in(keywords))
+        parts.append(mine)
+    total = late = 0
+    for query in parts:
+        count, overdue_count = query.scalar(as_tuple=True)
+        total += int(count or 0)
+        late += int(overdue_count or 0)
+    return total, late

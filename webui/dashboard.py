@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta, timezone
 
-from flask import Blueprint, render_template
+from flask import Blueprint, g, render_template
 from flask_login import current_user, login_required
 
 from modemd.models import Case, InboundMessage, ModemStatus, OutboundMessage, utcnow
 
-from .access import visible_cases
+from .access import open_counts, visible_cases
 from .filters import zone
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
@@ -28,19 +28,24 @@ def index():
     """Modem health, queue depth and today's figures for the cases this user sees."""
     start, end, today = today_range()
     now = utcnow()
-    received = visible_cases(
-        current_user, InboundMessage.select().join(Case, on=(InboundMessage.case == Case.id))
-    ).where((InboundMessage.received_at >= start) & (InboundMessage.received_at < end)).count()
     if current_user.sees_everything:
-        # messages that made no case (unknown sender kinds, blocked) count too
+        # every message counts, also those that made no case (short codes, blocked senders)
         received = InboundMessage.select().where(
             (InboundMessage.received_at >= start) & (InboundMessage.received_at < end)).count()
+    else:
+        # messages of today can only be in cases touched today: find those first, then their messages
+        touched = visible_cases(current_user, Case.select(Case.id)).where(Case.last_message_at >= start)
+        received = InboundMessage.select().where(
+            InboundMessage.case.in_(touched) & (InboundMessage.received_at >= start)
+            & (InboundMessage.received_at < end)).count()
+    open_count, overdue = open_counts(current_user, now)
+    g.unanswered = open_count  # the badge in the menu, without counting twice
     figures = {
         "received": received,
         "opened": visible_cases(current_user).where((Case.opened_at >= start) & (Case.opened_at < end)).count(),
         "answered": visible_cases(current_user).where((Case.answered_at >= start) & (Case.answered_at < end)).count(),
-        "open": visible_cases(current_user).where(Case.status == "open").count(),
-        "overdue": visible_cases(current_user).where((Case.status == "open") & (Case.deadline_at < now)).count(),
+        "open": open_count,
+        "overdue": overdue,
         "pending": OutboundMessage.select().where(OutboundMessage.state.in_(("pending", "sending"))).count(),
         "failed": OutboundMessage.select().where(
             (OutboundMessage.state == "failed") & (OutboundMessage.created_at >= start)).count(),

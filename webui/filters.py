@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, g, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -55,7 +56,9 @@ def deadline_info(case: Case, now: datetime | None = None) -> dict:
     return {"text": _("sisa %(t)s", t=duration_text(left)), "css": css, "overdue": False}
 
 
+@lru_cache(maxsize=8192)
 def phone_local(number: str | None) -> str:
+    # cached: parsing a number costs ~0.1 ms, and an inbox page shows 50 of them
     return phone.local_format(number) if number else "-"
 
 
@@ -70,9 +73,11 @@ def signal_bars(dbm: int | None) -> int:
 
 
 def unanswered_count() -> int:
-    from .access import visible_cases
+    from .access import open_counts
 
-    return visible_cases(current_user, Case.select().where(Case.status == "open")).count()
+    if "unanswered" not in g:  # a view that counted already (the dashboard) left it here
+        g.unanswered = open_counts(current_user, utcnow())[0]
+    return g.unanswered
 
 
 def has_endpoint(name: str) -> bool:

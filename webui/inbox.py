@@ -24,8 +24,10 @@ from .filters import zone
 from .keywordtable import keyword_names, owned_keywords
 
 bp = Blueprint("inbox", __name__)
-PAGE_SIZE = 50
+PAGE_SIZE = 30  # a phone screen shows five; thirty is a good scroll and keeps the page light
 UNROUTED = "-"
+# only what the list shows: every DateTimeField read from SQLite is parsed from text
+LIST_COLUMNS = (Case.id, Case.keyword, Case.citizen, Case.status, Case.category, Case.deadline_at, Case.last_message_at)
 _NUMBERISH = re.compile(r"^[+\d][\d\s\-]{2,}$")
 
 
@@ -65,7 +67,7 @@ def _search(query, text: str):
 
 def filtered_cases(user, args) -> tuple[object, dict, list[str]]:
     """Visible cases narrowed by the filters in ``args``; also the filters as understood and any problems."""
-    query = visible_cases(user)
+    query = visible_cases(user, Case.select(*LIST_COLUMNS))
     chosen: dict[str, str] = {}
     problems: list[str] = []
     status = args.get("status", "")
@@ -125,7 +127,8 @@ def last_messages(cases: list[Case]) -> dict[int, InboundMessage]:
         return {}
     newest = (InboundMessage.select(fn.MAX(InboundMessage.id))
               .where(InboundMessage.case.in_([c.id for c in cases])).group_by(InboundMessage.case))
-    return {m.case_id: m for m in InboundMessage.select().where(InboundMessage.id.in_(newest))}
+    rows = InboundMessage.select(InboundMessage.id, InboundMessage.case, InboundMessage.text).where(InboundMessage.id.in_(newest))
+    return {m.case_id: m for m in rows}
 
 
 @bp.get("/")
