@@ -178,6 +178,15 @@ def _url(config) -> str:
     return config.get("web", "base_url").rstrip("/")
 
 
+# The web UI's page of one case (webui/cases.py): a deadline alert about one case opens it directly.
+CASE_PATH = "/cases/{id}"
+
+
+def _case_url(config, ids: list[int]) -> str:
+    base = _url(config)
+    return base + CASE_PATH.format(id=ids[0]) if base and len(ids) == 1 else base
+
+
 def _keyword_list(words) -> str:
     names = sorted({w for w in words if w})
     return ", ".join(names) if names else "-"
@@ -347,7 +356,6 @@ def deadlines(now: datetime, config, keywords=None) -> list[Outcome]:
     if not hours.may_remind(local_time(now, config.timezone)):
         alert.skipped = escalate.skipped = "outside office hours"
         return [alert, escalate]
-    url = _url(config)
     cases = _overdue_cases(now)
     if not cases:
         return [alert, escalate]
@@ -365,7 +373,8 @@ def deadlines(now: datetime, config, keywords=None) -> list[Outcome]:
     plans = []
     for owner_id, items in sorted(by_owner.items()):
         owner = owners[owner_id]
-        text = fill(template, case=_case_list([i for i, _ in items]), keyword=_keyword_list(k for _, k in items), url=url)
+        ids = [i for i, _ in items]
+        text = fill(template, case=_case_list(ids), keyword=_keyword_list(k for _, k in items), url=_case_url(config, ids))
         plans.append(Planned(owner.phone, _clean(text), [(DEADLINE, f"case-{i}", owner.login) for i, _ in items]))
     alert.queued = deliver(plans, config)
 
@@ -385,7 +394,7 @@ def deadlines(now: datetime, config, keywords=None) -> list[Outcome]:
             continue
         text = fill(template, case=_case_list([c[0] for c in items]), keyword=_keyword_list(c[1] for c in items),
                     owner=_keyword_list(owners[c[2]].login if c[2] in owners else None for c in items),
-                    late=_duration_text(late.total_seconds()), url=url)
+                    late=_duration_text(late.total_seconds()), url=_case_url(config, [c[0] for c in items]))
         plans.append(Planned(chief.phone, _clean(text), [(ESCALATE, f"case-{c[0]}", chief.login) for c in items]))
     escalate.queued = deliver(plans, config)
     return [alert, escalate]

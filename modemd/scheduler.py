@@ -77,6 +77,8 @@ class Scheduler:
         self._add(BROADCASTS, self.broadcasts, IntervalTrigger(seconds=BROADCAST_INTERVAL, timezone=zone))
         self._scheduler.add_job(self.catch_up, id=CATCH_UP, name=CATCH_UP, replace_existing=True)  # run once, now
         self._scheduler.start()
+        if not self.config.get("web", "base_url"):
+            log.warning("[web] base_url is empty: notification SMS will carry no link to the web UI")
         log.info("scheduler started: hourly, daily at %s, recap at %s, deadlines every %ds, broadcasts every %ds",
                  daily_at.strftime("%H:%M"), recap_at.strftime("%H:%M"), DEADLINE_INTERVAL, BROADCAST_INTERVAL)
 

@@ -187,7 +187,7 @@ def test_deadline_alerts_the_owner_once_then_escalates_to_admins_and_approvers_o
     alert, escalate = notifications.deadlines(at(23, 12, 1), config, keywords)
     assert len(alert.queued) == 1 and escalate.queued == []
     assert notifications_to("+6281200000002") == [
-        f"SMS #{case.id} (DISHUB) belum dijawab, batas waktu lewat. Buka https://sms.pemda.go.id"]
+        f"SMS #{case.id} (DISHUB) belum dijawab, batas waktu lewat. Buka https://sms.pemda.go.id/cases/{case.id}"]
     assert all(not o.queued for o in notifications.deadlines(at(23, 12, 30), config, keywords))
 
     alert, escalate = notifications.deadlines(at(23, 13, 0, 1), config, keywords)
