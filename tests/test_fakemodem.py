@@ -31,6 +31,17 @@ class Terminal:
                 return data
         return data
 
+    def read_lines(self, count: int, timeout: float = 3.0) -> list[str]:
+        """The next ``count`` non-empty lines (unsolicited codes arrive without a final result)."""
+        data = b""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            data += self.port.read(256)
+            lines = [line for line in data.decode("latin-1").split("\r\n") if line]
+            if len(lines) >= count and data.endswith(b"\r\n"):
+                return lines
+        return [line for line in data.decode("latin-1").split("\r\n") if line]
+
     def send(self, command: str) -> str:
         self.port.write(command.encode() + b"\r")
         return self.read_until(b"OK\r\n", b"ERROR\r\n", b"> ").decode("latin-1")
@@ -119,10 +130,10 @@ def test_wrong_length_pdu_is_refused(modem: FakeModem, term: Terminal):
 def test_cmti_only_when_cnmi_asks(modem: FakeModem, term: Terminal):
     term.send("ATE0")
     first = modem.inject_sms("+6281234567890", "tanpa indikasi")
-    assert term.read_until(b"\r\n", timeout=0.3) == b""
+    assert term.read_lines(1, timeout=0.3) == []
     term.send("AT+CNMI=2,1,0,2,0")
     [second] = modem.inject_sms("+6281234567890", "dengan indikasi")
-    assert term.read_until(b"\r\n", timeout=2).decode() == f'\r\n+CMTI: "SM",{second}\r\n'
+    assert term.read_lines(1) == [f'+CMTI: "SM",{second}']
     listing = term.send("AT+CMGL=4")
     assert listing.count("+CMGL:") == 2
     assert f"+CMGL: {first[0]},0,," in listing  # listed while still unread
@@ -148,14 +159,14 @@ def test_status_report_inline_or_stored(modem: FakeModem, term: Terminal):
     term.send("ATE0")
     term.send("AT+CNMI=2,1,0,1,0")
     modem.send_status_report(7, "+6281234567890")
-    inline = term.read_until(b"\r\n", timeout=2).decode() + term.read_until(b"\r\n", timeout=2).decode()
-    header, hex_pdu = [line for line in inline.split("\r\n") if line]
+    header, hex_pdu = term.read_lines(2)
     assert header.startswith("+CDS: ")
     report = pdu.decode(hex_pdu)
     assert (report.reference, report.recipient, report.delivered) == (7, "+6281234567890", True)
     term.send("AT+CNMI=2,1,0,2,0")
     modem.send_status_report(8, "+6281234567890", status=0x46)
-    assert term.read_until(b"\r\n", timeout=2).decode().startswith('\r\n+CDSI: "SM",')
+    [indication] = term.read_lines(1)
+    assert indication.startswith('+CDSI: "SM",')
 
 
 def test_send_faults_by_count_and_by_number(modem: FakeModem, term: Terminal):
@@ -211,9 +222,9 @@ def test_unplug_and_replug_at_the_same_path(modem: FakeModem, term: Terminal):
 def test_ussd_answer_encodings(modem: FakeModem, term: Terminal):
     term.send("ATE0")
     modem.ussd_encoding = "ucs2"
-    term.send('AT+CUSD=1,"*888#",15')
-    line = term.read_until(b",72\r\n").decode()
-    hex_text = line.split('"')[1]
+    term.port.write(b'AT+CUSD=1,"*888#",15\r')
+    answer = term.read_until(b",72\r\n").decode()  # OK first, the network's answer later
+    hex_text = re.search(r'\+CUSD: 0,"([0-9A-F]+)",72', answer).group(1)
     assert bytes.fromhex(hex_text).decode("utf-16-be") == modem.ussd_reply
     assert modem.ussd_requests == ["*888#"]
 
