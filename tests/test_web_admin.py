@@ -352,3 +352,49 @@ def test_demo_is_absent_unless_enabled(write_config, officials):
     client.post("/login", data={"login": "admin", "password": PASSWORD})
     assert client.get("/demo/").status_code == 404
     assert "/demo/" not in _body(client.get("/"))
+
+
+EVIL = "<script>alert('x')</script> \"quoted\" 'single' <img src=x onerror=alert(2)> 😀"
+
+
+def _assert_escaped(body: str) -> None:
+    main = body.split("<main>", 1)[1]
+    assert "<script>alert" not in main and "<img src=x" not in main
+    assert "&lt;script&gt;alert(" in main
+
+
+@pytest.mark.parametrize("post,data,show", [
+    ("/admin/users/new", {"login": "evil", "name": EVIL, "role": "official", "active": "1"}, "/admin/users/"),
+    ("/admin/contacts/new", {"name": EVIL, "phone": "081211110001", "position": EVIL}, "/admin/contacts/"),
+    ("/admin/contacts/groups", {"name": EVIL[:64], "description": EVIL}, "/admin/contacts/"),
+    ("/admin/blocklist/", {"phone": "081211110002", "reason": EVIL}, "/admin/blocklist/"),
+])
+def test_markup_in_every_form_field_is_stored_and_shown_inert(admin, post, data, show):
+    admin.post(post, data=data)
+    _assert_escaped(_body(admin.get(show)))
+
+
+@pytest.mark.parametrize("url", ["/?q=" + EVIL, "/outbox/?state=" + EVIL, "/admin/audit/?actor=" + EVIL[:60],
+                                 "/admin/contacts/?q=" + EVIL])
+def test_markup_in_query_strings_is_escaped(admin, url):
+    response = admin.get(url)
+    assert response.status_code == 200
+    main = _body(response).split("<main>", 1)[1]
+    assert "<script>alert" not in main and "<img src=x" not in main
+
+
+def test_markup_in_a_refused_form_is_shown_back_inert(admin):
+    response = admin.post("/demo/", data={"modem": "sim9", "sender": EVIL[:20], "text": EVIL})
+    assert response.status_code == 400
+    _assert_escaped(_body(response))
+    response = admin.post("/admin/users/new", data={"login": "<x>", "name": EVIL, "role": "official"})
+    assert response.status_code == 400
+    _assert_escaped(_body(response))
+
+
+def test_markup_in_note_and_reply_fields(admin, make_case):
+    case = make_case("INFO")
+    admin.post(f"/cases/{case.id}/note", data={"text": EVIL})
+    admin.post(f"/cases/{case.id}/reply", data={"text": EVIL})
+    _assert_escaped(_body(admin.get(f"/cases/{case.id}")))
+    _assert_escaped(_body(admin.get("/outbox/")))
