@@ -415,7 +415,10 @@ def _insert_ignoring_duplicates(shared: dict, numbers: list[str]) -> None:
 
 
 def queue_broadcast(broadcast_id: int, config=None, *, now: datetime | None = None) -> int:
-    """Queue an approved broadcast, or resume one cut short; returns the rows added. Safe to run twice."""
+    """Queue an approved broadcast, or resume one cut short. Safe to run twice, also at the same time.
+
+    Returns how many recipients' rows exist now that did not when this call began.
+    """
     moment = now or utcnow()
     broadcast = Broadcast.get_or_none(Broadcast.id == broadcast_id)
     if broadcast is None:
@@ -442,27 +445,28 @@ def queue_broadcast(broadcast_id: int, config=None, *, now: datetime | None = No
     todo = [n for n in numbers if n not in present]
     shared = _row_template(broadcast.text, config, max(moment, broadcast.send_at or moment), moment)
     shared.update(broadcast=broadcast_id, created_by=broadcast.created_by_id)
-    added = 0
     for start in range(0, len(todo), CHUNK):
         with database_proxy.atomic():
             current = _lock(broadcast_id)
             if current is None or current.state != "sending":
                 log.info("broadcast %d: queueing stopped, it is now %s", broadcast_id,
                          current.state if current else "deleted")
-                return added
-            chunk = todo[start:start + CHUNK]
+                return _row_count(broadcast_id) - len(present)
             # a row a concurrent or earlier run already wrote is skipped by the unique (broadcast, recipient)
-            _insert_ignoring_duplicates(shared, chunk)
-            added += len(chunk)
+            _insert_ignoring_duplicates(shared, todo[start:start + CHUNK])
         queue.notify()  # committed: wake this process's dispatcher
     with database_proxy.atomic():
-        total = OutboundMessage.select().where(OutboundMessage.broadcast == broadcast_id).count()
+        total = _row_count(broadcast_id)
         (Broadcast.update(queued_at=moment, recipient_count=total)
          .where(Broadcast.id == broadcast_id, Broadcast.state == "sending").execute())
         audit("daemon", "broadcast.queue", broadcast, recipients=total, resumed=bool(present))
     log.info("broadcast %d queued: %d recipient(s)%s", broadcast_id, total,
              f", resumed after {len(present)}" if present else "")
-    return added
+    return total - len(present)
+
+
+def _row_count(broadcast_id: int) -> int:
+    return OutboundMessage.select().where(OutboundMessage.broadcast == broadcast_id).count()
 
 
 def _refuse_changed_text(broadcast: Broadcast) -> None:

@@ -274,6 +274,28 @@ def test_daemon_killed_in_the_middle_of_queueing_resumes_without_duplicates(offi
     assert Broadcast.get_by_id(bc.id).recipient_count == 5_000
 
 
+def test_two_processes_queueing_the_same_broadcast_at_once_write_each_recipient_once(officials, config):
+    group = big_group("Warga", 3_000)
+    bc = approved(officials, config, [group])
+    script = textwrap.dedent(f"""
+        import sys
+        from modemd import broadcasts, config, db
+        cfg = config.load({str(config.path)!r})
+        db.open_database(cfg.database_url)
+        broadcasts.CHUNK = 100
+        print(broadcasts.queue_broadcast({bc.id}, cfg))
+    """)
+    env = os.environ | {"PYTHONPATH": os.getcwd()}
+    children = [subprocess.Popen([sys.executable, "-c", script], env=env, stdout=subprocess.PIPE, text=True)
+                for _ in range(2)]
+    outputs = [child.communicate(timeout=120)[0] for child in children]
+    assert [child.returncode for child in children] == [0, 0]
+    assert sum(int(out.strip()) for out in outputs) >= 3_000  # each counts what exists now that did not before
+    assert OutboundMessage.select().count() == 3_000
+    assert OutboundMessage.select(OutboundMessage.recipient).distinct().count() == 3_000
+    assert Broadcast.get_by_id(bc.id).recipient_count == 3_000
+
+
 def test_cancel_while_sending_stops_what_has_not_left(officials, config):
     group = big_group("Warga", 100)
     bc = approved(officials, config, [group])
