@@ -308,6 +308,8 @@ MODEM_KEYS: dict[str, Key] = {
     "smsc": Key(""),
     "init": Key(""),
     "command_timeout": Key("10s", duration),
+    "send_timeout": Key("60s", duration),  # one AT+CMGS, network round trip included
+    "ussd_timeout": Key("30s", duration),
     "sweep_interval": Key("60s", duration),
     "storage": Key("SM", _choice("sm", "me", "mt")),
     "rate_limit": Key("0", _int(0, 10000)),  # messages per minute, 0 = as fast as the modem goes
@@ -532,7 +534,7 @@ def _load_modems(file, parser, values, folder, lines, problems) -> dict[str, Mod
         settings["validity"] = str(parsed["validity"] or values["sms"]["validity"])
         settings["reassembly_timeout"] = str(parsed["reassembly_timeout"] or values["sms"]["reassembly_timeout"])
         settings["status_report"] = "yes" if values["sms"]["status_report"] else "no"
-        for key in ("command_timeout", "sweep_interval"):
+        for key in ("command_timeout", "sweep_interval", "send_timeout", "ussd_timeout"):
             settings[key] = str(parsed[key])
         if driver == "sim" and not settings["device"]:
             settings["device"] = str(values["modemd"]["state_dir"] / f"sim-{name}")
