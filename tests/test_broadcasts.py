@@ -459,3 +459,13 @@ def test_command_line_send_time_is_local(officials, config):
     assert result.returncode == 0, result.stderr
     bc = Broadcast.get()
     assert bc.send_at == datetime(2026, 11, 24, 1, 0) and bc.text == "Upacara 17 Agustus\n"
+
+
+@pytest.mark.parametrize("raw", [
+    "+6281311110001", "+6281234567890", "+62215551234", "+6280000000000", "+62812", "+628123456789012", "+6201234567",
+    "0812", "081311110001", "62813 1111 0001", "12345", "HUMAS", "",
+])
+def test_the_fast_number_check_agrees_with_phone_normalize(raw):
+    from modemd import phone
+
+    assert broadcasts._normalized(raw) == phone.try_normalize(raw)
