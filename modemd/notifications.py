@@ -45,6 +45,11 @@ ON_TIME = timedelta(minutes=15)
 # Cases whose deadline passed longer ago than this are not alerted any more (a fresh install, a long outage):
 # the daily reminder and the recap still count them.
 DEADLINE_LOOKBACK = timedelta(days=3)
+# A notification not sent within this time is stale: the queue lets it fail (it expires).
+STALE_AFTER = {
+    HOURLY: timedelta(hours=1), DAILY: timedelta(hours=3), DEADLINE: timedelta(hours=1),
+    ESCALATE: timedelta(hours=2), RECAP: timedelta(hours=12),
+}
 # One alert SMS names at most this many case numbers, then "dan N lainnya".
 CASES_PER_ALERT = 5
 # Notifications recorded per transaction: one commit (one fsync) per chunk, a savepoint per SMS.
@@ -142,6 +147,15 @@ def already_sent(job: str, periods: list[str]) -> set[tuple[str, str]]:
     return found
 
 
+def _shorten_expiry(message, job: str) -> None:
+    """A reminder the modem could not send in time fails instead of arriving stale (or in a burst
+    with the next ones after a long modem outage)."""
+    latest = message.created_at + STALE_AFTER[job]
+    if message.expires_at is None or message.expires_at > latest:
+        message.expires_at = latest
+        message.save(only=[type(message).expires_at])
+
+
 def deliver(plans: list[Planned], config) -> list[int]:
     """Queue each planned SMS and record its keys in one transaction; a key already recorded skips that SMS.
 
@@ -156,6 +170,7 @@ def deliver(plans: list[Planned], config) -> list[int]:
                 try:
                     with database_proxy.atomic():
                         message = queue.enqueue(plan.recipient, plan.text, "notification", config=config)
+                        _shorten_expiry(message, plan.keys[0][0])
                         NotificationSent.insert_many(
                             [{"job": j, "period": p, "target": t, "message": message.id} for j, p, t in plan.keys]
                         ).execute()

@@ -76,6 +76,7 @@ def test_hourly_notifies_only_officials_with_new_messages_once(officials, config
     assert notifications_to("+6281200000003") == []
     message = OutboundMessage.get(OutboundMessage.recipient == "+6281200000002")
     assert (message.state, message.priority) == ("pending", 10)
+    assert message.expires_at == message.created_at + timedelta(hours=1)  # stale after an hour: never a burst
     sent = NotificationSent.get(NotificationSent.job == "hourly", NotificationSent.target == "dishub")
     assert sent.period == "2026-11-23T14" and sent.message_id == message.id
 
