@@ -48,6 +48,8 @@ BACKOFF_FIRST, BACKOFF_MAX = 1.0, 60.0
 RECEIVE_BATCH = 100
 #: while sending, status reports are stored together: at most this many, or after this many seconds
 REPORT_BATCH, REPORT_DELAY = 50, 2.0
+#: tries to record a send the modem accepted before giving up (the database is locked or restarting)
+RECORD_ATTEMPTS = 5
 
 
 class _ChainedEvent(threading.Event):
@@ -285,11 +287,24 @@ class ModemWorker(threading.Thread):
         self.busy_seconds += time.monotonic() - started
         # keep the modem busy: claim the next message in the same commit, unless a rate limit or a stop says wait
         prefetch = not self.send_interval and not self.stop_event.is_set()
-        self._next = outbound.record_sent(message, self.modem.name, references,
-                                          then_claim=(self.instance, eligibility) if prefetch else None)
+        self._next = self._record_sent(message, references, (self.instance, eligibility) if prefetch else None)
         self.failures_in_row = 0
         log.info("%s: sent message #%d (%d part(s))", self.modem.name, message.id, len(references))
         return True
+
+    def _record_sent(self, message, references: list[int], then_claim):
+        """Record a send the modem accepted; a database hiccup is retried, the message is out already."""
+        for attempt in range(1, RECORD_ATTEMPTS + 1):
+            try:
+                return outbound.record_sent(message, self.modem.name, references, then_claim=then_claim)
+            except peewee.DatabaseError as exc:
+                if attempt == RECORD_ATTEMPTS:
+                    log.error("%s: message #%d was sent but cannot be recorded (%s); it stays 'sending' and is "
+                              "marked in doubt at the next start", self.modem.name, message.id, exc)
+                    raise
+                log.warning("%s: recording message #%d failed (%s); retrying", self.modem.name, message.id, exc)
+                self.stop_event.wait(1.0)
+        return None
 
     def release_prefetched(self) -> None:
         """Give back a message claimed ahead that will not be sent now (stop, rest, lost modem)."""
