@@ -140,6 +140,7 @@ def test_session_cookie_flags(client, auth):
     assert "HttpOnly" in cookie
     assert "SameSite=Lax" in cookie
     assert "Secure" not in cookie
+    assert "Strict-Transport-Security" not in response.headers
 
 
 def test_secure_cookie_when_https(write_config, officials):
@@ -150,6 +151,7 @@ def test_secure_cookie_when_https(write_config, officials):
     app = create_app(config=config, test_config={"WTF_CSRF_ENABLED": False})
     response = app.test_client().post("/login", data={"login": "humas", "password": PASSWORD})
     assert "Secure" in response.headers["Set-Cookie"]
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=")
 
 
 def test_secret_key_file_is_created_private_and_reused(web_config, app):
@@ -204,3 +206,9 @@ def test_language_switch_to_english_and_back(client, auth):
     assert "Kotak masuk" in client.get("/").get_data(as_text=True)
     client.post("/lang/xx", data={"next": "https://evil.example/"})
     assert "Kotak masuk" in client.get("/").get_data(as_text=True)
+
+
+def test_language_chosen_before_login_is_kept(client, auth):
+    client.post("/lang/en", data={"next": "/login"})
+    auth.login("humas")
+    assert "Inbox" in client.get("/").get_data(as_text=True)

@@ -119,7 +119,10 @@ def login():
         if row is not None and row.active and row.check_password(password):
             throttle().succeeded(account_key)
             throttle().succeeded(address_key)
-            session.clear()
+            language = session.get("lang")
+            session.clear()  # a fresh session at login: nothing planted before it survives
+            if language:
+                session["lang"] = language
             session.permanent = True
             login_user(Account(row))
             row.last_login_at = utcnow()

@@ -54,6 +54,13 @@ def add_headers(response):
     return response
 
 
+def add_hsts(response):
+    response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    return response
+
+
 def init_app(app: Flask) -> None:
     csrf.init_app(app)
     app.after_request(add_headers)
+    if app.config.get("SESSION_COOKIE_SECURE"):
+        app.after_request(add_hsts)  # behind HTTPS: browsers must not fall back to plain HTTP
