@@ -33,13 +33,12 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 
 import peewee
-import phonenumbers
 from peewee import fn
 
 from . import phone, queue
 from .db import dialect
 from .models import (
-    PRIORITY, BlockedNumber, Broadcast, BroadcastTarget, Contact, ContactGroup, GroupMember, OutboundMessage, Template,
+    BlockedNumber, Broadcast, BroadcastTarget, Contact, ContactGroup, GroupMember, OutboundMessage, Template,
     User, audit, database_proxy, utcnow,
 )
 from .pdu import count as sms_count
@@ -100,21 +99,10 @@ def _signature(config) -> str:
 # Recipients
 
 
-_CANONICAL = re.compile(r"^\+62([1-9]\d{5,12})$")
-
-
 @lru_cache(maxsize=65536)
 def _normalized(raw: str) -> str | None:
-    """E.164 of a stored contact number, or None if invalid (the same rule as :func:`modemd.phone.normalize`).
-
-    Contacts are stored in E.164 already; checking such a string without
-    parsing it again is 3x faster, and the cache makes the preview, the
-    approval and the queueing of 20,000 numbers pay only once.
-    """
-    match = _CANONICAL.match(raw)
-    if match:
-        parsed = phonenumbers.PhoneNumber(country_code=62, national_number=int(match.group(1)))
-        return raw if phonenumbers.is_valid_number(parsed) else None
+    """E.164 of a stored contact number, or None if invalid; cached so that the preview,
+    the approval and the queueing of 20,000 numbers pay only once."""
     return phone.try_normalize(raw)
 
 
@@ -398,19 +386,6 @@ def _lock(broadcast_id: int) -> Broadcast | None:
     return query.first()
 
 
-def _row_template(text: str, config, start: datetime, now: datetime) -> dict:
-    """The columns every recipient's row shares; the same defaults as :func:`modemd.queue.enqueue`."""
-    encoding, parts = queue.sms_shape(text)
-    max_attempts = config.get("sms", "max_attempts") if config else queue.DEFAULT_MAX_ATTEMPTS
-    expiry = config.get("sms", "expiry") if config else queue.DEFAULT_EXPIRY
-    status_report = config.get("sms", "status_report") if config else True
-    return {
-        "text": text, "kind": "broadcast", "priority": PRIORITY["broadcast"], "state": "pending",
-        "max_attempts": max_attempts, "next_attempt_at": start, "expires_at": start + timedelta(seconds=expiry),
-        "created_at": now, "parts": parts, "encoding": encoding, "status_report": status_report,
-    }
-
-
 def _insert_ignoring_duplicates(shared: dict, numbers: list[str]) -> None:
     """INSERT one row per number (``shared`` columns + recipient), skipping numbers already queued.
 
@@ -471,7 +446,7 @@ def queue_broadcast(broadcast_id: int, config=None, *, now: datetime | None = No
     present = {n for (n,) in OutboundMessage.select(OutboundMessage.recipient)
                .where(OutboundMessage.broadcast == broadcast_id).tuples()}
     todo = [n for n in numbers if n not in present]
-    shared = _row_template(broadcast.text, config, max(moment, broadcast.send_at or moment), moment)
+    shared = queue.row_values(broadcast.text, "broadcast", config=config, start=max(moment, broadcast.send_at or moment), now=moment)
     shared.update(broadcast=broadcast_id, created_by=broadcast.created_by_id)
     for start in range(0, len(todo), CHUNK):
         with database_proxy.atomic():

@@ -77,28 +77,39 @@ def sms_shape(text: str) -> tuple[str, int]:
     return shape.encoding, shape.parts
 
 
+def row_values(text: str, kind: str, *, config=None, start: datetime | None = None,
+               now: datetime | None = None) -> dict:
+    """The columns of a new pending row, shared by :func:`enqueue` and bulk inserts (broadcasts).
+
+    ``config`` (a loaded :class:`~modemd.config.Config`) supplies attempts,
+    expiry and the delivery-report setting; without it the defaults apply.
+    ``start`` (naive UTC) is the earliest send time, default now.
+    """
+    encoding, parts = sms_shape(text)
+    now = now or utcnow()
+    start = start or now
+    expiry = config.get("sms", "expiry") if config else DEFAULT_EXPIRY
+    return {
+        "text": text, "kind": kind, "priority": PRIORITY[kind], "state": "pending",
+        "max_attempts": config.get("sms", "max_attempts") if config else DEFAULT_MAX_ATTEMPTS,
+        "next_attempt_at": start, "expires_at": start + timedelta(seconds=expiry), "created_at": now,
+        "parts": parts, "encoding": encoding,
+        "status_report": config.get("sms", "status_report") if config else True,
+    }
+
+
 def enqueue(recipient: str, text: str, kind: str, *, config=None, case=None, broadcast=None, created_by=None,
             preferred_modem: str | None = None, send_at: datetime | None = None) -> OutboundMessage:
     """Queue one SMS. Raises phone.InvalidNumber for a bad number, EmptyMessage for no text.
 
-    ``config`` (a loaded :class:`~modemd.config.Config`) supplies attempts,
-    expiry and the delivery-report setting; without it the defaults apply.
-    ``send_at`` is naive UTC.
+    ``send_at`` is naive UTC; see :func:`row_values` for ``config``.
     """
     if not text or not text.strip():
         raise EmptyMessage("the message is empty")
     number = phone.normalize(recipient)
-    encoding, parts = sms_shape(text)
-    now = utcnow()
-    max_attempts = config.get("sms", "max_attempts") if config else DEFAULT_MAX_ATTEMPTS
-    expiry = config.get("sms", "expiry") if config else DEFAULT_EXPIRY
-    status_report = config.get("sms", "status_report") if config else True
-    start = send_at or now
     message = OutboundMessage.create(
-        recipient=number, text=text, kind=kind, priority=PRIORITY[kind], state="pending",
-        max_attempts=max_attempts, next_attempt_at=start, expires_at=start + timedelta(seconds=expiry),
-        created_at=now, parts=parts, encoding=encoding, status_report=status_report,
-        preferred_modem=preferred_modem, case=case, broadcast=broadcast, created_by=created_by,
+        recipient=number, preferred_modem=preferred_modem, case=case, broadcast=broadcast, created_by=created_by,
+        **row_values(text, kind, config=config, start=send_at),
     )
     notify()
     return message
