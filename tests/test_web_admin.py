@@ -398,3 +398,26 @@ def test_markup_in_note_and_reply_fields(admin, make_case):
     admin.post(f"/cases/{case.id}/reply", data={"text": EVIL})
     _assert_escaped(_body(admin.get(f"/cases/{case.id}")))
     _assert_escaped(_body(admin.get("/outbox/")))
+
+
+def test_dashboard_counts_today_for_the_official_and_for_the_admin(client, auth, make_case, officials):
+    from modemd.models import InboundMessage
+
+    first = make_case("INFO", "INFO satu")
+    InboundMessage.create(modem="sim1", sender_raw=first.citizen, sender=first.citizen, text="INFO satu lagi", case=first)
+    make_case("INFO", "INFO dua", status="answered", answered_at=utcnow())
+    make_case("DISHUB", "DISHUB bukan milik humas")
+    make_case("DINKES", "DINKES dialihkan ke humas", owner=officials["humas"])
+    InboundMessage.create(modem="sim1", sender_raw="3636", sender="3636", text="promo tanpa kasus")
+    import re
+
+    def figures():
+        return [int(n) for n in re.findall(r"<strong[^>]*>(\d+)</strong>", _body(client.get("/dashboard/")))]
+
+    auth.login("humas")
+    received, opened, answered, open_, overdue = figures()[:5]
+    assert (received, opened, answered, open_, overdue) == (4, 3, 1, 2, 0)
+    auth.logout()
+    auth.login("admin")
+    received, opened, answered, open_, overdue = figures()[:5]
+    assert (received, opened, answered, open_, overdue) == (6, 4, 1, 3, 0)

@@ -28,22 +28,29 @@ def index():
     """Modem health, queue depth and today's figures for the cases this user sees."""
     start, end, today = today_range()
     now = utcnow()
-    if current_user.sees_everything:
-        # every message counts, also those that made no case (short codes, blocked senders)
-        received = InboundMessage.select().where(
-            (InboundMessage.received_at >= start) & (InboundMessage.received_at < end)).count()
-    else:
-        # messages of today can only be in cases touched today: find those first, then their messages
-        touched = visible_cases(current_user, Case.select(Case.id)).where(Case.last_message_at >= start)
-        received = InboundMessage.select().where(
-            InboundMessage.case.in_(touched) & (InboundMessage.received_at >= start)
-            & (InboundMessage.received_at < end)).count()
     open_count, overdue = open_counts(current_user, now)
     g.unanswered = open_count  # the badge in the menu, without counting twice
+    received_today = (InboundMessage.received_at >= start) & (InboundMessage.received_at < end)
+    if current_user.sees_everything:
+        # every message counts, also those that made no case (short codes, blocked senders)
+        received = InboundMessage.select().where(received_today).count()
+        opened = Case.select().where((Case.opened_at >= start) & (Case.opened_at < end)).count()
+        answered = Case.select().where((Case.answered_at >= start) & (Case.answered_at < end)).count()
+    else:
+        # one walk over the official's cases that moved today: opened, answered, and where today's messages are
+        moved = visible_cases(current_user, Case.select(Case.id, Case.opened_at, Case.answered_at)).where(
+            (Case.last_message_at >= start) | (Case.opened_at >= start) | (Case.answered_at >= start))
+        opened = answered = 0
+        touched: list[int] = []
+        for case_id, opened_at, answered_at in moved.tuples():
+            touched.append(case_id)
+            opened += start <= opened_at < end
+            answered += answered_at is not None and start <= answered_at < end
+        received = InboundMessage.select().where(InboundMessage.case.in_(touched or [0]) & received_today).count()
     figures = {
         "received": received,
-        "opened": visible_cases(current_user).where((Case.opened_at >= start) & (Case.opened_at < end)).count(),
-        "answered": visible_cases(current_user).where((Case.answered_at >= start) & (Case.answered_at < end)).count(),
+        "opened": opened,
+        "answered": answered,
         "open": open_count,
         "overdue": overdue,
         "pending": OutboundMessage.select().where(OutboundMessage.state.in_(("pending", "sending"))).count(),
