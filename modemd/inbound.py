@@ -36,12 +36,14 @@ def sender_fields(raw: str) -> tuple[str, str]:
     return (raw or "").strip(), kind
 
 
-def _already_stored(modem: str, sms: IncomingSMS, smsc_time) -> InboundMessage | None:
+def _already_stored(modem: str, sms: IncomingSMS, sender: str, smsc_time) -> InboundMessage | None:
     """The row of the same message stored before a crash cut the acknowledgement short."""
     if smsc_time is None:
         return None  # without the SMSC's time two equal texts cannot be told from a repeat
+    # `sender` first: it is indexed, so this stays one short lookup however many messages are kept
     return (InboundMessage.select()
-            .where(InboundMessage.modem == modem, InboundMessage.sender_raw == sms.sender,
+            .where(InboundMessage.sender == sender, InboundMessage.modem == modem,
+                   InboundMessage.sender_raw == (sms.sender or ""),
                    InboundMessage.smsc_time == smsc_time, InboundMessage.text == sms.text)
             .first())
 
@@ -98,7 +100,7 @@ def shown(message: InboundMessage) -> str:
 def _store_one(modem: str, sms: IncomingSMS, router: "Router | None") -> Stored:
     sender, kind = sender_fields(sms.sender)
     smsc_time = to_utc_naive(sms.smsc_time)
-    existing = _already_stored(modem, sms, smsc_time)
+    existing = _already_stored(modem, sms, sender, smsc_time)
     if existing is not None:
         log.info("%s: message from %s at %s was already stored as #%d (acknowledged again)",
                  modem, shown(existing), smsc_time, existing.id)
