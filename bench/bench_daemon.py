@@ -31,13 +31,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from modemd import config as config_module, db, inbound, migrations, queue, users  # noqa: E402
-from modemd.daemon import Daemon  # noqa: E402
-from modemd.drivers.base import IncomingSMS  # noqa: E402
-from modemd.keywords import load_keywords  # noqa: E402
-from modemd.models import Case, InboundMessage, OutboundMessage  # noqa: E402
-from modemd.routing import Router  # noqa: E402
-from tests.fakemodem import FakeModem, wait_until  # noqa: E402
+from modemd import config as config_module, db, inbound, migrations, queue, users
+from modemd.daemon import Daemon
+from modemd.drivers.base import IncomingSMS
+from modemd.keywords import load_keywords
+from modemd.models import Case, InboundMessage, OutboundMessage
+from modemd.routing import Router
+from tests.fakemodem import FakeModem, wait_until
 
 KEYWORDS = """
 [INFO]

@@ -139,7 +139,7 @@ class Daemon:
         try:
             scheduler = module.Scheduler(self.config, self.keywords)
             scheduler.start()
-        except Exception:  # noqa: BLE001 -- reminders failing must not stop the SMS Center receiving
+        except Exception:  # reminders failing must not stop the SMS Center receiving
             log.exception("the scheduler did not start; reminders are off, messages still flow")
             return None
         return scheduler
@@ -167,7 +167,7 @@ class Daemon:
         while not self.stop_event.wait(queue.CROSS_PROCESS_POLL):
             try:
                 latest = queue.newest_id()
-            except Exception as exc:  # noqa: BLE001 -- a database hiccup must not end the dispatcher
+            except Exception as exc:  # a database hiccup must not end the dispatcher
                 log.warning("dispatcher: cannot read the queue: %s", exc)
                 continue
             if latest != newest:
@@ -197,7 +197,7 @@ class Daemon:
                 if now >= next_status:
                     next_status = now + HEARTBEAT_INTERVAL
                     self.notifier.status(self.status_line())
-            except Exception as exc:  # noqa: BLE001 -- the daemon outlives a database hiccup
+            except Exception as exc:  # the daemon outlives a database hiccup
                 log.error("daemon chores failed, trying again: %s", exc)
             if watchdog and now >= next_watchdog:
                 next_watchdog = now + watchdog
@@ -219,7 +219,7 @@ class Daemon:
                  else f"{len(self.workers)} modem{'s' if len(self.workers) != 1 else ''}"]
         try:
             parts.append(f"{outbound.depth()} queued")
-        except Exception:  # noqa: BLE001 -- a status line is not worth failing for
+        except Exception:  # a status line is not worth failing for
             parts.append("queue unknown")
         signals = [dbm for dbm in self.health.signals().values() if dbm is not None]
         if signals:

@@ -54,16 +54,16 @@ class Stored:
 
     message: InboundMessage
     created: bool  # False: a repeat of a message stored before
-    routing: "Routing | None" = None
+    routing: Routing | None = None
 
 
-def store(modem: str, sms: IncomingSMS, router: "Router | None" = None) -> tuple[InboundMessage, bool]:
+def store(modem: str, sms: IncomingSMS, router: Router | None = None) -> tuple[InboundMessage, bool]:
     """Commit one received message. Returns (row, created); created is False for a repeat."""
     [stored] = store_batch(modem, [sms], router)
     return stored.message, stored.created
 
 
-def store_batch(modem: str, batch: list[IncomingSMS], router: "Router | None" = None) -> list[Stored]:
+def store_batch(modem: str, batch: list[IncomingSMS], router: Router | None = None) -> list[Stored]:
     """Commit the messages the modem handed over together, in one transaction.
 
     With a ``router`` each message is also routed in that transaction, inside
@@ -97,7 +97,7 @@ def shown(message: InboundMessage) -> str:
     return phone.mask(message.sender) if message.sender_kind == "number" else message.sender
 
 
-def _store_one(modem: str, sms: IncomingSMS, router: "Router | None") -> Stored:
+def _store_one(modem: str, sms: IncomingSMS, router: Router | None) -> Stored:
     sender, kind = sender_fields(sms.sender)
     smsc_time = to_utc_naive(sms.smsc_time)
     existing = _already_stored(modem, sms, sender, smsc_time)
@@ -114,11 +114,11 @@ def _store_one(modem: str, sms: IncomingSMS, router: "Router | None") -> Stored:
     return Stored(message, True, _route_inside(router, message) if router is not None else None)
 
 
-def _route_inside(router: "Router", message: InboundMessage):
+def _route_inside(router: Router, message: InboundMessage):
     try:
         with database_proxy.obj.atomic():  # a savepoint: a routing failure leaves the stored message alone
             return router.apply(message)
-    except Exception:  # noqa: BLE001 -- keep the message whatever went wrong in routing
+    except Exception:  # keep the message whatever went wrong in routing
         log.exception("message #%d: routing failed; stored unrouted, routed again at the next start", message.id)
         message.route = "new"
         return None

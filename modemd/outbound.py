@@ -52,7 +52,7 @@ class Eligibility:
     routing: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @classmethod
-    def build(cls, modem: str, healthy: Iterable[str], routing: dict[str, list[str]] | None) -> "Eligibility":
+    def build(cls, modem: str, healthy: Iterable[str], routing: dict[str, list[str]] | None) -> Eligibility:
         return cls(modem, frozenset(healthy) | {modem},
                    tuple((op, tuple(names)) for op, names in sorted((routing or {}).items())))
 

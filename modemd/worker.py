@@ -111,7 +111,7 @@ class ModemWorker(threading.Thread):
                 self.stop_event.wait(2.0)
             except ModemError as exc:
                 self._lost(f"modem error: {exc}", state="error")
-            except Exception:  # noqa: BLE001 -- a bug in one turn must not end this modem's thread
+            except Exception:  # a bug in one turn must not end this modem's thread
                 log.exception("%s: unexpected error; reconnecting", name)
                 self._lost("unexpected error (see log)", state="error")
         self.release_prefetched()
@@ -208,7 +208,7 @@ class ModemWorker(threading.Thread):
         for start in range(0, len(batch), RECEIVE_BATCH):
             chunk = batch[start:start + RECEIVE_BATCH]
             stored = inbound.store_batch(self.modem.name, chunk, self.router)  # committed
-            for sms, item in zip(chunk, stored):
+            for sms, item in zip(chunk, stored, strict=True):
                 self.driver.acknowledge(sms)  # only now: the database has it
                 if item.message.route == "new" and not item.created:
                     self.router.route(item.message)  # a repeat of a message stored but never routed

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from modemd.drivers import inject_simulated
-from modemd.models import Case, InboundMessage, ModemStatus, OutboundMessage
+from modemd.models import Case, InboundMessage, OutboundMessage
 from tests.fakemodem import FakeModem, wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -235,7 +235,7 @@ def test_kill_9_at_any_moment_loses_no_inbound_and_no_outbound(officials, write_
     sent = [r["text"] for r in sent_log(spool) if r["text"].startswith("balasan")]
     assert set(sent) == {f"balasan {n}" for n in range(60)}
     twice = {text for text in sent if sent.count(text) > 1}
-    in_doubt = {m.text for m in OutboundMessage.select().where(OutboundMessage.doubt == True)}  # noqa: E712
+    in_doubt = {m.text for m in OutboundMessage.select().where(OutboundMessage.doubt == True)}
     assert twice <= in_doubt  # a message sent twice is one the outbox marks as in doubt
 
 

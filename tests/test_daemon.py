@@ -42,7 +42,7 @@ class Running:
         self.daemon = Daemon(self.config, load_keywords(self.config.keywords_path), instance="test-pc")
         self.serving = threading.Thread(target=self.daemon.serve, name="daemon-main", daemon=True)
 
-    def start(self) -> "Running":
+    def start(self) -> Running:
         self.daemon.start()
         self.serving.start()
         return self
@@ -155,7 +155,7 @@ def test_an_unknown_owner_in_keywords_ini_is_refused_on_reload(run_daemon, caplo
 
 
 def test_a_wrong_number_fails_at_once_and_the_rest_is_sent(run_daemon):
-    running = run_daemon(SIM + "fail_numbers = +6285712345678\n")
+    run_daemon(SIM + "fail_numbers = +6285712345678\n")
     bad = queue.enqueue("085712345678", "ke nomor salah", "reply")
     good = [queue.enqueue(CITIZEN, f"pesan {n}", "reply") for n in range(5)]
     assert wait_until(lambda: all(s in ("sent", "delivered") for s in states(*(m.id for m in good))), 10)
@@ -199,7 +199,7 @@ def test_a_modems_rate_limit_spaces_its_sends(run_daemon):
 def test_operator_routing_between_two_modems(run_daemon):
     ini = (SIM + "[modem:sim2]\ndriver = sim\ndevice = spool2\nsend_delay = 0\nreport_delay = 0\n"
            "[routing]\ntelkomsel = sim1\nindosat = sim2\n")
-    running = run_daemon(ini)
+    run_daemon(ini)
     tsel = [queue.enqueue(CITIZEN, f"tsel {n}", "reply").id for n in range(3)]
     isat = [queue.enqueue("085712345678", f"isat {n}", "reply").id for n in range(3)]
     assert wait_until(lambda: all(s != "pending" and s != "sending" for s in states(*tsel, *isat)), 10)

@@ -45,7 +45,7 @@ def gather(config) -> dict:
         "queue": {"pending": counts.get("pending", 0), "sending": counts.get("sending", 0),
                   "failed": counts.get("failed", 0), "sent": counts.get("sent", 0),
                   "delivered": counts.get("delivered", 0),
-                  "in_doubt": OutboundMessage.select().where(OutboundMessage.doubt == True).count()},  # noqa: E712
+                  "in_doubt": OutboundMessage.select().where(OutboundMessage.doubt == True).count()},
         "modems": modems,
     }
 
