@@ -7,13 +7,13 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, g, request
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from modemd import phone
 from modemd.models import Case, utcnow
 
 from . import labels
+from .i18n import gettext as _  # two per inbox row: the cached catalogue, not Flask-Babel's lookups
 
 DEFAULT_ZONE = ZoneInfo("Asia/Jakarta")
 

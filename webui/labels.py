@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
+
+from .i18n import gettext
+
+
+def _l(string: str) -> LazyString:
+    # lazy_gettext through the request's cached catalogue: an inbox page shows a label per row
+    return LazyString(gettext, string)
+
 
 CASE_STATUS = {"open": _l("belum dijawab"), "answered": _l("dijawab"), "closed": _l("ditutup")}
 CATEGORY = {
