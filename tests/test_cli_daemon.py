@@ -262,3 +262,45 @@ def test_systemd_hears_ready_status_watchdog_and_stopping(officials, write_confi
         listener.close()
     status = next(h for h in heard if h.startswith("STATUS="))
     assert "modem" in status and "queued" in status
+
+
+def test_two_daemons_on_one_postgresql_send_each_message_once(postgres_url, write_config, tmp_path):
+    """The centre that outgrew one PC: two `modemd run` on two 'PCs' (instances), one server database."""
+    from modemd import db as db_module
+    from modemd import migrations, users
+    from tests.conftest import _reset
+
+    database = db_module.open_database(postgres_url)
+    _reset(database)
+    migrations.upgrade(database)
+    try:
+        for login in ("humas", "dishub", "dinkes"):
+            users.create_user(login, "official", "rahasia-123")
+        configs = []
+        for pc in ("a", "b"):  # each PC has its own modem
+            path = tmp_path / f"pc-{pc}.ini"
+            path.write_text(f"[modemd]\ndatabase = {postgres_url}\nstate_dir = .\nkeywords = keywords.ini\n"
+                            f"[modem:sim-{pc}]\ndriver = sim\ndevice = spool-{pc}\nsend_delay = 0.05\nreport_delay = 0\n")
+            configs.append(path)
+        write_config("")  # keywords.ini beside them
+        from modemd import queue
+
+        ids = [queue.enqueue(CITIZEN, f"pesan {n}", "manual").id for n in range(150)]
+        daemons = [subprocess.Popen([*MODEMD, "--config", str(path), "run", "--instance", path.stem], cwd=ROOT,
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                   for path in configs]
+        try:
+            assert wait_until(lambda: OutboundMessage.select().where(
+                OutboundMessage.id.in_(ids), OutboundMessage.state.in_(("sent", "delivered"))).count() == 150, 90)
+        finally:
+            for daemon in daemons:
+                daemon.terminate()
+                daemon.wait(30)
+        by_pc = {pc: [r["text"] for r in sent_log(tmp_path / f"spool-{pc}")] for pc in ("a", "b")}
+        assert sorted(by_pc["a"] + by_pc["b"]) == sorted(f"pesan {n}" for n in range(150))  # each exactly once
+        assert by_pc["a"] and by_pc["b"]  # and both PCs did their share
+        claimed = {m.claimed_at is not None for m in OutboundMessage.select()}
+        assert claimed == {True}
+    finally:
+        _reset(database)
+        database.close()
