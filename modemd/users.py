@@ -64,11 +64,32 @@ def set_password(user: User, password: str, *, actor: str = "cli") -> None:
     audit(actor, "user.set_password", user)
 
 
-def disable(user: User, *, actor: str = "cli") -> None:
+class OwnsKeywords(UserError):
+    """Disabling a keyword owner would stop the centre: check, run and web refuse a disabled owner."""
+
+    def __init__(self, login: str, keywords: list[str]):
+        self.login = login
+        self.keywords = keywords
+        super().__init__(
+            f"user {login!r} owns keyword(s) {', '.join(keywords)}: give them to another user in keywords.ini first "
+            "(modemd refuses to start while a keyword belongs to a disabled user)"
+        )
+
+
+def disable(user: User, *, actor: str = "cli", owned_keywords: list[str] | None = None) -> None:
+    """Disable an account and end its sessions; refused while it owns keywords."""
+    if owned_keywords:
+        raise OwnsKeywords(user.login, owned_keywords)
     user.active = False
     user.session_token = secrets.token_hex(16)  # ends every open session
     user.save()
     audit(actor, "user.disable", user)
+
+
+def enable(user: User, *, actor: str = "cli") -> None:
+    user.active = True
+    user.save()
+    audit(actor, "user.enable", user)
 
 
 def as_dict(user: User) -> dict:

@@ -31,6 +31,11 @@ for file in modemd.ini keywords.ini; do
     if [ -e "$ETC/$file" ]; then
         install -o root -g modemd -m 0640 "config/$file" "$ETC/$file.dist"
         echo "kept your $ETC/$file (the new sample is $ETC/$file.dist)"
+    elif [ "$file" = keywords.ini ]; then
+        # the sample's owners (humas, dishub, ...) do not exist yet, and modemd refuses to start
+        # with a keyword owned by an unknown user: install the examples commented out
+        sed -e 's/^\([^;#]\)/;\1/' "config/$file" > "$ETC/$file"
+        chown root:modemd "$ETC/$file"; chmod 0640 "$ETC/$file"
     else
         install -o root -g modemd -m 0640 "config/$file" "$ETC/$file"
     fi
@@ -48,6 +53,7 @@ if ! runuser -u modemd -- /usr/local/bin/modemd user list --json | grep -q '"rol
     echo "first admin login: admin / $password   (shown once; change it in the web UI)"
 fi
 
+runuser -u modemd -- /usr/local/bin/modemd check || true
 systemctl enable --now modemd-web.service
 systemctl enable modemd.service
 cat <<MSG

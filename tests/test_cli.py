@@ -71,13 +71,23 @@ def test_account_lifecycle_password_only_from_stdin(write_config, tmp_path):
     assert modemd("-c", path, "user", "set-password", "kadishub", "--password-stdin", stdin="baru-rahasia\n").returncode == 0
     assert modemd("-c", path, "user", "disable", "kadishub").returncode == 0
     assert modemd("-c", path, "user", "disable", "nobody").returncode == 1
+    # an owner of a keyword in keywords.ini is not disabled: the centre would refuse to start
+    assert modemd("-c", path, "user", "add", "dishub", "--role", "official", "--password-stdin", stdin="rahasia-123\n").returncode == 0
+    refused = modemd("-c", path, "user", "disable", "dishub")
+    assert refused.returncode == 1 and "owns keyword(s) DISHUB" in refused.stderr
 
     from modemd import db
 
     database = db.open_database(f"sqlite:///{tmp_path / 'modemd.db'}")
     user = User.by_login("kadishub")
     assert user.check_password("baru-rahasia") and not user.active
-    assert [a.action for a in AuditLog.select().order_by(AuditLog.id)] == ["user.create", "user.set_password", "user.disable"]
+    assert User.by_login("dishub").active
+    assert [a.action for a in AuditLog.select().order_by(AuditLog.id)] == [
+        "user.create", "user.set_password", "user.disable", "user.create"]
+    database.close()
+    assert modemd("-c", path, "user", "enable", "kadishub").returncode == 0
+    database = db.open_database(f"sqlite:///{tmp_path / 'modemd.db'}")
+    assert User.by_login("kadishub").active
     database.close()
 
 

@@ -81,3 +81,26 @@ def test_sd_notify_datagrams(monkeypatch, tmp_path):
     receiver.close()
     monkeypatch.delenv("NOTIFY_SOCKET")
     assert Notifier().ready() is False  # outside systemd: nothing to tell, no error
+
+
+FIRST_KEYWORDS_SED = r"s/^\([^;#]\)/;\1/"
+
+
+def test_a_fresh_install_passes_check_with_only_the_first_admin(tmp_path, make_user, write_config, sqlite_db):
+    """install.sh comments out the sample keywords (their owners do not exist yet), so both units can start."""
+    assert f"sed -e '{FIRST_KEYWORDS_SED}'" in (REPO / "scripts" / "install.sh").read_text()
+    keywords = subprocess.run(["sed", "-e", FIRST_KEYWORDS_SED, str(REPO / "config" / "keywords.ini")],
+                              capture_output=True, text=True, check=True).stdout
+    sample = (REPO / "config" / "modemd.ini").read_text()
+    ini = write_config(sample.replace("sqlite:////var/lib/modemd/modemd.db", "sqlite:///modemd.db")
+                       .replace("state_dir = /var/lib/modemd", "state_dir = .")
+                       .replace("secret_key_file = /var/lib/modemd/secret.key", "secret_key_file = secret.key"),
+                       keywords=keywords)
+    make_user("admin", "admin")
+    from modemd.checks import check_all
+
+    result = check_all(ini)
+    assert result.ok, [str(p) for p in result.problems]
+    assert len(result.keywords) == 0
+    # and the examples are all still there for the administrator to uncomment
+    assert keywords.count(";[") == (REPO / "config" / "keywords.ini").read_text().count("\n[")

@@ -104,12 +104,21 @@ def test_edit_user_and_keywords_owned_shown(admin, officials):
 
 def test_disabling_a_user_ends_their_session(app, admin, officials):
     other = app.test_client()
-    other.post("/login", data={"login": "dinkes", "password": PASSWORD})
+    other.post("/login", data={"login": "ketua", "password": PASSWORD})
     assert other.get("/").status_code == 200
-    admin.post(f"/admin/users/{officials['dinkes'].id}", data={"name": "dinkes", "role": "official", "phone": "",
-                                                               "sender_id": "", "active": ""})
-    assert not User.by_login("dinkes").active
+    admin.post(f"/admin/users/{officials['ketua'].id}", data={"name": "ketua", "role": "approver", "phone": "",
+                                                              "sender_id": "", "active": ""})
+    assert not User.by_login("ketua").active
     assert other.get("/").status_code == 302
+
+
+def test_a_keyword_owner_cannot_be_disabled(admin, officials):
+    # a disabled owner would make `modemd run` and `modemd web` refuse to start
+    response = admin.post(f"/admin/users/{officials['dinkes'].id}", data={"name": "dinkes", "role": "official",
+                                                                          "phone": "", "sender_id": "", "active": ""})
+    assert response.status_code == 400
+    assert "pemilik kata kunci DINKES" in _body(response)
+    assert User.by_login("dinkes").active
 
 
 def test_admin_cannot_disable_or_demote_self(admin, officials):

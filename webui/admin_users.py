@@ -92,6 +92,11 @@ def edit(user_id: int):
         values, problems = _read_form(request.form)
         if user.id == current_user.id and (values["role"] != "admin" or not values["active"]):
             problems.append(_("Anda tidak dapat menonaktifkan atau menurunkan peran akun Anda sendiri."))
+        owned = _owned_by_login().get(user.login, [])
+        if user.active and not values["active"] and owned:
+            # a disabled keyword owner makes the daemon and this UI refuse to start (modemd check)
+            problems.append(_("%(login)s pemilik kata kunci %(keywords)s. Pindahkan kata kunci itu ke pengguna lain "
+                              "di keywords.ini sebelum menonaktifkan akun ini.", login=user.login, keywords=", ".join(owned)))
         if problems:
             for problem in problems:
                 flash(problem, "error")

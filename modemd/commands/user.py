@@ -6,7 +6,7 @@ import sys
 from ..models import ROLES, User
 from . import open_configured_database, print_json, print_table
 
-HELP = "manage accounts: add, list, set-password, disable (passwords never on the command line)"
+HELP = "manage accounts: add, list, set-password, disable, enable (passwords never on the command line)"
 
 
 def configure(parser) -> None:
@@ -24,8 +24,10 @@ def configure(parser) -> None:
     setpw = sub.add_parser("set-password", help="set a new password")
     setpw.add_argument("login")
     setpw.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
-    disable = sub.add_parser("disable", help="disable an account and end its sessions")
+    disable = sub.add_parser("disable", help="disable an account and end its sessions (refused while it owns keywords)")
     disable.add_argument("login")
+    enable = sub.add_parser("enable", help="enable a disabled account again")
+    enable.add_argument("login")
 
 
 def _read_password(from_stdin: bool) -> str:
@@ -35,6 +37,15 @@ def _read_password(from_stdin: bool) -> str:
     if getpass.getpass("Password again: ") != first:
         raise SystemExit("modemd: the passwords do not match")
     return first
+
+
+def _owned_keywords(args, login: str) -> list[str]:
+    """Keywords of keywords.ini owned by ``login`` (an unreadable file owns nothing here; `check` reports it)."""
+    from ..keywords import load_keywords
+    from . import load_config_or_exit
+
+    table = load_keywords(load_config_or_exit(args).keywords_path, problems=[])
+    return [keyword.name for keyword in table.owned_by(login)]
 
 
 def main(args) -> int:
@@ -62,8 +73,11 @@ def main(args) -> int:
             if args.user_command == "set-password":
                 users.set_password(user, _read_password(args.password_stdin))
                 print(f"password of {user.login} changed")
+            elif args.user_command == "enable":
+                users.enable(user)
+                print(f"user {user.login} enabled")
             else:
-                users.disable(user)
+                users.disable(user, owned_keywords=_owned_keywords(args, user.login))
                 print(f"user {user.login} disabled")
     except users.UserError as exc:
         print(f"modemd: {exc}", file=sys.stderr)
