@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import json
 import subprocess
 import sys
 import textwrap
@@ -409,6 +410,7 @@ def test_command_line_flow_with_refusals_and_progress(officials, config):
     path = config.path
     assert modemd(path, "template", "add", "Apel", "--text", "Apel pagi Senin 07.30", "--as", "admin").returncode == 0
     assert "Apel pagi Senin 07.30" in modemd(path, "template", "list").stdout
+    assert json.loads(modemd(path, "template", "list", "--json").stdout) == [{"name": "Apel", "text": "Apel pagi Senin 07.30"}]
 
     created = modemd(path, "create", "--as", "admin", "--template", "Apel", "--group", "Camat", "--group", "Kades",
                      "--contact", "081311110001", "--category", "invitation", "--submit")

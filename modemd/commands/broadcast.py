@@ -70,7 +70,8 @@ def configure(parser) -> None:
     template = sub.add_parser("template", help="templates for recurring messages: list, add, delete")
     tsub = template.add_subparsers(dest="template_command", metavar="ACTION")
     tsub.required = True
-    tsub.add_parser("list", help="list templates")
+    tlist = tsub.add_parser("list", help="list templates")
+    tlist.add_argument("--json", action="store_true", help="print as JSON")
     add = tsub.add_parser("add", help="save a template (replaces one of the same name)")
     _actor(add)
     add.add_argument("name")
@@ -268,8 +269,11 @@ def main(args) -> int:
 
 def _template(args) -> int:
     if args.template_command == "list":
-        print_table([{"name": t.name, "text": t.text} for t in Template.select().order_by(Template.name)],
-                    ["name", "text"])
+        rows = [{"name": t.name, "text": t.text} for t in Template.select().order_by(Template.name)]
+        if args.json:
+            print_json(rows)
+        else:
+            print_table(rows, ["name", "text"])
     elif args.template_command == "add":
         template = broadcasts.save_template(args.name, args.text, _user(args.actor))
         print(f"template {template.name!r} saved")
