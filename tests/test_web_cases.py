@@ -409,3 +409,47 @@ def test_badge_counts_own_keyword_and_assigned_cases_once(client, auth, make_cas
     auth.logout()
     auth.login("admin")
     assert '<span class="badge" title="belum dijawab">5</span>' in _body(client.get("/"))
+
+
+# --------------------------------------------------------------------------
+# cost per page: the number of SQL queries does not grow with the rows shown
+
+
+def _queries(client, path: str) -> int:
+    from playhouse.test_utils import count_queries
+
+    with count_queries() as counted:
+        assert client.get(path).status_code == 200
+    return counted.count
+
+
+def test_pages_run_a_fixed_number_of_queries(client, auth, make_case, officials):
+    from modemd.models import InboundMessage
+
+    now = utcnow()
+
+    def add_cases(n: int) -> list[Case]:
+        made = []
+        for i in range(n):
+            case = make_case("INFO", f"INFO pertama {i}", received_at=now - timedelta(minutes=i),
+                             status="open" if i % 2 else "answered")
+            InboundMessage.create(modem="sim1", sender_raw=case.citizen, sender=case.citizen, text=f"INFO terbaru {i}",
+                                  received_at=now, route="case", keyword="INFO", case=case)
+            OutboundMessage.create(recipient=case.citizen, text="balasan", kind="reply", case=case,
+                                   created_by=officials["humas"])
+            made.append(case)
+        return made
+
+    cases = add_cases(3)
+    auth.login("humas")
+    page = _body(client.get("/"))
+    assert "INFO terbaru 2" in page and "INFO pertama 2" not in page  # each case shows its newest message
+    # session user, open section, answered section, the badge (own keyword, then assigned elsewhere)
+    counts = {"/": 5, f"/cases/{cases[0].id}": 8, "/dashboard/": 8}
+    assert {path: _queries(client, path) for path in counts} == counts
+    more = add_cases(12)
+    counts[f"/cases/{more[-1].id}"] = counts.pop(f"/cases/{cases[0].id}")
+    assert {path: _queries(client, path) for path in counts} == counts  # four times the rows, the same queries
+    auth.logout()
+    auth.login("admin")
+    assert {path: _queries(client, path) for path in ("/", "/dashboard/")} == {"/": 4, "/dashboard/": 8}
