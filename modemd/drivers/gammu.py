@@ -19,7 +19,30 @@ Settings of the ``[modem:NAME]`` section (all strings)::
 What Gammu does not give us, and what this driver does about it:
 
 * python-gammu hands over decoded messages, never the raw PDU, so
-  :attr:`IncomingSMS.pdus` and :attr:`StatusReport.pdu` stay empty.
+  :attr:`IncomingSMS.pdus` and :attr:`StatusReport.pdu` stay empty. A PDU
+  rebuilt from the decoded dict would not be what the modem gave (TP-PID,
+  time zone and the text Gammu altered are not in it), so none is made up.
+* libGammu (1.45.1) treats "~" as an escape character in UCS2 texts. Its
+  decoder turns U+007E into "~~" and U+0001 into "~"; python-gammu then
+  copies only ``Length`` units, the real count, so each "~" pushes one UTF-16
+  unit off the end of the part. The driver undoes the doubling (UCS2 parts
+  only: GSM texts are not escaped) and, when the end was cut off, stores what
+  is left followed by :data:`~modemd.reassembly.MISSING_MARKER`, flags the
+  message ``incomplete`` and logs a warning. The cut-off characters cannot
+  be recovered through python-gammu; only ``driver = at`` keeps them (and
+  the raw PDUs). A U+0001 in a run of "~" may come back elsewhere in the
+  run, and one ending a part as "~"; no handset puts U+0001 in a text.
+* Its GSM decoder counts septets into ``Length``, so a text with extension
+  characters (``€ [ ] { } ~ ^ | \\``) comes with NULs and junk after it; the
+  text ends at the first NUL (no GSM character decodes to NUL).
+* Its encoder reads "~~" as "~" and a lone "~" as U+0001 in UCS2, and its
+  splitter measures text the same way. So the driver splits the text itself
+  (:func:`modemd.pdu.split`, the count the rest of modemd shows), escapes
+  "~" in UCS2 parts, encodes each part with Gammu's ``EncodePDU`` (the frame
+  encoder libGammu's phone drivers use) and reads it back with
+  :func:`modemd.pdu.decode`. If any part would still not carry its text
+  exactly (e.g. a NUL, where libGammu stops), nothing is sent and the message
+  fails permanently with the reason.
 * There is no unsolicited notification without reading the port from
   another thread, which a :class:`Driver` must not do; ``wakeup`` is never
   set and the worker finds new messages by polling :meth:`receive`.
@@ -31,12 +54,14 @@ is configured with ``driver = gammu``.
 from __future__ import annotations
 
 import logging
+import random
 import re
 import threading
 import time
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Mapping, TypeVar
 
+from .. import pdu
 from ..reassembly import MISSING_MARKER
 from .base import (
     Driver,
@@ -229,9 +254,63 @@ def message_key(part: Mapping[str, Any]) -> tuple:
     return part.get("Number"), reference, total
 
 
-def part_text(part: Mapping[str, Any]) -> str | None:
+def part_text(part: Mapping[str, Any]) -> tuple[str, int] | None:
+    """(text, UTF-16 units lost at its end) of one received part; None if it is not text.
+
+    Undoes what libGammu and python-gammu provably did to it (see the
+    module docstring); what they cut off cannot be brought back, only counted.
+    """
     text = part.get("Text")
-    return text if isinstance(text, str) else None
+    if not isinstance(text, str):
+        return None
+    coding = part.get("Coding")
+    if coding == "Default_No_Compression":
+        # Length counts septets, so an extension character leaves NULs and
+        # junk after the text; no GSM character decodes to NUL.
+        return text.split("\x00", 1)[0], 0
+    if coding == "Unicode_No_Compression":
+        return unescape_ucs2(text, part.get("Length"))
+    return text, 0
+
+
+def utf16_units(text: str) -> int:
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
+def unescape_ucs2(text: str, length: Any) -> tuple[str, int]:
+    """Undo libGammu's "~" escape in a received UCS2 text.
+
+    libGammu's decoder writes U+007E as "~~" and U+0001 as "~"; python-gammu
+    then keeps only ``Length`` units (the real count), so each "~" pushes one
+    unit off the end. Returns the text and how many units were lost.
+    """
+    out: list[str] = []
+    i = 0
+    while i < len(text):
+        char = text[i]
+        i += 1
+        if char != "~":
+            out.append(char)
+        elif i < len(text) and text[i] == "~":
+            out.append("~")
+            i += 1
+        elif i == len(text):
+            # Half of a "~~" whose other half was cut off (U+0001 at the very
+            # end would look the same, but no handset puts one there).
+            out.append("~")
+        else:
+            out.append("\x01")
+    repaired = "".join(out)
+    lost = length - utf16_units(repaired) if isinstance(length, int) else 0
+    return repaired, max(lost, 0)
+
+
+def escape_ucs2(text: str) -> str:
+    """``text`` as libGammu's UCS2 encoder must be given it to send it unchanged.
+
+    The encoder reads "~~" as "~" and a lone "~" as U+0001 (a Nokia blink code).
+    """
+    return text.replace("~", "~~")
 
 
 def status_report_from(part: Mapping[str, Any]) -> StatusReport:
@@ -274,6 +353,8 @@ class GammuDriver(Driver):
         self.smsc = self.settings.get("smsc", "").strip()
         self._gammu: Any = None
         self._machine: Any = None
+        # Concatenation reference of the last long message sent (8 bits, as phones use).
+        self._concat_reference = random.randrange(256)
         self._reset_session()
 
     def _reset_session(self) -> None:
@@ -427,12 +508,18 @@ class GammuDriver(Driver):
     # sending -------------------------------------------------------------
 
     def send(self, number: str, text: str, *, status_report: bool = True) -> list[int]:
-        # "Auto" lets Gammu choose GSM 7-bit, or UCS-2 when the text needs it.
-        parts = self._gammu_encode(text)
+        self._connected()
         smsc = {"Location": 0, "Number": self.smsc, "Validity": self.validity}
+        parts = self._split(text)
+        for part in parts:
+            part.update(SMSC=smsc, Number=number, Type="Status_Report" if status_report else "Submit")
+        try:
+            # Every part is checked before the first goes out: none or all.
+            parts = [self._faithful(part, index, len(parts)) for index, part in enumerate(parts, start=1)]
+        except ValueError as exc:  # python-gammu refuses the dict, e.g. a too long number
+            raise SendFailed(f"{self.name}: cannot send to {number!r}: {exc}", permanent=True) from exc
         references: list[int] = []
         for index, part in enumerate(parts, start=1):
-            part.update(SMSC=smsc, Number=number, Type="Status_Report" if status_report else "Submit")
             try:
                 reference = self._call(lambda m: m.SendSMS(part), f"sending part {index}/{len(parts)} to {number}", sending=True)
             except ValueError as exc:  # python-gammu refuses the dict, e.g. a too long number
@@ -446,13 +533,66 @@ class GammuDriver(Driver):
         log.info("%s: sent %d part(s) to %s, references %s", self.name, len(parts), number, references)
         return references
 
-    def _gammu_encode(self, text: str) -> list[dict]:
-        self._connected()
-        info = {"Class": -1, "Entries": [{"ID": "ConcatenatedAutoTextLong", "Buffer": text}]}
+    def _split(self, text: str) -> list[dict]:
+        """Gammu SMS dictionaries, one per part, cut as :func:`modemd.pdu.split` cuts.
+
+        Not ``gammu.EncodeSMS``: its splitter measures UCS2 text the way the
+        encoder reads "~" ("~~" as one character), so its parts of a text
+        with "~" come out too long or too short once escaped.
+        """
+        encoding, segments = pdu.split(text)
+        if len(segments) > 255:
+            raise SendFailed(f"{self.name}: the text needs {len(segments)} parts, at most 255 can be joined",
+                             permanent=True)
+        self._concat_reference = (self._concat_reference + 1) % 256
+        parts = []
+        for sequence, segment in enumerate(segments, start=1):
+            udh = {"Type": "NoUDH", "Text": b""}
+            if len(segments) > 1:
+                header = bytes([5, 0x00, 3, self._concat_reference, len(segments), sequence])
+                udh = {"Type": "ConcatenatedMessages", "Text": header, "ID8bit": self._concat_reference,
+                       "PartNumber": sequence, "AllParts": len(segments)}
+            parts.append({
+                "Folder": 0,  # EncodePDU wants a folder and location; sending ignores them
+                "Location": 0,
+                "Class": -1,
+                "Coding": "Default_No_Compression" if encoding == "gsm7" else "Unicode_No_Compression",
+                "Text": segment,
+                "UDH": udh,
+            })
+        return parts
+
+    def _faithful(self, part: dict, index: int, total: int) -> dict:
+        """``part`` as Gammu must be handed it to send its text unaltered.
+
+        The text is escaped for libGammu's UCS2 "~" handling, then encoded
+        with Gammu's own frame encoder (``EncodePDU``; ``SendSMS`` uses the same)
+        and read back with :mod:`modemd.pdu`: a part Gammu would still alter
+        is refused rather than sent garbled to a citizen.
+        """
+        wanted = part["Text"]
+        if part.get("Coding") == "Unicode_No_Compression":
+            part = dict(part, Text=escape_ucs2(wanted))
         try:
-            return self._gammu.EncodeSMS(info)
+            encoded = self._gammu.EncodePDU(part).hex().upper()
         except self._gammu.GSMError as exc:
-            raise convert_error(exc, f"{self.name}: encoding the message", sending=True) from exc
+            raise convert_error(exc, f"{self.name}: encoding part {index}/{total}", sending=True) from exc
+        try:
+            sent = pdu.decode(encoded)
+        except pdu.PduError as exc:
+            raise SendFailed(f"{self.name}: cannot read back Gammu's part {index}/{total}: {exc}; nothing was sent",
+                             permanent=True) from exc
+        log.debug("%s: part %d/%d as Gammu encodes it: %s", self.name, index, total, encoded)
+        udh = part["UDH"]
+        concat = (udh["ID8bit"], udh["AllParts"], udh["PartNumber"]) if udh["Type"] != "NoUDH" else None
+        if sent.concat != concat:
+            raise SendFailed(f"{self.name}: Gammu would number part {index}/{total} as {sent.concat}; nothing was sent",
+                             permanent=True)
+        if sent.text != wanted:
+            where = next((n for n, (a, b) in enumerate(zip(sent.text, wanted)) if a != b), min(len(sent.text), len(wanted)))
+            raise SendFailed(f"{self.name}: Gammu would alter part {index}/{total} of the text "
+                             f"(from character {where + 1} on); nothing was sent", permanent=True)
+        return part
 
     # receiving -----------------------------------------------------------
 
@@ -504,7 +644,10 @@ class GammuDriver(Driver):
                 return None
             log.warning("%s: handing over %d of %d parts from %s: the rest did not come in time",
                         self.name, len(sequences), concat[1], first.get("Number"))
-        text, error = self._text_of(group, complete)
+        text, error, lost = self._text_of(group, complete)
+        if lost:
+            log.warning("%s: libGammu cut %d UTF-16 unit(s) off the message from %s (its \"~\" handling); "
+                        "stored with %s where they were", self.name, lost, first.get("Number"), MISSING_MARKER)
         if concat is not None:
             self._first_seen.pop(message_key(first), None)
         return IncomingSMS(
@@ -515,33 +658,33 @@ class GammuDriver(Driver):
             concat_reference=concat[0] if concat else None,
             parts_total=concat[1] if concat else 1,
             parts_received=len(sequences) if concat else 1,
-            incomplete=not complete,
+            incomplete=not complete or lost > 0,
             decode_error=error,
             smsc=(first.get("SMSC") or {}).get("Number", ""),
             handle=[part["Location"] for part in group],
         )
 
-    def _text_of(self, group: list[dict], complete: bool) -> tuple[str, str | None]:
+    def _text_of(self, group: list[dict], complete: bool) -> tuple[str, str | None, int]:
+        """(text, decode error, UTF-16 units libGammu lost) of a linked group.
+
+        The parts are joined here, not by ``gammu.DecodeSMS``: that joins the
+        texts as python-gammu gave them, with the artefacts part_text removes.
+        """
         by_sequence: dict[int, dict] = {}
         for part in group:
             # A part the network delivered twice is deleted with the rest but read once.
             by_sequence.setdefault((concat_info(part) or (0, 0, 0))[2], part)
-        ordered = [by_sequence[sequence] for sequence in sorted(by_sequence)]
-        if complete and len(ordered) > 1:
-            decoded = self._gammu.DecodeSMS(ordered)
-            if decoded is not None:
-                buffers = [entry.get("Buffer") for entry in decoded.get("Entries", [])]
-                if buffers and all(isinstance(buffer, str) for buffer in buffers):
-                    return "".join(buffers), None
-        texts = [part_text(part) for part in ordered]
-        if any(text is None for text in texts):
-            return "", f"not a text message (coding {group[0].get('Coding', '?')})"
+        read = {sequence: part_text(part) for sequence, part in by_sequence.items()}
+        if any(value is None for value in read.values()):
+            return "", f"not a text message (coding {group[0].get('Coding', '?')})", 0
+        lost = sum(units for _, units in read.values())
+        # Where libGammu cut a part short, mark it as modemd.reassembly marks a missing part.
+        texts = {sequence: text + (MISSING_MARKER if units else "") for sequence, (text, units) in read.items()}
         concat = concat_info(group[0])
         if complete or concat is None:
-            return "".join(texts), None
+            return "".join(texts[sequence] for sequence in sorted(texts)), None, lost
         # Show where text is missing, as modemd.reassembly does for the AT driver.
-        known = dict(zip(sorted(by_sequence), texts))
-        return "".join(known.get(sequence, MISSING_MARKER) for sequence in range(1, concat[1] + 1)), None
+        return "".join(texts.get(sequence, MISSING_MARKER) for sequence in range(1, concat[1] + 1)), None, lost
 
     def _expired(self, key: tuple, group: list[dict]) -> bool:
         now = time.monotonic()
