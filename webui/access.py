@@ -10,6 +10,8 @@ cannot be probed.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from flask import abort
 
 from peewee import Case as SqlCase
@@ -18,6 +20,7 @@ from peewee import fn
 from modemd.models import Case
 
 from .keywordtable import owned_keywords
+from .sqlcache import database_kind, get_or_none_by_id
 
 
 def visible_cases(user, query=None):
@@ -41,35 +44,56 @@ def may_see(user, case: Case) -> bool:
 
 
 def case_or_404(user, case_id: int) -> Case:
-    case = Case.get_or_none(Case.id == case_id)
+    case = get_or_none_by_id(Case, case_id)
     if case is None or not may_see(user, case):
         abort(404)
     return case
 
 
-def open_counts(user, now) -> tuple[int, int]:
-    """(open, overdue) among the cases ``user`` sees.
+def _open_parts(role: str, user_id: int, keywords: list[str] | tuple[str, ...], *columns) -> list:
+    """``columns`` over the open cases of a user with ``role``, ``user_id`` and owned ``keywords``, in one or two queries.
 
     For officials the two halves of the visibility rule are counted apart, so
     that each is answered from an index alone ((keyword, status, deadline_at)
     and (owner, status, deadline_at)); one query with an OR makes SQLite walk
     every open case of the centre.
     """
-    overdue = fn.SUM(SqlCase(None, [(Case.deadline_at < now, 1)], 0))
-    base = Case.select(fn.COUNT(Case.id), overdue)
+    base = Case.select(*columns)
+    if role in ("admin", "approver"):
+        return [base.where(Case.status == "open")]
     parts = []
-    if user.role in ("admin", "approver"):
-        parts.append(base.where(Case.status == "open"))
-    else:
-        keywords = owned_keywords(user.login) if user.role == "official" else []
-        mine = base.where((Case.owner == user.id) & (Case.status == "open"))
-        if keywords:
-            parts.append(base.where(Case.keyword.in_(keywords) & (Case.status == "open")))
-            mine = mine.where(Case.keyword.is_null() | Case.keyword.not_in(keywords))
-        parts.append(mine)
+    mine = base.where((Case.owner == user_id) & (Case.status == "open"))
+    if keywords:
+        parts.append(base.where(Case.keyword.in_(list(keywords)) & (Case.status == "open")))
+        mine = mine.where(Case.keyword.is_null() | Case.keyword.not_in(list(keywords)))
+    parts.append(mine)
+    return parts
+
+
+def _keywords_of(user) -> list[str]:
+    return owned_keywords(user.login) if user.role == "official" else []
+
+
+def open_counts(user, now) -> tuple[int, int]:
+    """(open, overdue) among the cases ``user`` sees."""
+    overdue = fn.SUM(SqlCase(None, [(Case.deadline_at < now, 1)], 0))
     total = late = 0
-    for query in parts:
+    for query in _open_parts(user.role, user.id, _keywords_of(user), fn.COUNT(Case.id), overdue):
         count, overdue_count = query.scalar(as_tuple=True)
         total += int(count or 0)
         late += int(overdue_count or 0)
     return total, late
+
+
+@lru_cache(maxsize=256)
+def _open_count_sql(kind: type, role: str, user_id: int, keywords: tuple[str, ...]) -> tuple[tuple[str, tuple], ...]:
+    # no time in these queries: the text and the parameters depend on the key alone
+    return tuple((sql, tuple(params)) for sql, params in
+                 (query.sql() for query in _open_parts(role, user_id, keywords, fn.COUNT(Case.id))))
+
+
+def open_count(user) -> int:
+    """``open_counts(user, now)[0]``: the unanswered badge of every page, with its SQL compiled once per user."""
+    database = Case._meta.database
+    queries = _open_count_sql(database_kind(Case), user.role, user.id, tuple(_keywords_of(user)))
+    return sum(int(database.execute_sql(sql, params).fetchone()[0] or 0) for sql, params in queries)

@@ -20,6 +20,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from modemd import users
 from modemd.models import User, audit, utcnow
 
+from .sqlcache import get_or_none_by_id
 from .throttle import LoginThrottle
 
 log = logging.getLogger("modemd.web")
@@ -64,7 +65,7 @@ def load_account(session_id: str) -> Account | None:
     user_id, _sep, token = session_id.partition(":")
     if not user_id.isdigit():
         return None
-    row = User.get_or_none(User.id == int(user_id))
+    row = get_or_none_by_id(User, int(user_id))  # on every request: the SELECT is compiled once
     if row is None or not row.active or not row.session_token or not hmac.compare_digest(row.session_token, token):
         return None
     return Account(row)

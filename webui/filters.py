@@ -73,10 +73,10 @@ def signal_bars(dbm: int | None) -> int:
 
 
 def unanswered_count() -> int:
-    from .access import open_counts
+    from .access import open_count
 
     if "unanswered" not in g:  # a view that counted already (the dashboard) left it here
-        g.unanswered = open_counts(current_user, utcnow())[0]
+        g.unanswered = open_count(current_user)
     return g.unanswered
 
 
