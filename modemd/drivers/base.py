@@ -133,7 +133,9 @@ class IncomingSMS:
     ``text`` is exactly what the citizen sent, decoded; ``pdus`` the raw PDUs in
     hex as the modem gave them, one per part, in sequence order. When a PDU could
     not be decoded, ``decode_error`` says why and ``text`` is empty: the message
-    is still handed over so that nothing is lost.
+    is still handed over so that nothing is lost. An ``incomplete`` message
+    carries a visible marker (``[…]``) where text is missing: a part that never
+    arrived, or characters a driver's library lost (see the Gammu driver).
     ``handle`` is the driver's own token to acknowledge (delete) it later.
     """
 
