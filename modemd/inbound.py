@@ -5,8 +5,8 @@ committed, and with SQLite ``synchronous=FULL`` on disk) deletes the message
 from the SIM with ``driver.acknowledge``. A crash before the commit leaves the
 message on the SIM, to be read again at the next start; a crash between the
 commit and the acknowledgement makes the SIM hand it over twice, which
-:func:`store` recognises (same modem, sender, SMSC time and text) so the
-citizen's message is kept once.
+:func:`store` recognises (same modem, SIM slot, sender, SMSC time and text) so
+the citizen's message is kept once.
 """
 
 from __future__ import annotations
@@ -36,14 +36,24 @@ def sender_fields(raw: str) -> tuple[str, str]:
     return (raw or "").strip(), kind
 
 
+def sim_slot(sms: IncomingSMS) -> str:
+    """The driver's handle as text: SIM index(es), a spool file or Gammu locations."""
+    return "" if sms.handle is None else str(sms.handle)[:255]
+
+
 def _already_stored(modem: str, sms: IncomingSMS, sender: str, smsc_time) -> InboundMessage | None:
-    """The row of the same message stored before a crash cut the acknowledgement short."""
+    """The row of the same message stored before a crash cut the acknowledgement short.
+
+    A repeat comes back from the same SIM slot with the same sender, SMSC time
+    and text. A citizen who sends the same text twice within one second (a
+    double tap) gets two slots, so both messages are kept.
+    """
     if smsc_time is None:
         return None  # without the SMSC's time two equal texts cannot be told from a repeat
     # `sender` first: it is indexed, so this stays one short lookup however many messages are kept
     return (InboundMessage.select()
             .where(InboundMessage.sender == sender, InboundMessage.modem == modem,
-                   InboundMessage.sender_raw == (sms.sender or ""),
+                   InboundMessage.sender_raw == (sms.sender or ""), InboundMessage.sim_slot == sim_slot(sms),
                    InboundMessage.smsc_time == smsc_time, InboundMessage.text == sms.text)
             .first())
 
@@ -109,7 +119,7 @@ def _store_one(modem: str, sms: IncomingSMS, router: Router | None) -> Stored:
         modem=modem, sender_raw=sms.sender or "", sender=sender, sender_kind=kind, text=sms.text or "",
         pdus=json.dumps(list(sms.pdus)), smsc_time=smsc_time, received_at=utcnow(),
         parts_total=sms.parts_total, parts_received=sms.parts_received, incomplete=sms.incomplete,
-        decode_error=sms.decode_error,
+        decode_error=sms.decode_error, sim_slot=sim_slot(sms),
     )
     return Stored(message, True, _route_inside(router, message) if router is not None else None)
 

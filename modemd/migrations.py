@@ -85,11 +85,17 @@ def _v3_to_v4(database: peewee.Database, migrator: SchemaMigrator) -> None:
     migrate(migrator.add_index("case", ("keyword", "status", "deadline_at"), False))
 
 
+def _v4_to_v5(database: peewee.Database, migrator: SchemaMigrator) -> None:
+    """v5: inbound messages remember their SIM slot, so a genuine second identical SMS is kept."""
+    migrate(migrator.add_column("inbound_message", "sim_slot", models.InboundMessage.sim_slot))
+
+
 #: MIGRATIONS[i] upgrades version i+1 to i+2. Version 1 is the first released schema.
 MIGRATIONS: list[Callable[[peewee.Database, SchemaMigrator], None]] = [
     _v1_to_v2,
     _v2_to_v3,
     _v3_to_v4,
+    _v4_to_v5,
 ]
 LATEST = len(MIGRATIONS) + 1
 

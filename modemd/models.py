@@ -164,6 +164,9 @@ class InboundMessage(BaseModel):
     parts_received = IntegerField(default=1)
     incomplete = BooleanField(default=False)
     decode_error = TextField(null=True)
+    # where the modem held it (SIM index, spool file): a crash repeat comes back from the same place,
+    # a citizen's second identical SMS from another one
+    sim_slot = CharField(max_length=255, default="")
     # routing result, written once after the message is safely stored
     route = CharField(max_length=16, default="new", constraints=[_in("route", INBOUND_ROUTES)])
     keyword = CharField(max_length=20, null=True)

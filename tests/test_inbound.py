@@ -120,3 +120,33 @@ def test_a_batch_is_committed_together_and_repeats_inside_it_are_kept_once(sqlit
     assert [s.created for s in stored] == [True] * 5 + [False]
     assert stored[5].message.id == stored[0].message.id
     assert InboundMessage.select().count() == 5
+
+
+def test_a_citizen_sending_the_same_text_twice_in_one_second_is_kept_twice(sqlite_db, tmp_path):
+    """A double tap gives two SIM slots; only a repeat from the same slot is a crash repeat."""
+    smsc = datetime(2026, 11, 23, 9, 0, tzinfo=WIB)
+    first, _ = inbound.store("m1", sms("081211112222", "DISHUB lampu mati", smsc, handle=(3,)))
+    second, created = inbound.store("m1", sms("081211112222", "DISHUB lampu mati", smsc, handle=(4,)))
+    assert created and second.id != first.id
+    repeat, created_again = inbound.store("m1", sms("081211112222", "DISHUB lampu mati", smsc, handle=(4,)))
+    assert not created_again and repeat.id == second.id
+
+    # the same through the simulated SIM: two files, both stored, both deleted
+    settings = {"driver": "sim", "device": str(tmp_path / "spool"), "send_delay": "0", "report_delay": "0"}
+    when = datetime(2026, 11, 23, 10, 0, tzinfo=WIB)
+    from modemd.drivers import sim
+
+    for _ in range(2):
+        sim.inject(settings["device"], "081233334444", "INFO halo", smsc_time=when)
+    driver = create_driver("sim1", settings)
+    driver.connect()
+    try:
+        incoming = driver.receive()
+        assert len(incoming) == 2
+        stored = inbound.store_batch("sim1", incoming)
+        assert [s.created for s in stored] == [True, True]
+        for item in incoming:
+            driver.acknowledge(item)
+    finally:
+        driver.close()
+    assert InboundMessage.select().where(InboundMessage.text == "INFO halo").count() == 2
