@@ -7,6 +7,7 @@ in the audit log with who and when.
 from __future__ import annotations
 
 import logging
+from collections import namedtuple
 from datetime import timedelta
 
 from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
@@ -39,26 +40,34 @@ def _config():
     return current_app.config.get("MODEMD")
 
 
+# the conversation is only displayed: named tuples, no model instances (a case may hold many messages)
+InboundRow = namedtuple("InboundRow", "id sender text received_at incomplete parts_received parts_total")
+ReplyRow = namedtuple("ReplyRow", "id text state failure_reason created_at author")
+
+
 def conversation(case: Case) -> list[dict]:
-    """The citizen's messages and the replies (with their authors, in one query), oldest first."""
+    """The citizen's messages and the replies (with their authors' logins, in one query), oldest first."""
     inbound = (InboundMessage.select(InboundMessage.id, InboundMessage.sender, InboundMessage.text,
                                      InboundMessage.received_at, InboundMessage.incomplete,
                                      InboundMessage.parts_received, InboundMessage.parts_total)
-               .where(InboundMessage.case == case).order_by(InboundMessage.id))
+               .where(InboundMessage.case == case).order_by(InboundMessage.id).tuples())
     replies = (OutboundMessage.select(OutboundMessage.id, OutboundMessage.text, OutboundMessage.state,
-                                      OutboundMessage.failure_reason, OutboundMessage.created_at, User.id, User.login)
+                                      OutboundMessage.failure_reason, OutboundMessage.created_at, User.login)
                .join(User, join_type=JOIN.LEFT_OUTER, on=(OutboundMessage.created_by == User.id))
-               .where(OutboundMessage.case == case).order_by(OutboundMessage.id))
-    items = [{"kind": "in", "at": m.received_at, "message": m} for m in inbound]
-    items += [{"kind": "out", "at": r.created_at, "message": r} for r in replies]
+               .where(OutboundMessage.case == case).order_by(OutboundMessage.id).tuples())
+    items = [{"kind": "in", "at": m.received_at, "message": m} for m in map(InboundRow._make, inbound)]
+    items += [{"kind": "out", "at": r.created_at, "message": r} for r in map(ReplyRow._make, replies)]
     items.sort(key=lambda item: (item["at"], 0 if item["kind"] == "in" else 1))
     return items
 
 
 def _render(case: Case, reply_text: str = "", status: int = 200):
-    notes = (CaseNote.select(CaseNote, User).join(User, join_type=JOIN.LEFT_OUTER, on=(CaseNote.author == User.id))
+    # only the columns shown: peewee builds the SQL column by column on every request
+    notes = (CaseNote.select(CaseNote.id, CaseNote.author, CaseNote.text, CaseNote.created_at, User.id, User.login)
+             .join(User, join_type=JOIN.LEFT_OUTER, on=(CaseNote.author == User.id))
              .where(CaseNote.case == case).order_by(CaseNote.id))
-    history = (AuditLog.select().where((AuditLog.object_type == "case") & (AuditLog.object_id == str(case.id)))
+    history = (AuditLog.select(AuditLog.id, AuditLog.at, AuditLog.actor, AuditLog.action)
+               .where((AuditLog.object_type == "case") & (AuditLog.object_id == str(case.id)))
                .order_by(AuditLog.id.desc()).limit(50))
     assignable = User.select().where(User.active == True).order_by(User.login)  # noqa: E712
     # most often the owner is the reader, whose row is loaded already (case.owner would query it again)

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, g, request
 from flask_login import current_user
+from jinja2 import pass_environment
 
 from modemd import phone
 from modemd.models import Case, utcnow
@@ -18,9 +19,13 @@ from .i18n import gettext as _  # two per inbox row: the cached catalogue, not F
 DEFAULT_ZONE = ZoneInfo("Asia/Jakarta")
 
 
-def zone() -> ZoneInfo:
-    config = current_app.config.get("MODEMD")
+def _zone_of(app: Flask) -> ZoneInfo:
+    config = app.config.get("MODEMD")
     return config.timezone if config is not None else DEFAULT_ZONE
+
+
+def zone() -> ZoneInfo:
+    return _zone_of(current_app)
 
 
 def to_local(moment: datetime | None) -> datetime | None:
@@ -32,6 +37,15 @@ def to_local(moment: datetime | None) -> datetime | None:
 def localtime(moment: datetime | None, fmt: str = "%d-%m-%Y %H:%M") -> str:
     local = to_local(moment)
     return local.strftime(fmt) if local else "-"
+
+
+@pass_environment
+def localtime_filter(env, moment: datetime | None, fmt: str = "%d-%m-%Y %H:%M") -> str:
+    """:func:`localtime` for templates: a case page formats a time per message, and the zone
+    comes from the template's own app rather than through the current_app proxy each time."""
+    if moment is None:
+        return "-"
+    return moment.replace(tzinfo=timezone.utc).astimezone(_zone_of(env.app)).strftime(fmt)
 
 
 def duration_text(seconds: float) -> str:
@@ -95,7 +109,7 @@ def template_globals() -> dict:
 
 
 def init_app(app: Flask) -> None:
-    app.add_template_filter(localtime)
+    app.add_template_filter(localtime_filter, "localtime")
     app.add_template_filter(phone_local)
     app.add_template_filter(lambda number: phone.mask(number) if number else "-", "mask")
     app.add_template_global(deadline_info)
