@@ -6,9 +6,10 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from flask import Flask, current_app, g, request
+from flask import Flask, current_app, g, request, url_for
 from flask_login import current_user
 from jinja2 import pass_environment
+from markupsafe import Markup
 
 from modemd import phone
 from modemd.models import Case, utcnow
@@ -98,6 +99,23 @@ def has_endpoint(name: str) -> bool:
     return name in current_app.view_functions
 
 
+_NAV_LINK = Markup('<a href="{}"{}>{}</a>')
+_CURRENT = Markup(' aria-current="page"')
+
+
+def navlink(endpoint: str, text: str) -> Markup:
+    """A menu link to ``endpoint`` (marked current in its section), or nothing if that page is not installed.
+
+    A function rather than a Jinja macro: the menu has up to 11 links on every page, and a macro call costs
+    more than the link itself. The URL and the text are escaped as the template would.
+    """
+    if endpoint not in current_app.view_functions:
+        return Markup("")
+    here = request.endpoint
+    current = here is not None and here.split(".")[0] == endpoint.split(".")[0]
+    return _NAV_LINK.format(url_for(endpoint), _CURRENT if current else "", text)
+
+
 def template_globals() -> dict:
     data = {
         "labels": labels, "label": labels.label, "has_endpoint": has_endpoint,
@@ -114,4 +132,5 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(lambda number: phone.mask(number) if number else "-", "mask")
     app.add_template_global(deadline_info)
     app.add_template_global(signal_bars)
+    app.add_template_global(navlink)
     app.context_processor(template_globals)
