@@ -10,6 +10,7 @@ cannot be probed.
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import lru_cache
 
 from flask import abort
@@ -74,12 +75,26 @@ def _keywords_of(user) -> list[str]:
     return owned_keywords(user.login) if user.role == "official" else []
 
 
-def open_counts(user, now) -> tuple[int, int]:
-    """(open, overdue) among the cases ``user`` sees."""
-    overdue = fn.SUM(SqlCase(None, [(Case.deadline_at < now, 1)], 0))
+# stands for "now" while the SQL of open_counts is compiled; each run puts the real time in its place
+_NOW = datetime(1900, 1, 1, 0, 0, 0, 424242)
+
+
+@lru_cache(maxsize=256)
+def _open_counts_sql(kind: type, role: str, user_id: int, keywords: tuple[str, ...]) -> tuple[tuple[str, tuple, int], ...]:
+    overdue = fn.SUM(SqlCase(None, [(Case.deadline_at < _NOW, 1)], 0))
+    compiled = []
+    for query in _open_parts(role, user_id, keywords, fn.COUNT(Case.id), overdue):
+        sql, params = query.sql()
+        compiled.append((sql, tuple(params), params.index(_NOW)))
+    return tuple(compiled)
+
+
+def open_counts(user, now: datetime) -> tuple[int, int]:
+    """(open, overdue) among the cases ``user`` sees, with the SQL compiled once per user."""
+    database = Case._meta.database
     total = late = 0
-    for query in _open_parts(user.role, user.id, _keywords_of(user), fn.COUNT(Case.id), overdue):
-        count, overdue_count = query.scalar(as_tuple=True)
+    for sql, params, at in _open_counts_sql(database_kind(Case), user.role, user.id, tuple(_keywords_of(user))):
+        count, overdue_count = database.execute_sql(sql, params[:at] + (now,) + params[at + 1:]).fetchone()
         total += int(count or 0)
         late += int(overdue_count or 0)
     return total, late
