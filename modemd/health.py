@@ -20,6 +20,10 @@ from .outbound import Eligibility
 #: cannot connect turns "absent" and its traffic then moves
 SENDING_STATES = frozenset({"ready", "starting"})
 
+#: how ModemStatus.last_error begins while a modem's SIM is full: the network then holds back new SMS,
+#: so reception stops although the modem still sends (its state stays "ready")
+SIM_FULL = "SIM full"
+
 
 class HealthBoard:
     def __init__(self, routing: dict[str, list[str]] | None = None):
@@ -78,3 +82,19 @@ def save_status(name: str, **fields: Any) -> None:
     if not ModemStatus.update(**fields).where(ModemStatus.name == name).execute():
         ModemStatus.insert(name=name, **fields).on_conflict_ignore().execute()
         ModemStatus.update(**fields).where(ModemStatus.name == name).execute()
+
+
+def clear_error(name: str, prefix: str) -> None:
+    """Clear a modem's last_error if it still begins with ``prefix``; an error written since then stays."""
+    ModemStatus.update(last_error=None, updated_at=utcnow()).where(
+        (ModemStatus.name == name) & ModemStatus.last_error.startswith(prefix)).execute()
+
+
+def storage_full(used: int | None, total: int | None) -> bool:
+    """True when SMS storage figures say there is no room (a total of 0 or None says nothing)."""
+    return bool(total) and used is not None and used >= total
+
+
+def shows_sim_full(status: ModemStatus) -> bool:
+    """Whether a modem's status row says its SIM is full: by its last storage figures or the worker's note."""
+    return storage_full(status.storage_used, status.storage_total) or (status.last_error or "").startswith(SIM_FULL)

@@ -9,7 +9,8 @@ main loop but woken by events instead of fixed sleeps:
    then route it;
 3. status reports: store and apply (in batches while a queue drains), then delete from the SIM;
 4. every ``HEALTH_INTERVAL``: signal, registration, storage, queue depth to
-   the database;
+   the database; a full SIM (the network then holds back new SMS) is warned
+   about once, at connect too, and its end is noted as soon as step 2 made room;
 5. send one message, if one is due, the modem is not resting and its rate
    limit allows; record it and claim the next in one commit; go round again at once;
 6. nothing to do: wait until the driver signals an arrival, the dispatcher
@@ -31,7 +32,7 @@ from . import inbound, outbound, reports
 from .config import Config, ModemConfig
 from .drivers import create_driver
 from .drivers.base import Driver, ModemError, ModemGone, PinError, SendFailed
-from .health import HealthBoard, save_status
+from .health import SIM_FULL, HealthBoard, clear_error, save_status, storage_full
 from .models import utcnow
 from .routing import Router
 
@@ -50,6 +51,8 @@ RECEIVE_BATCH = 100
 REPORT_BATCH, REPORT_DELAY = 50, 2.0
 #: tries to record a send the modem accepted before giving up (the database is locked or restarting)
 RECORD_ATTEMPTS = 5
+#: +CMS ERROR: memory capacity exceeded (3GPP TS 27.005 3.2.5)
+CMS_MEMORY_FULL = 322
 
 
 class _ChainedEvent(threading.Event):
@@ -89,6 +92,7 @@ class ModemWorker(threading.Thread):
         self._next = None  # a message claimed ahead, in the commit that recorded the previous one
         self._reports: list = []
         self._reports_since = 0.0
+        self.sim_full = False  # in a SIM-full episode: warned once, noted in ModemStatus.last_error
         health.register(modem.name, self.wake)
 
     # the loop -------------------------------------------------------------
@@ -131,7 +135,8 @@ class ModemWorker(threading.Thread):
         if self.incoming.is_set() or now >= self._next_receive:
             self.incoming.clear()
             self._next_receive = now + RECEIVE_POLL
-            self.receive()
+            if self.receive() and self.sim_full:
+                self._save(**self._check_storage())  # the messages just deleted may have ended the episode
             self.collect_reports(now)
         if self._reports and (self._next is None or len(self._reports) >= REPORT_BATCH
                               or now - self._reports_since >= REPORT_DELAY):
@@ -180,6 +185,8 @@ class ModemWorker(threading.Thread):
                    imei=identity.imei[:32], errors=0, last_error=None, last_contact=utcnow(), state="ready")
         self._next_receive = self._next_health = 0.0
         self.health.set_state(name, "ready")
+        # before the first sweep empties it: a SIM found full says reception had stopped
+        self._save(**self._check_storage(at_connect=True))
         return True
 
     def _lost(self, reason: str, state: str = "absent") -> None:
@@ -274,6 +281,8 @@ class ModemWorker(threading.Thread):
         except SendFailed as exc:
             self.busy_seconds += time.monotonic() - started
             outbound.record_failure(message, exc.reason, permanent=exc.permanent, config=self.config)
+            if exc.code == CMS_MEMORY_FULL or "memory full" in exc.reason.lower():
+                self._note_sim_full(True, exc.reason)
             if not exc.permanent:  # a wrong number says nothing about the modem
                 self._count_failure(exc.reason)
             return True
@@ -336,15 +345,42 @@ class ModemWorker(threading.Thread):
                   "queue_depth": outbound.depth(self.health.eligibility(name))}
         if signal.operator:
             fields["operator"] = signal.operator[:64]
+        fields.update(self._check_storage())
+        self.health.set_signal(name, signal.dbm)
+        self._save(**fields)
+
+    def _check_storage(self, at_connect: bool = False) -> dict:
+        """The SIM's storage figures as ModemStatus fields (none if the modem has none); notes a full SIM."""
         try:
             storage = self.driver.storage()
-            fields["storage_used"], fields["storage_total"] = storage.used, storage.total
         except ModemGone:
             raise
         except ModemError as exc:
-            log.debug("%s: no storage figures: %s", name, exc)
-        self.health.set_signal(name, signal.dbm)
-        self._save(**fields)
+            log.debug("%s: no storage figures: %s", self.modem.name, exc)
+            return {}
+        self._note_sim_full(storage_full(storage.used, storage.total), f"{storage.used}/{storage.total} SMS",
+                            rewrite=at_connect)
+        return {"storage_used": storage.used, "storage_total": storage.total}
+
+    def _note_sim_full(self, full: bool, detail: str, rewrite: bool = False) -> None:
+        """Warn once when the SIM fills, note when it has room again; ModemStatus.last_error says so meanwhile.
+
+        ``rewrite``: a reconnect cleared last_error, so a SIM still full is written again (not logged again).
+        """
+        name = self.modem.name
+        if full and (not self.sim_full or rewrite):
+            if not self.sim_full:
+                log.warning("%s: %s (%s): the network holds back new SMS until there is room; the messages on it "
+                            "are read, stored and deleted", name, SIM_FULL, detail)
+            self.sim_full = True
+            self._save(last_error=f"{SIM_FULL} ({detail}): new SMS cannot arrive")
+        elif not full and self.sim_full:
+            self.sim_full = False
+            log.info("%s: the SIM has room again (%s); new SMS can arrive", name, detail)
+            try:
+                clear_error(name, SIM_FULL)
+            except peewee.DatabaseError as exc:
+                log.error("%s: cannot write modem status: %s", name, exc)
 
     def _save(self, **fields) -> None:
         try:

@@ -7,6 +7,7 @@ from datetime import datetime, time, timedelta, timezone
 from flask import Blueprint, g, render_template
 from flask_login import current_user, login_required
 
+from modemd.health import shows_sim_full
 from modemd.models import Case, InboundMessage, ModemStatus, OutboundMessage, utcnow
 
 from .access import open_counts, visible_cases
@@ -58,4 +59,6 @@ def index():
             (OutboundMessage.state == "failed") & (OutboundMessage.created_at >= start)).count(),
     }
     modems = list(ModemStatus.select().order_by(ModemStatus.name))
-    return render_template("dashboard.html", figures=figures, modems=modems, today=today, now=now)
+    # a full SIM stops reception while the modem still looks "ready": said next to its state
+    sim_full = {m.name for m in modems if shows_sim_full(m)}
+    return render_template("dashboard.html", figures=figures, modems=modems, sim_full=sim_full, today=today, now=now)
