@@ -21,6 +21,7 @@ import peewee
 from . import phone
 from .drivers.base import IncomingSMS
 from .models import InboundMessage, ModemStatus, database_proxy, to_utc_naive, utcnow
+from .routing import _TEXT, _TIME, Compiled, CompiledInsert
 
 if TYPE_CHECKING:
     from .routing import Router, Routing
@@ -50,12 +51,18 @@ def _already_stored(modem: str, sms: IncomingSMS, sender: str, smsc_time) -> Inb
     """
     if smsc_time is None:
         return None  # without the SMSC's time two equal texts cannot be told from a repeat
-    # `sender` first: it is indexed, so this stays one short lookup however many messages are kept
-    return (InboundMessage.select()
-            .where(InboundMessage.sender == sender, InboundMessage.modem == modem,
-                   InboundMessage.sender_raw == (sms.sender or ""), InboundMessage.sim_slot == sim_slot(sms),
-                   InboundMessage.smsc_time == smsc_time, InboundMessage.text == sms.text)
-            .first())
+    found = _REPEAT.execute(sender, modem, sms.sender or "", sim_slot(sms), smsc_time, sms.text).fetchone()
+    return None if found is None else InboundMessage.get_by_id(found[0])  # a repeat is rare: read it whole then
+
+
+# `sender` first: it is indexed, so this stays one short lookup however many messages are kept.
+# Only the id: no row to build for the usual answer, "not stored yet". (SQL compiled once: see routing.Compiled)
+_REPEAT = Compiled(lambda sender, modem, raw, slot, smsc_time, text: InboundMessage.select(InboundMessage.id)
+                   .where(InboundMessage.sender == sender, InboundMessage.modem == modem,
+                          InboundMessage.sender_raw == raw, InboundMessage.sim_slot == slot,
+                          InboundMessage.smsc_time == smsc_time, InboundMessage.text == text).limit(1),
+                   _TEXT + "sender", _TEXT + "modem", _TEXT + "raw", _TEXT + "slot", _TIME, _TEXT + "text")
+_INSERT = CompiledInsert(InboundMessage)
 
 
 @dataclass
@@ -115,12 +122,14 @@ def _store_one(modem: str, sms: IncomingSMS, router: Router | None) -> Stored:
         log.info("%s: message from %s at %s was already stored as #%d (acknowledged again)",
                  modem, shown(existing), smsc_time, existing.id)
         return Stored(existing, False)
-    message = InboundMessage.create(
-        modem=modem, sender_raw=sms.sender or "", sender=sender, sender_kind=kind, text=sms.text or "",
-        pdus=json.dumps(list(sms.pdus)), smsc_time=smsc_time, received_at=utcnow(),
-        parts_total=sms.parts_total, parts_received=sms.parts_received, incomplete=sms.incomplete,
-        decode_error=sms.decode_error, sim_slot=sim_slot(sms),
-    )
+    values = {
+        "modem": modem, "sender_raw": sms.sender or "", "sender": sender, "sender_kind": kind, "text": sms.text or "",
+        "pdus": json.dumps(list(sms.pdus)), "smsc_time": smsc_time, "received_at": utcnow(),
+        "parts_total": sms.parts_total, "parts_received": sms.parts_received, "incomplete": sms.incomplete,
+        "decode_error": sms.decode_error, "sim_slot": sim_slot(sms),
+    }
+    # the row is built from the values just written, not read back
+    message = InboundMessage(id=_INSERT.execute(values), **values)
     return Stored(message, True, _route_inside(router, message) if router is not None else None)
 
 

@@ -18,6 +18,7 @@ and ``case`` are written once at its end (the original text is never touched).
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
@@ -26,14 +27,17 @@ import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import timedelta
-from typing import Callable
+from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import Any, Callable
+
+import peewee
 
 from . import phone, queue
 from .config import Config
 from .keywords import Keyword, KeywordTable
 from .models import (
-    BlockedNumber, Case, InboundMessage, OutboundMessage, User, audit, database_proxy, utcnow,
+    AuditLog, BaseModel, BlockedNumber, Case, InboundMessage, OutboundMessage, User, database_proxy, utcnow,
 )
 from .pdu import count as sms_count
 
@@ -44,6 +48,114 @@ _FIRST_WORD = re.compile(r"^\s*([^\s#.:,]+)(?:\s*[#.:,]+\s*|\s+|$)(.*)$", re.DOT
 # "dll." (and so on) ends a keyword list shortened to fit one SMS; GSM 7-bit, unlike an ellipsis.
 _MORE = "dll."
 OWNER_CACHE_SECONDS = 60.0
+
+
+# SQL compiled once ---------------------------------------------------------
+# peewee builds the SQL text of a query anew on every execution, walking the
+# query node by node: about 0.1 ms per statement, more than SQLite takes to
+# run it, and storing and routing one message runs about ten statements. The
+# text depends only on the kind of database (quoting, placeholders, RETURNING),
+# so the statements below are rendered by peewee once per kind and then run
+# with new values only.
+
+
+class Compiled:
+    """A query rendered once per kind of database; :meth:`execute` runs it with new values.
+
+    ``build(*examples)`` returns the query. Each example must come out as one
+    parameter of the rendered SQL (checked when rendering), and a run puts its
+    values in those places; constants of the query stay as rendered. Values
+    go to the driver as given (str, int, naive UTC datetime, None), as peewee
+    itself passes these kinds of values for the fields used here.
+    """
+
+    def __init__(self, build: Callable[..., peewee.Query], *examples: Any):
+        self.build, self.examples = build, examples
+        self._rendered: dict[type, tuple[str, list, list[tuple[int, int]]]] = {}
+
+    def _render(self, kind: type) -> tuple[str, list, list[tuple[int, int]]]:
+        sql, params = self.build(*self.examples).sql()
+        places = []
+        for position, value in enumerate(params):
+            hits = [n for n, example in enumerate(self.examples) if type(example) is type(value) and example == value]
+            if hits:
+                places.append((position, hits[0]))
+        if sorted(n for _, n in places) != list(range(len(self.examples))):
+            raise ValueError(f"each example must be one parameter of {sql!r} (parameters: {params!r})")
+        self._rendered[kind] = rendered = (sql, list(params), places)
+        return rendered
+
+    def sql(self, *values: Any) -> tuple[str, list]:
+        database = database_proxy.obj
+        sql, constants, places = self._rendered.get(type(database)) or self._render(type(database))
+        params = list(constants)
+        for position, n in places:
+            params[position] = values[n]
+        return sql, params
+
+    def execute(self, *values: Any):
+        """The driver's cursor after running the statement with ``values``."""
+        sql, params = self.sql(*values)
+        return database_proxy.obj.execute_sql(sql, params)
+
+    def first(self, model: type[BaseModel], *values: Any) -> BaseModel | None:
+        """The first row as a ``model`` instance (the query must select the model's columns)."""
+        sql, params = self.sql(*values)
+        return next(iter(model.raw(sql, *params)), None)
+
+
+class CompiledInsert:
+    """``model.insert(values).execute()``, rendered once per kind of database: returns the new id.
+
+    Every column is always in the statement; a value left out gets the
+    field's default, as peewee's own INSERT does, and goes through the
+    field's conversion to the database (a model for a foreign key becomes its id).
+    """
+
+    def __init__(self, model: type[BaseModel]):
+        self.model = model
+        self.fields = [f for f in model._meta.sorted_fields if f is not model._meta.primary_key]
+        self._rendered: dict[type, str] = {}
+
+    def _render(self, kind: type) -> str:
+        self._rendered[kind] = sql = self.model.insert({f: None for f in self.fields}).sql()[0]
+        return sql
+
+    def execute(self, values: dict[str, Any]) -> int:
+        database = database_proxy.obj
+        sql = self._rendered.get(type(database)) or self._render(type(database))
+        params = [f.db_value(values[f.name] if f.name in values else _default(f)) for f in self.fields]
+        cursor = database.execute_sql(sql, params)
+        return cursor.fetchone()[0] if database.returning_clause else cursor.lastrowid
+
+
+def _default(field: peewee.Field) -> Any:
+    return field.default() if callable(field.default) else field.default
+
+
+# an example value per parameter (see Compiled), distinct from the query's constants
+_TEXT, _TEXT2 = "<example text 1>", "<example text 2>"
+_ID, _ID2 = -900001, -900002
+_TIME = datetime(1901, 2, 3, 4, 5, 6)
+
+_BLOCKED = Compiled(lambda number, raw: BlockedNumber.select(peewee.SQL("1"))
+                    .where(BlockedNumber.phone.in_([number, raw])).limit(1), _TEXT, _TEXT2)
+_OPEN_CASE = Compiled(lambda citizen, keyword: Case.select()
+                      .where(Case.citizen == citizen, Case.status == "open", Case.keyword == keyword)
+                      .order_by(Case.id.desc()).limit(1), _TEXT, _TEXT2)
+_OPEN_UNROUTED_CASE = Compiled(lambda citizen: Case.select()
+                               .where(Case.citizen == citizen, Case.status == "open", Case.keyword.is_null())
+                               .order_by(Case.id.desc()).limit(1), _TEXT)
+_TOUCH_CASE = Compiled(lambda at, case: Case.update(last_message_at=at).where(Case.id == case), _TIME, _ID)
+_RECENT_AUTOREPLIES = Compiled(lambda recipient, since: OutboundMessage.select(peewee.fn.COUNT(OutboundMessage.id))
+                               .where(OutboundMessage.recipient == recipient, OutboundMessage.kind == "autoreply",
+                                      OutboundMessage.created_at >= since), _TEXT, _TIME)
+_ROUTED = Compiled(lambda route, keyword, case, message: InboundMessage
+                   .update(route=route, keyword=keyword, case=case).where(InboundMessage.id == message),
+                   _TEXT, _TEXT2, _ID, _ID2)
+_INSERT_CASE = CompiledInsert(Case)
+_INSERT_AUDIT = CompiledInsert(AuditLog)
+_INSERT_OUTBOUND = CompiledInsert(OutboundMessage)
 
 
 @dataclass
@@ -111,10 +223,8 @@ class Router:
             step(state)
             if state.stopped:
                 break
-        (InboundMessage
-         .update(route=state.route, keyword=state.keyword.name if state.keyword else None, case=state.case)
-         .where(InboundMessage.id == message.id)
-         .execute())
+        keyword = state.keyword.name if state.keyword else None
+        _ROUTED.execute(state.route, keyword, state.case.id if state.case else None, message.id)
         message.route = state.route
         return state
 
@@ -130,7 +240,7 @@ class Router:
     def screen_sender(self, state: Routing) -> None:
         """Blocked numbers and senders that cannot be answered are kept and never answered."""
         message = state.message
-        if BlockedNumber.select().where(BlockedNumber.phone.in_({message.sender, message.sender_raw})).exists():
+        if _BLOCKED.execute(message.sender, message.sender_raw).fetchone() is not None:
             state.stop("blocked")
         elif message.sender_kind != "number":
             state.stop("unanswerable")
@@ -143,22 +253,23 @@ class Router:
         """Join the citizen's open case of this keyword (or open unrouted case), else open one."""
         keyword = state.keyword.name if state.keyword else None
         now = utcnow()
-        open_case = (Case.select()
-                     .where(Case.citizen == state.message.sender, Case.status == "open",
-                            Case.keyword == keyword if keyword else Case.keyword.is_null())
-                     .order_by(Case.id.desc()).first())
+        citizen = state.message.sender
+        open_case = (_OPEN_CASE.first(Case, citizen, keyword) if keyword
+                     else _OPEN_UNROUTED_CASE.first(Case, citizen))
         if open_case is not None:
-            Case.update(last_message_at=now).where(Case.id == open_case.id).execute()
+            _TOUCH_CASE.execute(now, open_case.id)
+            open_case.last_message_at = now
             state.case, state.route = open_case, "case"
             return
         owner = self.owner_id(state.keyword.owner) if state.keyword else None
-        deadline = now + timedelta(seconds=self.config.get("sms", "deadline"))
-        state.case = Case.create(keyword=keyword, owner=owner, citizen=state.message.sender, opened_at=now,
-                                 deadline_at=deadline, last_message_at=now)
+        values = {"keyword": keyword, "owner": owner, "citizen": citizen, "opened_at": now,
+                  "deadline_at": now + timedelta(seconds=self.config.get("sms", "deadline")), "last_message_at": now}
+        # the row is built from the values just written rather than read back
+        state.case = Case(id=_INSERT_CASE.execute(values), **values)
         state.case_opened = True
         state.route = "case" if keyword else "unrouted"
-        audit("daemon", "case.open", state.case, message=state.message.id, keyword=keyword,
-              owner=state.keyword.owner if owner else None)
+        audit_case_opened(state.case, message=state.message.id, keyword=keyword,
+                          owner=state.keyword.owner if owner else None)
 
     def owner_id(self, login: str) -> int | None:
         """The id of a keyword owner's account, looked up once a minute at most (a burst opens many cases)."""
@@ -182,22 +293,20 @@ class Router:
         if state.keyword is None:
             state.route = "unrouted"
             template = self.config.get("sms", "unknown_keyword_reply")
-            self.autoreply(state, unknown_keyword_text(template, self.keywords().names()))
+            # the same text for every unknown word until the table changes: fitted into one SMS once
+            self.autoreply(state, _fitted_unknown_keyword_text(template, tuple(self.keywords().names())))
 
     # automatic replies ----------------------------------------------------
     def autoreply(self, state: Routing, text: str) -> OutboundMessage | None:
         """Queue an automatic reply unless this number already had its share in the window."""
         limit = self.config.get("sms", "autoreply_limit")
         since = utcnow() - timedelta(seconds=self.config.get("sms", "autoreply_window"))
-        recent = (OutboundMessage.select()
-                  .where(OutboundMessage.recipient == state.message.sender, OutboundMessage.kind == "autoreply",
-                         OutboundMessage.created_at >= since)
-                  .count())
+        recent = _RECENT_AUTOREPLIES.execute(state.message.sender, since).fetchone()[0]
         if recent >= limit:
             log.info("message #%d: no automatic reply to %s, %d already in the window (limit %d)",
                      state.message.id, phone.mask(state.message.sender), recent, limit)
             return None
-        reply = queue.enqueue(state.message.sender, text, "autoreply", config=self.config, case=state.case)
+        reply = queue_autoreply(state.message.sender, text, self.config, state.case)
         state.replies.append(reply)
         return reply
 
@@ -215,6 +324,30 @@ class Router:
     def close(self) -> None:
         if self._commands is not None:
             self._commands.shutdown(wait=True)
+
+
+def queue_autoreply(recipient: str, text: str, config: Config, case: Case | None) -> OutboundMessage:
+    """``queue.enqueue(recipient, text, "autoreply", config=config, case=case)`` with its INSERT compiled once.
+
+    The row's columns come from :func:`queue.row_values`, as for broadcasts'
+    bulk inserts. The dispatcher is woken by :meth:`Router.after_commit`, once
+    the row can be seen (enqueue wakes it before the commit).
+    """
+    if not text or not text.strip():
+        raise queue.EmptyMessage("the message is empty")
+    values = {**queue.row_values(text, "autoreply", config=config), "recipient": phone.normalize(recipient), "case": case}
+    return OutboundMessage(id=_INSERT_OUTBOUND.execute(values), **values)
+
+
+def audit_case_opened(case: Case, **detail) -> None:
+    """``audit("daemon", "case.open", case, **detail)`` with its INSERT compiled once."""
+    _INSERT_AUDIT.execute({"actor": "daemon", "action": "case.open", "object_type": "case", "object_id": str(case.id),
+                           "detail": json.dumps(detail, ensure_ascii=False, default=str)})
+
+
+@lru_cache(maxsize=8)
+def _fitted_unknown_keyword_text(template: str, names: tuple[str, ...]) -> str:
+    return unknown_keyword_text(template, list(names))
 
 
 def receive_environment(state: Routing) -> dict[str, str]:

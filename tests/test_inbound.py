@@ -150,3 +150,49 @@ def test_a_citizen_sending_the_same_text_twice_in_one_second_is_kept_twice(sqlit
     finally:
         driver.close()
     assert InboundMessage.select().where(InboundMessage.text == "INFO halo").count() == 2
+
+
+def test_a_routed_batch_writes_the_same_rows_on_every_database(any_db, make_user, write_config):
+    """Storing and routing run SQL compiled once per kind of database: the rows must be right on each."""
+    from modemd.models import AuditLog, BlockedNumber, Case, OutboundMessage
+    from tests.daemonharness import Conversation
+
+    owners = {login: make_user(login) for login in ("humas", "dishub", "dinkes")}
+    BlockedNumber.create(phone="+6285712345678")
+    chat = Conversation(write_config("[sms]\nautoreply_limit = 2\n"))
+    smsc = datetime(2026, 11, 23, 9, 0, tzinfo=WIB)
+    batch = [sms("081211112222", "DISHUB jalan rusak", smsc, handle=(1,)),
+             sms("081211112222", "dishub: sudah 3 hari", smsc + timedelta(minutes=1), handle=(2,)),
+             sms("081233334444", "HALO", smsc, handle=(3,)),
+             sms("081233334444", "HALO lagi", smsc, handle=(4,)),
+             sms("081233334444", "HALO lagi lagi", smsc, handle=(5,)),
+             sms("085712345678", "DISHUB promo", smsc, handle=(6,)),
+             sms("TELKOMSEL", "DISHUB promo", None, handle=(7,))]
+    stored = inbound.store_batch("m1", batch, chat.router)
+    again = inbound.store_batch("m1", [sms("081211112222", "DISHUB jalan rusak", smsc, handle=(1,))], chat.router)
+    assert not again[0].created and again[0].message.id == stored[0].message.id
+
+    dishub = Case.get(Case.keyword == "DISHUB")
+    assert (dishub.owner_id, dishub.citizen, dishub.status) == (owners["dishub"].id, "+6281211112222", "open")
+    assert abs((dishub.deadline_at - dishub.opened_at) - timedelta(hours=3)) < timedelta(seconds=1)
+    assert dishub.last_message_at >= dishub.opened_at
+    unrouted = Case.get(Case.keyword.is_null())
+    assert (unrouted.owner_id, unrouted.citizen) == (None, "+6281233334444")
+    rows = [(m.text, m.route, m.keyword, m.case_id) for m in InboundMessage.select().order_by(InboundMessage.id)]
+    assert rows == [("DISHUB jalan rusak", "case", "DISHUB", dishub.id),
+                    ("dishub: sudah 3 hari", "case", "DISHUB", dishub.id),
+                    ("HALO", "unrouted", None, unrouted.id),
+                    ("HALO lagi", "unrouted", None, unrouted.id),
+                    ("HALO lagi lagi", "unrouted", None, unrouted.id),
+                    ("DISHUB promo", "blocked", None, None),
+                    ("DISHUB promo", "unanswerable", None, None)]
+    replies = [(r.recipient, r.kind, r.state, r.case_id, r.parts, r.encoding)
+               for r in OutboundMessage.select().order_by(OutboundMessage.id)]
+    assert replies == [("+6281211112222", "autoreply", "pending", dishub.id, 1, "gsm7"),
+                       ("+6281233334444", "autoreply", "pending", unrouted.id, 1, "gsm7"),
+                       ("+6281233334444", "autoreply", "pending", unrouted.id, 1, "gsm7")]  # limit 2: no third
+    assert [s.routing.replies[0].id for s in stored if s.routing and s.routing.replies] == \
+        [r.id for r in OutboundMessage.select().order_by(OutboundMessage.id)]
+    opened = AuditLog.select().where(AuditLog.action == "case.open").order_by(AuditLog.id)
+    assert [(a.object_type, a.object_id, json.loads(a.detail)["message"]) for a in opened] == [
+        ("case", str(dishub.id), stored[0].message.id), ("case", str(unrouted.id), stored[2].message.id)]

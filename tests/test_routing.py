@@ -217,3 +217,49 @@ def test_run_on_receive_program_missing_is_logged(officials, write_config, caplo
     chat.receive(CITIZEN, "DISHUB jalan")
     chat.router.close()
     assert "cannot start" in caplog.text
+
+
+def test_statements_per_routed_message_are_pinned(chat):
+    """Storing and routing one message is a fixed, short list of statements (each SQL text compiled once)."""
+    from datetime import datetime, timezone
+
+    from playhouse.test_utils import count_queries
+
+    chat.receive(OTHER, "DISHUB pertama")  # the keyword owners' ids are cached from here on
+    when = datetime.now(timezone.utc)
+    with count_queries() as opening:
+        [opened] = inbound.store_batch("sim1", [sms(CITIZEN, "DISHUB jalan rusak", when, handle=(1,))], chat.router)
+    # repeat check, insert, savepoint, blocked?, open case?, case insert, audit, replies in the window,
+    # reply insert, route update, release, received_total
+    assert opening.count == 12, [q.msg for q in opening.get_queries()]
+    with count_queries() as joining:
+        [joined] = inbound.store_batch("sim1", [sms(CITIZEN, "DISHUB sudah 3 hari", when, handle=(2,))], chat.router)
+    # repeat check, insert, savepoint, blocked?, open case?, case touched, route update, release, received_total
+    assert joining.count == 9, [q.msg for q in joining.get_queries()]
+    assert joined.routing.case.id == opened.routing.case.id
+    case = Case.get_by_id(opened.routing.case.id)
+    assert case.last_message_at == joined.routing.case.last_message_at
+    assert [m.id for m in case.messages.order_by(InboundMessage.id)] == [opened.message.id, joined.message.id]
+
+
+def test_the_rows_built_without_reading_back_match_the_database(chat, officials):
+    """Routing keeps the case and the replies it wrote as models built from the values, not re-read."""
+    def columns(row):
+        return {f.name: row.__data__.get(f.name) for f in type(row)._meta.sorted_fields}
+
+    def same_as_stored(row):
+        return columns(row) == columns(type(row).get_by_id(row.id))
+
+    routed = chat.receive(CITIZEN, "DISHUB jalan rusak")
+    [reply] = routed.replies
+    assert same_as_stored(routed.case) and same_as_stored(reply)
+    stored, _ = inbound.store("sim1", sms(CITIZEN, "DISHUB ☺ lagi", handle=(9,), pdus=["0791"], parts_total=2,
+                                          parts_received=1, incomplete=True, decode_error="bagian 2 hilang"))
+    assert same_as_stored(stored)
+    unknown = chat.receive(OTHER, "HALO")
+    assert same_as_stored(unknown.case) and same_as_stored(unknown.replies[0])
+    joined = chat.receive(CITIZEN, "DISHUB sudah 3 hari")
+    assert same_as_stored(joined.case)
+    [entry] = AuditLog.select().where(AuditLog.action == "case.open", AuditLog.object_id == str(routed.case.id))
+    assert (entry.actor, entry.object_type) == ("daemon", "case")
+    assert json.loads(entry.detail) == {"message": routed.message.id, "keyword": "DISHUB", "owner": "dishub"}
