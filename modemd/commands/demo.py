@@ -9,6 +9,7 @@ Ctrl-C.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -107,6 +108,12 @@ def prepare(folder: Path, listen: str, send_delay: str) -> tuple[Path, list[tupl
     return ini, created
 
 
+def _command_name() -> str:
+    """How to call modemd from a shell: a venv's modemd is not on PATH."""
+    beside = Path(sys.executable).parent / "modemd"
+    return str(beside) if beside.exists() and shutil.which("modemd") != str(beside) else "modemd"
+
+
 def main(args) -> int:
     folder = Path(args.dir).resolve()
     ini, created = prepare(folder, args.listen, args.send_delay)
@@ -117,8 +124,8 @@ def main(args) -> int:
         for login, password in created:
             print(f"    {login:8} {password}")
     else:
-        print(f"  accounts exist already; new admin password: modemd -c {ini} user set-password admin")
-    print(f"  send a citizen's SMS:  modemd -c {ini} simulate 081234567890 'DISHUB lampu merah mati'")
+        print(f"  accounts exist already; new admin password: {_command_name()} -c {ini} user set-password admin")
+    print(f"  send a citizen's SMS:  {_command_name()} -c {ini} simulate 081234567890 'DISHUB lampu merah mati'")
     print("  (or use the Demo page in the web UI). Ctrl-C stops the demo.")
     sys.stdout.flush()
     if args.setup_only:
