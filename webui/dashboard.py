@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta, timezone
+from functools import lru_cache
 
 from flask import Blueprint, g, render_template
 from flask_login import current_user, login_required
+from peewee import SQL, fn
 
 from modemd.health import shows_sim_full
 from modemd.models import Case, InboundMessage, ModemStatus, OutboundMessage, utcnow
 
 from .access import open_counts, visible_cases
 from .filters import zone
+from .sqlcache import database_kind
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
@@ -23,6 +26,36 @@ def today_range() -> tuple[datetime, datetime, str]:
     return start, start + timedelta(days=1), local_now.date().isoformat()
 
 
+def _count(model, condition) -> object:
+    return model.select(fn.COUNT(SQL("1"))).where(condition)
+
+
+@lru_cache(maxsize=16)
+def _daily_sql(kind: type, start: datetime, end: datetime) -> dict[str, tuple[str, tuple]]:
+    """The SQL of the figures that depend on the day alone, compiled once a day (peewee builds a query
+    in ~0.1 ms, about what SQLite takes to count). The centre-wide received, opened and answered are
+    shown to those who see everything; pending and failed to everyone."""
+    queries = {
+        # every message counts, also those that made no case (short codes, blocked senders)
+        "received": _count(InboundMessage, (InboundMessage.received_at >= start) & (InboundMessage.received_at < end)),
+        "opened": _count(Case, (Case.opened_at >= start) & (Case.opened_at < end)),
+        "answered": _count(Case, (Case.answered_at >= start) & (Case.answered_at < end)),
+        "pending": _count(OutboundMessage, OutboundMessage.state.in_(("pending", "sending"))),
+        "failed": _count(OutboundMessage, (OutboundMessage.state == "failed") & (OutboundMessage.created_at >= start)),
+    }
+    return {name: (sql, tuple(params)) for name, (sql, params) in ((n, q.sql()) for n, q in queries.items())}
+
+
+@lru_cache(maxsize=4)
+def _modems_sql(kind: type) -> str:
+    sql, _params = ModemStatus.select().order_by(ModemStatus.name).sql()
+    return sql
+
+
+def _scalar(sql: str, params: tuple) -> int:
+    return int(Case._meta.database.execute_sql(sql, params).fetchone()[0] or 0)
+
+
 @bp.get("/")
 @login_required
 def index():
@@ -31,12 +64,9 @@ def index():
     now = utcnow()
     open_count, overdue = open_counts(current_user, now)
     g.unanswered = open_count  # the badge in the menu, without counting twice
-    received_today = (InboundMessage.received_at >= start) & (InboundMessage.received_at < end)
+    daily = _daily_sql(database_kind(Case), start, end)
     if current_user.sees_everything:
-        # every message counts, also those that made no case (short codes, blocked senders)
-        received = InboundMessage.select().where(received_today).count()
-        opened = Case.select().where((Case.opened_at >= start) & (Case.opened_at < end)).count()
-        answered = Case.select().where((Case.answered_at >= start) & (Case.answered_at < end)).count()
+        received, opened, answered = (_scalar(*daily[name]) for name in ("received", "opened", "answered"))
     else:
         # one walk over the official's cases that moved today: opened, answered, and where today's messages are
         moved = visible_cases(current_user, Case.select(Case.id, Case.opened_at, Case.answered_at)).where(
@@ -47,18 +77,19 @@ def index():
             touched.append(case_id)
             opened += start <= opened_at < end
             answered += answered_at is not None and start <= answered_at < end
-        received = InboundMessage.select().where(InboundMessage.case.in_(touched or [0]) & received_today).count()
+        received = InboundMessage.select().where(
+            InboundMessage.case.in_(touched or [0]) & (InboundMessage.received_at >= start)
+            & (InboundMessage.received_at < end)).count()
     figures = {
         "received": received,
         "opened": opened,
         "answered": answered,
         "open": open_count,
         "overdue": overdue,
-        "pending": OutboundMessage.select().where(OutboundMessage.state.in_(("pending", "sending"))).count(),
-        "failed": OutboundMessage.select().where(
-            (OutboundMessage.state == "failed") & (OutboundMessage.created_at >= start)).count(),
+        "pending": _scalar(*daily["pending"]),
+        "failed": _scalar(*daily["failed"]),
     }
-    modems = list(ModemStatus.select().order_by(ModemStatus.name))
+    modems = list(ModemStatus.raw(_modems_sql(database_kind(ModemStatus))))
     # a full SIM stops reception while the modem still looks "ready": said next to its state
     sim_full = {m.name for m in modems if shows_sim_full(m)}
     return render_template("dashboard.html", figures=figures, modems=modems, sim_full=sim_full, today=today, now=now)
