@@ -14,7 +14,7 @@ import logging
 import pytest
 from webfixtures import PASSWORD
 
-from modemd import pdu
+from modemd import pdu, queue
 from modemd import worker as worker_module
 from modemd.models import Case, InboundMessage, ModemStatus, OutboundMessage
 from tests.fakemodem import FakeModem, wait_until
@@ -44,9 +44,9 @@ def make_fake():
 def run_daemon(officials, write_config):
     started: list[Running] = []
 
-    def start(fake: FakeModem) -> Running:
+    def start(fake: FakeModem, extra: str = "") -> Running:
         ini = (f"[modem:usb1]\ndriver = at\ndevice = {fake.device}\nsweep_interval = 5s\n"
-               "[web]\nsecret_key_file = secret.key\n")
+               "[web]\nsecret_key_file = secret.key\n" + extra)
         running = Running(write_config(ini)).start()
         started.append(running)
         return running
@@ -141,3 +141,21 @@ def test_the_dashboard_shows_a_sim_full_until_it_has_room(make_fake, run_daemon,
     page = client.get("/dashboard/").get_data(as_text=True)
     assert "SIM full" not in page and "SIM 0/2" in page
     assert len(messages(caplog, WARNING_WORDS, logging.WARNING)) == 1  # once, over many health checks
+
+
+def test_a_memory_full_answer_to_a_send_is_warned_and_cleared_by_the_storage_figures(make_fake, run_daemon,
+                                                                                     monkeypatch, caplog):
+    caplog.set_level(logging.INFO)
+    monkeypatch.setattr(worker_module, "HEALTH_INTERVAL", 0.5)
+    fake = make_fake(capacity=30)
+    running = run_daemon(fake, "[sms]\nretry_intervals = 1s\n")
+    assert wait_until(lambda: running.daemon.health.state("usb1") == "ready", 10)
+    fake.fail_next_sends(1, code=322)
+    message = queue.enqueue(CITIZEN, "balasan", "reply", config=running.config)
+    assert wait_until(lambda: OutboundMessage.get_by_id(message.id).state in ("sent", "delivered"), 15)
+    assert OutboundMessage.get_by_id(message.id).attempts == 2  # the 322 was a temporary failure
+    assert wait_until(lambda: messages(caplog, CLEARED_WORDS, logging.INFO), 5)
+    [warning] = messages(caplog, WARNING_WORDS, logging.WARNING)
+    assert "+CMS ERROR: 322" in warning
+    # the modem's own figures say there is room: the note is gone
+    assert wait_until(lambda: status().last_error is None, 5)
