@@ -52,7 +52,8 @@ def case_or_404(user, case_id: int) -> Case:
 
 
 def _open_parts(role: str, user_id: int, keywords: list[str] | tuple[str, ...], *columns) -> list:
-    """``columns`` over the open cases of a user with ``role``, ``user_id`` and owned ``keywords``, in one or two queries.
+    """``columns`` over the open cases of a user with ``role``, ``user_id`` and owned ``keywords``
+    (one query, or two for officials).
 
     For officials the two halves of the visibility rule are counted apart, so
     that each is answered from an index alone ((keyword, status, deadline_at)
@@ -80,7 +81,8 @@ _NOW = datetime(1900, 1, 1, 0, 0, 0, 424242)
 
 
 @lru_cache(maxsize=256)
-def _open_counts_sql(kind: type, role: str, user_id: int, keywords: tuple[str, ...]) -> tuple[tuple[str, tuple, int], ...]:
+def _open_counts_sql(kind: type, role: str, user_id: int,
+                     keywords: tuple[str, ...]) -> tuple[tuple[str, tuple, int], ...]:
     overdue = fn.SUM(SqlCase(None, [(Case.deadline_at < _NOW, 1)], 0))
     compiled = []
     for query in _open_parts(role, user_id, keywords, fn.COUNT(Case.id), overdue):

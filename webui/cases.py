@@ -71,7 +71,10 @@ def _render(case: Case, reply_text: str = "", status: int = 200):
                .order_by(AuditLog.id.desc()).limit(50))
     assignable = User.select().where(User.active == True).order_by(User.login)  # noqa: E712
     # most often the owner is the reader, whose row is loaded already (case.owner would query it again)
-    owner_login = current_user.login if case.owner_id == current_user.id else (case.owner.login if case.owner_id else None)
+    if case.owner_id == current_user.id:
+        owner_login = current_user.login
+    else:
+        owner_login = case.owner.login if case.owner_id else None
     return render_template(
         "cases/show.html", case=case, items=conversation(case), notes=notes, history=history, owner_login=owner_login,
         suffix=sender_suffix(current_user.row, _config()), reply_text=reply_text, max_parts=MAX_REPLY_PARTS,

@@ -71,7 +71,8 @@ def index():
         # one walk over the official's cases that moved today: opened, answered, and each one's messages of today
         # (counted by the case index for the cases walked only; a second query needed an IN list of them)
         received_today = InboundMessage.select(fn.COUNT(SQL("1"))).where(
-            (InboundMessage.case == Case.id) & (InboundMessage.received_at >= start) & (InboundMessage.received_at < end))
+            (InboundMessage.case == Case.id) & (InboundMessage.received_at >= start)
+            & (InboundMessage.received_at < end))
         moved = visible_cases(current_user, Case.select(Case.opened_at, Case.answered_at, received_today)).where(
             (Case.last_message_at >= start) | (Case.opened_at >= start) | (Case.answered_at >= start))
         opened = answered = received = 0

@@ -15,7 +15,7 @@ from modemd import phone
 from modemd.models import Case, utcnow
 
 from . import labels
-from .i18n import gettext as _  # two per inbox row: the cached catalogue, not Flask-Babel's lookups
+from .i18n import gettext as _
 
 DEFAULT_ZONE = ZoneInfo("Asia/Jakarta")
 
