@@ -116,13 +116,16 @@ def page_of_cases(query, status: str | None, cursor_text: str) -> tuple[list[Cas
         open_query = query.where(Case.status == "open")
         if cursor:
             _s, moment, last_id = cursor
-            open_query = open_query.where((Case.deadline_at > moment) | ((Case.deadline_at == moment) & (Case.id > last_id)))
+            # the redundant bound lets the index seek to the cursor (the OR alone makes SQLite walk from the top)
+            open_query = open_query.where((Case.deadline_at >= moment) & (
+                (Case.deadline_at > moment) | ((Case.deadline_at == moment) & (Case.id > last_id))))
         rows += [("o", CaseRow._make(c)) for c in open_query.order_by(Case.deadline_at, Case.id).limit(want).tuples()]
     if status != "open" and len(rows) < want:
         done_query = query.where(Case.status == status) if status else query.where(Case.status != "open")
         if cursor and cursor[0] == "d":
             _s, moment, last_id = cursor
-            done_query = done_query.where((Case.deadline_at < moment) | ((Case.deadline_at == moment) & (Case.id < last_id)))
+            done_query = done_query.where((Case.deadline_at <= moment) & (
+                (Case.deadline_at < moment) | ((Case.deadline_at == moment) & (Case.id < last_id))))
         rows += [("d", CaseRow._make(c))
                  for c in done_query.order_by(Case.deadline_at.desc(), Case.id.desc()).limit(want - len(rows)).tuples()]
     next_cursor = _encode_cursor(*rows[PAGE_SIZE - 1]) if len(rows) > PAGE_SIZE else None
