@@ -92,6 +92,7 @@ class ModemWorker(threading.Thread):
         self._next = None  # a message claimed ahead, in the commit that recorded the previous one
         self._reports: list = []
         self._reports_since = 0.0
+        self.sim_room: int | None = None  # free SMS slots at the last storage check
         self.sim_full = False  # in a SIM-full episode: warned once, noted in ModemStatus.last_error
         health.register(modem.name, self.wake)
 
@@ -138,7 +139,7 @@ class ModemWorker(threading.Thread):
             if self.receive() and self.sim_full:
                 self._save(**self._check_storage())  # the messages just deleted may have ended the episode
             self.collect_reports(now)
-        if self._reports and (self._next is None or len(self._reports) >= REPORT_BATCH
+        if self._reports and (self._next is None or len(self._reports) >= self._report_batch()
                               or now - self._reports_since >= REPORT_DELAY):
             self.flush_reports()
         if now >= self._next_health:
@@ -349,6 +350,13 @@ class ModemWorker(threading.Thread):
         self.health.set_signal(name, signal.dbm)
         self._save(**fields)
 
+    def _report_batch(self) -> int:
+        """How many reports may wait to be stored together: stored reports (+CDSI) occupy SIM slots,
+        so on a small or nearly full SIM they are flushed before they can fill it."""
+        if self.sim_room is None:
+            return REPORT_BATCH
+        return max(1, min(REPORT_BATCH, self.sim_room // 4))
+
     def _check_storage(self, at_connect: bool = False) -> dict:
         """The SIM's storage figures as ModemStatus fields (none if the modem has none); notes a full SIM."""
         try:
@@ -358,6 +366,7 @@ class ModemWorker(threading.Thread):
         except ModemError as exc:
             log.debug("%s: no storage figures: %s", self.modem.name, exc)
             return {}
+        self.sim_room = storage.total - storage.used if storage.total else None
         self._note_sim_full(storage_full(storage.used, storage.total), f"{storage.used}/{storage.total} SMS",
                             rewrite=at_connect)
         return {"storage_used": storage.used, "storage_total": storage.total}

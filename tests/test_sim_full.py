@@ -159,3 +159,17 @@ def test_a_memory_full_answer_to_a_send_is_warned_and_cleared_by_the_storage_fig
     assert "+CMS ERROR: 322" in warning
     # the modem's own figures say there is room: the note is gone
     assert wait_until(lambda: status().last_error is None, 5)
+
+
+def test_stored_status_reports_never_fill_a_small_sim_while_a_queue_drains(make_fake, run_daemon):
+    """Reports stored on the SIM (+CDSI) are deleted before they can take all its slots, even while
+    a queue drains (when reports are otherwise gathered for up to two seconds to share one commit)."""
+    fake = make_fake(capacity=10)
+    fake.part_delay = 0.05  # a fast modem: 20 sends a second, each followed by a stored report
+    run_daemon(fake)
+    ids = [queue.enqueue(CITIZEN, f"Balasan {n}", "reply").id for n in range(40)]
+    done = wait_until(lambda: OutboundMessage.select().where(
+        OutboundMessage.id.in_(ids), OutboundMessage.state == "delivered").count() == len(ids), timeout=30)
+    late = [(m.id, m.state) for m in OutboundMessage.select().where(
+        OutboundMessage.id.in_(ids), OutboundMessage.state != "delivered")]
+    assert done, f"reports lost for {late}"

@@ -266,7 +266,8 @@ class SimDriver(Driver):
     def storage(self) -> StorageInfo:
         self._connected()
         used = len(incoming_files(self.spool))
-        return StorageInfo(used=used, total=max(50, used))
+        # a spool directory has no capacity: never report the simulated SIM as full
+        return StorageInfo(used=used, total=max(50, used + 1))
 
     def balance(self, ussd: str = "*888#") -> str:
         self._connected()
