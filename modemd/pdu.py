@@ -129,6 +129,23 @@ def _unpack_septets(data: bytes, n: int, fill_bits: int = 0) -> bytes:
     return bytes((bits >> (7 * i)) & 0x7F for i in range(n))
 
 
+def pack_gsm7(text: str) -> bytes:
+    """``text`` as packed GSM 7-bit octets with no header (USSD requests and answers)."""
+    return _pack_septets(_gsm7_septets(text))
+
+
+def unpack_gsm7(data: bytes) -> str:
+    """Text of packed GSM 7-bit octets with no header and no stated length (USSD).
+
+    When the septets fill the last octet exactly, a trailing CR is padding,
+    not a character (TS 23.038 6.1.2.3.1); a trailing @ (zero bits) likewise.
+    """
+    septets = _unpack_septets(data, len(data) * 8 // 7)
+    if len(data) % 7 == 0 and septets and septets[-1] in (0x00, 0x0D):
+        septets = septets[:-1]
+    return _septets_to_text(septets)
+
+
 # --------------------------------------------------------------------------
 # Counting and splitting
 

@@ -768,7 +768,7 @@ class FakeModem:
             if self.ussd_packed_requests:
                 if not re.fullmatch(r"(?:[0-9A-Fa-f]{2})+", request):
                     raise CommandError()
-                request = _unpack_septets(bytes.fromhex(request))
+                request = pdu.unpack_gsm7(bytes.fromhex(request))
             self.ussd_requests.append(request)
             self._schedule(0.05, self._ussd_answer)
         return []
@@ -778,7 +778,7 @@ class FakeModem:
         if self.ussd_encoding == "ucs2":
             self._write_line(f'+CUSD: 0,"{text.encode("utf-16-be").hex().upper()}",72')
         elif self.ussd_encoding == "gsm7":
-            self._write_line(f'+CUSD: 0,"{_pack_septets(text)}",15')
+            self._write_line(f'+CUSD: 0,"{pdu.pack_gsm7(text).hex().upper()}",15')
         else:
             self._write_line(f'+CUSD: 0,"{text}",15')
 
@@ -1029,32 +1029,3 @@ def _concat_tuple(concat: object) -> tuple[int, int, int] | None:
     return (concat.reference, concat.total, concat.sequence)  # type: ignore[attr-defined]
 
 
-def _unpack_septets(data: bytes) -> str:
-    """Inverse of :func:`_pack_septets` for the ASCII-range USSD codes the fake is sent."""
-    chars = []
-    bits = count = 0
-    for octet in data:
-        bits |= octet << count
-        count += 8
-        while count >= 7:
-            chars.append(chr(bits & 0x7F))
-            bits >>= 7
-            count -= 7
-    return "".join(chars).rstrip("\x00\r")
-
-
-def _pack_septets(text: str) -> str:
-    """Huawei sends USSD answers as packed 7-bit hex; ASCII-only is enough for the fake."""
-    bits = 0
-    count = 0
-    out = bytearray()
-    for char in text.encode("ascii", "replace"):
-        bits |= (char & 0x7F) << count
-        count += 7
-        while count >= 8:
-            out.append(bits & 0xFF)
-            bits >>= 8
-            count -= 8
-    if count:
-        out.append(bits & 0xFF)
-    return out.hex().upper()

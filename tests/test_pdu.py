@@ -522,3 +522,14 @@ def test_tpdu_length_tells_whether_the_smsc_field_is_there() -> None:
 
 def test_whitespace_inside_hex_is_ignored() -> None:
     assert pdu.decode(" 0011000B91 6407281553F8 0000AA0AE8329BFD4697D9EC37\r\n").text == "hellohello"
+
+
+@pytest.mark.parametrize("text", ["*888#", "*123*1#", "Sisa pulsa Rp 25.000 {€}", "1234567", "abcdefgh"])
+def test_headerless_gsm7_round_trip_for_ussd(text):
+    assert pdu.unpack_gsm7(pdu.pack_gsm7(text)) == text
+
+
+def test_headerless_gsm7_known_ussd_request():
+    # "*888#" packed as Huawei sticks want it (TS 23.038, LSB first): 2A 1C 0E 37 02, worked out by hand
+    assert pdu.pack_gsm7("*888#").hex().upper() == "2A1C0E3702"
+    assert pdu.unpack_gsm7(bytes.fromhex("2A1C0E3702")) == "*888#"

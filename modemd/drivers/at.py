@@ -293,7 +293,7 @@ class ATDriver(Driver):
         except (CommandError, CmeError):
             # Huawei sticks want the request packed into GSM 7-bit hex
             try:
-                self._at(f'AT+CUSD=1,"{_pack_ascii_gsm7(ussd)}",15')
+                self._at(f'AT+CUSD=1,"{pdu.pack_gsm7(ussd).hex().upper()}",15')
             except (CommandError, CmeError) as exc:
                 raise Unsupported(f"modem {self.name} refuses USSD: {exc}") from exc
         answer = self._wait_for_ussd(self.ussd_timeout)
@@ -579,37 +579,6 @@ def _creg_answer_stat(line: str) -> int | None:
     return int(fields[1])
 
 
-def _pack_ascii_gsm7(text: str) -> str:
-    """Pack a USSD code (digits, * and #, the same in GSM 7-bit and ASCII) into hex septets."""
-    bits = count = 0
-    out = bytearray()
-    for char in text.encode("ascii"):
-        bits |= (char & 0x7F) << count
-        count += 7
-        while count >= 8:
-            out.append(bits & 0xFF)
-            bits >>= 8
-            count -= 8
-    if count:
-        out.append(bits & 0xFF)
-    return out.hex().upper()
-
-
-def _unpack_septets(data: bytes) -> bytes:
-    septets = bytearray()
-    bits = count = 0
-    for octet in data:
-        bits |= octet << count
-        count += 8
-        while count >= 7:
-            septets.append(bits & 0x7F)
-            bits >>= 7
-            count -= 7
-    if len(data) % 7 == 0 and septets and septets[-1] in (0x00, 0x0D):
-        septets.pop()  # padding of the last octet, not a character (TS 23.038 6.1.2.3.1)
-    return bytes(septets)
-
-
 def _decode_ussd(value: str) -> str:
     """The text of ``+CUSD: <m>,"<str>",<dcs>``: plain, UCS2 hex or (Huawei) packed GSM 7-bit hex."""
     match = re.match(r'\s*(\d+)\s*(?:,\s*"(.*)"\s*(?:,\s*(\d+))?)?\s*$', value, re.DOTALL)
@@ -623,5 +592,5 @@ def _decode_ussd(value: str) -> str:
     if is_hex and (dcs == 72 or dcs & 0xF0 == 0x40 and dcs & 0x0C == 0x08 or dcs == 0x11):
         return bytes.fromhex(text).decode("utf-16-be", errors="replace")
     if is_hex and len(text) >= 8:
-        return pdu.decode_payload("gsm7", _unpack_septets(bytes.fromhex(text)))
+        return pdu.unpack_gsm7(bytes.fromhex(text))
     return text
