@@ -265,29 +265,39 @@ def hourly(now: datetime, config, keywords=None) -> Outcome:
         outcome.skipped = "outside office hours"
         return outcome
     start, end = to_utc(_previous_allowed_hour(slot, hours)), to_utc(slot)
+    outcome.queued = _notify_owners(
+        outcome, "hourly_text", config,
+        (InboundMessage.received_at >= start) & (InboundMessage.received_at < end))
+    return outcome
+
+
+def _notify_owners(outcome: Outcome, text_key: str, config, condition) -> list[int]:
+    """One SMS per official whose cases have messages matching ``condition``: how many, which keywords.
+
+    Officials already notified for ``outcome.period`` are skipped (exactly once per period).
+    """
     counts: dict[int, int] = defaultdict(int)
     words: dict[int, set[str]] = defaultdict(set)
     rows = (InboundMessage
             .select(Case.owner, Case.keyword, fn.COUNT(InboundMessage.id))
             .join(Case)
-            .where(InboundMessage.received_at >= start, InboundMessage.received_at < end, Case.owner.is_null(False))
+            .where(condition, Case.owner.is_null(False))
             .group_by(Case.owner, Case.keyword)
             .tuples())
     for owner_id, keyword, count in rows:
         counts[owner_id] += count
         words[owner_id].add(keyword)
     if not counts:
-        return outcome
+        return []
     users = _recipients(User.select().where(User.id.in_(list(counts))))
-    done = {target for _, target in already_sent(HOURLY, [outcome.period])}
-    template = config.get("notify", "hourly_text")
+    done = {target for _, target in already_sent(outcome.job, [outcome.period])}
+    template = config.get("notify", text_key)
     plans = [
         Planned(user.phone, _clean(fill(template, count=counts[uid], keywords=_keyword_list(words[uid]), url=_url(config))),
-                [(HOURLY, outcome.period, user.login)])
+                [(outcome.job, outcome.period, user.login)])
         for uid, user in sorted(users.items()) if user.login not in done
     ]
-    outcome.queued = deliver(plans, config)
-    return outcome
+    return deliver(plans, config)
 
 
 # --------------------------------------------------------------------------
@@ -317,29 +327,9 @@ def daily(now: datetime, config, keywords=None) -> Outcome:
         outcome.skipped = "late catch-up waits for office hours"
         return outcome
     day_start = to_utc(slot.replace(hour=0, minute=0))
-    rows = (InboundMessage
-            .select(Case.owner, Case.keyword, fn.COUNT(InboundMessage.id))
-            .join(Case)
-            .where(InboundMessage.received_at >= day_start, InboundMessage.received_at < to_utc(slot),
-                   Case.owner.is_null(False), unanswered_messages())
-            .group_by(Case.owner, Case.keyword)
-            .tuples())
-    counts: dict[int, int] = defaultdict(int)
-    words: dict[int, set[str]] = defaultdict(set)
-    for owner_id, keyword, count in rows:
-        counts[owner_id] += count
-        words[owner_id].add(keyword)
-    if not counts:
-        return outcome
-    users = _recipients(User.select().where(User.id.in_(list(counts))))
-    done = {target for _, target in already_sent(DAILY, [outcome.period])}
-    template = config.get("notify", "daily_text")
-    plans = [
-        Planned(user.phone, _clean(fill(template, count=counts[uid], keywords=_keyword_list(words[uid]), url=_url(config))),
-                [(DAILY, outcome.period, user.login)])
-        for uid, user in sorted(users.items()) if user.login not in done
-    ]
-    outcome.queued = deliver(plans, config)
+    outcome.queued = _notify_owners(
+        outcome, "daily_text", config,
+        (InboundMessage.received_at >= day_start) & (InboundMessage.received_at < to_utc(slot)) & unanswered_messages())
     return outcome
 
 
