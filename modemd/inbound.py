@@ -21,7 +21,7 @@ import peewee
 from . import phone
 from .drivers.base import IncomingSMS
 from .models import InboundMessage, ModemStatus, database_proxy, to_utc_naive, utcnow
-from .routing import _TEXT, _TIME, Compiled, CompiledInsert
+from .sqlcache import EXAMPLE_TEXT, EXAMPLE_TIME, Compiled, CompiledInsert
 
 if TYPE_CHECKING:
     from .routing import Router, Routing
@@ -61,7 +61,7 @@ _REPEAT = Compiled(lambda sender, modem, raw, slot, smsc_time, text: InboundMess
                    .where(InboundMessage.sender == sender, InboundMessage.modem == modem,
                           InboundMessage.sender_raw == raw, InboundMessage.sim_slot == slot,
                           InboundMessage.smsc_time == smsc_time, InboundMessage.text == text).limit(1),
-                   _TEXT + "sender", _TEXT + "modem", _TEXT + "raw", _TEXT + "slot", _TIME, _TEXT + "text")
+                   EXAMPLE_TEXT + "sender", EXAMPLE_TEXT + "modem", EXAMPLE_TEXT + "raw", EXAMPLE_TEXT + "slot", EXAMPLE_TIME, EXAMPLE_TEXT + "text")
 _INSERT = CompiledInsert(InboundMessage)
 
 

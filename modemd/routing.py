@@ -27,9 +27,9 @@ import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from functools import lru_cache
-from typing import Any, Callable
+from typing import Callable
 
 import peewee
 
@@ -37,9 +37,12 @@ from . import phone, queue
 from .config import Config
 from .keywords import Keyword, KeywordTable
 from .models import (
-    AuditLog, BaseModel, BlockedNumber, Case, InboundMessage, OutboundMessage, User, database_proxy, utcnow,
+    AuditLog, BlockedNumber, Case, InboundMessage, OutboundMessage, User, database_proxy, utcnow,
 )
 from .pdu import count as sms_count
+from .sqlcache import (
+    EXAMPLE_ID, EXAMPLE_ID2, EXAMPLE_TEXT, EXAMPLE_TEXT2, EXAMPLE_TIME, Compiled, CompiledInsert,
+)
 
 log = logging.getLogger("modemd.routing")
 
@@ -59,100 +62,21 @@ OWNER_CACHE_SECONDS = 60.0
 # with new values only.
 
 
-class Compiled:
-    """A query rendered once per kind of database; :meth:`execute` runs it with new values.
-
-    ``build(*examples)`` returns the query. Each example must come out as one
-    parameter of the rendered SQL (checked when rendering), and a run puts its
-    values in those places; constants of the query stay as rendered. Values
-    go to the driver as given (str, int, naive UTC datetime, None), as peewee
-    itself passes these kinds of values for the fields used here.
-    """
-
-    def __init__(self, build: Callable[..., peewee.Query], *examples: Any):
-        self.build, self.examples = build, examples
-        self._rendered: dict[type, tuple[str, list, list[tuple[int, int]]]] = {}
-
-    def _render(self, kind: type) -> tuple[str, list, list[tuple[int, int]]]:
-        sql, params = self.build(*self.examples).sql()
-        places = []
-        for position, value in enumerate(params):
-            hits = [n for n, example in enumerate(self.examples) if type(example) is type(value) and example == value]
-            if hits:
-                places.append((position, hits[0]))
-        if sorted(n for _, n in places) != list(range(len(self.examples))):
-            raise ValueError(f"each example must be one parameter of {sql!r} (parameters: {params!r})")
-        self._rendered[kind] = rendered = (sql, list(params), places)
-        return rendered
-
-    def sql(self, *values: Any) -> tuple[str, list]:
-        database = database_proxy.obj
-        sql, constants, places = self._rendered.get(type(database)) or self._render(type(database))
-        params = list(constants)
-        for position, n in places:
-            params[position] = values[n]
-        return sql, params
-
-    def execute(self, *values: Any):
-        """The driver's cursor after running the statement with ``values``."""
-        sql, params = self.sql(*values)
-        return database_proxy.obj.execute_sql(sql, params)
-
-    def first(self, model: type[BaseModel], *values: Any) -> BaseModel | None:
-        """The first row as a ``model`` instance (the query must select the model's columns)."""
-        sql, params = self.sql(*values)
-        return next(iter(model.raw(sql, *params)), None)
-
-
-class CompiledInsert:
-    """``model.insert(values).execute()``, rendered once per kind of database: returns the new id.
-
-    Every column is always in the statement; a value left out gets the
-    field's default, as peewee's own INSERT does, and goes through the
-    field's conversion to the database (a model for a foreign key becomes its id).
-    """
-
-    def __init__(self, model: type[BaseModel]):
-        self.model = model
-        self.fields = [f for f in model._meta.sorted_fields if f is not model._meta.primary_key]
-        self._rendered: dict[type, str] = {}
-
-    def _render(self, kind: type) -> str:
-        self._rendered[kind] = sql = self.model.insert({f: None for f in self.fields}).sql()[0]
-        return sql
-
-    def execute(self, values: dict[str, Any]) -> int:
-        database = database_proxy.obj
-        sql = self._rendered.get(type(database)) or self._render(type(database))
-        params = [f.db_value(values[f.name] if f.name in values else _default(f)) for f in self.fields]
-        cursor = database.execute_sql(sql, params)
-        return cursor.fetchone()[0] if database.returning_clause else cursor.lastrowid
-
-
-def _default(field: peewee.Field) -> Any:
-    return field.default() if callable(field.default) else field.default
-
-
-# an example value per parameter (see Compiled), distinct from the query's constants
-_TEXT, _TEXT2 = "<example text 1>", "<example text 2>"
-_ID, _ID2 = -900001, -900002
-_TIME = datetime(1901, 2, 3, 4, 5, 6)
-
 _BLOCKED = Compiled(lambda number, raw: BlockedNumber.select(peewee.SQL("1"))
-                    .where(BlockedNumber.phone.in_([number, raw])).limit(1), _TEXT, _TEXT2)
+                    .where(BlockedNumber.phone.in_([number, raw])).limit(1), EXAMPLE_TEXT, EXAMPLE_TEXT2)
 _OPEN_CASE = Compiled(lambda citizen, keyword: Case.select()
                       .where(Case.citizen == citizen, Case.status == "open", Case.keyword == keyword)
-                      .order_by(Case.id.desc()).limit(1), _TEXT, _TEXT2)
+                      .order_by(Case.id.desc()).limit(1), EXAMPLE_TEXT, EXAMPLE_TEXT2)
 _OPEN_UNROUTED_CASE = Compiled(lambda citizen: Case.select()
                                .where(Case.citizen == citizen, Case.status == "open", Case.keyword.is_null())
-                               .order_by(Case.id.desc()).limit(1), _TEXT)
-_TOUCH_CASE = Compiled(lambda at, case: Case.update(last_message_at=at).where(Case.id == case), _TIME, _ID)
+                               .order_by(Case.id.desc()).limit(1), EXAMPLE_TEXT)
+_TOUCH_CASE = Compiled(lambda at, case: Case.update(last_message_at=at).where(Case.id == case), EXAMPLE_TIME, EXAMPLE_ID)
 _RECENT_AUTOREPLIES = Compiled(lambda recipient, since: OutboundMessage.select(peewee.fn.COUNT(OutboundMessage.id))
                                .where(OutboundMessage.recipient == recipient, OutboundMessage.kind == "autoreply",
-                                      OutboundMessage.created_at >= since), _TEXT, _TIME)
+                                      OutboundMessage.created_at >= since), EXAMPLE_TEXT, EXAMPLE_TIME)
 _ROUTED = Compiled(lambda route, keyword, case, message: InboundMessage
                    .update(route=route, keyword=keyword, case=case).where(InboundMessage.id == message),
-                   _TEXT, _TEXT2, _ID, _ID2)
+                   EXAMPLE_TEXT, EXAMPLE_TEXT2, EXAMPLE_ID, EXAMPLE_ID2)
 _INSERT_CASE = CompiledInsert(Case)
 _INSERT_AUDIT = CompiledInsert(AuditLog)
 _INSERT_OUTBOUND = CompiledInsert(OutboundMessage)

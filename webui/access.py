@@ -14,14 +14,13 @@ from datetime import datetime
 from functools import lru_cache
 
 from flask import abort
-
 from peewee import Case as SqlCase
 from peewee import fn
 
 from modemd.models import Case
+from modemd.sqlcache import database_kind, get_or_none_by_id
 
 from .keywordtable import owned_keywords
-from .sqlcache import database_kind, get_or_none_by_id
 
 
 def visible_cases(user, query=None):

@@ -19,8 +19,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from modemd import users
 from modemd.models import User, audit, utcnow
+from modemd.sqlcache import get_or_none_by_id
 
-from .sqlcache import get_or_none_by_id
 from .throttle import LoginThrottle
 
 log = logging.getLogger("modemd.web")

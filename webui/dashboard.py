@@ -11,10 +11,10 @@ from peewee import SQL, fn
 
 from modemd.health import shows_sim_full
 from modemd.models import Case, InboundMessage, ModemStatus, OutboundMessage, utcnow
+from modemd.sqlcache import database_kind
 
 from .access import open_counts, visible_cases
 from .filters import zone
-from .sqlcache import database_kind
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
