@@ -51,6 +51,7 @@ from .base import (
     StatusReport,
     StorageInfo,
     Unsupported,
+    seconds_setting,
 )
 
 log = logging.getLogger("modemd.at")
@@ -76,17 +77,6 @@ CMS_EMPTY_INDEX = 321
 
 #: AT+CFUN=<fun>,1 resets the modem; ^RESET is Huawei's own
 RESET_COMMAND = re.compile(r"AT(\+CFUN=\d+,1|\^RESET)")
-
-
-def seconds(value: str | None, default: float) -> float:
-    """A duration setting: ``90``, ``90.0``, ``90s``, ``5m``, ``3h``; empty means ``default``."""
-    text = (value or "").strip().lower()
-    if not text:
-        return default
-    match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([smh]?)", text)
-    if not match:
-        raise ValueError(f"expected a duration such as 10, 10s, 5m or 1h; got {value!r}")
-    return float(match.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600}[match.group(2)]
 
 
 def parse_validity(value: str) -> str | int | None:
@@ -116,12 +106,12 @@ class ATDriver(Driver):
         self.smsc = s.get("smsc", "").strip()
         self.init_commands = [c.strip() for c in s.get("init", "").splitlines() if c.strip()]
         self.validity = parse_validity(s.get("validity", "max"))
-        self.command_timeout = seconds(s.get("command_timeout"), 10)
-        self.send_timeout = seconds(s.get("send_timeout"), 60)
-        self.sweep_interval = seconds(s.get("sweep_interval"), 60)
+        self.command_timeout = seconds_setting(s, "command_timeout", 10)
+        self.send_timeout = seconds_setting(s, "send_timeout", 60)
+        self.sweep_interval = seconds_setting(s, "sweep_interval", 60)
         self.storage_name = (s.get("storage", "SM").strip() or "SM").upper()
-        self.ussd_timeout = seconds(s.get("ussd_timeout"), 30)
-        self.reassembler = Reassembler(seconds(s.get("reassembly_timeout"), 1800))
+        self.ussd_timeout = seconds_setting(s, "ussd_timeout", 30)
+        self.reassembler = Reassembler(seconds_setting(s, "reassembly_timeout", 1800))
         #: the clock the reassembly timeout runs on
         self.clock = time.monotonic
 

@@ -15,6 +15,7 @@ Two kinds of failure must be told apart by the caller:
 from __future__ import annotations
 
 import abc
+import re
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -171,6 +172,39 @@ class StatusReport:
 class StorageInfo:
     used: int
     total: int
+
+
+# --------------------------------------------------------------------------
+# Settings: every driver reads its [modem:NAME] strings the same way
+
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smh]?)")
+_UNIT = {"": 1, "s": 1, "m": 60, "h": 3600}
+
+
+def number_setting(settings: Mapping[str, str], key: str, default: float,
+                   low: float | None = None, high: float | None = None) -> float:
+    """A numeric setting; empty means ``default``; outside [low, high] is a ValueError naming the key."""
+    raw = (settings.get(key) or "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{key} = {raw!r}: expected a number") from None
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise ValueError(f"{key} = {raw!r}: expected a number from {low} to {high}")
+    return value
+
+
+def seconds_setting(settings: Mapping[str, str], key: str, default: float) -> float:
+    """A duration setting: ``90``, ``90.0``, ``90s``, ``5m``, ``3h``; empty means ``default``."""
+    raw = (settings.get(key) or "").strip().lower()
+    if not raw:
+        return default
+    match = _DURATION.fullmatch(raw)
+    if not match:
+        raise ValueError(f"{key} = {raw!r}: expected a duration such as 10, 10s, 5m or 1h")
+    return float(match.group(1)) * _UNIT[match.group(2)]
 
 
 # --------------------------------------------------------------------------

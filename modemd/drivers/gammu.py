@@ -76,6 +76,7 @@ from .base import (
     StatusReport,
     StorageInfo,
     Unsupported,
+    seconds_setting,
 )
 
 log = logging.getLogger("modemd.gammu")
@@ -152,19 +153,6 @@ def parse_validity(value: str) -> str:
     if re.fullmatch(r"[1-9][0-9]*[mhdwMHDW]?", value):
         return value.upper()
     raise ValueError(f"validity = {value!r}: expected max, NA or a number with M, H, D or W (e.g. 1D)")
-
-
-def seconds_setting(settings: Mapping[str, str], key: str, default: float) -> float:
-    raw = settings.get(key, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ValueError(f"{key} = {raw!r}: expected a number of seconds") from None
-    if value < 0:
-        raise ValueError(f"{key} = {raw!r}: must not be negative")
-    return value
 
 
 # --------------------------------------------------------------------------

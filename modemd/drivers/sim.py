@@ -52,6 +52,7 @@ from .base import (
     SignalInfo,
     StatusReport,
     StorageInfo,
+    number_setting,
 )
 
 log = logging.getLogger("modemd.sim")
@@ -183,10 +184,10 @@ class SimDriver(Driver):
         super().__init__(name, settings, wakeup)
         device = self.settings.get("device", "").strip()
         self.spool = Path(device) if device else Path(tempfile.gettempdir()) / f"modemd-sim-{name}"
-        self.send_delay = _number(self.settings, "send_delay", 3.0, 0.0, None)
-        self.failure_rate = _number(self.settings, "failure_rate", 0.0, 0.0, 1.0)
-        self.report_delay = _number(self.settings, "report_delay", 5.0, 0.0, None)
-        self.signal_dbm = int(_number(self.settings, "signal_dbm", -71, -113, -51))
+        self.send_delay = number_setting(self.settings, "send_delay", 3.0, 0.0, None)
+        self.failure_rate = number_setting(self.settings, "failure_rate", 0.0, 0.0, 1.0)
+        self.report_delay = number_setting(self.settings, "report_delay", 5.0, 0.0, None)
+        self.signal_dbm = int(number_setting(self.settings, "signal_dbm", -71, -113, -51))
         self.operator = self.settings.get("operator", "").strip() or "SIMULATED"
         seed = self.settings.get("seed", "").strip()
         self.random = random.Random(seed if seed else None)
@@ -372,16 +373,3 @@ class SimDriver(Driver):
             raise ModemError(f"{self.name}: {path} is not a message of this simulated modem")
         Path(path).unlink(missing_ok=True)
         self._handed.discard(path)
-
-
-def _number(settings: Mapping[str, str], key: str, default: float, low: float | None, high: float | None) -> float:
-    raw = settings.get(key, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ValueError(f"{key} = {raw!r}: expected a number") from None
-    if (low is not None and value < low) or (high is not None and value > high):
-        raise ValueError(f"{key} = {raw!r}: expected a number from {low} to {high}")
-    return value
