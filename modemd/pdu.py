@@ -401,18 +401,19 @@ def _relative_vp(minutes: int) -> int:
 # Data coding scheme (TS 23.038 4)
 
 
-def _dcs_encoding(dcs: int) -> tuple[str, bool]:
-    """(encoding, compressed). Reserved values fall back to GSM 7-bit as 23.038 says."""
+def _dcs_encoding(dcs: int) -> str:
+    """The payload's encoding. Reserved values fall back to GSM 7-bit as 23.038 says; compressed
+    text (23.042) is kept as 8-bit octets, since nobody implements the compression."""
     group = dcs >> 4
     if group <= 0x7:  # general data coding, with or without automatic deletion
-        alphabet = (dcs >> 2) & 0x03
-        encoding = {0: "gsm7", 1: "8bit", 2: "ucs2"}.get(alphabet, "gsm7")
-        return encoding, bool(dcs & 0x20)
+        if dcs & 0x20:
+            return "8bit"
+        return {0: "gsm7", 1: "8bit", 2: "ucs2"}.get((dcs >> 2) & 0x03, "gsm7")
     if group == 0xE:  # message waiting indication, UCS2
-        return "ucs2", False
+        return "ucs2"
     if group == 0xF:  # data coding / message class
-        return ("8bit" if dcs & 0x04 else "gsm7"), False
-    return "gsm7", False
+        return "8bit" if dcs & 0x04 else "gsm7"
+    return "gsm7"
 
 
 def decode_payload(encoding: str, payload: bytes) -> str:
@@ -605,9 +606,7 @@ def _decode_deliver(reader: _Reader, first: int, smsc: str) -> DeliverPdu:
     pid = reader.octet("protocol identifier")
     dcs = reader.octet("data coding scheme")
     smsc_time = _decode_timestamp(reader.take(7, "service centre time stamp"), "service centre time stamp")
-    encoding, compressed = _dcs_encoding(dcs)
-    if compressed:
-        encoding = "8bit"  # nobody implements 23.042 compression; keep the octets
+    encoding = _dcs_encoding(dcs)
     udh, payload, concat = _read_user_data(reader, bool(first & 0x40), encoding)
     return DeliverPdu(
         sender=sender,
@@ -656,9 +655,7 @@ def _decode_submit(reader: _Reader, first: int, smsc: str) -> SubmitDecoded:
         validity = _decode_timestamp(reader.take(7, "validity period"), "absolute validity period")
     elif vpf == 0b01:
         validity = "enhanced:" + reader.take(7, "validity period").hex().upper()
-    encoding, compressed = _dcs_encoding(dcs)
-    if compressed:
-        encoding = "8bit"
+    encoding = _dcs_encoding(dcs)
     udh, payload, concat = _read_user_data(reader, bool(first & 0x40), encoding)
     return SubmitDecoded(
         recipient=recipient,
