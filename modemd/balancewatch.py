@@ -1,7 +1,8 @@
 """The worker's balance check: ask the operator at start and every ``balance_every``, warn once per episode.
 
 Runs in the modem's worker thread, between two sends (the worker owns the
-port; a USSD exchange never overlaps a send). Each reading is stored as the
+port; a USSD exchange never overlaps a send, and a slow operator holds the
+queue up to ``ussd_timeout`` once per ``balance_every``). Each reading is stored as the
 operator wrote it in ``ModemStatus.balance`` with the time it was read
 (``balance_at``) for the dashboard and ``modemd status``.
 

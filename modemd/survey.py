@@ -51,7 +51,8 @@ def registered(driver: Driver, wait: float, say: Callable[[str], None],
     searching = signal.registration == "searching" or (driver.pin_entered and signal.registration not in SETTLED)
     if not searching or wait <= 0:
         return signal
-    say(f"{driver.name}: the modem is still looking for the network after the SIM PIN; "
+    after_pin = " (the SIM PIN was just entered)" if driver.pin_entered else ""
+    say(f"{driver.name}: the modem is still looking for the network{after_pin}; "
         f"waiting up to {wait:.0f} s for it to register")
     deadline = time.monotonic() + wait
     while signal.registration not in SETTLED and time.monotonic() < deadline:

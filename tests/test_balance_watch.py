@@ -5,15 +5,13 @@ from __future__ import annotations
 import logging
 from datetime import date, datetime, timedelta, timezone
 
-import pytest
-
 from modemd import config as config_module
 from modemd import queue
 from modemd.balancewatch import NO_NETWORK_RETRY, BalanceWatch
 from modemd.drivers.at import ATDriver
 from modemd.models import ModemStatus, OutboundMessage
 from tests.fakemodem import FakeModem, wait_until
-from tests.test_daemon import SIM, Running
+from tests.test_daemon import SIM, Running, run_daemon  # noqa: F401  (run_daemon: the fixture)
 
 ADMIN_PHONE = "+6281200000009"  # the admin account of the `officials` fixture
 LOW_SMS = "SMS Center: pulsa modem usb1 tinggal Rp 4.500 (batas Rp 10.000). Isi ulang agar SMS tetap terkirim."
@@ -21,20 +19,6 @@ LOW_SMS = "SMS Center: pulsa modem usb1 tinggal Rp 4.500 (batas Rp 10.000). Isi 
 
 def wib_today() -> date:
     return datetime.now(timezone(timedelta(hours=7))).date()
-
-
-@pytest.fixture
-def daemons():
-    started: list[Running] = []
-
-    def start(path) -> Running:
-        running = Running(path).start()
-        started.append(running)
-        return running
-
-    yield start
-    for running in started:
-        running.stop()
 
 
 def worker_of(running: Running):
@@ -56,8 +40,8 @@ def notifications() -> list[tuple[str, str]]:
             .order_by(OutboundMessage.id)]
 
 
-def test_the_balance_is_read_at_start_and_kept_with_its_time(officials, write_config, daemons):
-    daemons(write_config(SIM))
+def test_the_balance_is_read_at_start_and_kept_with_its_time(run_daemon):
+    run_daemon(SIM)
     assert wait_until(lambda: (ModemStatus.get_or_none(ModemStatus.name == "sim1") or ModemStatus()).balance, 20)
     status = ModemStatus.get(ModemStatus.name == "sim1")
     assert status.balance.startswith("Sisa pulsa Rp 25.000. Masa aktif s/d")
@@ -65,11 +49,11 @@ def test_the_balance_is_read_at_start_and_kept_with_its_time(officials, write_co
     assert status.balance_warning is None and notifications() == []
 
 
-def test_low_credit_is_warned_once_per_episode_by_log_and_sms(officials, write_config, daemons, caplog):
+def test_low_credit_is_warned_once_per_episode_by_log_and_sms(run_daemon, caplog):
     caplog.set_level(logging.INFO, logger="modemd.balance")
     with FakeModem(ussd_reply="Sisa pulsa Rp 4.500. Aktif s/d 31-12-2030") as fake:
-        path = write_config(f"[modem:usb1]\ndriver = at\ndevice = {fake.device}\nbalance_low = 10000\n")
-        running = daemons(path)
+        ini = f"[modem:usb1]\ndriver = at\ndevice = {fake.device}\nbalance_low = 10000\n"
+        running = run_daemon(ini)
         assert wait_until(lambda: (ADMIN_PHONE, LOW_SMS) in fake.sent_texts(), 20)  # the SMS really went out
         warned = [r for r in caplog.records if r.levelno == logging.WARNING and "below the low mark" in r.message]
         assert len(warned) == 1 and "usb1: credit Rp 4.500 is below the low mark Rp 10.000" in warned[0].message
@@ -78,7 +62,7 @@ def test_low_credit_is_warned_once_per_episode_by_log_and_sms(officials, write_c
         ask_again(running, fake)  # six hours later: still low, same episode
         running.stop()
         queue.enqueue("081211112222", "penanda", "manual")  # sent in the turn after the balance step
-        running = daemons(path)  # and a restart does not start a new one
+        running = run_daemon(ini)  # and a restart does not start a new one
         assert wait_until(lambda: ("+6281211112222", "penanda") in fake.sent_texts(), 20)
         assert len(fake.ussd_requests) == 3 and notifications() == [(ADMIN_PHONE, LOW_SMS)]
 
@@ -92,13 +76,12 @@ def test_low_credit_is_warned_once_per_episode_by_log_and_sms(officials, write_c
     assert len([r for r in caplog.records if "below the low mark" in r.message]) == 2
 
 
-def test_an_active_period_ending_within_7_days_is_sent_to_the_admin_numbers(officials, write_config, daemons):
+def test_an_active_period_ending_within_7_days_is_sent_to_the_admin_numbers(run_daemon):
     until = wib_today() + timedelta(days=3)
     reply = f"Pulsa Anda Rp 50.000, aktif s.d. {until:%d-%m-%Y}. Tenggang s.d. {until + timedelta(days=30):%d-%m-%Y}"
     with FakeModem(ussd_reply=reply) as fake:
-        path = write_config(f"[notify]\nadmin_numbers = 0813 1111 0001, 0813-1111-0002\n"
-                            f"[modem:usb1]\ndriver = at\ndevice = {fake.device}\n")
-        daemons(path)
+        run_daemon(f"[notify]\nadmin_numbers = 0813 1111 0001, 0813-1111-0002\n"
+                   f"[modem:usb1]\ndriver = at\ndevice = {fake.device}\n")
         assert wait_until(lambda: len(notifications()) == 2, 20)
     text = (f"SMS Center: masa aktif kartu SIM modem usb1 berakhir {until:%d-%m-%Y}. "
             "Isi ulang pulsa agar nomor tidak hangus.")
@@ -125,11 +108,10 @@ def test_no_network_yet_is_asked_again_within_a_minute_not_in_six_hours(official
     assert reading.amount == 12345 and watch.next_at == 100.0 + NO_NETWORK_RETRY + 6 * 3600
 
 
-def test_no_balance_ussd_means_no_balance_checks(officials, write_config, daemons):
+def test_no_balance_ussd_means_no_balance_checks(run_daemon):
     with FakeModem() as fake:
-        path = write_config(f"[modem:usb1]\ndriver = at\ndevice = {fake.device}\nbalance_ussd =\n")
         queue.enqueue("081211112222", "halo", "manual")
-        daemons(path)
+        run_daemon(f"[modem:usb1]\ndriver = at\ndevice = {fake.device}\nbalance_ussd =\n")
         # a send comes after the balance step of the worker's turn: by then a check would have asked
         assert wait_until(lambda: fake.sent_texts() == [("+6281211112222", "halo")], 20)
     assert fake.ussd_requests == [] and fake.count("AT+CUSD") == 0
