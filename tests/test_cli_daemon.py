@@ -194,6 +194,26 @@ def test_probe_asks_the_running_daemon_that_holds_the_port(officials, write_conf
     assert result["imei"] == "358880041234567" and result["storage"]["total"] == 30
 
 
+def test_probe_does_not_ask_a_daemon_that_does_not_hold_the_port(officials, write_config, tmp_path):
+    """The daemon runs, but another program holds the port (the worker is 'absent'): say who holds it."""
+    with FakeModem() as fake:
+        config = write_config(f"[modem:usb1]\ndriver = at\ndevice = {fake.device}\n")
+        holder = subprocess.Popen([sys.executable, "-c", f"import time; f = open({fake.device!r}, 'rb'); time.sleep(60)"])
+        daemon = start_daemon(config, tmp_path)
+        try:
+            from modemd.models import ModemStatus
+
+            assert wait_until(lambda: ModemStatus.select().where(ModemStatus.name == "usb1",
+                                                                ModemStatus.state == "absent").exists(), 30)
+            done = modemd(config, "probe", "--no-balance")
+        finally:
+            daemon.terminate()
+            daemon.wait(30)
+            holder.kill()
+            holder.wait()
+    assert done.returncode == 1 and "in use by another program" in done.stdout and "asking" not in done.stderr
+
+
 def test_probe_unknown_modem_name(center):
     done = modemd(center, "probe", "--modem", "nope")
     assert done.returncode == 2 and "no [modem:nope]" in done.stderr

@@ -15,6 +15,9 @@ from ..drivers.base import ModemError, ModemGone, PinError, PortBusy
 from ..survey import survey
 from . import load_config_or_exit, print_json
 
+#: ModemStatus states in which the daemon's worker is connected, so holds the port and answers probes
+WORKER_HOLDS_PORT = frozenset({"ready", "resting"})
+
 HELP = "connect to each modem and show identity, signal, registration, operator, SIM storage and balance"
 
 
@@ -84,15 +87,16 @@ def ask_daemon(name: str, modem, *, balance: bool, config) -> dict | str | None:
         running, _beat = daemon_heartbeat()
     except peewee.DatabaseError:  # no database yet, or no daemon ever wrote to it
         return None
-    if not running:
-        return None
+    status = ModemStatus.get_or_none(ModemStatus.name == name)
+    if not running or status is None or status.state not in WORKER_HOLDS_PORT:
+        return None  # the daemon is not the one holding the port (ModemManager, another program)
     timeout = remoteprobe.ANSWER_MARGIN + (float(modem.get("ussd_timeout")) if balance else 0.0)
     _say(f"{name}: the running daemon holds the port; asking it (waiting up to {timeout:.0f} s)")
     answer = remoteprobe.ask(name, balance=balance, timeout=timeout)
     if answer is not None:
         return answer
-    status = ModemStatus.get_or_none(ModemStatus.name == name)
-    last = f"state {status.state}" + (f", last error: {status.last_error}" if status.last_error else "") if status else "no status"
+    status = ModemStatus.get_or_none(ModemStatus.name == name) or status
+    last = f"state {status.state}" + (f", last error: {status.last_error}" if status.last_error else "")
     return f"the running daemon did not answer within {timeout:.0f} s (its last word on {name}: {last})"
 
 
