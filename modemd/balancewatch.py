@@ -128,6 +128,7 @@ def admin_numbers(config: Config) -> list[str]:
     configured = config.get("notify", "admin_numbers")
     if configured:
         return list(dict.fromkeys(configured))
-    phones = (User.select(User.phone).where(User.role == "admin", User.active == True, User.phone.is_null(False))  # noqa: E712
-              .order_by(User.id).tuples())
+    admins = User.select(User.phone).where(User.role == "admin", User.active == True,  # noqa: E712
+                                           User.phone.is_null(False))
+    phones = admins.order_by(User.id).tuples()
     return list(dict.fromkeys(number for (number,) in phones if phone.try_normalize(number)))
