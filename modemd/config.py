@@ -296,6 +296,8 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "office_days": Key("mon-sat", _weekday_list),
         "quiet_hours": Key("21:00-06:00", _clock_range),
         "signature": Key("", sender_id),
+        # the centre's own problems (a modem's credit or active period running out); empty = admin accounts' phones
+        "admin_numbers": Key("", _phones),
     },
 }
 
@@ -313,7 +315,9 @@ MODEM_KEYS: dict[str, Key] = {
     "sweep_interval": Key("60s", duration),
     "storage": Key("SM", _choice("sm", "me", "mt")),
     "rate_limit": Key("0", _int(0, 10000)),  # messages per minute, 0 = as fast as the modem goes
-    "balance_ussd": Key("*888#"),
+    "balance_ussd": Key("*888#"),  # empty: no balance checks
+    "balance_every": Key("6h", duration),  # the daemon asks at start and then this often; 0 = only at start
+    "balance_low": Key("10000", _int(0, 100_000_000)),  # rupiah; warn below this (0 = never)
     # gammu driver
     "connection": Key("at"),
     "model": Key(""),
@@ -344,6 +348,11 @@ class ModemConfig:
     rate_limit: int
     #: strings for the driver, defaults filled in and paths resolved
     settings: dict[str, str]
+    #: every MODEM_KEYS value as parsed by its schema type (durations in seconds, numbers as numbers)
+    typed: dict[str, Any] = field(default_factory=dict)
+
+    def get(self, key: str) -> Any:
+        return self.typed[key] if key in self.typed else MODEM_KEYS[key].parse(MODEM_KEYS[key].default)
 
 
 @dataclass
@@ -541,7 +550,7 @@ def _load_modems(file, parser, values, folder, lines, problems) -> dict[str, Mod
         elif settings["device"] and not settings["device"].startswith("/") and "://" not in settings["device"]:
             # a relative path (a sim spool, a gammu dummy directory) is taken from the INI's folder
             settings["device"] = str((folder / settings["device"]).resolve())
-        modems[name] = ModemConfig(name, driver, parsed["enabled"], parsed["rate_limit"], settings)
+        modems[name] = ModemConfig(name, driver, parsed["enabled"], parsed["rate_limit"], settings, parsed)
     return modems
 
 

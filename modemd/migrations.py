@@ -90,12 +90,25 @@ def _v4_to_v5(database: peewee.Database, migrator: SchemaMigrator) -> None:
     migrate(migrator.add_column("inbound_message", "sim_slot", models.InboundMessage.sim_slot))
 
 
+# schema v7: the time a modem's balance was read and the balance problems already warned about;
+# an index to list the operators' own messages
+def _v6_to_v7(database: peewee.Database, migrator: SchemaMigrator) -> None:
+    """v7: modems record when their balance was read and which balance problems were warned about;
+    inbound messages are indexed by sender kind (the operators' messages page)."""
+    migrate(
+        migrator.add_column("modem_status", "balance_at", models.ModemStatus.balance_at),
+        migrator.add_column("modem_status", "balance_warning", models.ModemStatus.balance_warning),
+        migrator.add_index("inbound_message", ("sender_kind", "id"), False),
+    )
+
+
 #: MIGRATIONS[i] upgrades version i+1 to i+2. Version 1 is the first released schema.
 MIGRATIONS: list[Callable[[peewee.Database, SchemaMigrator], None]] = [
     _v1_to_v2,
     _v2_to_v3,
     _v3_to_v4,
     _v4_to_v5,
+    _v6_to_v7,  # numbered for the merge: v5 -> v6 comes from another branch
 ]
 LATEST = len(MIGRATIONS) + 1
 

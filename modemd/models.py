@@ -173,7 +173,10 @@ class InboundMessage(BaseModel):
     case = ForeignKeyField(Case, null=True, backref="messages", on_delete="SET NULL")
 
     class Meta:
-        indexes = ((("route",), False),)
+        indexes = (
+            (("route",), False),
+            (("sender_kind", "id"), False),  # the operators' own messages (short codes, names), newest first
+        )
 
     @property
     def pdu_list(self) -> list[str]:
@@ -315,7 +318,9 @@ class ModemStatus(BaseModel):
     received_total = IntegerField(default=0)
     storage_used = IntegerField(null=True)
     storage_total = IntegerField(null=True)
-    balance = TextField(null=True)
+    balance = TextField(null=True)  # the operator's answer to balance_ussd, as it came
+    balance_at = DateTimeField(null=True)  # when it was read
+    balance_warning = CharField(max_length=32, null=True)  # problems warned about, see modemd.balance
     queue_depth = IntegerField(default=0)  # pending messages this modem may send now
     updated_at = DateTimeField(default=utcnow)
 

@@ -11,9 +11,12 @@ main loop but woken by events instead of fixed sleeps:
 4. every ``HEALTH_INTERVAL``: signal, registration, storage, queue depth to
    the database; a full SIM (the network then holds back new SMS) is warned
    about once, at connect too, and its end is noted as soon as step 2 made room;
-5. send one message, if one is due, the modem is not resting and its rate
+5. a probe asked through the database (:mod:`modemd.remoteprobe`, looked for every
+   second) is answered; the balance is asked at start and every ``balance_every``
+   (:mod:`modemd.balancewatch`): USSD is the port's too, so never during a send;
+6. send one message, if one is due, the modem is not resting and its rate
    limit allows; record it and claim the next in one commit; go round again at once;
-6. nothing to do: wait until the driver signals an arrival, the dispatcher
+7. nothing to do: wait until the driver signals an arrival, the dispatcher
    signals a new row, or the next poll is due.
 
 A send in progress is never interrupted: on SIGTERM the worker finishes the
@@ -28,7 +31,8 @@ import time
 
 import peewee
 
-from . import inbound, outbound, reports
+from . import inbound, outbound, remoteprobe, reports
+from .balancewatch import BalanceWatch
 from .config import Config, ModemConfig
 from .drivers import create_driver
 from .drivers.base import Driver, ModemError, ModemGone, PinError, SendFailed
@@ -88,6 +92,8 @@ class ModemWorker(threading.Thread):
         self._next_receive = 0.0
         self._next_health = 0.0
         self._next_due_check = 0.0
+        self._next_request_check = 0.0
+        self.balance_watch = BalanceWatch(modem, config)
         self.busy_seconds = 0.0  # time spent inside driver.send, for the benchmark
         self._next = None  # a message claimed ahead, in the commit that recorded the previous one
         self._reports: list = []
@@ -145,6 +151,11 @@ class ModemWorker(threading.Thread):
         if now >= self._next_health:
             self._next_health = now + HEALTH_INTERVAL
             self.refresh_health()
+        if now >= self._next_request_check:
+            self._next_request_check = now + remoteprobe.REQUEST_POLL
+            remoteprobe.answer_pending(self.modem.name, self.driver, self.balance_watch.ussd)
+        if self.balance_watch.due(now):
+            self.balance_watch.check(self.driver, now)
         if self.stop_event.is_set():
             self.release_prefetched()
             return
@@ -154,7 +165,8 @@ class ModemWorker(threading.Thread):
             return
         if now >= self.next_send_at and self.send_one():
             return  # straight on to the next message
-        wait = min(self._next_receive, self._next_health, self._next_due_check or now + SEND_POLL) - time.monotonic()
+        wait = min(self._next_receive, self._next_health, self._next_request_check, self.balance_watch.next_due(),
+                   self._next_due_check or now + SEND_POLL) - time.monotonic()
         if self.next_send_at > now:
             wait = min(wait, self.next_send_at - now)
         self.wake.wait(max(wait, 0.0))

@@ -27,7 +27,11 @@ The API, by purpose:
   ``add_noise(*lines)``/``emit(line)``, ``clear_faults()``; and the
   attributes ``command_delay`` (s per command), ``part_delay`` (s per sent
   part), ``rssi``, ``registration``, ``ussd_reply``, ``ussd_encoding``.
+  Like a real stick, USSD needs the network: while ``registration`` is
+  neither home nor roaming, ``AT+CUSD`` answers ``+CME ERROR: 30``.
 * constructor only: ``pin``, ``capacity``, identity strings,
+  ``register_after_pin`` (s: after the PIN the stick searches that long,
+  then registers as ``registration``),
   ``cnmi_ds_supported`` (drop 2 for a modem that cannot store status
   reports), ``first_reference``, ``directory``.
 
@@ -65,6 +69,7 @@ CME_SIM_PIN_REQUIRED = 11
 CME_SIM_PUK_REQUIRED = 12
 CME_INCORRECT_PASSWORD = 16
 CME_NOT_SUPPORTED = 4
+CME_NO_NETWORK_SERVICE = 30
 CMS_INVALID_PDU = 304
 CMS_UNKNOWN_MEMORY = 310
 CMS_INVALID_INDEX = 321
@@ -202,6 +207,7 @@ class FakeModem:
         part_delay: float = 0.0,
         first_reference: int = 0,
         directory: str | None = None,
+        register_after_pin: float = 0.0,
     ):
         self.pin = pin
         self.puk = puk
@@ -225,6 +231,8 @@ class FakeModem:
         self.ussd_packed_requests = ussd_packed_requests  # Huawei: "*888#" must come packed, as hex
         self.command_delay = command_delay
         self.part_delay = part_delay
+        self.register_after_pin = register_after_pin
+        self._registers_as = registration
 
         self.sent: list[SentSMS] = []
         self.commands: list[str] = []
@@ -653,9 +661,24 @@ class FakeModem:
         if values[0] == self.pin:
             self._sim_locked = False
             self._pin_attempts = 3
+            self._search_network()
             return []
         self._pin_attempts -= 1
         raise CommandError("CME", CME_INCORRECT_PASSWORD)
+
+    def _search_network(self) -> None:
+        """After the PIN a real stick needs a few seconds to find and register with the network."""
+        if not self.register_after_pin:
+            return
+        if self.registration != "searching":  # (a re-plug while searching keeps the first target)
+            self._registers_as = self.registration
+        self.registration = "searching"
+
+        def register() -> None:
+            if self.registration == "searching":
+                self.registration = self._registers_as
+
+        self._schedule(self.register_after_pin, register)
 
     def _cfun(self, kind: str, args: str) -> list[str]:
         if kind == "test":
@@ -763,6 +786,8 @@ class FakeModem:
         if kind == "read":
             return ["+CUSD: 1"]
         parts = [a.strip() for a in args.split(",")]
+        if len(parts) >= 2 and self.registration not in ("home", "roaming"):
+            raise CommandError("CME", CME_NO_NETWORK_SERVICE)
         if len(parts) >= 2 and parts[0] in ("1", "0"):
             request = parts[1].strip('"')
             if self.ussd_packed_requests:

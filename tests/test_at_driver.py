@@ -25,6 +25,7 @@ from modemd.drivers.base import (
     CmsError,
     IncomingSMS,
     ModemGone,
+    NoNetwork,
     PinError,
     PortBusy,
     StatusReport,
@@ -387,6 +388,23 @@ def test_ussd_request_packed_for_huawei():
         drv.close()
     assert fake.ussd_requests == ["*123#"]
     assert fake.count('AT+CUSD=1,"*123#"') == 1  # tried plain first, refused
+
+
+@pytest.mark.parametrize("packed", [False, True])
+def test_ussd_refused_for_want_of_a_network_is_no_network_not_unsupported(packed: bool):
+    """After the PIN the stick searches for seconds; a USSD meanwhile gets +CME ERROR: 30."""
+    with FakeModem(pin="1234", register_after_pin=1, ussd_packed_requests=packed) as fake:
+        drv = make_driver(fake, pin="1234")
+        drv.connect()
+        try:
+            assert drv.pin_entered and drv.signal().registration == "searching"
+            with pytest.raises(NoNetwork, match=r"no network yet \(\+CME ERROR: 30"):
+                drv.balance("*888#")
+            assert wait_until(lambda: drv.signal().registration == "home", 10)
+            assert drv.balance("*888#") == fake.ussd_reply
+        finally:
+            drv.close()
+    assert fake.ussd_requests == ["*888#"]
 
 
 # --------------------------------------------------------------------------

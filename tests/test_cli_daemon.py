@@ -151,6 +151,69 @@ def test_probe_says_what_is_wrong_missing_device_wrong_pin_busy_port(officials, 
     assert done.returncode == 1 and "in use by another program" in done.stdout
 
 
+def test_probe_right_after_the_pin_waits_for_the_network_and_reads_the_balance(officials, write_config):
+    """A SIM with a PIN: the stick searches for the network for seconds after it; the probe waits for it."""
+    with FakeModem(pin="1234", register_after_pin=3) as fake:
+        config = write_config(f"[modem:usb1]\ndriver = at\ndevice = {fake.device}\npin = 1234\n")
+        done = modemd(config, "probe", check=True)
+    assert "waiting up to 30 s for it to register" in done.stderr
+    assert "registration: home, operator TELKOMSEL" in done.stdout
+    assert "balance:      Sisa pulsa Anda Rp 12.345" in done.stdout
+
+
+def test_probe_says_no_network_yet_when_the_ussd_is_refused_for_want_of_one(officials, write_config):
+    with FakeModem(registration="not registered") as fake:
+        config = write_config(f"[modem:usb1]\ndriver = at\ndevice = {fake.device}\n")
+        [result] = json.loads(modemd(config, "probe", "--json", check=True).stdout)
+    assert result["registration"] == "not registered"
+    assert result["balance"].startswith("no network yet") and "+CME ERROR: 30" in result["balance"]
+    assert "not supported" not in result["balance"]
+
+
+def test_probe_asks_the_running_daemon_that_holds_the_port(officials, write_config, tmp_path):
+    with FakeModem(ussd_reply="Sisa pulsa Rp 7.500. Aktif s/d 15-03-2027") as fake:
+        config = write_config(f"[modem:usb1]\ndriver = at\ndevice = {fake.device}\n")
+        daemon = start_daemon(config, tmp_path)
+        try:
+            from modemd.models import ModemStatus
+
+            assert wait_until(lambda: ModemStatus.select().where(ModemStatus.name == "usb1",
+                                                                ModemStatus.state == "ready").exists(), 30)
+            done = modemd(config, "probe")
+            asked = modemd(config, "probe", "--json", "--no-balance")
+        finally:
+            daemon.terminate()
+            daemon.wait(30)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "answered by the running daemon" in done.stdout and "in use by another program" not in done.stdout
+    assert "huawei E173" in done.stdout and "registration: home" in done.stdout
+    assert "balance:      Sisa pulsa Rp 7.500" in done.stdout
+    assert "the running daemon holds the port; asking it" in done.stderr
+    [result] = json.loads(asked.stdout)
+    assert result["ok"] and result["answered_by"] == "daemon" and "balance" not in result
+    assert result["imei"] == "358880041234567" and result["storage"]["total"] == 30
+
+
+def test_probe_does_not_ask_a_daemon_that_does_not_hold_the_port(officials, write_config, tmp_path):
+    """The daemon runs, but another program holds the port (the worker is 'absent'): say who holds it."""
+    with FakeModem() as fake:
+        config = write_config(f"[modem:usb1]\ndriver = at\ndevice = {fake.device}\n")
+        holder = subprocess.Popen([sys.executable, "-c", f"import time; f = open({fake.device!r}, 'rb'); time.sleep(60)"])
+        daemon = start_daemon(config, tmp_path)
+        try:
+            from modemd.models import ModemStatus
+
+            assert wait_until(lambda: ModemStatus.select().where(ModemStatus.name == "usb1",
+                                                                ModemStatus.state == "absent").exists(), 30)
+            done = modemd(config, "probe", "--no-balance")
+        finally:
+            daemon.terminate()
+            daemon.wait(30)
+            holder.kill()
+            holder.wait()
+    assert done.returncode == 1 and "in use by another program" in done.stdout and "asking" not in done.stderr
+
+
 def test_probe_unknown_modem_name(center):
     done = modemd(center, "probe", "--modem", "nope")
     assert done.returncode == 2 and "no [modem:nope]" in done.stderr

@@ -9,12 +9,14 @@ from flask import Blueprint, g, render_template
 from flask_login import current_user, login_required
 from peewee import SQL, fn
 
+from modemd.balance import decode_problems
 from modemd.health import shows_sim_full
 from modemd.models import Case, InboundMessage, ModemStatus, OutboundMessage, utcnow
 from modemd.sqlcache import database_kind
 
 from .access import open_counts, visible_cases
 from .filters import zone
+from .operator_messages import unseen_count
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
@@ -92,4 +94,7 @@ def index():
     modems = list(ModemStatus.raw(_modems_sql(database_kind(ModemStatus))))
     # a full SIM stops reception while the modem still looks "ready": said next to its state
     sim_full = {m.name for m in modems if shows_sim_full(m)}
-    return render_template("dashboard.html", figures=figures, modems=modems, sim_full=sim_full, today=today, now=now)
+    balance_problems = {m.name: {p.value for p in decode_problems(m.balance_warning)} for m in modems}
+    operator_new = unseen_count() if current_user.role == "admin" else None
+    return render_template("dashboard.html", figures=figures, modems=modems, sim_full=sim_full, today=today, now=now,
+                           balance_problems=balance_problems, operator_new=operator_new)

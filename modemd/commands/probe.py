@@ -1,12 +1,22 @@
-"""``modemd probe``: connect to each configured modem and say what it is and how it is doing."""
+"""``modemd probe``: connect to each configured modem and say what it is and how it is doing.
+
+When the running daemon holds a modem's port, the probe asks the daemon
+instead of refusing (:mod:`modemd.remoteprobe`): its worker answers between
+two sends. What the probe finds is gathered by :func:`modemd.survey.survey`.
+"""
 
 from __future__ import annotations
 
 import sys
 
+from .. import remoteprobe
 from ..drivers import create_driver
-from ..drivers.base import ModemError, ModemGone, PinError, PortBusy, Unsupported
+from ..drivers.base import ModemError, ModemGone, PinError, PortBusy
+from ..survey import survey
 from . import load_config_or_exit, print_json
+
+#: ModemStatus states in which the daemon's worker is connected, so holds the port and answers probes
+WORKER_HOLDS_PORT = frozenset({"ready", "resting"})
 
 HELP = "connect to each modem and show identity, signal, registration, operator, SIM storage and balance"
 
@@ -32,32 +42,25 @@ def explain(exc: Exception, device: str) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def probe(name: str, modem, *, balance: bool) -> dict:
-    """Connect, ask, close. Never raises: a failure is described in the result."""
+def _say(text: str) -> None:
+    print(f"modemd probe: {text}", file=sys.stderr, flush=True)
+
+
+def probe(name: str, modem, *, balance: bool, config=None) -> dict:
+    """Connect, ask, close; or ask the daemon when it holds the port. Never raises: a failure is described."""
     result: dict = {"name": name, "driver": modem.driver, "device": modem.settings.get("device", ""), "ok": False}
     driver = None
     try:
         driver = create_driver(name, modem.settings)
         driver.connect()
-        identity = driver.identify()
-        result.update(manufacturer=identity.manufacturer, model=identity.model, firmware=identity.firmware,
-                      imei=identity.imei, imsi=identity.imsi)
-        signal = driver.signal()
-        result.update(signal_dbm=signal.dbm, bars=signal.bars, registration=signal.registration,
-                      operator=signal.operator or identity.operator)
-        try:
-            storage = driver.storage()
-            result["storage"] = {"used": storage.used, "total": storage.total}
-        except Unsupported as exc:
-            result["storage"] = f"not supported ({exc})"
-        if balance:
-            try:
-                result["balance"] = driver.balance(modem.settings.get("balance_ussd") or "*888#")
-            except Unsupported as exc:
-                result["balance"] = f"not supported ({exc})"
-            except ModemError as exc:
-                result["balance"] = f"no answer ({exc})"
+        result.update(survey(driver, modem.settings.get("balance_ussd", ""), balance=balance, say=_say))
         result["ok"] = True
+    except PortBusy as exc:
+        answer = ask_daemon(name, modem, balance=balance, config=config)
+        if isinstance(answer, dict):
+            result.update(answer, answered_by="daemon")
+        else:
+            result["error"] = explain(exc, result["device"]) + (f"; {answer}" if answer else "")
     except (ModemError, OSError, ImportError) as exc:
         result["error"] = explain(exc, result["device"])
     finally:
@@ -67,6 +70,34 @@ def probe(name: str, modem, *, balance: bool) -> dict:
             except (ModemError, OSError):
                 pass
     return result
+
+
+def ask_daemon(name: str, modem, *, balance: bool, config) -> dict | str | None:
+    """The running daemon's survey of a modem whose port it holds; else a sentence why not, or None (no daemon)."""
+    if config is None or not modem.enabled:
+        return None
+    import peewee
+
+    from .. import db
+    from ..models import ModemStatus
+    from .status import daemon_heartbeat
+
+    try:
+        db.open_database(config.database_url)
+        running, _beat = daemon_heartbeat()
+    except peewee.DatabaseError:  # no database yet, or no daemon ever wrote to it
+        return None
+    status = ModemStatus.get_or_none(ModemStatus.name == name)
+    if not running or status is None or status.state not in WORKER_HOLDS_PORT:
+        return None  # the daemon is not the one holding the port (ModemManager, another program)
+    timeout = remoteprobe.ANSWER_MARGIN + (float(modem.get("ussd_timeout")) if balance else 0.0)
+    _say(f"{name}: the running daemon holds the port; asking it (waiting up to {timeout:.0f} s)")
+    answer = remoteprobe.ask(name, balance=balance, timeout=timeout)
+    if answer is not None:
+        return answer
+    status = ModemStatus.get_or_none(ModemStatus.name == name) or status
+    last = f"state {status.state}" + (f", last error: {status.last_error}" if status.last_error else "")
+    return f"the running daemon did not answer within {timeout:.0f} s (its last word on {name}: {last})"
 
 
 def main(args) -> int:
@@ -80,12 +111,14 @@ def main(args) -> int:
     if not chosen:
         print(f"modemd probe: no enabled modem in {config.path}", file=sys.stderr)
         return 2
-    results = [probe(name, modem, balance=not args.no_balance) for name, modem in chosen.items()]
+    results = [probe(name, modem, balance=not args.no_balance, config=config) for name, modem in chosen.items()]
     if args.json:
         print_json(results)
     else:
         for r in results:
             print(f"[{r['name']}] driver = {r['driver']}, device = {r['device'] or '-'}")
+            if r.get("answered_by") == "daemon":
+                print("  (answered by the running daemon, which holds the port)")
             if not r["ok"]:
                 print(f"  PROBLEM: {r['error']}")
                 continue

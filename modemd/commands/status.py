@@ -19,12 +19,18 @@ def configure(parser) -> None:
     parser.add_argument("--json", action="store_true", help="print as JSON")
 
 
+def daemon_heartbeat() -> tuple[bool, str | None]:
+    """(whether a daemon is running, its last heartbeat as written), from the database."""
+    heartbeat = DaemonState.get_or_none(DaemonState.key == "daemon_heartbeat")
+    running = heartbeat is not None and utcnow() - heartbeat.updated_at < HEARTBEAT_STALE
+    return running, heartbeat.value if heartbeat else None
+
+
 def gather(config) -> dict:
     """Everything `modemd status` shows, as plain data."""
     counts = dict(OutboundMessage.select(OutboundMessage.state, peewee.fn.COUNT(OutboundMessage.id))
                   .group_by(OutboundMessage.state).tuples())
-    heartbeat = DaemonState.get_or_none(DaemonState.key == "daemon_heartbeat")
-    running = heartbeat is not None and utcnow() - heartbeat.updated_at < HEARTBEAT_STALE
+    running, heartbeat = daemon_heartbeat()
     rows = {row.name: row for row in ModemStatus.select()}
     modems = []
     for name, modem in config.modems.items():
@@ -38,10 +44,11 @@ def gather(config) -> dict:
             "queue_depth": row.queue_depth if row else None, "sent_total": row.sent_total if row else 0,
             "received_total": row.received_total if row else 0,
             "storage": f"{row.storage_used}/{row.storage_total}" if row and row.storage_total is not None else None,
+            "balance": row.balance if row else None, "balance_at": row.balance_at if row else None,
             "updated_at": row.updated_at if row else None,
         })
     return {
-        "daemon": {"running": running, "heartbeat": heartbeat.value if heartbeat else None},
+        "daemon": {"running": running, "heartbeat": heartbeat},
         "queue": {"pending": counts.get("pending", 0), "sending": counts.get("sending", 0),
                   "failed": counts.get("failed", 0), "sent": counts.get("sent", 0),
                   "delivered": counts.get("delivered", 0),

@@ -38,12 +38,14 @@ from modemd.reassembly import Assembled, Reassembler
 from . import porthold
 from .atline import ATLine, CommandError, Unsolicited
 from .base import (
+    CME_NO_NETWORK,
     CmeError,
     CmsError,
     Driver,
     Identity,
     IncomingSMS,
     ModemGone,
+    NoNetwork,
     PinError,
     PortBusy,
     SendFailed,
@@ -207,6 +209,7 @@ class ATDriver(Driver):
                 f"the SIM in modem {self.name} refused the PIN ({exc}); check pin = in [modem:{self.name}]"
             ) from exc
         log.info("modem %s: SIM unlocked", self.name)
+        self.pin_entered = True  # the modem registers with the network only from now on
         deadline = time.monotonic() + self.command_timeout
         while self._sim_state() != "READY":
             if time.monotonic() > deadline:
@@ -280,11 +283,13 @@ class ATDriver(Driver):
         self._ussd.clear()
         try:
             self._at(f'AT+CUSD=1,"{ussd}",15')
-        except (CommandError, CmeError):
+        except (CommandError, CmeError) as first:
+            _raise_if_no_network(first, self.name)
             # Huawei sticks want the request packed into GSM 7-bit hex
             try:
                 self._at(f'AT+CUSD=1,"{pdu.pack_gsm7(ussd).hex().upper()}",15')
             except (CommandError, CmeError) as exc:
+                _raise_if_no_network(exc, self.name)
                 raise Unsupported(f"modem {self.name} refuses USSD: {exc}") from exc
         answer = self._wait_for_ussd(self.ussd_timeout)
         if answer is None:
@@ -545,6 +550,12 @@ def _listing(lines: list[str], prefix: str) -> list[tuple[str, str]]:
             following = lines[position + 1] if position + 1 < len(lines) else ""
             pairs.append((line, "" if following.upper().startswith(prefix) else following.strip()))
     return pairs
+
+
+def _raise_if_no_network(exc: Exception, name: str) -> None:
+    """A USSD refused for want of a network is not "unsupported": the modem is not registered yet."""
+    if isinstance(exc, CmeError) and exc.code in CME_NO_NETWORK:
+        raise NoNetwork(f"modem {name} has no network yet ({exc})") from exc
 
 
 def _cmgs_reference(lines: list[str]) -> int | None:

@@ -46,6 +46,15 @@ class Unsupported(ModemError):
     """The modem or driver cannot do this (e.g. USSD on a board without it)."""
 
 
+class NoNetwork(ModemError):
+    """The modem is not (yet) registered: a USSD or call needs the network. Try again once it registered."""
+
+
+#: +CME ERROR codes that say "no network" (3GPP TS 27.007 9.2.1): 30 no network service,
+#: 31 network timeout, 32 network not allowed (emergency calls only)
+CME_NO_NETWORK = frozenset({30, 31, 32})
+
+
 class CmeError(ModemError):
     """``+CME ERROR: <code>``: an equipment error reported by the modem."""
 
@@ -221,6 +230,8 @@ class Driver(abc.ABC):
 
     #: the ``driver =`` name
     kind: str = ""
+    #: set by connect() when it entered the SIM PIN: the modem then still has to register with the network
+    pin_entered: bool = False
 
     def __init__(self, name: str, settings: Mapping[str, str], wakeup: threading.Event | None = None):
         self.name = name

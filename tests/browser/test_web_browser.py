@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from modemd import drivers, pdu
-from modemd.models import Case, ModemStatus, OutboundMessage, utcnow
+from modemd.models import Case, InboundMessage, ModemStatus, OutboundMessage, utcnow
 
 from conftest import ARTIFACTS, login, screenshot
 
@@ -159,17 +159,26 @@ def test_inbox_on_a_phone(browser, live_server, make_case):
 def test_main_pages_render_and_are_saved_as_screenshots(page, live_server, make_case):
     make_case("INFO", "INFO contoh pesan untuk tangkapan layar")
     ModemStatus.create(name="modem1", driver="at", state="ready", operator="TELKOMSEL", signal_dbm=-79,
-                       last_contact=utcnow(), manufacturer="Huawei", model="E173")
+                       last_contact=utcnow(), manufacturer="Huawei", model="E173",
+                       balance="Sisa Pulsa Rp4.500. Masa Aktif s.d. 31-12-2026.", balance_at=utcnow(),
+                       balance_warning="low")
+    InboundMessage.create(modem="modem1", sender_raw="TELKOMSEL", sender="TELKOMSEL", sender_kind="alphanumeric",
+                          text="Masa aktif kartu Anda berakhir 31-12-2026. Isi ulang sekarang <b>di sini</b>.",
+                          route="unanswerable")
     login(page, live_server, "admin")
     for name, path in (("dashboard", "/dashboard/"), ("outbox", "/outbox/"), ("users", "/admin/users/"),
                        ("contacts", "/admin/contacts/"), ("keywords", "/admin/keywords/"), ("audit", "/admin/audit/"),
-                       ("blocklist", "/admin/blocklist/"), ("demo", "/demo/"), ("public", "/publik/")):
+                       ("blocklist", "/admin/blocklist/"), ("operator-messages", "/admin/operator-messages/"),
+                       ("demo", "/demo/"), ("public", "/publik/")):
         response = page.goto(f"{live_server}{path}")
         assert response.status == 200, path
         screenshot(page, name)
     page.click(".langs button[title=English]")
     page.goto(f"{live_server}/dashboard/")
     assert "SMS received today" in page.inner_text("main")
+    assert "credit low" in page.inner_text("main") and "Sisa Pulsa Rp4.500" in page.inner_text("main")
+    page.click("a.operator-messages")
+    assert "Isi ulang sekarang <b>di sini</b>." in page.inner_text("main")  # shown as text, not markup
     assert (ARTIFACTS / "dashboard.png").exists()
 
 

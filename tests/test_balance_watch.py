@@ -1,0 +1,117 @@
+"""The daemon reads each modem's balance and warns about it once per episode (real daemon, real modems)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime, timedelta, timezone
+
+from modemd import config as config_module
+from modemd import queue
+from modemd.balancewatch import NO_NETWORK_RETRY, BalanceWatch
+from modemd.drivers.at import ATDriver
+from modemd.models import ModemStatus, OutboundMessage
+from tests.fakemodem import FakeModem, wait_until
+from tests.test_daemon import SIM, Running, run_daemon  # noqa: F401  (run_daemon: the fixture)
+
+ADMIN_PHONE = "+6281200000009"  # the admin account of the `officials` fixture
+LOW_SMS = "SMS Center: pulsa modem usb1 tinggal Rp 4.500 (batas Rp 10.000). Isi ulang agar SMS tetap terkirim."
+
+
+def wib_today() -> date:
+    return datetime.now(timezone(timedelta(hours=7))).date()
+
+
+def worker_of(running: Running):
+    [worker] = running.daemon.workers
+    return worker
+
+
+def ask_again(running: Running, fake: FakeModem) -> None:
+    """Make the worker's next turn a balance check (as balance_every would), and wait for the USSD."""
+    asked = len(fake.ussd_requests)
+    worker = worker_of(running)
+    worker.balance_watch.next_at = 0.0
+    worker.wake.set()
+    assert wait_until(lambda: len(fake.ussd_requests) > asked, 20)
+
+
+def notifications() -> list[tuple[str, str]]:
+    return [(m.recipient, m.text) for m in OutboundMessage.select().where(OutboundMessage.kind == "notification")
+            .order_by(OutboundMessage.id)]
+
+
+def test_the_balance_is_read_at_start_and_kept_with_its_time(run_daemon):
+    run_daemon(SIM)
+    assert wait_until(lambda: (ModemStatus.get_or_none(ModemStatus.name == "sim1") or ModemStatus()).balance, 20)
+    status = ModemStatus.get(ModemStatus.name == "sim1")
+    assert status.balance.startswith("Sisa pulsa Rp 25.000. Masa aktif s/d")
+    assert abs(status.balance_at - datetime.now(timezone.utc).replace(tzinfo=None)) < timedelta(minutes=1)
+    assert status.balance_warning is None and notifications() == []
+
+
+def test_low_credit_is_warned_once_per_episode_by_log_and_sms(run_daemon, caplog):
+    caplog.set_level(logging.INFO, logger="modemd.balance")
+    with FakeModem(ussd_reply="Sisa pulsa Rp 4.500. Aktif s/d 31-12-2030") as fake:
+        ini = f"[modem:usb1]\ndriver = at\ndevice = {fake.device}\nbalance_low = 10000\n"
+        running = run_daemon(ini)
+        assert wait_until(lambda: (ADMIN_PHONE, LOW_SMS) in fake.sent_texts(), 20)  # the SMS really went out
+        warned = [r for r in caplog.records if r.levelno == logging.WARNING and "below the low mark" in r.message]
+        assert len(warned) == 1 and "usb1: credit Rp 4.500 is below the low mark Rp 10.000" in warned[0].message
+        assert ModemStatus.get(ModemStatus.name == "usb1").balance_warning == "low"
+
+        ask_again(running, fake)  # six hours later: still low, same episode
+        running.stop()
+        queue.enqueue("081211112222", "penanda", "manual")  # sent in the turn after the balance step
+        running = run_daemon(ini)  # and a restart does not start a new one
+        assert wait_until(lambda: ("+6281211112222", "penanda") in fake.sent_texts(), 20)
+        assert len(fake.ussd_requests) == 3 and notifications() == [(ADMIN_PHONE, LOW_SMS)]
+
+        fake.ussd_reply = "Sisa pulsa Rp 50.000. Aktif s/d 31-12-2030"  # topped up: the episode ends
+        ask_again(running, fake)
+        assert wait_until(lambda: ModemStatus.get(ModemStatus.name == "usb1").balance_warning is None, 20)
+        fake.ussd_reply = "Sisa pulsa Rp 4.500. Aktif s/d 31-12-2030"  # and a new one begins
+        ask_again(running, fake)
+        assert wait_until(lambda: len(notifications()) == 2, 20)
+    assert notifications() == [(ADMIN_PHONE, LOW_SMS)] * 2
+    assert len([r for r in caplog.records if "below the low mark" in r.message]) == 2
+
+
+def test_an_active_period_ending_within_7_days_is_sent_to_the_admin_numbers(run_daemon):
+    until = wib_today() + timedelta(days=3)
+    reply = f"Pulsa Anda Rp 50.000, aktif s.d. {until:%d-%m-%Y}. Tenggang s.d. {until + timedelta(days=30):%d-%m-%Y}"
+    with FakeModem(ussd_reply=reply) as fake:
+        run_daemon(f"[notify]\nadmin_numbers = 0813 1111 0001, 0813-1111-0002\n"
+                   f"[modem:usb1]\ndriver = at\ndevice = {fake.device}\n")
+        assert wait_until(lambda: len(notifications()) == 2, 20)
+    text = (f"SMS Center: masa aktif kartu SIM modem usb1 berakhir {until:%d-%m-%Y}. "
+            "Isi ulang pulsa agar nomor tidak hangus.")
+    assert notifications() == [("+6281311110001", text), ("+6281311110002", text)]  # not the admin account
+    status = ModemStatus.get(ModemStatus.name == "usb1")
+    assert status.balance == reply and status.balance_warning == "expiring"
+
+
+def test_no_network_yet_is_asked_again_within_a_minute_not_in_six_hours(officials, write_config):
+    with FakeModem(registration="not registered") as fake:
+        config = config_module.load(write_config(f"[modem:usb1]\ndriver = at\ndevice = {fake.device}\n"))
+        driver = ATDriver("usb1", config.modems["usb1"].settings)
+        driver.connect()
+        try:
+            watch = BalanceWatch(config.modems["usb1"], config)
+            assert watch.every == 6 * 3600 and watch.due(100.0)
+            assert watch.check(driver, now=100.0) is None
+            assert watch.next_at == 100.0 + NO_NETWORK_RETRY and not watch.due(100.0 + NO_NETWORK_RETRY - 1)
+            assert ModemStatus.get_or_none(ModemStatus.name == "usb1") is None  # nothing read, nothing stored
+            fake.registration = "home"
+            reading = watch.check(driver, now=100.0 + NO_NETWORK_RETRY)
+        finally:
+            driver.close()
+    assert reading.amount == 12345 and watch.next_at == 100.0 + NO_NETWORK_RETRY + 6 * 3600
+
+
+def test_no_balance_ussd_means_no_balance_checks(run_daemon):
+    with FakeModem() as fake:
+        queue.enqueue("081211112222", "halo", "manual")
+        run_daemon(f"[modem:usb1]\ndriver = at\ndevice = {fake.device}\nbalance_ussd =\n")
+        # a send comes after the balance step of the worker's turn: by then a check would have asked
+        assert wait_until(lambda: fake.sent_texts() == [("+6281211112222", "halo")], 20)
+    assert fake.ussd_requests == [] and fake.count("AT+CUSD") == 0
