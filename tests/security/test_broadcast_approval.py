@@ -21,7 +21,7 @@ from modemd import config as config_module
 from modemd.broadcasts import BroadcastError
 from modemd.models import AuditLog, Broadcast, Contact, ContactGroup, GroupMember
 from webfixtures import *  # noqa: F401,F403
-from webfixtures import PASSWORD, WEB_INI, csrf_token_from
+from webfixtures import PASSWORD, WEB_INI, AuthActions, csrf_token_from
 
 _VERSION = re.compile(r'name="version" value="([0-9a-f]{64})"')
 
