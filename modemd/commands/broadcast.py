@@ -174,7 +174,8 @@ def _approve(broadcast: Broadcast, approver: User, config, password_from_stdin: 
     print(content.text)
     print(f"version {content.version[:12]}", flush=True)
     if not approver.check_password(_approver_password(approver.login, password_from_stdin)):
-        audit(approver.login, "broadcast.approve_refused", broadcast, via="cli", reason="wrong password")
+        # whoever typed it is not known to be the approver: the command line is the actor
+        audit("cli", "broadcast.approve_refused", broadcast, approver=approver.login, reason="wrong password")
         raise _Refused(f"wrong password for {approver.login}; broadcast {broadcast.id} is not approved")
     return broadcasts.approve(broadcast, approver, config, version=content.version, via="cli")
 

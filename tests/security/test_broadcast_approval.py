@@ -31,15 +31,18 @@ def web_ini() -> str:
     return WEB_INI + "\n[notify]\nsignature = HUMAS\n"
 
 
+# key: (group name, members, number prefix); a name with HTML, to see it escaped in the difference
+GROUPS = {"camat": ("Camat", 3, "+628131111000"), "lurah": ("Lurah <i>Baru</i>", 5, "+628131112000")}
+
+
 @pytest.fixture
 def groups(officials):
-    camat = ContactGroup.create(name="Camat")
-    lurah = ContactGroup.create(name="Lurah <i>Baru</i>")
-    for i in range(3):
-        GroupMember.create(group=camat, contact=Contact.create(name=f"Camat {i}", phone=f"+628131111000{i}"))
-    for i in range(5):
-        GroupMember.create(group=lurah, contact=Contact.create(name=f"Lurah {i}", phone=f"+628131112000{i}"))
-    return {"camat": camat, "lurah": lurah}
+    made = {}
+    for key, (name, size, prefix) in GROUPS.items():
+        made[key] = ContactGroup.create(name=name)
+        for i in range(size):
+            GroupMember.create(group=made[key], contact=Contact.create(name=f"{name} {i}", phone=f"{prefix}{i}"))
+    return made
 
 
 def _form(groups: list, text: str, action: str = "submit") -> dict:
@@ -163,7 +166,8 @@ def test_command_line_approval_needs_the_approvers_password(cli_config, official
     wrong = approve_command(cli_config, str(bc.id), "--as", "ketua", "--password-stdin", stdin="tebakan\n")
     assert wrong.returncode == 1 and "wrong password for ketua" in wrong.stderr
     assert Broadcast.get_by_id(bc.id).state == "pending"
-    assert AuditLog.select().where(AuditLog.action == "broadcast.approve_refused").count() == 2
+    refusals = AuditLog.select().where(AuditLog.action == "broadcast.approve_refused")
+    assert [(r.actor, json.loads(r.detail)["approver"]) for r in refusals] == [("cli", "ketua")] * 2
 
     right = approve_command(cli_config, str(bc.id), "--as", "ketua", "--password-stdin", stdin=PASSWORD + "\n")
     assert right.returncode == 0, right.stderr
