@@ -55,7 +55,7 @@ def one_run(config, admin, ketua, groups) -> dict[str, float]:
     broadcasts.submit(bc, admin, config)
     times["submit"] = time.perf_counter() - mark
     mark = time.perf_counter()
-    broadcasts.approve(bc, ketua, config)
+    broadcasts.approve(bc, ketua, config, version=broadcasts.content_of(bc, config).version)
     times["approve"] = time.perf_counter() - mark
     mark = time.perf_counter()
     added = broadcasts.queue_broadcast(bc.id, config)

@@ -10,6 +10,12 @@ The life of a broadcast::
 
 * Admins, officials and approvers draft; an approver approves or rejects with a reason;
   nobody approves their own broadcast, and a second approval is refused.
+* An approval names the version the approver was shown (:func:`content_of`:
+  the SHA-256 of the final text, the chosen groups and contacts and the send
+  time); if the author changed anything since, the approval is refused
+  (Bekasi Pasal 7 (6)), so nobody approves a text they did not see. Each
+  submission records its content in the audit log, which is what
+  :mod:`modemd.broadcast_review` compares to show the approver what changed.
 * At approval the ``[notify] signature`` is appended and the final text's
   SHA-256 stored; queueing refuses a text that no longer matches.
 * Recipients are the active contacts of the chosen groups plus the chosen
@@ -26,6 +32,7 @@ The life of a broadcast::
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import re
 from dataclasses import dataclass, field
@@ -173,6 +180,34 @@ def targets_of(broadcast: Broadcast) -> tuple[list[int], list[int]]:
     return groups, contacts
 
 
+@dataclass(frozen=True)
+class Content:
+    """What an approver is shown and approves: the final text, the author's choice of recipients, the send time."""
+
+    text: str  # as recipients will read it (signed)
+    groups: tuple[int, ...]
+    contacts: tuple[int, ...]
+    send_at: datetime | None
+
+    @property
+    def version(self) -> str:
+        """SHA-256 naming this content; an approval carries it, so a changed broadcast is not approved unseen."""
+        payload = {"text": self.text, "groups": list(self.groups), "contacts": list(self.contacts),
+                   "send_at": self.send_at.isoformat() if self.send_at else None}
+        return text_hash(json.dumps(payload, sort_keys=True, ensure_ascii=False))
+
+    def as_record(self) -> dict:
+        """The content for the audit log (what :mod:`modemd.broadcast_review` compares later)."""
+        return {"version": self.version, "text": self.text, "groups": list(self.groups),
+                "contacts": list(self.contacts), "send_at": self.send_at.isoformat() if self.send_at else None}
+
+
+def content_of(broadcast: Broadcast, config=None) -> Content:
+    groups, contacts = targets_of(broadcast)
+    return Content(final_text(broadcast, _signature(config)), tuple(sorted(set(groups))),
+                   tuple(sorted(set(contacts))), broadcast.send_at)
+
+
 # --------------------------------------------------------------------------
 # Preview
 
@@ -282,6 +317,8 @@ def edit(broadcast: Broadcast, actor: User, *, text: str | None = None, title: s
             raise BroadcastError("an approved broadcast cannot change; cancel it and draft a new one", code="locked")
         if not may_edit(broadcast, actor):
             raise BroadcastError(f"{actor.login} may not edit this broadcast (its author or an admin may)", code="not_allowed")
+        was = broadcast.state
+        before = content_of(broadcast)
         old_groups, old_contacts = targets_of(broadcast)
         group_ids = list(old_groups if groups is None else groups)
         contact_ids = list(old_contacts if contacts is None else contacts)
@@ -296,7 +333,13 @@ def edit(broadcast: Broadcast, actor: User, *, text: str | None = None, title: s
         broadcast.state, broadcast.rejected_reason = "draft", None
         broadcast.save()
         _set_targets(broadcast, group_ids, contact_ids)
-        audit(actor.login, "broadcast.edit", broadcast)
+        after = content_of(broadcast)
+        changed = [name for name in ("text", "groups", "contacts", "send_at")
+                   if getattr(before, name) != getattr(after, name)]
+        # a pending broadcast that is edited goes back to draft: the approver must see it again
+        audit(actor.login, "broadcast.edit", broadcast, was=was, changed=changed)
+    if was == "pending":
+        log.info("broadcast %d edited while waiting for approval; back to draft", broadcast.id)
     return broadcast
 
 
@@ -315,7 +358,8 @@ def submit(broadcast: Broadcast, actor: User, config=None) -> Broadcast:
                    .where(Broadcast.id == broadcast.id, Broadcast.state == "draft").execute())
         if not changed:
             raise BroadcastError("the broadcast changed meanwhile; reload it", code="changed")
-        audit(actor.login, "broadcast.submit", broadcast, recipients=shown.count, parts=shown.parts)
+        audit(actor.login, "broadcast.submit", broadcast, recipients=shown.count, parts=shown.parts,
+              **content_of(broadcast, config).as_record())
     return Broadcast.get_by_id(broadcast.id)
 
 
@@ -328,9 +372,8 @@ def may_approve(broadcast: Broadcast, user: User) -> bool:
             and user.id != broadcast.created_by_id)
 
 
-def approve(broadcast: Broadcast, approver: User, config=None, *, now: datetime | None = None) -> Broadcast:
-    """An approver approves the wording: the signature is appended and the final text's hash stored."""
-    broadcast = Broadcast.get_by_id(broadcast.id)
+def check_approvable(broadcast: Broadcast, approver: User) -> None:
+    """Raise the reason why ``approver`` may not approve ``broadcast`` now (the command line asks before the password)."""
     if approver.role not in APPROVER_ROLES or not approver.active:
         raise BroadcastError(f"{approver.login} is not an approver", code="not_approver")
     if approver.id == broadcast.created_by_id:
@@ -339,11 +382,30 @@ def approve(broadcast: Broadcast, approver: User, config=None, *, now: datetime 
         raise BroadcastError(f"this broadcast was already approved by {broadcast.approved_by.login if broadcast.approved_by else '?'}", code="already_approved")
     if broadcast.state != "pending":
         raise BroadcastError(f"only a pending broadcast can be approved (this one is {broadcast.state})", code="wrong_state")
-    shown = preview(broadcast, config)
-    if shown.problems:
-        raise BroadcastError("; ".join(shown.problems), code="problems")
+
+
+def approve(broadcast: Broadcast, approver: User, config=None, *, version: str, via: str = "web",
+            now: datetime | None = None) -> Broadcast:
+    """An approver approves the version they were shown: the signature is appended and the final text's hash stored.
+
+    ``version`` is :attr:`Content.version` of what the approver saw; if the
+    broadcast changed since (text, groups, contacts or send time), the
+    approval is refused with code ``changed_version``. ``via`` ("web", "cli")
+    is written to the audit log.
+    """
     moment = now or utcnow()
     with database_proxy.atomic():
+        # locked: an edit cannot slip in between the version check and the approval
+        broadcast = _lock(broadcast.id)
+        if broadcast is None:
+            raise BroadcastError("no such broadcast", code="missing")
+        check_approvable(broadcast, approver)
+        if content_of(broadcast, config).version != version:
+            raise BroadcastError("the broadcast changed after it was shown to the approver; check it again",
+                                 code="changed_version")
+        shown = preview(broadcast, config)
+        if shown.problems:
+            raise BroadcastError("; ".join(shown.problems), code="problems")
         # conditional, so two approvers clicking at once approve it once
         changed = (Broadcast
                    .update(state="approved", approved_by=approver, approved_at=moment, text=shown.text,
@@ -353,8 +415,9 @@ def approve(broadcast: Broadcast, approver: User, config=None, *, now: datetime 
                    .execute())
         if not changed:
             raise BroadcastError("this broadcast was already approved or changed meanwhile", code="already_approved")
-        audit(approver.login, "broadcast.approve", broadcast, sha256=text_hash(shown.text), recipients=shown.count)
-    log.info("broadcast %d approved by %s: %d recipient(s), %d part(s) each", broadcast.id, approver.login,
+        audit(approver.login, "broadcast.approve", broadcast, sha256=text_hash(shown.text), recipients=shown.count,
+              version=version, via=via)
+    log.info("broadcast %d approved by %s (%s): %d recipient(s), %d part(s) each", broadcast.id, approver.login, via,
              shown.count, shown.parts)
     return Broadcast.get_by_id(broadcast.id)
 

@@ -12,13 +12,14 @@ To change the schema: change :mod:`modemd.models`, then append a function to
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Callable
 
 import peewee
 from playhouse.migrate import MySQLMigrator, PostgresqlMigrator, SchemaMigrator, SqliteMigrator, migrate
 
-from . import models
+from . import models, phone
 from .db import dialect
 
 log = logging.getLogger("modemd.db")
@@ -100,6 +101,40 @@ def _v6_to_v7(database: peewee.Database, migrator: SchemaMigrator) -> None:
         migrator.add_column("modem_status", "balance_warning", models.ModemStatus.balance_warning),
         migrator.add_index("inbound_message", ("sender_kind", "id"), False),
     )
+# schema v8: publications are reviewed snapshots in their own table (issue 10); case.published goes
+def _v7_to_v8(database: peewee.Database, migrator: SchemaMigrator) -> None:
+    """v8: the public page shows reviewed snapshots (table publication); published cases become snapshots."""
+    database.create_tables([models.Publication], safe=True)
+    case = peewee.Table("case", ("id", "keyword", "citizen", "published")).bind(database)
+    moment = models.utcnow()
+    for row in case.select(case.id, case.keyword, case.citizen).where(case.published == True).order_by(case.id):  # noqa: E712
+        _snapshot_published_case(row, moment)
+    migrate(migrator.drop_column("case", "published"))
+
+
+def _snapshot_published_case(row: dict, moment) -> None:
+    """What a case published before v8 showed, frozen: its first SMS and its first staff reply that left.
+
+    The first ones, because anything later may have arrived after the
+    publication (a citizen's "NIK 3201..."); the acknowledgement is no answer.
+    Only the columns this step needs are read: later versions may add others.
+    """
+    inbound, outbound = models.InboundMessage, models.OutboundMessage
+    question = (inbound.select(inbound.id, inbound.text, inbound.received_at)
+                .where(inbound.case == row["id"]).order_by(inbound.id).first())
+    answer = (outbound.select(outbound.id, outbound.text)
+              .where(outbound.case == row["id"], outbound.kind == "reply", outbound.state.in_(("sent", "delivered")))
+              .order_by(outbound.id).first())
+    if question is None or answer is None:
+        log.warning("case %d was published without a question and a sent reply; it is no longer published", row["id"])
+        return
+    publication = models.Publication
+    publication_id = publication.insert(
+        case=row["id"], question=question.id, answer=answer.id, question_text=question.text, answer_text=answer.text,
+        keyword=row["keyword"], citizen_masked=phone.mask(row["citizen"]), asked_at=question.received_at,
+        published_by=None, published_at=moment, withdrawn_by=None, withdrawn_at=None).execute()
+    models.AuditLog.insert(at=moment, actor="migration", action="case.publish", object_type="case",
+                           object_id=str(row["id"]), detail=json.dumps({"publication": publication_id})).execute()
 
 
 #: MIGRATIONS[i] upgrades version i+1 to i+2. Version 1 is the first released schema.
@@ -108,7 +143,8 @@ MIGRATIONS: list[Callable[[peewee.Database, SchemaMigrator], None]] = [
     _v2_to_v3,
     _v3_to_v4,
     _v4_to_v5,
-    _v6_to_v7,  # numbered for the merge: v5 -> v6 comes from another branch
+    _v6_to_v7,  # numbered for the merge: v5 -> v6 comes from branch i9a
+    _v7_to_v8,
 ]
 LATEST = len(MIGRATIONS) + 1
 

@@ -137,7 +137,6 @@ class Case(BaseModel):
     last_message_at = DateTimeField(default=utcnow)
     answered_at = DateTimeField(null=True)  # first reply
     closed_at = DateTimeField(null=True)
-    published = BooleanField(default=False)
 
     class Meta:
         indexes = (
@@ -295,6 +294,31 @@ class DeliveryReport(BaseModel):
     pdu = TextField(default="")
 
 
+class Publication(BaseModel):
+    """A question and its answer as published on the public page: a reviewed snapshot (:mod:`modemd.publications`).
+
+    The texts are the published wording (perhaps edited); ``question`` and
+    ``answer`` point to the originals, which never change. Later SMS of the
+    case are never added. Withdrawn rows stay, for the record.
+    """
+
+    case = ForeignKeyField(Case, backref="publications", on_delete="CASCADE")
+    question = ForeignKeyField(InboundMessage, null=True, backref="+", on_delete="SET NULL")
+    answer = ForeignKeyField(OutboundMessage, null=True, backref="+", on_delete="SET NULL")
+    question_text = TextField()
+    answer_text = TextField()
+    keyword = CharField(max_length=20, null=True)
+    citizen_masked = CharField(max_length=32)  # only the masked number is ever stored for the public
+    asked_at = DateTimeField()
+    published_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    published_at = DateTimeField(default=utcnow)
+    withdrawn_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    withdrawn_at = DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("withdrawn_at", "id"), False),)  # the public page: live rows, newest first
+
+
 # --------------------------------------------------------------------------
 # Running state, scheduling, audit
 
@@ -384,6 +408,6 @@ def audit(actor: str, action: str, obj: BaseModel | None = None, **detail) -> Au
 
 ALL_MODELS: list[type[BaseModel]] = [
     SchemaVersion, User, Contact, ContactGroup, GroupMember, BlockedNumber, Case, InboundMessage, CaseNote,
-    Broadcast, BroadcastTarget, Template, OutboundMessage, OutboundPart, DeliveryReport, ModemStatus,
+    Broadcast, BroadcastTarget, Template, OutboundMessage, OutboundPart, DeliveryReport, Publication, ModemStatus,
     DaemonState, NotificationSent, AuditLog,
 ]

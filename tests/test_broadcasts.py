@@ -56,7 +56,7 @@ def big_group(name: str, size: int) -> ContactGroup:
 def approved(officials, config, groups, text="Rapat koordinasi Senin 08.00 di aula.", **kw) -> Broadcast:
     bc = broadcasts.draft(officials["admin"], text, groups=[g.id for g in groups], **kw)
     broadcasts.submit(bc, officials["admin"], config)
-    return broadcasts.approve(bc, officials["ketua"], config)
+    return broadcasts.approve(bc, officials["ketua"], config, version=broadcasts.content_of(bc, config).version)
 
 
 # --------------------------------------------------------------------------
@@ -150,15 +150,15 @@ def test_nobody_approves_their_own_and_nobody_approves_twice(officials, config, 
     bc = broadcasts.draft(officials["ketua"], "Halo camat", groups=[group.id])
     broadcasts.submit(bc, officials["ketua"], config)
     with pytest.raises(BroadcastError, match="their own"):
-        broadcasts.approve(bc, officials["ketua"], config)
+        broadcasts.approve(bc, officials["ketua"], config, version=broadcasts.content_of(bc, config).version)
     with pytest.raises(BroadcastError, match="not an approver"):
-        broadcasts.approve(bc, officials["admin"], config)
+        broadcasts.approve(bc, officials["admin"], config, version=broadcasts.content_of(bc, config).version)
     second = make_user("wakil", "approver")
-    broadcasts.approve(bc, second, config)
+    broadcasts.approve(bc, second, config, version=broadcasts.content_of(bc, config).version)
     with pytest.raises(BroadcastError, match="already approved"):
-        broadcasts.approve(bc, second, config)
+        broadcasts.approve(bc, second, config, version=broadcasts.content_of(bc, config).version)
     with pytest.raises(BroadcastError, match="already approved"):
-        broadcasts.approve(bc, make_user("sekda", "approver"), config)
+        broadcasts.approve(bc, make_user("sekda", "approver"), config, version=broadcasts.content_of(bc, config).version)
     assert Broadcast.get_by_id(bc.id).approved_by.login == "wakil"
 
 
@@ -166,7 +166,7 @@ def test_rejection_needs_a_reason_and_the_author_can_fix_and_resubmit(officials,
     group = make_group("Camat", ["+6281311110001"])
     bc = broadcasts.draft(officials["dishub"], "Rapat jam 8", groups=[group.id])
     with pytest.raises(BroadcastError, match="only a pending"):
-        broadcasts.approve(bc, officials["ketua"], config)
+        broadcasts.approve(bc, officials["ketua"], config, version=broadcasts.content_of(bc, config).version)
     broadcasts.submit(bc, officials["dishub"], config)
     with pytest.raises(BroadcastError, match="reason"):
         broadcasts.reject(bc, officials["ketua"], "  ")
@@ -177,7 +177,8 @@ def test_rejection_needs_a_reason_and_the_author_can_fix_and_resubmit(officials,
     bc = broadcasts.edit(bc, officials["dishub"], text="Rapat jam 8 di aula Dishub")
     assert bc.state == "draft" and bc.rejected_reason is None
     broadcasts.submit(bc, officials["dishub"], config)
-    assert broadcasts.approve(bc, officials["ketua"], config).text == "Rapat jam 8 di aula Dishub -HUMAS"
+    version = broadcasts.content_of(bc, config).version
+    assert broadcasts.approve(bc, officials["ketua"], config, version=version).text == "Rapat jam 8 di aula Dishub -HUMAS"
 
 
 def test_text_cannot_change_after_approval(officials, config):
@@ -378,7 +379,7 @@ def test_whole_flow_on_each_database(any_db, write_config):
     b = make_group("Kades", [f"+628131111{i:04d}" for i in range(20, 50)], start=20)
     bc = broadcasts.draft(admin, "Siaga banjir 🌊", groups=[a.id, b.id])
     broadcasts.submit(bc, admin, config)
-    bc = broadcasts.approve(bc, ketua, config)
+    bc = broadcasts.approve(bc, ketua, config, version=broadcasts.content_of(bc, config).version)
     assert bc.recipient_count == 50
     old_chunk, broadcasts.CHUNK = broadcasts.CHUNK, 7
     try:
@@ -422,8 +423,8 @@ def test_command_line_flow_with_refusals_and_progress(officials, config):
 
     own = modemd(path, "approve", str(bc.id), "--as", "admin")
     assert own.returncode == 1 and "not an approver" in own.stderr
-    assert modemd(path, "approve", str(bc.id), "--as", "ketua").returncode == 0
-    twice = modemd(path, "approve", str(bc.id), "--as", "ketua")
+    assert modemd(path, "approve", str(bc.id), "--as", "ketua", "--password-stdin", stdin="rahasia-123\n").returncode == 0
+    twice = modemd(path, "approve", str(bc.id), "--as", "ketua", "--password-stdin", stdin="rahasia-123\n")
     assert twice.returncode == 1 and "already approved" in twice.stderr
     assert "3 SMS queued" in modemd(path, "queue", str(bc.id)).stdout
 

@@ -105,7 +105,7 @@ def test_the_broadcast_job_queues_an_approved_broadcast(officials, config, runni
         GroupMember.create(group=group, contact=Contact.create(name=f"Camat {i}", phone=f"+62813111100{i}0"))
     bc = broadcasts.draft(officials["admin"], "Apel pagi pukul 07.30", groups=[group.id])
     broadcasts.submit(bc, officials["admin"], config)
-    broadcasts.approve(bc, officials["ketua"], config)
+    broadcasts.approve(bc, officials["ketua"], config, version=broadcasts.content_of(bc, config).version)
     running(Scheduler(config, lambda: None))
     wait_for(lambda: Broadcast.get_by_id(bc.id).queued_at is not None, "the broadcast to be queued")
     assert OutboundMessage.select().where(OutboundMessage.kind == "broadcast").count() == 3
@@ -163,7 +163,7 @@ def test_a_broadcast_survives_a_killed_daemon_and_nobody_gets_it_twice(officials
         GroupMember.create(group=group, contact=Contact.create(name=f"Warga {i}", phone=f"+628131111{i:04d}"))
     bc = broadcasts.draft(officials["admin"], "Vaksinasi gratis Sabtu di puskesmas", groups=[group.id])
     broadcasts.submit(bc, officials["admin"], config)
-    broadcasts.approve(bc, officials["ketua"], config)
+    broadcasts.approve(bc, officials["ketua"], config, version=broadcasts.content_of(bc, config).version)
 
     log_path = tmp_path / "daemon.log"
     first = start_daemon(path, log_path)

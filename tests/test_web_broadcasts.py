@@ -69,9 +69,10 @@ def test_draft_preview_submit_and_approve_through_the_pages(client, auth, groups
     auth.login("ketua")
     listing = text_of(client.get("/siaran/"))
     assert "Menunggu persetujuan Anda" in listing
-    response = client.post(f"/siaran/{bc.id}/setujui", follow_redirects=True)
+    version = re.search(r'name="version" value="([0-9a-f]{64})"', text_of(client.get(f"/siaran/{bc.id}"))).group(1)
+    response = client.post(f"/siaran/{bc.id}/setujui", data={"version": version}, follow_redirects=True)
     assert "disetujui untuk 4 penerima" in text_of(response)
-    again = client.post(f"/siaran/{bc.id}/setujui", follow_redirects=True)
+    again = client.post(f"/siaran/{bc.id}/setujui", data={"version": version}, follow_redirects=True)
     assert "Siaran ini sudah disetujui." in text_of(again)
     assert Broadcast.get_by_id(bc.id).approved_by.login == "ketua"
 
@@ -156,7 +157,7 @@ def test_officials_see_only_their_own_and_operators_none(client, auth, groups, m
 def test_progress_retry_and_cancel_from_the_page(client, auth, groups, web_config, officials):
     bc = broadcasts.draft(officials["admin"], "Siaga banjir", groups=[groups["camat"].id])
     broadcasts.submit(bc, officials["admin"], web_config)
-    broadcasts.approve(bc, officials["ketua"], web_config)
+    broadcasts.approve(bc, officials["ketua"], web_config, version=broadcasts.content_of(bc, web_config).version)
     broadcasts.queue_broadcast(bc.id, web_config)
     rows = list(OutboundMessage.select().order_by(OutboundMessage.recipient))
     OutboundMessage.update(state="delivered", delivered_at=utcnow()).where(OutboundMessage.id == rows[0].id).execute()

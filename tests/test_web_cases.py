@@ -338,36 +338,11 @@ def test_reassign_by_admin_moves_the_case(client, auth, make_case, officials):
     assert client.get(f"/cases/{case.id}").status_code == 200
 
 
-def test_official_cannot_reassign_or_publish(client, auth, make_case):
+def test_official_cannot_reassign(client, auth, make_case):
     case = make_case("INFO")
     auth.login("humas")
     assert client.post(f"/cases/{case.id}/assign", data={"keyword": "DISHUB"}).status_code == 403
-    assert client.post(f"/cases/{case.id}/publish", data={"published": "1"}).status_code == 403
     assert Case.get_by_id(case.id).keyword == "INFO"
-
-
-def test_publish_only_answered_cases_and_public_page_masks_the_number(client, auth, make_case):
-    case = make_case("INFO", "INFO <b>kapan</b> pasar buka?", citizen="+6281234567890")
-    auth.login("admin")
-    client.post(f"/cases/{case.id}/publish", data={"published": "1"})
-    assert not Case.get_by_id(case.id).published
-    client.post(f"/cases/{case.id}/reply", data={"text": "Jam 7 pagi."})
-    OutboundMessage.update(state="delivered").execute()
-    client.post(f"/cases/{case.id}/publish", data={"published": "1"})
-    assert Case.get_by_id(case.id).published
-    auth.logout()
-    public = client.get("/publik/")
-    body = _body(public)
-    assert public.status_code == 200
-    assert "+62812****7890" in body and "6281234567890" not in body and "0812-3456-7890" not in body
-    assert "&lt;b&gt;kapan&lt;/b&gt;" in body and "Jam 7 pagi." in body
-
-
-def test_unpublished_or_unanswered_cases_stay_off_the_public_page(client, make_case):
-    make_case("INFO", "INFO rahasia pribadi", published=True)  # published flag but never answered
-    make_case("INFO", "INFO tidak dipublikasikan", status="answered", answered_at=utcnow())
-    body = _body(client.get("/publik/"))
-    assert "rahasia pribadi" not in body and "tidak dipublikasikan" not in body
 
 
 def test_disabled_official_session_cannot_reply(client, auth, make_case):
@@ -445,7 +420,7 @@ def test_pages_run_a_fixed_number_of_queries(client, auth, make_case, officials)
     page = _body(client.get("/"))
     assert "INFO terbaru 2" in page and "INFO pertama 2" not in page  # each case shows its newest message
     # session user, open section, answered section, the badge (own keyword, then assigned elsewhere)
-    counts = {"/": 5, f"/cases/{cases[0].id}": 8, "/dashboard/": 7}
+    counts = {"/": 5, f"/cases/{cases[0].id}": 9, "/dashboard/": 7}
     assert {path: _queries(client, path) for path in counts} == counts
     more = add_cases(12)
     counts[f"/cases/{more[-1].id}"] = counts.pop(f"/cases/{cases[0].id}")

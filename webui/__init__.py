@@ -21,7 +21,7 @@ log = logging.getLogger("modemd.web")
 CORE_BLUEPRINTS = (
     "webui.auth", "webui.i18n", "webui.inbox", "webui.cases", "webui.outbox", "webui.dashboard",
     "webui.admin_users", "webui.admin_contacts", "webui.admin_keywords", "webui.admin_blocklist",
-    "webui.admin_audit", "webui.operator_messages", "webui.demo", "webui.public",
+    "webui.admin_audit", "webui.operator_messages", "webui.demo", "webui.public", "webui.publishing",
 )
 OPTIONAL_BLUEPRINTS = ("webui.broadcasts", "webui.recap")
 

@@ -16,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from peewee import fn
 
-from modemd import broadcasts, phone
+from modemd import broadcast_review, broadcasts, phone
 from modemd.broadcasts import BroadcastError
 from modemd.models import OUTBOUND_STATES, Broadcast, Contact, ContactGroup, GroupMember, Template, User
 
@@ -51,6 +51,7 @@ REFUSALS = {
     "not_approver": _l("Hanya Ketua (penyetuju) yang dapat menyetujui atau menolak siaran."),
     "own": _l("Siaran tidak dapat disetujui oleh pembuatnya sendiri; penyetuju lain harus menyetujuinya."),
     "already_approved": _l("Siaran ini sudah disetujui."),
+    "changed_version": _l("Isi siaran berubah, periksa lagi."),
     "reason": _l("Penolakan harus disertai alasan."),
     "finished": _l("Siaran ini sudah selesai atau dibatalkan."),
     "template_name": _l("Nama template wajib diisi (paling banyak 64 karakter)."),
@@ -224,7 +225,10 @@ def _save(broadcast: Broadcast | None):
 @roles_required(*ROLES)
 def show(broadcast_id: int):
     """The broadcast with its preview, approval state, progress bar and per-recipient states."""
-    broadcast = _get(broadcast_id)
+    return _render_show(_get(broadcast_id))
+
+
+def _render_show(broadcast: Broadcast, changes: broadcast_review.Changes | None = None, status: int = 200):
     shown = broadcasts.preview(broadcast, _config())
     state = request.args.get("state", "")
     search = request.args.get("q", "").strip()
@@ -232,15 +236,18 @@ def show(broadcast_id: int):
     recipients = broadcasts.recipient_rows(broadcast.id, state=state if state in OUTBOUND_STATES else None,
                                            search=search, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
     me = _me()
+    may_approve = broadcasts.may_approve(broadcast, me)
     return render_template(
         "broadcasts/show.html", broadcast=broadcast, shown=shown, progress=broadcasts.progress(broadcast.id),
         recipients=recipients[:PAGE_SIZE], more=len(recipients) > PAGE_SIZE, page=page, chosen=state, search=search,
         states=OUTBOUND_STATES, state_labels=STATE_LABELS, category_labels=CATEGORY_LABELS,
-        max_parts=broadcasts.MAX_PARTS,
+        max_parts=broadcasts.MAX_PARTS, changes=changes,
+        # the approve form names the version shown here; the approval is refused if it changed meanwhile
+        version=broadcasts.content_of(broadcast, _config()).version if may_approve else "",
         may_edit=broadcasts.may_edit(broadcast, me), may_submit=broadcast.state == "draft" and broadcasts.may_edit(broadcast, me),
-        may_approve=broadcasts.may_approve(broadcast, me), may_cancel=broadcasts.may_cancel(broadcast, me),
+        may_approve=may_approve, may_cancel=broadcasts.may_cancel(broadcast, me),
         may_retry=broadcasts.may_retry(broadcast, me),
-    )
+    ), status
 
 
 @bp.get("/<int:broadcast_id>/progres")
@@ -274,9 +281,19 @@ def submit(broadcast_id: int):
 @bp.post("/<int:broadcast_id>/setujui")
 @roles_required(*broadcasts.APPROVER_ROLES)
 def approve(broadcast_id: int):
-    """Approve the wording; it goes out at its send time."""
-    return _act(broadcast_id, lambda b: broadcasts.approve(b, _me(), _config()),
-                lambda b: _("Siaran #%(id)d disetujui untuk %(n)d penerima.", id=b.id, n=b.recipient_count))
+    """Approve the version shown on the page; if it changed since, show what changed instead."""
+    broadcast = _get(broadcast_id)
+    version = request.form.get("version", "")
+    try:
+        approved = broadcasts.approve(broadcast, _me(), _config(), version=version, via="web")
+    except BroadcastError as exc:
+        flash(refusal(exc), "error")
+        if exc.code == "changed_version":
+            current = Broadcast.get_by_id(broadcast.id)
+            return _render_show(current, broadcast_review.changes_since(current, version, _config()), 409)
+        return redirect(url_for("broadcasts.show", broadcast_id=broadcast.id))
+    flash(_("Siaran #%(id)d disetujui untuk %(n)d penerima.", id=approved.id, n=approved.recipient_count), "info")
+    return redirect(url_for("broadcasts.show", broadcast_id=broadcast.id))
 
 
 @bp.post("/<int:broadcast_id>/tolak")

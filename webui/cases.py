@@ -212,20 +212,3 @@ def reopen(case_id: int):
         audit(current_user.login, "case.reopen", case, old=old)
         flash(_("Kasus dibuka kembali."), "info")
     return redirect(url_for("cases.show", case_id=case.id))
-
-
-@bp.post("/<int:case_id>/publish")
-@roles_required("admin")
-def publish(case_id: int):
-    """Show (or hide) an answered case on the public page, with the number masked."""
-    case = case_or_404(current_user, case_id)
-    wanted = request.form.get("published") == "1"
-    if wanted and case.answered_at is None:
-        flash(_("Hanya kasus yang sudah dijawab yang dapat dipublikasikan."), "error")
-        return redirect(url_for("cases.show", case_id=case.id))
-    if case.published != wanted:
-        case.published = wanted
-        case.save(only=[Case.published])
-        audit(current_user.login, "case.publish" if wanted else "case.unpublish", case)
-    flash(_("Dipublikasikan.") if wanted else _("Tidak lagi dipublikasikan."), "info")
-    return redirect(url_for("cases.show", case_id=case.id))

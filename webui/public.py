@@ -1,14 +1,15 @@
-"""The public page (Perbup Banjarnegara Pasal 12 (9)): answered cases the administrator published.
+"""The public page (Perbup Banjarnegara Pasal 12 (9)): questions and answers their case's owner or an admin published.
 
-Anyone may read it, without logging in. The citizen's number is masked; only
-replies that actually left (sent or delivered) are shown.
+Anyone may read it, without logging in. It shows only reviewed snapshots
+(:mod:`modemd.publications`): later SMS of a published case never appear by
+themselves. The citizen's number is stored masked; every text is escaped.
 """
 
 from __future__ import annotations
 
 from flask import Blueprint, render_template, request
 
-from modemd.models import Case, InboundMessage, OutboundMessage
+from modemd import publications
 
 bp = Blueprint("public", __name__, url_prefix="/publik")
 PAGE_SIZE = 20
@@ -17,19 +18,6 @@ PAGE_SIZE = 20
 @bp.get("/")
 def index():
     """Published questions and answers, newest first."""
-    query = Case.select().where((Case.published == True) & Case.answered_at.is_null(False))  # noqa: E712
     before = request.args.get("before", "")
-    if before.isdigit():
-        query = query.where(Case.id < int(before))
-    cases = list(query.order_by(Case.id.desc()).limit(PAGE_SIZE + 1))
-    next_before = cases[PAGE_SIZE - 1].id if len(cases) > PAGE_SIZE else None
-    cases = cases[:PAGE_SIZE]
-    ids = [c.id for c in cases] or [0]
-    questions: dict[int, list] = {}
-    for m in InboundMessage.select().where(InboundMessage.case.in_(ids)).order_by(InboundMessage.id):
-        questions.setdefault(m.case_id, []).append(m)
-    answers: dict[int, list] = {}
-    for r in (OutboundMessage.select().where(OutboundMessage.case.in_(ids) & OutboundMessage.state.in_(("sent", "delivered")))
-              .order_by(OutboundMessage.id)):
-        answers.setdefault(r.case_id, []).append(r)
-    return render_template("public.html", cases=cases, questions=questions, answers=answers, next_before=next_before)
+    rows, next_before = publications.public_page(int(before) if before.isdigit() else None, PAGE_SIZE)
+    return render_template("public.html", rows=rows, next_before=next_before)

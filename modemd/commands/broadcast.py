@@ -1,7 +1,15 @@
-"""``modemd broadcast``: draft, approve, queue and follow broadcasts from scripts."""
+"""``modemd broadcast``: draft, approve, queue and follow broadcasts from scripts.
+
+Approving from the command line needs the approver's password (typed at a
+prompt, or one line on standard input with ``--password-stdin``): ``--as``
+alone proves nothing about who sits at the keyboard. The text and the number
+of recipients are shown before the password is asked, and exactly that
+version is approved; a change by the author in between refuses the approval.
+"""
 
 from __future__ import annotations
 
+import getpass
 import sys
 import time
 from datetime import datetime
@@ -10,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from .. import broadcasts, phone
 from ..broadcasts import BroadcastError
-from ..models import Broadcast, Contact, ContactGroup, Template, User
+from ..models import Broadcast, Contact, ContactGroup, Template, User, audit
 from . import open_configured_database, print_json, print_table
 
 HELP = "broadcasts: create, preview, submit, approve, reject, cancel, retry failed, follow progress, templates"
@@ -56,6 +64,9 @@ def configure(parser) -> None:
             _actor(action)
         if name in ("preview", "status", "recipients"):
             action.add_argument("--json", action="store_true", help="print as JSON")
+        if name == "approve":
+            action.add_argument("--password-stdin", action="store_true",
+                                help="read the approver's password from standard input (default: ask for it)")
         if name == "reject":
             action.add_argument("--reason", required=True)
         if name == "cancel":
@@ -142,6 +153,31 @@ def _targets(args) -> tuple[list[int], list[int]]:
             raise _Refused(f"no contact with number {raw!r} (add it as a contact first)")
         contacts.append(contact.id)
     return groups, contacts
+
+
+def _approver_password(login: str, from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    try:
+        return getpass.getpass(f"Password of {login}: ")
+    except EOFError:
+        return ""
+
+
+def _approve(broadcast: Broadcast, approver: User, config, password_from_stdin: bool) -> Broadcast:
+    """Show what is approved, ask the approver's password, approve that version only."""
+    broadcasts.check_approvable(broadcast, approver)
+    content = broadcasts.content_of(broadcast, config)
+    shown = broadcasts.preview(broadcast, config)
+    print(f"broadcast {broadcast.id} by {broadcast.created_by.login}, to {shown.count} recipient(s), "
+          f"{shown.parts} SMS part(s) each:")
+    print(content.text)
+    print(f"version {content.version[:12]}", flush=True)
+    if not approver.check_password(_approver_password(approver.login, password_from_stdin)):
+        # whoever typed it is not known to be the approver: the command line is the actor
+        audit("cli", "broadcast.approve_refused", broadcast, approver=approver.login, reason="wrong password")
+        raise _Refused(f"wrong password for {approver.login}; broadcast {broadcast.id} is not approved")
+    return broadcasts.approve(broadcast, approver, config, version=content.version, via="cli")
 
 
 def _preview_dict(broadcast: Broadcast, shown: broadcasts.Preview) -> dict:
@@ -236,7 +272,7 @@ def main(args) -> int:
             broadcast = broadcasts.submit(_broadcast(args.id), _user(args.actor), config)
             print(f"broadcast {broadcast.id} submitted: {broadcast.recipient_count} recipient(s), waiting for approval")
         elif command == "approve":
-            broadcast = broadcasts.approve(_broadcast(args.id), _user(args.actor), config)
+            broadcast = _approve(_broadcast(args.id), _user(args.actor), config, args.password_stdin)
             when = "at " + str(broadcast.send_at) + " UTC" if broadcast.send_at else "now"
             print(f"broadcast {broadcast.id} approved; it goes out {when} to {broadcast.recipient_count} recipient(s)")
         elif command == "reject":
