@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from .. import __version__, pdu
-from ..phone import try_normalize
+from ..phone import for_log, try_normalize
 from .base import (
     CmsError,
     Driver,
@@ -283,7 +283,7 @@ class SimDriver(Driver):
         for index in range(len(segments)):
             # The delay of a real AT+CMGS, cut short when the modem is closed.
             if self._closing.wait(self.send_delay):
-                raise ModemGone(f"{self.name}: closed while sending to {number}")
+                raise ModemGone(f"{self.name}: closed while sending to {for_log(number)}")
             if index == 0:
                 self._maybe_fail(number)
         references = [self._take_reference() for _ in segments]
@@ -301,7 +301,7 @@ class SimDriver(Driver):
         if status_report:
             for reference in references:
                 self._schedule_report(reference, number, sent_at)
-        log.info("%s: sent %d part(s) to %s, references %s", self.name, len(segments), number, references)
+        log.info("%s: sent %d part(s) to %s, references %s", self.name, len(segments), for_log(number), references)
         return references
 
     def _maybe_fail(self, number: str) -> None:
