@@ -277,6 +277,10 @@ class SimDriver(Driver):
 
     # sending -------------------------------------------------------------
 
+    def longest_send(self, parts: int) -> float:
+        """A simulated send takes send_delay per part, however long that is set."""
+        return max(parts, 1) * self.send_delay + self.longest_exchange()
+
     def send(self, number: str, text: str, *, status_report: bool = True) -> list[int]:
         self._connected()
         encoding, segments = pdu.split(text)
