@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 #: slack beyond a step's allowance: scheduling, a database commit, a slow disk
-GRACE = 2.0
+GRACE = 5.0
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from modemd import phone
 from modemd.phone import mask
 from tests.fakemodem import FakeModem, wait_until
 from tests.test_daemon import Running
+from webfixtures import *  # noqa: F401,F403  (client, auth)
 
 CITIZEN = "+6281211112222"
 FAILING = "+6285733334444"
@@ -134,3 +135,12 @@ def test_gammu_driver_logs_no_full_number(running, caplog, tmp_path):
 ])
 def test_for_log(raw, shown):
     assert phone.for_log(raw) == shown
+
+
+def test_the_demo_page_logs_the_injected_sender_masked(client, auth, caplog):
+    caplog.set_level(logging.INFO, logger="modemd.web")
+    auth.login("admin")
+    response = client.post("/demo/", data={"modem": "sim1", "sender": "081211112222", "text": "INFO halo"})
+    assert response.status_code == 302
+    assert "injected an SMS from +62812****2222" in caplog.text
+    assert "81211112222" not in caplog.text
