@@ -11,6 +11,7 @@ import importlib
 import sys
 
 from . import __version__
+from .commands import json_only_stdout
 
 COMMANDS = (
     "check", "db", "user", "run", "web", "demo", "broadcast",
@@ -65,6 +66,9 @@ def main(argv: list[str] | None = None) -> int:
     if config is not None:
         args.config = config
     try:
+        if getattr(args, "json", False):
+            with json_only_stdout():
+                return int(args.handler(args) or 0)
         return int(args.handler(args) or 0)
     except KeyboardInterrupt:
         return 130

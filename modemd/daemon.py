@@ -10,6 +10,12 @@ Threads:
 * the scheduler of reminders, when :mod:`modemd.scheduler` is installed;
 * the main thread: signals, keyword reloads, heartbeat, expiry, systemd.
 
+systemd's watchdog is fed by the main thread only while every worker gets
+on with its work (:mod:`modemd.progress`): a worker that overruns its step is
+named in the log (a WARNING once per episode) and in ``STATUS=``, the
+watchdog is left unfed, and systemd restarts the service after WatchdogSec
+unless the worker moves again first.
+
 Signals: SIGTERM/SIGINT stop (each worker finishes the AT exchange in
 progress and records its outcome); SIGHUP reloads keywords.ini, as does a
 request from the web UI (DaemonState ``reload_keywords``). A keywords.ini
@@ -33,6 +39,7 @@ from .keywords import KeywordTable, check_owners, load_keywords
 from .models import DaemonState, User, utcnow
 from .routing import Router, route_pending
 from .health import HealthBoard
+from .progress import Stuck
 from .sdnotify import Notifier
 from .worker import ModemWorker
 
@@ -75,6 +82,7 @@ class Daemon:
         self.scheduler = None
         self._dispatcher: threading.Thread | None = None
         self._seen_reload_request: str | None = None
+        self._stuck: dict[str, Stuck] = {}  # workers stuck at the last look, by modem
 
     # the keyword table ----------------------------------------------------
     def keywords(self) -> KeywordTable:
@@ -199,10 +207,25 @@ class Daemon:
                     self.notifier.status(self.status_line())
             except Exception as exc:  # the daemon outlives a database hiccup
                 log.error("daemon chores failed, trying again: %s", exc)
-            if watchdog and now >= next_watchdog:
+            if self.check_workers():
+                self.notifier.status(self.status_line())  # at once, not at the next status refresh
+            if watchdog and now >= next_watchdog and not self._stuck:
                 next_watchdog = now + watchdog
                 self.notifier.watchdog()
             stop.wait(min(RELOAD_POLL, watchdog or RELOAD_POLL))
+
+    def check_workers(self) -> bool:
+        """Look for stuck workers; log an episode's start (WARNING, once) and end. True when that changed."""
+        stuck = {s.name: s for s in (w.progress.stuck() for w in self.workers) if s is not None}
+        for name, found in stuck.items():
+            if name not in self._stuck:
+                log.warning("%s: the worker is stuck %s for %.0f s; systemd's watchdog is no longer fed, "
+                            "so the service is restarted unless it moves again", name, found.step, found.seconds)
+        for name in self._stuck.keys() - stuck.keys():
+            log.info("%s: the worker moves again; feeding systemd's watchdog again", name)
+        changed = stuck.keys() != self._stuck.keys()
+        self._stuck = stuck
+        return changed
 
     def _check_reload_request(self) -> None:
         requested = DaemonState.read("reload_keywords")
@@ -224,6 +247,8 @@ class Daemon:
         signals = [dbm for dbm in self.health.signals().values() if dbm is not None]
         if signals:
             parts.append("signal " + "/".join(f"{dbm}" for dbm in signals) + " dBm")
+        if self._stuck:
+            parts.append("STUCK: " + "; ".join(str(s) for s in self._stuck.values()))
         return ", ".join(parts)
 
 

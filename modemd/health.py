@@ -5,11 +5,18 @@ modems are ready to send, so that a resting or absent modem's traffic goes to
 the others, and one Event per worker to wake it. :func:`save_status` writes a
 modem's health to its :class:`~modemd.models.ModemStatus` row for the web UI
 and ``modemd status``.
+
+A status row outlives its modem: an unplugged modem, or one whose daemon
+stopped, keeps the signal of its last health check. :func:`signal_current`
+says whether that figure is still being read; where it is not, the dashboard
+and ``modemd status`` show its age instead of presenting it as the present.
+``last_contact`` is when it was read: the worker writes both together.
 """
 
 from __future__ import annotations
 
 import threading
+from datetime import datetime, timedelta
 from typing import Any
 
 from .models import ModemStatus, utcnow
@@ -23,6 +30,11 @@ SENDING_STATES = frozenset({"ready", "starting"})
 #: how ModemStatus.last_error begins while a modem's SIM is full: the network then holds back new SMS,
 #: so reception stops although the modem still sends (its state stays "ready")
 SIM_FULL = "SIM full"
+
+#: states in which the worker talks to its modem and reads its signal at every health check
+LIVE_STATES = frozenset({"ready", "resting"})
+#: a signal older than this was missed by three health checks (worker.HEALTH_INTERVAL is 30 s): nobody reads it
+SIGNAL_FRESH = timedelta(seconds=90)
 
 
 class HealthBoard:
@@ -88,6 +100,12 @@ def clear_error(name: str, prefix: str) -> None:
     """Clear a modem's last_error if it still begins with ``prefix``; an error written since then stays."""
     ModemStatus.update(last_error=None, updated_at=utcnow()).where(
         (ModemStatus.name == name) & ModemStatus.last_error.startswith(prefix)).execute()
+
+
+def signal_current(status: ModemStatus, now: datetime) -> bool:
+    """Whether the status row's signal figure is live: the modem is talked to and was read lately."""
+    return (status.state in LIVE_STATES and status.last_contact is not None
+            and now - status.last_contact <= SIGNAL_FRESH)
 
 
 def storage_full(used: int | None, total: int | None) -> bool:

@@ -97,6 +97,16 @@ def mask(number: str) -> str:
     return number[:6] + "*" * (len(number) - 10) + number[-4:]
 
 
+def for_log(raw: str) -> str:
+    """A sender or recipient as a log line at INFO and above shows it: a phone number masked, in its
+    canonical spelling (so ``0812...`` and ``+62812...`` hide the same digits); a sender name or a short
+    code as it is. Digits that are no valid number are masked all the same: they may still be someone's."""
+    text = (raw or "").strip()
+    if not text or _SHORTCODE.match(text.lstrip("+")) or re.search(r"[A-Za-z]", text):
+        return text
+    return mask(try_normalize(text) or text)
+
+
 def local_format(number: str) -> str:
     """0812-3456-7890 style for people; falls back to the input."""
     try:

@@ -21,6 +21,10 @@ main loop but woken by events instead of fixed sleeps:
 
 A send in progress is never interrupted: on SIGTERM the worker finishes the
 AT exchange, records its outcome, and leaves.
+
+At each step the worker tells its :class:`~modemd.progress.Progress` what it
+starts and how long that may take; the daemon feeds systemd's watchdog only
+while no worker overruns its step (see :mod:`modemd.progress`).
 """
 
 from __future__ import annotations
@@ -35,9 +39,10 @@ from . import inbound, outbound, remoteprobe, reports
 from .balancewatch import BalanceWatch
 from .config import Config, ModemConfig
 from .drivers import create_driver
-from .drivers.base import Driver, ModemError, ModemGone, PinError, SendFailed
+from .drivers.base import Driver, ModemError, ModemGone, PinError, SendFailed, seconds_setting
 from .health import SIM_FULL, HealthBoard, clear_error, save_status, storage_full
 from .models import utcnow
+from .progress import Progress
 from .routing import Router
 
 log = logging.getLogger("modemd.worker")
@@ -55,6 +60,8 @@ RECEIVE_BATCH = 100
 REPORT_BATCH, REPORT_DELAY = 50, 2.0
 #: tries to record a send the modem accepted before giving up (the database is locked or restarting)
 RECORD_ATTEMPTS = 5
+#: one step of the checklist (connecting, a receive sweep, a health check) is at most this many modem exchanges
+STEP_COMMANDS = 20
 #: +CMS ERROR: memory capacity exceeded (3GPP TS 27.005 3.2.5)
 CMS_MEMORY_FULL = 322
 
@@ -100,6 +107,9 @@ class ModemWorker(threading.Thread):
         self._reports_since = 0.0
         self.sim_room: int | None = None  # free SMS slots at the last storage check
         self.sim_full = False  # in a SIM-full episode: warned once, noted in ModemStatus.last_error
+        #: how long an ordinary step may take: STEP_COMMANDS exchanges, each within the modem's command_timeout
+        self.step_allowance = STEP_COMMANDS * seconds_setting(modem.settings, "command_timeout", 10)
+        self.progress = Progress(modem.name, self.step_allowance)
         health.register(modem.name, self.wake)
 
     # the loop -------------------------------------------------------------
@@ -107,10 +117,13 @@ class ModemWorker(threading.Thread):
         name = self.modem.name
         while not self.stop_event.is_set():
             try:
-                if self.driver is None and not self._connect():
-                    self.stop_event.wait(self.backoff)
-                    self.backoff = min(self.backoff * 2, BACKOFF_MAX)
-                    continue
+                if self.driver is None:
+                    self._step("connecting")
+                    if not self._connect():
+                        self._step("waiting to reconnect", self.backoff)
+                        self.stop_event.wait(self.backoff)
+                        self.backoff = min(self.backoff * 2, BACKOFF_MAX)
+                        continue
                 self._turn()
             except ModemGone as exc:
                 self._lost(f"stopped answering: {exc}")
@@ -119,6 +132,7 @@ class ModemWorker(threading.Thread):
             except peewee.DatabaseError as exc:
                 # the database is briefly unavailable (locked, server restarting): the modem keeps its messages
                 log.error("%s: database error, retrying in 2 s: %s", name, exc)
+                self._step("waiting for the database", 2.0)
                 self.stop_event.wait(2.0)
             except ModemError as exc:
                 self._lost(f"modem error: {exc}", state="error")
@@ -136,8 +150,17 @@ class ModemWorker(threading.Thread):
         self._save(state="stopped")
         log.info("%s: worker stopped", name)
 
+    def _step(self, what: str, may_take: float | None = None) -> None:
+        """Tell the watchdog which step starts and how long it may take (default: an ordinary step)."""
+        self.progress.step(what, self.step_allowance if may_take is None else may_take)
+
+    def _ussd_allowance(self) -> float:
+        """A USSD exchange may wait for the network up to ussd_timeout, on top of an ordinary step."""
+        return self.step_allowance + seconds_setting(self.modem.settings, "ussd_timeout", 30)
+
     def _turn(self) -> None:
         self.wake.clear()
+        self._step("receiving")
         now = time.monotonic()
         if self.incoming.is_set() or now >= self._next_receive:
             self.incoming.clear()
@@ -150,25 +173,32 @@ class ModemWorker(threading.Thread):
             self.flush_reports()
         if now >= self._next_health:
             self._next_health = now + HEALTH_INTERVAL
+            self._step("checking signal and storage")
             self.refresh_health()
         if now >= self._next_request_check:
             self._next_request_check = now + remoteprobe.REQUEST_POLL
+            self._step("answering a probe request", self._ussd_allowance())
             remoteprobe.answer_pending(self.modem.name, self.driver, self.balance_watch.ussd)
         if self.balance_watch.due(now):
+            self._step("checking the balance", self._ussd_allowance())
             self.balance_watch.check(self.driver, now)
         if self.stop_event.is_set():
             self.release_prefetched()
             return
         if self._resting(now):
             self.release_prefetched()
-            self.wake.wait(min(self.resting_until - now, RECEIVE_POLL))
+            wait = min(self.resting_until - now, RECEIVE_POLL)
+            self._step("resting", wait)
+            self.wake.wait(wait)
             return
+        self._step("looking for messages to send")
         if now >= self.next_send_at and self.send_one():
             return  # straight on to the next message
         wait = min(self._next_receive, self._next_health, self._next_request_check, self.balance_watch.next_due(),
                    self._next_due_check or now + SEND_POLL) - time.monotonic()
         if self.next_send_at > now:
             wait = min(wait, self.next_send_at - now)
+        self._step("waiting", max(wait, 0.0))
         self.wake.wait(max(wait, 0.0))
 
     # connecting -----------------------------------------------------------
@@ -203,12 +233,14 @@ class ModemWorker(threading.Thread):
         return True
 
     def _lost(self, reason: str, state: str = "absent") -> None:
+        self._step("letting go of the modem")
         log.warning("%s: %s; reconnecting", self.modem.name, reason)
         self.release_prefetched()
         self._reports = []  # still on the modem, or lost with it: only delivery news
         self._close()
         self.health.set_state(self.modem.name, state)
         self._save(state=state, last_error=reason)
+        self._step("waiting to reconnect", self.backoff)
         self.stop_event.wait(self.backoff)
         self.backoff = min(self.backoff * 2, BACKOFF_MAX)
 
@@ -229,6 +261,7 @@ class ModemWorker(threading.Thread):
             chunk = batch[start:start + RECEIVE_BATCH]
             stored = inbound.store_batch(self.modem.name, chunk, self.router)  # committed
             for sms, item in zip(chunk, stored, strict=True):
+                self._step("deleting stored messages from the SIM")
                 self.driver.acknowledge(sms)  # only now: the database has it
                 if item.message.route == "new" and not item.created:
                     self.router.route(item.message)  # a repeat of a message stored but never routed
@@ -250,8 +283,10 @@ class ModemWorker(threading.Thread):
         A crash in that moment loses only delivery news, never a message.
         """
         batch, self._reports = self._reports, []
+        self._step("storing status reports")
         reports.handle_batch(self.modem.name, batch)
         for report in batch:
+            self._step("deleting status reports from the SIM")
             self.driver.acknowledge(report)
         return len(batch)
 
@@ -288,6 +323,8 @@ class ModemWorker(threading.Thread):
                 return False
         self._next_due_check = 0.0
         self.next_send_at = now + self.send_interval
+        # a long message on a slow network is slow but alive: it may take what the driver allows its parts
+        self._step(f"sending message #{message.id}", self.driver.longest_send(message.parts or 1))
         started = time.monotonic()
         try:
             references = self.driver.send(message.recipient, message.text, status_report=message.status_report)
@@ -317,6 +354,7 @@ class ModemWorker(threading.Thread):
     def _record_sent(self, message, references: list[int], then_claim):
         """Record a send the modem accepted; a database hiccup is retried, the message is out already."""
         for attempt in range(1, RECORD_ATTEMPTS + 1):
+            self._step(f"recording message #{message.id}")
             try:
                 return outbound.record_sent(message, self.modem.name, references, then_claim=then_claim)
             except peewee.DatabaseError as exc:

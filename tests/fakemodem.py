@@ -23,7 +23,8 @@ The API, by purpose:
   ``commands`` and ``count(prefix)``, ``settings`` (echo, cmgf, cnmi...),
   ``ussd_requests``, ``pin_attempts_left``.
 * faults: ``fail_next_sends(n, code)``, ``fail_number(number, code)``,
-  ``hang()``/``resume()``, ``unplug()``/``replug()``, ``set_sim_full()``,
+  ``hang()``/``resume()``, ``stall()``/``resume()`` (a USB stall: the client's
+  writes block), ``unplug()``/``replug()``, ``set_sim_full()``,
   ``add_noise(*lines)``/``emit(line)``, ``clear_faults()``; and the
   attributes ``command_delay`` (s per command), ``part_delay`` (s per sent
   part), ``rssi``, ``registration``, ``ussd_reply``, ``ussd_encoding``.
@@ -127,6 +128,7 @@ class _Faults:
     fail_sends: list[tuple[int, int]] = field(default_factory=list)  # (remaining, code)
     fail_numbers: dict[str, int] = field(default_factory=dict)
     hang: bool = False
+    stall: bool = False  # not even reading: the client's writes block once the pty's buffer is full
     sim_full: bool = False
     noise: list[str] = field(default_factory=list)
     noise_every_command: bool = False
@@ -338,6 +340,34 @@ class FakeModem:
     def resume(self) -> None:
         with self._lock:
             self._faults.hang = False
+            self._faults.stall = False
+
+    def stall(self) -> None:
+        """A USB stall: the stick stops taking data at all, until :meth:`resume`.
+
+        Its input buffer is filled with empty lines (ignored when it reads them
+        again), so the client's next write blocks: pyserial has no write timeout.
+        """
+        with self._lock:
+            self._faults.stall = True
+            slave = os.open(self.pty_path, os.O_WRONLY | os.O_NOCTTY | os.O_NONBLOCK)
+            try:
+                # the kernel moves buffered input along in the background and makes room again: fill until a
+                # pause frees nothing more
+                idle = 0
+                while idle < 3:
+                    try:
+                        while True:
+                            os.write(slave, b"\r" * 1024)
+                    except BlockingIOError:
+                        pass
+                    time.sleep(0.05)
+                    try:
+                        idle = 0 if os.write(slave, b"\r") else idle + 1
+                    except BlockingIOError:
+                        idle += 1
+            finally:
+                os.close(slave)
 
     def set_sim_full(self, full: bool = True) -> None:
         """A full SIM: incoming messages are not stored and AT+CMGW answers +CMS ERROR: 322."""
@@ -430,7 +460,7 @@ class FakeModem:
         while not self._stop.is_set():
             self._flush_urcs()
             fd = self._master
-            if fd is None:
+            if fd is None or self._faults.stall:
                 time.sleep(0.01)
                 continue
             try:
@@ -440,7 +470,7 @@ class FakeModem:
             if not readable:
                 continue
             with self._lock:
-                if fd != self._master:
+                if fd != self._master or self._faults.stall:
                     continue
                 try:
                     data = os.read(fd, 4096)

@@ -10,12 +10,12 @@ from flask_login import current_user, login_required
 from peewee import SQL, fn
 
 from modemd.balance import decode_problems
-from modemd.health import shows_sim_full
+from modemd.health import shows_sim_full, signal_current
 from modemd.models import Case, InboundMessage, ModemStatus, OutboundMessage, utcnow
 from modemd.sqlcache import database_kind
 
 from .access import open_counts, visible_cases
-from .filters import zone
+from .filters import old_signal_text, zone
 from .operator_messages import unseen_count
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
@@ -96,5 +96,8 @@ def index():
     sim_full = {m.name for m in modems if shows_sim_full(m)}
     balance_problems = {m.name: {p.value for p in decode_problems(m.balance_warning)} for m in modems}
     operator_new = unseen_count() if current_user.role == "admin" else None
-    return render_template("dashboard.html", figures=figures, modems=modems, sim_full=sim_full, today=today, now=now,
-                           balance_problems=balance_problems, operator_new=operator_new)
+    # an absent modem (or a stopped daemon) leaves its last signal behind: shown with its age, not as live
+    old_signal = {m.name: old_signal_text((now - m.last_contact).total_seconds()) for m in modems
+                  if m.signal_dbm is not None and m.last_contact is not None and not signal_current(m, now)}
+    return render_template("dashboard.html", figures=figures, modems=modems, sim_full=sim_full, old_signal=old_signal,
+                           today=today, now=now, balance_problems=balance_problems, operator_new=operator_new)

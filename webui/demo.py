@@ -14,6 +14,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from modemd import phone
 from modemd.models import audit
 
 from .auth import roles_required
@@ -53,7 +54,7 @@ def index():
 
             inject_simulated(modems[name].settings, sender, text)
             audit(current_user.login, "demo.inject", None, modem=name, sender=sender)
-            log.info("demo: injected an SMS from %s into %s", sender, name)
+            log.info("demo: injected an SMS from %s into %s", phone.for_log(sender), name)
             flash(_("SMS dikirim ke modem simulasi %(name)s. Daemon akan menerimanya dalam beberapa detik.", name=name), "info")
             return redirect(url_for("demo.index"))
         for problem in problems:

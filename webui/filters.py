@@ -60,6 +60,21 @@ def duration_text(seconds: float) -> str:
     return _("%(m)dm", m=minutes)
 
 
+def old_signal_text(seconds: float) -> str:
+    """A signal nobody reads any more, with its age: "sinyal terakhir 2 jam lalu".
+
+    One text per unit and number (1 or more) instead of ngettext: English needs the plural, Indonesian not.
+    """
+    minutes = max(int(seconds), 0) // 60
+    if minutes < 60:
+        return _("sinyal terakhir 1 menit lalu") if minutes <= 1 else _("sinyal terakhir %(n)d menit lalu", n=minutes)
+    hours = minutes // 60
+    if hours < 24:
+        return _("sinyal terakhir 1 jam lalu") if hours == 1 else _("sinyal terakhir %(n)d jam lalu", n=hours)
+    days = hours // 24
+    return _("sinyal terakhir 1 hari lalu") if days == 1 else _("sinyal terakhir %(n)d hari lalu", n=days)
+
+
 def deadline_info(case: Case, now: datetime | None = None) -> dict:
     """What the inbox shows about a case's 3-hour deadline: text and a CSS class."""
     if case.status != "open":

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import ctypes
 import json
+import os
 import sys
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, Iterator
 
 from ..checks import CheckResult, check_all
 from ..config import config_path_from
@@ -48,9 +51,62 @@ def open_configured_database(args):
     return config, database
 
 
+#: where print_json writes while json_only_stdout() holds standard output for the JSON
+_json_stream = None
+
+
 def print_json(data: Any) -> None:
-    json.dump(data, sys.stdout, ensure_ascii=False, indent=2, default=str)
-    sys.stdout.write("\n")
+    stream = _json_stream or sys.stdout
+    json.dump(data, stream, ensure_ascii=False, indent=2, default=str)
+    stream.write("\n")
+    stream.flush()
+
+
+def _flush_c_stdio() -> None:
+    """Flush C's stdout buffer, where libGammu's printf output waits (fully buffered on a pipe)."""
+    try:
+        ctypes.CDLL(None).fflush(None)
+    except (OSError, AttributeError):
+        pass
+
+
+@contextmanager
+def json_only_stdout() -> Iterator[None]:
+    """Keep standard output for the JSON alone for the life of a ``--json`` command.
+
+    Libraries write to file descriptor 1 below Python (python-gammu's "WARNING:
+    Adding USSD to queue" comes from C), so replacing ``sys.stdout`` is not
+    enough: fd 1 itself is pointed at stderr, the real standard output is kept
+    on a saved descriptor, and :func:`print_json` writes there. Everything else
+    still reaches the technician, on stderr.
+    """
+    global _json_stream
+    try:
+        fd = sys.stdout.fileno()
+        err = sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):
+        fd = None  # standard output is no file (a test's buffer): nothing below Python can write to it
+    sys.stdout.flush()
+    if fd is None:
+        _json_stream, saved_stdout = sys.stdout, sys.stdout
+        sys.stdout = sys.stderr
+        try:
+            yield
+        finally:
+            sys.stdout, _json_stream = saved_stdout, None
+        return
+    _flush_c_stdio()
+    saved = os.dup(fd)
+    os.dup2(err, fd)
+    _json_stream = os.fdopen(saved, "w", encoding="utf-8")
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        _flush_c_stdio()
+        os.dup2(saved, fd)
+        stream, _json_stream = _json_stream, None
+        stream.close()
 
 
 def print_table(rows: list[dict], columns: list[str]) -> None:

@@ -6,6 +6,7 @@ import sys
 
 import peewee
 
+from .. import localtime
 from ..models import Case, InboundMessage, User
 from . import open_configured_database, print_json, print_table
 
@@ -19,8 +20,12 @@ def configure(parser) -> None:
     parser.add_argument("--json", action="store_true", help="print as JSON")
 
 
+#: the row's times, shown in the centre's time zone
+TIMES = ("deadline_at", "smsc_time", "received_at")
+
+
 def inbox_row(message: InboundMessage) -> dict:
-    """One message as `modemd inbox --json` prints it."""
+    """One message as `modemd inbox --json` prints it (times still as stored: naive UTC)."""
     case = message.case if message.case_id else None
     owner = case.owner.login if case is not None and case.owner_id else None
     return {
@@ -37,7 +42,7 @@ def inbox_row(message: InboundMessage) -> dict:
 
 def main(args) -> int:
     """Print the newest received messages, optionally of one keyword."""
-    open_configured_database(args)
+    config, _database = open_configured_database(args)
     if args.limit < 0:
         print("modemd inbox: --limit must be 0 or more", file=sys.stderr)
         return 2
@@ -54,9 +59,10 @@ def main(args) -> int:
         query = query.limit(args.limit)
     rows = [inbox_row(m) for m in query]
     if args.json:
-        print_json(rows)
+        print_json([localtime.in_zone(row, TIMES, config.timezone, localtime.iso) for row in rows])
     else:
         for row in rows:
+            localtime.in_zone(row, TIMES, config.timezone, localtime.human)
             row["text"] = " ".join(row["text"].split())[:50]
         print_table(rows, ["id", "number", "keyword", "owner", "route", "case", "received_at", "text"])
     return 0

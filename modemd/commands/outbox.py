@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+from .. import localtime
 from ..models import OUTBOUND_STATES, OutboundMessage
 from . import open_configured_database, print_json, print_table
 
@@ -16,8 +17,12 @@ def configure(parser) -> None:
     parser.add_argument("--json", action="store_true", help="print as JSON")
 
 
+#: the row's times, shown in the centre's time zone
+TIMES = ("created_at", "next_attempt_at", "sent_at", "delivered_at", "expires_at")
+
+
 def outbox_row(message: OutboundMessage) -> dict:
-    """One message as `modemd outbox --json` prints it."""
+    """One message as `modemd outbox --json` prints it (times still as stored: naive UTC)."""
     return {
         "id": message.id, "number": message.recipient, "text": message.text, "kind": message.kind,
         "keyword": message.case.keyword if message.case_id else None,
@@ -32,7 +37,7 @@ def outbox_row(message: OutboundMessage) -> dict:
 
 def main(args) -> int:
     """Print the newest messages, optionally of one state."""
-    open_configured_database(args)
+    config, _database = open_configured_database(args)
     query = OutboundMessage.select().order_by(OutboundMessage.id.desc())
     if args.status:
         query = query.where(OutboundMessage.state == args.status)
@@ -43,9 +48,10 @@ def main(args) -> int:
         query = query.limit(args.limit)
     rows = [outbox_row(m) for m in query]
     if args.json:
-        print_json(rows)
+        print_json([localtime.in_zone(row, TIMES, config.timezone, localtime.iso) for row in rows])
     else:
         for row in rows:
+            localtime.in_zone(row, TIMES, config.timezone, localtime.human)
             row["text"] = _short(row["text"])
             row["status"] = row["status"] + ("?" if row["doubt"] else "")
         print_table(rows, ["id", "number", "status", "attempts", "parts", "modem", "created_at", "text"])

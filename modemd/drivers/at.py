@@ -33,6 +33,7 @@ import time
 from typing import Mapping
 
 from modemd import pdu
+from modemd.phone import for_log
 from modemd.reassembly import Assembled, Reassembler
 
 from . import porthold
@@ -330,7 +331,7 @@ class ATDriver(Driver):
                 number, text, status_report=status_report, validity=self.validity, concat_reference=reference
             )
         except pdu.PduError as exc:
-            raise SendFailed(f"cannot encode message to {number}: {exc}", permanent=True) from exc
+            raise SendFailed(f"cannot encode message to {for_log(number)}: {exc}", permanent=True) from exc
         references: list[int] = []
         for position, part in enumerate(parts, start=1):
             try:
@@ -338,14 +339,14 @@ class ATDriver(Driver):
                     f"AT+CMGS={part.tpdu_length}", part.hex, self.command_timeout, self.send_timeout
                 )
             except CmsError as exc:
-                log.warning("modem %s: part %d/%d to %s refused: %s", self.name, position, len(parts), number, exc)
+                log.warning("modem %s: part %d/%d to %s refused: %s", self.name, position, len(parts), for_log(number), exc)
                 raise
             except (CmeError, CommandError) as exc:
-                raise SendFailed(f"part {position}/{len(parts)} to {number} refused: {exc}") from exc
+                raise SendFailed(f"part {position}/{len(parts)} to {for_log(number)} refused: {exc}") from exc
             message_reference = _cmgs_reference(lines)
             if message_reference is None:
-                raise SendFailed(f"part {position}/{len(parts)} to {number}: no +CMGS reference in {lines}")
-            log.info("modem %s sent part %d/%d to %s, reference %d", self.name, position, len(parts), number,
+                raise SendFailed(f"part {position}/{len(parts)} to {for_log(number)}: no +CMGS reference in {lines}")
+            log.info("modem %s sent part %d/%d to %s, reference %d", self.name, position, len(parts), for_log(number),
                      message_reference)
             references.append(message_reference)
         return references
@@ -363,7 +364,7 @@ class ATDriver(Driver):
             self._sweep()
         for assembled in self.reassembler.expire(self.clock()):
             log.warning("modem %s: message from %s incomplete after %g s (%d of %d parts)", self.name,
-                        assembled.sender, self.reassembler.timeout, assembled.parts_received,
+                        for_log(assembled.sender), self.reassembler.timeout, assembled.parts_received,
                         assembled.parts_total)
             self._ready.append(self._incoming(assembled))
         for index in self.reassembler.take_duplicates():
@@ -497,7 +498,7 @@ class ATDriver(Driver):
     def _incoming(self, assembled: Assembled) -> IncomingSMS:
         handles = tuple(h for h in assembled.handles if isinstance(h, int))
         log.info("modem %s received %s from %s (%d/%d parts)", self.name,
-                 "an incomplete message" if assembled.incomplete else "a message", assembled.sender,
+                 "an incomplete message" if assembled.incomplete else "a message", for_log(assembled.sender),
                  assembled.parts_received, assembled.parts_total)
         return IncomingSMS(
             sender=assembled.sender,

@@ -262,6 +262,15 @@ class Driver(abc.ABC):
         """Run a USSD balance check and return the network's answer."""
         raise Unsupported(f"{self.kind} driver cannot run USSD")
 
+    # how long the driver may take (the worker's watchdog allowances, see modemd.progress) ----
+    def longest_exchange(self) -> float:
+        """Seconds one exchange with the modem may take before the driver gives up on it by itself."""
+        return seconds_setting(self.settings, "command_timeout", 10)
+
+    def longest_send(self, parts: int) -> float:
+        """Seconds sending ``parts`` parts may take before the driver gives up on it by itself."""
+        return max(parts, 1) * (self.longest_exchange() + seconds_setting(self.settings, "send_timeout", 60))
+
     # sending -------------------------------------------------------------
     @abc.abstractmethod
     def send(self, number: str, text: str, *, status_report: bool = True) -> list[int]:

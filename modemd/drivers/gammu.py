@@ -62,6 +62,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Mapping, TypeVar
 
 from .. import pdu
+from ..phone import for_log
 from ..reassembly import MISSING_MARKER
 from .base import (
     Driver,
@@ -505,20 +506,20 @@ class GammuDriver(Driver):
             # Every part is checked before the first goes out: none or all.
             parts = [self._faithful(part, index, len(parts)) for index, part in enumerate(parts, start=1)]
         except ValueError as exc:  # python-gammu refuses the dict, e.g. a too long number
-            raise SendFailed(f"{self.name}: cannot send to {number!r}: {exc}", permanent=True) from exc
+            raise SendFailed(f"{self.name}: cannot send to {for_log(number)}: {exc}", permanent=True) from exc
         references: list[int] = []
         for index, part in enumerate(parts, start=1):
             try:
-                reference = self._call(lambda m: m.SendSMS(part), f"sending part {index}/{len(parts)} to {number}", sending=True)
+                reference = self._call(lambda m: m.SendSMS(part), f"sending part {index}/{len(parts)} to {for_log(number)}", sending=True)
             except ValueError as exc:  # python-gammu refuses the dict, e.g. a too long number
-                raise SendFailed(f"{self.name}: cannot send to {number!r}: {exc}", permanent=True) from exc
+                raise SendFailed(f"{self.name}: cannot send to {for_log(number)}: {exc}", permanent=True) from exc
             except SendFailed:
                 if references:
                     log.warning("%s: %d of %d parts to %s went out before the failure",
-                                self.name, len(references), len(parts), number)
+                                self.name, len(references), len(parts), for_log(number))
                 raise
             references.append(int(reference) % 256)
-        log.info("%s: sent %d part(s) to %s, references %s", self.name, len(parts), number, references)
+        log.info("%s: sent %d part(s) to %s, references %s", self.name, len(parts), for_log(number), references)
         return references
 
     def _split(self, text: str) -> list[dict]:
@@ -631,11 +632,11 @@ class GammuDriver(Driver):
             if not self._expired(message_key(first), group):
                 return None
             log.warning("%s: handing over %d of %d parts from %s: the rest did not come in time",
-                        self.name, len(sequences), concat[1], first.get("Number"))
+                        self.name, len(sequences), concat[1], for_log(first.get("Number", "")))
         text, error, lost = self._text_of(group, complete)
         if lost:
             log.warning("%s: libGammu cut %d UTF-16 unit(s) off the message from %s (its \"~\" handling); "
-                        "stored with %s where they were", self.name, lost, first.get("Number"), MISSING_MARKER)
+                        "stored with %s where they were", self.name, lost, for_log(first.get("Number", "")), MISSING_MARKER)
         if concat is not None:
             self._first_seen.pop(message_key(first), None)
         return IncomingSMS(

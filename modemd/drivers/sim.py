@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from .. import __version__, pdu
-from ..phone import try_normalize
+from ..phone import for_log, try_normalize
 from .base import (
     CmsError,
     Driver,
@@ -277,13 +277,17 @@ class SimDriver(Driver):
 
     # sending -------------------------------------------------------------
 
+    def longest_send(self, parts: int) -> float:
+        """A simulated send takes send_delay per part, however long that is set."""
+        return max(parts, 1) * self.send_delay + self.longest_exchange()
+
     def send(self, number: str, text: str, *, status_report: bool = True) -> list[int]:
         self._connected()
         encoding, segments = pdu.split(text)
         for index in range(len(segments)):
             # The delay of a real AT+CMGS, cut short when the modem is closed.
             if self._closing.wait(self.send_delay):
-                raise ModemGone(f"{self.name}: closed while sending to {number}")
+                raise ModemGone(f"{self.name}: closed while sending to {for_log(number)}")
             if index == 0:
                 self._maybe_fail(number)
         references = [self._take_reference() for _ in segments]
@@ -301,7 +305,7 @@ class SimDriver(Driver):
         if status_report:
             for reference in references:
                 self._schedule_report(reference, number, sent_at)
-        log.info("%s: sent %d part(s) to %s, references %s", self.name, len(segments), number, references)
+        log.info("%s: sent %d part(s) to %s, references %s", self.name, len(segments), for_log(number), references)
         return references
 
     def _maybe_fail(self, number: str) -> None:
