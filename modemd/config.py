@@ -151,6 +151,17 @@ def _choice(*choices: str) -> Callable[[str], str]:
     return parse
 
 
+def _baudrate(text: str) -> str:
+    """A serial rate, or ``auto``: the AT driver tries the usual rates at connect."""
+    value = text.strip().lower()
+    if value == "auto":
+        return value
+    try:
+        return str(_int(300, 4000000)(value))
+    except ValueError:
+        raise ValueError("expected auto or a rate such as 9600 or 115200") from None
+
+
 def _str(text: str) -> str:
     return text.strip()
 
@@ -303,7 +314,7 @@ MODEM_KEYS: dict[str, Key] = {
     "driver": Key(""),
     "device": Key(""),
     "enabled": Key("yes", _bool),
-    "baudrate": Key("115200", _int(300, 4000000)),
+    "baudrate": Key("115200", _baudrate),  # or auto
     "pin": Key(""),
     "smsc": Key(""),
     "init": Key(""),
