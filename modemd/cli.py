@@ -14,7 +14,7 @@ from . import __version__
 
 COMMANDS = (
     "check", "db", "user", "run", "web", "demo", "broadcast",
-    "send", "outbox", "inbox", "status", "simulate", "probe",
+    "send", "outbox", "inbox", "status", "simulate", "probe", "detect",
 )
 
 

@@ -545,7 +545,7 @@ def _load_modems(file, parser, values, folder, lines, problems) -> dict[str, Mod
         settings["validity"] = str(parsed["validity"] or values["sms"]["validity"])
         settings["reassembly_timeout"] = str(parsed["reassembly_timeout"] or values["sms"]["reassembly_timeout"])
         settings["status_report"] = "yes" if values["sms"]["status_report"] else "no"
-        for key in ("command_timeout", "sweep_interval", "send_timeout", "ussd_timeout"):
+        for key in ("command_timeout", "sweep_interval", "send_timeout", "ussd_timeout", "baudrate"):
             settings[key] = str(parsed[key])
         if driver == "sim" and not settings["device"]:
             settings["device"] = str(values["modemd"]["state_dir"] / f"sim-{name}")

@@ -314,10 +314,7 @@ class ATDriver(Driver):
             if exc.code in CME_SIM_BUSY:
                 raise ModemGone(f"the SIM in modem {self.name} stays busy ({exc})") from exc
             raise
-        for line in lines:
-            if line.upper().startswith("+CPIN:"):
-                return line.split(":", 1)[1].strip().upper()
-        return "READY"  # some modems answer a bare OK
+        return sim_state(lines)
 
     def _choose_indications(self) -> None:
         for command in CNMI_CHOICES:
@@ -361,10 +358,9 @@ class ATDriver(Driver):
     def storage(self) -> StorageInfo:
         if not self.can_receive:
             raise Unsupported(f"modem {self.name} keeps no message storage")
-        for line in self._at("AT+CPMS?"):
-            match = re.match(r'\+CPMS:\s*"?\w*"?\s*,\s*(\d+)\s*,\s*(\d+)', line)
-            if match:
-                return StorageInfo(used=int(match.group(1)), total=int(match.group(2)))
+        figures = storage_figures(self._at("AT+CPMS?"))
+        if figures is not None:
+            return figures
         raise ModemGone(f"modem {self.name} gave no storage figures to AT+CPMS?")
 
     def balance(self, ussd: str = "*888#") -> str:
@@ -398,14 +394,9 @@ class ATDriver(Driver):
 
     def _info(self, command: str) -> str:
         try:
-            lines = self._at(command)
+            return info_value(self._at(command))
         except (CommandError, CmeError, CmsError):
             return ""
-        for line in lines:
-            text = re.sub(r"^(\+?[A-Z]+:\s*|Manufacturer:\s*|Model:\s*|Revision:\s*)", "", line).strip()
-            if text:
-                return text.strip('"')
-        return ""
 
     def _operator(self) -> str:
         try:
@@ -667,6 +658,32 @@ class ATDriver(Driver):
 
 # --------------------------------------------------------------------------
 # answer parsing
+
+
+def info_value(lines: list[str]) -> str:
+    """The value in an identity answer (AT+CGMI, +CGMM, +CGMR, +CGSN), with any ``+CGMI:`` style label cut."""
+    for line in lines:
+        text = re.sub(r"^(\+?[A-Z]+:\s*|Manufacturer:\s*|Model:\s*|Revision:\s*)", "", line).strip()
+        if text:
+            return text.strip('"')
+    return ""
+
+
+def sim_state(lines: list[str]) -> str:
+    """``READY``, ``SIM PIN``, ... from an AT+CPIN? answer."""
+    for line in lines:
+        if line.upper().startswith("+CPIN:"):
+            return line.split(":", 1)[1].strip().upper()
+    return "READY"  # some modems answer a bare OK
+
+
+def storage_figures(lines: list[str]) -> StorageInfo | None:
+    """Used and total of the first memory in an AT+CPMS? answer; None when it gives none (a phone)."""
+    for line in lines:
+        match = re.match(r'\+CPMS:\s*"?\w*"?\s*,\s*(\d+)\s*,\s*(\d+)', line)
+        if match:
+            return StorageInfo(used=int(match.group(1)), total=int(match.group(2)))
+    return None
 
 
 def _listing(lines: list[str], prefix: str) -> list[tuple[str, str]]:

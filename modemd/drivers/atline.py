@@ -271,7 +271,7 @@ class ATLine:
             try:
                 item = self._answers.get(timeout=wait)
             except queue.Empty:
-                if wait < remaining:
+                if final_grace is not None and lines:  # quiet after an answer: take it as complete
                     self._current = ""
                     log.debug("< %s (no final result; answer taken after %g s)", " | ".join(lines), final_grace)
                     return lines
