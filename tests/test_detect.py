@@ -7,10 +7,11 @@ import json
 import os
 import subprocess
 from contextlib import ExitStack
+from dataclasses import replace
 
 import pytest
 
-from fakemodem import FakeModem, Quirks
+from fakemodem import FakeModem
 from fakeports import NoModemPort
 from fakeprofiles import HUAWEI, PHONE, WAVECOM
 from modemd import cli
@@ -24,10 +25,11 @@ def server_room(tmp_path):
     with ExitStack() as stack:
         stick = str(tmp_path / "stick")
         os.mkdir(stick)
+        # Huawei MU609 guide: MODEM (AT, here without SMS), DIAG (silent), then PCUI (AT and SMS)
+        assert HUAWEI.side_ports == ("at-no-sms", "silent")
         room = {
-            # Huawei MU609 guide: MODEM (AT, here without SMS), DIAG (silent), PCUI (AT and SMS)
             "huawei_modem": stack.enter_context(FakeModem(
-                directory=stick, port_name="ttyUSB0", quirks=Quirks(sms_supported=False, error_text="COMMAND NOT SUPPORT"),
+                directory=stick, port_name="ttyUSB0", quirks=replace(HUAWEI.quirks, sms_supported=False),
                 **HUAWEI.identity)),
             "huawei_diag": stack.enter_context(NoModemPort("silent", directory=stick, name="ttyUSB1")),
             "huawei_pcui": stack.enter_context(HUAWEI.fake(directory=stick, port_name="ttyUSB2")),

@@ -9,18 +9,18 @@ quirk on a device that is not the family known for it.
 from __future__ import annotations
 
 import logging
-import threading
 
 import pytest
 
 from fakemodem import FakeModem, Quirks, wait_until
 from fakeprofiles import HUAWEI, PHONE, PROFILES, SIMCOM, WAVECOM, ZTE, Profile
 from modemd import queue
-from modemd.drivers import create_driver
 from modemd.drivers.at import ATDriver
 from modemd.drivers.atline import ATLine, CommandTimeout
-from modemd.drivers.base import IncomingSMS, ModemGone, Unsupported
+from modemd.drivers.base import ModemGone, Unsupported
 from modemd.models import Case, InboundMessage, ModemStatus, OutboundMessage
+from test_at_driver import make_driver as at_driver_for
+from test_at_driver import receive_until
 from tests.test_daemon import Running
 
 CITIZEN = "+6281234567890"
@@ -28,17 +28,7 @@ OTHER_CITIZEN = "+6285711112222"
 
 
 def make_driver(fake: FakeModem, **settings: str) -> ATDriver:
-    values = {"driver": "at", "device": fake.device, "command_timeout": "3", "sweep_interval": "3600"}
-    values.update(settings)
-    driver = create_driver("m1", values)
-    assert isinstance(driver, ATDriver)
-    return driver
-
-
-def receive_until(driver: ATDriver, count: int, timeout: float = 5.0) -> list[IncomingSMS]:
-    got: list[IncomingSMS] = []
-    wait_until(lambda: got.extend(driver.receive()) or len(got) >= count, timeout)
-    return got
+    return at_driver_for(fake, **{"command_timeout": "3", **settings})  # room for a few busy answers
 
 
 @pytest.fixture
@@ -298,7 +288,7 @@ def test_phone_sends_and_says_once_that_it_cannot_receive(started, caplog):
 
 
 def at_ini(fake: FakeModem, profile: Profile) -> str:
-    lines = [f"[modem:usb1]", "driver = at", f"device = {fake.device}", "sweep_interval = 5s",
+    lines = ["[modem:usb1]", "driver = at", f"device = {fake.device}", "sweep_interval = 5s",
              *(f"{key} = {value}" for key, value in profile.settings.items()),
              "[sms]", "retry_intervals = 1s"]
     return "\n".join(lines) + "\n"

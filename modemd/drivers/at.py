@@ -269,15 +269,7 @@ class ATDriver(Driver):
                         self.name, self.device)
 
     def _read_smsc(self) -> str:
-        try:
-            lines = self._at("AT+CSCA?")
-        except (CommandError, CmsError, CmeError):
-            return ""
-        for line in lines:
-            match = re.match(r'\+CSCA:\s*"([^"]*)"', line)
-            if match:
-                return match.group(1)
-        return ""
+        return _quoted(self._answer_or_nothing("AT+CSCA?"), r'\+CSCA:\s*"([^"]*)"')
 
     def _set_smsc(self, number: str) -> None:
         kind = 145 if number.startswith("+") else 129
@@ -399,16 +391,17 @@ class ATDriver(Driver):
             return ""
 
     def _operator(self) -> str:
+        return _quoted(self._answer_or_nothing("AT+COPS=3,0", "AT+COPS?"), r'\+COPS:\s*\d+\s*,\s*\d+\s*,\s*"([^"]*)"')
+
+    def _answer_or_nothing(self, *commands: str) -> list[str]:
+        """The last command's answer; nothing when any of them is refused."""
+        lines: list[str] = []
         try:
-            self._at("AT+COPS=3,0")
-            lines = self._at("AT+COPS?")
+            for command in commands:
+                lines = self._at(command)
         except (CommandError, CmeError, CmsError):
-            return ""
-        for line in lines:
-            match = re.match(r'\+COPS:\s*\d+\s*,\s*\d+\s*,\s*"([^"]*)"', line)
-            if match:
-                return match.group(1)
-        return ""
+            return []
+        return lines
 
     # ------------------------------------------------------------------
     # sending
@@ -684,6 +677,15 @@ def storage_figures(lines: list[str]) -> StorageInfo | None:
         if match:
             return StorageInfo(used=int(match.group(1)), total=int(match.group(2)))
     return None
+
+
+def _quoted(lines: list[str], pattern: str) -> str:
+    """The first group of ``pattern`` in the first line it matches, else ""."""
+    for line in lines:
+        match = re.match(pattern, line)
+        if match:
+            return match.group(1)
+    return ""
 
 
 def _listing(lines: list[str], prefix: str) -> list[tuple[str, str]]:
