@@ -60,7 +60,9 @@ def main(args) -> int:
     for report in reports:
         print(describe(report))
     if not chosen:
-        print("\nNo port answered as an SMS modem. Check the cable or stick, or stop the program named above.")
+        busy = any(r.verdict is Verdict.BUSY for r in reports)
+        print("\nNo port answered as an SMS modem. Check the cable or stick"
+              + (", or stop the program named above." if busy else "."))
         return 1
     print("\nPut this into /etc/modemd/modemd.ini:\n")
     print("\n".join(ini_section(report, name) for name, report in sections), end="")

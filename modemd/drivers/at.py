@@ -54,6 +54,7 @@ from modemd import pdu
 from modemd.reassembly import Assembled, Reassembler
 
 from . import porthold
+from .atanswers import info_value, quoted, sim_state, storage_figures
 from .atline import USUAL_BAUDRATES, ATLine, CommandError, Unsolicited, open_answering, shown
 from .base import (
     CmeError,
@@ -269,7 +270,7 @@ class ATDriver(Driver):
                         self.name, self.device)
 
     def _read_smsc(self) -> str:
-        return _quoted(self._answer_or_nothing("AT+CSCA?"), r'\+CSCA:\s*"([^"]*)"')
+        return quoted(self._answer_or_nothing("AT+CSCA?"), r'\+CSCA:\s*"([^"]*)"')
 
     def _set_smsc(self, number: str) -> None:
         kind = 145 if number.startswith("+") else 129
@@ -391,7 +392,7 @@ class ATDriver(Driver):
             return ""
 
     def _operator(self) -> str:
-        return _quoted(self._answer_or_nothing("AT+COPS=3,0", "AT+COPS?"), r'\+COPS:\s*\d+\s*,\s*\d+\s*,\s*"([^"]*)"')
+        return quoted(self._answer_or_nothing("AT+COPS=3,0", "AT+COPS?"), r'\+COPS:\s*\d+\s*,\s*\d+\s*,\s*"([^"]*)"')
 
     def _answer_or_nothing(self, *commands: str) -> list[str]:
         """The last command's answer; nothing when any of them is refused."""
@@ -651,41 +652,6 @@ class ATDriver(Driver):
 
 # --------------------------------------------------------------------------
 # answer parsing
-
-
-def info_value(lines: list[str]) -> str:
-    """The value in an identity answer (AT+CGMI, +CGMM, +CGMR, +CGSN), with any ``+CGMI:`` style label cut."""
-    for line in lines:
-        text = re.sub(r"^(\+?[A-Z]+:\s*|Manufacturer:\s*|Model:\s*|Revision:\s*)", "", line).strip()
-        if text:
-            return text.strip('"')
-    return ""
-
-
-def sim_state(lines: list[str]) -> str:
-    """``READY``, ``SIM PIN``, ... from an AT+CPIN? answer."""
-    for line in lines:
-        if line.upper().startswith("+CPIN:"):
-            return line.split(":", 1)[1].strip().upper()
-    return "READY"  # some modems answer a bare OK
-
-
-def storage_figures(lines: list[str]) -> StorageInfo | None:
-    """Used and total of the first memory in an AT+CPMS? answer; None when it gives none (a phone)."""
-    for line in lines:
-        match = re.match(r'\+CPMS:\s*"?\w*"?\s*,\s*(\d+)\s*,\s*(\d+)', line)
-        if match:
-            return StorageInfo(used=int(match.group(1)), total=int(match.group(2)))
-    return None
-
-
-def _quoted(lines: list[str], pattern: str) -> str:
-    """The first group of ``pattern`` in the first line it matches, else ""."""
-    for line in lines:
-        match = re.match(pattern, line)
-        if match:
-            return match.group(1)
-    return ""
 
 
 def _listing(lines: list[str], prefix: str) -> list[tuple[str, str]]:

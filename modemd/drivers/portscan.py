@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass, field
 from enum import Enum
 
 from . import porthold
-from .at import info_value, sim_state, storage_figures
+from .atanswers import info_value, sim_state, storage_figures
 from .atline import USUAL_BAUDRATES, ATLine, CommandError, CommandTimeout, open_answering
 from .base import CmeError, CmsError, ModemGone, PortBusy
 
