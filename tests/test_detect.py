@@ -13,7 +13,7 @@ import pytest
 
 from fakemodem import FakeModem
 from fakeports import NoModemPort
-from fakeprofiles import HUAWEI, PHONE, WAVECOM
+from fakeprofiles import HUAWEI, PHONE, SIMCOM, WAVECOM
 from modemd import cli
 from modemd.drivers.portscan import mask_imei
 
@@ -35,6 +35,7 @@ def server_room(tmp_path):
             "huawei_pcui": stack.enter_context(HUAWEI.fake(directory=stick, port_name="ttyUSB2")),
             "wavecom": stack.enter_context(WAVECOM.fake()),
             "phone": stack.enter_context(PHONE.fake(port_name="ttyACM0")),
+            "simcom": stack.enter_context(SIMCOM.fake()),  # just powered on: SMS refused for a while
             "echo": stack.enter_context(NoModemPort("echo")),
             "junk": stack.enter_context(NoModemPort("junk")),
             "held": stack.enter_context(FakeModem(imei="358880049999999")),
@@ -57,8 +58,8 @@ def server_room(tmp_path):
 
 
 def detect(room, capsys, *extra: str) -> tuple[int, str]:
-    paths = [room[k].device for k in ("huawei_modem", "huawei_diag", "huawei_pcui", "wavecom", "phone", "echo",
-                                      "junk", "held")]
+    paths = [room[k].device for k in ("huawei_modem", "huawei_diag", "huawei_pcui", "wavecom", "phone", "simcom",
+                                      "echo", "junk", "held")]
     status = cli.main(["detect", *paths, "--by-id", room["by_id"], "--timeout", "0.5", *extra])
     return status, capsys.readouterr().out
 
@@ -73,7 +74,8 @@ def test_detect_names_the_sms_port_of_each_modem_and_leaves_the_rest(server_room
     modems = {m["device"]: m for m in data["modems"]}
 
     pcui = os.path.join(server_room["by_id"], "usb-HUAWEI_Mobile-if02-port0")
-    assert set(modems) == {pcui, server_room["wavecom"].device, server_room["phone"].device}
+    assert set(modems) == {pcui, server_room["wavecom"].device, server_room["phone"].device,
+                           server_room["simcom"].device}
     assert modems[pcui]["receives"] is True and modems[pcui]["baudrate"] == 115200
     assert f"device = {pcui}" in modems[pcui]["section"]
     assert modems[server_room["wavecom"].device]["baudrate"] == 9600  # found at its fixed rate
@@ -102,7 +104,7 @@ def test_detect_prints_sections_ready_for_modemd_ini(server_room, capsys):
     ini = configparser.ConfigParser(inline_comment_prefixes=None)
     ini.read_string(out.split("Put this into /etc/modemd/modemd.ini:", 1)[1])
     devices = {ini[s]["device"]: dict(ini[s]) for s in ini.sections()}
-    assert [s for s in ini.sections()] == ["modem:modem1", "modem:modem2", "modem:modem3"]
+    assert ini.sections() == ["modem:modem1", "modem:modem2", "modem:modem3", "modem:modem4"]
     pcui = os.path.join(server_room["by_id"], "usb-HUAWEI_Mobile-if02-port0")
     assert devices[pcui] == {"driver": "at", "device": pcui}
     assert devices[server_room["wavecom"].device]["baudrate"] == "9600"

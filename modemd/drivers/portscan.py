@@ -31,6 +31,8 @@ from .base import CmeError, CmsError, ModemGone, PortBusy
 
 DEFAULT_PATTERNS = ("/dev/serial/by-id/*", "/dev/ttyUSB*", "/dev/ttyACM*", "/dev/ttyS*")
 BY_ID = "/dev/serial/by-id"
+#: seconds a port that answers AT may refuse SMS commands before it counts as "no SMS"
+SMS_READY_PATIENCE = 3.0
 
 
 class Verdict(str, Enum):
@@ -142,13 +144,24 @@ def _ask(line: ATLine, report: PortReport, timeout: float) -> None:
     report.imei = mask_imei(info_value(answer("AT+CGSN") or []))
     pin = answer("AT+CPIN?", final_grace=0.5)
     report.sim = sim_state(pin) if pin is not None else ""
-    if answer("AT+CMGF=0") is None:
+    if not _sms_part_answers(answer):
         report.verdict = Verdict.AT_ONLY
         report.detail = "answers AT but refuses SMS commands (AT+CMGF=0)"
         return
     report.verdict = Verdict.SMS
     storage = storage_figures(answer("AT+CPMS?") or [])
     report.receives = storage is not None and answer("AT+CNMI=?") is not None
+
+
+def _sms_part_answers(answer) -> bool:
+    """AT+CMGF=0, again for a few seconds: a modem that just booted refuses SMS commands for a while
+    (SIM800 until "SMS Ready")."""
+    deadline = time.monotonic() + SMS_READY_PATIENCE
+    while answer("AT+CMGF=0") is None:
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.5)
+    return True
 
 
 def scan(paths: list[str], *, rates: tuple[int, ...] = USUAL_BAUDRATES, timeout: float = 1.0,
