@@ -89,16 +89,19 @@ REGISTRATION_WORDS = {
     5: "roaming",
 }
 
-# +CME codes during the PIN check that mean "wait, the SIM is still starting"
+# +CME codes that mean "wait": 14 SIM busy (Qualcomm/ZTE on AT+CSCA? after start), 515 "please wait"
+# (Wavecom after power-on and AT+CFUN=1); retried on every command
 CME_SIM_BUSY = {14, 515}
-#: how long a modem that is still booting may refuse AT+CMGF=0 (SIMCom: until "SMS Ready")
-SMS_READY_WAIT = 30.0
 BUSY_PAUSE = 0.5
-CMS_SMSC_UNKNOWN = 330
-#: devices already reported as unable to receive (the worker makes a new driver per connect)
-_SEND_ONLY_SAID: set[tuple[str, str]] = set()
 CME_NO_SIM = {10, 13}
 CMS_EMPTY_INDEX = 321
+CMS_SMSC_UNKNOWN = 330
+#: how long a modem that is still booting may refuse AT+CMGF=0 (SIMCom: until "SMS Ready")
+SMS_READY_WAIT = 30.0
+#: seconds of quiet after which an answer without a final result is taken (old Wavecom AT+CPIN?)
+FINAL_GRACE = 1.0
+#: devices already reported as unable to receive (the worker makes a new driver per connect)
+_SEND_ONLY_SAID: set[tuple[str, str]] = set()
 
 #: AT+CFUN=<fun>,1 resets the modem; ^RESET is Huawei's own
 RESET_COMMAND = re.compile(r"AT(\+CFUN=\d+,1|\^RESET)")
@@ -300,7 +303,7 @@ class ATDriver(Driver):
 
     def _sim_state(self) -> str:
         try:
-            lines = self._at("AT+CPIN?", final_grace=1.0)
+            lines = self._at("AT+CPIN?", final_grace=FINAL_GRACE)
         except CmeError as exc:
             if exc.code in CME_NO_SIM:
                 raise ModemGone(f"modem {self.name} has no usable SIM ({exc})") from exc

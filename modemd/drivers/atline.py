@@ -35,7 +35,7 @@ CTRL_Z = b"\x1a"
 #: ^MODE... are caught by their "^" (see _is_unsolicited).
 ALWAYS_UNSOLICITED = frozenset(
     {"+CMTI", "+CDSI", "+CDS", "+CMT", "+CBM", "+CBMI", "+CUSD", "RING", "+CRING", "+CLIP", "+CCWA", "NO CARRIER",
-     "+WIND", "RDY", "CALL READY", "SMS READY", "+STIN"}
+     "+WIND", "RDY", "CALL READY", "SMS READY"}
 )
 #: unsolicited unless they answer the command of the same name (AT+CREG? answers +CREG: 0,1);
 #: SIMCom also prints "+CPIN: READY" and "+CFUN: 1" on its own while it boots
