@@ -118,6 +118,21 @@ def test_detect_with_nothing_that_answers(capsys):
     assert [p["verdict"] for p in data["ports"]] == ["silent", "silent"]
 
 
+def test_detect_looks_in_the_usual_places_and_sums_up_ports_without_hardware(tmp_path, capsys):
+    dev = tmp_path / "dev"
+    dev.mkdir()
+    for n in range(3):
+        (dev / f"ttyS{n}").write_text("")  # not a terminal: cannot be opened as a serial port
+    with HUAWEI.fake(directory=str(dev), port_name="ttyUSB0"):
+        status = cli.main(["detect", "--look-in", str(dev / "ttyUSB*"), "--look-in", str(dev / "ttyS*"),
+                           "--timeout", "0.5", "--by-id", str(tmp_path / "none")])
+    out = capsys.readouterr().out
+    assert status == 0
+    assert f"{dev}/ttyUSB0: huawei E173" in out
+    assert f"3 more port(s) could not be opened (no hardware behind them?): {dev}/ttyS0 {dev}/ttyS1 {dev}/ttyS2" in out
+    assert f"device = {dev}/ttyUSB0" in out
+
+
 def test_detect_reports_a_port_still_talking_when_time_runs_out(capsys):
     with FakeModem(command_delay=1.0) as slow:
         status = cli.main(["detect", slow.device, "--timeout", "3", "--total", "0.5", "--json"])

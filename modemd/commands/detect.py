@@ -18,7 +18,9 @@ def configure(parser) -> None:
                         help="seconds to wait for each answer (default 1)")
     parser.add_argument("--total", type=float, default=20.0, metavar="S",
                         help="seconds for the whole scan, all ports in parallel (default 20)")
-    parser.add_argument("--by-id", default=BY_ID, help=argparse.SUPPRESS)  # tests point it elsewhere
+    # tests point these elsewhere
+    parser.add_argument("--by-id", default=BY_ID, help=argparse.SUPPRESS)
+    parser.add_argument("--look-in", action="append", default=None, help=argparse.SUPPRESS)
 
 
 def describe(report: PortReport) -> str:
@@ -43,7 +45,7 @@ def describe(report: PortReport) -> str:
 
 def main(args) -> int:
     """Probe the ports; exit 0 when a modem that does SMS was found, else 1."""
-    paths = list(args.paths) or candidates()
+    paths = list(args.paths) or candidates(tuple(args.look_in or DEFAULT_PATTERNS))
     reports = scan(paths, timeout=args.timeout, total=args.total, by_id_dir=args.by_id) if paths else []
     chosen = choose(reports)
     sections = [(f"modem{n}", report) for n, report in enumerate(chosen, start=1)]
@@ -57,8 +59,14 @@ def main(args) -> int:
     if not reports:
         print("No serial ports found (looked at " + " ".join(DEFAULT_PATTERNS) + "). Is the modem plugged in?")
         return 1
+    # a PC lists many ttyS ports with no UART behind them: one line for those, unless asked for by name
+    quiet = [r for r in reports if r.verdict is Verdict.UNUSABLE and not args.paths]
     for report in reports:
-        print(describe(report))
+        if report not in quiet:
+            print(describe(report))
+    if quiet:
+        print(f"{len(quiet)} more port(s) could not be opened (no hardware behind them?): "
+              + " ".join(r.path for r in quiet))
     if not chosen:
         busy = any(r.verdict is Verdict.BUSY for r in reports)
         print("\nNo port answered as an SMS modem. Check the cable or stick"
