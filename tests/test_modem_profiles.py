@@ -284,6 +284,35 @@ def test_phone_sends_and_says_once_that_it_cannot_receive(started, caplog):
 
 
 # --------------------------------------------------------------------------
+# an unknown device with a known habit
+
+
+@pytest.mark.parametrize("quirks, settings", [
+    (Quirks(cpin_final_ok=False), {}),
+    (Quirks(busy_after_power_on=2), {}),
+    (Quirks(cpms_memories=2), {}),
+    (Quirks(cpms_memories=1), {}),
+    (Quirks(sms_ready_after=1.0, sms_ready_line="SMS Ready"), {}),
+    (Quirks(csca_busy_reads=2, csmp_clears_smsc=True), {"init": "AT+CSMP=17,167,0,0"}),
+    (Quirks(error_text="COMMAND NOT SUPPORT", periodic_lines=("^RSSI:20",), periodic_interval=0.05), {}),
+    (Quirks(cpms_memories=0, cnmi_supported=False), {}),
+], ids=["no-ok-after-cpin", "busy-515", "two-memories", "one-memory", "sms-ready", "smsc-wiped",
+        "vendor-error-and-status-lines", "no-storage"])
+def test_an_unknown_device_with_a_known_habit(started, quirks, settings):
+    fake = started(FakeModem(manufacturer="ACME", model="GSM-1", imei="490154203237518", quirks=quirks))
+    driver = make_driver(fake, **settings)
+    driver.connect()
+    try:
+        driver.send(CITIZEN, "Balasan")
+        assert fake.sent_texts() == [(CITIZEN, "Balasan")]
+        fake.inject_sms(OTHER_CITIZEN, "INFO dari perangkat baru")
+        got = receive_until(driver, 1, timeout=2 if quirks.cpms_memories else 0.5)
+        assert [m.text for m in got] == (["INFO dari perangkat baru"] if quirks.cpms_memories else [])
+    finally:
+        driver.close()
+
+
+# --------------------------------------------------------------------------
 # the whole path, every family
 
 
