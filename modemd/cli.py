@@ -15,7 +15,7 @@ from .commands import json_only_stdout
 
 COMMANDS = (
     "check", "db", "user", "run", "web", "demo", "broadcast",
-    "send", "outbox", "inbox", "status", "simulate", "probe",
+    "send", "outbox", "inbox", "status", "simulate", "probe", "detect",
 )
 
 

@@ -151,6 +151,17 @@ def _choice(*choices: str) -> Callable[[str], str]:
     return parse
 
 
+def _baudrate(text: str) -> str:
+    """A serial rate, or ``auto``: the AT driver tries the usual rates at connect."""
+    value = text.strip().lower()
+    if value == "auto":
+        return value
+    try:
+        return str(_int(300, 4000000)(value))
+    except ValueError:
+        raise ValueError("expected auto or a rate such as 9600 or 115200") from None
+
+
 def _str(text: str) -> str:
     return text.strip()
 
@@ -305,7 +316,7 @@ MODEM_KEYS: dict[str, Key] = {
     "driver": Key(""),
     "device": Key(""),
     "enabled": Key("yes", _bool),
-    "baudrate": Key("115200", _int(300, 4000000)),
+    "baudrate": Key("115200", _baudrate),  # or auto
     "pin": Key(""),
     "smsc": Key(""),
     "init": Key(""),
@@ -543,7 +554,7 @@ def _load_modems(file, parser, values, folder, lines, problems) -> dict[str, Mod
         settings["validity"] = str(parsed["validity"] or values["sms"]["validity"])
         settings["reassembly_timeout"] = str(parsed["reassembly_timeout"] or values["sms"]["reassembly_timeout"])
         settings["status_report"] = "yes" if values["sms"]["status_report"] else "no"
-        for key in ("command_timeout", "sweep_interval", "send_timeout", "ussd_timeout"):
+        for key in ("command_timeout", "sweep_interval", "send_timeout", "ussd_timeout", "baudrate"):
             settings[key] = str(parsed[key])
         if driver == "sim" and not settings["device"]:
             settings["device"] = str(values["modemd"]["state_dir"] / f"sim-{name}")

@@ -34,7 +34,16 @@ The API, by purpose:
   ``register_after_pin`` (s: after the PIN the stick searches that long,
   then registers as ``registration``),
   ``cnmi_ds_supported`` (drop 2 for a modem that cannot store status
-  reports), ``first_reference``, ``directory``.
+  reports), ``first_reference``, ``directory``, ``port_name``;
+  ``quirks`` (:class:`Quirks`: the firmware habits of a device family, see
+  ``tests/fakeprofiles.py`` for the families and their sources) and
+  ``baudrate`` (a serial modem fixed at one rate: the fake reads the speed the
+  client set on the pty, which tcgetattr on the master side reports on Linux,
+  and answers garbage at any other rate).
+* behaviour every profile shares: new-message indications are buffered while
+  ``+CNMI`` mode is 0 (as after power-on) and flushed when the client sets
+  mode 1-3 with <bfr> 0 (3GPP TS 27.005 3.4.1); a PDU sent without an SMSC
+  while the modem has none answers ``+CMS ERROR: 330``.
 
 ``device`` is a symlink in a private temporary directory: pty paths are not
 stable, so unplug removes the link and re-plug points it at a new pty.
@@ -50,6 +59,7 @@ import re
 import select
 import shutil
 import tempfile
+import termios
 import threading
 import time
 import tty
@@ -75,6 +85,12 @@ CMS_INVALID_PDU = 304
 CMS_UNKNOWN_MEMORY = 310
 CMS_INVALID_INDEX = 321
 CMS_MEMORY_FULL = 322
+CMS_SMSC_UNKNOWN = 330
+CME_SIM_BUSY = 14
+CME_WAVECOM_BUSY = 515  # Wavecom: "please wait, init or command processing in progress"
+
+#: commands a modem refuses while its SMS part is still starting (SIMCom before "SMS Ready")
+SMS_COMMANDS = frozenset({"+CMGF", "+CPMS", "+CNMI", "+CMGL", "+CMGR", "+CMGS", "+CMGD", "+CMGW", "+CSCA", "+CSMP"})
 
 STAT_WORDS = {0: "REC UNREAD", 1: "REC READ", 2: "STO UNSENT", 3: "STO SENT"}
 REGISTRATION = {"not registered": 0, "home": 1, "searching": 2, "denied": 3, "unknown": 4, "roaming": 5}
@@ -109,6 +125,31 @@ class CommandError(Exception):
         self.code = code
 
 
+@dataclass(frozen=True)
+class Quirks:
+    """Firmware habits of a device family; the defaults are a well-behaved stick.
+
+    Which real devices have which habit, with the public source for each, is
+    in ``tests/fakeprofiles.py``.
+    """
+
+    error_text: str = "ERROR"  # a refused command's final result when no +CME/+CMS code is given
+    cpin_final_ok: bool = True  # False: AT+CPIN? answers "+CPIN: READY" and never OK
+    busy_after_power_on: int = 0  # commands answered +CME ERROR: 515 after power-on and after AT+CFUN=1
+    cpms_memories: int = 3  # most memories AT+CPMS= accepts; 0: the device stores no messages
+    cnmi_supported: bool = True  # False: AT+CNMI refused in every form (no new-message indications)
+    sms_supported: bool = True  # False: a port that answers AT but refuses every SMS command
+    boot_lines: tuple[str, ...] = ()  # unsolicited lines shortly after the client starts talking
+    sms_ready_after: float = 0.0  # s from the first command during which SMS commands answer an error
+    sms_ready_line: str = ""  # written when SMS commands start working, e.g. "SMS Ready"
+    periodic_lines: tuple[str, ...] = ()  # written in turn every periodic_interval s, between answers
+    periodic_interval: float = 0.3
+    ussd_needs_mode0: bool = False  # AT+CUSD refused until AT^USSDMODE=0
+    csca_busy_reads: int = 0  # AT+CSCA? answers +CME ERROR: 14 this many times after power-on
+    csmp_clears_smsc: bool = False  # AT+CSMP= wipes the SMSC address
+    first_index: int = 0  # the lowest message storage index
+
+
 @dataclass
 class _Settings:
     """What ATZ resets; the SIM and the fault switches survive it."""
@@ -132,6 +173,10 @@ class _Faults:
     sim_full: bool = False
     noise: list[str] = field(default_factory=list)
     noise_every_command: bool = False
+
+
+#: what a reader set to the wrong baud rate makes of a modem's answer
+GARBAGE = b"\x80\xf8\xfe\x1c\x0d\x9f\xe0\x00"
 
 
 def wait_until(condition: Callable[[], object], timeout: float = 5.0, interval: float = 0.01) -> bool:
@@ -210,6 +255,9 @@ class FakeModem:
         first_reference: int = 0,
         directory: str | None = None,
         register_after_pin: float = 0.0,
+        port_name: str = "ttyUSB0",
+        quirks: Quirks | None = None,
+        baudrate: int | None = None,
     ):
         self.pin = pin
         self.puk = puk
@@ -235,6 +283,8 @@ class FakeModem:
         self.part_delay = part_delay
         self.register_after_pin = register_after_pin
         self._registers_as = registration
+        self.quirks = quirks or Quirks()
+        self.baudrate = baudrate
 
         self.sent: list[SentSMS] = []
         self.commands: list[str] = []
@@ -244,7 +294,7 @@ class FakeModem:
 
         self._own_dir = directory is None
         self._dir = directory or tempfile.mkdtemp(prefix="fakemodem-")
-        self.device = os.path.join(self._dir, "ttyUSB0")
+        self.device = os.path.join(self._dir, port_name)
 
         self._lock = threading.RLock()
         self._settings = _Settings()
@@ -259,6 +309,14 @@ class FakeModem:
         self.pty_path = ""
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        # power-on state (reset by replug)
+        self._busy_left = 0
+        self._csca_busy_left = 0
+        self._booted_at: float | None = None  # first command after power-on
+        self._ussd_mode = 1
+        self._buffered: list[str] = []  # indications held while CNMI mode is 0
+        self._next_periodic = 0.0
+        self._periodic_turn = 0
 
     # ------------------------------------------------------------------
     # lifecycle
@@ -314,6 +372,11 @@ class FakeModem:
             self._sim_locked = self.pin is not None
             self._faults.hang = False
             self.plug_count += 1
+            self._busy_left = self.quirks.busy_after_power_on
+            self._csca_busy_left = self.quirks.csca_busy_reads
+            self._booted_at = None
+            self._ussd_mode = 1
+            self._buffered = []
 
     # ------------------------------------------------------------------
     # faults, switchable while running
@@ -422,8 +485,11 @@ class FakeModem:
             if index is None:
                 log.info("SIM full, message not stored")
                 return None
-            if indicate and mode != 0 and mt == 1:
-                self._schedule(0.0, lambda: self._write_line(f'+CMTI: "SM",{index}'))
+            if indicate and self.quirks.cnmi_supported:
+                if mode == 0:  # as after power-on: held until the client sets a mode
+                    self._buffered.append(f'+CMTI: "SM",{index}')
+                elif mt == 1:
+                    self._schedule(0.0, lambda: self._write_line(f'+CMTI: "SM",{index}'))
             return index
 
     def send_status_report(self, reference: int, recipient: str, status: int = 0) -> None:
@@ -458,6 +524,7 @@ class FakeModem:
 
     def _serve(self) -> None:
         while not self._stop.is_set():
+            self._periodic()
             self._flush_urcs()
             fd = self._master
             if fd is None or self._faults.stall:
@@ -485,10 +552,31 @@ class FakeModem:
                     pass
                 elif self._faults.hang:
                     self.commands.append("<hung> " + data.decode("ascii", "replace").strip())
+                elif not self._speed_matches():
+                    self._write(GARBAGE)  # what a modem at another rate looks like
                 else:
                     self._feed(data)
             if not data:
                 time.sleep(0.01)
+
+    def _speed_matches(self) -> bool:
+        """On a pty the kernel ignores the rate; the client's setting is still readable from the master."""
+        if self.baudrate is None or self._master is None:
+            return True
+        try:
+            speed = termios.tcgetattr(self._master)[5]
+        except termios.error:
+            return True
+        return speed == getattr(termios, f"B{self.baudrate}")
+
+    def _periodic(self) -> None:
+        lines = self.quirks.periodic_lines
+        if not lines or self._master is None or time.monotonic() < self._next_periodic:
+            return
+        self._next_periodic = time.monotonic() + self.quirks.periodic_interval
+        line = lines[self._periodic_turn % len(lines)]
+        self._periodic_turn += 1
+        self._schedule(0.0, lambda: self._write_line(line))
 
     def _pause(self, delay: float) -> None:
         """Take ``delay`` seconds to answer, without blocking inject_sms() and friends meanwhile.
@@ -581,7 +669,12 @@ class FakeModem:
             return
         if self.command_delay:
             self._pause(self.command_delay)
+        self._boot()
         self._noise()
+        if self._busy_left > 0:
+            self._busy_left -= 1
+            self._write_line(f"+CME ERROR: {CME_WAVECOM_BUSY}")
+            return
         try:
             lines = self._dispatch(line[2:])
         except CommandError as exc:
@@ -593,7 +686,25 @@ class FakeModem:
             return
         if lines is None:  # the handler answers later (prompt)
             return
+        if not self.quirks.cpin_final_ok and upper.replace(" ", "") == "AT+CPIN?":
+            self._write_lines(lines)  # old Wavecom firmware: the answer, and no final result
+            return
         self._write_lines([*lines, "OK"])
+
+    def _boot(self) -> None:
+        """The first command after power-on: the modem finishes booting while the client talks."""
+        if self._booted_at is not None:
+            return
+        self._booted_at = time.monotonic()
+        for position, line in enumerate(self.quirks.boot_lines):
+            self._schedule(0.05 * (position + 1), lambda line=line: self._write_line(line))
+        if self.quirks.sms_ready_line:
+            self._schedule(self.quirks.sms_ready_after, lambda: self._write_line(self.quirks.sms_ready_line))
+
+    def _sms_ready(self) -> bool:
+        if not self.quirks.sms_ready_after:
+            return True
+        return self._booted_at is not None and time.monotonic() >= self._booted_at + self.quirks.sms_ready_after
 
     def _noise(self) -> None:
         faults = self._faults
@@ -609,7 +720,7 @@ class FakeModem:
             return f"+CMS ERROR: {exc.code}"
         if exc.kind == "CME" and self._settings.cmee:
             return f"+CME ERROR: {exc.code}"
-        return "ERROR"
+        return self.quirks.error_text
 
     def _dispatch(self, rest: str) -> list[str] | None:
         if not rest:
@@ -625,6 +736,8 @@ class FakeModem:
                 raise CommandError()
             if name in self._NEEDS_SIM and self._sim_locked:
                 raise CommandError("CME", CME_SIM_PIN_REQUIRED if self._pin_attempts else CME_SIM_PUK_REQUIRED)
+            if name in SMS_COMMANDS and not (self.quirks.sms_supported and self._sms_ready()):
+                raise CommandError()
             return handler(self, kind, args)
         return self._basic(rest.upper())
 
@@ -715,6 +828,8 @@ class FakeModem:
             return ["+CFUN: (0,1,4),(0-1)"]
         if kind == "read":
             return ["+CFUN: 1"]
+        if kind == "set" and args.strip().startswith("1"):
+            self._busy_left = self.quirks.busy_after_power_on  # the radio restarts
         return []
 
     def _cscs(self, kind: str, args: str) -> list[str]:
@@ -740,6 +855,8 @@ class FakeModem:
         return []
 
     def _cnmi(self, kind: str, args: str) -> list[str]:
+        if not self.quirks.cnmi_supported:
+            raise CommandError()
         if kind == "test":
             ds = ",".join(str(d) for d in self.cnmi_ds_supported)
             return [f"+CNMI: (0-2),(0-3),(0,2),({ds}),(0,1)"]
@@ -749,6 +866,9 @@ class FakeModem:
         if values[3] not in self.cnmi_ds_supported or values[0] > 3 or values[1] > 3:
             raise CommandError("CMS", 303)
         self._settings.cnmi = tuple(values)  # type: ignore[assignment]
+        if values[0] in (1, 2, 3) and values[4] == 0 and self._buffered:
+            held, self._buffered = self._buffered, []
+            self._schedule(0.0, lambda: self._write_lines(held))  # after the OK
         return []
 
     def _csms(self, kind: str, args: str) -> list[str]:
@@ -762,20 +882,43 @@ class FakeModem:
         if kind == "test":
             return []
         if kind == "read":
+            if self._csca_busy_left > 0:
+                self._csca_busy_left -= 1
+                raise CommandError("CME", CME_SIM_BUSY)
             return [f'+CSCA: "{self.smsc}",145']
         self.smsc = args.split(",")[0].strip().strip('"')
         return []
 
     def _cpms(self, kind: str, args: str) -> list[str]:
-        used = len(self.sim)
+        used, room, count = len(self.sim), self.capacity, self.quirks.cpms_memories
         if kind == "test":
-            return ['+CPMS: ("SM"),("SM"),("SM")']
+            return ["+CPMS: " + ",".join(['("SM")'] * count if count else ["()"] * 3)]
         if kind == "read":
-            return [f'+CPMS: "SM",{used},{self.capacity},"SM",{used},{self.capacity},"SM",{used},{self.capacity}']
+            if not count:
+                return ["+CPMS: ,,,,,,,,"]
+            return ["+CPMS: " + ",".join([f'"SM",{used},{room}'] * count)]
         memories = [a.strip().strip('"').upper() for a in args.split(",") if a.strip()]
+        if len(memories) > count:
+            raise CommandError()
         if not memories or any(m != "SM" for m in memories):
             raise CommandError("CMS", CMS_UNKNOWN_MEMORY)
-        return [f"+CPMS: {used},{self.capacity},{used},{self.capacity},{used},{self.capacity}"]
+        return ["+CPMS: " + ",".join([f"{used},{room}"] * count)]
+
+    def _csmp(self, kind: str, args: str) -> list[str]:
+        if kind == "test":
+            return ["+CSMP: (0-255),(0-255),(0-255),(0-255)"]
+        if kind == "read":
+            return ["+CSMP: 17,167,0,0"]
+        if self.quirks.csmp_clears_smsc:
+            self.smsc = ""
+        return []
+
+    def _ussdmode(self, kind: str, args: str) -> list[str]:
+        if kind == "read":
+            return [f"^USSDMODE: {self._ussd_mode}"]
+        if kind == "set":
+            self._ussd_mode = _ints(args, 1)[0]
+        return []
 
     # network ---------------------------------------------------------------
     def _csq(self, kind: str, args: str) -> list[str]:
@@ -818,6 +961,8 @@ class FakeModem:
         parts = [a.strip() for a in args.split(",")]
         if len(parts) >= 2 and self.registration not in ("home", "roaming"):
             raise CommandError("CME", CME_NO_NETWORK_SERVICE)
+        if self.quirks.ussd_needs_mode0 and self._ussd_mode != 0:
+            raise CommandError()
         if len(parts) >= 2 and parts[0] in ("1", "0"):
             request = parts[1].strip('"')
             if self.ussd_packed_requests:
@@ -841,7 +986,8 @@ class FakeModem:
     def _store(self, hex_pdu: str, stat: int) -> int | None:
         if self._faults.sim_full or len(self.sim) >= self.capacity:
             return None
-        index = next(i for i in range(self.capacity + 1) if i not in self.sim)
+        first = self.quirks.first_index
+        index = next(i for i in range(first, first + self.capacity + 1) if i not in self.sim)
         self.sim[index] = StoredSMS(hex_pdu, stat)
         return index
 
@@ -863,6 +1009,8 @@ class FakeModem:
         return [f'{prefix}"{STAT_WORDS[stored.stat]}","{sender}",,"{stamp}"', text]
 
     def _cmgl(self, kind: str, args: str) -> list[str]:
+        if not self.quirks.cpms_memories:
+            raise CommandError()  # a phone in modem mode: nothing stored to list
         if kind == "test":
             if self._settings.cmgf == 1:
                 return ['+CMGL: ("REC UNREAD","REC READ","STO UNSENT","STO SENT","ALL")']
@@ -887,6 +1035,8 @@ class FakeModem:
         return lines
 
     def _cmgr(self, kind: str, args: str) -> list[str]:
+        if not self.quirks.cpms_memories:
+            raise CommandError()
         if kind == "test":
             return []
         index = _ints(args, 1)[0]
@@ -904,7 +1054,7 @@ class FakeModem:
         values = _ints(args, 2)
         index, flag = values[0], (values[1] if len(values) > 1 else 0)
         if flag == 0:
-            if index >= self.capacity:
+            if not self.quirks.first_index <= index < self.quirks.first_index + self.capacity:
                 raise CommandError("CMS", CMS_INVALID_INDEX)
             self.sim.pop(index, None)
             return []
@@ -955,6 +1105,9 @@ class FakeModem:
         except (ValueError, pdu.PduError) as exc:
             log.info("fake refused PDU %s: %s", hex_pdu, exc)
             self._write_line(f"+CMS ERROR: {CMS_INVALID_PDU}")
+            return
+        if smsc_octets == 0 and not self.smsc:
+            self._write_line(f"+CMS ERROR: {CMS_SMSC_UNKNOWN}")  # nobody to hand the message to
             return
         self._accept(
             number=decoded.recipient,
@@ -1036,6 +1189,8 @@ class FakeModem:
         "+CNMI": _cnmi,
         "+CSMS": _csms,
         "+CSCA": _csca,
+        "+CSMP": _csmp,
+        "^USSDMODE": _ussdmode,
         "+CPMS": _cpms,
         "+CSQ": _csq,
         "+CREG": _registration_handler("+CREG", "creg_n"),

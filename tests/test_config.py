@@ -111,6 +111,14 @@ def test_bad_timezone(write_config):
     only(problems_of(path), section="modemd", key="timezone", line=3, message="expected a time zone name.*Asia/Jakarta")
 
 
+def test_baudrate_is_a_rate_or_auto(write_config):
+    modem = "[modem:m1]\ndriver = at\ndevice = /dev/ttyUSB0\nbaudrate = {}\n"
+    assert load(write_config(modem.format("AUTO"))).modems["m1"].settings["baudrate"] == "auto"
+    assert load(write_config(modem.format("9600"))).modems["m1"].settings["baudrate"] == "9600"
+    only(problems_of(write_config(modem.format("fast"))), section="modem:m1", key="baudrate",
+         message="expected auto or a rate such as 9600")
+
+
 def test_sender_id_longer_than_8(write_config):
     path = write_config("[sms]\nsender_id = HUMASKOTA1\n")
     only(problems_of(path), section="sms", key="sender_id", message="at most 8 characters")

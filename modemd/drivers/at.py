@@ -3,7 +3,7 @@
 Settings (``[modem:NAME]``, all strings)::
 
     device = /dev/ttyUSB0      ; a path or a pyserial URL (loop://, spy://...)
-    baudrate = 115200
+    baudrate = 115200          ; or auto: try the usual rates at connect
     pin =                      ; SIM PIN, if the SIM asks for one
     smsc =                     ; set the SMS centre with AT+CSCA (default: the SIM's)
     init =                     ; extra init commands, one per line
@@ -19,6 +19,24 @@ New messages are stored by the modem and announced with ``+CMTI``; a slow
 ``AT+CMGL=4`` sweep (at connect and every ``sweep_interval``) picks up what is
 already stored and any lost indication. Nothing is deleted from the SIM until
 the daemon calls :meth:`ATDriver.acknowledge`.
+
+Real firmware bends the standard; the driver copes by behaviour, never by a
+table of model names, so an unknown device with the same habit works too
+(tests/fakeprofiles.py holds the families and the public record of each habit):
+
+* an answer without a final result (``+CPIN: READY`` and no ``OK``): AT+CPIN?
+  takes its answer after a short quiet spell (ATLine ``final_grace``);
+* busy causes (``+CME ERROR: 14`` SIM busy, ``515`` please wait) are retried
+  with a pause for up to ``command_timeout`` seconds, on every command;
+* ``AT+CMGF=0`` is the SMS part's readiness check: refused while the modem
+  boots (SIMCom before ``SMS Ready``), it is retried for up to
+  ``SMS_READY_WAIT`` seconds;
+* AT+CPMS with three memories refused: two, then one;
+* ``+CMS ERROR: 330`` (SMSC unknown: some firmware wipes it on AT+CSMP=): the
+  SMSC read at connect (or ``smsc =``) is set again and the part sent once more;
+* a device that stores no messages and gives no indications (a phone in modem
+  mode) sends only, and says so once in plain words;
+* USSD refused in both encodings: ``AT^USSDMODE=0`` (Huawei) and once more.
 """
 
 from __future__ import annotations
@@ -37,7 +55,8 @@ from modemd.phone import for_log
 from modemd.reassembly import Assembled, Reassembler
 
 from . import porthold
-from .atline import ATLine, CommandError, Unsolicited
+from .atanswers import info_value, quoted, sim_state, storage_figures
+from .atline import USUAL_BAUDRATES, ATLine, CommandError, Unsolicited, open_answering, shown
 from .base import (
     CME_NO_NETWORK,
     CmeError,
@@ -73,10 +92,19 @@ REGISTRATION_WORDS = {
     5: "roaming",
 }
 
-# +CME codes during the PIN check that mean "wait, the SIM is still starting"
+# +CME codes that mean "wait": 14 SIM busy (Qualcomm/ZTE on AT+CSCA? after start), 515 "please wait"
+# (Wavecom after power-on and AT+CFUN=1); retried on every command
 CME_SIM_BUSY = {14, 515}
+BUSY_PAUSE = 0.5
 CME_NO_SIM = {10, 13}
 CMS_EMPTY_INDEX = 321
+CMS_SMSC_UNKNOWN = 330
+#: how long a modem that is still booting may refuse AT+CMGF=0 (SIMCom: until "SMS Ready")
+SMS_READY_WAIT = 30.0
+#: seconds of quiet after which an answer without a final result is taken (old Wavecom AT+CPIN?)
+FINAL_GRACE = 1.0
+#: devices already reported as unable to receive (the worker makes a new driver per connect)
+_SEND_ONLY_SAID: set[tuple[str, str]] = set()
 
 #: AT+CFUN=<fun>,1 resets the modem; ^RESET is Huawei's own
 RESET_COMMAND = re.compile(r"AT(\+CFUN=\d+,1|\^RESET)")
@@ -104,7 +132,8 @@ class ATDriver(Driver):
         super().__init__(name, settings, wakeup)
         s = self.settings
         self.device = s["device"].strip()
-        self.baudrate = int(s.get("baudrate", "115200") or 115200)
+        rate = (s.get("baudrate", "115200") or "115200").strip().lower()
+        self.baudrate: int | None = None if rate == "auto" else int(rate)
         self.pin = s.get("pin", "").strip()
         self.smsc = s.get("smsc", "").strip()
         self.init_commands = [c.strip() for c in s.get("init", "").splitlines() if c.strip()]
@@ -128,6 +157,9 @@ class ATDriver(Driver):
         self._next_sweep = 0.0
         self._concat_reference = random.randrange(256)
         self.status_report_mode = ""  # "stored" (+CDSI), "inline" (+CDS) or "none"
+        self.can_receive = True  # False: the device stores no messages (a phone in modem mode)
+        self._storage_command = ""  # the AT+CPMS= form this modem accepted
+        self._smsc_at_connect = ""  # what AT+CSCA? said, to set again after +CMS ERROR: 330
 
     # ------------------------------------------------------------------
     # lifecycle
@@ -141,9 +173,7 @@ class ATDriver(Driver):
             found = porthold.holders(self.device)
             if found:
                 raise PortBusy(porthold.busy_message(self.device, found))
-        line = ATLine(self.device, self.baudrate, on_event=self._on_event)
-        line.open()
-        self._line = line
+        self._line = self._open_line()
         try:
             self._initialise()
         except (CmsError, CmeError, CommandError) as exc:
@@ -153,6 +183,18 @@ class ATDriver(Driver):
             self.close()
             raise
         log.info("modem %s ready on %s (status reports: %s)", self.name, self.device, self.status_report_mode)
+
+    def _open_line(self) -> ATLine:
+        if self.baudrate is not None:
+            line = ATLine(self.device, self.baudrate, on_event=self._on_event)
+            line.open()
+            return line
+        line = open_answering(self.device, USUAL_BAUDRATES, min(2.0, self.command_timeout), self._on_event)
+        if line is None:
+            raise ModemGone(f"no modem answers AT on {self.device} at any of "
+                            f"{', '.join(str(r) for r in USUAL_BAUDRATES)} baud")
+        log.info("modem %s answers at %d baud (baudrate = auto)", self.name, line.baudrate)
+        return line
 
     def close(self) -> None:
         line, self._line = self._line, None
@@ -165,20 +207,21 @@ class ATDriver(Driver):
         self._at("ATE0")
         self._at("AT+CMEE=1")
         self._unlock_sim()
-        self._at("AT+CMGF=0")
-        storage = f'"{self.storage_name}"'
-        self._at(f"AT+CPMS={storage},{storage},{storage}")
+        self._wait_for_sms_part()
+        self._choose_storage()
         self._choose_indications()
+        self._say_if_send_only()
+        self._smsc_at_connect = self._read_smsc()
         if self.smsc:
-            kind = 145 if self.smsc.startswith("+") else 129
-            self._at(f'AT+CSCA="{self.smsc}",{kind}')
+            self._set_smsc(self.smsc)
         for command in self.init_commands:
             if RESET_COMMAND.match(re.sub(r"\s", "", command.upper())):
                 # a reset reboots Huawei E173 sticks into mass-storage mode (Gammu issue 687)
                 log.warning("modem %s: refusing init command %s", self.name, command)
                 continue
             self._at(command)
-        self._sweep()
+        if self.can_receive:
+            self._sweep()
 
     def _wake(self) -> None:
         """Leave a ``> `` prompt a hang may have left behind; a modem fresh from USB
@@ -193,6 +236,51 @@ class ATDriver(Driver):
             except ModemGone:
                 if attempt == 2 or (self._line is not None and not self._line.is_open):
                     raise
+
+    def _wait_for_sms_part(self) -> None:
+        """AT+CMGF=0 until accepted: a booting modem refuses SMS commands for a while."""
+        deadline = time.monotonic() + SMS_READY_WAIT
+        while True:
+            try:
+                self._at("AT+CMGF=0")
+                return
+            except (CommandError, CmsError, CmeError) as exc:
+                if time.monotonic() >= deadline:
+                    raise ModemGone(f"modem {self.name} refuses PDU mode (AT+CMGF=0) for {SMS_READY_WAIT:g} s:"
+                                    f" {exc}") from exc
+                log.debug("modem %s: SMS part not ready yet (%s)", self.name, exc)
+                time.sleep(BUSY_PAUSE)
+
+    def _choose_storage(self) -> None:
+        """AT+CPMS with three memories, else two (old Wavecom), else one; none: the device stores nothing."""
+        storage = f'"{self.storage_name}"'
+        for count in (3, 2, 1):
+            command = "AT+CPMS=" + ",".join([storage] * count)
+            try:
+                self._at(command)
+            except (CommandError, CmsError, CmeError):
+                continue
+            self._storage_command = command
+            return
+        self.can_receive = False
+
+    def _say_if_send_only(self) -> None:
+        if self.can_receive:
+            return
+        key = (self.name, self.device)
+        if key not in _SEND_ONLY_SAID:
+            _SEND_ONLY_SAID.add(key)
+            log.warning("modem %s on %s can send SMS but cannot receive them: it keeps no message storage and"
+                        " announces no new messages (AT+CPMS and AT+CNMI refused). Replies and notifications go"
+                        " out; citizens' SMS to this number will not arrive here. Use a GSM modem to receive.",
+                        self.name, self.device)
+
+    def _read_smsc(self) -> str:
+        return quoted(self._answer_or_nothing("AT+CSCA?"), r'\+CSCA:\s*"([^"]*)"')
+
+    def _set_smsc(self, number: str) -> None:
+        kind = 145 if number.startswith("+") else 129
+        self._at(f'AT+CSCA="{number}",{kind}')
 
     def _unlock_sim(self) -> None:
         state = self._sim_state()
@@ -218,21 +306,15 @@ class ATDriver(Driver):
             time.sleep(0.2)
 
     def _sim_state(self) -> str:
-        for attempt in range(10):
-            try:
-                lines = self._at("AT+CPIN?")
-            except CmeError as exc:
-                if exc.code in CME_SIM_BUSY and attempt < 9:
-                    time.sleep(0.5)
-                    continue
-                if exc.code in CME_NO_SIM:
-                    raise ModemGone(f"modem {self.name} has no usable SIM ({exc})") from exc
-                raise
-            for line in lines:
-                if line.upper().startswith("+CPIN:"):
-                    return line.split(":", 1)[1].strip().upper()
-            return "READY"  # some modems answer a bare OK
-        raise ModemGone(f"the SIM in modem {self.name} stays busy")
+        try:
+            lines = self._at("AT+CPIN?", final_grace=FINAL_GRACE)
+        except CmeError as exc:
+            if exc.code in CME_NO_SIM:
+                raise ModemGone(f"modem {self.name} has no usable SIM ({exc})") from exc
+            if exc.code in CME_SIM_BUSY:
+                raise ModemGone(f"the SIM in modem {self.name} stays busy ({exc})") from exc
+            raise
+        return sim_state(lines)
 
     def _choose_indications(self) -> None:
         for command in CNMI_CHOICES:
@@ -243,7 +325,8 @@ class ATDriver(Driver):
             self.status_report_mode = {"2": "stored", "1": "inline", "0": "none"}[command.split(",")[3]]
             return
         self.status_report_mode = "none"
-        log.warning("modem %s accepts no AT+CNMI setting: new messages only found by the sweep", self.name)
+        if self.can_receive:
+            log.warning("modem %s accepts no AT+CNMI setting: new messages only found by the sweep", self.name)
 
     # ------------------------------------------------------------------
     # information
@@ -273,10 +356,11 @@ class ATDriver(Driver):
         return SignalInfo(dbm=dbm, registration=registration, operator=self._operator())
 
     def storage(self) -> StorageInfo:
-        for line in self._at("AT+CPMS?"):
-            match = re.match(r'\+CPMS:\s*"?\w*"?\s*,\s*(\d+)\s*,\s*(\d+)', line)
-            if match:
-                return StorageInfo(used=int(match.group(1)), total=int(match.group(2)))
+        if not self.can_receive:
+            raise Unsupported(f"modem {self.name} keeps no message storage")
+        figures = storage_figures(self._at("AT+CPMS?"))
+        if figures is not None:
+            return figures
         raise ModemGone(f"modem {self.name} gave no storage figures to AT+CPMS?")
 
     def balance(self, ussd: str = "*888#") -> str:
@@ -291,34 +375,44 @@ class ATDriver(Driver):
                 self._at(f'AT+CUSD=1,"{pdu.pack_gsm7(ussd).hex().upper()}",15')
             except (CommandError, CmeError) as exc:
                 _raise_if_no_network(exc, self.name)
-                raise Unsupported(f"modem {self.name} refuses USSD: {exc}") from exc
+                if not self._ussd_text_mode():
+                    raise Unsupported(f"modem {self.name} refuses USSD: {exc}") from exc
+                try:
+                    self._at(f'AT+CUSD=1,"{ussd}",15')
+                except (CommandError, CmeError) as again:
+                    _raise_if_no_network(again, self.name)
+                    raise Unsupported(f"modem {self.name} refuses USSD: {again}") from again
         answer = self._wait_for_ussd(self.ussd_timeout)
         if answer is None:
             raise Unsupported(f"no USSD answer to {ussd} within {self.ussd_timeout:g} s")
         return answer
 
+    def _ussd_text_mode(self) -> bool:
+        """Huawei firmware refuses AT+CUSD until ^USSDMODE=0 (python-gsmmodem fakemodems.py, HuaweiE1752)."""
+        try:
+            self._at("AT^USSDMODE=0")
+        except (CommandError, CmeError, CmsError):
+            return False
+        return True
+
     def _info(self, command: str) -> str:
         try:
-            lines = self._at(command)
+            return info_value(self._at(command))
         except (CommandError, CmeError, CmsError):
             return ""
-        for line in lines:
-            text = re.sub(r"^(\+?[A-Z]+:\s*|Manufacturer:\s*|Model:\s*|Revision:\s*)", "", line).strip()
-            if text:
-                return text.strip('"')
-        return ""
 
     def _operator(self) -> str:
+        return quoted(self._answer_or_nothing("AT+COPS=3,0", "AT+COPS?"), r'\+COPS:\s*\d+\s*,\s*\d+\s*,\s*"([^"]*)"')
+
+    def _answer_or_nothing(self, *commands: str) -> list[str]:
+        """The last command's answer; nothing when any of them is refused."""
+        lines: list[str] = []
         try:
-            self._at("AT+COPS=3,0")
-            lines = self._at("AT+COPS?")
+            for command in commands:
+                lines = self._at(command)
         except (CommandError, CmeError, CmsError):
-            return ""
-        for line in lines:
-            match = re.match(r'\+COPS:\s*\d+\s*,\s*\d+\s*,\s*"([^"]*)"', line)
-            if match:
-                return match.group(1)
-        return ""
+            return []
+        return lines
 
     # ------------------------------------------------------------------
     # sending
@@ -335,9 +429,7 @@ class ATDriver(Driver):
         references: list[int] = []
         for position, part in enumerate(parts, start=1):
             try:
-                lines = self._line_or_gone().command_with_prompt(
-                    f"AT+CMGS={part.tpdu_length}", part.hex, self.command_timeout, self.send_timeout
-                )
+                lines = self._send_part(part)
             except CmsError as exc:
                 log.warning("modem %s: part %d/%d to %s refused: %s", self.name, position, len(parts), for_log(number), exc)
                 raise
@@ -351,6 +443,23 @@ class ATDriver(Driver):
             references.append(message_reference)
         return references
 
+    def _send_part(self, part: pdu.SubmitPdu) -> list[str]:
+        """AT+CMGS one part; after +CMS ERROR: 330 (SMSC unknown) set the SMSC again and send once more."""
+        def attempt() -> list[str]:
+            return self._line_or_gone().command_with_prompt(
+                f"AT+CMGS={part.tpdu_length}", part.hex, self.command_timeout, self.send_timeout
+            )
+
+        try:
+            return attempt()
+        except CmsError as exc:
+            smsc = self.smsc or self._smsc_at_connect
+            if exc.code != CMS_SMSC_UNKNOWN or not smsc:
+                raise
+            log.warning("modem %s lost its SMS centre number (+CMS ERROR: 330); setting it again", self.name)
+            self._set_smsc(smsc)
+            return attempt()
+
     def _take_concat_reference(self) -> int:
         self._concat_reference = (self._concat_reference + 1) % 256
         return self._concat_reference
@@ -360,7 +469,7 @@ class ATDriver(Driver):
 
     def receive(self) -> list[IncomingSMS]:
         self._pump()
-        if time.monotonic() >= self._next_sweep:
+        if self.can_receive and time.monotonic() >= self._next_sweep:
             self._sweep()
         for assembled in self.reassembler.expire(self.clock()):
             log.warning("modem %s: message from %s incomplete after %g s (%d of %d parts)", self.name,
@@ -397,8 +506,7 @@ class ATDriver(Driver):
                 raise ModemGone(f"modem {self.name} cannot delete message {index}: {exc}") from exc
         finally:
             if switch and self._line is not None:
-                storage = f'"{self.storage_name}"'
-                self._at(f"AT+CPMS={storage},{storage},{storage}")
+                self._at(self._storage_command)
         if not switch:
             self._taken.pop(index, None)
         log.info("modem %s deleted %s index %d", self.name, memory or self.storage_name, index)
@@ -426,7 +534,10 @@ class ATDriver(Driver):
             match = re.match(r'"?(\w*)"?\s*,\s*(\d+)', event.value)
             if match:
                 memory = match.group(1).upper() or self.storage_name
-                self._read_stored(memory, int(match.group(2)))
+                index = int(match.group(2))
+                if memory == self.storage_name and index in self._taken:
+                    return  # a buffered indication (flushed by AT+CNMI) for a message the sweep already read
+                self._read_stored(memory, index)
         elif name == "+CDS" and event.pdu:
             self._take_pdu(None, event.pdu, memory=None)
         elif name == "+CMT" and event.pdu:
@@ -448,8 +559,7 @@ class ATDriver(Driver):
             return
         finally:
             if switch:
-                storage = f'"{self.storage_name}"'
-                self._at(f"AT+CPMS={storage},{storage},{storage}")
+                self._at(self._storage_command)
         for _, hex_pdu in _listing(lines, "+CMGR:"):
             self._take_pdu(index, hex_pdu, memory=memory)
 
@@ -535,8 +645,19 @@ class ATDriver(Driver):
             raise ModemGone(f"modem {self.name} is not connected")
         return self._line
 
-    def _at(self, command: str, timeout: float | None = None) -> list[str]:
-        return self._line_or_gone().command(command, self.command_timeout if timeout is None else timeout)
+    def _at(self, command: str, timeout: float | None = None, *, final_grace: float | None = None) -> list[str]:
+        """One command; busy causes (+CME ERROR: 14 SIM busy, 515 please wait) are retried for up to
+        ``command_timeout`` seconds (Wavecom after AT+CFUN=1, Qualcomm/ZTE's AT+CSCA? after start)."""
+        timeout = self.command_timeout if timeout is None else timeout
+        deadline = time.monotonic() + self.command_timeout
+        while True:
+            try:
+                return self._line_or_gone().command(command, timeout, final_grace=final_grace)
+            except CmeError as exc:
+                if exc.code not in CME_SIM_BUSY or time.monotonic() >= deadline:
+                    raise
+                log.debug("modem %s busy (%s); %s again", self.name, exc, shown(command))
+                time.sleep(BUSY_PAUSE)
 
 
 # --------------------------------------------------------------------------

@@ -29,12 +29,19 @@ log = logging.getLogger("modemd.at")
 
 CTRL_Z = b"\x1a"
 
-#: never an answer to a command: new-message and status-report indications, USSD, calls
+#: never an answer to a command: new-message and status-report indications, USSD, calls, and the
+#: boot-progress lines of Wavecom (+WIND: <event>, manual WM_DEV_OAT_UGD_049) and SIMCom
+#: ("RDY", "Call Ready", "SMS Ready"; Seeed-Studio/GPRS_SIM900 issue #39). Huawei's ^RSSI, ^BOOT,
+#: ^MODE... are caught by their "^" (see _is_unsolicited).
 ALWAYS_UNSOLICITED = frozenset(
-    {"+CMTI", "+CDSI", "+CDS", "+CMT", "+CBM", "+CBMI", "+CUSD", "RING", "+CRING", "+CLIP", "+CCWA", "NO CARRIER"}
+    {"+CMTI", "+CDSI", "+CDS", "+CMT", "+CBM", "+CBMI", "+CUSD", "RING", "+CRING", "+CLIP", "+CCWA", "NO CARRIER",
+     "+WIND", "RDY", "CALL READY", "SMS READY"}
 )
-#: unsolicited unless they answer the command of the same name (AT+CREG? answers +CREG: 0,1)
-SOMETIMES_UNSOLICITED = frozenset({"+CREG", "+CGREG", "+CEREG", "+CIEV", "+CSQ", "+CGEV", "+PSUTTZ", "+CTZV"})
+#: unsolicited unless they answer the command of the same name (AT+CREG? answers +CREG: 0,1);
+#: SIMCom also prints "+CPIN: READY" and "+CFUN: 1" on its own while it boots
+SOMETIMES_UNSOLICITED = frozenset(
+    {"+CREG", "+CGREG", "+CEREG", "+CIEV", "+CSQ", "+CGEV", "+PSUTTZ", "+CTZV", "+CPIN", "+CFUN"}
+)
 #: unsolicited codes followed by one more line holding the PDU (PDU mode)
 PDU_FOLLOWS = frozenset({"+CMT", "+CBM"})
 
@@ -185,8 +192,14 @@ class ATLine:
     # ------------------------------------------------------------------
     # commands
 
-    def command(self, command: str, timeout: float = 10.0) -> list[str]:
+    def command(self, command: str, timeout: float = 10.0, *, final_grace: float | None = None) -> list[str]:
         """Send ``command`` and return its information lines (without echo and ``OK``).
+
+        ``final_grace``: once an information line has arrived, accept the
+        answer without a final result if nothing more comes within this many
+        seconds (old Wavecom firmware answers ``AT+CPIN?`` with ``+CPIN:
+        READY`` and no ``OK``; python-gsmmodem's fakemodems.py records it). A
+        late ``OK`` is dropped as stale before the next command.
 
         Raises CmsError, CmeError or CommandError for an error result,
         CommandTimeout when no final result arrives in time, ModemGone when
@@ -195,7 +208,7 @@ class ATLine:
         with self._command_lock:
             self._begin(command)
             self._write(command.encode("ascii") + b"\r")
-            return self._collect(command, timeout)
+            return self._collect(command, timeout, final_grace=final_grace)
 
     def command_with_prompt(self, command: str, payload: str, timeout: float = 10.0,
                             final_timeout: float = 60.0) -> list[str]:
@@ -245,7 +258,8 @@ class ATLine:
         except PORT_ERRORS as exc:
             raise ModemGone(f"write to {self.url} failed: {exc}") from exc
 
-    def _collect(self, command: str, timeout: float, *, until_prompt: bool = False, echo: str = "") -> list[str]:
+    def _collect(self, command: str, timeout: float, *, until_prompt: bool = False, echo: str = "",
+                 final_grace: float | None = None) -> list[str]:
         deadline = time.monotonic() + timeout
         lines: list[str] = []
         while True:
@@ -253,9 +267,14 @@ class ATLine:
             if remaining <= 0:
                 self._current = ""
                 raise CommandTimeout(f"no answer to {shown(command)} from {self.url} within {timeout:g} s")
+            wait = min(remaining, final_grace) if final_grace is not None and lines else remaining
             try:
-                item = self._answers.get(timeout=remaining)
+                item = self._answers.get(timeout=wait)
             except queue.Empty:
+                if final_grace is not None and lines:  # quiet after an answer: take it as complete
+                    self._current = ""
+                    log.debug("< %s (no final result; answer taken after %g s)", " | ".join(lines), final_grace)
+                    return lines
                 continue
             if item is _GONE:
                 raise ModemGone(self._gone_reason or f"{self.url} vanished")
@@ -359,6 +378,38 @@ class ATLine:
         self._gone_reason = reason
         log.warning("%s", reason)
         self._answers.put(_GONE)
+
+
+#: the rates serial GSM modems are usually set to, most likely first
+USUAL_BAUDRATES = (115200, 9600, 19200, 38400, 57600, 4800)
+
+
+def answers_at(line: ATLine, timeout: float) -> bool:
+    """Does the modem behind an open line answer ``AT`` (with anything final, even an error)?"""
+    line.cancel_input(settle=0.1)
+    try:
+        line.command("AT", timeout)
+    except CommandTimeout:
+        return False
+    except (CommandError, CmeError, CmsError):
+        pass
+    return True
+
+
+def open_answering(url: str, rates: tuple[int, ...], timeout: float,
+                   on_event: Callable[[Unsolicited], None] | None = None) -> ATLine | None:
+    """Open ``url`` at each rate in turn; the open line at the first rate the modem answers, else None.
+
+    A modem at another rate answers with garbage or nothing, which times out
+    like silence. Raises ModemGone or PortBusy when the port cannot be opened.
+    """
+    for rate in rates:
+        line = ATLine(url, rate, on_event=on_event)
+        line.open()
+        if answers_at(line, timeout):
+            return line
+        line.close()
+    return None
 
 
 def _error_code(line: str) -> tuple[int | None, str]:
