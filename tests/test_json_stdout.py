@@ -72,11 +72,11 @@ def center(officials, write_config, tmp_path):
         bc = broadcasts.draft(officials["admin"], "Rapat Senin", contacts=[contact.id])
         broadcasts.save_template("rapat", "Rapat {tanggal}", officials["admin"])
         inject_simulated(config_module.load(path).modems["sim1"].settings, "081211112222", "INFO halo")
-        yield path, bc.id
+        yield path, bc.id, fake.device
 
 
 def test_every_json_command_prints_json_alone(center):
-    path, broadcast = center
+    path, broadcast, device = center
     cases = {
         ("check",): ["check", "--json"],
         ("db", "version"): ["db", "version", "--json"],
@@ -90,6 +90,7 @@ def test_every_json_command_prints_json_alone(center):
         ("inbox",): ["inbox", "--json"],
         ("status",): ["status", "--json"],
         ("probe",): ["probe", "--json"],
+        ("detect",): ["detect", str(device), "--json"],
     }
     assert json_commands(cli.build_parser()) == set(cases), "a command with --json has no case in this test"
     for argv in cases.values():
@@ -98,7 +99,7 @@ def test_every_json_command_prints_json_alone(center):
 
 @pytest.mark.parametrize("modem, driver", [("sim1", "sim"), ("usb1", "at"), ("dummy1", "gammu")])
 def test_probe_json_is_alone_on_stdout_for_each_driver(center, modem, driver):
-    path, _ = center
+    path, _broadcast, _device = center
     done = run(path, "probe", "--modem", modem, "--json")
     [result] = assert_only_json(done, f"probe --modem {modem} --json")
     assert (result["driver"], result["ok"]) == (driver, True), done.stderr
@@ -109,6 +110,6 @@ def test_probe_json_is_alone_on_stdout_for_each_driver(center, modem, driver):
 
 
 def test_the_human_probe_output_is_unchanged_by_the_json_guard(center):
-    path, _ = center
+    path, _broadcast, _device = center
     done = run(path, "probe", "--modem", "sim1")
     assert done.returncode == 0 and "[sim1] driver = sim" in done.stdout
