@@ -11,6 +11,7 @@ import importlib
 import sys
 
 from . import __version__
+from .privatefiles import restrict_umask
 
 COMMANDS = (
     "check", "db", "user", "run", "web", "demo", "broadcast",
@@ -59,6 +60,7 @@ def _pull_config(argv: list[str]) -> tuple[list[str], str | None]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    restrict_umask()  # whatever a command writes (database, keys, spool) stays away from other users
     parser = build_parser()
     rest, config = _pull_config(list(sys.argv[1:] if argv is None else argv))
     args = parser.parse_args(rest)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
-import os
 import secrets
 from pathlib import Path
 
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
+
+from modemd.privatefiles import create_private_file, private_dir
 
 log = logging.getLogger("modemd.web")
 csrf = CSRFProtect()
@@ -26,16 +27,12 @@ def load_secret_key(path: Path | str) -> str:
     try:
         key = path.read_text(encoding="utf-8").strip()
     except FileNotFoundError:
-        key = ""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
+        if not path.parent.exists():
+            private_dir(path.parent)
+        key = secrets.token_hex(32)
+        if not create_private_file(path, key + "\n"):
             # another process (a second waitress worker) wrote it just now
             return load_secret_key(path)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            key = secrets.token_hex(32)
-            handle.write(key + "\n")
         log.info("created a new web secret key in %s", path)
     if len(key) < 32:
         raise RuntimeError(f"{path}: the secret key is too short (at least 32 characters); delete the file to get a new one")
