@@ -45,8 +45,8 @@ def add_headers(response):
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("Referrer-Policy", "same-origin")
-    if response.mimetype == "text/html":
-        # pages show citizens' messages: keep them out of shared caches
+    if response.mimetype in ("text/html", "text/csv") or "attachment" in headers.get("Content-Disposition", ""):
+        # pages show citizens' messages, downloads hold contacts and figures: out of every cache
         headers.setdefault("Cache-Control", "no-store")
     return response
 
