@@ -15,7 +15,7 @@ from .privatefiles import restrict_umask
 
 COMMANDS = (
     "check", "db", "user", "run", "web", "demo", "broadcast",
-    "send", "outbox", "inbox", "status", "simulate", "probe",
+    "send", "outbox", "inbox", "status", "simulate", "probe", "privacy",
 )
 
 

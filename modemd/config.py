@@ -297,6 +297,10 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "quiet_hours": Key("21:00-06:00", _clock_range),
         "signature": Key("", sender_id),
     },
+    "privacy": {
+        # days after a case is closed until its citizen's number is purged (modemd.privacy); 0 = never
+        "keep_days": Key("0", _int(0, 36500)),
+    },
 }
 
 MODEM_KEYS: dict[str, Key] = {
