@@ -41,7 +41,6 @@ import hmac
 import json
 import logging
 import re
-import secrets
 from collections import Counter
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
@@ -52,7 +51,7 @@ from peewee import fn
 from .models import (
     AuditLog, Case, DeliveryReport, InboundMessage, OutboundMessage, OutboundPart, database_proxy, utcnow,
 )
-from .privatefiles import create_private_file, private_dir
+from .privatefiles import secret_file
 
 log = logging.getLogger("modemd.privacy")
 
@@ -73,17 +72,8 @@ def salt_path(config) -> Path:
 
 def load_salt(path: Path | str) -> bytes:
     """The secret salt from ``path``; a new random one is written (mode 0600) if the file is missing."""
-    path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8").strip()
-    except FileNotFoundError:
-        if not path.parent.exists():
-            private_dir(path.parent)
-        if create_private_file(path, secrets.token_hex(32) + "\n"):
-            log.info("created a new privacy salt in %s", path)
-        text = path.read_text(encoding="utf-8").strip()
-    try:
-        salt = bytes.fromhex(text)
+        salt = bytes.fromhex(secret_file(path, "privacy salt"))
     except ValueError:
         salt = b""
     if len(salt) < 16:

@@ -16,8 +16,12 @@ no one else's business either. With the usual umask 022 a plain ``open`` or
 
 from __future__ import annotations
 
+import logging
 import os
+import secrets
 from pathlib import Path
+
+log = logging.getLogger("modemd.files")
 
 PRIVATE_DIR = 0o700
 PRIVATE_FILE = 0o600
@@ -70,6 +74,23 @@ def create_private_file(path: Path | str, text: str) -> bool:
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(text)
     return True
+
+
+def secret_file(path: Path | str, what: str) -> str:
+    """The secret in ``path``; a new random one (64 hex digits) is written 0600 if the file is missing.
+
+    If another process (a second waitress worker) writes it at the same
+    moment, both read the one that was written first.
+    """
+    path = Path(path)
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        if not path.parent.exists():
+            private_dir(path.parent)
+        if create_private_file(path, secrets.token_hex(32) + "\n"):
+            log.info("created a new %s in %s", what, path)
+        return path.read_text(encoding="utf-8").strip()
 
 
 def private_sqlite_files(path: str) -> None:

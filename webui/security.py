@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import logging
-import secrets
 from pathlib import Path
 
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
-from modemd.privatefiles import create_private_file, private_dir
+from modemd.privatefiles import secret_file
 
 log = logging.getLogger("modemd.web")
 csrf = CSRFProtect()
@@ -23,17 +22,7 @@ CONTENT_SECURITY_POLICY = (
 
 def load_secret_key(path: Path | str) -> str:
     """The session key from ``path``; a new random one is written (mode 0600) if the file is missing."""
-    path = Path(path)
-    try:
-        key = path.read_text(encoding="utf-8").strip()
-    except FileNotFoundError:
-        if not path.parent.exists():
-            private_dir(path.parent)
-        key = secrets.token_hex(32)
-        if not create_private_file(path, key + "\n"):
-            # another process (a second waitress worker) wrote it just now
-            return load_secret_key(path)
-        log.info("created a new web secret key in %s", path)
+    key = secret_file(path, "web secret key")
     if len(key) < 32:
         raise RuntimeError(f"{path}: the secret key is too short (at least 32 characters); delete the file to get a new one")
     return key
