@@ -255,3 +255,24 @@ def test_the_daemon_purges_daily_when_keep_days_is_set(officials, write_config):
     assert result.cases == 1
     assert Case.get_by_id(case.id).citizen != case.citizen
     assert AuditLog.get(AuditLog.action == "privacy.purge").actor == "daemon"
+
+
+def test_an_installed_centre_gets_the_new_guard_by_upgrading(sqlite_db):
+    """A database of the previous schema keeps its strict trigger until the v10 migration replaces it."""
+    from modemd import migrations
+    from modemd.models import SchemaVersion
+
+    sqlite_db.execute_sql("DROP TRIGGER inbound_message_original_is_read_only")
+    sqlite_db.execute_sql(  # the guard as schema versions before v10 installed it
+        """CREATE TRIGGER inbound_message_original_is_read_only
+           BEFORE UPDATE OF text, pdus, sender_raw ON inbound_message
+           WHEN NEW.text IS NOT OLD.text OR NEW.pdus IS NOT OLD.pdus OR NEW.sender_raw IS NOT OLD.sender_raw
+           BEGIN SELECT RAISE(ABORT, 'the original SMS is read-only'); END""")
+    SchemaVersion.update(version=migrations.LATEST - 1).execute()
+    InboundMessage.create(modem="m", sender_raw="081234567890", sender="+6281234567890", text="asli", pdus=PDUS)
+    with pytest.raises(peewee.DatabaseError, match="read-only"):
+        _update(sqlite_db, sender=PURGED, sender_raw=PURGED, pdus="[]")
+    assert migrations.upgrade(sqlite_db) == (migrations.LATEST - 1, migrations.LATEST)
+    assert _update(sqlite_db, sender=PURGED, sender_raw=PURGED, pdus="[]") == 1
+    with pytest.raises(peewee.DatabaseError, match="read-only"):
+        _update(sqlite_db, text="diubah")
