@@ -12,10 +12,11 @@ import sys
 
 from . import __version__
 from .commands import json_only_stdout
+from .privatefiles import restrict_umask
 
 COMMANDS = (
     "check", "db", "user", "run", "web", "demo", "broadcast",
-    "send", "outbox", "inbox", "status", "simulate", "probe", "detect",
+    "send", "outbox", "inbox", "status", "simulate", "probe", "detect", "privacy",
 )
 
 
@@ -60,6 +61,7 @@ def _pull_config(argv: list[str]) -> tuple[list[str], str | None]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    restrict_umask()  # whatever a command writes (database, keys, spool) stays away from other users
     parser = build_parser()
     rest, config = _pull_config(list(sys.argv[1:] if argv is None else argv))
     args = parser.parse_args(rest)

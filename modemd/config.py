@@ -310,6 +310,10 @@ SCHEMA: dict[str, dict[str, Key]] = {
         # the centre's own problems (a modem's credit or active period running out); empty = admin accounts' phones
         "admin_numbers": Key("", _phones),
     },
+    "privacy": {
+        # days after a case is closed until its citizen's number is purged (modemd.privacy); 0 = never
+        "keep_days": Key("0", _int(0, 36500)),
+    },
 }
 
 MODEM_KEYS: dict[str, Key] = {

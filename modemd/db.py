@@ -9,7 +9,9 @@ processes, can write at the same time without "database is locked":
   transaction that reads first and then writes fails at once with SQLITE_BUSY
   whatever the busy timeout, so the write lock is taken up front;
 * ``synchronous = FULL``: a committed inbound SMS or queued reply survives a
-  power cut (NORMAL in WAL mode may lose the last commits).
+  power cut (NORMAL in WAL mode may lose the last commits);
+* the file is created 0600 before SQLite opens it (SQLite gives its -wal and
+  -shm files the same mode), whatever the umask: see :mod:`modemd.privatefiles`.
 
 PostgreSQL and MySQL/MariaDB URLs go through ``playhouse.db_url``.
 """
@@ -22,6 +24,7 @@ import peewee
 from playhouse import db_url
 
 from .models import database_proxy
+from .privatefiles import private_sqlite_files
 
 SQLITE_PRAGMAS = {
     "journal_mode": "wal",
@@ -58,6 +61,8 @@ def connect_url(url: str) -> peewee.Database:
 def open_database(url: str) -> peewee.Database:
     """Open ``url`` and bind every model to it. Returns the database."""
     database = connect_url(url)
+    if isinstance(database, peewee.SqliteDatabase):
+        private_sqlite_files(database.database)  # password hashes and citizens' numbers: 0600
     database_proxy.initialize(database)
     database.connect(reuse_if_open=True)
     return database

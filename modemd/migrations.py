@@ -21,25 +21,40 @@ from playhouse.migrate import MySQLMigrator, PostgresqlMigrator, SchemaMigrator,
 
 from . import models, phone
 from .db import dialect
+from .privacy import PURGED_GLOB, PURGED_PDUS, PURGED_REGEX
 
 log = logging.getLogger("modemd.db")
 
 # The original text of an SMS is evidence (Banjarnegara Pasal 11 e): the
 # database itself refuses to change it, whatever code runs against it.
+# One change is allowed, once: the privacy purge (modemd.privacy) replaces
+# sender_raw by the purged form (the same value written into sender, of the
+# purged shape), and empties the PDUs, which hold the number, to "[]". The
+# text never changes; a purged sender can never be changed again.
 IMMUTABLE_INBOUND = ("text", "pdus", "sender_raw")
+
+_PURGE_SQLITE = (f"NEW.pdus = '{PURGED_PDUS}' AND NEW.sender_raw = NEW.sender"
+                 f" AND NEW.sender_raw GLOB '{PURGED_GLOB}' AND OLD.sender_raw NOT GLOB '{PURGED_GLOB}'")
+_PURGE_POSTGRESQL = (f"NEW.pdus = '{PURGED_PDUS}' AND NEW.sender_raw = NEW.sender"
+                     f" AND NEW.sender_raw ~ '{PURGED_REGEX}' AND OLD.sender_raw !~ '{PURGED_REGEX}'")
+# MySQL/MariaDB compare case-insensitively under utf8mb4_*_ci: (?-i) keeps the pattern exact
+_PURGE_MYSQL = (f"NEW.pdus = '{PURGED_PDUS}' AND CAST(NEW.sender_raw AS BINARY) = CAST(NEW.sender AS BINARY)"
+                f" AND NEW.sender_raw REGEXP '(?-i){PURGED_REGEX}' AND NOT (OLD.sender_raw REGEXP '(?-i){PURGED_REGEX}')")
 
 _GUARDS = {
     "sqlite": [
-        """CREATE TRIGGER IF NOT EXISTS inbound_message_original_is_read_only
+        f"""CREATE TRIGGER IF NOT EXISTS inbound_message_original_is_read_only
            BEFORE UPDATE OF text, pdus, sender_raw ON inbound_message
-           WHEN NEW.text IS NOT OLD.text OR NEW.pdus IS NOT OLD.pdus OR NEW.sender_raw IS NOT OLD.sender_raw
+           WHEN NEW.text IS NOT OLD.text
+             OR ((NEW.pdus IS NOT OLD.pdus OR NEW.sender_raw IS NOT OLD.sender_raw) AND NOT ({_PURGE_SQLITE}))
            BEGIN SELECT RAISE(ABORT, 'the original SMS is read-only'); END""",
     ],
     "postgresql": [
-        """CREATE OR REPLACE FUNCTION inbound_message_original_is_read_only() RETURNS trigger AS $$
+        f"""CREATE OR REPLACE FUNCTION inbound_message_original_is_read_only() RETURNS trigger AS $$
            BEGIN
-             IF NEW.text IS DISTINCT FROM OLD.text OR NEW.pdus IS DISTINCT FROM OLD.pdus
-                OR NEW.sender_raw IS DISTINCT FROM OLD.sender_raw THEN
+             IF NEW.text IS DISTINCT FROM OLD.text
+                OR ((NEW.pdus IS DISTINCT FROM OLD.pdus OR NEW.sender_raw IS DISTINCT FROM OLD.sender_raw)
+                    AND NOT ({_PURGE_POSTGRESQL})) THEN
                RAISE EXCEPTION 'the original SMS is read-only';
              END IF;
              RETURN NEW;
@@ -50,9 +65,11 @@ _GUARDS = {
     ],
     "mysql": [
         "DROP TRIGGER IF EXISTS inbound_message_original_is_read_only",
-        """CREATE TRIGGER inbound_message_original_is_read_only BEFORE UPDATE ON inbound_message
+        f"""CREATE TRIGGER inbound_message_original_is_read_only BEFORE UPDATE ON inbound_message
            FOR EACH ROW BEGIN
-             IF NOT (NEW.text <=> OLD.text) OR NOT (NEW.pdus <=> OLD.pdus) OR NOT (NEW.sender_raw <=> OLD.sender_raw) THEN
+             IF NOT (NEW.text <=> OLD.text)
+                OR ((NOT (NEW.pdus <=> OLD.pdus) OR NOT (NEW.sender_raw <=> OLD.sender_raw))
+                    AND NOT ({_PURGE_MYSQL})) THEN
                SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'the original SMS is read-only';
              END IF;
            END""",
@@ -101,6 +118,8 @@ def _v6_to_v7(database: peewee.Database, migrator: SchemaMigrator) -> None:
         migrator.add_column("modem_status", "balance_warning", models.ModemStatus.balance_warning),
         migrator.add_index("inbound_message", ("sender_kind", "id"), False),
     )
+
+
 # schema v8: publications are reviewed snapshots in their own table (issue 10); case.published goes
 def _v7_to_v8(database: peewee.Database, migrator: SchemaMigrator) -> None:
     """v8: the public page shows reviewed snapshots (table publication); published cases become snapshots."""
@@ -135,6 +154,13 @@ def _snapshot_published_case(row: dict, moment) -> None:
         published_by=None, published_at=moment, withdrawn_by=None, withdrawn_at=None).execute()
     models.AuditLog.insert(at=moment, actor="migration", action="case.publish", object_type="case",
                            object_id=str(row["id"]), detail=json.dumps({"publication": publication_id})).execute()
+def _v9_to_v10(database: peewee.Database, migrator: SchemaMigrator) -> None:
+    """v10: the guard on the original SMS allows the privacy purge of its sender and PDUs, and nothing else."""
+    # schema v10: inbound_message_original_is_read_only allows exactly the privacy purge
+    # (SQLite's CREATE TRIGGER IF NOT EXISTS would keep the old one: drop it first)
+    if dialect(database) == "sqlite":
+        database.execute_sql("DROP TRIGGER IF EXISTS inbound_message_original_is_read_only")
+    install_guards(database)
 
 
 #: MIGRATIONS[i] upgrades version i+1 to i+2. Version 1 is the first released schema.
@@ -145,6 +171,7 @@ MIGRATIONS: list[Callable[[peewee.Database, SchemaMigrator], None]] = [
     _v4_to_v5,
     _v6_to_v7,  # numbered for the merge: v5 -> v6 comes from branch i9a
     _v7_to_v8,
+    _v9_to_v10,  # numbered by the coordinator's plan; runs after every earlier migration
 ]
 LATEST = len(MIGRATIONS) + 1
 

@@ -149,7 +149,8 @@ class Case(BaseModel):
 
 
 class InboundMessage(BaseModel):
-    """A received SMS exactly as it arrived. ``text``, ``pdus`` and ``sender_raw`` are never updated."""
+    """A received SMS exactly as it arrived. ``text``, ``pdus`` and ``sender_raw`` are never updated,
+    except by the privacy purge of the sender (:mod:`modemd.privacy`), the one change the database allows."""
 
     modem = CharField(max_length=32)
     sender_raw = CharField(max_length=64)

@@ -13,7 +13,10 @@ Automatic replies go through :func:`autoreply`, which limits them per number
 per window so two robots never answer each other forever. The whole pipeline
 for one message runs in one transaction; the message's ``route``, ``keyword``
 and ``case`` are written once at its end (the original text is never touched).
-``run_on_receive`` runs after the commit, off the worker's thread.
+``run_on_receive`` runs after the commit, off the worker's thread: it gets
+the message id in ``MODEMD_MESSAGE_ID`` and the message as one JSON document
+on its standard input (:func:`receive_document`), never the text in its
+arguments or environment, where a NUL from a UCS-2 SMS cannot go.
 """
 
 from __future__ import annotations
@@ -242,7 +245,7 @@ class Router:
         if self._commands is None:
             # a slow hook must never hold up the modem: it runs on a thread of its own
             self._commands = ThreadPoolExecutor(max_workers=2, thread_name_prefix="run_on_receive")
-        self._commands.submit(run_command, shlex.split(command), receive_environment(state),
+        self._commands.submit(run_hook, shlex.split(command), state.message.id, receive_document(state),
                               self.config.get("modemd", "run_on_receive_timeout"))
 
     def close(self) -> None:
@@ -274,34 +277,48 @@ def _fitted_unknown_keyword_text(template: str, names: tuple[str, ...]) -> str:
     return unknown_keyword_text(template, list(names))
 
 
-def receive_environment(state: Routing) -> dict[str, str]:
-    """The message in environment variables, as run_on_receive documents them."""
+def receive_document(state: Routing) -> bytes:
+    """The message as the JSON document run_on_receive reads on its standard input.
+
+    JSON with every non-ASCII character escaped: a NUL, a newline or an emoji
+    in a citizen's text arrives intact, and nothing the citizen wrote ever
+    goes into an argument or an environment variable.
+    """
     message = state.message
-    env = dict(os.environ)
-    env.update({
-        "MODEMD_MESSAGE_ID": str(message.id),
-        "MODEMD_SENDER": message.sender,
-        "MODEMD_TEXT": message.text,
-        "MODEMD_KEYWORD": state.keyword.name if state.keyword else "",
-        "MODEMD_CASE": str(state.case.id) if state.case else "",
-        "MODEMD_ROUTE": state.route,
-        "MODEMD_MODEM": message.modem,
-    })
-    return env
+    document = {
+        "id": message.id,
+        "case": state.case.id if state.case else None,
+        "keyword": state.keyword.name if state.keyword else None,
+        "route": state.route,
+        "sender": message.sender,
+        "text": message.text,
+        "received_at": message.received_at.isoformat() + "Z",  # stored as naive UTC
+        "modem": message.modem,
+    }
+    return json.dumps(document, ensure_ascii=True).encode("ascii")
 
 
-def run_command(argv: list[str], env: dict[str, str], timeout: float) -> int | None:
-    """Run a run_on_receive program: an argument list, never a shell; its failure is only logged."""
+def run_hook(argv: list[str], message_id: int, document: bytes, timeout: float) -> int | None:
+    """Run a run_on_receive program: an argument list, never a shell; every failure is logged, never raised.
+
+    It runs on a pool thread, where an exception would vanish unseen: so
+    anything that goes wrong becomes a warning naming the message.
+    """
+    env = {**os.environ, "MODEMD_MESSAGE_ID": str(message_id)}
+    what = f"run_on_receive {argv[0] if argv else '?'} for message #{message_id}"
     try:
-        done = subprocess.run(argv, env=env, timeout=timeout, capture_output=True, check=False)
+        done = subprocess.run(argv, input=document, env=env, timeout=timeout, capture_output=True, check=False)
     except subprocess.TimeoutExpired:
-        log.warning("run_on_receive %s: still running after %.0f s, stopped", argv[0], timeout)
+        log.warning("%s: still running after %.0f s, stopped", what, timeout)
         return None
     except OSError as exc:
-        log.warning("run_on_receive %s: cannot start: %s", argv[0], exc)
+        log.warning("%s: cannot start: %s", what, exc)
+        return None
+    except Exception as exc:  # e.g. ValueError for an argument the system refuses
+        log.warning("%s: failed: %s", what, exc)
         return None
     if done.returncode != 0:
-        log.warning("run_on_receive %s: exit status %d: %s", argv[0], done.returncode,
+        log.warning("%s: exit status %d: %s", what, done.returncode,
                     done.stderr.decode("utf-8", "replace").strip()[:300])
     return done.returncode
 

@@ -16,6 +16,8 @@ Jobs (stable ids, ``replace_existing``, ``coalesce``, one at a time):
 * ``notify-recap``     at ``[notify] recap_time``;
 * ``notify-deadlines`` every minute (deadline alerts and escalations);
 * ``broadcasts``       every 15 seconds (queue approved broadcasts at their time, resume, close finished ones);
+* ``privacy-purge``    at 01:30, only with ``[privacy] keep_days``: the numbers of cases closed
+  longer ago are purged (:mod:`modemd.privacy`); a missed night is done by the next one;
 * ``catch-up``         once, right after start.
 """
 
@@ -30,15 +32,16 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from . import broadcasts, notifications
+from . import broadcasts, notifications, privacy
 from .keywords import KeywordTable
 from .models import database_proxy, utcnow
 
 log = logging.getLogger("modemd.scheduler")
 
-HOURLY, DAILY, RECAP, DEADLINES, BROADCASTS, CATCH_UP = (
-    "notify-hourly", "notify-daily", "notify-recap", "notify-deadlines", "broadcasts", "catch-up")
-JOB_IDS = (HOURLY, DAILY, RECAP, DEADLINES, BROADCASTS, CATCH_UP)
+HOURLY, DAILY, RECAP, DEADLINES, BROADCASTS, CATCH_UP, PRIVACY = (
+    "notify-hourly", "notify-daily", "notify-recap", "notify-deadlines", "broadcasts", "catch-up", "privacy-purge")
+JOB_IDS = (HOURLY, DAILY, RECAP, DEADLINES, BROADCASTS, CATCH_UP)  # PRIVACY only when keep_days is set
+PRIVACY_AT = (1, 30)  # local time: a quiet hour
 
 DEADLINE_INTERVAL = 60  # seconds
 BROADCAST_INTERVAL = 15  # seconds
@@ -75,6 +78,10 @@ class Scheduler:
         self._add(RECAP, self.recap, CronTrigger(hour=recap_at.hour, minute=recap_at.minute, second=2, timezone=zone))
         self._add(DEADLINES, self.deadlines, IntervalTrigger(seconds=DEADLINE_INTERVAL, timezone=zone))
         self._add(BROADCASTS, self.broadcasts, IntervalTrigger(seconds=BROADCAST_INTERVAL, timezone=zone))
+        if self.config.get("privacy", "keep_days"):
+            privacy.load_salt(privacy.salt_path(self.config))  # made now, by the daemon's user, or a clear error at start
+            self._add(PRIVACY, self.privacy_purge,
+                      CronTrigger(hour=PRIVACY_AT[0], minute=PRIVACY_AT[1], second=2, timezone=zone))
         self._scheduler.add_job(self.catch_up, id=CATCH_UP, name=CATCH_UP, replace_existing=True)  # run once, now
         self._scheduler.start()
         if not self.config.get("web", "base_url"):
@@ -102,7 +109,7 @@ class Scheduler:
     # ------------------------------------------------------------------
     # The jobs: each one pass, errors logged and counted, never raised into APScheduler's thread
 
-    def _run(self, name: str, work: Callable[[datetime], list[notifications.Outcome] | list[int]]):
+    def _run(self, name: str, work: Callable[[datetime], list[notifications.Outcome] | list[int] | privacy.PurgeResult]):
         now = self.clock()
         try:
             result = work(now)
@@ -114,7 +121,7 @@ class Scheduler:
             # each pass in the worker thread opens its own connection; give it back
             if database_proxy.obj is not None and not database_proxy.is_closed():
                 database_proxy.close()
-        for outcome in result or []:
+        for outcome in result if isinstance(result, list) else []:
             if isinstance(outcome, notifications.Outcome) and outcome.queued:
                 log.info("%s %s: %d notification(s) queued", outcome.job, outcome.period, len(outcome.queued))
         return result
@@ -133,6 +140,13 @@ class Scheduler:
 
     def broadcasts(self):
         return self._run(BROADCASTS, lambda now: broadcasts.run_due(now, self.config))
+
+    def privacy_purge(self):
+        """The numbers of cases closed more than keep_days ago, purged (and audited as the daemon)."""
+        keep_days = self.config.get("privacy", "keep_days")
+        salt = privacy.salt_path(self.config)
+        return self._run(PRIVACY, lambda now: privacy.purge(privacy.cutoff(keep_days, now), privacy.load_salt(salt),
+                                                            "daemon"))
 
     def catch_up(self):
         """After a start (or downtime): every pass once; each sends only its latest period not yet sent."""

@@ -4,6 +4,8 @@
 #   (an edited file is never overwritten; the new sample goes beside it as *.dist), data in
 #   /var/lib/modemd, systemd units, and a first admin account whose password is printed once.
 set -eu
+# nothing below may be readable by other local users (the database holds citizens' numbers)
+umask 027
 cd "$(dirname "$0")/.."
 SRC=$(pwd)
 PREFIX=/opt/modemd

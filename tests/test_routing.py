@@ -179,13 +179,13 @@ def test_messages_stored_before_a_crash_but_not_routed_are_routed_at_start(chat)
     assert route_pending(chat.router) == 0
 
 
-def test_run_on_receive_gets_the_message_in_its_environment_without_a_shell(officials, write_config, tmp_path):
+def test_run_on_receive_gets_the_message_on_stdin_without_a_shell(officials, write_config, tmp_path):
     out = tmp_path / "hook.json"
     hook = tmp_path / "hook.py"
     hook.write_text(textwrap.dedent(f"""
         import json, os, sys
-        keys = [k for k in os.environ if k.startswith("MODEMD_")]
-        json.dump({{"argv": sys.argv[1:], "env": {{k: os.environ[k] for k in keys}}}}, open({str(out)!r}, "w"))
+        json.dump({{"argv": sys.argv[1:], "id": os.environ["MODEMD_MESSAGE_ID"], "stdin": json.load(sys.stdin)}},
+                  open({str(out)!r}, "w"))
     """))
     chat = Conversation(write_config(f"[modemd]\ndatabase = sqlite:///modemd.db\nstate_dir = .\n"
                                      f"run_on_receive = {sys.executable} {hook} ';' '$(touch pwned)'\n"))
@@ -193,11 +193,11 @@ def test_run_on_receive_gets_the_message_in_its_environment_without_a_shell(offi
     chat.router.close()  # waits for the hook
     data = json.loads(out.read_text())
     assert data["argv"] == [";", "$(touch pwned)"]
-    assert data["env"]["MODEMD_TEXT"] == "DISHUB jalan `rm -rf /` $HOME"
-    assert data["env"]["MODEMD_SENDER"] == "+6281211112222"
-    assert data["env"]["MODEMD_KEYWORD"] == "DISHUB"
-    assert data["env"]["MODEMD_CASE"] == str(routed.case.id)
-    assert data["env"]["MODEMD_MESSAGE_ID"] == str(routed.message.id)
+    assert data["id"] == str(routed.message.id)
+    assert data["stdin"]["text"] == "DISHUB jalan `rm -rf /` $HOME"
+    assert data["stdin"]["sender"] == "+6281211112222"
+    assert data["stdin"]["keyword"] == "DISHUB"
+    assert data["stdin"]["case"] == routed.case.id
     assert not (tmp_path / "pwned").exists()
 
 

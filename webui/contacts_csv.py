@@ -13,13 +13,12 @@ import io
 from dataclasses import dataclass, field
 
 from modemd import phone
+from modemd.csvcells import spreadsheet_safe
 
 COLUMNS = ("name", "phone", "position", "groups")
 REQUIRED = ("name", "phone")
 GROUP_SEPARATOR = "|"
 MAX_LINES = 20000
-# a cell starting with one of these is a formula in a spreadsheet: never export one as-is
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass
@@ -110,16 +109,12 @@ def parse(text: str) -> ParseResult:
     return result
 
 
-def _safe(cell: str) -> str:
-    return "'" + cell if cell.startswith(FORMULA_START) else cell
-
-
 def export(rows: list[tuple[str, str, str, list[str]]]) -> str:
     """(name, E.164 phone, position, groups) rows -> CSV text that reads back with :func:`parse`."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(COLUMNS)
     for name, number, position, groups in rows:
-        writer.writerow([_safe(name), phone.local_format(number).replace("-", "").replace(" ", ""),
-                         _safe(position), _safe(GROUP_SEPARATOR.join(groups))])
+        writer.writerow([spreadsheet_safe(name), phone.local_format(number).replace("-", "").replace(" ", ""),
+                         spreadsheet_safe(position), spreadsheet_safe(GROUP_SEPARATOR.join(groups))])
     return out.getvalue()

@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from flask import Blueprint, Response, current_app, render_template, request
 
 from modemd import recap
+from modemd.csvcells import spreadsheet_safe
 from modemd.keywords import KeywordError, load_keywords
 from modemd.models import utcnow
 
@@ -72,14 +73,9 @@ def as_csv():
     writer = csv.writer(out)
     writer.writerow(["tanggal", "kata_kunci", "sms_masuk", "kasus", "dijawab", "tepat_waktu", "terlambat", "menunggu"])
     for line in summary.keywords:
-        writer.writerow([day.isoformat(), _safe_cell(line.keyword), line.received, line.cases, line.answered,
+        writer.writerow([day.isoformat(), spreadsheet_safe(line.keyword), line.received, line.cases, line.answered,
                          line.within_deadline, line.overdue, line.waiting])
     writer.writerow([day.isoformat(), "TOTAL", summary.received, summary.cases, summary.answered,
                      summary.within_deadline, summary.overdue, summary.waiting])
     return Response(out.getvalue(), mimetype="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f"attachment; filename=rekap-{day.isoformat()}.csv"})
-
-
-def _safe_cell(text: str) -> str:
-    # a spreadsheet runs a cell starting with = + - @ as a formula; keywords are admin-set, but be safe
-    return "'" + text if text[:1] in ("=", "+", "@") or (text[:1] == "-" and len(text) > 1) else text

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-import os
-import secrets
 from pathlib import Path
 
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
+
+from modemd.privatefiles import secret_file
 
 log = logging.getLogger("modemd.web")
 csrf = CSRFProtect()
@@ -22,21 +22,7 @@ CONTENT_SECURITY_POLICY = (
 
 def load_secret_key(path: Path | str) -> str:
     """The session key from ``path``; a new random one is written (mode 0600) if the file is missing."""
-    path = Path(path)
-    try:
-        key = path.read_text(encoding="utf-8").strip()
-    except FileNotFoundError:
-        key = ""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            # another process (a second waitress worker) wrote it just now
-            return load_secret_key(path)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            key = secrets.token_hex(32)
-            handle.write(key + "\n")
-        log.info("created a new web secret key in %s", path)
+    key = secret_file(path, "web secret key")
     if len(key) < 32:
         raise RuntimeError(f"{path}: the secret key is too short (at least 32 characters); delete the file to get a new one")
     return key
@@ -48,8 +34,8 @@ def add_headers(response):
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("Referrer-Policy", "same-origin")
-    if response.mimetype == "text/html":
-        # pages show citizens' messages: keep them out of shared caches
+    if response.mimetype in ("text/html", "text/csv") or "attachment" in headers.get("Content-Disposition", ""):
+        # pages show citizens' messages, downloads hold contacts and figures: out of every cache
         headers.setdefault("Cache-Control", "no-store")
     return response
 

@@ -79,14 +79,14 @@ def prepare(folder: Path, listen: str, send_delay: str) -> tuple[Path, list[tupl
     """Write the demo files if missing, create the database and accounts. Returns (ini, new logins)."""
     from .. import config as config_module, db, migrations, users
     from ..models import User
+    from ..privatefiles import PRIVATE_FILE, create_private_file, private_dir, tighten
 
-    folder.mkdir(parents=True, exist_ok=True)
+    private_dir(folder)  # the database in it holds password hashes and citizens' numbers
     ini = folder / "modemd.ini"
-    if not ini.exists():
-        ini.write_text(DEMO_INI.format(listen=listen, send_delay=send_delay), encoding="utf-8")
     keywords = folder / "keywords.ini"
-    if not keywords.exists():
-        keywords.write_text(DEMO_KEYWORDS, encoding="utf-8")
+    for path, text in ((ini, DEMO_INI.format(listen=listen, send_delay=send_delay)), (keywords, DEMO_KEYWORDS)):
+        if not create_private_file(path, text):
+            tighten(path, PRIVATE_FILE)  # kept as edited, but no longer readable by others
     config = config_module.load(ini)
     database = db.open_database(config.database_url)
     migrations.upgrade(database)

@@ -41,6 +41,7 @@ from typing import Any, Mapping
 
 from .. import __version__, pdu
 from ..phone import for_log, try_normalize
+from ..privatefiles import PRIVATE_FILE, private_dir
 from .base import (
     CmsError,
     Driver,
@@ -80,8 +81,7 @@ def inject(spool_dir: str | os.PathLike[str], sender: str, text: str, smsc_time:
     if not sender.strip():
         raise ValueError("a simulated SMS needs a sender")
     stamp = (smsc_time or datetime.now()).astimezone().replace(microsecond=0)
-    spool = Path(spool_dir)
-    spool.mkdir(parents=True, exist_ok=True)
+    spool = private_dir(spool_dir)  # citizens' numbers and texts: 0700, the files 0600 (mkstemp)
     # Names sort by arrival; pid and random part keep concurrent writers apart.
     name = f"{time.time_ns():020d}-{os.getpid()}-{uuid.uuid4().hex[:8]}{INCOMING_SUFFIX}"
     record = {"sender": sender.strip(), "text": text, "smsc_time": stamp.isoformat(), "smsc": SIM_SMSC}
@@ -210,7 +210,7 @@ class SimDriver(Driver):
     def connect(self) -> None:
         self.close()
         try:
-            self.spool.mkdir(parents=True, exist_ok=True)
+            private_dir(self.spool)
         except OSError as exc:
             raise ModemGone(f"{self.name}: cannot use spool directory {self.spool}: {exc}") from exc
         last = last_reference(self.spool / SENT_LOG)
@@ -322,7 +322,8 @@ class SimDriver(Driver):
     def _record_sent(self, record: dict[str, Any]) -> None:
         self.sent.append(record)
         try:
-            with (self.spool / SENT_LOG).open("a", encoding="utf-8") as handle:
+            fd = os.open(self.spool / SENT_LOG, os.O_WRONLY | os.O_APPEND | os.O_CREAT, PRIVATE_FILE)
+            with os.fdopen(fd, "a", encoding="utf-8") as handle:
                 handle.write(json.dumps(record, ensure_ascii=False) + "\n")
         except OSError as exc:
             # The message did leave; only the demo's record of it is missing.
