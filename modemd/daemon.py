@@ -24,7 +24,6 @@ with errors is refused with every problem logged; the old table stays.
 
 from __future__ import annotations
 
-import importlib
 import json
 import logging
 import signal
@@ -38,6 +37,7 @@ from .config import Config
 from .keywords import KeywordTable, check_owners, load_keywords
 from .models import DaemonState, User, utcnow
 from .routing import Router, route_pending
+from .scheduler import Scheduler
 from .health import HealthBoard
 from .progress import Stuck
 from .sdnotify import Notifier
@@ -138,14 +138,9 @@ class Daemon:
         log.info("started as %s with %d modem(s), %d keyword(s)", self.instance, len(self.workers),
                  len(self.keywords()))
 
-    def _start_scheduler(self):
+    def _start_scheduler(self) -> Scheduler | None:
         try:
-            module = importlib.import_module("modemd.scheduler")
-        except ImportError:
-            log.info("no scheduler installed (modemd.scheduler); reminders are off")
-            return None
-        try:
-            scheduler = module.Scheduler(self.config, self.keywords)
+            scheduler = Scheduler(self.config, self.keywords)
             scheduler.start()
         except Exception:  # reminders failing must not stop the SMS Center receiving
             log.exception("the scheduler did not start; reminders are off, messages still flow")

@@ -8,7 +8,6 @@ It talks to the daemon only through the shared database (:mod:`modemd.models`).
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import logging
 from datetime import timedelta
 
@@ -16,14 +15,14 @@ from flask import Flask
 
 log = logging.getLogger("modemd.web")
 
-# Blueprints of this package, registered in this order. Others' blueprints
-# (broadcasts, recap) are registered when their module exists.
-CORE_BLUEPRINTS = (
+# Blueprints of this package, registered in this order. All of them ship with
+# modemd: one that does not import stops the start (never a page silently gone).
+BLUEPRINTS = (
     "webui.auth", "webui.i18n", "webui.inbox", "webui.cases", "webui.outbox", "webui.dashboard",
     "webui.admin_users", "webui.admin_contacts", "webui.admin_keywords", "webui.admin_blocklist",
     "webui.admin_audit", "webui.operator_messages", "webui.demo", "webui.public", "webui.publishing",
+    "webui.broadcasts", "webui.recap",
 )
-OPTIONAL_BLUEPRINTS = ("webui.broadcasts", "webui.recap")
 
 
 def create_app(config=None, test_config: dict | None = None) -> Flask:
@@ -53,16 +52,6 @@ def create_app(config=None, test_config: dict | None = None) -> Flask:
     i18n.init_app(app)
     filters.init_app(app)
     errors.init_app(app)
-    for name in CORE_BLUEPRINTS:
-        _register(app, name)
-    for name in OPTIONAL_BLUEPRINTS:
-        if importlib.util.find_spec(name) is not None:
-            _register(app, name)
+    for name in BLUEPRINTS:
+        app.register_blueprint(importlib.import_module(name).bp)
     return app
-
-
-def _register(app: Flask, module_name: str) -> None:
-    if importlib.util.find_spec(module_name) is None:
-        return
-    module = importlib.import_module(module_name)
-    app.register_blueprint(module.bp)
