@@ -411,6 +411,28 @@ def key_lines(path: Path) -> dict[tuple[str, str | None], int]:
     return lines
 
 
+def _repeats(path: Path) -> list[Problem]:
+    """Every section and key written twice (configparser's strict mode stops at the first)."""
+    found: list[Problem] = []
+    seen: set[tuple[str, str | None]] = set()
+    section = None
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        stripped = line.strip()
+        if stripped.startswith("[") and "]" in stripped:
+            section = stripped[1:stripped.index("]")].strip()
+            where = (section, None)
+            message = "this section appears twice"
+        elif section and not line[:1].isspace() and "=" in stripped and not stripped.startswith(("#", ";")):
+            where = (section, stripped.split("=", 1)[0].strip().lower())
+            message = "this key appears twice in the section"
+        else:
+            continue
+        if where in seen:
+            found.append(Problem(str(path), message, where[0], where[1], number))
+        seen.add(where)
+    return found
+
+
 def read_ini(path: Path, problems: list[Problem]) -> configparser.ConfigParser | None:
     """Parse an INI file strictly; problems are appended, None if unreadable."""
     parser = configparser.ConfigParser(interpolation=None, strict=True, empty_lines_in_values=False)
@@ -426,12 +448,18 @@ def read_ini(path: Path, problems: list[Problem]) -> configparser.ConfigParser |
     except UnicodeDecodeError as exc:
         problems.append(Problem(str(path), f"the file is not UTF-8 text ({exc.reason} at byte {exc.start})"))
         return None
-    except configparser.DuplicateSectionError as exc:
-        problems.append(Problem(str(path), "this section appears twice", exc.section, line=exc.lineno))
-        return None
-    except configparser.DuplicateOptionError as exc:
-        problems.append(Problem(str(path), "this key appears twice in the section", exc.section, exc.option, exc.lineno))
-        return None
+    except (configparser.DuplicateSectionError, configparser.DuplicateOptionError):
+        # every repeat is reported, then the file is read leniently so its other problems show in the same run
+        problems.extend(_repeats(path))
+        parser = configparser.ConfigParser(interpolation=None, strict=False, empty_lines_in_values=False)
+        try:
+            with open(path, encoding="utf-8") as handle:
+                parser.read_file(handle)
+        except configparser.ParsingError as exc:
+            problems.extend(Problem(str(path), "cannot parse this line (expected key = value)", line=n) for n, _ in exc.errors)
+            return None
+        except configparser.Error:
+            return None
     except configparser.MissingSectionHeaderError as exc:
         problems.append(Problem(str(path), "text before the first [section] header", line=exc.lineno))
         return None

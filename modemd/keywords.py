@@ -9,7 +9,10 @@ One section per keyword::
     reply = Terima kasih, laporan Anda #{case} diteruskan ke Dinas Perhubungan.
 
 Keywords and aliases are compared case-insensitively. Whether each owner
-exists and is active is checked against the database by :func:`check_owners`.
+exists and is active is checked against the database by :func:`check_owners`,
+for every section that names one -- also a section refused for another reason
+(a clashing alias, a bad reply), so that ``modemd check`` reports every
+problem of the file in one run instead of one after the other.
 """
 
 from __future__ import annotations
@@ -38,6 +41,8 @@ class Keyword:
 class KeywordTable:
     path: Path
     keywords: dict[str, Keyword] = field(default_factory=dict)
+    # (section as written, owner login) of every section naming an owner, usable or not
+    owner_refs: list[tuple[str, str]] = field(default_factory=list)
     _lookup: dict[str, Keyword] = field(default_factory=dict, repr=False)
 
     def add(self, keyword: Keyword) -> None:
@@ -85,10 +90,12 @@ def _fill(table: KeywordTable, parser, file: str, lines: dict, problems: list[Pr
         raw = parser[section]
         line = lines.get((section, None))
         name = section.strip().upper()
+        owner = raw.get("owner", "").strip()
+        if owner:
+            table.owner_refs.append((section, owner))
         if not KEYWORD_PATTERN.match(section.strip()):
             problems.append(Problem(file, "a keyword is 2 to 20 letters or digits, no spaces (e.g. [DISHUB])", section, line=line))
             continue
-        owner = raw.get("owner", "").strip()
         if not owner:
             problems.append(Problem(file, "missing key owner (the login of the official who answers this keyword)", section, "owner", line))
         aliases = tuple(a.strip().upper() for a in raw.get("aliases", "").split(",") if a.strip())
@@ -121,16 +128,15 @@ def _fill(table: KeywordTable, parser, file: str, lines: dict, problems: list[Pr
 
 
 def check_owners(table: KeywordTable, user_state: Callable[[str], str | None], problems: list[Problem]) -> None:
-    """``user_state(login)`` returns "active", "disabled" or None (unknown)."""
+    """``user_state(login)`` returns "active", "disabled" or None (unknown); every owner named is checked."""
     lines = key_lines(table.path)
-    for keyword in table.keywords.values():
-        state = user_state(keyword.owner)
-        section = next((s for (s, k) in lines if k is None and s.upper() == keyword.name), keyword.name)
+    for section, owner in table.owner_refs:
+        state = user_state(owner)
         line = lines.get((section, "owner"))
         if state is None:
-            problems.append(Problem(str(table.path), f"owner {keyword.owner!r} is not a user (create it with: modemd user add {keyword.owner} --role official)", section, "owner", line))
+            problems.append(Problem(str(table.path), f"owner {owner!r} is not a user (create it with: modemd user add {owner} --role official)", section, "owner", line))
         elif state != "active":
-            problems.append(Problem(str(table.path), f"owner {keyword.owner!r} is disabled; give the keyword to an active user", section, "owner", line))
+            problems.append(Problem(str(table.path), f"owner {owner!r} is disabled; give the keyword to an active user", section, "owner", line))
 
 
 def keyword_list_text(names: Iterable[str]) -> str:
