@@ -8,7 +8,14 @@ One section per keyword::
     description = Dinas Perhubungan: jalan, angkutan, lampu lalu lintas
     reply = Terima kasih, laporan Anda #{case} diteruskan ke Dinas Perhubungan.
 
-Keywords and aliases are compared case-insensitively. Whether each owner
+Keywords and aliases are compared case-insensitively, and in any width or
+accent (``ＤＩＳＨＵＢ`` and ``DÍSHUB`` are DISHUB: compatibility decomposition,
+marks dropped). A word that is no keyword but one edit away from exactly one
+keyword of five letters or more (a letter left out, added, changed, or two
+neighbours swapped) is :meth:`KeywordTable.correct`-ed to it. The candidates
+are found through an index of every keyword with one letter deleted, built
+when the table loads, so an unknown word costs a few dictionary look-ups, not
+a comparison with every keyword. Whether each owner
 exists and is active is checked against the database by :func:`check_owners`,
 for every section that names one -- also a section refused for another reason
 (a clashing alias, a bad reply), so that ``modemd check`` reports every
@@ -18,6 +25,7 @@ problem of the file in one run instead of one after the other.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
@@ -26,6 +34,7 @@ from .config import Problem, key_lines, read_ini
 
 KEYWORD_PATTERN = re.compile(r"^[A-Za-z0-9]{2,20}$")
 KNOWN_KEYS = ("owner", "aliases", "description", "reply")
+CORRECTABLE_LENGTH = 5  # shorter keywords are too close to ordinary words to guess at
 
 
 @dataclass(frozen=True)
@@ -44,15 +53,32 @@ class KeywordTable:
     # (section as written, owner login) of every section naming an owner, usable or not
     owner_refs: list[tuple[str, str]] = field(default_factory=list)
     _lookup: dict[str, Keyword] = field(default_factory=dict, repr=False)
+    # a correctable word, and each of its one-letter deletions -> the words it came from
+    _near: dict[str, set[str]] = field(default_factory=dict, repr=False)
 
     def add(self, keyword: Keyword) -> None:
         self.keywords[keyword.name] = keyword
         for word in (keyword.name, *keyword.aliases):
-            self._lookup[word.upper()] = keyword
+            word = word.upper()
+            self._lookup[word] = keyword
+            if len(word) >= CORRECTABLE_LENGTH:
+                for variant in (word, *_deletions(word)):
+                    self._near.setdefault(variant, set()).add(word)
 
     def find(self, word: str) -> Keyword | None:
-        """The keyword a word names, by name or alias, any case."""
-        return self._lookup.get(word.strip().upper())
+        """The keyword a word names, by name or alias, any case, width or accent."""
+        return self._lookup.get(comparable(word))
+
+    def correct(self, word: str) -> Keyword | None:
+        """The one keyword (of five letters or more) that ``word`` misses by one edit; None if none or several."""
+        typed = comparable(word)
+        if not CORRECTABLE_LENGTH - 1 <= len(typed) <= 21:
+            return None
+        candidates: set[str] = set()
+        for variant in (typed, *_deletions(typed)):
+            candidates.update(self._near.get(variant, ()))
+        found = {self._lookup[c].name for c in candidates if one_edit_apart(typed, c)}
+        return self.keywords[found.pop()] if len(found) == 1 else None
 
     def names(self) -> list[str]:
         return sorted(self.keywords)
@@ -62,6 +88,32 @@ class KeywordTable:
 
     def __len__(self) -> int:
         return len(self.keywords)
+
+
+def comparable(word: str) -> str:
+    """A word as keywords are compared: upper case; full-width and accented letters as plain ones."""
+    word = word.strip()
+    if not word.isascii():
+        word = "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
+    return word.upper()
+
+
+def _deletions(word: str) -> set[str]:
+    return {word[:i] + word[i + 1:] for i in range(len(word))}
+
+
+def one_edit_apart(a: str, b: str) -> bool:
+    """Whether ``b`` is ``a`` with one letter left out, added, changed, or two neighbours swapped."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) != len(b):
+        short, long_ = (a, b) if len(a) < len(b) else (b, a)
+        return any(long_[:i] + long_[i + 1:] == short for i in range(len(long_)))
+    differ = [i for i in range(len(a)) if a[i] != b[i]]
+    if len(differ) == 1:
+        return True
+    first, second = (differ + [None, None])[:2]
+    return len(differ) == 2 and second == first + 1 and a[first] == b[second] and a[second] == b[first]
 
 
 class KeywordError(Exception):
