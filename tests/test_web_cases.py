@@ -445,7 +445,7 @@ def test_pages_run_a_fixed_number_of_queries(client, auth, make_case, officials)
     page = _body(client.get("/"))
     assert "INFO terbaru 2" in page and "INFO pertama 2" not in page  # each case shows its newest message
     # session user, open section, answered section, the badge (own keyword, then assigned elsewhere)
-    counts = {"/": 5, f"/cases/{cases[0].id}": 8, "/dashboard/": 7}
+    counts = {"/": 5, f"/cases/{cases[0].id}": 9, "/dashboard/": 7}  # the case page: 9 with the keyword corrections
     assert {path: _queries(client, path) for path in counts} == counts
     more = add_cases(12)
     counts[f"/cases/{more[-1].id}"] = counts.pop(f"/cases/{cases[0].id}")
@@ -453,3 +453,18 @@ def test_pages_run_a_fixed_number_of_queries(client, auth, make_case, officials)
     auth.logout()
     auth.login("admin")
     assert {path: _queries(client, path) for path in ("/", "/dashboard/")} == {"/": 4, "/dashboard/": 8}
+
+
+def test_a_keyword_corrected_by_the_router_is_marked_on_its_message(client, auth, web_config):
+    """The official sees which word was read as the keyword, next to the citizen's text, which stays as sent."""
+    from tests.daemonharness import Conversation
+
+    chat = Conversation(web_config.path)
+    corrected = chat.receive("081211112222", "DSHUB <b>jalan</b> rusak")
+    joined = chat.receive("081211112222", "DISHUB sudah 3 hari")
+    assert joined.case.id == corrected.case.id and not joined.corrected
+    auth.login("dishub")
+    page = _body(client.get(f"/cases/{corrected.case.id}"))
+    assert page.count("kata kunci dikoreksi") == 1
+    assert "kata kunci dikoreksi: DSHUB → DISHUB" in page
+    assert page.index("kata kunci dikoreksi") < page.index("DSHUB &lt;b&gt;jalan&lt;/b&gt; rusak") < page.index("DISHUB sudah 3 hari")
