@@ -55,6 +55,7 @@ class KeywordTable:
     _lookup: dict[str, Keyword] = field(default_factory=dict, repr=False)
     # a correctable word, and each of its one-letter deletions -> the words it came from
     _near: dict[str, set[str]] = field(default_factory=dict, repr=False)
+    _corrected: dict[str, Keyword | None] = field(default_factory=dict, repr=False)  # typed word -> answer
 
     def add(self, keyword: Keyword) -> None:
         self.keywords[keyword.name] = keyword
@@ -72,13 +73,18 @@ class KeywordTable:
     def correct(self, word: str) -> Keyword | None:
         """The one keyword (of five letters or more) that ``word`` misses by one edit; None if none or several."""
         typed = comparable(word)
-        if not CORRECTABLE_LENGTH - 1 <= len(typed) <= 21:
-            return None
-        candidates: set[str] = set()
-        for variant in (typed, *_deletions(typed)):
-            candidates.update(self._near.get(variant, ()))
-        found = {self._lookup[c].name for c in candidates if one_edit_apart(typed, c)}
-        return self.keywords[found.pop()] if len(found) == 1 else None
+        try:
+            return self._corrected[typed]  # the same unknown word tends to come again and again
+        except KeyError:
+            pass
+        found: set[str] = set()
+        if CORRECTABLE_LENGTH - 1 <= len(typed) <= 21:
+            for variant in (typed, *_deletions(typed)):
+                found.update(self._lookup[c].name for c in self._near.get(variant, ()) if one_edit_apart(typed, c))
+        if len(self._corrected) >= 10_000:
+            self._corrected.clear()
+        self._corrected[typed] = answer = self.keywords[found.pop()] if len(found) == 1 else None
+        return answer
 
     def names(self) -> list[str]:
         return sorted(self.keywords)

@@ -56,12 +56,13 @@ from .sqlcache import (
 
 log = logging.getLogger("modemd.routing")
 
-# What may come before the first word: anything but letters and digits, a keycap emoji ("1️⃣") included.
-# The word: letters and digits with the combining marks after them ("DÍSHUB" typed with a separate accent).
-_FIRST_WORD = re.compile(r"(?:[0-9#*]\ufe0f?\u20e3|[\W_])*((?:[^\W_][\u0300-\u036f]*)+)(.*)", re.DOTALL)
-# Between the word and the text: closing quotes and brackets, then the glue citizens use ("dishub#jalan",
-# "DisHub: jalan", "DISHUB-jalan", "Dishub/jalan"), and spaces.
-_GLUE = re.compile(r"[\s)\]}>\"'»”’）]*[#.:,;/\-*=!＃．：，／－]*\s*")
+# Before the first word: anything but letters and digits, a keycap emoji ("1️⃣") included; possessive, so
+# a text of symbols only fails at once instead of trying every way to read "#⃣#⃣#⃣…".
+# The word: letters and digits, with combining marks inside ("DÍSHUB" typed with a separate accent).
+# After it: closing quotes and brackets, the glue citizens use ("dishub#jalan", "DisHub: jalan",
+# "DISHUB-jalan", "Dishub/jalan") and spaces; then the text. One match does it all.
+_FIRST_WORD = re.compile(r"(?:[0-9#*]\ufe0f?\u20e3|[\W_])*+([^\W_]+(?:[\u0300-\u036f]+[^\W_]*)*)"
+                         r"[\s)\]}>\"'»”’）]*[#.:,;/\-*=!_＃．：，／－]*\s*(.*)", re.DOTALL)
 # "dll." (and so on) ends a keyword list shortened to fit one SMS; GSM 7-bit, unlike an ellipsis.
 _MORE = "dll."
 KEYWORD_CORRECTED = "case.keyword_corrected"  # the audit action marking a message read with a corrected keyword
@@ -121,8 +122,7 @@ def split_keyword(text: str) -> tuple[str | None, str]:
     match = _FIRST_WORD.match(text or "")
     if not match:
         return None, (text or "").strip()
-    rest = match.group(2)
-    return match.group(1), rest[_GLUE.match(rest).end():].strip()
+    return match.group(1), match.group(2).strip()
 
 
 def unknown_keyword_text(template: str, names: list[str]) -> str:

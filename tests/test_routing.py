@@ -9,8 +9,11 @@ from datetime import timedelta
 
 import peewee
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from modemd import inbound
+from modemd.keywords import load_keywords
 from modemd.models import AuditLog, BlockedNumber, Case, InboundMessage, OutboundMessage
 from modemd.pdu import count as sms_count
 from modemd.routing import route_pending, split_keyword, unknown_keyword_text
@@ -102,6 +105,7 @@ ACK = "0812 1111 2222 < Laporan #{case} diteruskan ke Dinas Perhubungan."
     "DISHUB-jalan rusak",
     "Dishub/jalan rusak",
     "DISHUB,jalan rusak",
+    "DISHUB_jalan rusak",
     "(DISHUB) jalan rusak",
     "🙏 DISHUB jalan rusak",
     "🙏🏽DISHUB jalan rusak",  # an emoji with a skin tone, glued
@@ -212,6 +216,39 @@ def test_keywords_that_are_prefixes_of_others_are_told_apart(officials, write_co
     assert routed.keyword.name == keyword and not routed.corrected
 
 
+def _edits(a: str, b: str) -> int:
+    """Optimal string alignment distance, the textbook table: the reference for the deletion index."""
+    d = [[i + j if i * j == 0 else 0 for j in range(len(b) + 1)] for i in range(len(a) + 1)]
+    for i in range(1, len(a) + 1):
+        for j in range(1, len(b) + 1):
+            d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] != b[j - 1]))
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1)
+    return d[len(a)][len(b)]
+
+
+@settings(max_examples=500, derandomize=True, deadline=None, database=None)
+@given(st.sampled_from(["DINKES", "DINSOS", "SAMSAT", "SAMSATKU", "PUPR", "PU", "INFO"]),
+       st.lists(st.tuples(st.sampled_from("dis"), st.integers(0, 9), st.sampled_from("ADIKNOSU")), max_size=2))
+def test_correction_is_the_one_keyword_one_edit_away(tmp_path_factory, keyword, edits):
+    """correct() through the deletion index gives what comparing with every keyword gives."""
+    path = tmp_path_factory.mktemp("kw") / "keywords.ini"
+    path.write_text(SIMILAR_KEYWORDS, encoding="utf-8")
+    table = load_keywords(path)
+    word = keyword
+    for kind, at, letter in edits:
+        at = min(at, len(word))
+        if kind == "d" and at < len(word) - 1:
+            word = word[:at] + word[at + 1:]
+        elif kind == "i":
+            word = word[:at] + letter + word[at:]
+        elif kind == "s" and at < len(word) - 1:
+            word = word[:at] + word[at + 1] + word[at] + word[at + 2:]
+    near = {name for name in table.names() if len(name) >= 5 and _edits(word, name) == 1}
+    expected = table.keywords[near.pop()] if len(near) == 1 and table.find(word) is None else None
+    assert (table.correct(word.lower()) if table.find(word) is None else None) == expected
+
+
 def test_split_keyword_on_odd_input():
     assert split_keyword("") == (None, "")
     assert split_keyword("   ") == (None, "")
@@ -220,6 +257,8 @@ def test_split_keyword_on_odd_input():
     assert split_keyword("🙏🙏") == (None, "🙏🙏")
     assert split_keyword("<script>DISHUB</script> x") == ("script", "DISHUB</script> x")
     assert split_keyword("٣ DISHUB") == ("٣", "DISHUB")  # a digit of another script is a word of its own
+    # symbols only, keycaps among them: no word, found without trying every way to read them (no hang)
+    assert split_keyword("#\u20e3*\ufe0f\u20e3" * 40 + "!") == (None, "#\u20e3*\ufe0f\u20e3" * 40 + "!")
 
 
 def test_keyword_without_a_reply_opens_a_case_silently(chat, officials):
