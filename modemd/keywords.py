@@ -15,11 +15,13 @@ keyword of five letters or more (a letter left out, added, changed, or two
 neighbours swapped) is :meth:`KeywordTable.correct`-ed to it. The candidates
 are found through an index of every keyword with one letter deleted, built
 when the table loads, so an unknown word costs a few dictionary look-ups, not
-a comparison with every keyword. Whether each owner
-exists and is active is checked against the database by :func:`check_owners`,
-for every section that names one -- also a section refused for another reason
-(a clashing alias, a bad reply), so that ``modemd check`` reports every
-problem of the file in one run instead of one after the other.
+a comparison with every keyword.
+
+Whether each owner exists and is active is checked against the database by
+:func:`check_owners`, for every section that names one -- also a section
+refused for another reason (a clashing alias, a bad reply), so that
+``modemd check`` reports every problem of the file in one run instead of one
+after the other.
 """
 
 from __future__ import annotations
@@ -73,14 +75,15 @@ class KeywordTable:
     def correct(self, word: str) -> Keyword | None:
         """The one keyword (of five letters or more) that ``word`` misses by one edit; None if none or several."""
         typed = comparable(word)
+        if not CORRECTABLE_LENGTH - 1 <= len(typed) <= 21:  # too short or too long to be one edit from a keyword
+            return None
         try:
             return self._corrected[typed]  # the same unknown word tends to come again and again
         except KeyError:
             pass
         found: set[str] = set()
-        if CORRECTABLE_LENGTH - 1 <= len(typed) <= 21:
-            for variant in (typed, *_deletions(typed)):
-                found.update(self._lookup[c].name for c in self._near.get(variant, ()) if one_edit_apart(typed, c))
+        for variant in (typed, *_deletions(typed)):
+            found.update(self._lookup[c].name for c in self._near.get(variant, ()) if one_edit_apart(typed, c))
         if len(self._corrected) >= 10_000:
             self._corrected.clear()
         self._corrected[typed] = answer = self.keywords[found.pop()] if len(found) == 1 else None
@@ -118,8 +121,8 @@ def one_edit_apart(a: str, b: str) -> bool:
     differ = [i for i in range(len(a)) if a[i] != b[i]]
     if len(differ) == 1:
         return True
-    first, second = (differ + [None, None])[:2]
-    return len(differ) == 2 and second == first + 1 and a[first] == b[second] and a[second] == b[first]
+    return (len(differ) == 2 and differ[1] == differ[0] + 1
+            and a[differ[0]] == b[differ[1]] and a[differ[1]] == b[differ[0]])
 
 
 class KeywordError(Exception):
