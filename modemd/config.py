@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import time as dtime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from . import phone
@@ -416,23 +416,44 @@ def config_path_from(cli_value: str | None) -> Path:
     return Path(cli_value or os.environ.get("MODEMD_CONFIG") or DEFAULT_CONFIG_PATH)
 
 
-def key_lines(path: Path) -> dict[tuple[str, str | None], int]:
-    """Line numbers of sections and keys, for error messages (configparser keeps none)."""
-    lines: dict[tuple[str, str | None], int] = {}
+def _headers_and_keys(text: str) -> Iterator[tuple[int, str, str | None]]:
+    """(line number, section, key or None for the header) of each section header and key line."""
     section = None
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return lines
     for number, line in enumerate(text.splitlines(), start=1):
         stripped = line.strip()
         if stripped.startswith("[") and "]" in stripped:
             section = stripped[1:stripped.index("]")].strip()
-            lines.setdefault((section, None), number)
+            yield number, section, None
         elif section and not line[:1].isspace() and "=" in stripped and not stripped.startswith(("#", ";")):
-            key = stripped.split("=", 1)[0].strip().lower()
-            lines.setdefault((section, key), number)
+            yield number, section, stripped.split("=", 1)[0].strip().lower()
+
+
+def key_lines(path: Path) -> dict[tuple[str, str | None], int]:
+    """Line numbers of sections and keys, for error messages (configparser keeps none)."""
+    lines: dict[tuple[str, str | None], int] = {}
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return lines
+    for number, section, key in _headers_and_keys(text):
+        lines.setdefault((section, key), number)
     return lines
+
+
+def _repeats(path: Path) -> list[Problem]:
+    """Every section and key written twice (configparser's strict mode stops at the first)."""
+    found: list[Problem] = []
+    seen: set[tuple[str, str | None]] = set()
+    for number, section, key in _headers_and_keys(path.read_text(encoding="utf-8")):
+        if (section, key) in seen:
+            message = "this key appears twice in the section" if key else "this section appears twice"
+            found.append(Problem(str(path), message, section, key, number))
+        seen.add((section, key))
+    return found
+
+
+def _unparsable(path: Path, exc: configparser.ParsingError) -> list[Problem]:
+    return [Problem(str(path), "cannot parse this line (expected key = value)", line=lineno) for lineno, _line in exc.errors]
 
 
 def read_ini(path: Path, problems: list[Problem]) -> configparser.ConfigParser | None:
@@ -450,18 +471,25 @@ def read_ini(path: Path, problems: list[Problem]) -> configparser.ConfigParser |
     except UnicodeDecodeError as exc:
         problems.append(Problem(str(path), f"the file is not UTF-8 text ({exc.reason} at byte {exc.start})"))
         return None
-    except configparser.DuplicateSectionError as exc:
-        problems.append(Problem(str(path), "this section appears twice", exc.section, line=exc.lineno))
-        return None
-    except configparser.DuplicateOptionError as exc:
-        problems.append(Problem(str(path), "this key appears twice in the section", exc.section, exc.option, exc.lineno))
-        return None
+    except (configparser.DuplicateSectionError, configparser.DuplicateOptionError) as exc:
+        # every repeat is reported, then the file is read leniently so its other problems show in the same run
+        repeats = _repeats(path)
+        problems.extend(repeats or [Problem(str(path), "this section or key appears twice", exc.section,
+                                            getattr(exc, "option", None), exc.lineno)])
+        parser = configparser.ConfigParser(interpolation=None, strict=False, empty_lines_in_values=False)
+        try:
+            with open(path, encoding="utf-8") as handle:
+                parser.read_file(handle)
+        except configparser.ParsingError as exc:
+            problems.extend(_unparsable(path, exc))
+            return None
+        except configparser.Error:
+            return None
     except configparser.MissingSectionHeaderError as exc:
         problems.append(Problem(str(path), "text before the first [section] header", line=exc.lineno))
         return None
     except configparser.ParsingError as exc:
-        for lineno, _line in exc.errors:
-            problems.append(Problem(str(path), "cannot parse this line (expected key = value)", line=lineno))
+        problems.extend(_unparsable(path, exc))
         return None
     except IsADirectoryError:
         problems.append(Problem(str(path), "is a directory, expected an INI file"))

@@ -8,13 +8,26 @@ One section per keyword::
     description = Dinas Perhubungan: jalan, angkutan, lampu lalu lintas
     reply = Terima kasih, laporan Anda #{case} diteruskan ke Dinas Perhubungan.
 
-Keywords and aliases are compared case-insensitively. Whether each owner
-exists and is active is checked against the database by :func:`check_owners`.
+Keywords and aliases are compared case-insensitively, and in any width or
+accent (``ＤＩＳＨＵＢ`` and ``DÍSHUB`` are DISHUB: compatibility decomposition,
+marks dropped). A word that is no keyword but one edit away from exactly one
+keyword of five letters or more (a letter left out, added, changed, or two
+neighbours swapped) is :meth:`KeywordTable.correct`-ed to it. The candidates
+are found through an index of every keyword with one letter deleted, built
+when the table loads, so an unknown word costs a few dictionary look-ups, not
+a comparison with every keyword.
+
+Whether each owner exists and is active is checked against the database by
+:func:`check_owners`, for every section that names one -- also a section
+refused for another reason (a clashing alias, a bad reply), so that
+``modemd check`` reports every problem of the file in one run instead of one
+after the other.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
@@ -23,6 +36,7 @@ from .config import Problem, key_lines, read_ini
 
 KEYWORD_PATTERN = re.compile(r"^[A-Za-z0-9]{2,20}$")
 KNOWN_KEYS = ("owner", "aliases", "description", "reply")
+CORRECTABLE_LENGTH = 5  # shorter keywords are too close to ordinary words to guess at
 
 
 @dataclass(frozen=True)
@@ -38,16 +52,42 @@ class Keyword:
 class KeywordTable:
     path: Path
     keywords: dict[str, Keyword] = field(default_factory=dict)
+    # (section as written, owner login) of every section naming an owner, usable or not
+    owner_refs: list[tuple[str, str]] = field(default_factory=list)
     _lookup: dict[str, Keyword] = field(default_factory=dict, repr=False)
+    # a correctable word, and each of its one-letter deletions -> the words it came from
+    _near: dict[str, set[str]] = field(default_factory=dict, repr=False)
+    _corrected: dict[str, Keyword | None] = field(default_factory=dict, repr=False)  # typed word -> answer
 
     def add(self, keyword: Keyword) -> None:
         self.keywords[keyword.name] = keyword
         for word in (keyword.name, *keyword.aliases):
-            self._lookup[word.upper()] = keyword
+            word = word.upper()
+            self._lookup[word] = keyword
+            if len(word) >= CORRECTABLE_LENGTH:
+                for variant in (word, *_deletions(word)):
+                    self._near.setdefault(variant, set()).add(word)
 
     def find(self, word: str) -> Keyword | None:
-        """The keyword a word names, by name or alias, any case."""
-        return self._lookup.get(word.strip().upper())
+        """The keyword a word names, by name or alias, any case, width or accent."""
+        return self._lookup.get(comparable(word))
+
+    def correct(self, word: str) -> Keyword | None:
+        """The one keyword (of five letters or more) that ``word`` misses by one edit; None if none or several."""
+        typed = comparable(word)
+        if not CORRECTABLE_LENGTH - 1 <= len(typed) <= 21:  # too short or too long to be one edit from a keyword
+            return None
+        try:
+            return self._corrected[typed]  # the same unknown word tends to come again and again
+        except KeyError:
+            pass
+        found: set[str] = set()
+        for variant in (typed, *_deletions(typed)):
+            found.update(self._lookup[c].name for c in self._near.get(variant, ()) if one_edit_apart(typed, c))
+        if len(self._corrected) >= 10_000:
+            self._corrected.clear()
+        self._corrected[typed] = answer = self.keywords[found.pop()] if len(found) == 1 else None
+        return answer
 
     def names(self) -> list[str]:
         return sorted(self.keywords)
@@ -57,6 +97,32 @@ class KeywordTable:
 
     def __len__(self) -> int:
         return len(self.keywords)
+
+
+def comparable(word: str) -> str:
+    """A word as keywords are compared: upper case; full-width and accented letters as plain ones."""
+    word = word.strip()
+    if not word.isascii():
+        word = "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
+    return word.upper()
+
+
+def _deletions(word: str) -> set[str]:
+    return {word[:i] + word[i + 1:] for i in range(len(word))}
+
+
+def one_edit_apart(a: str, b: str) -> bool:
+    """Whether ``b`` is ``a`` with one letter left out, added, changed, or two neighbours swapped."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) != len(b):
+        short, long_ = (a, b) if len(a) < len(b) else (b, a)
+        return any(long_[:i] + long_[i + 1:] == short for i in range(len(long_)))
+    differ = [i for i in range(len(a)) if a[i] != b[i]]
+    if len(differ) == 1:
+        return True
+    return (len(differ) == 2 and differ[1] == differ[0] + 1
+            and a[differ[0]] == b[differ[1]] and a[differ[1]] == b[differ[0]])
 
 
 class KeywordError(Exception):
@@ -85,10 +151,12 @@ def _fill(table: KeywordTable, parser, file: str, lines: dict, problems: list[Pr
         raw = parser[section]
         line = lines.get((section, None))
         name = section.strip().upper()
+        owner = raw.get("owner", "").strip()
+        if owner:
+            table.owner_refs.append((section, owner))
         if not KEYWORD_PATTERN.match(section.strip()):
             problems.append(Problem(file, "a keyword is 2 to 20 letters or digits, no spaces (e.g. [DISHUB])", section, line=line))
             continue
-        owner = raw.get("owner", "").strip()
         if not owner:
             problems.append(Problem(file, "missing key owner (the login of the official who answers this keyword)", section, "owner", line))
         aliases = tuple(a.strip().upper() for a in raw.get("aliases", "").split(",") if a.strip())
@@ -121,16 +189,15 @@ def _fill(table: KeywordTable, parser, file: str, lines: dict, problems: list[Pr
 
 
 def check_owners(table: KeywordTable, user_state: Callable[[str], str | None], problems: list[Problem]) -> None:
-    """``user_state(login)`` returns "active", "disabled" or None (unknown)."""
+    """``user_state(login)`` returns "active", "disabled" or None (unknown); every owner named is checked."""
     lines = key_lines(table.path)
-    for keyword in table.keywords.values():
-        state = user_state(keyword.owner)
-        section = next((s for (s, k) in lines if k is None and s.upper() == keyword.name), keyword.name)
+    for section, owner in table.owner_refs:
+        state = user_state(owner)
         line = lines.get((section, "owner"))
         if state is None:
-            problems.append(Problem(str(table.path), f"owner {keyword.owner!r} is not a user (create it with: modemd user add {keyword.owner} --role official)", section, "owner", line))
+            problems.append(Problem(str(table.path), f"owner {owner!r} is not a user (create it with: modemd user add {owner} --role official)", section, "owner", line))
         elif state != "active":
-            problems.append(Problem(str(table.path), f"owner {keyword.owner!r} is disabled; give the keyword to an active user", section, "owner", line))
+            problems.append(Problem(str(table.path), f"owner {owner!r} is disabled; give the keyword to an active user", section, "owner", line))
 
 
 def keyword_list_text(names: Iterable[str]) -> str:

@@ -4,10 +4,20 @@ Each step looks at a :class:`Routing` (the message and what earlier steps
 found) and may stop the pipeline::
 
     screen_sender      blocked numbers and senders that cannot be answered: kept, never answered
-    parse_keyword      first word, any case, glued with # . : , allowed, aliases
+    parse_keyword      the first word in any form citizens type it (below), aliases, one-letter typos
     open_or_join_case  same citizen + same keyword + an open case = the same conversation
+    note_correction    a mistyped keyword: the case's history says which word was read as which keyword
     acknowledge        the keyword's reply, with the case number, when a case opens
     unknown_keyword    the list of valid keywords, in one SMS where possible; the case is unrouted
+
+The first word is the first run of letters and digits (any script and width),
+whatever comes before it -- spaces, an emoji, ``#``, ``*``, a quote or a
+bracket -- and whatever ends it: ``#DISHUB …``, ``(DISHUB)``, ``DISHUB-jalan``,
+``Dishub/jalan``, ``ＤＩＳＨＵＢ``. Letters glued to the keyword make another word
+(``DISHUBjalan`` is not DISHUB: keywords may be prefixes of others). A word
+that is no keyword but one letter away from exactly one keyword of five
+letters or more goes to that keyword, marked "kata kunci dikoreksi" (an audit
+entry ``case.keyword_corrected`` on the case); see :mod:`modemd.keywords`.
 
 Automatic replies go through :func:`autoreply`, which limits them per number
 per window so two robots never answer each other forever. The whole pipeline
@@ -49,10 +59,16 @@ from .sqlcache import (
 
 log = logging.getLogger("modemd.routing")
 
-# The first word ends at a space or at one of the glue characters citizens use: "dishub#jalan", "DisHub: jalan".
-_FIRST_WORD = re.compile(r"^\s*([^\s#.:,]+)(?:\s*[#.:,]+\s*|\s+|$)(.*)$", re.DOTALL)
+# Before the first word: anything but letters and digits, a keycap emoji ("1️⃣") included; possessive, so
+# a text of symbols only fails at once instead of trying every way to read "#⃣#⃣#⃣…".
+# The word: letters and digits, with combining marks inside ("DÍSHUB" typed with a separate accent).
+# After it: closing quotes and brackets, the glue citizens use ("dishub#jalan", "DisHub: jalan",
+# "DISHUB-jalan", "Dishub/jalan") and spaces; then the text. One match does it all.
+_FIRST_WORD = re.compile(r"(?:[0-9#*]\ufe0f?\u20e3|[\W_])*+([^\W_]+(?:[\u0300-\u036f]+[^\W_]*)*)"
+                         r"[\s)\]}>\"'»”’）]*[#.:,;/\-*=!_＃．：，／－]*\s*(.*)", re.DOTALL)
 # "dll." (and so on) ends a keyword list shortened to fit one SMS; GSM 7-bit, unlike an ellipsis.
 _MORE = "dll."
+KEYWORD_CORRECTED = "case.keyword_corrected"  # the audit action marking a message read with a corrected keyword
 OWNER_CACHE_SECONDS = 60.0
 
 
@@ -92,6 +108,7 @@ class Routing:
     message: InboundMessage
     word: str | None = None  # the first word as written
     keyword: Keyword | None = None
+    corrected: bool = False  # ``word`` is a keyword mistyped by one letter
     body: str = ""  # the text after the keyword
     case: Case | None = None
     case_opened: bool = False
@@ -104,7 +121,7 @@ class Routing:
 
 
 def split_keyword(text: str) -> tuple[str | None, str]:
-    """(first word, rest) of a message; (None, "") when it has no words."""
+    """(first word as written, the text after it); (None, the text) when it has no letters or digits."""
     match = _FIRST_WORD.match(text or "")
     if not match:
         return None, (text or "").strip()
@@ -129,8 +146,8 @@ class Router:
     def __init__(self, config: Config, keywords: Callable[[], KeywordTable]):
         self.config = config
         self.keywords = keywords
-        self.steps = [self.screen_sender, self.parse_keyword, self.open_or_join_case, self.acknowledge,
-                      self.unknown_keyword]
+        self.steps = [self.screen_sender, self.parse_keyword, self.open_or_join_case, self.note_correction,
+                      self.acknowledge, self.unknown_keyword]
         self._commands: ThreadPoolExecutor | None = None
         self._owners: dict[str, int | None] = {}
         self._owners_at = 0.0
@@ -159,8 +176,9 @@ class Router:
         """What must wait until the routing is committed: waking the workers, run_on_receive."""
         if state.replies:
             queue.notify()  # committed now: wake every worker, not only the one that routed
-        log.info("message #%d: %s%s%s", state.message.id, state.route,
+        log.info("message #%d: %s%s%s%s", state.message.id, state.route,
                  f" {state.keyword.name}" if state.keyword else "",
+                 " (keyword corrected)" if state.corrected else "",
                  f" case #{state.case.id}" if state.case else "")
         self.run_on_receive(state)
 
@@ -174,7 +192,12 @@ class Router:
 
     def parse_keyword(self, state: Routing) -> None:
         state.word, state.body = split_keyword(state.message.text)
-        state.keyword = self.keywords().find(state.word) if state.word else None
+        if state.word:
+            table = self.keywords()
+            state.keyword = table.find(state.word)
+            if state.keyword is None:
+                state.keyword = table.correct(state.word)
+                state.corrected = state.keyword is not None
 
     def open_or_join_case(self, state: Routing) -> None:
         """Join the citizen's open case of this keyword (or open unrouted case), else open one."""
@@ -197,6 +220,14 @@ class Router:
         state.route = "case" if keyword else "unrouted"
         audit_case_opened(state.case, message=state.message.id, keyword=keyword,
                           owner=state.keyword.owner if owner else None)
+
+    def note_correction(self, state: Routing) -> None:
+        """A mistyped keyword: which word was read as which keyword, for the official (the text stays as sent)."""
+        if state.corrected:
+            _INSERT_AUDIT.execute({
+                "actor": "daemon", "action": KEYWORD_CORRECTED, "object_type": "case", "object_id": str(state.case.id),
+                "detail": json.dumps({"message": state.message.id, "typed": state.word, "keyword": state.keyword.name},
+                                     ensure_ascii=False)})
 
     def owner_id(self, login: str) -> int | None:
         """The id of a keyword owner's account, looked up once a minute at most (a burst opens many cases)."""

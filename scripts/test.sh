@@ -5,8 +5,9 @@
 set -eu
 cd "$(dirname "$0")/.."
 SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-# gammu: the CLI the fake modem is checked against; chromium: browser tests; systemd: systemd-analyze verify
-PACKAGES="python3 python3-venv gammu chromium systemd"
+# gammu: the CLI the fake modem is checked against; chromium: browser tests; systemd: systemd-analyze verify;
+# nodejs: the web UI's SMS counter is compared with the server's under node
+PACKAGES="python3 python3-venv gammu chromium systemd nodejs"
 missing=""
 for package in $PACKAGES; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" || missing="$missing $package"

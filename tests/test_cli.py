@@ -116,3 +116,50 @@ def test_demo_setup_creates_a_working_center_with_a_printed_admin(tmp_path):
     database.close()
     again = modemd("demo", "--dir", str(tmp_path / "demo"), "--setup-only")
     assert password not in again.stdout and "accounts exist already" in again.stdout
+
+
+BROKEN_KEYWORDS = """\
+[INFO]
+owner = humas
+aliases = TANYA
+
+[DISHUB]
+owner = nobody
+aliases = tanya, JALAN
+warna = merah
+
+[DINKES]
+owner = dinkes
+reply = nomor {kasus}
+
+[JALAN RUSAK]
+owner = hantu
+
+[PU]
+description = tanpa pemilik
+
+[INFO]
+description = lagi
+"""
+
+
+def test_check_reports_every_keyword_problem_in_one_run(write_config, officials):
+    """A repeated section, a duplicate alias, a bad reply or a bad name does not hide the owner problems of the same sections."""
+    from modemd import users
+
+    users.disable(officials["dinkes"])
+    path = write_config("", keywords=BROKEN_KEYWORDS)
+    keywords = path.parent / "keywords.ini"
+    result = modemd("-c", str(path), "check")
+    assert result.returncode == 1
+    assert sorted(result.stderr.splitlines()) == sorted([
+        f"{keywords}:7: error: [DISHUB] aliases: TANYA is already used by [INFO] (keywords and aliases must be unique, any case)",
+        f"{keywords}:8: warning: [DISHUB] warna: unknown key (expected one of: owner, aliases, description, reply)",
+        f"{keywords}:12: error: [DINKES] reply: reply may only use {{case}} and {{keyword}} placeholders ('kasus')",
+        f"{keywords}:14: error: [JALAN RUSAK]: a keyword is 2 to 20 letters or digits, no spaces (e.g. [DISHUB])",
+        f"{keywords}:17: error: [PU] owner: missing key owner (the login of the official who answers this keyword)",
+        f"{keywords}:6: error: [DISHUB] owner: owner 'nobody' is not a user (create it with: modemd user add nobody --role official)",
+        f"{keywords}:11: error: [DINKES] owner: owner 'dinkes' is disabled; give the keyword to an active user",
+        f"{keywords}:15: error: [JALAN RUSAK] owner: owner 'hantu' is not a user (create it with: modemd user add hantu --role official)",
+        f"{keywords}:20: error: [INFO]: this section appears twice",
+    ])

@@ -9,8 +9,11 @@ from datetime import timedelta
 
 import peewee
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from modemd import inbound
+from modemd.keywords import load_keywords
 from modemd.models import AuditLog, BlockedNumber, Case, InboundMessage, OutboundMessage
 from modemd.pdu import count as sms_count
 from modemd.routing import route_pending, split_keyword, unknown_keyword_text
@@ -92,11 +95,170 @@ def test_keyword_is_the_first_word_in_any_case_glued_or_an_alias(chat, text, key
     assert routed.route == "case"
 
 
+ACK = "0812 1111 2222 < Laporan #{case} diteruskan ke Dinas Perhubungan."
+
+
+@pytest.mark.parametrize("text", [
+    "#DISHUB jalan rusak",
+    "*DISHUB jalan rusak",
+    '"DISHUB" jalan rusak',
+    "DISHUB-jalan rusak",
+    "Dishub/jalan rusak",
+    "DISHUB,jalan rusak",
+    "DISHUB_jalan rusak",
+    "(DISHUB) jalan rusak",
+    "🙏 DISHUB jalan rusak",
+    "🙏🏽DISHUB jalan rusak",  # an emoji with a skin tone, glued
+    "1️⃣ DISHUB jalan rusak",  # a keycap emoji starts with a digit
+    "   DISHUB jalan rusak",
+    "\u200b\ufeffDISHUB jalan rusak",  # invisible characters some phones put first
+    "ＤＩＳＨＵＢ jalan rusak",  # full-width letters
+    "ｄｉｓｈｕｂ\u3000jalan rusak",  # full-width, ideographic space
+    "DÍSHUB jalan rusak",  # an accent is not a typo
+    "#perhubungan: jalan rusak",  # an alias
+])
+def test_every_form_of_a_keyword_is_understood(chat, text):
+    chat.run(f"""
+        0812 1111 2222 > {text}
+        {ACK}
+    """)
+    assert chat.last.keyword.name == "DISHUB" and chat.last.route == "case"
+    assert chat.last.body == "jalan rusak"
+    assert not chat.last.corrected
+    assert InboundMessage.get_by_id(chat.last.message.id).text == text  # never altered
+
+
+@pytest.mark.parametrize("text", ["#DISHUB", "(DISHUB)", '"dishub"', "ＤＩＳＨＵＢ", "🙏DISHUB🙏", "DISHUB!"])
+def test_a_message_that_is_only_a_keyword_in_any_form(chat, text):
+    chat.run(f"""
+        0812 1111 2222 > {text}
+        {ACK}
+    """)
+    assert chat.last.keyword.name == "DISHUB" and chat.last.body in ("", "🙏")
+
+
+@pytest.mark.parametrize("text, typed", [
+    ("DSHUB jalan rusak", "DSHUB"),  # a letter left out
+    ("DISHBU jalan rusak", "DISHBU"),  # two letters swapped
+    ("DISHUBB jalan rusak", "DISHUBB"),  # a letter too many
+    ("#dishib: jalan rusak", "dishib"),  # a letter wrong, in another form
+    ("PERHUBUNGN jalan rusak", "PERHUBUNGN"),  # an alias mistyped
+])
+def test_a_keyword_mistyped_by_one_letter_goes_to_its_owner_marked_corrected(chat, officials, text, typed):
+    chat.run(f"""
+        0812 1111 2222 > {text}
+        {ACK}
+    """)
+    routed = chat.last
+    assert (routed.keyword.name, routed.route, routed.corrected, routed.word) == ("DISHUB", "case", True, typed)
+    assert routed.case.owner_id == officials["dishub"].id
+    stored = InboundMessage.get_by_id(routed.message.id)
+    assert (stored.text, stored.keyword) == (text, "DISHUB")  # the original text is kept
+    [note] = AuditLog.select().where(AuditLog.action == "case.keyword_corrected")
+    assert (note.object_type, note.object_id) == ("case", str(routed.case.id))
+    assert json.loads(note.detail) == {"message": routed.message.id, "typed": typed, "keyword": "DISHUB"}
+
+
+def test_a_corrected_message_joining_an_open_case_is_marked_too(chat):
+    chat.run(f"""
+        0812 1111 2222 > DISHUB jalan rusak
+        {ACK}
+        0812 1111 2222 > DSIHUB sudah 3 hari
+    """)
+    assert chat.last.corrected and chat.last.route == "case"
+    [note] = AuditLog.select().where(AuditLog.action == "case.keyword_corrected")
+    assert json.loads(note.detail)["message"] == chat.last.message.id
+
+
+SIMILAR_KEYWORDS = """
+[DINKES]
+owner = dinkes
+[DINSOS]
+owner = humas
+[PU]
+owner = dishub
+[PUPR]
+owner = dishub
+reply = PUPR #{case}
+[SAMSAT]
+owner = humas
+[SAMSATKU]
+owner = humas
+[INFO]
+owner = humas
+"""
+
+
+@pytest.mark.parametrize("text", [
+    "DINKOS halo",  # one letter from DINKES and from DINSOS: equally close
+    "SAMSATK halo",  # one letter from SAMSAT and from SAMSATKU
+    "INF0 halo",  # INFO is shorter than five letters: never corrected
+    "PUPRR halo",  # PUPR likewise
+    "PUPRjalan rusak",  # a keyword glued to a word is not that keyword
+    "HALO pak",
+])
+def test_no_correction_when_two_keywords_are_equally_close_or_the_keyword_is_short(officials, write_config, text):
+    chat = Conversation(write_config(keywords=SIMILAR_KEYWORDS))
+    routed = chat.receive(CITIZEN, text)
+    assert routed.route == "unrouted" and routed.keyword is None and not routed.corrected
+    [reply] = chat.new_replies()
+    assert reply.text.startswith("Maaf, kata kunci tidak dikenal.")
+    assert not AuditLog.select().where(AuditLog.action == "case.keyword_corrected").exists()
+
+
+@pytest.mark.parametrize("text, keyword", [
+    ("PU jalan", "PU"), ("pupr jalan", "PUPR"), ("#PUPR", "PUPR"), ("(pu) jalan", "PU"),
+    ("DINKES halo", "DINKES"), ("SAMSAT halo", "SAMSAT"), ("samsatku halo", "SAMSATKU"),
+])
+def test_keywords_that_are_prefixes_of_others_are_told_apart(officials, write_config, text, keyword):
+    chat = Conversation(write_config(keywords=SIMILAR_KEYWORDS))
+    routed = chat.receive(CITIZEN, text)
+    assert routed.keyword.name == keyword and not routed.corrected
+
+
+def _edits(a: str, b: str) -> int:
+    """Optimal string alignment distance, the textbook table: the reference for the deletion index."""
+    d = [[i + j if i * j == 0 else 0 for j in range(len(b) + 1)] for i in range(len(a) + 1)]
+    for i in range(1, len(a) + 1):
+        for j in range(1, len(b) + 1):
+            d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] != b[j - 1]))
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1)
+    return d[len(a)][len(b)]
+
+
+@settings(max_examples=500, derandomize=True, deadline=None, database=None)
+@given(st.sampled_from(["DINKES", "DINSOS", "SAMSAT", "SAMSATKU", "PUPR", "PU", "INFO"]),
+       st.lists(st.tuples(st.sampled_from("dis"), st.integers(0, 9), st.sampled_from("ADIKNOSU")), max_size=2))
+def test_correction_is_the_one_keyword_one_edit_away(tmp_path_factory, keyword, edits):
+    """correct() through the deletion index gives what comparing with every keyword gives."""
+    path = tmp_path_factory.mktemp("kw") / "keywords.ini"
+    path.write_text(SIMILAR_KEYWORDS, encoding="utf-8")
+    table = load_keywords(path)
+    word = keyword
+    for kind, at, letter in edits:
+        at = min(at, len(word))
+        if kind == "d" and at < len(word) - 1:
+            word = word[:at] + word[at + 1:]
+        elif kind == "i":
+            word = word[:at] + letter + word[at:]
+        elif kind == "s" and at < len(word) - 1:
+            word = word[:at] + word[at + 1] + word[at] + word[at + 2:]
+    near = {name for name in table.names() if len(name) >= 5 and _edits(word, name) == 1}
+    expected = table.keywords[near.pop()] if len(near) == 1 and table.find(word) is None else None
+    assert (table.correct(word.lower()) if table.find(word) is None else None) == expected
+
+
 def test_split_keyword_on_odd_input():
     assert split_keyword("") == (None, "")
     assert split_keyword("   ") == (None, "")
     assert split_keyword("#.:,") == (None, "#.:,")
     assert split_keyword("DISHUBjalan") == ("DISHUBjalan", "")
+    assert split_keyword("🙏🙏") == (None, "🙏🙏")
+    assert split_keyword("<script>DISHUB</script> x") == ("script", "DISHUB</script> x")
+    assert split_keyword("٣ DISHUB") == ("٣", "DISHUB")  # a digit of another script is a word of its own
+    # symbols only, keycaps among them: no word, found without trying every way to read them (no hang)
+    assert split_keyword("#\u20e3*\ufe0f\u20e3" * 40 + "!") == (None, "#\u20e3*\ufe0f\u20e3" * 40 + "!")
 
 
 def test_keyword_without_a_reply_opens_a_case_silently(chat, officials):

@@ -419,12 +419,43 @@ def test_pages_run_a_fixed_number_of_queries(client, auth, make_case, officials)
     auth.login("humas")
     page = _body(client.get("/"))
     assert "INFO terbaru 2" in page and "INFO pertama 2" not in page  # each case shows its newest message
-    # session user, open section, answered section, the badge (own keyword, then assigned elsewhere)
-    counts = {"/": 5, f"/cases/{cases[0].id}": 9, "/dashboard/": 7}
+    # session user, open section, answered section, the badge (own keyword, then assigned elsewhere),
+    # the page's corrected keywords; the case page also reads its live publication and its corrected keywords
+    counts = {"/": 6, f"/cases/{cases[0].id}": 10, "/dashboard/": 7}
     assert {path: _queries(client, path) for path in counts} == counts
     more = add_cases(12)
     counts[f"/cases/{more[-1].id}"] = counts.pop(f"/cases/{cases[0].id}")
     assert {path: _queries(client, path) for path in counts} == counts  # four times the rows, the same queries
     auth.logout()
     auth.login("admin")
-    assert {path: _queries(client, path) for path in ("/", "/dashboard/")} == {"/": 4, "/dashboard/": 9}  # the admin also counts new operator messages
+    # the admin's dashboard also counts new operator messages
+    assert {path: _queries(client, path) for path in ("/", "/dashboard/")} == {"/": 5, "/dashboard/": 9}
+
+
+def test_a_keyword_corrected_by_the_router_is_marked_on_its_message(client, auth, web_config):
+    """The official sees which word was read as the keyword, next to the citizen's text, which stays as sent."""
+    from tests.daemonharness import Conversation
+
+    chat = Conversation(web_config.path)
+    corrected = chat.receive("081211112222", "DSHUB <b>jalan</b> rusak")
+    joined = chat.receive("081211112222", "DISHUB sudah 3 hari")
+    assert joined.case.id == corrected.case.id and not joined.corrected
+    auth.login("dishub")
+    page = _body(client.get(f"/cases/{corrected.case.id}"))
+    assert page.count("kata kunci dikoreksi") == 1
+    assert "kata kunci dikoreksi: DSHUB → DISHUB" in page
+    assert page.index("kata kunci dikoreksi") < page.index("DSHUB &lt;b&gt;jalan&lt;/b&gt; rusak") < page.index("DISHUB sudah 3 hari")
+
+
+def test_the_inbox_marks_a_case_opened_with_a_corrected_keyword(client, auth, web_config):
+    from tests.daemonharness import Conversation
+
+    chat = Conversation(web_config.path)
+    corrected = chat.receive("081211112222", "DISHBU lampu mati")
+    plain = chat.receive("085712345678", "DISHUB jalan rusak")
+    auth.login("dishub")
+    page = _body(client.get("/"))
+    assert page.count("kata kunci dikoreksi") == 1
+    items = page.split('class="case-item')
+    [marked] = [item for item in items if "kata kunci dikoreksi" in item]
+    assert f'/cases/{corrected.case.id}"' in marked and f'/cases/{plain.case.id}"' not in marked

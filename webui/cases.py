@@ -6,6 +6,7 @@ in the audit log with who and when.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import namedtuple
 from datetime import timedelta
@@ -17,6 +18,7 @@ from flask_login import current_user, login_required
 from peewee import JOIN
 
 from modemd.models import CATEGORIES, AuditLog, Case, CaseNote, InboundMessage, OutboundMessage, User, audit, utcnow
+from modemd.routing import KEYWORD_CORRECTED
 
 from . import labels
 from .access import case_or_404
@@ -61,6 +63,18 @@ def conversation(case: Case) -> list[dict]:
     return items
 
 
+def keyword_corrections(case: Case) -> dict[int, dict]:
+    """Message id -> {"typed", "keyword"} for the case's messages whose mistyped keyword the router corrected."""
+    entries = (AuditLog.select(AuditLog.detail)
+               .where((AuditLog.object_type == "case") & (AuditLog.object_id == str(case.id))
+                      & (AuditLog.action == KEYWORD_CORRECTED)).tuples())
+    corrections = {}
+    for (detail,) in entries:
+        note = json.loads(detail)
+        corrections[note["message"]] = note
+    return corrections
+
+
 def _render(case: Case, reply_text: str = "", status: int = 200):
     # only the columns shown: peewee builds the SQL column by column on every request
     notes = (CaseNote.select(CaseNote.id, CaseNote.author, CaseNote.text, CaseNote.created_at, User.id, User.login)
@@ -76,7 +90,8 @@ def _render(case: Case, reply_text: str = "", status: int = 200):
     else:
         owner_login = case.owner.login if case.owner_id else None
     return render_template(
-        "cases/show.html", case=case, items=conversation(case), notes=notes, history=history, owner_login=owner_login,
+        "cases/show.html", case=case, items=conversation(case), corrections=keyword_corrections(case), notes=notes,
+        history=history, owner_login=owner_login,
         suffix=sender_suffix(current_user.row, _config()), reply_text=reply_text, max_parts=MAX_REPLY_PARTS,
         categories=CATEGORIES, keywords=keyword_names(), assignable=assignable,
     ), status

@@ -17,7 +17,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from modemd import phone
-from modemd.models import CASE_STATUSES, CATEGORIES, Case, InboundMessage
+from modemd.models import CASE_STATUSES, CATEGORIES, AuditLog, Case, InboundMessage
+from modemd.routing import KEYWORD_CORRECTED
 
 from .access import visible_cases
 from .filters import zone
@@ -132,6 +133,16 @@ def page_of_cases(query, status: str | None, cursor_text: str) -> tuple[list[Cas
     return [case for _section, case in rows[:PAGE_SIZE]], next_cursor
 
 
+def with_corrected_keyword(cases: list[CaseRow]) -> set[int]:
+    """The cases of a page that hold a message whose mistyped keyword the router corrected (one query)."""
+    if not cases:
+        return set()
+    rows = (AuditLog.select(AuditLog.object_id)
+            .where((AuditLog.object_type == "case") & (AuditLog.object_id.in_([str(c.id) for c in cases]))
+                   & (AuditLog.action == KEYWORD_CORRECTED)).tuples())
+    return {int(object_id) for (object_id,) in rows}
+
+
 @bp.get("/")
 @login_required
 def index():
@@ -140,7 +151,7 @@ def index():
     cases, next_cursor = page_of_cases(query, chosen.get("status"), request.args.get("after", ""))
     keywords = keyword_names() if current_user.sees_everything else owned_keywords(current_user.login)
     return render_template(
-        "inbox.html", cases=cases, chosen=chosen, problems=problems,
+        "inbox.html", cases=cases, corrected=with_corrected_keyword(cases), chosen=chosen, problems=problems,
         next_cursor=next_cursor, first_page=not request.args.get("after"), keywords=keywords,
         statuses=CASE_STATUSES, categories=CATEGORIES, unrouted=UNROUTED,
     )
