@@ -90,12 +90,19 @@ def _v4_to_v5(database: peewee.Database, migrator: SchemaMigrator) -> None:
     migrate(migrator.add_column("inbound_message", "sim_slot", models.InboundMessage.sim_slot))
 
 
+# schema v9: web sessions live on the server (logout, idle timeout and lifetime end them)
+def _v8_to_v9(database: peewee.Database, migrator: SchemaMigrator) -> None:
+    """v9: web sessions are rows (logout, idle timeout and absolute lifetime end them on the server)."""
+    database.create_tables([models.WebSession], safe=True)
+
+
 #: MIGRATIONS[i] upgrades version i+1 to i+2. Version 1 is the first released schema.
 MIGRATIONS: list[Callable[[peewee.Database, SchemaMigrator], None]] = [
     _v1_to_v2,
     _v2_to_v3,
     _v3_to_v4,
     _v4_to_v5,
+    _v8_to_v9,  # the coordinator puts it after v6..v8 at merge time
 ]
 LATEST = len(MIGRATIONS) + 1
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import logging
-from datetime import timedelta
 
 from flask import Flask
 
@@ -28,7 +27,8 @@ OPTIONAL_BLUEPRINTS = ("webui.broadcasts", "webui.recap")
 
 def create_app(config=None, test_config: dict | None = None) -> Flask:
     """Build the Flask app for a loaded :class:`modemd.config.Config` (the database is already open)."""
-    from . import auth, errors, filters, i18n, security
+    from . import auth, errors, filters, i18n, security, sessions
+    from .proxies import TrustedProxies
 
     app = Flask(__name__)
     app.config["MODEMD"] = config
@@ -37,7 +37,6 @@ def create_app(config=None, test_config: dict | None = None) -> Flask:
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=bool(config and config.get("web", "https")),
         SESSION_COOKIE_NAME="modemd_session",
-        PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
         MAX_CONTENT_LENGTH=4 * 1024 * 1024,  # CSV imports; nothing else is big
     )
@@ -49,6 +48,10 @@ def create_app(config=None, test_config: dict | None = None) -> Flask:
         raise RuntimeError("no secret key: pass a loaded configuration ([web] secret_key_file) or SECRET_KEY")
 
     security.init_app(app)
+    sessions.init_app(app, session_hours=_web_setting(config, "session_hours"),
+                      idle_minutes=_web_setting(config, "idle_minutes"))
+    if _web_setting(config, "trusted_proxies"):
+        app.wsgi_app = TrustedProxies(app.wsgi_app, _web_setting(config, "trusted_proxies"))
     auth.init_app(app)
     i18n.init_app(app)
     filters.init_app(app)
@@ -59,6 +62,15 @@ def create_app(config=None, test_config: dict | None = None) -> Flask:
         if importlib.util.find_spec(name) is not None:
             _register(app, name)
     return app
+
+
+def _web_setting(config, key: str):
+    """``[web] key`` of the configuration, or the schema's default for an app built without one (tests)."""
+    if config is not None:
+        return config.get("web", key)
+    from modemd.config import SCHEMA
+
+    return SCHEMA["web"][key].parse(SCHEMA["web"][key].default)
 
 
 def _register(app: Flask, module_name: str) -> None:

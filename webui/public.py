@@ -6,9 +6,11 @@ replies that actually left (sent or delivered) are shown.
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, render_template
 
 from modemd.models import Case, InboundMessage, OutboundMessage
+
+from .params import arg_id
 
 bp = Blueprint("public", __name__, url_prefix="/publik")
 PAGE_SIZE = 20
@@ -18,9 +20,9 @@ PAGE_SIZE = 20
 def index():
     """Published questions and answers, newest first."""
     query = Case.select().where((Case.published == True) & Case.answered_at.is_null(False))  # noqa: E712
-    before = request.args.get("before", "")
-    if before.isdigit():
-        query = query.where(Case.id < int(before))
+    before = arg_id("before")
+    if before is not None:
+        query = query.where(Case.id < before)
     cases = list(query.order_by(Case.id.desc()).limit(PAGE_SIZE + 1))
     next_before = cases[PAGE_SIZE - 1].id if len(cases) > PAGE_SIZE else None
     cases = cases[:PAGE_SIZE]
