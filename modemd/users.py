@@ -15,8 +15,10 @@ MIN_PASSWORD_LENGTH = 8
 
 
 @lru_cache(maxsize=1)
-def _dummy_hash() -> str:
-    # made like a real one (same method and cost), so that checking it takes as long
+def dummy_hash() -> str:
+    """A hash made like a real one (same method and cost), so that checking it takes as long.
+
+    Made once per process; the web UI makes it at start-up, so the first unknown login is not slower."""
     return generate_password_hash(secrets.token_hex(16), method=PASSWORD_METHOD)
 
 
@@ -27,7 +29,7 @@ def verify_password(user: User | None, password: str) -> bool:
     dummy hash, and a disabled account is checked too (the caller refuses it
     after), so the time taken says nothing about which accounts exist or are active.
     """
-    stored = user.password_hash if user is not None and user.password_hash else _dummy_hash()
+    stored = user.password_hash if user is not None and user.password_hash else dummy_hash()
     matches = check_password_hash(stored, password)
     return matches and user is not None and bool(user.password_hash)
 

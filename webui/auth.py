@@ -173,3 +173,4 @@ def init_app(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_message = None
     app.extensions["modemd_login_throttle"] = LoginThrottle()
+    users.dummy_hash()

@@ -160,3 +160,53 @@ def test_forwarded_for_from_an_untrusted_address_is_ignored(write_config, offici
 def test_a_bad_trusted_proxies_value_is_a_configuration_error(write_config):
     with pytest.raises(config_module.ConfigError, match="trusted_proxies"):
         config_module.load(write_config(WEB_INI.replace("[web]\n", "[web]\ntrusted_proxies = 10.0.0.0/33\n")))
+
+
+# -- item 6: the answer takes as long whatever the account's state -------------------------------------------------
+
+@pytest.fixture
+def hash_checks(monkeypatch):
+    """How many password hashes the code computes (scrypt is the cost that timing would reveal)."""
+    import hashlib
+
+    calls = []
+    real = hashlib.scrypt
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(hashlib, "scrypt", counting)
+    return calls
+
+
+@pytest.mark.parametrize("login, password", [
+    ("humas", PASSWORD),          # the right password
+    ("humas", "salah-sekali"),    # a wrong one
+    ("korban", PASSWORD),         # a disabled account, right password
+    ("korban", "salah-sekali"),   # a disabled account, wrong password
+    ("tidak-ada", PASSWORD),      # no such account
+    ("", PASSWORD),               # no login typed
+])
+def test_every_login_checks_exactly_one_password_hash(app, make_user, hash_checks, login, password):
+    from modemd import users
+    from modemd.models import User
+
+    users.disable(make_user("korban"), actor="test")
+    User.update(password_hash="").where(User.login == "dinkes").execute()
+    client = app.test_client()
+    client.get("/login")
+    del hash_checks[:]
+    response = client.post("/login", data={"login": login, "password": password})
+    assert response.status_code in (302, 401)
+    assert len(hash_checks) == 1, f"{len(hash_checks)} hash checks for {login!r}: the timing tells the account's state"
+
+
+def test_an_account_without_a_password_checks_one_hash_and_is_refused(app, hash_checks):
+    from modemd.models import User
+
+    User.update(password_hash="").where(User.login == "dinkes").execute()
+    client = app.test_client()
+    del hash_checks[:]
+    assert client.post("/login", data={"login": "dinkes", "password": ""}).status_code == 401
+    assert len(hash_checks) == 1
