@@ -24,6 +24,7 @@ from flask import Flask, current_app
 from modemd.models import User, WebSession, utcnow
 
 TOUCH_EVERY = timedelta(minutes=1)
+KEEP_ENDED = timedelta(days=90)  # old rows say who was logged in when; beyond this they are dropped
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,10 @@ def _limits() -> Limits:
 def start(user: User, address: str | None) -> str:
     """A new session for ``user``; returns the secret the cookie carries."""
     key = secrets.token_urlsafe(32)
-    WebSession.create(key_hash=_hash(key), user=user, address=(address or "")[:64])
+    now = utcnow()
+    WebSession.create(key_hash=_hash(key), user=user, address=(address or "")[:64], created_at=now, last_seen_at=now)
+    # every session started before this is over by now: logins are rare enough to prune here
+    WebSession.delete().where(WebSession.created_at < now - _limits().lifetime - KEEP_ENDED).execute()
     return key
 
 

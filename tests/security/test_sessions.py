@@ -141,3 +141,13 @@ def test_a_forged_session_id_is_refused(app, client, auth):
     with client.session_transaction() as session:
         session["_user_id"] = session["_user_id"][:-4] + "abcd"
     assert not _logged_in(client)
+
+
+def test_sessions_long_over_are_pruned_at_a_login(app, auth):
+    from modemd.models import WebSession
+
+    with freeze_time(START) as clock:
+        auth.login("humas", client=app.test_client())
+        clock.tick(timedelta(days=91))
+        auth.login("humas", client=app.test_client())
+    assert [row.created_at for row in WebSession.select()] == [START + timedelta(days=91)]

@@ -210,3 +210,10 @@ def test_an_account_without_a_password_checks_one_hash_and_is_refused(app, hash_
     del hash_checks[:]
     assert client.post("/login", data={"login": "dinkes", "password": ""}).status_code == 401
     assert len(hash_checks) == 1
+
+
+@pytest.mark.parametrize("header", ["not-an-address", "", "10.0.0.66, garbage", "127.0.0.1"])
+def test_a_useless_forwarded_for_from_a_trusted_proxy_leaves_the_proxy_address(write_config, officials, header):
+    app = _app_with(write_config, "trusted_proxies = 127.0.0.1\n")
+    _login(app.test_client(), "admin", "tebak", "127.0.0.1", headers={"X-Forwarded-For": header})
+    assert _login_addresses() == ["127.0.0.1"]
