@@ -9,7 +9,8 @@ however busy it was, and once it has been idle for ``[web] idle_minutes``.
 A copied cookie therefore dies with the session it was copied from.
 
 ``last_seen_at`` is written at most once a minute per session, not on every
-request: the idle timeout does not need more precision than that.
+request: the idle timeout does not need more precision than that. The two
+SELECTs every request makes (session, user) are compiled once (:mod:`modemd.sqlcache`).
 """
 
 from __future__ import annotations
@@ -22,9 +23,11 @@ from datetime import datetime, timedelta
 from flask import Flask, current_app
 
 from modemd.models import User, WebSession, utcnow
+from modemd.sqlcache import EXAMPLE_TEXT, Compiled, get_or_none_by_id
 
 TOUCH_EVERY = timedelta(minutes=1)
 KEEP_ENDED = timedelta(days=90)  # old rows say who was logged in when; beyond this they are dropped
+_BY_KEY = Compiled(lambda key_hash: WebSession.select().where(WebSession.key_hash == key_hash), EXAMPLE_TEXT)
 
 
 @dataclass(frozen=True)
@@ -55,10 +58,13 @@ def open_session(key: str, now: datetime | None = None) -> WebSession | None:
     """The live session for ``key`` (with its user loaded), or None; ends it if it just expired."""
     if not key:
         return None
-    row = (WebSession.select(WebSession, User).join(User)
-           .where(WebSession.key_hash == _hash(key)).first())
-    if row is None or row.ended_at is not None or not row.user.active:
+    row = _BY_KEY.first(WebSession, _hash(key))
+    if row is None or row.ended_at is not None:
         return None
+    user = get_or_none_by_id(User, row.user_id)
+    if user is None or not user.active:
+        return None
+    row.user = user
     now = now or utcnow()
     limits = _limits()
     if now - row.created_at >= limits.lifetime or now - row.last_seen_at >= limits.idle:

@@ -151,3 +151,27 @@ def test_sessions_long_over_are_pruned_at_a_login(app, auth):
         clock.tick(timedelta(days=91))
         auth.login("humas", client=app.test_client())
     assert [row.created_at for row in WebSession.select()] == [START + timedelta(days=91)]
+
+
+def test_sessions_on_each_database(any_db, write_config):
+    """Start, idle timeout, logout and a password change, on SQLite, PostgreSQL and MariaDB."""
+    from modemd import config as config_module
+    from webui import create_app
+
+    config = config_module.load(write_config(WEB_INI))
+    users.create_user("humas", "official", PASSWORD)
+    app = create_app(config=config, test_config={"WTF_CSRF_ENABLED": False})
+    with freeze_time(START) as clock:
+        client = app.test_client()
+        client.post("/login", data={"login": "humas", "password": PASSWORD})
+        saved = _copy_of(app, client)
+        clock.tick(timedelta(minutes=30))
+        assert _logged_in(client)
+        client.post("/logout")
+        assert not _logged_in(saved)
+        client.post("/login", data={"login": "humas", "password": PASSWORD})
+        clock.tick(timedelta(minutes=61))
+        assert not _logged_in(client)
+        client.post("/login", data={"login": "humas", "password": PASSWORD})
+        users.set_password(User.by_login("humas"), "baru-sekali-123", actor="test")
+        assert not _logged_in(client)
