@@ -75,7 +75,7 @@ class User(BaseModel):
     active = BooleanField(default=True)
     created_at = DateTimeField(default=utcnow)
     last_login_at = DateTimeField(null=True)
-    # bumped on password change or disable, so that old sessions stop working
+    # no longer read: web sessions are WebSession rows since schema v9 (kept, so no column is dropped)
     session_token = CharField(max_length=32, default="")
 
     def set_password(self, password: str) -> None:
