@@ -12,6 +12,7 @@ never from the raw INI.
 from __future__ import annotations
 
 import configparser
+import ipaddress
 import os
 import re
 from dataclasses import dataclass, field
@@ -189,6 +190,18 @@ def _phones(text: str) -> list[str]:
     return numbers
 
 
+def _networks(text: str) -> tuple:
+    """``10.0.0.1, 192.168.0.0/24, ::1`` -> ip_network objects (a bare address is a network of one)."""
+    networks = []
+    for item in (part.strip() for part in text.split(",")):
+        if item:
+            try:
+                networks.append(ipaddress.ip_network(item, strict=False))
+            except ValueError:
+                raise ValueError(f"expected addresses or networks such as 127.0.0.1, 10.0.0.0/8, not {item!r}") from None
+    return tuple(networks)
+
+
 def _listen(text: str) -> tuple[str, int]:
     host, sep, port = text.strip().rpartition(":")
     if not sep or not port.isdigit() or not 0 < int(port) < 65536:
@@ -286,6 +299,9 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "https": Key("no", _bool),
         "demo": Key("no", _bool),
         "language": Key("id", _choice("id", "en")),
+        "session_hours": Key("12", _int(1, 720)),  # absolute: a session ends this long after login, busy or not
+        "idle_minutes": Key("60", _int(1, 1440)),
+        "trusted_proxies": Key("", _networks),  # only these may say who the client is (X-Forwarded-For)
     },
     "notify": {
         "hourly": Key("yes", _bool),

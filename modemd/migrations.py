@@ -154,6 +154,14 @@ def _snapshot_published_case(row: dict, moment) -> None:
         published_by=None, published_at=moment, withdrawn_by=None, withdrawn_at=None).execute()
     models.AuditLog.insert(at=moment, actor="migration", action="case.publish", object_type="case",
                            object_id=str(row["id"]), detail=json.dumps({"publication": publication_id})).execute()
+
+
+# schema v9: web sessions live on the server (logout, idle timeout and lifetime end them)
+def _v8_to_v9(database: peewee.Database, migrator: SchemaMigrator) -> None:
+    """v9: web sessions are rows (logout, idle timeout and absolute lifetime end them on the server)."""
+    database.create_tables([models.WebSession], safe=True)
+
+
 def _v9_to_v10(database: peewee.Database, migrator: SchemaMigrator) -> None:
     """v10: the guard on the original SMS allows the privacy purge of its sender and PDUs, and nothing else."""
     # schema v10: inbound_message_original_is_read_only allows exactly the privacy purge
@@ -171,7 +179,8 @@ MIGRATIONS: list[Callable[[peewee.Database, SchemaMigrator], None]] = [
     _v4_to_v5,
     _v6_to_v7,  # numbered for the merge: v5 -> v6 comes from branch i9a
     _v7_to_v8,
-    _v9_to_v10,  # numbered by the coordinator's plan; runs after every earlier migration
+    _v8_to_v9,
+    _v9_to_v10,
 ]
 LATEST = len(MIGRATIONS) + 1
 

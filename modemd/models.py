@@ -19,6 +19,7 @@ from peewee import (
 from werkzeug.security import check_password_hash, generate_password_hash
 
 database_proxy = peewee.DatabaseProxy()
+PASSWORD_METHOD = "scrypt"
 
 ROLES = ("admin", "approver", "official", "operator")
 CASE_STATUSES = ("open", "answered", "closed")
@@ -74,13 +75,13 @@ class User(BaseModel):
     active = BooleanField(default=True)
     created_at = DateTimeField(default=utcnow)
     last_login_at = DateTimeField(null=True)
-    # bumped on password change or disable, so that old sessions stop working
+    # no longer read: web sessions are WebSession rows since schema v9 (kept, so no column is dropped)
     session_token = CharField(max_length=32, default="")
 
     def set_password(self, password: str) -> None:
         import secrets
 
-        self.password_hash = generate_password_hash(password, method="scrypt")
+        self.password_hash = generate_password_hash(password, method=PASSWORD_METHOD)
         self.session_token = secrets.token_hex(16)
 
     def check_password(self, password: str) -> bool:
@@ -89,6 +90,24 @@ class User(BaseModel):
     @classmethod
     def by_login(cls, login: str) -> "User | None":
         return cls.get_or_none(cls.login == login)
+
+
+class WebSession(BaseModel):
+    """One login in the web UI. The cookie carries a secret; the row keeps only its SHA-256, so a copy of
+    the database opens no session. Logout, the idle timeout and the absolute lifetime set ``ended_at``."""
+
+    key_hash = CharField(max_length=64, unique=True)
+    user = ForeignKeyField(User, backref="web_sessions", on_delete="CASCADE")
+    created_at = DateTimeField(default=utcnow)
+    last_seen_at = DateTimeField(default=utcnow)
+    ended_at = DateTimeField(null=True, index=True)
+    address = CharField(max_length=64, default="")
+
+    @classmethod
+    def end_all(cls, user: "User", now: datetime | None = None) -> int:
+        """End every open session of ``user`` (password changed, account disabled)."""
+        return (cls.update(ended_at=now or utcnow())
+                .where((cls.user == user.id) & cls.ended_at.is_null()).execute())
 
 
 class Contact(BaseModel):
@@ -408,7 +427,8 @@ def audit(actor: str, action: str, obj: BaseModel | None = None, **detail) -> Au
 
 
 ALL_MODELS: list[type[BaseModel]] = [
-    SchemaVersion, User, Contact, ContactGroup, GroupMember, BlockedNumber, Case, InboundMessage, CaseNote,
-    Broadcast, BroadcastTarget, Template, OutboundMessage, OutboundPart, DeliveryReport, Publication, ModemStatus,
+    SchemaVersion, User, WebSession, Contact, ContactGroup, GroupMember, BlockedNumber, Case, InboundMessage,
+    CaseNote, Broadcast, BroadcastTarget, Template, OutboundMessage, OutboundPart, DeliveryReport, Publication,
+    ModemStatus,
     DaemonState, NotificationSent, AuditLog,
 ]

@@ -3,12 +3,35 @@
 from __future__ import annotations
 
 import secrets
+from functools import lru_cache
+
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from . import phone
 from .config import sender_id as parse_sender_id
-from .models import ROLES, User, audit
+from .models import PASSWORD_METHOD, ROLES, User, WebSession, audit
 
 MIN_PASSWORD_LENGTH = 8
+
+
+@lru_cache(maxsize=1)
+def dummy_hash() -> str:
+    """A hash made like a real one (same method and cost), so that checking it takes as long.
+
+    Made once per process; the web UI makes it at start-up, so the first unknown login is not slower."""
+    return generate_password_hash(secrets.token_hex(16), method=PASSWORD_METHOD)
+
+
+def verify_password(user: User | None, password: str) -> bool:
+    """Whether ``password`` is ``user``'s; always exactly one hash check, whatever the account's state.
+
+    An unknown account (None) or one without a password is checked against a
+    dummy hash, and a disabled account is checked too (the caller refuses it
+    after), so the time taken says nothing about which accounts exist or are active.
+    """
+    stored = user.password_hash if user is not None and user.password_hash else dummy_hash()
+    matches = check_password_hash(stored, password)
+    return matches and user is not None and bool(user.password_hash)
 
 
 class UserError(ValueError):
@@ -61,6 +84,7 @@ def set_password(user: User, password: str, *, actor: str = "cli") -> None:
     check_password_strength(password)
     user.set_password(password)
     user.save()
+    WebSession.end_all(user)
     audit(actor, "user.set_password", user)
 
 
@@ -81,8 +105,8 @@ def disable(user: User, *, actor: str = "cli", owned_keywords: list[str] | None 
     if owned_keywords:
         raise OwnsKeywords(user.login, owned_keywords)
     user.active = False
-    user.session_token = secrets.token_hex(16)  # ends every open session
     user.save()
+    WebSession.end_all(user)
     audit(actor, "user.disable", user)
 
 

@@ -69,8 +69,8 @@ def test_lock_doubles_with_each_further_failure(app):
     throttle.clock = lambda: now[0]
     waits = []
     for _ in range(7):
-        throttle.failed("login:x")
-        waits.append(throttle.wait_left("login:x"))
+        throttle.failed("x", "192.0.2.1")
+        waits.append(throttle.wait_left("x", "192.0.2.1"))
     assert waits == [0, 0, 0, 2, 4, 8, 16]
 
 

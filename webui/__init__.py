@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import importlib
 import logging
-from datetime import timedelta
 
 from flask import Flask
 
@@ -27,7 +26,8 @@ BLUEPRINTS = (
 
 def create_app(config=None, test_config: dict | None = None) -> Flask:
     """Build the Flask app for a loaded :class:`modemd.config.Config` (the database is already open)."""
-    from . import auth, errors, filters, i18n, security
+    from . import auth, errors, filters, i18n, security, sessions
+    from .proxies import TrustedProxies
 
     app = Flask(__name__)
     app.config["MODEMD"] = config
@@ -36,7 +36,6 @@ def create_app(config=None, test_config: dict | None = None) -> Flask:
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=bool(config and config.get("web", "https")),
         SESSION_COOKIE_NAME="modemd_session",
-        PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
         MAX_CONTENT_LENGTH=4 * 1024 * 1024,  # CSV imports; nothing else is big
     )
@@ -48,6 +47,10 @@ def create_app(config=None, test_config: dict | None = None) -> Flask:
         raise RuntimeError("no secret key: pass a loaded configuration ([web] secret_key_file) or SECRET_KEY")
 
     security.init_app(app)
+    sessions.init_app(app, session_hours=_web_setting(config, "session_hours"),
+                      idle_minutes=_web_setting(config, "idle_minutes"))
+    if _web_setting(config, "trusted_proxies"):
+        app.wsgi_app = TrustedProxies(app.wsgi_app, _web_setting(config, "trusted_proxies"))
     auth.init_app(app)
     i18n.init_app(app)
     filters.init_app(app)
@@ -55,3 +58,12 @@ def create_app(config=None, test_config: dict | None = None) -> Flask:
     for name in BLUEPRINTS:
         app.register_blueprint(importlib.import_module(name).bp)
     return app
+
+
+def _web_setting(config, key: str):
+    """``[web] key`` of the configuration, or the schema's default for an app built without one (tests)."""
+    if config is not None:
+        return config.get("web", key)
+    from modemd.config import SCHEMA
+
+    return SCHEMA["web"][key].parse(SCHEMA["web"][key].default)

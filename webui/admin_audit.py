@@ -7,6 +7,7 @@ from flask import Blueprint, render_template, request
 from modemd.models import AuditLog
 
 from .auth import roles_required
+from .params import arg_id
 
 bp = Blueprint("admin_audit", __name__, url_prefix="/admin/audit")
 PAGE_SIZE = 100
@@ -24,10 +25,10 @@ def index():
         if value:
             query = query.where(column == value)
             chosen[name] = value
-    before = request.args.get("before", "")
-    if before.isdigit():
-        query = query.where(AuditLog.id < int(before))
+    before = arg_id("before")
+    if before is not None:
+        query = query.where(AuditLog.id < before)
     rows = list(query.order_by(AuditLog.id.desc()).limit(PAGE_SIZE + 1))
     next_before = rows[PAGE_SIZE - 1].id if len(rows) > PAGE_SIZE else None
     return render_template("admin/audit.html", rows=rows[:PAGE_SIZE], chosen=chosen, next_before=next_before,
-                           first_page=not before)
+                           first_page=before is None)

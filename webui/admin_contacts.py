@@ -12,6 +12,7 @@ from modemd.models import Contact, ContactGroup, GroupMember, audit
 
 from . import contacts_csv
 from .auth import roles_required
+from .params import form_ids
 
 bp = Blueprint("admin_contacts", __name__, url_prefix="/admin/contacts")
 LIST_LIMIT = 500
@@ -63,7 +64,7 @@ def _save_contact(contact: Contact | None, form) -> Contact | None:
         for problem in problems:
             flash(problem, "error")
         return None
-    group_ids = {int(g) for g in form.getlist("groups") if g.isdigit()}
+    group_ids = form_ids("groups")
     with Contact._meta.database.atomic():
         if contact is None:
             contact = Contact.create(name=name, phone=number, position=position)
@@ -105,7 +106,7 @@ def edit(contact_id: int):
             flash(_("Kontak disimpan."), "info")
             return redirect(url_for("admin_contacts.index"))
         return render_template("admin/contact_form.html", contact=contact, form=request.form, groups=groups,
-                               chosen={int(g) for g in request.form.getlist("groups") if g.isdigit()}), 400
+                               chosen=form_ids("groups")), 400
     chosen = {m.group_id for m in GroupMember.select().where(GroupMember.contact == contact)}
     form = {"name": contact.name, "phone": contact.phone, "position": contact.position,
             "active": "1" if contact.active else ""}

@@ -1,18 +1,21 @@
-"""Administration of users: login, name, role, notification phone, sender ID, active; keywords owned."""
+"""Administration of users: login, name, role, notification phone, sender ID, active; keywords owned.
+
+The users page also lists the logins held back by the password-guessing
+throttle (:mod:`.throttle`), and lets the administrator release one (audited).
+"""
 
 from __future__ import annotations
 
 import re
-import secrets
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from modemd import phone, users
-from modemd.models import ROLES, User, audit
+from modemd.models import ROLES, User, WebSession, audit
 
-from .auth import roles_required
+from .auth import roles_required, throttle
 from .keywordtable import keyword_owners
 
 bp = Blueprint("admin_users", __name__, url_prefix="/admin/users")
@@ -56,7 +59,20 @@ def _read_form(form) -> tuple[dict, list[str]]:
 def index():
     """Every account with its role, phone, sender ID, keywords owned and state."""
     rows = User.select().order_by(User.login)
-    return render_template("admin/users.html", rows=rows, owned=_owned_by_login())
+    return render_template("admin/users.html", rows=rows, owned=_owned_by_login(), locks=throttle().locks())
+
+
+@bp.post("/locks/clear")
+@roles_required("admin")
+def clear_lock():
+    """Release one held-back login (e.g. the owner cannot get in while someone guesses at the account)."""
+    account, address = request.form.get("account", "")[:64], request.form.get("address", "")[:64]
+    if throttle().unlock(account, address):
+        audit(current_user.login, "login.unlock", account=account, address=address)
+        flash(_("Penahanan dilepas."), "info")
+    else:
+        flash(_("Penahanan itu sudah berakhir."), "info")
+    return redirect(url_for("admin_users.index") + "#locks")
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -105,9 +121,9 @@ def edit(user_id: int):
         was_active = user.active
         user.name, user.role, user.phone, user.sender_id = values["name"] or user.login, values["role"], values["phone"], values["sender_id"]
         user.active = values["active"]
-        if was_active and not user.active:
-            user.session_token = secrets.token_hex(16)  # ends the user's open sessions
         user.save()
+        if was_active and not user.active:
+            WebSession.end_all(user)
         audit(current_user.login, "user.update", user, **{k: v for k, v in changes.items()})
         flash(_("Pengguna %(login)s disimpan.", login=user.login), "info")
         return redirect(url_for("admin_users.index"))

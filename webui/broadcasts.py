@@ -22,11 +22,13 @@ from modemd.models import OUTBOUND_STATES, Broadcast, Contact, ContactGroup, Gro
 
 from .auth import roles_required
 from .filters import to_local, zone
+from .params import arg_id, arg_int, form_ids
 
 bp = Blueprint("broadcasts", __name__, url_prefix="/siaran")
 
 ROLES = ("admin", "approver", "official")
 PAGE_SIZE = 100
+MAX_PAGE = 100_000  # ten million recipients; a bigger page number is made up
 MAX_CONTACT_LINES = 500
 
 CATEGORY_LABELS = {
@@ -117,7 +119,7 @@ def _groups_with_sizes() -> list[tuple[ContactGroup, int]]:
 
 def _form_defaults(broadcast: Broadcast | None) -> dict:
     if broadcast is None:
-        template = Template.get_or_none(Template.id == request.args.get("template", type=int) or 0)
+        template = Template.get_or_none(Template.id == (arg_id("template") or 0))
         return {"title": "", "text": template.text if template else "", "category": "information",
                 "send_at": "", "groups": set(), "contacts": ""}
     groups, contacts = broadcasts.targets_of(broadcast)
@@ -183,7 +185,7 @@ def _save(broadcast: Broadcast | None):
     form = {
         "title": request.form.get("title", "").strip(), "text": _clean_text(request.form.get("text", "")),
         "category": request.form.get("category", "information"), "send_at": request.form.get("send_at", ""),
-        "groups": {int(g) for g in request.form.getlist("groups") if g.isdigit()},
+        "groups": form_ids("groups"),
         "contacts": request.form.get("contacts", ""),
     }
     try:
@@ -232,7 +234,7 @@ def _render_show(broadcast: Broadcast, changes: broadcast_review.Changes | None 
     shown = broadcasts.preview(broadcast, _config())
     state = request.args.get("state", "")
     search = request.args.get("q", "").strip()
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = arg_int("page", 1, 1, MAX_PAGE)
     recipients = broadcasts.recipient_rows(broadcast.id, state=state if state in OUTBOUND_STATES else None,
                                            search=search, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
     me = _me()

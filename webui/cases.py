@@ -24,6 +24,7 @@ from . import labels
 from .access import case_or_404
 from .auth import roles_required
 from .keywordtable import keyword_names, keyword_owners
+from .params import form_id
 from .replies import MAX_REPLY_PARTS, ReplyError, send_reply, sender_suffix
 
 log = logging.getLogger("modemd.web")
@@ -175,14 +176,14 @@ def assign(case_id: int):
     """Re-assign a misrouted case to another keyword and/or official."""
     case = case_or_404(current_user, case_id)
     keyword = request.form.get("keyword", "").strip().upper()
-    owner_id = request.form.get("owner", "").strip()
+    owner_id = form_id("owner")
     owners = keyword_owners()
     if keyword and keyword not in owners:
         flash(_("Kata kunci tidak dikenal."), "error")
         return redirect(url_for("cases.show", case_id=case.id))
     owner = None
-    if owner_id:
-        owner = User.get_or_none((User.id == int(owner_id)) & (User.active == True)) if owner_id.isdigit() else None  # noqa: E712
+    if owner_id is not None:
+        owner = User.get_or_none((User.id == owner_id) & (User.active == True))  # noqa: E712
         if owner is None:
             flash(_("Pengguna tidak dikenal atau tidak aktif."), "error")
             return redirect(url_for("cases.show", case_id=case.id))

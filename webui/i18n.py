@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, Flask, current_app, g, redirect, request, session, url_for
+from flask import Blueprint, Flask, current_app, g, request, session
 from flask_babel import Babel, get_locale, get_translations
 from jinja2 import pass_context
 from markupsafe import Markup
+
+from .redirects import redirect_to
 
 bp = Blueprint("i18n", __name__)
 LANGUAGES = {"id": "Bahasa Indonesia", "en": "English"}
@@ -60,10 +62,7 @@ def switch(code: str):
     """Switch the interface language for this session."""
     if code in LANGUAGES:
         session["lang"] = code
-    target = request.form.get("next", "")
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("inbox.index")
-    return redirect(target)
+    return redirect_to(request.form.get("next"))
 
 
 def init_app(app: Flask) -> None:

@@ -12,7 +12,7 @@ import re
 from collections import namedtuple
 from datetime import date, datetime, time, timedelta, timezone
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, abort, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -23,6 +23,7 @@ from modemd.routing import KEYWORD_CORRECTED
 from .access import visible_cases
 from .filters import zone
 from .keywordtable import keyword_names, owned_keywords
+from .params import BadParameter, parse_date, parse_id
 
 bp = Blueprint("inbox", __name__)
 PAGE_SIZE = 30  # a phone screen shows five; thirty is a good scroll and keeps the page light
@@ -42,15 +43,16 @@ def _encode_cursor(section: str, case: CaseRow) -> str:
     return f"{section}.{case.deadline_at.isoformat()}.{case.id}"
 
 
-def _decode_cursor(text: str) -> tuple[str, datetime, int] | None:
+def _decode_cursor(text: str) -> tuple[str, datetime, int]:
+    """The cursor of :func:`_encode_cursor`; 400 for anything else (a made-up or damaged link)."""
     section, _sep, rest = text.partition(".")
     moment_text, _sep, id_text = rest.rpartition(".")
-    if section not in ("o", "d") or not id_text.isdigit():
-        return None
     try:
-        return section, datetime.fromisoformat(moment_text), int(id_text)
+        if section not in ("o", "d") or not moment_text.isascii():
+            raise BadParameter("not a cursor")
+        return section, datetime.fromisoformat(moment_text), parse_id(id_text)
     except ValueError:
-        return None
+        abort(400)
 
 
 def _local_day_range(day: date) -> tuple[datetime, datetime]:
@@ -60,8 +62,11 @@ def _local_day_range(day: date) -> tuple[datetime, datetime]:
 
 def _search(query, text: str):
     text = text.strip()
-    if text.startswith("#") and text[1:].isdigit():
-        return query.where(Case.id == int(text[1:]))
+    if text.startswith("#"):
+        try:
+            return query.where(Case.id == parse_id(text[1:]))
+        except BadParameter:
+            pass  # "#²" is text to look for, not a case number
     if _NUMBERISH.match(text):
         number = phone.try_normalize(text)
         if number:
@@ -94,8 +99,8 @@ def filtered_cases(user, args) -> tuple[object, dict, list[str]]:
     day_text = args.get("date", "").strip()
     if day_text:
         try:
-            start, end = _local_day_range(date.fromisoformat(day_text))
-        except ValueError:
+            start, end = _local_day_range(parse_date(day_text))
+        except BadParameter:
             problems.append(_("Tanggal tidak dikenali (pakai format TTTT-BB-HH)."))
         else:
             query = query.where((Case.opened_at >= start) & (Case.opened_at < end))

@@ -6,7 +6,7 @@ Keyset pagination on the id, newest first.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from peewee import JOIN
@@ -14,6 +14,8 @@ from peewee import JOIN
 from modemd.models import OUTBOUND_KINDS, OUTBOUND_STATES, OutboundMessage, User, audit, utcnow
 
 from .auth import roles_required
+from .params import arg_id
+from .redirects import redirect_to, same_site_path
 
 bp = Blueprint("outbox", __name__, url_prefix="/outbox")
 PAGE_SIZE = 50
@@ -36,13 +38,13 @@ def index():
     if kind in OUTBOUND_KINDS:
         query = query.where(OutboundMessage.kind == kind)
         chosen["kind"] = kind
-    before = request.args.get("before", "")
-    if before.isdigit():
-        query = query.where(OutboundMessage.id < int(before))
+    before = arg_id("before")
+    if before is not None:
+        query = query.where(OutboundMessage.id < before)
     rows = list(query.order_by(OutboundMessage.id.desc()).limit(PAGE_SIZE + 1))
     next_before = rows[PAGE_SIZE - 1].id if len(rows) > PAGE_SIZE else None
     return render_template("outbox.html", rows=rows[:PAGE_SIZE], chosen=chosen, next_before=next_before,
-                           states=OUTBOUND_STATES, kinds=OUTBOUND_KINDS, first_page=not before)
+                           states=OUTBOUND_STATES, kinds=OUTBOUND_KINDS, first_page=before is None)
 
 
 def _get(message_id: int) -> OutboundMessage:
@@ -68,7 +70,7 @@ def retry(message_id: int):
         flash(_("Pesan #%(id)d dikirim ulang.", id=message.id), "info")
     else:
         flash(_("Hanya pesan yang gagal yang dapat dikirim ulang."), "error")
-    return redirect(request.referrer if _same_site(request.referrer) else url_for("outbox.index"))
+    return redirect_to(same_site_path(request.referrer), url_for("outbox.index"))
 
 
 @bp.post("/<int:message_id>/cancel")
@@ -83,8 +85,4 @@ def cancel(message_id: int):
         flash(_("Pesan #%(id)d dibatalkan.", id=message.id), "info")
     else:
         flash(_("Hanya pesan yang masih menunggu yang dapat dibatalkan."), "error")
-    return redirect(request.referrer if _same_site(request.referrer) else url_for("outbox.index"))
-
-
-def _same_site(url: str | None) -> bool:
-    return bool(url) and url.startswith(request.host_url)
+    return redirect_to(same_site_path(request.referrer), url_for("outbox.index"))

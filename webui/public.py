@@ -7,9 +7,11 @@ themselves. The citizen's number is stored masked; every text is escaped.
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, render_template
 
 from modemd import publications
+
+from .params import arg_id
 
 bp = Blueprint("public", __name__, url_prefix="/publik")
 PAGE_SIZE = 20
@@ -18,6 +20,5 @@ PAGE_SIZE = 20
 @bp.get("/")
 def index():
     """Published questions and answers, newest first."""
-    before = request.args.get("before", "")
-    rows, next_before = publications.public_page(int(before) if before.isdigit() else None, PAGE_SIZE)
+    rows, next_before = publications.public_page(arg_id("before"), PAGE_SIZE)
     return render_template("public.html", rows=rows, next_before=next_before)

@@ -20,6 +20,7 @@ from modemd.models import utcnow
 
 from .auth import roles_required
 from .filters import to_local, zone
+from .params import BadParameter, parse_date
 
 bp = Blueprint("recap", __name__, url_prefix="/rekap")
 
@@ -30,8 +31,8 @@ def _day() -> date:
     """``?tanggal=YYYY-MM-DD``, else today in the centre's time zone; a nonsense date is today too."""
     today = to_local(utcnow()).date()
     try:
-        chosen = date.fromisoformat(request.args.get("tanggal", ""))
-    except ValueError:
+        chosen = parse_date(request.args.get("tanggal", ""))
+    except BadParameter:
         return today
     return min(chosen, today)
 
