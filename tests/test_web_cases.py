@@ -420,9 +420,10 @@ def test_pages_run_a_fixed_number_of_queries(client, auth, make_case, officials)
     auth.login("humas")
     page = _body(client.get("/"))
     assert "INFO terbaru 2" in page and "INFO pertama 2" not in page  # each case shows its newest message
-    # session user, open section, answered section, the badge (own keyword, then assigned elsewhere),
-    # the page's corrected keywords; the case page also reads its live publication and its corrected keywords
-    counts = {"/": 6, f"/cases/{cases[0].id}": 10, "/dashboard/": 7}
+    # the server-side session and its user, open section, answered section, the badge (own keyword, then
+    # assigned elsewhere), the page's corrected keywords; the case page also reads its live publication and
+    # its corrected keywords
+    counts = {"/": 7, f"/cases/{cases[0].id}": 11, "/dashboard/": 8}
     assert {path: _queries(client, path) for path in counts} == counts
     more = add_cases(12)
     counts[f"/cases/{more[-1].id}"] = counts.pop(f"/cases/{cases[0].id}")
@@ -430,7 +431,7 @@ def test_pages_run_a_fixed_number_of_queries(client, auth, make_case, officials)
     auth.logout()
     auth.login("admin")
     # the admin's dashboard also counts new operator messages
-    assert {path: _queries(client, path) for path in ("/", "/dashboard/")} == {"/": 5, "/dashboard/": 9}
+    assert {path: _queries(client, path) for path in ("/", "/dashboard/")} == {"/": 6, "/dashboard/": 10}
 
 
 def test_a_keyword_corrected_by_the_router_is_marked_on_its_message(client, auth, web_config):

@@ -9,12 +9,13 @@ since the admin last opened the first page (remembered in the session).
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request, session
+from flask import Blueprint, render_template, session
 from peewee import SQL, fn
 
 from modemd.models import InboundMessage
 
 from .auth import roles_required
+from .params import arg_id
 
 bp = Blueprint("operator_messages", __name__, url_prefix="/admin/operator-messages")
 PAGE_SIZE = 50
@@ -40,12 +41,12 @@ def unseen_count() -> int:
 def index():
     """Operator messages, newest first, 50 a page, with the modem that received each."""
     query = _operator_messages()
-    before = request.args.get("before", "")
-    if before.isdigit():
-        query = query.where(InboundMessage.id < int(before))
+    before = arg_id("before")
+    if before is not None:
+        query = query.where(InboundMessage.id < before)
     rows = list(query.order_by(InboundMessage.id.desc()).limit(PAGE_SIZE + 1))
     next_before = rows[PAGE_SIZE - 1].id if len(rows) > PAGE_SIZE else None
-    if not before and rows:
+    if before is None and rows:
         session[SEEN_KEY] = max(rows[0].id, session.get(SEEN_KEY, 0))
     return render_template("admin/operator_messages.html", rows=rows[:PAGE_SIZE], next_before=next_before,
-                           first_page=not before)
+                           first_page=before is None)
