@@ -160,7 +160,7 @@ def test_a_wrong_number_fails_at_once_and_the_rest_is_sent(run_daemon):
     good = [queue.enqueue(CITIZEN, f"pesan {n}", "reply") for n in range(5)]
     assert wait_until(lambda: all(s in ("sent", "delivered") for s in states(*(m.id for m in good))), 10)
     failed = OutboundMessage.get_by_id(bad.id)
-    assert failed.state == "failed" and failed.attempts == 1 and "+CMS ERROR: 38" in failed.failure_reason
+    assert failed.state == "failed" and failed.attempts == 1 and "+CMS ERROR: 1" in failed.failure_reason
 
 
 def test_a_failing_modem_rests_and_its_traffic_moves_to_the_other(run_daemon):
@@ -254,6 +254,17 @@ def test_at_modem_answering_cms_500_to_every_send_loses_nothing(run_daemon, fake
         row = OutboundMessage.get_by_id(message_id)
         assert row.attempts == 3 and "+CMS ERROR: 500" in row.failure_reason
     assert fake.sent == []
+
+
+def test_at_modem_network_out_of_order_is_retried_and_the_citizen_gets_the_answer(run_daemon, fake):
+    # +CMS ERROR: 38 "Network out of order" (TS 24.011 E.2) is the network's trouble, not the message's
+    fake.fail_next_sends(2, code=38)
+    ini = at_ini(fake, "[sms]\nretry_intervals = 1s\nmax_attempts = 4\nmodem_rest_after = 50\n")
+    running = run_daemon(ini)
+    message = queue.enqueue(CITIZEN, "jawaban untuk warga", "reply", config=running.config)
+    assert wait_until(lambda: states(message.id) == ["sent"] or states(message.id) == ["delivered"], 30)
+    assert OutboundMessage.get_by_id(message.id).attempts == 3
+    assert fake.sent_texts() == [(E164, "jawaban untuk warga")]
 
 
 def test_at_modem_unplugged_for_a_while_in_the_middle_of_a_queue_of_200(run_daemon, fake):

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 
+from modemd import outbound
 from modemd.models import AuditLog, Case, CaseNote, OutboundMessage, User, utcnow
 from webfixtures import *  # noqa: F401,F403
 
@@ -187,7 +188,7 @@ def test_original_text_shown_exactly_with_whitespace(client, auth, make_case):
     assert f'<pre class="original">{text}</pre>' in _body(client.get(f"/cases/{case.id}"))
 
 
-def test_reply_is_queued_with_sender_id_and_answers_the_case(client, auth, make_case):
+def test_reply_is_queued_with_sender_id_and_the_case_waits_for_it_to_be_sent(client, auth, make_case):
     case = make_case("DISHUB", "DISHUB lampu lalu lintas mati")
     auth.login("dishub")
     page = _body(client.get(f"/cases/{case.id}"))
@@ -199,11 +200,12 @@ def test_reply_is_queued_with_sender_id_and_answers_the_case(client, auth, make_
     assert message.kind == "reply" and message.state == "pending" and message.recipient == case.citizen
     assert message.created_by.login == "dishub"
     case = Case.get_by_id(case.id)
-    assert case.status == "answered" and case.answered_at is not None
+    # queued is not answered (tests/test_answered.py): only the official's time is kept
+    assert case.status == "open" and case.answered_at is None and case.replied_at is not None
     assert AuditLog.select().where(AuditLog.action == "case.reply", AuditLog.object_id == str(case.id)).count() == 1
-    first_answer = case.answered_at
+    first_reply = case.replied_at
     client.post(f"/cases/{case.id}/reply", data={"text": "Sudah diperbaiki."})
-    assert Case.get_by_id(case.id).answered_at == first_answer
+    assert Case.get_by_id(case.id).replied_at == first_reply
 
 
 def test_reply_without_own_sender_id_uses_the_configured_one(client, auth, make_case):
@@ -261,22 +263,28 @@ def test_reply_to_a_shortcode_sender_is_refused(client, auth, make_case):
     assert "tidak dapat dibalas" in _body(response)
 
 
-def test_reply_states_json_follows_the_queue(client, auth, make_case):
+def test_reply_states_json_follows_the_queue(client, auth, make_case, web_config):
     case = make_case("INFO")
     auth.login("humas")
     client.post(f"/cases/{case.id}/reply", data={"text": "Baik"})
     message = OutboundMessage.get(OutboundMessage.case == case.id)
     data = client.get(f"/cases/{case.id}/replies.json").get_json()
     assert data["replies"][0]["state"] == "pending" and data["replies"][0]["final"] is False
-    message.state, message.failure_reason = "failed", 'CMS 38 <network> "out of order"'
-    message.save()
+    # the daemon's own records: a network outage (retried), then an unknown number (final)
+    claimed = outbound.claim("pc", outbound.Eligibility.build("sim1", ["sim1"], None))
+    outbound.record_failure(claimed, "+CMS ERROR: 38", permanent=False, code=38, config=web_config)
+    retrying = client.get(f"/cases/{case.id}/replies.json").get_json()["replies"][0]
+    assert retrying == {**retrying, "state": "pending", "final": False,
+                        "reason": "Jaringan operator sedang gangguan, akan dicoba lagi"}
+    OutboundMessage.update(next_attempt_at=utcnow()).execute()
+    claimed = outbound.claim("pc", outbound.Eligibility.build("sim1", ["sim1"], None))
+    outbound.record_failure(claimed, "+CMS ERROR: 1", permanent=True, code=1, config=web_config)
     response = client.get(f"/cases/{case.id}/replies.json")
     assert response.headers["Cache-Control"] == "no-store"
     reply = response.get_json()["replies"][0]
-    assert reply == {**reply, "state": "failed", "label": "gagal", "final": True,
-                     "reason": 'CMS 38 <network> "out of order"'}
+    assert reply == {**reply, "state": "failed", "label": "gagal", "final": True, "reason": "Nomor tujuan tidak dikenal"}
     page = _body(client.get(f"/cases/{case.id}"))
-    assert "CMS 38 &lt;network&gt; &#34;out of order&#34;" in page
+    assert "Nomor tujuan tidak dikenal" in page and "CMS" not in page
 
 
 def test_conversation_shows_messages_and_replies_in_time_order(client, auth, make_case):
@@ -352,7 +360,7 @@ def test_publish_only_answered_cases_and_public_page_masks_the_number(client, au
     client.post(f"/cases/{case.id}/publish", data={"published": "1"})
     assert not Case.get_by_id(case.id).published
     client.post(f"/cases/{case.id}/reply", data={"text": "Jam 7 pagi."})
-    OutboundMessage.update(state="delivered").execute()
+    outbound.record_sent(OutboundMessage.get(), "sim1", [7])  # as the daemon does: the case is answered now
     client.post(f"/cases/{case.id}/publish", data={"published": "1"})
     assert Case.get_by_id(case.id).published
     auth.logout()
@@ -444,12 +452,13 @@ def test_pages_run_a_fixed_number_of_queries(client, auth, make_case, officials)
     auth.login("humas")
     page = _body(client.get("/"))
     assert "INFO terbaru 2" in page and "INFO pertama 2" not in page  # each case shows its newest message
-    # session user, open section, answered section, the badge (own keyword, then assigned elsewhere)
-    counts = {"/": 5, f"/cases/{cases[0].id}": 8, "/dashboard/": 7}
+    # session user, cases whose reply failed (on top), open section, answered section, the badge (own keyword,
+    # then assigned elsewhere)
+    counts = {"/": 6, f"/cases/{cases[0].id}": 8, "/dashboard/": 7}
     assert {path: _queries(client, path) for path in counts} == counts
     more = add_cases(12)
     counts[f"/cases/{more[-1].id}"] = counts.pop(f"/cases/{cases[0].id}")
     assert {path: _queries(client, path) for path in counts} == counts  # four times the rows, the same queries
     auth.logout()
     auth.login("admin")
-    assert {path: _queries(client, path) for path in ("/", "/dashboard/")} == {"/": 4, "/dashboard/": 8}
+    assert {path: _queries(client, path) for path in ("/", "/dashboard/")} == {"/": 5, "/dashboard/": 8}

@@ -21,6 +21,7 @@ from modemd.models import CATEGORIES, AuditLog, Case, CaseNote, InboundMessage, 
 from . import labels
 from .access import case_or_404
 from .auth import roles_required
+from .filters import plain_failure
 from .keywordtable import keyword_names, keyword_owners
 from .replies import MAX_REPLY_PARTS, ReplyError, send_reply, sender_suffix
 
@@ -42,7 +43,7 @@ def _config():
 
 # the conversation is only displayed: named tuples, no model instances (a case may hold many messages)
 InboundRow = namedtuple("InboundRow", "id sender text received_at incomplete parts_received parts_total")
-ReplyRow = namedtuple("ReplyRow", "id text state failure_reason created_at author")
+ReplyRow = namedtuple("ReplyRow", "id text state failure_reason failure_code created_at author")
 
 
 def conversation(case: Case) -> list[dict]:
@@ -52,7 +53,8 @@ def conversation(case: Case) -> list[dict]:
                                      InboundMessage.parts_received, InboundMessage.parts_total)
                .where(InboundMessage.case == case).order_by(InboundMessage.id).tuples())
     replies = (OutboundMessage.select(OutboundMessage.id, OutboundMessage.text, OutboundMessage.state,
-                                      OutboundMessage.failure_reason, OutboundMessage.created_at, User.login)
+                                      OutboundMessage.failure_reason, OutboundMessage.failure_code,
+                                      OutboundMessage.created_at, User.login)
                .join(User, join_type=JOIN.LEFT_OUTER, on=(OutboundMessage.created_by == User.id))
                .where(OutboundMessage.case == case).order_by(OutboundMessage.id).tuples())
     items = [{"kind": "in", "at": m.received_at, "message": m} for m in map(InboundRow._make, inbound)]
@@ -112,7 +114,7 @@ def replies_json(case_id: int):
     rows = OutboundMessage.select().where(OutboundMessage.case == case).order_by(OutboundMessage.id)
     response = jsonify(replies=[{
         "id": r.id, "state": r.state, "label": labels.label(labels.OUTBOUND_STATE, r.state),
-        "reason": r.failure_reason or "", "attempts": r.attempts, "final": r.state in FINAL_STATES,
+        "reason": plain_failure(r), "attempts": r.attempts, "final": r.state in FINAL_STATES,
         "sent_at": r.sent_at.isoformat() if r.sent_at else None,
         "delivered_at": r.delivered_at.isoformat() if r.delivered_at else None,
     } for r in rows])
