@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from peewee import JOIN
 
+from modemd import assignment
 from modemd.models import CATEGORIES, AuditLog, Case, CaseNote, InboundMessage, OutboundMessage, User, audit, utcnow
 
 from . import labels
@@ -159,7 +160,7 @@ def add_note(case_id: int):
 @bp.post("/<int:case_id>/assign")
 @roles_required("admin", "approver")
 def assign(case_id: int):
-    """Re-assign a misrouted case to another keyword and/or official."""
+    """Re-assign a misrouted case to another keyword and/or official; the new owner gets an SMS at once."""
     case = case_or_404(current_user, case_id)
     keyword = request.form.get("keyword", "").strip().upper()
     owner_id = request.form.get("owner", "").strip()
@@ -175,12 +176,7 @@ def assign(case_id: int):
             return redirect(url_for("cases.show", case_id=case.id))
     elif keyword:
         owner = User.get_or_none(User.login == owners[keyword])
-    old = {"keyword": case.keyword, "owner": case.owner.login if case.owner else None}
-    case.keyword = keyword or None
-    case.owner = owner
-    case.save(only=[Case.keyword, Case.owner])
-    audit(current_user.login, "case.assign", case, old=old,
-          new={"keyword": case.keyword, "owner": owner.login if owner else None})
+    assignment.reassign(case, keyword or None, owner, current_user.login, _config())
     flash(_("Kasus dialihkan."), "info")
     return redirect(url_for("cases.show", case_id=case.id))
 
