@@ -175,3 +175,32 @@ def test_simulated_driver_fails_listed_numbers_for_good_and_random_sends_for_a_w
     finally:
         for driver in (listed, random_fail):
             driver.close()
+
+
+# --------------------------------------------------------------------------
+# the plain words are what people read, in the CLI as in the web UI
+
+
+def test_modemd_outbox_gives_the_cause_in_plain_words(officials, write_config):
+    import json
+
+    from modemd import config as config_module
+    from modemd import outbound, queue
+    from tests.test_cli_daemon import SIM, modemd
+
+    path = write_config(SIM + "[sms]\nretry_intervals = 1m\nmax_attempts = 3\n")
+    config = config_module.load(path)
+    retrying = queue.enqueue("081211112222", "balasan satu", "manual")
+    failed = queue.enqueue("081211113333", "balasan dua", "manual")
+    eligibility = outbound.Eligibility.build("sim1", ["sim1"], None)
+    for message, code in ((outbound.claim("pc", eligibility), 38), (outbound.claim("pc", eligibility), 1)):
+        outbound.record_failure(message, f"+CMS ERROR: {code}", permanent=CmsError(code).permanent, config=config,
+                                code=code)
+    rows = {row["id"]: row for row in json.loads(modemd(path, "outbox", "--json", check=True).stdout)}
+    assert (rows[retrying.id]["status"], rows[retrying.id]["failure_code"], rows[retrying.id]["failure_text"]) == (
+        "pending", 38, "Jaringan operator sedang gangguan, akan dicoba lagi")
+    assert (rows[failed.id]["status"], rows[failed.id]["failure_code"], rows[failed.id]["failure_text"]) == (
+        "failed", 1, "Nomor tujuan tidak dikenal")
+    table = modemd(path, "outbox", check=True).stdout
+    assert "Jaringan operator sedang gangguan, akan dicoba lagi" in table and "Nomor tujuan tidak dikenal" in table
+    assert "CMS" not in table
