@@ -18,26 +18,12 @@ from modemd.drivers.base import StatusReport
 from modemd.models import Case, OutboundMessage, utcnow
 from modemd.outbound import Eligibility
 
-INI = """
-[sms]
-sender_id = PEMKAB
-max_attempts = 3
-retry_intervals = 1m
-
-[web]
-secret_key_file = secret.key
-base_url = https://sms.pemda.go.id
-
+INI = WEB_INI.replace("[web]\n", "[web]\nbase_url = https://sms.pemda.go.id\n").replace(  # noqa: F405
+    "[sms]\n", "[sms]\nmax_attempts = 3\nretry_intervals = 1m\n") + """
 [notify]
 office_hours = 00:00-23:59
 office_days = mon-sun
 quiet_hours =
-
-[modem:sim1]
-driver = sim
-device = sim1-spool
-send_delay = 0
-report_delay = 0
 """
 
 

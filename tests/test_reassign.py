@@ -11,14 +11,7 @@ from webfixtures import *  # noqa: F401,F403
 
 from modemd.models import Case, OutboundMessage, utcnow
 
-INI = """
-[sms]
-sender_id = PEMKAB
-
-[web]
-secret_key_file = secret.key
-base_url = https://sms.pemda.go.id
-"""
+INI = WEB_INI.replace("[web]\n", "[web]\nbase_url = https://sms.pemda.go.id\n")  # noqa: F405
 
 
 @pytest.fixture

@@ -27,20 +27,8 @@ from modemd.outbound import Eligibility
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 
-INI = """
-[sms]
-sender_id = PEMKAB
-
-[web]
-secret_key_file = secret.key
-base_url = https://sms.pemda.go.id
-
-[notify]
-recap_numbers = 081300000001
-office_hours = 00:00-23:59
-office_days = mon-sun
-quiet_hours =
-"""
+INI = WEB_INI.replace("[web]\n", "[web]\nbase_url = https://sms.pemda.go.id\n") + (  # noqa: F405
+    "[notify]\nrecap_numbers = 081300000001\n")
 
 
 @pytest.fixture
