@@ -163,6 +163,24 @@ def test_a_wrong_number_fails_at_once_and_the_rest_is_sent(run_daemon):
     assert failed.state == "failed" and failed.attempts == 1 and "+CMS ERROR: 1" in failed.failure_reason
 
 
+def test_an_officials_reply_answers_the_case_only_when_the_daemon_has_sent_it(run_daemon, officials):
+    from webui.replies import send_reply
+
+    wrong = "+6285712345678"
+    running = run_daemon(SIM + f"fail_numbers = {wrong}\n")
+    running.inject(CITIZEN, "DISHUB jalan rusak")
+    running.inject(wrong, "DISHUB lampu mati")
+    assert wait_until(lambda: Case.select().count() == 2 and not OutboundMessage.select().where(
+        OutboundMessage.state.in_(("pending", "sending"))).exists(), 10)
+    good, bad = Case.get(Case.citizen == E164), Case.get(Case.citizen == wrong)
+    replies = [send_reply(case, officials["dishub"], "Segera kami tangani.", running.config) for case in (good, bad)]
+    assert wait_until(lambda: all(states(r.id)[0] in ("sent", "delivered", "failed") for r in replies), 10)
+    good, bad = Case.get_by_id(good.id), Case.get_by_id(bad.id)
+    assert good.status == "answered" and good.answered_at >= good.replied_at and good.reply_failed_at is None
+    assert (bad.status, bad.answered_at) == ("open", None) and bad.reply_failed_at is not None
+    assert OutboundMessage.get_by_id(replies[1].id).failure_code == 1  # unassigned number, from the sim driver
+
+
 def test_a_failing_modem_rests_and_its_traffic_moves_to_the_other(run_daemon):
     ini = (SIM + "failure_rate = 1\n"  # sim2 is the slower one: sim1 surely gets (and fails) its share first
            "[modem:sim2]\ndriver = sim\ndevice = spool2\nsend_delay = 0.1\nreport_delay = 0\n"
