@@ -12,6 +12,8 @@ The rule:
 * when a reply fails for good and none reached the citizen, the case is open
   again with ``reply_failed_at`` set: the owner's inbox shows it on top with
   the reason in plain words;
+* an administrator sending a failed reply again clears that flag: the reply
+  is waiting again, and fails (flagged anew) or answers the case;
 * ``replied_at`` keeps when an official first wrote a reply (accountability).
 
 These functions run inside the transaction that changes the reply's state
@@ -56,3 +58,9 @@ def replies_failed(case_ids: Iterable[int], at: datetime) -> None:
      .execute())
     # the owner must act: the case goes on top of the inbox (a closed case stays closed)
     Case.update(reply_failed_at=at).where(Case.id.in_(ids), Case.status == "open").execute()
+
+
+def reply_retried(case_id: int | None) -> None:
+    """A failed reply of the case is queued again: the case waits for it instead of being flagged."""
+    if case_id is not None:
+        Case.update(reply_failed_at=None).where(Case.id == case_id).execute()

@@ -134,6 +134,14 @@ def test_an_expired_or_cancelled_reply_leaves_the_case_unanswered_and_flagged(cl
     auth.login("humas")
     page = _body(client.get("/"))
     assert "SMS kedaluwarsa sebelum sempat terkirim" in page and "Dibatalkan" in page
+    # the administrator sends the expired one again: no longer flagged, answered once the daemon sends it
+    auth.login("admin")
+    expired = OutboundMessage.get(OutboundMessage.case == expiring.id)
+    client.post(f"/outbox/{expired.id}/retry")
+    row = Case.get_by_id(expiring.id)
+    assert (row.status, row.reply_failed_at) == ("open", None)
+    outbound.record_sent(claim(), "sim1", [5])
+    assert Case.get_by_id(expiring.id).status == "answered"
 
 
 def test_deadline_alert_and_recap_count_a_failed_reply_as_unanswered(client, auth, make_case, web_config):
