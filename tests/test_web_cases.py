@@ -267,7 +267,6 @@ def test_reply_states_json_follows_the_queue(client, auth, make_case, web_config
     case = make_case("INFO")
     auth.login("humas")
     client.post(f"/cases/{case.id}/reply", data={"text": "Baik"})
-    message = OutboundMessage.get(OutboundMessage.case == case.id)
     data = client.get(f"/cases/{case.id}/replies.json").get_json()
     assert data["replies"][0]["state"] == "pending" and data["replies"][0]["final"] is False
     # the daemon's own records: a network outage (retried), then an unknown number (final)
