@@ -160,7 +160,8 @@ def test_progress_retry_and_cancel_from_the_page(client, auth, groups, web_confi
     broadcasts.queue_broadcast(bc.id, web_config)
     rows = list(OutboundMessage.select().order_by(OutboundMessage.recipient))
     OutboundMessage.update(state="delivered", delivered_at=utcnow()).where(OutboundMessage.id == rows[0].id).execute()
-    OutboundMessage.update(state="failed", failure_reason="CMS ERROR 500").where(OutboundMessage.id == rows[1].id).execute()
+    (OutboundMessage.update(state="failed", failure_reason="+CMS ERROR: 30", failure_code=30)
+     .where(OutboundMessage.id == rows[1].id).execute())
 
     auth.login("admin")
     page = text_of(client.get(f"/siaran/{bc.id}"))
@@ -168,7 +169,8 @@ def test_progress_retry_and_cancel_from_the_page(client, auth, groups, web_confi
     assert 'data-progress="failed"><strong>1</strong>' in page and 'data-progress="pending"><strong>2</strong>' in page
     assert 'http-equiv="refresh"' in page  # refreshes itself while sending
     failed = text_of(client.get(f"/siaran/{bc.id}?state=failed"))
-    assert "CMS ERROR 500" in failed and "0813-1111-0001" in failed and "0813-1111-0002" not in failed
+    assert "Nomor tujuan tidak dikenal" in failed and "CMS" not in failed  # 24.011 cause 30, in plain words
+    assert "0813-1111-0001" in failed and "0813-1111-0002" not in failed
     assert client.get(f"/siaran/{bc.id}/progres").get_json()["failed"] == 1
 
     assert "1 penerima yang gagal dikirim ulang" in text_of(client.post(f"/siaran/{bc.id}/ulang", follow_redirects=True))

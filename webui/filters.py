@@ -88,7 +88,10 @@ def signal_bars(dbm: int | None) -> int:
 
 
 def plain_failure(message) -> str:
-    """Why a message (a row with failure_code, failure_reason, state) is not out, in the reader's language."""
+    """Why a message (a row or a dict with failure_code, failure_reason, state) is not out, in the reader's
+    language."""
+    if isinstance(message, dict):
+        return failures.plain(message.get("failure_code"), message.get("failure_reason"), message.get("state", ""), _)
     return failures.plain(message.failure_code, message.failure_reason, message.state, _)
 
 
