@@ -667,7 +667,7 @@ def recipient_rows(broadcast_id: int, *, state: str | None = None, search: str =
     """Per-recipient states with the contact's name, for "I did not receive it" (Bekasi Pasal 10 e)."""
     query = (OutboundMessage.select(OutboundMessage.id, OutboundMessage.recipient, OutboundMessage.state,
                                     OutboundMessage.attempts, OutboundMessage.sent_at, OutboundMessage.delivered_at,
-                                    OutboundMessage.failure_reason)
+                                    OutboundMessage.failure_reason, OutboundMessage.failure_code)
              .where(OutboundMessage.broadcast == broadcast_id))
     if state:
         query = query.where(OutboundMessage.state == state)

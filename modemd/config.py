@@ -313,10 +313,11 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "deadline_text": Key("SMS #{case} ({keyword}) belum dijawab, batas waktu lewat. Buka {url}", _template),
         "escalate_after": Key("1h", duration),
         "escalate_text": Key("SMS #{case} ({keyword}, {owner}) belum dijawab {late} setelah batas waktu.", _template),
+        "assign_text": Key("SMS #{case} ({keyword}) dialihkan kepada Anda, batas jawab {deadline}. Buka {url}", _template),
         "recap_time": Key("17:00", clock),
         "recap_numbers": Key("", _phones),
         "recap_text": Key(
-            "Rekap SMS {date}: masuk {received} ({cases} kasus), dijawab {answered}, tepat waktu {within}, "
+            "Rekap SMS {period}: masuk {received} ({cases} kasus), dijawab {answered}, tepat waktu {within}, "
             "terlambat {overdue}. Per kata kunci (kasus/dijawab): {keywords}", _template
         ),
         "office_hours": Key("07:00-17:00", _clock_range),

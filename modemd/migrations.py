@@ -108,6 +108,29 @@ def _v4_to_v5(database: peewee.Database, migrator: SchemaMigrator) -> None:
     migrate(migrator.add_column("inbound_message", "sim_slot", models.InboundMessage.sim_slot))
 
 
+# schema v6: a case is answered when a reply is sent, not queued; failed replies and their cause are kept
+def _v5_to_v6(database: peewee.Database, migrator: SchemaMigrator) -> None:
+    """v6: cases keep when an official replied and when a reply failed; messages keep the failure cause."""
+    migrate(
+        migrator.add_column("case", "replied_at", models.Case.replied_at),
+        migrator.add_column("case", "reply_failed_at", models.Case.reply_failed_at),
+        migrator.add_column("outbound_message", "failure_code", models.OutboundMessage.failure_code),
+    )
+    Case, Outbound = models.Case, models.OutboundMessage
+    Case.update(replied_at=Case.answered_at).where(Case.answered_at.is_null(False)).execute()
+    # a case marked answered when its reply was only queued: unanswered until a reply is sent
+    reached = Outbound.select(Outbound.case).where(Outbound.kind == "reply", Outbound.state.in_(("sent", "delivered")),
+                                                  Outbound.case.is_null(False))
+    replied = Outbound.select(Outbound.case).where(Outbound.kind == "reply", Outbound.case.is_null(False))
+    failed = Outbound.select(Outbound.case).where(Outbound.kind == "reply", Outbound.state == "failed",
+                                                 Outbound.case.is_null(False))
+    not_reached = Case.id.in_(replied) & Case.id.not_in(reached)
+    Case.update(reply_failed_at=models.utcnow()).where(not_reached & Case.id.in_(failed)
+                                                      & (Case.status != "closed")).execute()
+    Case.update(answered_at=None).where(not_reached).execute()
+    Case.update(status="open").where(not_reached & (Case.status == "answered")).execute()
+
+
 # schema v7: the time a modem's balance was read and the balance problems already warned about;
 # an index to list the operators' own messages
 def _v6_to_v7(database: peewee.Database, migrator: SchemaMigrator) -> None:
@@ -177,7 +200,8 @@ MIGRATIONS: list[Callable[[peewee.Database, SchemaMigrator], None]] = [
     _v2_to_v3,
     _v3_to_v4,
     _v4_to_v5,
-    _v6_to_v7,  # numbered for the merge: v5 -> v6 comes from branch i9a
+    _v5_to_v6,
+    _v6_to_v7,
     _v7_to_v8,
     _v8_to_v9,
     _v9_to_v10,

@@ -154,7 +154,10 @@ class Case(BaseModel):
     opened_at = DateTimeField(default=utcnow)
     deadline_at = DateTimeField()
     last_message_at = DateTimeField(default=utcnow)
-    answered_at = DateTimeField(null=True)  # first reply
+    # the first reply the network took (state sent or delivered): what "answered" and "on time" mean
+    answered_at = DateTimeField(null=True)
+    replied_at = DateTimeField(null=True)  # when an official first wrote a reply (accountability)
+    reply_failed_at = DateTimeField(null=True)  # the case's reply failed and nothing reached the citizen since
     closed_at = DateTimeField(null=True)
 
     class Meta:
@@ -255,6 +258,7 @@ class OutboundMessage(BaseModel):
     priority = IntegerField(default=20)
     state = CharField(max_length=16, default="pending", constraints=[_in("state", OUTBOUND_STATES)])
     failure_reason = TextField(null=True)
+    failure_code = IntegerField(null=True)  # the +CMS ERROR cause of the last failed attempt (drivers/causes.py)
     attempts = IntegerField(default=0)
     max_attempts = IntegerField(default=4)
     next_attempt_at = DateTimeField(default=utcnow)

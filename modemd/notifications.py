@@ -39,6 +39,8 @@ log = logging.getLogger("modemd.notify")
 
 HOURLY, DAILY, DEADLINE, ESCALATE, RECAP = "hourly", "daily", "deadline", "escalate", "recap"
 JOBS = (HOURLY, DAILY, DEADLINE, ESCALATE, RECAP)
+# not scheduled: sent when an administrator re-assigns a case (modemd.assignment)
+ASSIGN = "assign"
 
 # A job that runs this late after its clock time is a catch-up, not the asked-for send: it obeys quiet hours.
 ON_TIME = timedelta(minutes=15)
@@ -48,7 +50,7 @@ DEADLINE_LOOKBACK = timedelta(days=3)
 # A notification not sent within this time is stale: the queue lets it fail (it expires).
 STALE_AFTER = {
     HOURLY: timedelta(hours=1), DAILY: timedelta(hours=3), DEADLINE: timedelta(hours=1),
-    ESCALATE: timedelta(hours=2), RECAP: timedelta(hours=12),
+    ESCALATE: timedelta(hours=2), RECAP: timedelta(hours=12), ASSIGN: timedelta(hours=1),
 }
 # One alert SMS names at most this many case numbers, then "dan N lainnya".
 CASES_PER_ALERT = 5
@@ -197,7 +199,7 @@ def _url(config) -> str:
 CASE_PATH = "/cases/{id}"
 
 
-def _case_url(config, ids: list[int]) -> str:
+def case_url(config, ids: list[int]) -> str:
     base = _url(config)
     return base + CASE_PATH.format(id=ids[0]) if base and len(ids) == 1 else base
 
@@ -221,7 +223,7 @@ def _case_list(ids: list[int]) -> str:
     return f"{shown} dan {rest} lainnya" if rest > 0 else shown
 
 
-def _clean(text: str) -> str:
+def clean(text: str) -> str:
     """An empty {url} must not leave a dangling "Buka" with double spaces."""
     return re.sub(r"[ \t]{2,}", " ", text).strip()
 
@@ -293,7 +295,7 @@ def _notify_owners(outcome: Outcome, text_key: str, config, condition) -> list[i
     done = {target for _, target in already_sent(outcome.job, [outcome.period])}
     template = config.get("notify", text_key)
     plans = [
-        Planned(user.phone, _clean(fill(template, count=counts[uid], keywords=_keyword_list(words[uid]), url=_url(config))),
+        Planned(user.phone, clean(fill(template, count=counts[uid], keywords=_keyword_list(words[uid]), url=_url(config))),
                 [(outcome.job, outcome.period, user.login)])
         for uid, user in sorted(users.items()) if user.login not in done
     ]
@@ -379,8 +381,8 @@ def deadlines(now: datetime, config, keywords=None) -> list[Outcome]:
     for owner_id, items in sorted(by_owner.items()):
         owner = owners[owner_id]
         ids = [i for i, _ in items]
-        text = fill(template, case=_case_list(ids), keyword=_keyword_list(k for _, k in items), url=_case_url(config, ids))
-        plans.append(Planned(owner.phone, _clean(text), [(DEADLINE, f"case-{i}", owner.login) for i, _ in items]))
+        text = fill(template, case=_case_list(ids), keyword=_keyword_list(k for _, k in items), url=case_url(config, ids))
+        plans.append(Planned(owner.phone, clean(text), [(DEADLINE, f"case-{i}", owner.login) for i, _ in items]))
     alert.queued = deliver(plans, config)
 
     # admins and approvers, escalate_after past the deadline, once per case and person
@@ -399,8 +401,8 @@ def deadlines(now: datetime, config, keywords=None) -> list[Outcome]:
             continue
         text = fill(template, case=_case_list([c[0] for c in items]), keyword=_keyword_list(c[1] for c in items),
                     owner=_keyword_list(owners[c[2]].login if c[2] in owners else None for c in items),
-                    late=_duration_text(late.total_seconds()), url=_case_url(config, [c[0] for c in items]))
-        plans.append(Planned(chief.phone, _clean(text), [(ESCALATE, f"case-{c[0]}", chief.login) for c in items]))
+                    late=_duration_text(late.total_seconds()), url=case_url(config, [c[0] for c in items]))
+        plans.append(Planned(chief.phone, clean(text), [(ESCALATE, f"case-{c[0]}", chief.login) for c in items]))
     escalate.queued = deliver(plans, config)
     return [alert, escalate]
 
@@ -410,7 +412,7 @@ def deadlines(now: datetime, config, keywords=None) -> list[Outcome]:
 
 
 def recap(now: datetime, config, keywords=None) -> Outcome:
-    """At ``recap_time``: the day's recap to each ``recap_numbers`` number."""
+    """At ``recap_time``: the recap of the 24 hours since the previous one to each ``recap_numbers`` number."""
     outcome = Outcome(RECAP)
     numbers = config.get("notify", "recap_numbers")
     if not numbers:
@@ -429,7 +431,8 @@ def recap(now: datetime, config, keywords=None) -> Outcome:
     if not due:
         return outcome
     names = keywords.names() if keywords is not None else None
-    summary = daily_recap(slot.date(), zone, keyword_names=names, as_of=to_utc(slot))
+    summary = daily_recap(slot.date(), zone, recap_time=config.get("notify", "recap_time"), keyword_names=names,
+                          as_of=to_utc(slot))
     text = sms_text(summary, config.get("notify", "recap_text"))
     outcome.queued = deliver([Planned(n, text, [(RECAP, outcome.period, n)]) for n in due], config)
     return outcome

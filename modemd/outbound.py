@@ -32,7 +32,7 @@ from typing import Iterable
 
 import peewee
 
-from . import phone
+from . import answers, phone
 from .config import Config
 from .db import dialect
 from .models import ModemStatus, OutboundMessage, OutboundPart, audit, database_proxy, utcnow
@@ -41,6 +41,8 @@ log = logging.getLogger("modemd.outbound")
 
 #: state of a message whose send is being attempted
 SENDING = "sending"
+#: why a message failed without a modem's cause (drivers/causes.py turns these into plain words)
+EXPIRED_REASON = "expired: not sent before its expiry time"
 
 
 @dataclass(frozen=True)
@@ -148,10 +150,12 @@ def record_sent(message: OutboundMessage, modem: str, references: list[int], now
         ]).execute()
         (OutboundMessage
          .update(state="sent", sent_at=now, attempts=OutboundMessage.attempts + 1, modem=modem, claimed_by=None,
-                 failure_reason=None, parts=max(len(references), 1))
+                 failure_reason=None, failure_code=None, parts=max(len(references), 1))
          .where(OutboundMessage.id == message.id)
          .execute())
         ModemStatus.update(sent_total=ModemStatus.sent_total + 1).where(ModemStatus.name == modem).execute()
+        if message.kind == "reply" and message.case_id is not None:
+            answers.reply_sent(message.case_id, now)  # the case is answered in the same commit
         return _claim_here(then_claim[0], then_claim[1], now) if then_claim else None
 
 
@@ -163,11 +167,14 @@ def retry_delay(intervals: list[float], attempts: int) -> float:
 
 
 def record_failure(message: OutboundMessage, reason: str, *, permanent: bool, config: Config,
-                   retry_now: bool = False, now: datetime | None = None) -> str:
+                   retry_now: bool = False, now: datetime | None = None, code: int | None = None) -> str:
     """One attempt failed. Returns the new state: ``pending`` (to retry) or ``failed``.
 
     ``retry_now`` (the modem went away, the message is fine) lets another modem
-    take it at once instead of waiting for the back-off.
+    take it at once instead of waiting for the back-off. ``code`` is the
+    +CMS ERROR cause, kept so that people read it in plain words
+    (:mod:`modemd.drivers.causes`). A reply that fails for good puts its case
+    back among the unanswered (:mod:`modemd.answers`), in the same transaction.
     """
     now = now or utcnow()
     attempts = message.attempts + 1
@@ -180,11 +187,14 @@ def record_failure(message: OutboundMessage, reason: str, *, permanent: bool, co
         state, why = "failed", f"{reason} (expired before the next attempt)"
     else:
         state, why = "pending", reason
-    (OutboundMessage
-     .update(state=state, attempts=attempts, failure_reason=why, claimed_by=None,
-             next_attempt_at=next_at if state == "pending" else message.next_attempt_at)
-     .where(OutboundMessage.id == message.id)
-     .execute())
+    with database_proxy.obj.atomic():
+        (OutboundMessage
+         .update(state=state, attempts=attempts, failure_reason=why, failure_code=code, claimed_by=None,
+                 next_attempt_at=next_at if state == "pending" else message.next_attempt_at)
+         .where(OutboundMessage.id == message.id)
+         .execute())
+        if state == "failed" and message.kind == "reply":
+            answers.replies_failed([message.case_id], now)
     log.info("message #%d to %s: attempt %d failed (%s): %s", message.id, phone.mask(message.recipient), attempts,
              reason, "will retry" if state == "pending" else "failed")
     return state
@@ -193,11 +203,15 @@ def record_failure(message: OutboundMessage, reason: str, *, permanent: bool, co
 def expire(now: datetime | None = None) -> int:
     """Fail pending messages past their expiry: better not sent than sent too late."""
     now = now or utcnow()
+    expiring = (OutboundMessage.state == "pending") & (OutboundMessage.expires_at < now)
     with database_proxy.obj.atomic():
+        cases = [row[0] for row in OutboundMessage.select(OutboundMessage.case)
+                 .where(expiring, OutboundMessage.kind == "reply", OutboundMessage.case.is_null(False)).tuples()]
         count = (OutboundMessage
-                 .update(state="failed", failure_reason="expired: not sent before its expiry time")
-                 .where(OutboundMessage.state == "pending", OutboundMessage.expires_at < now)
+                 .update(state="failed", failure_reason=EXPIRED_REASON)
+                 .where(expiring)
                  .execute())
+        answers.replies_failed(cases, now)
     if count:
         log.info("%d message(s) expired unsent", count)
     return count

@@ -1,18 +1,27 @@
-"""The daily recap: what came in on one day and how it was answered (Muara Enim Pasal 3 (2)).
+"""The recap: what came in during one recap period and how it was answered (Muara Enim Pasal 3 (2)).
 
 The same numbers go to the leadership by SMS (:mod:`modemd.notifications`)
 and to the ``/rekap`` page of the web UI, so both always agree.
 
-Counting rules, for the cases opened on the day (in the centre's time zone):
+A period is the 24 hours up to a ``[notify] recap_time`` (17:00 by default):
+the recap sent on 23 November at 17:00 covers 22 November 17:00 up to
+23 November 17:00, so an SMS that comes in after the recap is in the next
+one and none is left out. The SMS says which period it covers.
 
-* answered: the case has a first reply;
-* within deadline: that reply came at or before the case's deadline;
-* overdue: the reply came after the deadline, or there is none yet and the
+Counting rules, in the centre's time zone, always under a case's *current*
+keyword (a case re-assigned from DISHUB to PUPR counts, with its SMS, under
+PUPR only):
+
+* received: SMS that came in during the period (a citizen may send several
+  into one case; a follow-up to an older case counts here, its case does not);
+* cases: cases opened during the period;
+* answered: the case has a reply that was sent (:mod:`modemd.answers`);
+* within deadline: that reply was sent at or before the case's deadline;
+* overdue: the reply was sent after the deadline, or there is none yet and the
   deadline has passed (closed cases without a reply are not counted late:
   an administrator closed them, e.g. as spam);
-* waiting: no reply yet, deadline not passed.
-
-"Received" counts SMS (a citizen may send several into one case).
+* waiting: no reply yet, deadline not passed;
+* unrouted: received SMS that have no keyword now.
 """
 
 from __future__ import annotations
@@ -22,7 +31,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from peewee import fn
+from peewee import JOIN, fn
+from peewee import Case as SqlCase
 
 from .config import SCHEMA
 from .models import Case, InboundMessage, utcnow
@@ -30,6 +40,7 @@ from .models import Case, InboundMessage, utcnow
 NO_KEYWORD = "-"
 
 DEFAULT_RECAP_TEXT = SCHEMA["notify"]["recap_text"].parse(SCHEMA["notify"]["recap_text"].default)
+DEFAULT_RECAP_TIME = SCHEMA["notify"]["recap_time"].parse(SCHEMA["notify"]["recap_time"].default)
 
 
 @dataclass
@@ -45,10 +56,11 @@ class KeywordLine:
 
 @dataclass
 class Recap:
-    day: date
+    day: date  # the local date the period ends on (the day its SMS is sent)
     start: datetime  # naive UTC, inclusive
     end: datetime  # naive UTC, exclusive
     as_of: datetime  # naive UTC: deadlines after this have not passed yet
+    zone: ZoneInfo = ZoneInfo("UTC")
     received: int = 0
     unrouted: int = 0  # SMS with no known keyword
     cases: int = 0
@@ -59,23 +71,37 @@ class Recap:
     keywords: list[KeywordLine] = field(default_factory=list)
 
 
-def day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
-    """The local calendar day as a naive-UTC [start, end) pair."""
-    start = datetime.combine(day, time(0), tzinfo=zone)
-    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone)
+def period_bounds(day: date, zone: ZoneInfo, recap_time: time = DEFAULT_RECAP_TIME) -> tuple[datetime, datetime]:
+    """The recap period that ends at ``recap_time`` on the local ``day``, as a naive-UTC [start, end) pair."""
+    end = datetime.combine(day, recap_time, tzinfo=zone)
+    start = datetime.combine(day - timedelta(days=1), recap_time, tzinfo=zone)
     return _naive_utc(start), _naive_utc(end)
+
+
+def period_of(moment: datetime, zone: ZoneInfo, recap_time: time = DEFAULT_RECAP_TIME) -> date:
+    """The ``day`` of the period holding the naive-UTC ``moment`` (after recap_time: tomorrow's)."""
+    local = moment.replace(tzinfo=ZoneInfo("UTC")).astimezone(zone)
+    return local.date() + timedelta(days=1) if local.time().replace(tzinfo=None) >= recap_time else local.date()
 
 
 def _naive_utc(moment: datetime) -> datetime:
     return moment.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
 
 
-def daily_recap(day: date, zone: ZoneInfo, *, keyword_names: list[str] | None = None,
-                as_of: datetime | None = None) -> Recap:
-    """The recap of one local day. ``keyword_names`` are listed even with nothing received."""
-    start, end = day_bounds(day, zone)
+def daily_recap(day: date, zone: ZoneInfo, *, recap_time: time = DEFAULT_RECAP_TIME,
+                keyword_names: list[str] | None = None, as_of: datetime | None = None) -> Recap:
+    """The recap of the period ending at ``recap_time`` on ``day``. ``keyword_names`` are listed even when idle."""
+    start, end = period_bounds(day, zone, recap_time)
+    summary = recap_between(start, end, keyword_names=keyword_names, as_of=as_of)
+    summary.day, summary.zone = day, zone
+    return summary
+
+
+def recap_between(start: datetime, end: datetime, *, keyword_names: list[str] | None = None,
+                  as_of: datetime | None = None) -> Recap:
+    """The counts for naive-UTC [start, end), as known at ``as_of`` (default now, at most ``end``)."""
     moment = min(as_of or utcnow(), end)
-    recap = Recap(day=day, start=start, end=end, as_of=moment)
+    recap = Recap(day=end.date(), start=start, end=end, as_of=moment)
     lines: dict[str, KeywordLine] = {name: KeywordLine(name) for name in (keyword_names or [])}
 
     def line(name: str | None) -> KeywordLine:
@@ -84,14 +110,17 @@ def daily_recap(day: date, zone: ZoneInfo, *, keyword_names: list[str] | None = 
             lines[key] = KeywordLine(key)
         return lines[key]
 
+    # an SMS of a case counts under the case's keyword now; one without a case under the keyword it came with
+    keyword_now = SqlCase(None, [(InboundMessage.case.is_null(False), Case.keyword)], InboundMessage.keyword)
     received = (InboundMessage
-                .select(InboundMessage.keyword, InboundMessage.route, fn.COUNT(InboundMessage.id).alias("n"))
+                .select(keyword_now.alias("keyword"), fn.COUNT(InboundMessage.id).alias("n"))
+                .join(Case, JOIN.LEFT_OUTER, on=(InboundMessage.case == Case.id))
                 .where(InboundMessage.received_at >= start, InboundMessage.received_at < moment)
-                .group_by(InboundMessage.keyword, InboundMessage.route)
+                .group_by(keyword_now)
                 .tuples())
-    for keyword, route, count in received:
+    for keyword, count in received:
         recap.received += count
-        if route == "unrouted":
+        if keyword is None:
             recap.unrouted += count
         line(keyword).received += count
 
@@ -124,6 +153,13 @@ def daily_recap(day: date, zone: ZoneInfo, *, keyword_names: list[str] | None = 
     return recap
 
 
+def period_text(recap: Recap) -> str:
+    """``22/11 17.00 s.d. 23/11 17.00`` (Indonesian: "until"), in the centre's time zone."""
+    start = recap.start.replace(tzinfo=ZoneInfo("UTC")).astimezone(recap.zone)
+    end = recap.end.replace(tzinfo=ZoneInfo("UTC")).astimezone(recap.zone)
+    return f"{start:%d/%m %H.%M} s.d. {end:%d/%m %H.%M}"
+
+
 class _Keep(dict):
     """format_map helper: an unknown {placeholder} in an administrator's template stays as written."""
 
@@ -146,7 +182,7 @@ def sms_text(recap: Recap, template: str = DEFAULT_RECAP_TEXT) -> str:
         f"{k.keyword} {k.cases}/{k.answered}" for k in recap.keywords if k.cases or k.received
     ) or "-"
     return fill(
-        template, date=recap.day.strftime("%d/%m/%Y"), received=recap.received, cases=recap.cases,
+        template, date=recap.day.strftime("%d/%m/%Y"), period=period_text(recap), received=recap.received, cases=recap.cases,
         answered=recap.answered, within=recap.within_deadline, overdue=recap.overdue, waiting=recap.waiting,
         unrouted=recap.unrouted, keywords=per_keyword,
     )

@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from . import phone
+from . import answers, phone
 from .drivers.base import StatusReport
 from .models import DeliveryReport, OutboundMessage, OutboundPart, database_proxy, to_utc_naive, utcnow
 
@@ -25,6 +25,8 @@ log = logging.getLogger("modemd.reports")
 
 #: a part is matched when it was sent this close to the SMSC's time (PC and network clocks differ a little)
 MATCH_WINDOW = timedelta(hours=1)
+#: why a message failed when its status report said so (shown to people through drivers/causes.py)
+UNDELIVERABLE_REASON = "the network could not deliver it (status report)"
 #: without a usable SMSC time, the newest matching part sent within this time is taken
 FALLBACK_WINDOW = timedelta(days=3)
 
@@ -74,8 +76,14 @@ def derive_message_state(message_id: int, now: datetime) -> str:
         if new == "delivered":
             changes["delivered_at"] = now
         if new == "failed":
-            changes["failure_reason"] = "the network could not deliver it (status report)"
+            changes["failure_reason"] = UNDELIVERABLE_REASON
         OutboundMessage.update(**changes).where(OutboundMessage.id == message_id).execute()
+        if message.kind == "reply" and message.case_id is not None:
+            # the case follows its reply in this same transaction (modemd.answers)
+            if new == "failed":
+                answers.replies_failed([message.case_id], now)
+            else:
+                answers.reply_sent(message.case_id, message.sent_at or now)
     return new
 
 

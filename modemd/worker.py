@@ -330,7 +330,7 @@ class ModemWorker(threading.Thread):
             references = self.driver.send(message.recipient, message.text, status_report=message.status_report)
         except SendFailed as exc:
             self.busy_seconds += time.monotonic() - started
-            outbound.record_failure(message, exc.reason, permanent=exc.permanent, config=self.config)
+            outbound.record_failure(message, exc.reason, permanent=exc.permanent, config=self.config, code=exc.code)
             if exc.code == CMS_MEMORY_FULL or "memory full" in exc.reason.lower():
                 self._note_sim_full(True, exc.reason)
             if not exc.permanent:  # a wrong number says nothing about the modem

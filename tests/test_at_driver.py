@@ -192,7 +192,7 @@ def test_message_references_wrap():
         drv.close()
 
 
-@pytest.mark.parametrize(("code", "permanent"), [(38, True), (500, False), (322, False)])
+@pytest.mark.parametrize(("code", "permanent"), [(1, True), (38, False), (500, False), (322, False)])
 def test_cms_errors(modem: FakeModem, driver: ATDriver, code: int, permanent: bool):
     modem.fail_next_sends(1, code=code)
     with pytest.raises(CmsError) as caught:
@@ -205,7 +205,7 @@ def test_cms_errors(modem: FakeModem, driver: ATDriver, code: int, permanent: bo
 
 
 def test_cms_error_for_one_number_only(modem: FakeModem, driver: ATDriver):
-    modem.fail_number("+6280000000000", code=38)
+    modem.fail_number("+6280000000000", code=1)
     with pytest.raises(CmsError) as caught:
         driver.send("+6280000000000", "halo")
     assert caught.value.permanent

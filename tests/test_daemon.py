@@ -160,7 +160,25 @@ def test_a_wrong_number_fails_at_once_and_the_rest_is_sent(run_daemon):
     good = [queue.enqueue(CITIZEN, f"pesan {n}", "reply") for n in range(5)]
     assert wait_until(lambda: all(s in ("sent", "delivered") for s in states(*(m.id for m in good))), 10)
     failed = OutboundMessage.get_by_id(bad.id)
-    assert failed.state == "failed" and failed.attempts == 1 and "+CMS ERROR: 38" in failed.failure_reason
+    assert failed.state == "failed" and failed.attempts == 1 and "+CMS ERROR: 1" in failed.failure_reason
+
+
+def test_an_officials_reply_answers_the_case_only_when_the_daemon_has_sent_it(run_daemon, officials):
+    from webui.replies import send_reply
+
+    wrong = "+6285712345678"
+    running = run_daemon(SIM + f"fail_numbers = {wrong}\n")
+    running.inject(CITIZEN, "DISHUB jalan rusak")
+    running.inject(wrong, "DISHUB lampu mati")
+    assert wait_until(lambda: Case.select().count() == 2 and not OutboundMessage.select().where(
+        OutboundMessage.state.in_(("pending", "sending"))).exists(), 10)
+    good, bad = Case.get(Case.citizen == E164), Case.get(Case.citizen == wrong)
+    replies = [send_reply(case, officials["dishub"], "Segera kami tangani.", running.config) for case in (good, bad)]
+    assert wait_until(lambda: all(states(r.id)[0] in ("sent", "delivered", "failed") for r in replies), 10)
+    good, bad = Case.get_by_id(good.id), Case.get_by_id(bad.id)
+    assert good.status == "answered" and good.answered_at >= good.replied_at and good.reply_failed_at is None
+    assert (bad.status, bad.answered_at) == ("open", None) and bad.reply_failed_at is not None
+    assert OutboundMessage.get_by_id(replies[1].id).failure_code == 1  # unassigned number, from the sim driver
 
 
 def test_a_failing_modem_rests_and_its_traffic_moves_to_the_other(run_daemon):
@@ -254,6 +272,17 @@ def test_at_modem_answering_cms_500_to_every_send_loses_nothing(run_daemon, fake
         row = OutboundMessage.get_by_id(message_id)
         assert row.attempts == 3 and "+CMS ERROR: 500" in row.failure_reason
     assert fake.sent == []
+
+
+def test_at_modem_network_out_of_order_is_retried_and_the_citizen_gets_the_answer(run_daemon, fake):
+    # +CMS ERROR: 38 "Network out of order" (TS 24.011 E.2) is the network's trouble, not the message's
+    fake.fail_next_sends(2, code=38)
+    ini = at_ini(fake, "[sms]\nretry_intervals = 1s\nmax_attempts = 4\nmodem_rest_after = 50\n")
+    running = run_daemon(ini)
+    message = queue.enqueue(CITIZEN, "jawaban untuk warga", "reply", config=running.config)
+    assert wait_until(lambda: states(message.id) == ["sent"] or states(message.id) == ["delivered"], 30)
+    assert OutboundMessage.get_by_id(message.id).attempts == 3
+    assert fake.sent_texts() == [(E164, "jawaban untuk warga")]
 
 
 def test_at_modem_unplugged_for_a_while_in_the_middle_of_a_queue_of_200(run_daemon, fake):

@@ -29,7 +29,7 @@ from modemd.drivers.base import (  # noqa: E402
     Unsupported,
 )
 from modemd.reassembly import MISSING_MARKER  # noqa: E402
-from modemd.drivers.gammu import GammuDriver, convert_error, parse_validity, signal_dbm  # noqa: E402
+from modemd.drivers.gammu import SEND_ERROR_CAUSES, GammuDriver, convert_error, parse_validity, signal_dbm  # noqa: E402
 
 INBOX = 1
 OUTBOX = 2
@@ -230,7 +230,7 @@ def test_gammu_errors_map_to_modemd_errors(name, expected):
     [
         ("ERR_NETWORK_ERROR", SendFailed, False),
         ("ERR_INVALIDDATA", SendFailed, True),
-        ("ERR_NOTSUPPORTED", SendFailed, True),
+        ("ERR_NOTSUPPORTED", SendFailed, False),  # the modem's trouble (27.005 303), not the message's
         ("ERR_TIMEOUT", ModemGone, None),
         ("ERR_DEVICEBUSY", PortBusy, None),
     ],
@@ -240,7 +240,7 @@ def test_errors_while_sending(name, expected, permanent):
     assert type(converted) is expected
     if permanent is not None:
         assert converted.permanent is permanent
-        assert converted.code == gammu.Errors[name]
+        assert converted.code == SEND_ERROR_CAUSES.get(name)  # a 3GPP cause, not libGammu's error number
 
 
 def test_send_to_an_impossible_number_fails_permanently(modem):

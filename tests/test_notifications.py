@@ -248,7 +248,7 @@ def test_recap_numbers_follow_the_counting_rules(officials, keywords):
     assert lines["DINKES"].cases == 0
     assert summary.keywords[-1].keyword == recap.NO_KEYWORD
     text = recap.sms_text(summary)
-    assert text == ("Rekap SMS 23/11/2026: masuk 6 (6 kasus), dijawab 2, tepat waktu 1, terlambat 3. "
+    assert text == ("Rekap SMS 22/11 17.00 s.d. 23/11 17.00: masuk 6 (6 kasus), dijawab 2, tepat waktu 1, terlambat 3. "
                     "Per kata kunci (kasus/dijawab): DISHUB 3/2, INFO 2/0, - 1/0")
 
 
@@ -261,7 +261,7 @@ def test_recap_goes_to_each_leadership_number_once_per_day(officials, config, ke
     assert outcome.period == "2026-11-23" and len(outcome.queued) == 2
     first = notifications_to("+6281300000001")
     assert first == notifications_to("+6281300000002")
-    assert first[0].startswith("Rekap SMS 23/11/2026: masuk 1 (1 kasus), dijawab 1, tepat waktu 1")
+    assert first[0].startswith("Rekap SMS 22/11 17.00 s.d. 23/11 17.00: masuk 1 (1 kasus), dijawab 1, tepat waktu 1")
     assert notifications.recap(at(23, 18, 0), config, keywords).queued == []
 
 

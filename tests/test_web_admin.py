@@ -284,17 +284,19 @@ def test_audit_log_lists_and_filters(admin):
 
 def test_outbox_retry_failed_and_cancel_pending(admin, officials):
     failed = queue.enqueue("081211112222", "gagal", "manual")
-    failed.state, failed.attempts, failed.failure_reason = "failed", 4, "CMS 500"
+    failed.state, failed.attempts, failed.failure_reason, failed.failure_code = "failed", 4, "+CMS ERROR: 500", 500
     failed.save()
     pending = queue.enqueue("081211113333", "tunggu", "manual")
     sent = queue.enqueue("081211114444", "sudah", "manual")
     sent.state = "sent"
     sent.save()
     page = _body(admin.get("/outbox/"))
-    assert "CMS 500" in page and "Kirim ulang" in page and "Batalkan" in page
+    # the reason in plain words, never the modem's code (TS 27.005 500: unknown error)
+    assert "Gangguan yang tidak dikenal" in page and "CMS" not in page and "Kirim ulang" in page and "Batalkan" in page
     admin.post(f"/outbox/{failed.id}/retry")
     retried = OutboundMessage.get_by_id(failed.id)
     assert retried.state == "pending" and retried.attempts == 0 and retried.next_attempt_at <= utcnow()
+    assert (retried.failure_reason, retried.failure_code) == (None, None)
     admin.post(f"/outbox/{pending.id}/cancel")
     assert OutboundMessage.get_by_id(pending.id).state == "cancelled"
     admin.post(f"/outbox/{sent.id}/retry")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -161,7 +161,8 @@ def test_progress_retry_and_cancel_from_the_page(client, auth, groups, web_confi
     broadcasts.queue_broadcast(bc.id, web_config)
     rows = list(OutboundMessage.select().order_by(OutboundMessage.recipient))
     OutboundMessage.update(state="delivered", delivered_at=utcnow()).where(OutboundMessage.id == rows[0].id).execute()
-    OutboundMessage.update(state="failed", failure_reason="CMS ERROR 500").where(OutboundMessage.id == rows[1].id).execute()
+    (OutboundMessage.update(state="failed", failure_reason="+CMS ERROR: 30", failure_code=30)
+     .where(OutboundMessage.id == rows[1].id).execute())
 
     auth.login("admin")
     page = text_of(client.get(f"/siaran/{bc.id}"))
@@ -169,7 +170,8 @@ def test_progress_retry_and_cancel_from_the_page(client, auth, groups, web_confi
     assert 'data-progress="failed"><strong>1</strong>' in page and 'data-progress="pending"><strong>2</strong>' in page
     assert 'http-equiv="refresh"' in page  # refreshes itself while sending
     failed = text_of(client.get(f"/siaran/{bc.id}?state=failed"))
-    assert "CMS ERROR 500" in failed and "0813-1111-0001" in failed and "0813-1111-0002" not in failed
+    assert "Nomor tujuan tidak dikenal" in failed and "CMS" not in failed  # 24.011 cause 30, in plain words
+    assert "0813-1111-0001" in failed and "0813-1111-0002" not in failed
     assert client.get(f"/siaran/{bc.id}/progres").get_json()["failed"] == 1
 
     assert "1 penerima yang gagal dikirim ulang" in text_of(client.post(f"/siaran/{bc.id}/ulang", follow_redirects=True))
@@ -218,12 +220,14 @@ def test_recap_page_shows_the_same_numbers_as_the_sms(client, auth, officials):
     page = text_of(client.get("/rekap/?tanggal=2026-11-23"))
     assert 'data-recap="received"><strong>2<' in page and 'data-recap="within"><strong>1<' in page
     assert 'data-recap="overdue"><strong>1<' in page
-    assert "Rekap SMS 23/11/2026: masuk 2 (2 kasus), dijawab 1, tepat waktu 1, terlambat 1." in html.unescape(page)
+    assert ("Rekap SMS 22/11 17.00 s.d. 23/11 17.00: masuk 2 (2 kasus), dijawab 1, tepat waktu 1, terlambat 1."
+            in html.unescape(page))
     assert ">INFO<" in page  # configured keywords are listed even with nothing received
     csv_text = text_of(client.get("/rekap/csv?tanggal=2026-11-23"))
     assert "2026-11-23,DISHUB,2,2,1,1,1,0" in csv_text and csv_text.strip().endswith("2026-11-23,TOTAL,2,2,1,1,1,0")
-    # a nonsense or future date shows today instead of failing
-    today = datetime.now(ZoneInfo("Asia/Jakarta")).date().isoformat()
+    # a nonsense or future date shows the period now running instead of failing (after 17:00, tomorrow's)
+    local_now = datetime.now(ZoneInfo("Asia/Jakarta"))
+    today = (local_now.date() + timedelta(days=1 if local_now.hour >= 17 else 0)).isoformat()
     for bad in ("kemarin", "2999-01-01", "2026-02-30"):
         response = client.get(f"/rekap/?tanggal={bad}")
         assert response.status_code == 200 and f'name="tanggal" value="{today}"' in text_of(response)

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 
+from modemd import outbound
 from modemd.models import AuditLog, Case, CaseNote, OutboundMessage, User, utcnow
 from webfixtures import *  # noqa: F401,F403
 
@@ -188,7 +189,7 @@ def test_original_text_shown_exactly_with_whitespace(client, auth, make_case):
     assert f'<pre class="original">{text}</pre>' in _body(client.get(f"/cases/{case.id}"))
 
 
-def test_reply_is_queued_with_sender_id_and_answers_the_case(client, auth, make_case):
+def test_reply_is_queued_with_sender_id_and_the_case_waits_for_it_to_be_sent(client, auth, make_case):
     case = make_case("DISHUB", "DISHUB lampu lalu lintas mati")
     auth.login("dishub")
     page = _body(client.get(f"/cases/{case.id}"))
@@ -200,11 +201,12 @@ def test_reply_is_queued_with_sender_id_and_answers_the_case(client, auth, make_
     assert message.kind == "reply" and message.state == "pending" and message.recipient == case.citizen
     assert message.created_by.login == "dishub"
     case = Case.get_by_id(case.id)
-    assert case.status == "answered" and case.answered_at is not None
+    # queued is not answered (tests/test_answered.py): only the official's time is kept
+    assert case.status == "open" and case.answered_at is None and case.replied_at is not None
     assert AuditLog.select().where(AuditLog.action == "case.reply", AuditLog.object_id == str(case.id)).count() == 1
-    first_answer = case.answered_at
+    first_reply = case.replied_at
     client.post(f"/cases/{case.id}/reply", data={"text": "Sudah diperbaiki."})
-    assert Case.get_by_id(case.id).answered_at == first_answer
+    assert Case.get_by_id(case.id).replied_at == first_reply
 
 
 def test_reply_without_own_sender_id_uses_the_configured_one(client, auth, make_case):
@@ -262,22 +264,27 @@ def test_reply_to_a_shortcode_sender_is_refused(client, auth, make_case):
     assert "tidak dapat dibalas" in _body(response)
 
 
-def test_reply_states_json_follows_the_queue(client, auth, make_case):
+def test_reply_states_json_follows_the_queue(client, auth, make_case, web_config):
     case = make_case("INFO")
     auth.login("humas")
     client.post(f"/cases/{case.id}/reply", data={"text": "Baik"})
-    message = OutboundMessage.get(OutboundMessage.case == case.id)
     data = client.get(f"/cases/{case.id}/replies.json").get_json()
     assert data["replies"][0]["state"] == "pending" and data["replies"][0]["final"] is False
-    message.state, message.failure_reason = "failed", 'CMS 38 <network> "out of order"'
-    message.save()
+    # the daemon's own records: a network outage (retried), then an unknown number (final)
+    claimed = outbound.claim("pc", outbound.Eligibility.build("sim1", ["sim1"], None))
+    outbound.record_failure(claimed, "+CMS ERROR: 38", permanent=False, code=38, config=web_config)
+    retrying = client.get(f"/cases/{case.id}/replies.json").get_json()["replies"][0]
+    assert retrying == {**retrying, "state": "pending", "final": False,
+                        "reason": "Jaringan operator sedang gangguan, akan dicoba lagi"}
+    OutboundMessage.update(next_attempt_at=utcnow()).execute()
+    claimed = outbound.claim("pc", outbound.Eligibility.build("sim1", ["sim1"], None))
+    outbound.record_failure(claimed, "+CMS ERROR: 1", permanent=True, code=1, config=web_config)
     response = client.get(f"/cases/{case.id}/replies.json")
     assert response.headers["Cache-Control"] == "no-store"
     reply = response.get_json()["replies"][0]
-    assert reply == {**reply, "state": "failed", "label": "gagal", "final": True,
-                     "reason": 'CMS 38 <network> "out of order"'}
+    assert reply == {**reply, "state": "failed", "label": "gagal", "final": True, "reason": "Nomor tujuan tidak dikenal"}
     page = _body(client.get(f"/cases/{case.id}"))
-    assert "CMS 38 &lt;network&gt; &#34;out of order&#34;" in page
+    assert "Nomor tujuan tidak dikenal" in page and "CMS" not in page
 
 
 def test_conversation_shows_messages_and_replies_in_time_order(client, auth, make_case):
@@ -420,10 +427,10 @@ def test_pages_run_a_fixed_number_of_queries(client, auth, make_case, officials)
     auth.login("humas")
     page = _body(client.get("/"))
     assert "INFO terbaru 2" in page and "INFO pertama 2" not in page  # each case shows its newest message
-    # the server-side session and its user, open section, answered section, the badge (own keyword, then
-    # assigned elsewhere), the page's corrected keywords; the case page also reads its live publication and
-    # its corrected keywords
-    counts = {"/": 7, f"/cases/{cases[0].id}": 11, "/dashboard/": 8}
+    # the server-side session and its user, cases whose reply failed (on top), open section, answered section,
+    # the badge (own keyword, then assigned elsewhere), the page's corrected keywords; the case page also reads
+    # its live publication and its corrected keywords
+    counts = {"/": 8, f"/cases/{cases[0].id}": 11, "/dashboard/": 8}
     assert {path: _queries(client, path) for path in counts} == counts
     more = add_cases(12)
     counts[f"/cases/{more[-1].id}"] = counts.pop(f"/cases/{cases[0].id}")
@@ -431,7 +438,7 @@ def test_pages_run_a_fixed_number_of_queries(client, auth, make_case, officials)
     auth.logout()
     auth.login("admin")
     # the admin's dashboard also counts new operator messages
-    assert {path: _queries(client, path) for path in ("/", "/dashboard/")} == {"/": 6, "/dashboard/": 10}
+    assert {path: _queries(client, path) for path in ("/", "/dashboard/")} == {"/": 7, "/dashboard/": 10}
 
 
 def test_a_keyword_corrected_by_the_router_is_marked_on_its_message(client, auth, web_config):

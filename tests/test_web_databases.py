@@ -9,7 +9,7 @@ import re
 from datetime import timedelta
 
 from modemd import config as config_module
-from modemd import users
+from modemd import outbound, users
 from modemd.models import Case, InboundMessage, OutboundMessage, utcnow
 from webfixtures import PASSWORD, WEB_INI
 
@@ -56,9 +56,19 @@ def test_pages_and_actions_on_each_database(any_db, write_config, monkeypatch):
     client.post(f"/cases/{info_case.id}/reply", data={"text": "Baik 👍"})
     assert OutboundMessage.get(OutboundMessage.case == info_case.id).text == "Baik 👍 -PEMKAB"
     assert client.get(f"/cases/{info_case.id}/replies.json").get_json()["replies"][0]["state"] == "pending"
-    dashboard = client.get("/dashboard/").get_data(as_text=True)
-    figures = [int(n) for n in re.findall(r"<strong[^>]*>(\d+)</strong>", dashboard)]
-    assert figures[3] == 14  # open INFO cases left after the reply
+    def open_count() -> int:
+        dashboard = client.get("/dashboard/").get_data(as_text=True)
+        return [int(n) for n in re.findall(r"<strong[^>]*>(\d+)</strong>", dashboard)][3]
+
+    assert open_count() == 15  # a queued reply does not answer the case (modemd/answers.py)
+    outbound.record_sent(outbound.claim("pc", outbound.Eligibility.build("sim1", ["sim1"], None)), "sim1", [3])
+    assert open_count() == 14  # open INFO cases left once the reply is sent
+    client.post(f"/cases/{cases[3].id}/reply", data={"text": "Ke nomor yang salah"})
+    outbound.record_failure(outbound.claim("pc", outbound.Eligibility.build("sim1", ["sim1"], None)),
+                            "+CMS ERROR: 1", permanent=True, code=1, config=config)
+    failed_on_top = client.get("/").get_data(as_text=True)
+    block = failed_on_top[failed_on_top.index('id="reply-failed"'):failed_on_top.index("</section>")]
+    assert f'href="/cases/{cases[3].id}"' in block and "Nomor tujuan tidak dikenal" in block
     client.post("/logout")
     client.post("/login", data={"login": "admin", "password": PASSWORD})
     for url in ("/", "/?keyword=-", "/outbox/", "/dashboard/", "/admin/users/", "/admin/contacts/", "/admin/audit/",

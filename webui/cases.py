@@ -17,12 +17,14 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from peewee import JOIN
 
+from modemd import assignment
 from modemd.models import CATEGORIES, AuditLog, Case, CaseNote, InboundMessage, OutboundMessage, User, audit, utcnow
 from modemd.routing import KEYWORD_CORRECTED
 
 from . import labels
 from .access import case_or_404
 from .auth import roles_required
+from .filters import plain_failure
 from .keywordtable import keyword_names, keyword_owners
 from .params import form_id
 from .replies import MAX_REPLY_PARTS, ReplyError, send_reply, sender_suffix
@@ -45,7 +47,7 @@ def _config():
 
 # the conversation is only displayed: named tuples, no model instances (a case may hold many messages)
 InboundRow = namedtuple("InboundRow", "id sender text received_at incomplete parts_received parts_total")
-ReplyRow = namedtuple("ReplyRow", "id text state failure_reason created_at author")
+ReplyRow = namedtuple("ReplyRow", "id text state failure_reason failure_code created_at author")
 
 
 def conversation(case: Case) -> list[dict]:
@@ -55,7 +57,8 @@ def conversation(case: Case) -> list[dict]:
                                      InboundMessage.parts_received, InboundMessage.parts_total)
                .where(InboundMessage.case == case).order_by(InboundMessage.id).tuples())
     replies = (OutboundMessage.select(OutboundMessage.id, OutboundMessage.text, OutboundMessage.state,
-                                      OutboundMessage.failure_reason, OutboundMessage.created_at, User.login)
+                                      OutboundMessage.failure_reason, OutboundMessage.failure_code,
+                                      OutboundMessage.created_at, User.login)
                .join(User, join_type=JOIN.LEFT_OUTER, on=(OutboundMessage.created_by == User.id))
                .where(OutboundMessage.case == case).order_by(OutboundMessage.id).tuples())
     items = [{"kind": "in", "at": m.received_at, "message": m} for m in map(InboundRow._make, inbound)]
@@ -128,7 +131,7 @@ def replies_json(case_id: int):
     rows = OutboundMessage.select().where(OutboundMessage.case == case).order_by(OutboundMessage.id)
     response = jsonify(replies=[{
         "id": r.id, "state": r.state, "label": labels.label(labels.OUTBOUND_STATE, r.state),
-        "reason": r.failure_reason or "", "attempts": r.attempts, "final": r.state in FINAL_STATES,
+        "reason": plain_failure(r), "attempts": r.attempts, "final": r.state in FINAL_STATES,
         "sent_at": r.sent_at.isoformat() if r.sent_at else None,
         "delivered_at": r.delivered_at.isoformat() if r.delivered_at else None,
     } for r in rows])
@@ -173,7 +176,7 @@ def add_note(case_id: int):
 @bp.post("/<int:case_id>/assign")
 @roles_required("admin", "approver")
 def assign(case_id: int):
-    """Re-assign a misrouted case to another keyword and/or official."""
+    """Re-assign a misrouted case to another keyword and/or official; the new owner gets an SMS at once."""
     case = case_or_404(current_user, case_id)
     keyword = request.form.get("keyword", "").strip().upper()
     owner_id = form_id("owner")
@@ -189,12 +192,7 @@ def assign(case_id: int):
             return redirect(url_for("cases.show", case_id=case.id))
     elif keyword:
         owner = User.get_or_none(User.login == owners[keyword])
-    old = {"keyword": case.keyword, "owner": case.owner.login if case.owner else None}
-    case.keyword = keyword or None
-    case.owner = owner
-    case.save(only=[Case.keyword, Case.owner])
-    audit(current_user.login, "case.assign", case, old=old,
-          new={"keyword": case.keyword, "owner": owner.login if owner else None})
+    assignment.reassign(case, keyword or None, owner, current_user.login, _config())
     flash(_("Kasus dialihkan."), "info")
     return redirect(url_for("cases.show", case_id=case.id))
 

@@ -11,7 +11,7 @@ from flask_login import current_user
 from jinja2 import pass_environment
 from markupsafe import Markup
 
-from modemd import phone
+from modemd import failures, phone
 from modemd.models import Case, utcnow
 
 from . import labels
@@ -102,6 +102,14 @@ def signal_bars(dbm: int | None) -> int:
     return 0
 
 
+def plain_failure(message) -> str:
+    """Why a message (a row or a dict with failure_code, failure_reason, state) is not out, in the reader's
+    language."""
+    if isinstance(message, dict):
+        return failures.plain(message.get("failure_code"), message.get("failure_reason"), message.get("state", ""), _)
+    return failures.plain(message.failure_code, message.failure_reason, message.state, _)
+
+
 def unanswered_count() -> int:
     from .access import open_count
 
@@ -146,6 +154,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(phone_local)
     app.add_template_filter(lambda number: phone.mask(number) if number else "-", "mask")
     app.add_template_global(deadline_info)
+    app.add_template_global(plain_failure)
     app.add_template_global(signal_bars)
     app.add_template_global(navlink)
     app.context_processor(template_globals)

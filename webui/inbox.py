@@ -16,8 +16,8 @@ from flask import Blueprint, abort, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from modemd import phone
-from modemd.models import CASE_STATUSES, CATEGORIES, AuditLog, Case, InboundMessage
+from modemd import failures, phone
+from modemd.models import CASE_STATUSES, CATEGORIES, AuditLog, Case, InboundMessage, OutboundMessage
 from modemd.routing import KEYWORD_CORRECTED
 
 from .access import visible_cases
@@ -29,13 +29,25 @@ bp = Blueprint("inbox", __name__)
 PAGE_SIZE = 30  # a phone screen shows five; thirty is a good scroll and keeps the page light
 UNROUTED = "-"
 # only what the list shows: every DateTimeField read from SQLite is parsed from text
-LIST_COLUMNS = (Case.id, Case.keyword, Case.citizen, Case.status, Case.category, Case.deadline_at, Case.last_message_at)
+LIST_COLUMNS = (Case.id, Case.keyword, Case.citizen, Case.status, Case.category, Case.deadline_at, Case.last_message_at,
+                Case.reply_failed_at)
 # each row's newest message, in the page query itself (read for the page's rows only, by the case index):
 # a second query with an IN list of the page's ids cost more to build in peewee than to run
 LAST_TEXT = (InboundMessage.select(InboundMessage.text).where(InboundMessage.case == Case.id)
              .order_by(InboundMessage.id.desc()).limit(1))
 # rows are only displayed: plain tuples with names, no model instances
 CaseRow = namedtuple("CaseRow", [column.name for column in LIST_COLUMNS] + ["last_text"])
+
+
+def _last_failed_reply(column):
+    return (OutboundMessage.select(column)
+            .where((OutboundMessage.case == Case.id) & (OutboundMessage.kind == "reply")
+                   & OutboundMessage.state.in_(("failed", "cancelled")))
+            .order_by(OutboundMessage.id.desc()).limit(1))
+
+
+# a case whose reply failed: why, from its newest failed reply, in the same query
+FailedRow = namedtuple("FailedRow", CaseRow._fields + ("failure_code", "failure_reason"))
 _NUMBERISH = re.compile(r"^[+\d][\d\s\-]{2,}$")
 
 
@@ -148,15 +160,35 @@ def with_corrected_keyword(cases: list[CaseRow]) -> set[int]:
     return {int(object_id) for (object_id,) in rows}
 
 
+def cases_with_failed_reply(query, status: str | None) -> list[FailedRow]:
+    """Open cases whose reply failed and nothing reached the citizen since: on top of the first page,
+    newest failure first, each with the reason in the reader's language."""
+    if status not in (None, "open"):
+        return []
+    rows = (query.select_extend(LAST_TEXT.alias("last_text"),
+                                _last_failed_reply(OutboundMessage.failure_code).alias("failure_code"),
+                                _last_failed_reply(OutboundMessage.failure_reason).alias("failure_reason"))
+            .where((Case.status == "open") & Case.reply_failed_at.is_null(False))
+            .order_by(Case.reply_failed_at.desc(), Case.id.desc()).limit(PAGE_SIZE).tuples())
+    return [FailedRow._make(row) for row in rows]
+
+
+def failure_reason_text(row: FailedRow) -> str:
+    return failures.plain(row.failure_code, row.failure_reason, "failed", _)
+
+
 @bp.get("/")
 @login_required
 def index():
     """My cases: unanswered first with the time left to the deadline; filters, search, next page."""
     query, chosen, problems = filtered_cases(current_user, request.args)
-    cases, next_cursor = page_of_cases(query, chosen.get("status"), request.args.get("after", ""))
+    cursor = request.args.get("after", "")
+    cases, next_cursor = page_of_cases(query, chosen.get("status"), cursor)
+    failed = [] if cursor else cases_with_failed_reply(query, chosen.get("status"))
     keywords = keyword_names() if current_user.sees_everything else owned_keywords(current_user.login)
     return render_template(
-        "inbox.html", cases=cases, corrected=with_corrected_keyword(cases), chosen=chosen, problems=problems,
+        "inbox.html", cases=cases, corrected=with_corrected_keyword(cases), failed=failed,
+        failure_text=failure_reason_text, chosen=chosen, problems=problems,
         next_cursor=next_cursor, first_page=not request.args.get("after"), keywords=keywords,
         statuses=CASE_STATUSES, categories=CATEGORIES, unrouted=UNROUTED,
     )

@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from peewee import JOIN
 
+from modemd import answers
 from modemd.models import OUTBOUND_KINDS, OUTBOUND_STATES, OutboundMessage, User, audit, utcnow
 
 from .auth import roles_required
@@ -61,10 +62,14 @@ def retry(message_id: int):
     message = _get(message_id)
     now = utcnow()
     # one UPDATE guarded by the state, so a race with the daemon cannot resurrect a sent message
-    changed = (OutboundMessage.update(state="pending", next_attempt_at=now, attempts=0, failure_reason=None,
-                                      claimed_by=None, claimed_at=None,
-                                      expires_at=now + (message.expires_at - message.created_at) if message.expires_at else None)
-               .where((OutboundMessage.id == message.id) & (OutboundMessage.state == "failed")).execute())
+    with OutboundMessage._meta.database.atomic():
+        changed = (OutboundMessage.update(state="pending", next_attempt_at=now, attempts=0, failure_reason=None,
+                                          failure_code=None, claimed_by=None, claimed_at=None,
+                                          expires_at=now + (message.expires_at - message.created_at)
+                                          if message.expires_at else None)
+                   .where((OutboundMessage.id == message.id) & (OutboundMessage.state == "failed")).execute())
+        if changed and message.kind == "reply":
+            answers.reply_retried(message.case_id)
     if changed:
         audit(current_user.login, "outbound.retry", message, reason=message.failure_reason)
         flash(_("Pesan #%(id)d dikirim ulang.", id=message.id), "info")
@@ -78,8 +83,11 @@ def retry(message_id: int):
 def cancel(message_id: int):
     """Cancel a message still waiting to be sent."""
     message = _get(message_id)
-    changed = (OutboundMessage.update(state="cancelled", failure_reason="cancelled by " + current_user.login)
-               .where((OutboundMessage.id == message.id) & (OutboundMessage.state == "pending")).execute())
+    with OutboundMessage._meta.database.atomic():
+        changed = (OutboundMessage.update(state="cancelled", failure_reason="cancelled by " + current_user.login)
+                   .where((OutboundMessage.id == message.id) & (OutboundMessage.state == "pending")).execute())
+        if changed and message.kind == "reply":
+            answers.replies_failed([message.case_id], utcnow())  # the citizen gets no answer: the owner must act
     if changed:
         audit(current_user.login, "outbound.cancel", message)
         flash(_("Pesan #%(id)d dibatalkan.", id=message.id), "info")

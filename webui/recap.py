@@ -2,7 +2,9 @@
 
 Muara Enim Pasal 3 (2): every day all information is reported upward. The
 numbers come from :func:`modemd.recap.daily_recap`, the same function the
-recap SMS uses, so the page and the SMS always agree.
+recap SMS uses, over the same period (the 24 hours up to ``recap_time`` of
+the chosen day), so the page and the SMS always agree. The default day is the
+period now running: after ``recap_time`` that is tomorrow's.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from modemd.keywords import KeywordError, load_keywords
 from modemd.models import utcnow
 
 from .auth import roles_required
-from .filters import to_local, zone
+from .filters import zone
 from .params import BadParameter, parse_date
 
 bp = Blueprint("recap", __name__, url_prefix="/rekap")
@@ -27,14 +29,28 @@ bp = Blueprint("recap", __name__, url_prefix="/rekap")
 ROLES = ("admin", "approver", "official")
 
 
+def _recap_time():
+    config = current_app.config.get("MODEMD")
+    return config.get("notify", "recap_time") if config is not None else recap.DEFAULT_RECAP_TIME
+
+
+def _current_day() -> date:
+    """The day of the recap period now running."""
+    return recap.period_of(utcnow(), zone(), _recap_time())
+
+
 def _day() -> date:
-    """``?tanggal=YYYY-MM-DD``, else today in the centre's time zone; a nonsense date is today too."""
-    today = to_local(utcnow()).date()
+    """``?tanggal=YYYY-MM-DD``, else the period now running; a nonsense date is that one too."""
+    today = _current_day()
     try:
         chosen = parse_date(request.args.get("tanggal", ""))
     except BadParameter:
         return today
     return min(chosen, today)
+
+
+def _summary(day: date) -> recap.Recap:
+    return recap.daily_recap(day, zone(), recap_time=_recap_time(), keyword_names=_keyword_names())
 
 
 def _keyword_names() -> list[str] | None:
@@ -57,9 +73,10 @@ def _template() -> str:
 def index():
     """One day's recap: received, answered, within deadline, overdue, per keyword, and the SMS text."""
     day = _day()
-    summary = recap.daily_recap(day, zone(), keyword_names=_keyword_names())
-    today = to_local(utcnow()).date()
+    summary = _summary(day)
+    today = _current_day()
     return render_template("recap/index.html", recap=summary, sms=recap.sms_text(summary, _template()),
+                           period=recap.period_text(summary),
                            previous=day - timedelta(days=1), following=day + timedelta(days=1) if day < today else None,
                            today=today)
 
@@ -69,7 +86,7 @@ def index():
 def as_csv():
     """The same recap as a CSV file (per keyword, plus a total line)."""
     day = _day()
-    summary = recap.daily_recap(day, zone(), keyword_names=_keyword_names())
+    summary = _summary(day)
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["tanggal", "kata_kunci", "sms_masuk", "kasus", "dijawab", "tepat_waktu", "terlambat", "menunggu"])

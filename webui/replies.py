@@ -1,4 +1,9 @@
-"""Replying to a citizen: the sender ID suffix, the size limit, queueing, and the case's answered state."""
+"""Replying to a citizen: the sender ID suffix, the size limit and queueing.
+
+Queueing a reply does not answer the case: it is answered when the daemon
+records the reply as sent (:mod:`modemd.answers`). Here only ``replied_at``,
+when an official first wrote a reply, is kept.
+"""
 
 from __future__ import annotations
 
@@ -31,7 +36,7 @@ def full_text(text: str, user: User, config) -> str:
 
 
 def send_reply(case: Case, user: User, text: str, config):
-    """Queue a reply to the case's citizen; the first reply marks the case answered."""
+    """Queue a reply to the case's citizen; the case is answered once the daemon has sent it."""
 
     body = (text or "").replace("\r\n", "\n").strip()
     if not body:
@@ -45,12 +50,9 @@ def send_reply(case: Case, user: User, text: str, config):
     database = Case._meta.database
     with database.atomic():
         outbound = queue.enqueue(case.citizen, message, "reply", case=case, created_by=user, config=config)
-        now = utcnow()
-        if case.answered_at is None:
-            case.answered_at = now
-        if case.status == "open":
-            case.status = "answered"
-        case.save()
+        if case.replied_at is None:
+            case.replied_at = utcnow()
+            case.save(only=[Case.replied_at])
         audit(user.login, "case.reply", case, message=outbound.id, parts=shape.parts, encoding=shape.encoding)
     log.info("reply queued: case=%s message=%s by=%s parts=%d", case.id, outbound.id, user.login, shape.parts)
     return outbound

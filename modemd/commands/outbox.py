@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from .. import localtime
+from .. import failures, localtime
 from ..models import OUTBOUND_STATES, OutboundMessage
 from . import open_configured_database, print_json, print_table
 
@@ -30,6 +30,9 @@ def outbox_row(message: OutboundMessage) -> dict:
         "case": message.case_id, "status": message.state, "attempts": message.attempts,
         "max_attempts": message.max_attempts, "parts": message.parts, "encoding": message.encoding,
         "modem": message.modem, "doubt": message.doubt, "failure_reason": message.failure_reason,
+        # the +CMS ERROR cause and what it means, in the words the web UI shows (modemd/drivers/causes.py)
+        "failure_code": message.failure_code,
+        "failure_text": failures.plain(message.failure_code, message.failure_reason, message.state) or None,
         "created_at": message.created_at, "next_attempt_at": message.next_attempt_at,
         "sent_at": message.sent_at, "delivered_at": message.delivered_at, "expires_at": message.expires_at,
     }
@@ -54,7 +57,8 @@ def main(args) -> int:
             localtime.in_zone(row, TIMES, config.timezone, localtime.human)
             row["text"] = _short(row["text"])
             row["status"] = row["status"] + ("?" if row["doubt"] else "")
-        print_table(rows, ["id", "number", "status", "attempts", "parts", "modem", "created_at", "text"])
+            row["reason"] = row["failure_text"] or ""
+        print_table(rows, ["id", "number", "status", "attempts", "parts", "modem", "created_at", "text", "reason"])
     return 0
 
 

@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Mapping
 
+from . import causes
+
 
 # --------------------------------------------------------------------------
 # Errors
@@ -80,16 +82,17 @@ class SendFailed(ModemError):
 
 
 class CmsError(SendFailed):
-    """``+CMS ERROR: <code>``: a message-service error reported by the modem."""
+    """``+CMS ERROR: <code>``: a message-service error reported by the modem.
 
-    # 3GPP TS 27.005 3.2.5 / TS 24.011 cause values that will never succeed on retry.
-    PERMANENT_CODES = frozenset({1, 21, 28, 29, 30, 38, 50, 96, 97, 98, 99, 111, 127, 304, 305})
+    Whether it is worth another attempt comes from the one cause table,
+    :mod:`modemd.drivers.causes` (3GPP TS 27.005 3.2.5, TS 24.011, TS 23.040).
+    """
 
     def __init__(self, code: int | None, text: str = "", command: str = ""):
         self.command = command
         super().__init__(
             f"+CMS ERROR: {code if code is not None else text}",
-            permanent=code in self.PERMANENT_CODES,
+            permanent=causes.is_permanent(code),
             code=code,
         )
 

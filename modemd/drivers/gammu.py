@@ -64,6 +64,7 @@ from typing import Any, Callable, Iterable, Mapping, TypeVar
 from .. import pdu
 from ..phone import for_log
 from ..reassembly import MISSING_MARKER
+from . import causes
 from .base import (
     Driver,
     Identity,
@@ -98,8 +99,20 @@ GONE_ERRORS = frozenset({
 BUSY_ERRORS = frozenset({"ERR_DEVICEBUSY", "ERR_DEVICELOCKED"})
 PIN_ERRORS = frozenset({"ERR_SECURITYERROR"})
 UNSUPPORTED_ERRORS = frozenset({"ERR_NOTSUPPORTED", "ERR_NOTIMPLEMENTED"})
-# While sending, these say the message itself cannot go, however often we retry.
-PERMANENT_SEND_ERRORS = frozenset({"ERR_INVALIDDATA", "ERR_NOTSUPPORTED", "ERR_NOTIMPLEMENTED"})
+# While sending: the 3GPP cause (modemd.drivers.causes) each Gammu error stands for. libGammu turns the
+# modem's +CMS ERROR into one of these and keeps no code; the cause table then decides retry or give up,
+# and gives the words officials read. A name not listed is an unknown cause: retried.
+SEND_ERROR_CAUSES = {
+    "ERR_INVALIDDATA": 304,  # Gammu could not build a valid PDU: the message itself
+    "ERR_NOTSUPPORTED": 303, "ERR_NOTIMPLEMENTED": 303,  # the modem's trouble, not the message's
+    "ERR_FULL": 322,
+    "ERR_NETWORK_ERROR": 38,
+    "ERR_GETTING_SMSC": 330,
+    "ERR_NOSERVICE": 331,
+    "ERR_BUSY": 302,
+    "ERR_PHONE_INTERNAL": 300,
+    "ERR_INVALIDLOCATION": 321,
+}
 
 
 def convert_error(exc: Exception, action: str, *, sending: bool = False) -> ModemError:
@@ -107,7 +120,6 @@ def convert_error(exc: Exception, action: str, *, sending: bool = False) -> Mode
     name = type(exc).__name__
     info = exc.args[0] if exc.args and isinstance(exc.args[0], dict) else {}
     text = info.get("Text", str(exc))
-    code = info.get("Code")
     message = f"{action}: {text} ({name})"
     if name in BUSY_ERRORS:
         return PortBusy(message + "; is ModemManager or another program using the port?")
@@ -118,7 +130,8 @@ def convert_error(exc: Exception, action: str, *, sending: bool = False) -> Mode
     if name in PIN_ERRORS:
         return PinError(message)
     if sending:
-        return SendFailed(message, permanent=name in PERMANENT_SEND_ERRORS, code=code)
+        cause = SEND_ERROR_CAUSES.get(name)
+        return SendFailed(message, permanent=causes.is_permanent(cause), code=cause)
     if name in UNSUPPORTED_ERRORS:
         return Unsupported(message)
     return ModemError(message)

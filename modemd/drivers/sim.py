@@ -11,12 +11,12 @@ Settings of the ``[modem:NAME]`` section (all strings)::
 
     device        = /var/lib/modemd/sim-NAME ; spool directory, created if missing
     send_delay    = 3          ; seconds per part, like a real modem's AT+CMGS
-    failure_rate  = 0          ; 0..1, share of messages failing (retryable)
+    failure_rate  = 0          ; 0..1, share of messages failing with +CMS ERROR: 38 (retried)
     report_delay  = 5          ; seconds until the delivery report
     signal_dbm    = -71
     operator      = SIMULATED
     seed          =            ; fixes the random failures, for reproducible runs
-    fail_numbers  =            ; comma-separated; these always fail with +CMS ERROR: 38
+    fail_numbers  =            ; comma-separated; these always fail with +CMS ERROR: 1 (unassigned number)
 
 What left is kept in :attr:`SimDriver.sent` and appended to ``sent.log``
 (JSON lines) in the spool directory.
@@ -49,7 +49,6 @@ from .base import (
     IncomingSMS,
     ModemError,
     ModemGone,
-    SendFailed,
     SignalInfo,
     StatusReport,
     StorageInfo,
@@ -64,8 +63,10 @@ SENT_LOG = "sent.log"
 POLL_INTERVAL = 0.3
 #: What the simulated network says the SMSC number is.
 SIM_SMSC = "+62816124"
-#: "Network out of order": the cause a fail_numbers recipient gets.
-FAIL_NUMBER_CMS = 38
+#: "Unassigned (unallocated) number" (TS 24.011): a fail_numbers recipient fails for good
+FAIL_NUMBER_CMS = 1
+#: "Network out of order" (TS 24.011): a failure_rate failure, retried like the real one
+FAILURE_RATE_CMS = 38
 
 
 # --------------------------------------------------------------------------
@@ -312,7 +313,8 @@ class SimDriver(Driver):
         if number_key(number) in self.fail_numbers:
             raise CmsError(FAIL_NUMBER_CMS, "simulated: number listed in fail_numbers", "AT+CMGS")
         if self.failure_rate and self.random.random() < self.failure_rate:
-            raise SendFailed(f"{self.name}: simulated network failure (failure_rate = {self.failure_rate})")
+            raise CmsError(FAILURE_RATE_CMS, f"simulated network failure (failure_rate = {self.failure_rate})",
+                           "AT+CMGS")
 
     def _take_reference(self) -> int:
         reference = self._next_reference

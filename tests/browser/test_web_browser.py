@@ -84,8 +84,8 @@ def test_citizen_sms_routed_answered_sent_and_delivered(page, live_server, daemo
     screenshot(page, "case-delivered")
 
 
-def test_failed_reply_shows_its_reason_without_reload(page, live_server, make_case):
-    """Without a daemon: the row is changed underneath, the page follows."""
+def test_failed_reply_shows_its_reason_without_reload(page, live_server, make_case, web_config):
+    """Without a daemon: the queue records the failure as the daemon would, the page follows, in plain words."""
     case = make_case("INFO", "INFO tes gagal")
     login(page, live_server, "humas")
     page.goto(f"{live_server}/cases/{case.id}")
@@ -93,9 +93,12 @@ def test_failed_reply_shows_its_reason_without_reload(page, live_server, make_ca
     page.click("#reply-form button[type=submit]")
     page.wait_for_selector("text=Balasan masuk antrean kirim.")
     page.evaluate("window.__still_same_page = true")
-    OutboundMessage.update(state="failed", failure_reason="CMS 38: <network out of order>").execute()
+    from modemd import outbound
+
+    claimed = outbound.claim("pc", outbound.Eligibility.build("sim1", ["sim1"], None))
+    outbound.record_failure(claimed, "+CMS ERROR: 1 <unassigned>", permanent=True, code=1, config=web_config)
     page.locator(".msg.out .state").filter(has_text="gagal").wait_for(timeout=15000)
-    assert page.inner_text(".msg.out .reason") == "CMS 38: <network out of order>"
+    assert page.inner_text(".msg.out .reason") == "Nomor tujuan tidak dikenal"
     assert page.evaluate("window.__still_same_page") is True
 
 
