@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from modemd import drivers, pdu
+from modemd import drivers
 from modemd.models import Case, InboundMessage, ModemStatus, OutboundMessage, utcnow
+from modemd.sms import segmentation
 
 from conftest import ARTIFACTS, login, screenshot
 
@@ -36,7 +37,7 @@ def test_js_counter_matches_pdu_count(page, live_server):
     page.add_script_tag(url=f"{live_server}/static/smscount.js")
     for text in COUNTER_TEXTS:
         in_js = page.evaluate("text => window.modemdSmsCount(text)", text)
-        assert in_js == dataclasses.asdict(pdu.count(text)), f"differs for {text!r}"
+        assert in_js == dataclasses.asdict(segmentation.count(text)), f"differs for {text!r}"
 
 
 def test_citizen_sms_routed_answered_sent_and_delivered(page, live_server, daemon, web_config):
@@ -58,7 +59,7 @@ def test_citizen_sms_routed_answered_sent_and_delivered(page, live_server, daemo
     page.fill("#reply-text", "Mulai Sabtu jam 19.00. Terima kasih")
     counter = page.inner_text("#reply-counter")
     assert "GSM 7-bit" in counter
-    expected = pdu.count("Mulai Sabtu jam 19.00. Terima kasih -PEMKAB")
+    expected = segmentation.count("Mulai Sabtu jam 19.00. Terima kasih -PEMKAB")
     assert page.inner_text('[data-count="chars"]') == str(expected.chars)
     page.click("#reply-form button[type=submit]")
     page.wait_for_selector("text=Balasan masuk antrean kirim.")
