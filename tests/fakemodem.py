@@ -3,7 +3,7 @@
 The AT driver, the real ``gammu`` CLI and the daemon's benchmarks open
 ``FakeModem.device`` exactly like ``/dev/ttyUSB0``; nothing is mocked. The
 fake keeps a SIM with a capacity, records every message sent through it
-(decoded with :mod:`modemd.pdu`) and can be told to misbehave at run time::
+(decoded with :mod:`modemd.sms.tpdu`) and can be told to misbehave at run time::
 
     with FakeModem(pin="1234", part_delay=0.5) as modem:
         driver = ATDriver("m1", {"device": modem.device, "pin": "1234"})

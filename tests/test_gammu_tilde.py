@@ -13,7 +13,7 @@ phone:
   dummy's SIM, so the driver reads what it would read from a real modem;
 * outbound, what libGammu encoded is read from its debug log (the UCS2 user
   data as a hex dump) and from the PDU the driver logs after checking it, and
-  decoded with :mod:`modemd.pdu`.
+  decoded with :mod:`modemd.sms.tpdu`.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Table-driven tests of modemd.pdu against known PDUs and its own round trips."""
+"""Table-driven tests of the TPDU codec (modemd.sms.tpdu) against known PDUs and its own round trips."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from modemd.sms import gsm7, segmentation, tpdu
+from modemd.sms import tpdu
 from modemd.sms.errors import InvalidNumber, PduError
 from modemd.sms.tpdu import DeliverPdu, StatusReportPdu, SubmitDecoded
 
@@ -172,88 +172,6 @@ def test_encode_submit_matches_gammu_bytes() -> None:
     [part] = tpdu.encode_submit("+628123456789", "hi", smsc="+62816124", status_report=True)
     assert part.hex == "05912618164231000C912618325476980000FF02E834"
     assert part.tpdu_length == 16
-
-
-# --------------------------------------------------------------------------
-# Alphabet
-
-
-def test_alphabet_tables_have_their_published_sizes() -> None:
-    assert len(gsm7.DEFAULT_ALPHABET) == 128  # 0x00-0x7F, 0x1B being the escape
-    assert len(gsm7.EXTENSION_TABLE) == 10
-    assert len(set(gsm7.DEFAULT_ALPHABET)) == 128  # no character twice
-
-
-def test_every_gsm7_character_round_trips() -> None:
-    text = "".join(c for c in gsm7.CHAR_TO_SEPTETS)
-    assert len(text) == 127 + 10
-    for part in tpdu.encode_submit("+6281234", text):
-        decoded = tpdu.decode(part.hex)
-        assert decoded.encoding == "gsm7"
-    joined = "".join(tpdu.decode(p.hex).text for p in tpdu.encode_submit("+6281234", text))
-    assert joined == text
-
-
-@pytest.mark.parametrize(
-    "text, encoding, units",
-    [
-        ("", "gsm7", 0),
-        ("Halo", "gsm7", 4),
-        ("€", "gsm7", 2),
-        ("[x]{y}", "gsm7", 10),
-        ("a\fb", "gsm7", 4),
-        ("Rp 10.000,- ~ 1|2 \\ ^", "gsm7", 25),
-        ("é è ù", "gsm7", 5),
-        ("ç", "ucs2", 1),  # only capital Ç is in the default alphabet
-        ("😀", "ucs2", 2),
-        ("a😀b", "ucs2", 4),
-        ("Selamat pagi 🙏🏽", "ucs2", 17),
-    ],
-)
-def test_count_units(text: str, encoding: str, units: int) -> None:
-    result = segmentation.count(text)
-    assert (result.encoding, result.units, result.chars) == (encoding, units, len(text))
-
-
-@pytest.mark.parametrize(
-    "text, parts, per_part, remaining",
-    [
-        ("", 1, 160, 160),
-        ("a" * 160, 1, 160, 0),
-        ("a" * 161, 2, 153, 153 * 2 - 161),
-        ("€" * 80, 1, 160, 0),
-        ("€" * 81, 2, 153, 153 - (162 - 152)),  # 76 euros (152 septets) fit in part one
-        ("a" * 153 * 3, 3, 153, 0),
-        ("ç" * 70, 1, 70, 0),
-        ("ç" * 71, 2, 67, 67 * 2 - 71),
-        ("😀" * 35, 1, 70, 0),
-        ("😀" * 36, 2, 67, 67 - 6),  # 33 emoji (66 units) in part one, 3 in part two
-    ],
-)
-def test_count_parts(text: str, parts: int, per_part: int, remaining: int) -> None:
-    result = segmentation.count(text)
-    assert (result.parts, result.per_part, result.remaining) == (parts, per_part, remaining)
-    assert result.parts == len(segmentation.split(text)[1])
-
-
-def test_split_keeps_escape_pairs_whole() -> None:
-    text = "a" * 152 + "€" + "b" * 10
-    encoding, segments = segmentation.split(text)
-    assert encoding == "gsm7"
-    assert segments == ["a" * 152, "€" + "b" * 10]
-
-
-def test_split_keeps_surrogate_pairs_whole() -> None:
-    text = "ç" * 66 + "😀" + "x" * 5
-    encoding, segments = segmentation.split(text)
-    assert encoding == "ucs2"
-    assert segments == ["ç" * 66, "😀xxxxx"]
-    assert "".join(segments) == text
-
-
-def test_split_with_16_bit_reference_has_smaller_parts() -> None:
-    assert segmentation.count("a" * 161, ref16=True).per_part == 152
-    assert segmentation.count("ç" * 71, ref16=True).per_part == 66
 
 
 # --------------------------------------------------------------------------
@@ -489,20 +407,6 @@ def test_lone_surrogate_in_ucs2_becomes_replacement_character() -> None:
     assert tpdu.decode("00" + tpdu_hex).text == "A\ufffd"
 
 
-def test_escape_before_unknown_code_shows_basic_character() -> None:
-    # ESC 'A' is not in the extension table: show 'A'; a trailing ESC shows a space.
-    assert gsm7.septets_to_text(bytes([0x1B, 0x41, 0x1B])) == "A "
-
-
-def test_split_keeps_flags_and_accents_whole() -> None:
-    assert segmentation.split("ç" * 65 + "🇮🇩" + "x" * 5)[1] == ["ç" * 65, "🇮🇩xxxxx"]
-    assert segmentation.split("ç" * 66 + "e\u0301" + "x" * 5)[1] == ["ç" * 66, "e\u0301xxxxx"]
-    # A runaway string of combining marks is cut rather than never fitting.
-    text = "a" + "\u0301" * 200
-    segments = segmentation.split(text)[1]
-    assert "".join(segments) == text and all(len(s) <= 67 for s in segments)
-
-
 def test_lone_surrogate_in_text_to_send_is_refused() -> None:
     with pytest.raises(PduError, match="lone surrogate"):
         tpdu.encode_submit("+6281", "ok \ud83d then")
@@ -525,12 +429,3 @@ def test_whitespace_inside_hex_is_ignored() -> None:
     assert tpdu.decode(" 0011000B91 6407281553F8 0000AA0AE8329BFD4697D9EC37\r\n").text == "hellohello"
 
 
-@pytest.mark.parametrize("text", ["*888#", "*123*1#", "Sisa pulsa Rp 25.000 {€}", "1234567", "abcdefgh"])
-def test_headerless_gsm7_round_trip_for_ussd(text):
-    assert gsm7.unpack_gsm7(gsm7.pack_gsm7(text)) == text
-
-
-def test_headerless_gsm7_known_ussd_request():
-    # "*888#" packed as Huawei sticks want it (TS 23.038, LSB first): 2A 1C 0E 37 02, worked out by hand
-    assert gsm7.pack_gsm7("*888#").hex().upper() == "2A1C0E3702"
-    assert gsm7.unpack_gsm7(bytes.fromhex("2A1C0E3702")) == "*888#"

@@ -1,4 +1,4 @@
-"""Fuzzing modemd.pdu.decode, and round-trip properties of the encoders.
+"""Fuzzing modemd.sms.tpdu.decode, and round-trip properties of the encoders.
 
 decode() must turn anything -- random octets, valid PDUs truncated or with
 octets changed, inserted or removed, PDUs built field by field with random

@@ -1,4 +1,4 @@
-"""Differential tests: modemd.pdu against python-gammu (libGammu's own PDU code).
+"""Differential tests: modemd.sms (gsm7, segmentation, tpdu) against python-gammu (libGammu's own PDU code).
 
 Random messages from a fixed seed -- GSM 7-bit texts heavy with extension
 characters, UCS2 texts with emoji, 1 to 6 parts, 8- and 16-bit references,

@@ -1,4 +1,4 @@
-"""The officials' SMS counter (webui/static/smscount.js) is modemd.pdu.count, exactly, under node.
+"""The officials' SMS counter (webui/static/smscount.js) is modemd.sms.segmentation.count, exactly, under node.
 
 The reply box and the broadcast form must never promise fewer parts than the
 queue sends. Thousands of generated texts -- GSM 7-bit with extension

@@ -32,7 +32,7 @@ def _no_horizontal_scroll(page) -> bool:
 
 
 def test_js_counter_matches_pdu_count(page, live_server):
-    """The reply box's counter runs the same rules as modemd.pdu.count, texts with extension chars and emoji included."""
+    """The reply box's counter runs the same rules as modemd.sms.segmentation.count, texts with extension chars and emoji included."""
     page.goto(f"{live_server}/login")
     page.add_script_tag(url=f"{live_server}/static/smscount.js")
     for text in COUNTER_TEXTS:
