@@ -16,8 +16,8 @@ import time
 from datetime import datetime, timedelta, timezone
 from typing import Callable
 
-from modemd import pdu
 from modemd.reassembly import Reassembler
+from modemd.sms import segmentation, tpdu
 
 WIB = timezone(timedelta(hours=7))
 WHEN = datetime(2025, 8, 17, 10, 0, 0, tzinfo=WIB)
@@ -39,21 +39,21 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=20_000)
     repeat = parser.parse_args().repeat
 
-    single = pdu.encode_deliver("+6281234567890", SHORT, smsc_time=WHEN)[0]
-    gsm_parts = pdu.encode_deliver("+6281234567890", LONG_GSM, smsc_time=WHEN, concat_reference=5)
-    ucs2_parts = pdu.encode_deliver("+6281234567890", LONG_UCS2, smsc_time=WHEN, concat_reference=6)
+    single = tpdu.encode_deliver("+6281234567890", SHORT, smsc_time=WHEN)[0]
+    gsm_parts = tpdu.encode_deliver("+6281234567890", LONG_GSM, smsc_time=WHEN, concat_reference=5)
+    ucs2_parts = tpdu.encode_deliver("+6281234567890", LONG_UCS2, smsc_time=WHEN, concat_reference=6)
     print(f"python: {repeat:,} runs each; LONG_GSM {len(gsm_parts)} parts, LONG_UCS2 {len(ucs2_parts)} parts")
 
-    rate("count(short gsm7)", repeat, lambda: pdu.count(SHORT))
-    rate("count(4-part ucs2)", repeat, lambda: pdu.count(LONG_UCS2))
-    rate("encode_submit(short gsm7)", repeat, lambda: pdu.encode_submit("+6281234567890", SHORT))
-    rate("encode_submit(4-part gsm7), per message", repeat // 4, lambda: pdu.encode_submit("+6281234567890", LONG_GSM))
-    rate("encode_submit(4-part ucs2), per message", repeat // 4, lambda: pdu.encode_submit("+6281234567890", LONG_UCS2))
-    rate("decode(single deliver)", repeat, lambda: pdu.decode(single))
-    rate("decode(one part of 4-part gsm7)", repeat, lambda: pdu.decode(gsm_parts[1]))
-    rate("decode(one part of 4-part ucs2)", repeat, lambda: pdu.decode(ucs2_parts[1]))
+    rate("count(short gsm7)", repeat, lambda: segmentation.count(SHORT))
+    rate("count(4-part ucs2)", repeat, lambda: segmentation.count(LONG_UCS2))
+    rate("encode_submit(short gsm7)", repeat, lambda: tpdu.encode_submit("+6281234567890", SHORT))
+    rate("encode_submit(4-part gsm7), per message", repeat // 4, lambda: tpdu.encode_submit("+6281234567890", LONG_GSM))
+    rate("encode_submit(4-part ucs2), per message", repeat // 4, lambda: tpdu.encode_submit("+6281234567890", LONG_UCS2))
+    rate("decode(single deliver)", repeat, lambda: tpdu.decode(single))
+    rate("decode(one part of 4-part gsm7)", repeat, lambda: tpdu.decode(gsm_parts[1]))
+    rate("decode(one part of 4-part ucs2)", repeat, lambda: tpdu.decode(ucs2_parts[1]))
 
-    decoded = [pdu.decode(h) for h in gsm_parts]
+    decoded = [tpdu.decode(h) for h in gsm_parts]
     counter = iter(range(10**9))
 
     def reassemble() -> None:

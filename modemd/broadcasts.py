@@ -48,7 +48,7 @@ from .models import (
     BlockedNumber, Broadcast, BroadcastTarget, Contact, ContactGroup, GroupMember, OutboundMessage, Template,
     User, audit, database_proxy, utcnow,
 )
-from .pdu import count as sms_count
+from .sms.segmentation import count as sms_count
 
 log = logging.getLogger("modemd.broadcast")
 

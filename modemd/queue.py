@@ -71,7 +71,7 @@ class EmptyMessage(ValueError):
 
 def sms_shape(text: str) -> tuple[str, int]:
     """(encoding, parts) of a text as it will be sent."""
-    from .pdu import count
+    from .sms.segmentation import count
 
     shape = count(text)
     return shape.encoding, shape.parts

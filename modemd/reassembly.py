@@ -30,7 +30,7 @@ from collections.abc import Hashable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from .pdu import DeliverPdu, decode_payload
+from .sms.tpdu import DeliverPdu, decode_payload
 
 #: What the text shows where a part never arrived.
 MISSING_MARKER = "[…]"

@@ -52,7 +52,7 @@ from .keywords import Keyword, KeywordTable
 from .models import (
     AuditLog, BlockedNumber, Case, InboundMessage, OutboundMessage, User, database_proxy, utcnow,
 )
-from .pdu import count as sms_count
+from .sms.segmentation import count as sms_count
 from .sqlcache import (
     EXAMPLE_ID, EXAMPLE_ID2, EXAMPLE_TEXT, EXAMPLE_TEXT2, EXAMPLE_TIME, Compiled, CompiledInsert,
 )

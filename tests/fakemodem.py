@@ -3,7 +3,7 @@
 The AT driver, the real ``gammu`` CLI and the daemon's benchmarks open
 ``FakeModem.device`` exactly like ``/dev/ttyUSB0``; nothing is mocked. The
 fake keeps a SIM with a capacity, records every message sent through it
-(decoded with :mod:`modemd.pdu`) and can be told to misbehave at run time::
+(decoded with :mod:`modemd.sms.tpdu`) and can be told to misbehave at run time::
 
     with FakeModem(pin="1234", part_delay=0.5) as modem:
         driver = ATDriver("m1", {"device": modem.device, "pin": "1234"})
@@ -67,7 +67,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Callable
 
-from modemd import pdu
+from modemd.sms import gsm7, tpdu
+from modemd.sms.errors import PduError
 
 log = logging.getLogger("modemd.fakemodem")
 
@@ -460,7 +461,7 @@ class FakeModem:
         indicate: bool = True,
     ) -> list[int]:
         """Deliver a message from ``sender`` (split into parts as needed); return the SIM indexes."""
-        pdus = pdu.encode_deliver(
+        pdus = tpdu.encode_deliver(
             sender,
             text,
             smsc_time=smsc_time or datetime.now(WIB).replace(microsecond=0),
@@ -968,7 +969,7 @@ class FakeModem:
             if self.ussd_packed_requests:
                 if not re.fullmatch(r"(?:[0-9A-Fa-f]{2})+", request):
                     raise CommandError()
-                request = pdu.unpack_gsm7(bytes.fromhex(request))
+                request = gsm7.unpack_gsm7(bytes.fromhex(request))
             self.ussd_requests.append(request)
             self._schedule(0.05, self._ussd_answer)
         return []
@@ -978,7 +979,7 @@ class FakeModem:
         if self.ussd_encoding == "ucs2":
             self._write_line(f'+CUSD: 0,"{text.encode("utf-16-be").hex().upper()}",72')
         elif self.ussd_encoding == "gsm7":
-            self._write_line(f'+CUSD: 0,"{pdu.pack_gsm7(text).hex().upper()}",15')
+            self._write_line(f'+CUSD: 0,"{gsm7.pack_gsm7(text).hex().upper()}",15')
         else:
             self._write_line(f'+CUSD: 0,"{text}",15')
 
@@ -999,8 +1000,8 @@ class FakeModem:
 
     def _text_listing(self, prefix: str, stored: StoredSMS) -> list[str]:
         try:
-            decoded = pdu.decode(stored.pdu)
-        except pdu.PduError:
+            decoded = tpdu.decode(stored.pdu)
+        except PduError:
             return [f'{prefix}"{STAT_WORDS[stored.stat]}","",,""', ""]
         sender = getattr(decoded, "sender", "") or getattr(decoded, "recipient", "")
         text = getattr(decoded, "text", "")
@@ -1100,9 +1101,9 @@ class FakeModem:
         try:
             smsc_octets = int(hex_pdu[:2], 16)
             if len(hex_pdu) // 2 - smsc_octets - 1 != declared:
-                raise pdu.PduError(f"length {declared} does not match the PDU")
-            decoded = pdu.decode(hex_pdu)
-        except (ValueError, pdu.PduError) as exc:
+                raise PduError(f"length {declared} does not match the PDU")
+            decoded = tpdu.decode(hex_pdu)
+        except (ValueError, PduError) as exc:
             log.info("fake refused PDU %s: %s", hex_pdu, exc)
             self._write_line(f"+CMS ERROR: {CMS_INVALID_PDU}")
             return
@@ -1157,7 +1158,7 @@ class FakeModem:
 
     def _deliver_status_report(self, reference: int, recipient: str, status: int) -> None:
         now = datetime.now(WIB).replace(microsecond=0)
-        hex_pdu = pdu.encode_status_report(
+        hex_pdu = tpdu.encode_status_report(
             reference, recipient, status=status, smsc_time=now - timedelta(seconds=2), discharge_time=now
         )
         ds = self._settings.cnmi[3]

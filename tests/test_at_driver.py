@@ -17,7 +17,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fakemodem import FakeModem, wait_until
-from modemd import pdu
 from modemd.drivers import create_driver
 from modemd.drivers.at import ATDriver, parse_validity
 from modemd.drivers.atline import ATLine, CommandTimeout
@@ -32,6 +31,7 @@ from modemd.drivers.base import (
 )
 from modemd.drivers.porthold import Holder, busy_message
 from modemd.reassembly import MISSING_MARKER
+from modemd.sms import segmentation, tpdu
 
 CITIZEN = "+6281234567890"
 OFFICIAL = "+6281298765432"
@@ -143,7 +143,7 @@ def test_send_single(modem: FakeModem, driver: ATDriver):
     [sent] = modem.sent
     assert (sent.number, sent.text, sent.concat) == (OFFICIAL, "Rapat koordinasi jam 09.00 di aula", None)
     assert sent.status_report_requested
-    assert pdu.decode(sent.pdu).validity is not None
+    assert tpdu.decode(sent.pdu).validity is not None
 
 
 def test_send_multipart_with_udh(modem: FakeModem, driver: ATDriver):
@@ -162,7 +162,7 @@ def test_send_multipart_with_udh(modem: FakeModem, driver: ATDriver):
 def test_send_ucs2_multipart(modem: FakeModem, driver: ATDriver):
     text = "Terima kasih 🙏 laporan Anda sudah kami terima. " * 3
     references = driver.send(CITIZEN, text)
-    assert len(references) == len(modem.sent) == pdu.count(text).parts > 1
+    assert len(references) == len(modem.sent) == segmentation.count(text).parts > 1
     assert "".join(s.text for s in modem.sent) == text
 
 
@@ -171,7 +171,7 @@ def test_validity_setting_goes_into_the_pdu(modem: FakeModem):
     drv.connect()
     drv.send(CITIZEN, "halo")
     drv.close()
-    assert pdu.decode(modem.sent[0].pdu).validity == 720
+    assert tpdu.decode(modem.sent[0].pdu).validity == 720
     assert parse_validity("none") is None
     assert parse_validity("max") == "max"
     assert parse_validity("2d") == 2880
@@ -289,7 +289,7 @@ def test_sweep_finds_lost_indications(modem: FakeModem):
 
 
 def test_multipart_out_of_order_with_another_message_between(modem: FakeModem, driver: ATDriver):
-    parts = pdu.encode_deliver(CITIZEN, LONG_TEXT + LONG_TEXT, concat_reference=77)
+    parts = tpdu.encode_deliver(CITIZEN, LONG_TEXT + LONG_TEXT, concat_reference=77)
     assert len(parts) == 3
     third = modem.inject_pdu(parts[2])
     modem.inject_sms("+6285711112222", "INFO pesan lain di tengah")
@@ -311,7 +311,7 @@ def test_incomplete_multipart_after_timeout(modem: FakeModem):
     drv = make_driver(modem, reassembly_timeout="600")
     drv.clock = lambda: now[0]
     drv.connect()
-    parts = pdu.encode_deliver(CITIZEN, LONG_TEXT + LONG_TEXT, concat_reference=5)
+    parts = tpdu.encode_deliver(CITIZEN, LONG_TEXT + LONG_TEXT, concat_reference=5)
     modem.inject_pdu(parts[0])
     modem.inject_pdu(parts[2])
     early: list[IncomingSMS] = []
@@ -343,7 +343,7 @@ def test_malformed_pdu_handed_over_raw(modem: FakeModem, driver: ATDriver):
 def test_acknowledge_deletes_only_what_was_handed_over(modem: FakeModem, driver: ATDriver):
     [a] = modem.inject_sms(CITIZEN, "pesan A")
     [b] = modem.inject_sms(CITIZEN, "pesan B")
-    pending = modem.inject_pdu(pdu.encode_deliver(CITIZEN, LONG_TEXT, concat_reference=9)[0])
+    pending = modem.inject_pdu(tpdu.encode_deliver(CITIZEN, LONG_TEXT, concat_reference=9)[0])
     messages: list[IncomingSMS] = []
     assert wait_until(lambda: messages.extend(driver.receive()) or modem.count("AT+CMGR") == 3)
     messages += driver.receive()
@@ -591,7 +591,7 @@ def read_command(master: int) -> bytes:
 
 def test_line_layer_keeps_unsolicited_codes_out_of_answers(bare_pty):
     master, path = bare_pty
-    report = pdu.encode_status_report(
+    report = tpdu.encode_status_report(
         3, OFFICIAL, smsc_time=datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc),
         discharge_time=datetime(2026, 1, 2, 3, 4, 9, tzinfo=timezone.utc),
     )

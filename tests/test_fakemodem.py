@@ -10,7 +10,7 @@ import pytest
 import serial
 
 from fakemodem import FakeModem
-from modemd import pdu
+from modemd.sms import tpdu
 
 
 class Terminal:
@@ -107,7 +107,7 @@ def test_message_reference_counts_up_and_wraps():
         t = Terminal(fake.device)
         t.send("ATE0")
         references = []
-        for part in pdu.encode_submit("+6281234567890", "x" * 400, concat_reference=9):
+        for part in tpdu.encode_submit("+6281234567890", "x" * 400, concat_reference=9):
             assert t.send(f"AT+CMGS={part.tpdu_length}").endswith("> ")
             t.port.write(part.hex.encode() + b"\x1a")
             answer = t.read_until(b"OK\r\n").decode()
@@ -120,7 +120,7 @@ def test_message_reference_counts_up_and_wraps():
 
 def test_wrong_length_pdu_is_refused(modem: FakeModem, term: Terminal):
     term.send("ATE0")
-    [part] = pdu.encode_submit("+6281234567890", "halo")
+    [part] = tpdu.encode_submit("+6281234567890", "halo")
     term.send(f"AT+CMGS={part.tpdu_length + 1}")
     term.port.write(part.hex.encode() + b"\x1a")
     assert "+CMS ERROR: 304" in term.read_until().decode()
@@ -161,7 +161,7 @@ def test_status_report_inline_or_stored(modem: FakeModem, term: Terminal):
     modem.send_status_report(7, "+6281234567890")
     header, hex_pdu = term.read_lines(2)
     assert header.startswith("+CDS: ")
-    report = pdu.decode(hex_pdu)
+    report = tpdu.decode(hex_pdu)
     assert (report.reference, report.recipient, report.delivered) == (7, "+6281234567890", True)
     term.send("AT+CNMI=2,1,0,2,0")
     modem.send_status_report(8, "+6281234567890", status=0x46)
@@ -175,7 +175,7 @@ def test_send_faults_by_count_and_by_number(modem: FakeModem, term: Terminal):
     modem.fail_number("+6281111111111", code=38)
 
     def send(number: str) -> str:
-        [part] = pdu.encode_submit(number, "tes")
+        [part] = tpdu.encode_submit(number, "tes")
         term.send(f"AT+CMGS={part.tpdu_length}")
         term.port.write(part.hex.encode() + b"\x1a")
         return term.read_until(b"OK\r\n").decode()

@@ -13,7 +13,7 @@ phone:
   dummy's SIM, so the driver reads what it would read from a real modem;
 * outbound, what libGammu encoded is read from its debug log (the UCS2 user
   data as a hex dump) and from the PDU the driver logs after checking it, and
-  decoded with :mod:`modemd.pdu`.
+  decoded with :mod:`modemd.sms.tpdu`.
 """
 
 from __future__ import annotations
@@ -28,11 +28,11 @@ import pytest
 
 gammu = pytest.importorskip("gammu", reason="python-gammu is not installed")
 
-from modemd import pdu  # noqa: E402
 from modemd.drivers import create_driver  # noqa: E402
 from modemd.drivers.base import SendFailed  # noqa: E402
 from modemd.drivers.gammu import part_text  # noqa: E402
 from modemd.reassembly import MISSING_MARKER  # noqa: E402
+from modemd.sms import gsm7, segmentation, tpdu  # noqa: E402
 
 INBOX = 1
 WHEN = datetime(2026, 11, 23, 2, 15, 0, tzinfo=timezone.utc)
@@ -61,7 +61,7 @@ def modem(device, log_path):
 
 def from_network(device: Path, first_location: int, sender: str, text: str, reference: int = 0) -> None:
     """Put ``text`` on the dummy's SIM as libGammu decodes it from the network's PDUs."""
-    for location, hex_pdu in enumerate(pdu.encode_deliver(sender, text, smsc_time=WHEN, concat_reference=reference),
+    for location, hex_pdu in enumerate(tpdu.encode_deliver(sender, text, smsc_time=WHEN, concat_reference=reference),
                                        start=first_location):
         part = gammu.DecodePDU(binascii.unhexlify(hex_pdu), True)
         part["State"] = "UnRead"
@@ -80,7 +80,7 @@ def received(modem) -> dict[str, object]:
 
 def test_libgammu_really_mangles_a_received_ucs2_tilde():
     # What the driver is up against: the decoder doubles "~" and loses the last character.
-    [hex_pdu] = pdu.encode_deliver("+6281234567890", "Jalan ~ rusak 😀 ç", smsc_time=WHEN)
+    [hex_pdu] = tpdu.encode_deliver("+6281234567890", "Jalan ~ rusak 😀 ç", smsc_time=WHEN)
     assert gammu.DecodePDU(binascii.unhexlify(hex_pdu), True)["Text"] == "Jalan ~~ rusak 😀 "
 
 
@@ -107,7 +107,7 @@ def test_received_ucs2_ending_in_tilde_comes_back_whole(modem, device):
 def test_received_multipart_ucs2_marks_each_cut_where_it_happened(modem, device):
     first = "Jalan ~ rusak 😀 " + "parah sekali " * 3 + "jalan desa "  # 67 UTF-16 units: exactly part 1
     second = "mohon segera ditangani 🙏"
-    assert pdu.split(first + second)[1] == [first, second]
+    assert segmentation.split(first + second)[1] == [first, second]
     from_network(device, 1, "+6281234567890", first + second, reference=77)
     [message] = modem.receive()
     assert message.text == first[:-1] + MISSING_MARKER + second
@@ -121,7 +121,7 @@ def test_gsm_text_with_extension_characters_loses_gammus_trailing_junk():
     # dummy phone recomputes Length when it reads its SIM and cannot show
     # this, hence the part as libGammu's PDU decoder hands it over.
     text = "Harga {naik} ~50% € [RT 03]"
-    [hex_pdu] = pdu.encode_deliver("+6281234567890", text, smsc_time=WHEN)
+    [hex_pdu] = tpdu.encode_deliver("+6281234567890", text, smsc_time=WHEN)
     part = gammu.DecodePDU(binascii.unhexlify(hex_pdu), True)
     assert part["Text"].startswith(text + "\x00")
     assert part_text(part) == (text, 0)
@@ -171,7 +171,7 @@ def test_libgammu_really_sends_a_lone_ucs2_tilde_as_u0001():
     # What the driver is up against: Gammu's own split-and-encode of "ç~b".
     [part] = gammu.EncodeSMS({"Class": -1, "Entries": [{"ID": "ConcatenatedAutoTextLong", "Buffer": "ç~b"}]})
     part.update(Number="+628123", SMSC={"Location": 0, "Number": "", "Validity": "Max"})
-    assert pdu.decode(gammu.EncodePDU(part).hex()).text == "ç\x01b"
+    assert tpdu.decode(gammu.EncodePDU(part).hex()).text == "ç\x01b"
 
 
 @pytest.mark.parametrize("text", [
@@ -184,9 +184,9 @@ def test_send_ucs2_tilde_goes_out_as_tilde(modem, log_path, caplog, text):
     with caplog.at_level(logging.DEBUG, logger="modemd.gammu"):
         modem.send("+6281234567890", text)
     [logged] = logged_parts(log_path)
-    assert pdu.decode_payload("ucs2", ucs2_user_data(logged)) == text
+    assert tpdu.decode_payload("ucs2", ucs2_user_data(logged)) == text
     [checked] = checked_pdus(caplog)
-    assert pdu.decode(checked).text == text
+    assert tpdu.decode(checked).text == text
 
 
 def test_send_long_ucs2_text_full_of_tildes_is_split_like_modemd_counts(modem, log_path, caplog):
@@ -194,9 +194,9 @@ def test_send_long_ucs2_text_full_of_tildes_is_split_like_modemd_counts(modem, l
     with caplog.at_level(logging.DEBUG, logger="modemd.gammu"):
         references = modem.send("+6281234567890", text)
     logged = logged_parts(log_path)
-    assert len(references) == len(logged) == pdu.count(text).parts == 3
-    decoded = [pdu.decode(hex_pdu) for hex_pdu in checked_pdus(caplog)]
-    assert "".join(pdu.decode_payload("ucs2", ucs2_user_data(part)) for part in logged) == text
+    assert len(references) == len(logged) == segmentation.count(text).parts == 3
+    decoded = [tpdu.decode(hex_pdu) for hex_pdu in checked_pdus(caplog)]
+    assert "".join(tpdu.decode_payload("ucs2", ucs2_user_data(part)) for part in logged) == text
     assert "".join(part.text for part in decoded) == text
     assert [part.concat[1:] for part in decoded] == [(3, 1), (3, 2), (3, 3)]
     assert len({part.concat[0] for part in decoded}) == 1
@@ -208,11 +208,11 @@ def test_send_gsm_tilde_goes_out_as_the_extension_character(modem, log_path, cap
     with caplog.at_level(logging.DEBUG, logger="modemd.gammu"):
         modem.send("+6281234567890", text)
     [logged] = logged_parts(log_path)
-    [ours] = pdu.encode_submit("+6281234567890", text)
-    septets = pdu.decode(ours.hex).payload
-    assert f"7 bit SMS, length {len(pdu._pack_septets(list(septets)))}, {len(septets)}" in logged
+    [ours] = tpdu.encode_submit("+6281234567890", text)
+    septets = tpdu.decode(ours.hex).payload
+    assert f"7 bit SMS, length {len(gsm7.pack_septets(list(septets)))}, {len(septets)}" in logged
     [checked] = checked_pdus(caplog)
-    sent = pdu.decode(checked)
+    sent = tpdu.decode(checked)
     assert (sent.encoding, sent.text) == ("gsm7", text)
 
 

@@ -17,10 +17,11 @@ from datetime import datetime, timezone
 
 import pytest
 
-from modemd import pdu, queue
+from modemd import queue
 from modemd.models import InboundMessage, OutboundMessage
 from modemd import phone
 from modemd.phone import mask
+from modemd.sms import tpdu
 from tests.fakemodem import FakeModem, wait_until
 from tests.test_daemon import Running
 from webfixtures import *  # noqa: F401,F403  (client, auth)
@@ -64,7 +65,7 @@ def running(officials, write_config, caplog):
 
 def first_part_only(sender: str) -> str:
     """The first PDU of a two-part message; the second never comes."""
-    parts = pdu.encode_deliver(sender, "INFO " + "jalan rusak parah " * 12,
+    parts = tpdu.encode_deliver(sender, "INFO " + "jalan rusak parah " * 12,
                                smsc_time=datetime.now(timezone.utc).replace(microsecond=0), concat_reference=9)
     assert len(parts) == 2
     return parts[0]

@@ -1,4 +1,4 @@
-"""Fuzzing modemd.pdu.decode, and round-trip properties of the encoders.
+"""Fuzzing modemd.sms.tpdu.decode, and round-trip properties of the encoders.
 
 decode() must turn anything -- random octets, valid PDUs truncated or with
 octets changed, inserted or removed, PDUs built field by field with random
@@ -20,8 +20,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from modemd import pdu
-from modemd.pdu import DeliverPdu, PduError, StatusReportPdu, SubmitDecoded
+from modemd.sms import segmentation, tpdu
+from modemd.sms.errors import PduError
+from modemd.sms.tpdu import DeliverPdu, StatusReportPdu, SubmitDecoded
 
 BATCH = 10
 EXAMPLES = {"random": 4000, "mutated": 5000, "structured": 4000}
@@ -37,12 +38,12 @@ def _corpus() -> list[tuple[str, bool]]:
     """Valid PDUs of every kind, as (hex, with_smsc)."""
     pdus: list[str] = []
     for text in ["Halo", "€[]{}^~|\\ " * 20, "Jalan rusak 😡🙏 " * 12, "ç" * 70, ""]:
-        pdus += pdu.encode_deliver("+6281234567", text, smsc_time=WHEN, concat_reference=200)
-        pdus += pdu.encode_deliver("PEMKAB", text, smsc_time=WHEN, concat_reference=0x1234, ref16=True)
-        pdus += [p.hex for p in pdu.encode_submit("08123", text, status_report=True, smsc="+62816124")]
-        pdus += [p.hex for p in pdu.encode_submit("+62812", text, validity=None, ref16=True, concat_reference=999)]
+        pdus += tpdu.encode_deliver("+6281234567", text, smsc_time=WHEN, concat_reference=200)
+        pdus += tpdu.encode_deliver("PEMKAB", text, smsc_time=WHEN, concat_reference=0x1234, ref16=True)
+        pdus += [p.hex for p in tpdu.encode_submit("08123", text, status_report=True, smsc="+62816124")]
+        pdus += [p.hex for p in tpdu.encode_submit("+62812", text, validity=None, ref16=True, concat_reference=999)]
     for status in (0x00, 0x22, 0x45, 0x63):
-        pdus.append(pdu.encode_status_report(7, "+6281", status=status, smsc_time=WHEN, discharge_time=WHEN))
+        pdus.append(tpdu.encode_status_report(7, "+6281", status=status, smsc_time=WHEN, discharge_time=WHEN))
     pdus += [
         "07911326040000F0040B911346610089F60000208062917314080CC8F71D14969741F977FD07",
         "0011000B916407281553F80000AA0AE8329BFD4697D9EC37",
@@ -63,7 +64,7 @@ CORPUS = _corpus()
 
 def check_decodes_or_raises_pdu_error(hex_pdu: str, with_smsc: bool, tpdu_length: int | None = None) -> None:
     try:
-        decoded = pdu.decode(hex_pdu, with_smsc=with_smsc, tpdu_length=tpdu_length)
+        decoded = tpdu.decode(hex_pdu, with_smsc=with_smsc, tpdu_length=tpdu_length)
     except PduError as exc:
         assert str(exc)  # says what went wrong
         decoded_count["error"] += 1
@@ -175,7 +176,7 @@ def _octets(n: int) -> st.SearchStrategy[bytes]:
 
 
 _valid_timestamp = st.builds(
-    lambda d: pdu._encode_timestamp(d, "t"),
+    lambda d: tpdu._encode_timestamp(d, "t"),
     st.datetimes(datetime(1990, 1, 1), datetime(2089, 12, 31)).map(lambda d: d.replace(tzinfo=WIB)),
 )
 # Mostly valid, so that decoding goes on past the time stamp.
@@ -258,7 +259,7 @@ def test_fuzz_decode_never_crashes() -> None:
 
 def test_every_corpus_pdu_decodes() -> None:
     for hex_pdu, with_smsc in CORPUS:
-        pdu.decode(hex_pdu, with_smsc=with_smsc)
+        tpdu.decode(hex_pdu, with_smsc=with_smsc)
 
 
 # --------------------------------------------------------------------------
@@ -273,12 +274,12 @@ def test_every_corpus_pdu_decodes() -> None:
     status_report=st.booleans(),
 )
 def test_submit_round_trip(text: str, ref16: bool, reference: int, status_report: bool) -> None:
-    parts = pdu.encode_submit("+6281234567", text, concat_reference=reference, ref16=ref16, status_report=status_report)
-    counted = pdu.count(text, ref16=ref16)
-    encoding, segments = pdu.split(text, ref16=ref16)
+    parts = tpdu.encode_submit("+6281234567", text, concat_reference=reference, ref16=ref16, status_report=status_report)
+    counted = segmentation.count(text, ref16=ref16)
+    encoding, segments = segmentation.split(text, ref16=ref16)
     assert len(parts) == counted.parts == len(segments)
     assert "".join(segments) == text
-    decoded = [pdu.decode(p.hex) for p in parts]
+    decoded = [tpdu.decode(p.hex) for p in parts]
     assert "".join(d.text for d in decoded) == text
     assert all(d.encoding == encoding == counted.encoding for d in decoded)
     assert all(d.status_report_requested == status_report for d in decoded)
@@ -292,16 +293,16 @@ def test_submit_round_trip(text: str, ref16: bool, reference: int, status_report
 @settings(max_examples=1500, derandomize=True, deadline=None, database=None)
 @given(text=st.text(max_size=400), ref16=st.booleans())
 def test_count_is_consistent_with_split(text: str, ref16: bool) -> None:
-    counted = pdu.count(text, ref16=ref16)
-    _, segments = pdu.split(text, ref16=ref16)
-    units = [sum(pdu._char_units(c, counted.encoding) for c in s) for s in segments]
+    counted = segmentation.count(text, ref16=ref16)
+    _, segments = segmentation.split(text, ref16=ref16)
+    units = [sum(segmentation._char_units(c, counted.encoding) for c in s) for s in segments]
     assert counted.units == sum(units)
     assert counted.chars == len(text)
     assert all(u <= counted.per_part for u in units)
     assert counted.remaining == counted.per_part - units[-1]
     if counted.parts > 1:
         # Greedy: no part could also have taken the next part's first unbreakable piece.
-        first_units = [pdu._atoms(s, counted.encoding)[0][1] for s in segments[1:]]
+        first_units = [segmentation._atoms(s, counted.encoding)[0][1] for s in segments[1:]]
         assert all(u + f > counted.per_part for u, f in zip(units, first_units))
 
 
@@ -319,8 +320,8 @@ def test_count_is_consistent_with_split(text: str, ref16: bool) -> None:
 )
 def test_deliver_round_trip(text: str, when: datetime, quarters: int, sender: str) -> None:
     stamp = when.replace(microsecond=0, tzinfo=timezone(timedelta(minutes=15 * quarters)))
-    hexes = pdu.encode_deliver(sender, text, smsc_time=stamp, concat_reference=1)
-    decoded = [pdu.decode(h) for h in hexes]
+    hexes = tpdu.encode_deliver(sender, text, smsc_time=stamp, concat_reference=1)
+    decoded = [tpdu.decode(h) for h in hexes]
     assert "".join(d.text for d in decoded) == text
     assert all(d.sender == sender for d in decoded)
     assert all(d.smsc_time == stamp and d.smsc_time.utcoffset() == stamp.utcoffset() for d in decoded)

@@ -1,4 +1,4 @@
-"""Differential tests: modemd.pdu against python-gammu (libGammu's own PDU code).
+"""Differential tests: modemd.sms (gsm7, segmentation, tpdu) against python-gammu (libGammu's own PDU code).
 
 Random messages from a fixed seed -- GSM 7-bit texts heavy with extension
 characters, UCS2 texts with emoji, 1 to 6 parts, 8- and 16-bit references,
@@ -46,14 +46,14 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from modemd import pdu
+from modemd.sms import gsm7, segmentation, tpdu
 
 gammu = pytest.importorskip("gammu", reason="python-gammu is not installed: nothing to compare with")
 
 SEED = 20251123
 CASES = 1500  # random cases per test below
 
-GSM_BASIC = [c for c in pdu._GSM7_BASIC if c != "\x1b"]
+GSM_BASIC = [c for c in gsm7.DEFAULT_ALPHABET if c != "\x1b"]
 GSM_EXTENSION = list("€[]{}^~|\\\f")
 # Gammu mangles "~" in UCS2 (its escape character): see test_gammu_mangles_tilde_in_ucs2.
 UCS2_SAFE_EXTENSION = [c for c in GSM_EXTENSION if c != "~"]
@@ -136,7 +136,7 @@ def gammu_validity_name(minutes: int | None) -> str:
     """Gammu's name of a relative TP-VP lasting ``minutes`` ("NA" when absent)."""
     if minutes is None:
         return "NA"
-    vp = pdu._relative_vp(minutes)
+    vp = tpdu._relative_vp(minutes)
     if vp == 255:
         return "Max"
     if vp <= 167:
@@ -159,7 +159,7 @@ def expected_minutes(validity: str | int | None) -> int | None:
         return None
     if validity == "max":
         return 63 * 7 * 24 * 60
-    return pdu._relative_vp_minutes(pdu._relative_vp(validity))
+    return tpdu._relative_vp_minutes(tpdu._relative_vp(validity))
 
 
 def gammu_parts(text: str, ucs2: bool) -> tuple[int, int]:
@@ -182,7 +182,7 @@ def describe(case: dict) -> str:
 
 
 def check_modemd_submit_in_gammu(case: dict) -> None:
-    parts = pdu.encode_submit(
+    parts = tpdu.encode_submit(
         case["number"],
         case["text"],
         status_report=case["status_report"],
@@ -192,7 +192,7 @@ def check_modemd_submit_in_gammu(case: dict) -> None:
         smsc=case["smsc"],
         message_reference=case["message_reference"],
     )
-    encoding, segments = pdu.split(case["text"], ref16=case["ref16"])
+    encoding, segments = segmentation.split(case["text"], ref16=case["ref16"])
     assert len(parts) == len(segments)
     decoded = [gammu_decode(p.hex) for p in parts]
     for index, (part, got) in enumerate(zip(parts, decoded)):
@@ -238,10 +238,10 @@ def test_modemd_delivers_decode_the_same_in_gammu() -> None:
         zone = timezone(timedelta(minutes=15 * rng.randint(-48, 56)))
         when = datetime(2000, 1, 1, tzinfo=zone) + timedelta(seconds=rng.randrange(89 * 365 * 86400))
         sender = case["number"] if rng.random() < 0.8 else rng.choice(["TELKOMSEL", "PEMKAB", "Info-BPBD", "3Care"])
-        hexes = pdu.encode_deliver(
+        hexes = tpdu.encode_deliver(
             sender, case["text"], smsc_time=when, concat_reference=case["reference"], ref16=case["ref16"]
         )
-        segments = pdu.split(case["text"], ref16=case["ref16"])[1]
+        segments = segmentation.split(case["text"], ref16=case["ref16"])[1]
         try:
             for index, hex_pdu in enumerate(hexes):
                 got = gammu_decode(hex_pdu)
@@ -269,11 +269,11 @@ def gammu_encodable_minutes(validity: str | int | None) -> int:
     """The validity to ask Gammu for: it always writes a TP-VP, and it misreads
     "5W".."62W" (as days), so those become "Max"."""
     minutes = expected_minutes(validity or "max")
-    return minutes if pdu._relative_vp(minutes) <= 196 else expected_minutes("max")
+    return minutes if tpdu._relative_vp(minutes) <= 196 else expected_minutes("max")
 
 
 def gammu_submit_parts(case: dict) -> list[dict]:
-    ucs2 = not pdu.is_gsm7(case["text"])
+    ucs2 = not gsm7.is_gsm7(case["text"])
     entry = "ConcatenatedTextLong16bit" if case["ref16"] else "ConcatenatedTextLong"
     messages = gammu.EncodeSMS({"Class": -1, "Unicode": ucs2, "Entries": [{"ID": entry, "Buffer": case["text"]}]})
     minutes = gammu_encodable_minutes(case["validity"])
@@ -295,10 +295,10 @@ def test_gammu_submits_decode_the_same_in_modemd() -> None:
     for number, case in enumerate(cases(3)):
         messages = gammu_submit_parts(case)
         try:
-            decoded = [pdu.decode(binascii.hexlify(gammu.EncodePDU(m)).decode()) for m in messages]
-            assert all(isinstance(d, pdu.SubmitDecoded) for d in decoded)
+            decoded = [tpdu.decode(binascii.hexlify(gammu.EncodePDU(m)).decode()) for m in messages]
+            assert all(isinstance(d, tpdu.SubmitDecoded) for d in decoded)
             assert "".join(d.text for d in decoded) == case["text"]
-            assert [d.text for d in decoded] == pdu.split(case["text"], ref16=case["ref16"])[1]
+            assert [d.text for d in decoded] == segmentation.split(case["text"], ref16=case["ref16"])[1]
             for index, d in enumerate(decoded):
                 assert d.recipient == case["number"]
                 assert d.smsc == (case["smsc"] or "")
@@ -321,8 +321,8 @@ def test_gammu_delivers_decode_the_same_in_modemd() -> None:
             for index, message in enumerate(messages):
                 message["Type"] = "Deliver"
                 message["DateTime"] = when
-                d = pdu.decode(binascii.hexlify(gammu.EncodePDU(message, "Deliver")).decode())
-                assert isinstance(d, pdu.DeliverPdu)
+                d = tpdu.decode(binascii.hexlify(gammu.EncodePDU(message, "Deliver")).decode())
+                assert isinstance(d, tpdu.DeliverPdu)
                 assert d.sender == case["number"]
                 assert d.sender_type == ("international" if case["number"].startswith("+") else "unknown")
                 assert d.smsc_time == when.replace(tzinfo=timezone.utc)  # Gammu writes TZ 00
@@ -340,9 +340,9 @@ def test_gammu_delivers_decode_the_same_in_modemd() -> None:
 
 def test_count_agrees_with_gammu_on_parts() -> None:
     for number, case in enumerate(cases(5)):
-        ucs2 = not pdu.is_gsm7(case["text"])
+        ucs2 = not gsm7.is_gsm7(case["text"])
         counted, encoded = gammu_parts(case["text"], ucs2)
-        ours = pdu.count(case["text"])
+        ours = segmentation.count(case["text"])
         assert (ours.parts, ours.parts, ours.encoding) == (counted, encoded, "ucs2" if ucs2 else "gsm7"), (
             f"case {number}: {describe(case)}"
         )
@@ -364,9 +364,9 @@ def test_count_agrees_with_gammu_on_parts() -> None:
     ],
 )
 def test_count_agrees_with_gammu_at_boundaries(text: str) -> None:
-    ucs2 = not pdu.is_gsm7(text)
+    ucs2 = not gsm7.is_gsm7(text)
     counted, encoded = gammu_parts(text, ucs2)
-    assert pdu.count(text).parts == counted == encoded
+    assert segmentation.count(text).parts == counted == encoded
 
 
 # --------------------------------------------------------------------------
@@ -382,9 +382,9 @@ def test_status_reports_decode_the_same_in_gammu() -> None:
         status = rng.randrange(256)
         reference = rng.randrange(256)
         recipient = rng.choice(["+62812", "0812", "+1"]) + "".join(rng.choice("0123456789") for _ in range(8))
-        hex_pdu = pdu.encode_status_report(reference, recipient, status=status, smsc_time=sent, discharge_time=done)
+        hex_pdu = tpdu.encode_status_report(reference, recipient, status=status, smsc_time=sent, discharge_time=done)
         got = gammu_decode(hex_pdu)
-        ours = pdu.decode(hex_pdu)
+        ours = tpdu.decode(hex_pdu)
         assert got["Type"] == "Status_Report"
         assert (got["MessageReference"], got["Number"], got["DeliveryStatus"]) == (reference, recipient, status)
         assert (got["DateTime"], got["SMSCDateTime"]) == (sent, done)
@@ -404,9 +404,9 @@ def test_status_reports_decode_the_same_in_gammu() -> None:
 def test_gammu_mangles_tilde_in_ucs2() -> None:
     # Pinned so that a Gammu that fixes it shows up here: modemd sends U+007E,
     # Gammu's encoder sends U+0001 for a lone "~" and its decoder doubles it.
-    [ours] = pdu.encode_submit("+628123", "ç~b")
+    [ours] = tpdu.encode_submit("+628123", "ç~b")
     assert ours.hex.endswith("00E7007E0062")
-    assert pdu.decode(ours.hex).text == "ç~b"
+    assert tpdu.decode(ours.hex).text == "ç~b"
     [message] = gammu.EncodeSMS({"Class": -1, "Unicode": True, "Entries": [{"ID": "Text", "Buffer": "ç~b"}]})
     message["Number"] = "+628123"
     message["SMSC"] = {"Location": 0, "Number": "", "Validity": "Max"}
@@ -426,7 +426,7 @@ def test_submits_are_byte_identical_to_gammus() -> None:
     for number, case in enumerate(cases(7)):
         messages = gammu_submit_parts(case)
         reference = gammu_reference(messages[0]) if len(messages) > 1 else 0
-        ours = pdu.encode_submit(
+        ours = tpdu.encode_submit(
             case["number"],
             case["text"],
             status_report=case["status_report"],
@@ -475,11 +475,11 @@ def test_reassembly_agrees_with_gammu_linksms() -> None:
             references = rng.sample(range(256), 2)
             for reference in references[: rng.randint(1, 2)]:
                 case = random_case(rng)
-                hexes += pdu.encode_deliver(sender, case["text"], concat_reference=reference, smsc_time=WHEN)
+                hexes += tpdu.encode_deliver(sender, case["text"], concat_reference=reference, smsc_time=WHEN)
         rng.shuffle(hexes)
         reassembler = Reassembler()
         ours = []
         for handle, hex_pdu in enumerate(hexes):
-            ours += reassembler.add(pdu.decode(hex_pdu), handle, now=0.0)
+            ours += reassembler.add(tpdu.decode(hex_pdu), handle, now=0.0)
         assert len(reassembler) == 0
         assert sorted((m.sender, m.text) for m in ours) == gammu_linked_texts(hexes), f"round {round_number}"

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from modemd import pdu
 from modemd.reassembly import MISSING_MARKER, Reassembler
+from modemd.sms import segmentation, tpdu
 
 WIB = timezone(timedelta(hours=7))
 T0 = datetime(2025, 6, 1, 8, 0, 0, tzinfo=WIB)
@@ -21,9 +21,9 @@ LONG_UCS2 = "KESEHATAN Puskesmas tutup 😡 padahal jadwal buka 08.00 — mohon 
 
 def parts_of(
     sender: str, text: str, reference: int, *, ref16: bool = False, start: datetime = T0
-) -> list[pdu.DeliverPdu]:
-    hexes = pdu.encode_deliver(sender, text, concat_reference=reference, ref16=ref16, smsc_time=start)
-    return [pdu.decode(h) for h in hexes]
+) -> list[tpdu.DeliverPdu]:
+    hexes = tpdu.encode_deliver(sender, text, concat_reference=reference, ref16=ref16, smsc_time=start)
+    return [tpdu.decode(h) for h in hexes]
 
 
 def test_single_part_message_comes_out_at_once() -> None:
@@ -148,7 +148,7 @@ def test_missing_part_expires_with_a_visible_marker() -> None:
     [message] = reassembler.expire(now=1600.0)
     assert message.incomplete
     assert (message.parts_total, message.parts_received) == (3, 2)
-    segments = pdu.split(LONG_GSM)[1]
+    segments = segmentation.split(LONG_GSM)[1]
     assert message.text == segments[0] + MISSING_MARKER + segments[2]
     assert message.pdus == [parts[0].hex, parts[2].hex]
     assert message.handles == ["h1", "h3"]
@@ -175,7 +175,7 @@ def test_part_arriving_after_expiry_is_not_lost() -> None:
     assert early.incomplete
     reassembler.add(parts[2], 3, now=20.0)
     [late] = reassembler.expire(now=30.0)
-    segments = pdu.split(LONG_GSM)[1]
+    segments = segmentation.split(LONG_GSM)[1]
     assert late.text == MISSING_MARKER + MISSING_MARKER + segments[2]
     assert late.handles == [3]
 
@@ -190,7 +190,7 @@ def test_surrogate_pair_cut_across_parts_by_the_phone_is_joined() -> None:
         header + f"{6 + len(body):02X}" + f"0500032A02{seq:02X}" + body.hex().upper()
         for seq, body in ((1, first), (2, second))
     ]
-    decoded = [pdu.decode(h) for h in hexes]
+    decoded = [tpdu.decode(h) for h in hexes]
     assert decoded[0].text.endswith("\ufffd")  # alone, part 1 cannot show it
     reassembler = Reassembler()
     reassembler.add(decoded[1], 2, now=0.0)
@@ -200,8 +200,8 @@ def test_surrogate_pair_cut_across_parts_by_the_phone_is_joined() -> None:
 
 def test_escape_pair_cut_across_parts_is_joined() -> None:
     # Part 1 ends with the escape septet, part 2 starts with the euro's code.
-    one = pdu.decode(pdu.encode_deliver("+6281", "x" * 153 + "y" * 10, concat_reference=1, smsc_time=T0)[0])
-    two = pdu.decode(pdu.encode_deliver("+6281", "x" * 153 + "y" * 10, concat_reference=1, smsc_time=T0)[1])
+    one = tpdu.decode(tpdu.encode_deliver("+6281", "x" * 153 + "y" * 10, concat_reference=1, smsc_time=T0)[0])
+    two = tpdu.decode(tpdu.encode_deliver("+6281", "x" * 153 + "y" * 10, concat_reference=1, smsc_time=T0)[1])
     one.payload = one.payload[:-1] + bytes([0x1B])
     two.payload = bytes([0x65]) + two.payload
     reassembler = Reassembler()

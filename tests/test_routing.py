@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from modemd import inbound
 from modemd.keywords import load_keywords
 from modemd.models import AuditLog, BlockedNumber, Case, InboundMessage, OutboundMessage
-from modemd.pdu import count as sms_count
 from modemd.routing import route_pending, split_keyword, unknown_keyword_text
+from modemd.sms.segmentation import count as sms_count
 from tests.daemonharness import Conversation, sms
 
 CITIZEN = "081211112222"

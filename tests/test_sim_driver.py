@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from modemd import pdu
 from modemd.drivers import create_driver, inject_simulated
 from modemd.drivers.base import CmsError, ModemError, ModemGone, SendFailed, StatusReport
 from modemd.drivers.sim import SENT_LOG, SimDriver, inject
+from modemd.sms import segmentation, tpdu
 
 ROOT = Path(__file__).resolve().parents[1]
 LONG_TEXT = "Terima kasih, laporan jalan rusak di desa Anda sudah kami teruskan ke Dinas PU. " * 3
@@ -75,8 +75,8 @@ def test_received_message_carries_real_deliver_pdus(make_modem, spool):
     inject(spool, "+6281234567890", LONG_TEXT, smsc_time=stamp)
     [message] = modem.receive()
     assert message.parts_total == len(message.pdus) > 1
-    decoded = [pdu.decode(part) for part in message.pdus]
-    assert all(isinstance(part, pdu.DeliverPdu) for part in decoded)
+    decoded = [tpdu.decode(part) for part in message.pdus]
+    assert all(isinstance(part, tpdu.DeliverPdu) for part in decoded)
     assert "".join(part.text for part in decoded) == LONG_TEXT
     assert {part.sender for part in decoded} == {"+6281234567890"}
     assert message.smsc_time == stamp
@@ -176,7 +176,7 @@ def test_send_records_what_left(make_modem, spool):
 
 def test_multipart_send_returns_a_reference_per_part(make_modem):
     modem = make_modem()
-    parts = pdu.count(LONG_TEXT).parts
+    parts = segmentation.count(LONG_TEXT).parts
     assert parts > 1
     assert modem.send("+6281234567890", LONG_TEXT) == list(range(parts))
     assert modem.send("+6281234567890", "lagi") == [parts]
@@ -269,8 +269,8 @@ def test_report_arrives_after_the_delay(make_modem):
     [report] = modem.status_reports()
     assert isinstance(report, StatusReport)
     assert (report.reference, report.recipient, report.delivered, report.final) == (reference, "+6281234567890", True, True)
-    decoded = pdu.decode(report.pdu)
-    assert isinstance(decoded, pdu.StatusReportPdu)
+    decoded = tpdu.decode(report.pdu)
+    assert isinstance(decoded, tpdu.StatusReportPdu)
     assert decoded.reference == reference
 
 

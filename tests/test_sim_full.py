@@ -14,9 +14,10 @@ import logging
 import pytest
 from webfixtures import PASSWORD
 
-from modemd import pdu, queue
+from modemd import queue
 from modemd import worker as worker_module
 from modemd.models import Case, InboundMessage, ModemStatus, OutboundMessage
+from modemd.sms import tpdu
 from tests.fakemodem import FakeModem, wait_until
 from tests.test_daemon import Running
 
@@ -120,7 +121,7 @@ def test_the_dashboard_shows_a_sim_full_until_it_has_room(make_fake, run_daemon,
     fake = make_fake(capacity=2)
     # a SIM full of stored outgoing drafts (a phone left them): no citizen's message, nothing the daemon deletes
     for n in range(2):
-        fake.inject_pdu(pdu.encode_submit("+6281200000001", f"draft {n}")[0].hex, indicate=False, stat=2)
+        fake.inject_pdu(tpdu.encode_submit("+6281200000001", f"draft {n}")[0].hex, indicate=False, stat=2)
     running = run_daemon(fake)
     assert wait_until(lambda: ModemStatus.select().where(ModemStatus.name == "usb1",
                                                          ModemStatus.last_error.startswith("SIM full")).exists(), 10)

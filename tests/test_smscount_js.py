@@ -1,4 +1,4 @@
-"""The officials' SMS counter (webui/static/smscount.js) is modemd.pdu.count, exactly, under node.
+"""The officials' SMS counter (webui/static/smscount.js) is modemd.sms.segmentation.count, exactly, under node.
 
 The reply box and the broadcast form must never promise fewer parts than the
 queue sends. Thousands of generated texts -- GSM 7-bit with extension
@@ -20,7 +20,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from modemd import pdu
+from modemd.sms import gsm7, segmentation
 from webfixtures import *  # noqa: F401,F403  (client, auth, make_case)
 
 REPO = Path(__file__).resolve().parent.parent
@@ -57,21 +57,21 @@ def node():
 
 
 def disagreements(node: NodeCounter, texts: list[str]) -> list[tuple[str, dict, dict]]:
-    server = [dataclasses.asdict(pdu.count(t)) for t in texts]
+    server = [dataclasses.asdict(segmentation.count(t)) for t in texts]
     return [(t, s, b) for t, s, b in zip(texts, server, node.count(texts)) if s != b]
 
 
 # ---------------------------------------------------------------------------
 # Texts
 
-GSM_BASIC = [c for c in pdu._GSM7_BASIC if c != "\x1b"]
-GSM_EXTENSION = list(pdu._GSM7_EXT.values())
+GSM_BASIC = [c for c in gsm7.DEFAULT_ALPHABET if c != "\x1b"]
+GSM_EXTENSION = list(gsm7.EXTENSION_TABLE.values())
 FLAGS = ["🇮🇩", "🇯🇵", "🇺🇳", "🇪🇺"]
 REGIONAL = st.characters(min_codepoint=0x1F1E6, max_codepoint=0x1F1FF)
 SKIN_TONES = st.characters(min_codepoint=0x1F3FB, max_codepoint=0x1F3FF)
 EMOJI = st.characters(min_codepoint=0x1F300, max_codepoint=0x1FAFF)
 COMBINING = st.one_of(*(st.characters(min_codepoint=ord(low), max_codepoint=ord(high))
-                        for low, high in pdu._COMBINING_RANGES))
+                        for low, high in segmentation._COMBINING_RANGES))
 ZWJ_SEQUENCES = ["👨‍👩‍👧‍👦", "👩🏽‍💻", "🏳️‍🌈", "🧑‍🤝‍🧑", "❤️‍🔥"]
 BMP = st.characters(min_codepoint=0xA0, max_codepoint=0xFFFF, exclude_categories=("Cs",))
 
@@ -111,13 +111,13 @@ texts = st.one_of(mixed, gsm_only, around_a_boundary())
 
 def test_a_flag_at_a_part_boundary_is_not_split(node):
     text = "ж" * 65 + "🇮🇩" + "ж" * 65
-    assert pdu.count(text).parts == 3
+    assert segmentation.count(text).parts == 3
     assert disagreements(node, [text]) == []
 
 
 def test_every_gsm_character_every_mark_range_and_fixed_boundaries(node):
     fixed = [c * n for c in GSM_BASIC + GSM_EXTENSION for n in (1, 80, 81, 153, 161)]
-    fixed += [f"x{low}{high}" * 40 for low, high in pdu._COMBINING_RANGES]
+    fixed += [f"x{low}{high}" * 40 for low, high in segmentation._COMBINING_RANGES]
     fixed += ["a" + "\u0301" * n for n in range(20)] + ["ж" * 66 + "e" + "\u0301" * n + "ж" * 10 for n in range(12)]
     fixed += ["🇮" * n for n in range(1, 80)] + ["ж" * n + "🇮🇩" for n in range(60, 140)]
     assert disagreements(node, fixed) == []

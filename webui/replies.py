@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import logging
 
-from modemd import pdu, phone, queue
+from modemd import phone, queue
 from modemd.models import Case, User, audit, utcnow
+from modemd.sms.segmentation import count as sms_count
 
 log = logging.getLogger("modemd.web")
 
@@ -42,7 +43,7 @@ def send_reply(case: Case, user: User, text: str, config):
     if not body:
         raise ReplyError("empty")
     message = full_text(body, user, config)
-    shape = pdu.count(message)
+    shape = sms_count(message)
     if shape.parts > MAX_REPLY_PARTS:
         raise ReplyError("too_long")
     if phone.try_normalize(case.citizen) is None:

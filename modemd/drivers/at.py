@@ -50,9 +50,11 @@ import threading
 import time
 from typing import Mapping
 
-from modemd import pdu
 from modemd.phone import for_log
 from modemd.reassembly import Assembled, Reassembler
+from modemd.sms import gsm7, tpdu
+from modemd.sms.errors import PduError
+from modemd.sms.segmentation import count as sms_count
 
 from . import porthold
 from .atanswers import info_value, quoted, sim_state, storage_figures
@@ -111,7 +113,7 @@ RESET_COMMAND = re.compile(r"AT(\+CFUN=\d+,1|\^RESET)")
 
 
 def parse_validity(value: str) -> str | int | None:
-    """INI ``validity`` -> what :func:`modemd.pdu.encode_submit` takes."""
+    """INI ``validity`` -> what :func:`modemd.sms.tpdu.encode_submit` takes."""
     text = value.strip().lower()
     if text in ("", "max"):
         return "max"
@@ -372,7 +374,7 @@ class ATDriver(Driver):
             _raise_if_no_network(first, self.name)
             # Huawei sticks want the request packed into GSM 7-bit hex
             try:
-                self._at(f'AT+CUSD=1,"{pdu.pack_gsm7(ussd).hex().upper()}",15')
+                self._at(f'AT+CUSD=1,"{gsm7.pack_gsm7(ussd).hex().upper()}",15')
             except (CommandError, CmeError) as exc:
                 _raise_if_no_network(exc, self.name)
                 if not self._ussd_text_mode():
@@ -418,13 +420,13 @@ class ATDriver(Driver):
     # sending
 
     def send(self, number: str, text: str, *, status_report: bool = True) -> list[int]:
-        multipart = pdu.count(text).parts > 1
+        multipart = sms_count(text).parts > 1
         reference = self._take_concat_reference() if multipart else 0
         try:
-            parts = pdu.encode_submit(
+            parts = tpdu.encode_submit(
                 number, text, status_report=status_report, validity=self.validity, concat_reference=reference
             )
-        except pdu.PduError as exc:
+        except PduError as exc:
             raise SendFailed(f"cannot encode message to {for_log(number)}: {exc}", permanent=True) from exc
         references: list[int] = []
         for position, part in enumerate(parts, start=1):
@@ -443,7 +445,7 @@ class ATDriver(Driver):
             references.append(message_reference)
         return references
 
-    def _send_part(self, part: pdu.SubmitPdu) -> list[str]:
+    def _send_part(self, part: tpdu.SubmitPdu) -> list[str]:
         """AT+CMGS one part; after +CMS ERROR: 330 (SMSC unknown) set the SMSC again and send once more."""
         def attempt() -> list[str]:
             return self._line_or_gone().command_with_prompt(
@@ -583,13 +585,13 @@ class ATDriver(Driver):
                 return  # already handed over or waiting for its other parts
             self._taken[index] = hex_pdu  # type: ignore[index]
         try:
-            decoded = pdu.decode(hex_pdu)
-        except pdu.PduError as exc:
+            decoded = tpdu.decode(hex_pdu)
+        except PduError as exc:
             log.warning("modem %s: undecodable PDU at index %s handed over raw: %s", self.name, index, exc)
             self._ready.append(IncomingSMS(sender="", text="", smsc_time=None, pdus=[hex_pdu],
                                            decode_error=str(exc), handle=(index,) if stored_here else ()))
             return
-        if isinstance(decoded, pdu.StatusReportPdu):
+        if isinstance(decoded, tpdu.StatusReportPdu):
             handle = None if index is None else (memory, index)
             self._reports.append(StatusReport(
                 reference=decoded.reference, recipient=decoded.recipient, delivered=decoded.delivered,
@@ -598,7 +600,7 @@ class ATDriver(Driver):
             ))
             log.info("modem %s: status report for reference %d: status %d", self.name, decoded.reference,
                      decoded.status)
-        elif isinstance(decoded, pdu.DeliverPdu):
+        elif isinstance(decoded, tpdu.DeliverPdu):
             handle = index if stored_here else None
             for assembled in self.reassembler.add(decoded, handle, self.clock()):
                 self._ready.append(self._incoming(assembled))
@@ -715,5 +717,5 @@ def _decode_ussd(value: str) -> str:
     if is_hex and (dcs == 72 or dcs & 0xF0 == 0x40 and dcs & 0x0C == 0x08 or dcs == 0x11):
         return bytes.fromhex(text).decode("utf-16-be", errors="replace")
     if is_hex and len(text) >= 8:
-        return pdu.unpack_gsm7(bytes.fromhex(text))
+        return gsm7.unpack_gsm7(bytes.fromhex(text))
     return text

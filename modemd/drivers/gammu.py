@@ -37,10 +37,10 @@ What Gammu does not give us, and what this driver does about it:
   text ends at the first NUL (no GSM character decodes to NUL).
 * Its encoder reads "~~" as "~" and a lone "~" as U+0001 in UCS2, and its
   splitter measures text the same way. So the driver splits the text itself
-  (:func:`modemd.pdu.split`, the count the rest of modemd shows), escapes
+  (:func:`modemd.sms.segmentation.split`, the count the rest of modemd shows), escapes
   "~" in UCS2 parts, encodes each part with Gammu's ``EncodePDU`` (the frame
   encoder libGammu's phone drivers use) and reads it back with
-  :func:`modemd.pdu.decode`. If any part would still not carry its text
+  :func:`modemd.sms.tpdu.decode`. If any part would still not carry its text
   exactly (e.g. a NUL, where libGammu stops), nothing is sent and the message
   fails permanently with the reason.
 * There is no unsolicited notification without reading the port from
@@ -61,9 +61,11 @@ import time
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Mapping, TypeVar
 
-from .. import pdu
 from ..phone import for_log
 from ..reassembly import MISSING_MARKER
+from ..sms import tpdu
+from ..sms.errors import PduError
+from ..sms.segmentation import split as sms_split
 from . import causes
 from .base import (
     Driver,
@@ -536,13 +538,13 @@ class GammuDriver(Driver):
         return references
 
     def _split(self, text: str) -> list[dict]:
-        """Gammu SMS dictionaries, one per part, cut as :func:`modemd.pdu.split` cuts.
+        """Gammu SMS dictionaries, one per part, cut as :func:`modemd.sms.segmentation.split` cuts.
 
         Not ``gammu.EncodeSMS``: its splitter measures UCS2 text the way the
         encoder reads "~" ("~~" as one character), so its parts of a text
         with "~" come out too long or too short once escaped.
         """
-        encoding, segments = pdu.split(text)
+        encoding, segments = sms_split(text)
         if len(segments) > 255:
             raise SendFailed(f"{self.name}: the text needs {len(segments)} parts, at most 255 can be joined",
                              permanent=True)
@@ -569,7 +571,7 @@ class GammuDriver(Driver):
 
         The text is escaped for libGammu's UCS2 "~" handling, then encoded
         with Gammu's own frame encoder (``EncodePDU``; ``SendSMS`` uses the same)
-        and read back with :mod:`modemd.pdu`: a part Gammu would still alter
+        and read back with :mod:`modemd.sms.tpdu`: a part Gammu would still alter
         is refused rather than sent garbled to a citizen.
         """
         wanted = part["Text"]
@@ -580,8 +582,8 @@ class GammuDriver(Driver):
         except self._gammu.GSMError as exc:
             raise convert_error(exc, f"{self.name}: encoding part {index}/{total}", sending=True) from exc
         try:
-            sent = pdu.decode(encoded)
-        except pdu.PduError as exc:
+            sent = tpdu.decode(encoded)
+        except PduError as exc:
             raise SendFailed(f"{self.name}: cannot read back Gammu's part {index}/{total}: {exc}; nothing was sent",
                              permanent=True) from exc
         log.debug("%s: part %d/%d as Gammu encodes it: %s", self.name, index, total, encoded)

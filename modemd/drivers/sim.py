@@ -39,9 +39,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Mapping
 
-from .. import __version__, pdu
+from .. import __version__
 from ..phone import for_log, try_normalize
 from ..privatefiles import PRIVATE_FILE, private_dir
+from ..sms import tpdu
+from ..sms.errors import PduError
+from ..sms.segmentation import split as sms_split
 from .base import (
     CmsError,
     Driver,
@@ -123,8 +126,8 @@ def read_incoming(path: Path) -> IncomingSMS:
     # A stable reference per file, as a phone picks one per long message.
     reference = zlib.crc32(path.name.encode()) % 256
     try:
-        pdus = pdu.encode_deliver(sender, text, smsc_time=smsc_time, smsc=smsc, concat_reference=reference)
-    except pdu.PduError as exc:
+        pdus = tpdu.encode_deliver(sender, text, smsc_time=smsc_time, smsc=smsc, concat_reference=reference)
+    except PduError as exc:
         log.debug("no PDU for simulated SMS from %r: %s", sender, exc)
         pdus = []
     parts = max(len(pdus), 1)
@@ -284,7 +287,7 @@ class SimDriver(Driver):
 
     def send(self, number: str, text: str, *, status_report: bool = True) -> list[int]:
         self._connected()
-        encoding, segments = pdu.split(text)
+        encoding, segments = sms_split(text)
         for index in range(len(segments)):
             # The delay of a real AT+CMGS, cut short when the modem is closed.
             if self._closing.wait(self.send_delay):
@@ -335,9 +338,9 @@ class SimDriver(Driver):
         discharge = (sent_at + timedelta(seconds=self.report_delay)).replace(microsecond=0)
         handle = f"report-{next(self._report_ids)}"
         try:
-            report_pdu = pdu.encode_status_report(reference, number, status=0, smsc_time=sent_at,
+            report_pdu = tpdu.encode_status_report(reference, number, status=0, smsc_time=sent_at,
                                                   discharge_time=discharge, smsc=SIM_SMSC)
-        except pdu.PduError as exc:
+        except PduError as exc:
             log.debug("no PDU for the simulated report to %r: %s", number, exc)
             report_pdu = ""
         report = StatusReport(reference=reference, recipient=number, delivered=True, final=True, status_code=0,

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from modemd import drivers, pdu
+from modemd import drivers
 from modemd.models import Case, InboundMessage, ModemStatus, OutboundMessage, utcnow
+from modemd.sms import segmentation
 
 from conftest import ARTIFACTS, login, screenshot
 
@@ -31,12 +32,12 @@ def _no_horizontal_scroll(page) -> bool:
 
 
 def test_js_counter_matches_pdu_count(page, live_server):
-    """The reply box's counter runs the same rules as modemd.pdu.count, texts with extension chars and emoji included."""
+    """The reply box's counter runs the same rules as modemd.sms.segmentation.count, texts with extension chars and emoji included."""
     page.goto(f"{live_server}/login")
     page.add_script_tag(url=f"{live_server}/static/smscount.js")
     for text in COUNTER_TEXTS:
         in_js = page.evaluate("text => window.modemdSmsCount(text)", text)
-        assert in_js == dataclasses.asdict(pdu.count(text)), f"differs for {text!r}"
+        assert in_js == dataclasses.asdict(segmentation.count(text)), f"differs for {text!r}"
 
 
 def test_citizen_sms_routed_answered_sent_and_delivered(page, live_server, daemon, web_config):
@@ -58,7 +59,7 @@ def test_citizen_sms_routed_answered_sent_and_delivered(page, live_server, daemo
     page.fill("#reply-text", "Mulai Sabtu jam 19.00. Terima kasih")
     counter = page.inner_text("#reply-counter")
     assert "GSM 7-bit" in counter
-    expected = pdu.count("Mulai Sabtu jam 19.00. Terima kasih -PEMKAB")
+    expected = segmentation.count("Mulai Sabtu jam 19.00. Terima kasih -PEMKAB")
     assert page.inner_text('[data-count="chars"]') == str(expected.chars)
     page.click("#reply-form button[type=submit]")
     page.wait_for_selector("text=Balasan masuk antrean kirim.")

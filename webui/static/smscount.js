@@ -1,5 +1,6 @@
-/* How many SMS parts a text needs: exactly modemd.pdu.count (tests/test_smscount_js.py compares
-   them on thousands of texts under node), so the counter never promises fewer parts than are sent.
+/* How many SMS parts a text needs: exactly modemd.sms.segmentation.count (tests/test_smscount_js.py
+   compares them on thousands of texts under node), so the counter never promises fewer parts than
+   are sent.
    GSM 7-bit when every character is in the GSM alphabet (extension characters cost 2 septets),
    otherwise UCS2 (characters outside the BMP, like most emoji, cost 2 UTF-16 units).
    One part holds 160 septets / 70 units; parts of a long message hold 153 / 67
@@ -26,7 +27,7 @@
     return COMBINING.some(function (range) { return code >= range[0] && code <= range[1]; });
   }
 
-  /* The units of each piece a part boundary may not cut (modemd.pdu._atoms). */
+  /* The units of each piece a part boundary may not cut (modemd.sms.segmentation._atoms). */
   function atoms(chars, unitsOf) {
     var out = [];
     var i = 0;

@@ -1,18 +1,20 @@
-"""SMS PDU codec (3GPP TS 23.040 / 23.038), with no I/O and no python-gammu.
+"""The TPDU codec (3GPP TS 23.040): SMS-SUBMIT, SMS-DELIVER and SMS-STATUS-REPORT.
 
 What it does:
 
-* :func:`count` and :func:`split` -- how a text is encoded and cut into parts
-  (GSM 7-bit default alphabet with its extension table, else UCS2).
-* :func:`encode_submit` -- SMS-SUBMIT PDUs for ``AT+CMGS`` in PDU mode.
+* :func:`encode_submit` -- SMS-SUBMIT PDUs for ``AT+CMGS`` in PDU mode, cut
+  as :func:`modemd.sms.segmentation.split` cuts, with a concatenation UDH (8- or
+  16-bit reference), TP-VP and the DCS of the text's encoding.
 * :func:`decode` -- SMS-DELIVER, SMS-STATUS-REPORT and SMS-SUBMIT PDUs.
 * :func:`encode_deliver` / :func:`encode_status_report` -- what a network would
-  send us; used by fake modems and tests.
+  send us; the simulated modem (``driver = sim``), fake modems and tests use
+  them.
 
-:func:`decode` raises :class:`PduError` (a ``ValueError``) for anything
-malformed or truncated and nothing else. It is lenient in two places where
-being strict would only lose a citizen's text: octets after the user data are
-ignored, and a UCS2 payload that is not valid UTF-16 decodes with U+FFFD.
+:func:`decode` raises :class:`~modemd.sms.errors.PduError` (a ``ValueError``)
+for anything malformed or truncated and nothing else. It is lenient in two
+places where being strict would only lose a citizen's text: octets after the
+user data are ignored, and a UCS2 payload that is not valid UTF-16 decodes
+with U+FFFD.
 """
 
 from __future__ import annotations
@@ -20,248 +22,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
+from .errors import InvalidNumber, PduError
+from .gsm7 import is_gsm7, pack_septets, septets_to_text, to_septets, unpack_septets
+from .segmentation import split
+
 __all__ = [
-    "PduError",
-    "InvalidNumber",
-    "SmsCount",
     "SubmitPdu",
     "DeliverPdu",
     "StatusReportPdu",
     "SubmitDecoded",
-    "count",
-    "split",
     "encode_submit",
     "encode_deliver",
     "encode_status_report",
     "decode",
     "decode_payload",
-    "is_gsm7",
     "status_delivered",
     "status_final",
 ]
-
-
-class PduError(ValueError):
-    """A PDU (or a value to put into one) is malformed; the message says what and where."""
-
-
-class InvalidNumber(PduError):
-    """A phone number cannot be put into an address field."""
-
-
-# --------------------------------------------------------------------------
-# GSM 03.38 default alphabet
-
-# Index = septet value. 0x1B is the escape to the extension table, not a character.
-_GSM7_BASIC = (
-    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞ\x1bÆæßÉ"
-    " !\"#¤%&'()*+,-./0123456789:;<=>?"
-    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§"
-    "¿abcdefghijklmnopqrstuvwxyzäöñüà"
-)
-_ESC = 0x1B
-_GSM7_EXT = {
-    0x0A: "\f",
-    0x14: "^",
-    0x28: "{",
-    0x29: "}",
-    0x2F: "\\",
-    0x3C: "[",
-    0x3D: "~",
-    0x3E: "]",
-    0x40: "|",
-    0x65: "€",
-}
-
-_CHAR_TO_SEPTETS: dict[str, tuple[int, ...]] = {c: (i,) for i, c in enumerate(_GSM7_BASIC) if i != _ESC}
-_CHAR_TO_SEPTETS.update({c: (_ESC, code) for code, c in _GSM7_EXT.items()})
-
-
-def is_gsm7(text: str) -> bool:
-    """True when every character of ``text`` is in the GSM 7-bit alphabet (basic or extension)."""
-    return all(c in _CHAR_TO_SEPTETS for c in text)
-
-
-def _gsm7_septets(text: str) -> list[int]:
-    out: list[int] = []
-    for position, char in enumerate(text):
-        try:
-            out.extend(_CHAR_TO_SEPTETS[char])
-        except KeyError:
-            raise PduError(f"character {char!r} at {position} is not in the GSM 7-bit alphabet") from None
-    return out
-
-
-def _septets_to_text(septets: bytes | list[int]) -> str:
-    """Septet values to text. An escape before an unknown code shows the basic
-    character (TS 23.038 6.2.1.1); a dangling escape at the end shows a space."""
-    chars: list[str] = []
-    i = 0
-    while i < len(septets):
-        value = septets[i] & 0x7F
-        if value == _ESC:
-            if i + 1 >= len(septets):
-                chars.append(" ")
-                break
-            nxt = septets[i + 1] & 0x7F
-            if nxt == _ESC:
-                chars.append(" ")
-            else:
-                chars.append(_GSM7_EXT.get(nxt, _GSM7_BASIC[nxt]))
-            i += 2
-            continue
-        chars.append(_GSM7_BASIC[value])
-        i += 1
-    return "".join(chars)
-
-
-def _pack_septets(septets: list[int], fill_bits: int = 0) -> bytes:
-    """Pack septets LSB first, after ``fill_bits`` zero bits (the padding after a UDH)."""
-    bits = 0
-    for i, septet in enumerate(septets):
-        bits |= septet << (fill_bits + 7 * i)
-    total_bits = fill_bits + 7 * len(septets)
-    return bits.to_bytes((total_bits + 7) // 8, "little")
-
-
-def _unpack_septets(data: bytes, n: int, fill_bits: int = 0) -> bytes:
-    bits = int.from_bytes(data, "little") >> fill_bits
-    return bytes((bits >> (7 * i)) & 0x7F for i in range(n))
-
-
-def pack_gsm7(text: str) -> bytes:
-    """``text`` as packed GSM 7-bit octets with no header (USSD requests and answers)."""
-    return _pack_septets(_gsm7_septets(text))
-
-
-def unpack_gsm7(data: bytes) -> str:
-    """Text of packed GSM 7-bit octets with no header and no stated length (USSD).
-
-    When the septets fill the last octet exactly, a trailing CR is padding,
-    not a character (TS 23.038 6.1.2.3.1); a trailing @ (zero bits) likewise.
-    """
-    septets = _unpack_septets(data, len(data) * 8 // 7)
-    if len(data) % 7 == 0 and septets and septets[-1] in (0x00, 0x0D):
-        septets = septets[:-1]
-    return _septets_to_text(septets)
-
-
-# --------------------------------------------------------------------------
-# Counting and splitting
-
-_GSM7_SINGLE = 160
-_UCS2_SINGLE = 70  # UTF-16 code units
-_MAX_ATOM_UNITS = 8  # longest letter-plus-marks kept in one part
-
-
-def _udh_concat_octets(ref16: bool) -> int:
-    # UDHL + IE id + IE length + ref (1 or 2) + total + sequence
-    return 7 if ref16 else 6
-
-
-def _per_part(encoding: str, multipart: bool, ref16: bool) -> int:
-    if not multipart:
-        return _GSM7_SINGLE if encoding == "gsm7" else _UCS2_SINGLE
-    free_octets = 140 - _udh_concat_octets(ref16)
-    return free_octets * 8 // 7 if encoding == "gsm7" else free_octets // 2
-
-
-def _char_units(char: str, encoding: str) -> int:
-    if encoding == "gsm7":
-        return len(_CHAR_TO_SEPTETS[char])
-    return 2 if ord(char) > 0xFFFF else 1
-
-
-@dataclass(frozen=True)
-class SmsCount:
-    """What the web UI shows under the reply box, and how many parts the queue sends."""
-
-    encoding: str  # "gsm7" | "ucs2"
-    chars: int  # code points; an emoji is 1
-    units: int  # septets (gsm7, extension characters 2) or UTF-16 code units (ucs2)
-    parts: int  # SMS parts needed
-    per_part: int  # capacity of each part in units
-    remaining: int  # units left in the last part
-
-
-def _is_regional_indicator(char: str) -> bool:
-    return "\U0001f1e6" <= char <= "\U0001f1ff"
-
-
-# The combining diacritical mark blocks (the ranges Gammu also keeps with their
-# letter); plain code point ranges so that the web UI's counter can use the same.
-_COMBINING_RANGES = (
-    ("\u0300", "\u036f"),
-    ("\u1ab0", "\u1aff"),
-    ("\u1dc0", "\u1dff"),
-    ("\u20d0", "\u20ff"),
-    ("\ufe20", "\ufe2f"),
-)
-
-
-def _is_combining_mark(char: str) -> bool:
-    return any(low <= char <= high for low, high in _COMBINING_RANGES)
-
-
-def _atoms(text: str, encoding: str) -> list[tuple[int, int]]:
-    """(start index, units) of the pieces a part boundary may not cut: a
-    character (so escape and surrogate pairs stay whole) with the combining
-    marks after it, or a flag's two regional indicators -- as Gammu does, so
-    each part shows whole letters and flags even where reassembly fails."""
-    atoms: list[tuple[int, int]] = []
-    i = 0
-    while i < len(text):
-        end = i + 1
-        if _is_regional_indicator(text[i]) and end < len(text) and _is_regional_indicator(text[end]):
-            end += 1
-        units = sum(_char_units(c, encoding) for c in text[i:end])
-        # Marks stay with their letter; a runaway string of marks may still be cut.
-        while end < len(text) and _is_combining_mark(text[end]) and units < _MAX_ATOM_UNITS:
-            units += _char_units(text[end], encoding)
-            end += 1
-        atoms.append((i, units))
-        i = end
-    return atoms
-
-
-def _segments(text: str, encoding: str, ref16: bool) -> tuple[int, list[str], list[int]]:
-    atoms = _atoms(text, encoding)
-    total = sum(units for _, units in atoms)
-    if total <= _per_part(encoding, False, ref16):
-        return _per_part(encoding, False, ref16), [text], [total]
-    capacity = _per_part(encoding, True, ref16)
-    segments: list[str] = []
-    used_units: list[int] = []
-    start = used = 0
-    for i, cost in atoms:
-        if used and used + cost > capacity:
-            segments.append(text[start:i])
-            used_units.append(used)
-            start, used = i, 0
-        used += cost
-    segments.append(text[start:])
-    used_units.append(used)
-    return capacity, segments, used_units
-
-
-def count(text: str, *, ref16: bool = False) -> SmsCount:
-    """Encoding, size and number of parts of ``text`` as :func:`encode_submit` will send it."""
-    encoding = "gsm7" if is_gsm7(text) else "ucs2"
-    per_part, segments, used = _segments(text, encoding, ref16)
-    return SmsCount(
-        encoding=encoding,
-        chars=len(text),
-        units=sum(used),
-        parts=len(segments),
-        per_part=per_part,
-        remaining=per_part - used[-1],
-    )
-
-
-def split(text: str, *, ref16: bool = False) -> tuple[str, list[str]]:
-    """(encoding, segments): the text of each part. An empty text is one empty part."""
-    encoding = "gsm7" if is_gsm7(text) else "ucs2"
-    return encoding, _segments(text, encoding, ref16)[1]
 
 
 # --------------------------------------------------------------------------
@@ -304,10 +81,10 @@ def _encode_address(number: str, what: str, *, allow_alphanumeric: bool = False)
     except InvalidNumber:
         if not (allow_alphanumeric and number and is_gsm7(number)):
             raise
-        septets = _gsm7_septets(number)
+        septets = to_septets(number)
         if len(septets) > 11:
             raise InvalidNumber(f"{what} {number!r} is longer than 11 GSM characters") from None
-        packed = _pack_septets(septets)
+        packed = pack_septets(septets)
         # The length counts useful semi-octets of the packed septets.
         return bytes([(len(septets) * 7 + 3) // 4, 0xD0]) + packed
     return bytes([len(digits), toa]) + _bcd_encode(digits)
@@ -423,7 +200,7 @@ def decode_payload(encoding: str, payload: bytes) -> str:
     sometimes cut a surrogate pair or an escape pair between two parts.
     """
     if encoding == "gsm7":
-        return _septets_to_text(payload)
+        return septets_to_text(payload)
     if encoding == "ucs2":
         return payload.decode("utf-16-be", errors="replace")
     return payload.hex().upper()
@@ -544,8 +321,8 @@ def _read_address(reader: _Reader, what: str) -> tuple[str, str]:
     ton = (toa >> 4) & 0x07
     kind = _TON_NAMES.get(ton, "unknown")
     if kind == "alphanumeric":
-        septets = _unpack_septets(body, ndigits * 4 // 7)
-        return _septets_to_text(septets), kind
+        septets = unpack_septets(body, ndigits * 4 // 7)
+        return septets_to_text(septets), kind
     digits = _bcd_decode(body, ndigits)
     return (("+" + digits) if kind == "international" and digits else digits), kind
 
@@ -595,7 +372,7 @@ def _read_user_data(reader: _Reader, udhi: bool, encoding: str) -> tuple[bytes, 
         if nseptets < 0:
             raise PduError(f"user data length {udl} septets is shorter than its {udh_octets}-octet header")
         fill = header_septets * 7 - udh_octets * 8
-        payload = _unpack_septets(ud[udh_octets:], nseptets, fill)
+        payload = unpack_septets(ud[udh_octets:], nseptets, fill)
     else:
         payload = ud[udh_octets:]
     return udh, payload, concat
@@ -726,10 +503,10 @@ def decode(
 def _user_data(encoding: str, segment: str, udh: bytes) -> tuple[int, bytes]:
     """(TP-UDL, TP-UD) for one part; ``udh`` includes its length octet (or is empty)."""
     if encoding == "gsm7":
-        septets = _gsm7_septets(segment)
+        septets = to_septets(segment)
         header_septets = (len(udh) * 8 + 6) // 7
         fill = header_septets * 7 - len(udh) * 8
-        return header_septets + len(septets), udh + _pack_septets(septets, fill)
+        return header_septets + len(septets), udh + pack_septets(septets, fill)
     try:
         body = udh + segment.encode("utf-16-be")
     except UnicodeEncodeError as exc:
