@@ -130,7 +130,7 @@ def import_gammu() -> Any:
         import gammu  # noqa: PLC0415 -- optional dependency, see module docstring
     except ImportError as exc:
         raise ModemError(
-            "driver = gammu needs python-gammu: pip install python-gammu "
+            "driver = gammu needs python-gammu: pip install 'modemd[gammu]' "
             "(or on Debian: apt install python3-gammu)"
         ) from exc
     return gammu
