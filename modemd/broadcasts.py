@@ -395,9 +395,10 @@ def approve(broadcast: Broadcast, approver: User, config=None, *, version: str, 
     moment = now or utcnow()
     with database_proxy.atomic():
         # locked: an edit cannot slip in between the version check and the approval
-        broadcast = _lock(broadcast.id)
-        if broadcast is None:
+        locked = _lock(broadcast.id)
+        if locked is None:
             raise BroadcastError("no such broadcast", code="missing")
+        broadcast = locked
         check_approvable(broadcast, approver)
         if content_of(broadcast, config).version != version:
             raise BroadcastError("the broadcast changed after it was shown to the approver; check it again",

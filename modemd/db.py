@@ -14,9 +14,9 @@ processes, can write at the same time without "database is locked":
   -shm files the same mode), whatever the umask: see :mod:`modemd.privatefiles`.
 
 PostgreSQL and MySQL/MariaDB URLs go through ``playhouse.db_url``. PostgreSQL
-is spoken through psycopg 3 (peewee >= 4 picks it with ``prefer_psycopg3``;
-psycopg2 is no longer maintained for new Pythons, and psycopg 3's
-``executemany`` pipelines the rows, which a broadcast's queueing relies on).
+is spoken through psycopg 3 (peewee >= 4 picks it with ``prefer_psycopg3``):
+the actively developed driver (psycopg2 only gets fixes), and its
+``executemany`` pipelines the rows, which a broadcast's queueing relies on.
 """
 
 from __future__ import annotations

@@ -9,8 +9,8 @@ deadline_at) indexes on Case serve.
 from __future__ import annotations
 
 import re
-from collections import namedtuple
 from datetime import date, datetime, time, timedelta, timezone
+from typing import NamedTuple
 
 from flask import Blueprint, render_template, request
 from flask_babel import gettext as _
@@ -33,8 +33,21 @@ LIST_COLUMNS = (Case.id, Case.keyword, Case.citizen, Case.status, Case.category,
 # a second query with an IN list of the page's ids cost more to build in peewee than to run
 LAST_TEXT = (InboundMessage.select(InboundMessage.text).where(InboundMessage.case == Case.id)
              .order_by(InboundMessage.id.desc()).limit(1))
-# rows are only displayed: plain tuples with names, no model instances
-CaseRow = namedtuple("CaseRow", [column.name for column in LIST_COLUMNS] + ["last_text"])
+
+
+class CaseRow(NamedTuple):
+    """A row as the list shows it: plain tuples with names, no model instances (LIST_COLUMNS + last_text)."""
+
+    id: int
+    keyword: str | None
+    citizen: str
+    status: str
+    category: str | None
+    deadline_at: datetime
+    last_message_at: datetime
+    last_text: str | None
+
+
 _NUMBERISH = re.compile(r"^[+\d][\d\s\-]{2,}$")
 
 
