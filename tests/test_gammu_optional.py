@@ -11,7 +11,6 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
 WITHOUT_GAMMU = textwrap.dedent("""
     import sys
