@@ -42,10 +42,10 @@ def reassign(case: Case, keyword: str | None, owner: User | None, actor: str, co
         case.save(only=[Case.keyword, Case.owner])
         entry = audit(actor, "case.assign", case, old=old,
                       new={"keyword": keyword, "owner": owner.login if owner else None})
-        if not tell:
+        if not tell or owner is None:  # (tell implies an owner; said again for the type checker)
             return None
         plan = Planned(owner.phone, assignment_text(case, config), [(ASSIGN, f"case-{case.id}-{entry.id}", owner.login)])
         queued = deliver([plan], config)
-    if queued:
+    if queued and owner is not None:
         log.info("case %s assigned to %s by %s; notification #%d queued", case.id, owner.login, actor, queued[0])
     return queued[0] if queued else None

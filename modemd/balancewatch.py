@@ -112,7 +112,7 @@ class BalanceWatch:
                         rupiah(reading.amount or 0), rupiah(self.low))
         else:
             log.warning("%s: the SIM's active period ends %s: top up to keep the number", name,
-                        reading.active_until.isoformat())
+                        reading.active_until)
         text = SMS_TEXT[problem].format(
             modem=name, amount=rupiah(reading.amount or 0), low=rupiah(self.low),
             until=reading.active_until.strftime("%d-%m-%Y") if reading.active_until else "")

@@ -34,7 +34,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -396,9 +395,10 @@ def approve(broadcast: Broadcast, approver: User, config=None, *, version: str, 
     moment = now or utcnow()
     with database_proxy.atomic():
         # locked: an edit cannot slip in between the version check and the approval
-        broadcast = _lock(broadcast.id)
-        if broadcast is None:
+        locked = _lock(broadcast.id)
+        if locked is None:
             raise BroadcastError("no such broadcast", code="missing")
+        broadcast = locked
         check_approvable(broadcast, approver)
         if content_of(broadcast, config).version != version:
             raise BroadcastError("the broadcast changed after it was shown to the approver; check it again",
@@ -454,9 +454,8 @@ def _insert_ignoring_duplicates(shared: dict, numbers: list[str]) -> None:
 
     peewee renders a bulk INSERT value by value, which costs ~0.2 s per 1,000
     rows; the statement is rendered once here and run with the driver's
-    executemany (SQLite loops in C, PyMySQL folds it into multi-row INSERTs);
-    psycopg2's executemany is one round trip per row, so PostgreSQL gets
-    one multi-row VALUES list per chunk (``execute_values``).
+    executemany (SQLite loops in C, PyMySQL folds it into multi-row INSERTs,
+    psycopg 3 sends the rows in one pipeline rather than one round trip each).
     """
     sentinel = "\x00recipient\x00"
     query = OutboundMessage.insert(dict(shared, recipient=sentinel)).on_conflict_ignore()
@@ -468,16 +467,7 @@ def _insert_ignoring_duplicates(shared: dict, numbers: list[str]) -> None:
     for number in numbers:
         params[slot] = number
         batch.append(tuple(params))
-    cursor = database_proxy.cursor()
-    if dialect(database_proxy.obj) == "postgresql":
-        from psycopg2.extras import execute_values
-
-        execute_values(cursor, _VALUES_GROUP.sub("VALUES %s", sql, count=1), batch, page_size=len(batch) or 1)
-    else:
-        cursor.executemany(sql, batch)
-
-
-_VALUES_GROUP = re.compile(r"VALUES \((?:%s, )*%s\)")
+    database_proxy.cursor().executemany(sql, batch)
 
 
 def queue_broadcast(broadcast_id: int, config=None, *, now: datetime | None = None) -> int:

@@ -22,7 +22,7 @@ from typing import Any, Callable, Iterator
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from . import phone
-from .drivers import DRIVERS
+from .drivers import DRIVERS, missing_library
 
 DEFAULT_CONFIG_PATH = "/etc/modemd/modemd.ini"
 
@@ -593,6 +593,9 @@ def _load_modems(file, parser, values, folder, lines, problems) -> dict[str, Mod
                 lines.get((section, "driver")),
             ))
             continue
+        lacking = missing_library(driver)
+        if lacking:
+            problems.append(Problem(file, lacking, section, "driver", lines.get((section, "driver"))))
         for required in DRIVERS[driver][2]:
             if not raw.get(required, "").strip():
                 problems.append(Problem(file, f"missing key {required} (the {driver} driver needs it, e.g. /dev/ttyUSB0)", section, required, line))

@@ -33,7 +33,7 @@ import time
 
 from . import outbound, queue
 from .checks import CheckResult
-from .config import Config
+from .config import Config, Problem
 from .keywords import KeywordTable, check_owners, load_keywords
 from .models import DaemonState, User, utcnow
 from .routing import Router, route_pending
@@ -79,7 +79,7 @@ class Daemon:
         self.router = Router(config, self.keywords)
         self.health = HealthBoard(config.routing)
         self.workers: list[ModemWorker] = []
-        self.scheduler = None
+        self.scheduler: Scheduler | None = None
         self._dispatcher: threading.Thread | None = None
         self._seen_reload_request: str | None = None
         self._stuck: dict[str, Stuck] = {}  # workers stuck at the last look, by modem
@@ -92,7 +92,7 @@ class Daemon:
 
     def reload_keywords(self) -> bool:
         """Load keywords.ini again; on any error keep the old table and log every problem."""
-        problems = []
+        problems: list[Problem] = []
         table = load_keywords(self.config.keywords_path, problems)
         check_owners(table, _user_state, problems)
         errors = [p for p in problems if not p.warning]
@@ -255,6 +255,7 @@ def install_signal_handlers(daemon: Daemon) -> None:
 
 def run_daemon(result: CheckResult, instance: str | None = None) -> int:
     """Run until SIGTERM; called by ``modemd run`` after every check passed."""
+    assert result.config is not None and result.keywords is not None, "run only after every check passed"
     daemon = Daemon(result.config, result.keywords, instance)
     install_signal_handlers(daemon)
     daemon.start()

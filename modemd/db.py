@@ -13,7 +13,10 @@ processes, can write at the same time without "database is locked":
 * the file is created 0600 before SQLite opens it (SQLite gives its -wal and
   -shm files the same mode), whatever the umask: see :mod:`modemd.privatefiles`.
 
-PostgreSQL and MySQL/MariaDB URLs go through ``playhouse.db_url``.
+PostgreSQL and MySQL/MariaDB URLs go through ``playhouse.db_url``. PostgreSQL
+is spoken through psycopg 3 (peewee >= 4 picks it with ``prefer_psycopg3``):
+the actively developed driver (psycopg2 only gets fixes), and its
+``executemany`` pipelines the rows, which a broadcast's queueing relies on.
 """
 
 from __future__ import annotations
@@ -47,7 +50,8 @@ def connect_url(url: str) -> peewee.Database:
             raise DatabaseURLError(f"{url!r}: expected sqlite:///relative/path.db or sqlite:////absolute/path.db")
         return peewee.SqliteDatabase(path, pragmas=SQLITE_PRAGMAS, timeout=30, lock_type="IMMEDIATE", check_same_thread=False)
     if scheme in ("postgres", "postgresql", "postgresql+pool", "postgres+pool"):
-        return db_url.connect(url)
+        # explicit, so that a psycopg2 left in the environment is not picked instead
+        return db_url.connect(url, prefer_psycopg3=True)
     if scheme in ("mysql", "mysql+pool", "mariadb"):
         if scheme == "mariadb":
             url = "mysql" + url[len("mariadb"):]

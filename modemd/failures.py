@@ -39,6 +39,7 @@ def cause_text(code: int | None, reason: str | None) -> str | None:
         return None
     if code is not None:
         return causes.cause(code).text
+    assert reason  # no code: then there is a reason
     for start, text in _WITHOUT_CODE:
         if reason.startswith(start):
             return text

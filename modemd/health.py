@@ -110,7 +110,7 @@ def signal_current(status: ModemStatus, now: datetime) -> bool:
 
 def storage_full(used: int | None, total: int | None) -> bool:
     """True when SMS storage figures say there is no room (a total of 0 or None says nothing)."""
-    return bool(total) and used is not None and used >= total
+    return total is not None and total != 0 and used is not None and used >= total
 
 
 def shows_sim_full(status: ModemStatus) -> bool:

@@ -104,7 +104,7 @@ def store_batch(modem: str, batch: list[IncomingSMS], router: Router | None = No
             log.info("%s: stored message #%d from %s (%d part(s)%s)", modem, stored.message.id,
                      shown(stored.message), stored.message.parts_received,
                      ", incomplete" if stored.message.incomplete else "")
-        if stored.routing is not None:
+        if stored.routing is not None and router is not None:  # routing happens only with a router
             router.after_commit(stored.routing)
     return results
 

@@ -375,7 +375,7 @@ def deadlines(now: datetime, config, keywords=None) -> list[Outcome]:
     for case_id, keyword, owner_id, _ in cases:
         owner = owners.get(owner_id)
         if owner is not None and owner.active and owner.phone and (f"case-{case_id}", owner.login) not in done:
-            by_owner[owner_id].append((case_id, keyword))
+            by_owner[owner_id].append((case_id, keyword))  # type: ignore[index]  # an owner found has an id
     template = config.get("notify", "deadline_text")
     plans = []
     for owner_id, items in sorted(by_owner.items()):
@@ -396,11 +396,13 @@ def deadlines(now: datetime, config, keywords=None) -> list[Outcome]:
     template = config.get("notify", "escalate_text")
     plans = []
     for chief in chiefs:
-        items = [c for c in escalated if (f"case-{c[0]}", chief.login) not in done]
+        # mypy: "items" held (id, keyword) pairs above; here whole overdue-case tuples
+        items = [c for c in escalated if (f"case-{c[0]}", chief.login) not in done]  # type: ignore[misc]
         if not items:
             continue
         text = fill(template, case=_case_list([c[0] for c in items]), keyword=_keyword_list(c[1] for c in items),
-                    owner=_keyword_list(owners[c[2]].login if c[2] in owners else None for c in items),
+                    owner=_keyword_list(owners[c[2]].login if c[2] in owners else None  # type: ignore[misc]
+                                        for c in items),
                     late=_duration_text(late.total_seconds()), url=case_url(config, [c[0] for c in items]))
         plans.append(Planned(chief.phone, clean(text), [(ESCALATE, f"case-{c[0]}", chief.login) for c in items]))
     escalate.queued = deliver(plans, config)

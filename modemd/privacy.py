@@ -90,7 +90,7 @@ def purged_form(number: str, salt: bytes) -> str:
 
 
 def is_purged(value: str | None) -> bool:
-    return bool(value) and _PURGED.match(value) is not None
+    return value is not None and _PURGED.match(value) is not None
 
 
 def sender_key(citizen: str, salt: bytes) -> str:

@@ -44,7 +44,7 @@ def tighten(path: Path | str, allowed: int) -> None:
         os.chmod(path, current & allowed)
 
 
-def private_dir(path: Path | str) -> Path:
+def private_dir(path: str | os.PathLike[str]) -> Path:
     """``path`` as a folder only its owner can enter (created 0700 with missing parents, or tightened)."""
     path = Path(path)
     missing = []

@@ -72,7 +72,7 @@ def derive_message_state(message_id: int, now: datetime) -> str:
     else:
         new = "sent"
     if new != message.state:
-        changes = {"state": new}
+        changes: dict[str, object] = {"state": new}
         if new == "delivered":
             changes["delivered_at"] = now
         if new == "failed":

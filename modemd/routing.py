@@ -219,11 +219,12 @@ class Router:
         state.case_opened = True
         state.route = "case" if keyword else "unrouted"
         audit_case_opened(state.case, message=state.message.id, keyword=keyword,
-                          owner=state.keyword.owner if owner else None)
+                          owner=state.keyword.owner if owner and state.keyword else None)
 
     def note_correction(self, state: Routing) -> None:
         """A mistyped keyword: which word was read as which keyword, for the official (the text stays as sent)."""
         if state.corrected:
+            assert state.case is not None and state.keyword is not None, "a correction is to a keyword, in a case"
             _INSERT_AUDIT.execute({
                 "actor": "daemon", "action": KEYWORD_CORRECTED, "object_type": "case", "object_id": str(state.case.id),
                 "detail": json.dumps({"message": state.message.id, "typed": state.word, "keyword": state.keyword.name},
@@ -242,7 +243,7 @@ class Router:
 
     def acknowledge(self, state: Routing) -> None:
         """A known keyword's acknowledgement, once per case."""
-        if state.keyword and state.keyword.reply and state.case_opened:
+        if state.keyword and state.keyword.reply and state.case_opened and state.case is not None:
             text = state.keyword.reply.format(case=state.case.id, keyword=state.keyword.name)
             self.autoreply(state, text)
 

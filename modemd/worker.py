@@ -178,10 +178,10 @@ class ModemWorker(threading.Thread):
         if now >= self._next_request_check:
             self._next_request_check = now + remoteprobe.REQUEST_POLL
             self._step("answering a probe request", self._ussd_allowance())
-            remoteprobe.answer_pending(self.modem.name, self.driver, self.balance_watch.ussd)
+            remoteprobe.answer_pending(self.modem.name, self.connected_driver, self.balance_watch.ussd)
         if self.balance_watch.due(now):
             self._step("checking the balance", self._ussd_allowance())
-            self.balance_watch.check(self.driver, now)
+            self.balance_watch.check(self.connected_driver, now)
         if self.stop_event.is_set():
             self.release_prefetched()
             return
@@ -252,17 +252,24 @@ class ModemWorker(threading.Thread):
                 log.debug("%s: close: %s", self.modem.name, exc)
             self.driver = None
 
+    @property
+    def connected_driver(self) -> Driver:
+        """The driver, for the steps that run only while the modem is connected."""
+        if self.driver is None:
+            raise ModemGone(f"{self.modem.name}: not connected")
+        return self.driver
+
     # receiving ------------------------------------------------------------
     def receive(self) -> int:
         """Store and route what the modem holds (one commit per batch), then delete each from the SIM."""
-        batch = self.driver.receive()
+        batch = self.connected_driver.receive()
         count = 0
         for start in range(0, len(batch), RECEIVE_BATCH):
             chunk = batch[start:start + RECEIVE_BATCH]
             stored = inbound.store_batch(self.modem.name, chunk, self.router)  # committed
             for sms, item in zip(chunk, stored, strict=True):
                 self._step("deleting stored messages from the SIM")
-                self.driver.acknowledge(sms)  # only now: the database has it
+                self.connected_driver.acknowledge(sms)  # only now: the database has it
                 if item.message.route == "new" and not item.created:
                     self.router.route(item.message)  # a repeat of a message stored but never routed
             count += len(chunk)
@@ -270,7 +277,7 @@ class ModemWorker(threading.Thread):
 
     def collect_reports(self, now: float) -> None:
         """Take the modem's new status reports; they are stored in batches (see flush_reports)."""
-        fresh = self.driver.status_reports()
+        fresh = self.connected_driver.status_reports()
         if fresh and not self._reports:
             self._reports_since = now
         self._reports.extend(fresh)
@@ -287,7 +294,7 @@ class ModemWorker(threading.Thread):
         reports.handle_batch(self.modem.name, batch)
         for report in batch:
             self._step("deleting status reports from the SIM")
-            self.driver.acknowledge(report)
+            self.connected_driver.acknowledge(report)
         return len(batch)
 
     def status_reports(self) -> int:
@@ -324,10 +331,11 @@ class ModemWorker(threading.Thread):
         self._next_due_check = 0.0
         self.next_send_at = now + self.send_interval
         # a long message on a slow network is slow but alive: it may take what the driver allows its parts
-        self._step(f"sending message #{message.id}", self.driver.longest_send(message.parts or 1))
+        self._step(f"sending message #{message.id}", self.connected_driver.longest_send(message.parts or 1))
         started = time.monotonic()
         try:
-            references = self.driver.send(message.recipient, message.text, status_report=message.status_report)
+            references = self.connected_driver.send(message.recipient, message.text,
+                                                     status_report=message.status_report)
         except SendFailed as exc:
             self.busy_seconds += time.monotonic() - started
             outbound.record_failure(message, exc.reason, permanent=exc.permanent, config=self.config, code=exc.code)
@@ -390,7 +398,7 @@ class ModemWorker(threading.Thread):
     # health ---------------------------------------------------------------
     def refresh_health(self) -> None:
         name = self.modem.name
-        signal = self.driver.signal()
+        signal = self.connected_driver.signal()
         fields = {"signal_dbm": signal.dbm, "registration": signal.registration[:20], "last_contact": utcnow(),
                   "errors": self.failures_in_row,
                   "queue_depth": outbound.depth(self.health.eligibility(name))}
@@ -410,7 +418,7 @@ class ModemWorker(threading.Thread):
     def _check_storage(self, at_connect: bool = False) -> dict:
         """The SIM's storage figures as ModemStatus fields (none if the modem has none); notes a full SIM."""
         try:
-            storage = self.driver.storage()
+            storage = self.connected_driver.storage()
         except ModemGone:
             raise
         except ModemError as exc:

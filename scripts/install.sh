@@ -23,7 +23,9 @@ id modemd >/dev/null 2>&1 || adduser --system --ingroup modemd --home "$STATE" -
 adduser modemd dialout >/dev/null
 
 [ -x "$PREFIX/venv/bin/python" ] || python3 -m venv "$PREFIX/venv"
-"$PREFIX/venv/bin/python" -m pip install -q --disable-pip-version-check "$SRC[server]"
+# the gammu extra (python-gammu) always: switching a modem to driver = gammu, when the AT driver does
+# not get along with it, must not need another install (the AT and sim drivers never load it)
+"$PREFIX/venv/bin/python" -m pip install -q --disable-pip-version-check "$SRC[server,gammu]"
 ln -sf "$PREFIX/venv/bin/modemd" /usr/local/bin/modemd
 install -m 0644 README.md "$PREFIX/README.md"
 

@@ -263,7 +263,7 @@ def test_without_python_gammu_the_error_says_how_to_install_it(settings):
     )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
                             cwd=Path(__file__).resolve().parents[1])
-    assert "pip install python-gammu" in result.stdout
+    assert "pip install 'modemd[gammu]'" in result.stdout
     assert "python3-gammu" in result.stdout
 
 

@@ -50,7 +50,7 @@ def create_app(config=None, test_config: dict | None = None) -> Flask:
     sessions.init_app(app, session_hours=_web_setting(config, "session_hours"),
                       idle_minutes=_web_setting(config, "idle_minutes"))
     if _web_setting(config, "trusted_proxies"):
-        app.wsgi_app = TrustedProxies(app.wsgi_app, _web_setting(config, "trusted_proxies"))
+        app.wsgi_app = TrustedProxies(app.wsgi_app, _web_setting(config, "trusted_proxies"))  # type: ignore[method-assign]  # Flask's documented way to wrap the WSGI app
     auth.init_app(app)
     i18n.init_app(app)
     filters.init_app(app)

@@ -8,6 +8,7 @@ approvers see every broadcast, officials their own.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
@@ -182,7 +183,7 @@ def edit(broadcast_id: int):
 
 
 def _save(broadcast: Broadcast | None):
-    form = {
+    form: dict[str, Any] = {
         "title": request.form.get("title", "").strip(), "text": _clean_text(request.form.get("text", "")),
         "category": request.form.get("category", "information"), "send_at": request.form.get("send_at", ""),
         "groups": form_ids("groups"),

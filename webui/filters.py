@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from functools import lru_cache
+from typing import overload
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, g, request, url_for
@@ -29,6 +30,10 @@ def zone() -> ZoneInfo:
     return _zone_of(current_app)
 
 
+@overload
+def to_local(moment: datetime) -> datetime: ...
+@overload
+def to_local(moment: None) -> None: ...
 def to_local(moment: datetime | None) -> datetime | None:
     if moment is None:
         return None

@@ -9,8 +9,8 @@ deadline_at) indexes on Case serve.
 from __future__ import annotations
 
 import re
-from collections import namedtuple
 from datetime import date, datetime, time, timedelta, timezone
+from typing import NamedTuple
 
 from flask import Blueprint, abort, render_template, request
 from flask_babel import gettext as _
@@ -35,8 +35,20 @@ LIST_COLUMNS = (Case.id, Case.keyword, Case.citizen, Case.status, Case.category,
 # a second query with an IN list of the page's ids cost more to build in peewee than to run
 LAST_TEXT = (InboundMessage.select(InboundMessage.text).where(InboundMessage.case == Case.id)
              .order_by(InboundMessage.id.desc()).limit(1))
-# rows are only displayed: plain tuples with names, no model instances
-CaseRow = namedtuple("CaseRow", [column.name for column in LIST_COLUMNS] + ["last_text"])
+
+
+class CaseRow(NamedTuple):
+    """A row as the list shows it: plain tuples with names, no model instances (LIST_COLUMNS + last_text)."""
+
+    id: int
+    keyword: str | None
+    citizen: str
+    status: str
+    category: str | None
+    deadline_at: datetime
+    last_message_at: datetime
+    reply_failed_at: datetime | None
+    last_text: str | None
 
 
 def _last_failed_reply(column):
@@ -46,8 +58,22 @@ def _last_failed_reply(column):
             .order_by(OutboundMessage.id.desc()).limit(1))
 
 
-# a case whose reply failed: why, from its newest failed reply, in the same query
-FailedRow = namedtuple("FailedRow", CaseRow._fields + ("failure_code", "failure_reason"))
+class FailedRow(NamedTuple):
+    """A case whose reply failed, with why (from its newest failed reply, in the same query)."""
+
+    id: int
+    keyword: str | None
+    citizen: str
+    status: str
+    category: str | None
+    deadline_at: datetime
+    last_message_at: datetime
+    reply_failed_at: datetime | None
+    last_text: str | None
+    failure_code: int | None
+    failure_reason: str | None
+
+
 _NUMBERISH = re.compile(r"^[+\d][\d\s\-]{2,}$")
 
 

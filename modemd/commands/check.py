@@ -20,7 +20,7 @@ def main(args) -> int:
         } for p in result.problems])
     else:
         print_problems(result.problems)
-        if result.ok:
+        if result.ok and result.config is not None:
             keywords = len(result.keywords) if result.keywords else 0
             modems = len(result.config.modems) if result.config else 0
             print(f"OK: {modems} modem(s), {keywords} keyword(s), database ready ({result.config.database_url})")

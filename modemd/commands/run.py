@@ -15,6 +15,7 @@ def main(args) -> int:
     result = checked(args)
     if result is None:
         return 2
+    assert result.config is not None, "checked() returns a result only when the configuration loaded"
     setup_logging(result.config.get("modemd", "log_level"))
     from ..daemon import run_daemon
 

@@ -66,7 +66,7 @@ def gather(config) -> dict:
             "state": (row.state if row else "unknown") if modem.enabled else "disabled",
             "signal_dbm": row.signal_dbm if row else None,
             # a row outlives its modem: whether the signal is still read, and when it was
-            "signal_current": bool(row) and signal_current(row, now),
+            "signal_current": row is not None and signal_current(row, now),
             "signal_read_at": localtime.iso(row.last_contact, zone) if row and row.signal_dbm is not None else None,
             "registration": row.registration if row else None,
             "operator": row.operator if row else None, "errors": row.errors if row else None,

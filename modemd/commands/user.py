@@ -54,11 +54,11 @@ def main(args) -> int:
     open_configured_database(args)
     try:
         if args.user_command == "add":
-            user = users.create_user(
+            created = users.create_user(
                 args.login, args.role, _read_password(args.password_stdin),
                 name=args.name, phone_number=args.phone, sender_id=args.sender_id,
             )
-            print(f"user {user.login} ({user.role}) created")
+            print(f"user {created.login} ({created.role}) created")
         elif args.user_command == "list":
             rows = [users.as_dict(u) for u in User.select().order_by(User.login)]
             if args.json:

@@ -21,6 +21,7 @@ def main(args) -> int:
     if result is None:
         return 2
     config = result.config
+    assert config is not None, "checked() returns a result only when the configuration loaded"
     setup_logging(config.get("modemd", "log_level"))
     from webui import create_app
 

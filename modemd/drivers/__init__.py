@@ -2,7 +2,11 @@
 
 Nothing outside this package imports a concrete driver; the daemon calls
 :func:`create_driver` and gets a :class:`~modemd.drivers.base.Driver`.
-Lazy imports keep python-gammu optional: only ``driver = gammu`` needs it.
+Lazy imports keep python-gammu optional: only ``driver = gammu`` needs it,
+and it is the ``modemd[gammu]`` extra. :func:`missing_library` says what a
+driver lacks on this machine; the configuration check reports it as a problem
+on the ``driver =`` line, so a machine without python-gammu is told how to
+install it instead of starting a daemon that cannot open its modem.
 """
 
 from __future__ import annotations
@@ -21,8 +25,26 @@ DRIVERS: dict[str, tuple[str, str, tuple[str, ...]]] = {
 }
 
 
+#: driver name -> (module it imports, PyPI distribution, modemd extra that installs it)
+OPTIONAL_LIBRARIES: dict[str, tuple[str, str, str]] = {
+    "gammu": ("gammu", "python-gammu", "gammu"),
+}
+
+
 class UnknownDriver(ValueError):
     pass
+
+
+def missing_library(kind: str) -> str | None:
+    """What driver ``kind`` lacks here and how to install it, or None when it can load."""
+    if kind not in OPTIONAL_LIBRARIES:
+        return None
+    module, distribution, extra = OPTIONAL_LIBRARIES[kind]
+    try:
+        importlib.import_module(module)
+    except ImportError:  # also a library that is there but cannot load (e.g. libGammu missing)
+        return f"{kind} needs {distribution}: pip install 'modemd[{extra}]'"
+    return None
 
 
 def required_settings(kind: str) -> tuple[str, ...]:

@@ -48,7 +48,7 @@ import random
 import re
 import threading
 import time
-from typing import Mapping
+from typing import Mapping, cast
 
 from modemd.phone import for_log
 from modemd.reassembly import Assembled, Reassembler
@@ -191,12 +191,12 @@ class ATDriver(Driver):
             line = ATLine(self.device, self.baudrate, on_event=self._on_event)
             line.open()
             return line
-        line = open_answering(self.device, USUAL_BAUDRATES, min(2.0, self.command_timeout), self._on_event)
-        if line is None:
+        answering = open_answering(self.device, USUAL_BAUDRATES, min(2.0, self.command_timeout), self._on_event)
+        if answering is None:
             raise ModemGone(f"no modem answers AT on {self.device} at any of "
                             f"{', '.join(str(r) for r in USUAL_BAUDRATES)} baud")
-        log.info("modem %s answers at %d baud (baudrate = auto)", self.name, line.baudrate)
-        return line
+        log.info("modem %s answers at %d baud (baudrate = auto)", self.name, answering.baudrate)
+        return answering
 
     def close(self) -> None:
         line, self._line = self._line, None
@@ -491,10 +491,10 @@ class ATDriver(Driver):
 
     def acknowledge(self, item: IncomingSMS | StatusReport) -> None:
         if isinstance(item, IncomingSMS):
-            for index in item.handle or ():
+            for index in cast("tuple[int, ...]", item.handle or ()):  # this driver's handle: the SIM indexes
                 self._delete(index)
         elif item.handle is not None:
-            memory, index = item.handle  # type: ignore[misc]
+            memory, index = cast("tuple[str | None, int]", item.handle)  # as _take_pdu made it
             self._delete(index, memory)
 
     def _delete(self, index: int, memory: str | None = None) -> None:
@@ -601,8 +601,8 @@ class ATDriver(Driver):
             log.info("modem %s: status report for reference %d: status %d", self.name, decoded.reference,
                      decoded.status)
         elif isinstance(decoded, tpdu.DeliverPdu):
-            handle = index if stored_here else None
-            for assembled in self.reassembler.add(decoded, handle, self.clock()):
+            part_handle = index if stored_here else None
+            for assembled in self.reassembler.add(decoded, part_handle, self.clock()):
                 self._ready.append(self._incoming(assembled))
         else:
             log.debug("modem %s: ignoring stored outgoing message at index %s", self.name, index)

@@ -59,7 +59,7 @@ import re
 import threading
 import time
 from datetime import datetime, timezone
-from typing import Any, Callable, Iterable, Mapping, TypeVar
+from typing import Any, Callable, Iterable, Mapping, TypeVar, cast
 
 from ..phone import for_log
 from ..reassembly import MISSING_MARKER
@@ -145,7 +145,7 @@ def import_gammu() -> Any:
         import gammu  # noqa: PLC0415 -- optional dependency, see module docstring
     except ImportError as exc:
         raise ModemError(
-            "driver = gammu needs python-gammu: pip install python-gammu "
+            "driver = gammu needs python-gammu: pip install 'modemd[gammu]' "
             "(or on Debian: apt install python3-gammu)"
         ) from exc
     return gammu
@@ -254,7 +254,9 @@ def merge_incomplete(groups: Iterable[list[dict]]) -> list[list[dict]]:
 
 def message_key(part: Mapping[str, Any]) -> tuple:
     """What the parts of one concatenated message share: sender, reference, total."""
-    reference, total, _ = concat_info(part)
+    info = concat_info(part)
+    assert info is not None, "only the parts of a concatenated message are grouped by key"
+    reference, total, _ = info
     return part.get("Number"), reference, total
 
 
@@ -427,7 +429,7 @@ class GammuDriver(Driver):
             raise PinError(f"{self.name}: the SIM still asks for {still} after the PIN; is pin = right?")
 
     def _stored_smsc(self) -> str:
-        smsc = self._optional(lambda m: m.GetSMSC(Location=1), "reading the SMSC", {})
+        smsc: dict[str, Any] = self._optional(lambda m: m.GetSMSC(Location=1), "reading the SMSC", {})
         number = smsc.get("Number", "") if smsc else ""
         if not number:
             log.warning("%s: no SMSC number on the SIM; set smsc = in the modem section", self.name)
@@ -462,7 +464,7 @@ class GammuDriver(Driver):
     def identify(self) -> Identity:
         model = self._call(lambda m: m.GetModel(), "reading the model")
         firmware = self._optional(lambda m: m.GetFirmware(), "reading the firmware", ("",))
-        network = self._optional(lambda m: m.GetNetworkInfo(), "reading the network", {})
+        network: dict[str, Any] = self._optional(lambda m: m.GetNetworkInfo(), "reading the network", {})
         return Identity(
             manufacturer=self._optional(lambda m: m.GetManufacturer(), "reading the manufacturer", ""),
             model=model[1] or model[0],
@@ -474,7 +476,7 @@ class GammuDriver(Driver):
 
     def signal(self) -> SignalInfo:
         quality = self._call(lambda m: m.GetSignalQuality(), "reading the signal")
-        network = self._optional(lambda m: m.GetNetworkInfo(), "reading the network", {})
+        network: dict[str, Any] = self._optional(lambda m: m.GetNetworkInfo(), "reading the network", {})
         return SignalInfo(
             dbm=signal_dbm(quality),
             registration=REGISTRATION.get(network.get("State", ""), "unknown"),
@@ -551,7 +553,7 @@ class GammuDriver(Driver):
         self._concat_reference = (self._concat_reference + 1) % 256
         parts = []
         for sequence, segment in enumerate(segments, start=1):
-            udh = {"Type": "NoUDH", "Text": b""}
+            udh: dict[str, Any] = {"Type": "NoUDH", "Text": b""}
             if len(segments) > 1:
                 header = bytes([5, 0x00, 3, self._concat_reference, len(segments), sequence])
                 udh = {"Type": "ConcatenatedMessages", "Text": header, "ID8bit": self._concat_reference,
@@ -587,6 +589,9 @@ class GammuDriver(Driver):
             raise SendFailed(f"{self.name}: cannot read back Gammu's part {index}/{total}: {exc}; nothing was sent",
                              permanent=True) from exc
         log.debug("%s: part %d/%d as Gammu encodes it: %s", self.name, index, total, encoded)
+        if isinstance(sent, tpdu.StatusReportPdu):
+            raise SendFailed(f"{self.name}: Gammu encoded part {index}/{total} as a status report; nothing was sent",
+                             permanent=True)
         udh = part["UDH"]
         concat = (udh["ID8bit"], udh["AllParts"], udh["PartNumber"]) if udh["Type"] != "NoUDH" else None
         if sent.concat != concat:
@@ -626,7 +631,8 @@ class GammuDriver(Driver):
 
     def acknowledge(self, item: IncomingSMS | StatusReport) -> None:
         machine = self._connected()
-        for location in item.handle or ():
+        locations = cast("list[int]", item.handle or [])  # this driver's handle: Gammu's locations
+        for location in locations:
             try:
                 # Folder 0: Gammu's locations already say which folder they are in.
                 machine.DeleteSMS(Folder=0, Location=location)
@@ -634,7 +640,7 @@ class GammuDriver(Driver):
                 log.debug("%s: SMS %s was already deleted", self.name, location)
             except self._gammu.GSMError as exc:
                 raise convert_error(exc, f"{self.name}: deleting SMS {location}") from exc
-        self._handed.discard(tuple(item.handle or ()))
+        self._handed.discard(tuple(locations))
         self._storage_dirty = True
 
     def _assemble(self, group: list[dict]) -> IncomingSMS | None:
@@ -644,6 +650,7 @@ class GammuDriver(Driver):
         sequences = {info[2] for info in map(concat_info, group) if info}
         complete = is_complete(group)
         if not complete:
+            assert concat is not None, "a single-part message is always complete"
             if not self._expired(message_key(first), group):
                 return None
             log.warning("%s: handing over %d of %d parts from %s: the rest did not come in time",
@@ -678,8 +685,9 @@ class GammuDriver(Driver):
         for part in group:
             # A part the network delivered twice is deleted with the rest but read once.
             by_sequence.setdefault((concat_info(part) or (0, 0, 0))[2], part)
-        read = {sequence: part_text(part) for sequence, part in by_sequence.items()}
-        if any(value is None for value in read.values()):
+        maybe_read = {sequence: part_text(part) for sequence, part in by_sequence.items()}
+        read = {sequence: value for sequence, value in maybe_read.items() if value is not None}
+        if len(read) < len(maybe_read):
             return "", f"not a text message (coding {group[0].get('Coding', '?')})", 0
         lost = sum(units for _, units in read.values())
         # Where libGammu cut a part short, mark it as modemd.reassembly marks a missing part.
@@ -694,8 +702,7 @@ class GammuDriver(Driver):
         now = time.monotonic()
         waited = now - self._first_seen.setdefault(key, now)
         # After a restart the parts may have sat on the SIM for long: count from the SMSC time too.
-        stamps = [aware(part.get("DateTime")) for part in group]
-        stamps = [stamp for stamp in stamps if stamp is not None]
+        stamps = [stamp for stamp in (aware(part.get("DateTime")) for part in group) if stamp is not None]
         if stamps:
             waited = max(waited, (datetime.now(timezone.utc) - max(stamps)).total_seconds())
         return waited >= self.reassembly_timeout
