@@ -21,14 +21,14 @@ log = logging.getLogger("modemd.web")
 CORE_BLUEPRINTS = (
     "webui.auth", "webui.i18n", "webui.inbox", "webui.cases", "webui.outbox", "webui.dashboard",
     "webui.admin_users", "webui.admin_contacts", "webui.admin_keywords", "webui.admin_blocklist",
-    "webui.admin_audit", "webui.operator_messages", "webui.demo", "webui.public", "webui.publishing",
+    "webui.admin_audit", "webui.operator_messages", "webui.demo", "webui.public", "webui.publishing", "webui.identity",
 )
 OPTIONAL_BLUEPRINTS = ("webui.broadcasts", "webui.recap")
 
 
 def create_app(config=None, test_config: dict | None = None) -> Flask:
     """Build the Flask app for a loaded :class:`modemd.config.Config` (the database is already open)."""
-    from . import auth, errors, filters, i18n, security
+    from . import auth, errors, filters, i18n, identity, security
 
     app = Flask(__name__)
     app.config["MODEMD"] = config
@@ -52,6 +52,7 @@ def create_app(config=None, test_config: dict | None = None) -> Flask:
     auth.init_app(app)
     i18n.init_app(app)
     filters.init_app(app)
+    identity.init_app(app)
     errors.init_app(app)
     for name in CORE_BLUEPRINTS:
         _register(app, name)

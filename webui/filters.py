@@ -16,6 +16,7 @@ from modemd.models import Case, utcnow
 
 from . import labels
 from .i18n import gettext as _
+from .identity import icon
 
 DEFAULT_ZONE = ZoneInfo("Asia/Jakarta")
 
@@ -114,11 +115,11 @@ def has_endpoint(name: str) -> bool:
     return name in current_app.view_functions
 
 
-_NAV_LINK = Markup('<a href="{}"{}>{}</a>')
+_NAV_LINK = Markup('<a href="{}"{}>{}{}</a>')
 _CURRENT = Markup(' aria-current="page"')
 
 
-def navlink(endpoint: str, text: str) -> Markup:
+def navlink(endpoint: str, text: str, icon_name: str | None = None) -> Markup:
     """A menu link to ``endpoint`` (marked current in its section), or nothing if that page is not installed.
 
     A function rather than a Jinja macro: the menu has up to 11 links on every page, and a macro call costs
@@ -128,7 +129,7 @@ def navlink(endpoint: str, text: str) -> Markup:
         return Markup("")
     here = request.endpoint
     current = here is not None and here.split(".")[0] == endpoint.split(".")[0]
-    return _NAV_LINK.format(url_for(endpoint), _CURRENT if current else "", text)
+    return _NAV_LINK.format(url_for(endpoint), _CURRENT if current else "", icon(icon_name) if icon_name else "", text)
 
 
 def template_globals() -> dict:
