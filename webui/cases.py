@@ -63,20 +63,19 @@ def conversation(case: Case) -> list[dict]:
 
 def _render(case: Case, reply_text: str = "", status: int = 200):
     # only the columns shown: peewee builds the SQL column by column on every request
-    notes = (CaseNote.select(CaseNote.id, CaseNote.author, CaseNote.text, CaseNote.created_at, User.id, User.login)
+    notes = (CaseNote.select(CaseNote.id, CaseNote.author, CaseNote.text, CaseNote.created_at, User.id, User.login, User.name)
              .join(User, join_type=JOIN.LEFT_OUTER, on=(CaseNote.author == User.id))
              .where(CaseNote.case == case).order_by(CaseNote.id))
-    history = (AuditLog.select(AuditLog.id, AuditLog.at, AuditLog.actor, AuditLog.action)
+    # who did it by name (the audit log keeps logins): joined in the same query
+    history = (AuditLog.select(AuditLog.id, AuditLog.at, AuditLog.actor, AuditLog.action, User.name)
+               .join(User, join_type=JOIN.LEFT_OUTER, on=(AuditLog.actor == User.login))
                .where((AuditLog.object_type == "case") & (AuditLog.object_id == str(case.id)))
-               .order_by(AuditLog.id.desc()).limit(50))
+               .order_by(AuditLog.id.desc()).limit(50).objects())
     assignable = User.select().where(User.active == True).order_by(User.login)  # noqa: E712
     # most often the owner is the reader, whose row is loaded already (case.owner would query it again)
-    if case.owner_id == current_user.id:
-        owner_login = current_user.login
-    else:
-        owner_login = case.owner.login if case.owner_id else None
+    owner = current_user.row if case.owner_id == current_user.id else case.owner if case.owner_id else None
     return render_template(
-        "cases/show.html", case=case, items=conversation(case), notes=notes, history=history, owner_login=owner_login,
+        "cases/show.html", case=case, items=conversation(case), notes=notes, history=history, owner=owner,
         suffix=sender_suffix(current_user.row, _config()), reply_text=reply_text, max_parts=MAX_REPLY_PARTS,
         categories=CATEGORIES, keywords=keyword_names(), assignable=assignable,
     ), status

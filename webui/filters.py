@@ -134,7 +134,7 @@ def navlink(endpoint: str, text: str, icon_name: str | None = None) -> Markup:
 
 def template_globals() -> dict:
     data = {
-        "labels": labels, "label": labels.label, "has_endpoint": has_endpoint,
+        "labels": labels, "label": labels.label, "has_endpoint": has_endpoint, "history_text": labels.history_text,
         "demo_mode": bool(current_app.config.get("MODEMD") and current_app.config["MODEMD"].get("web", "demo")),
     }
     if current_user.is_authenticated and request.endpoint not in (None, "static"):

@@ -54,10 +54,10 @@ def test_citizen_sms_routed_answered_sent_and_delivered(page, live_server, daemo
     page.wait_for_selector("#reply-text")
     page.fill("#reply-text", "Mulai Sabtu jam 19.00. Terima kasih 🙏")
     counter = page.inner_text("#reply-counter")
-    assert "UCS2" in counter
+    assert "Karakter khusus" in counter
     page.fill("#reply-text", "Mulai Sabtu jam 19.00. Terima kasih")
     counter = page.inner_text("#reply-counter")
-    assert "GSM 7-bit" in counter
+    assert "Huruf biasa" in counter
     expected = pdu.count("Mulai Sabtu jam 19.00. Terima kasih -PEMKAB")
     assert page.inner_text('[data-count="chars"]') == str(expected.chars)
     page.click("#reply-form button[type=submit]")
