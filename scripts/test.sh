@@ -6,7 +6,8 @@ set -eu
 cd "$(dirname "$0")/.."
 SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 # gammu: the CLI the fake modem is checked against; chromium: browser tests; systemd: systemd-analyze verify
-PACKAGES="python3 python3-venv gammu chromium systemd"
+# nodejs/npm: axe-core (accessibility checks in tests/browser), installed into a test-only folder
+PACKAGES="python3 python3-venv gammu chromium systemd nodejs npm"
 missing=""
 for package in $PACKAGES; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" || missing="$missing $package"
@@ -17,6 +18,7 @@ if [ -n "$missing" ]; then
 fi
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[test,server]"
+npm install --silent --no-audit --no-fund --prefix tests/browser/node
 status=0
 .venv/bin/python -m pytest "$@" || status=$?
 if [ "$status" -eq 5 ]; then
