@@ -92,7 +92,7 @@ def test_case_history_and_owner_in_words(client, auth, make_case, officials):
 
 
 def test_dashboard_speaks_plainly_about_modem_trouble(client, auth):
-    ModemStatus.create(name="modem1", driver="at", state="error", errors=3, last_error="+CMS ERROR: 500",
+    ModemStatus.create(name="modem1", driver="at", state="error", errors=3, last_error="+CMS ERROR: 500 <sim>",
                        last_contact=utcnow(), updated_at=utcnow())
     auth.login("humas")
     page = _body(client.get("/dashboard/"))
@@ -100,7 +100,8 @@ def test_dashboard_speaks_plainly_about_modem_trouble(client, auth):
     assert "bermasalah" in page and "3 kali" in page
     auth.logout()
     auth.login("admin")
-    assert "+CMS ERROR: 500" in _body(client.get("/dashboard/"))  # the administrator still gets the code, in small print
+    # the administrator still gets the code, in small print, escaped
+    assert "<code>+CMS ERROR: 500 &lt;sim&gt;</code>" in _body(client.get("/dashboard/"))
 
 
 def test_dashboard_trend_chart_and_oldest_cases(client, auth, make_case):
