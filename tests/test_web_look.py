@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from modemd import config as config_module
-from modemd.models import ModemStatus, User, audit, utcnow
+from modemd.models import ModemStatus, OutboundMessage, User, audit, utcnow
 
 from webfixtures import *  # noqa: F401,F403
 from webfixtures import WEB_INI
@@ -82,8 +82,12 @@ def test_case_history_and_owner_in_words(client, auth, make_case, officials):
     case = make_case("INFO", "INFO jalan\nrusak <b>parah</b>")
     audit("daemon", "case.open", case)
     audit("humas", "case.close", case)
+    OutboundMessage.create(recipient=case.citizen, text="Sudah kami teruskan.", kind="reply", case=case,
+                           created_by=officials["humas"])
     auth.login("admin")
+    assert "· Budi Santoso</td>" in _body(client.get("/outbox/"))
     page = _body(client.get(f"/cases/{case.id}"))
+    assert '<div class="meta"><span>Budi Santoso</span>' in page  # the reply's author
     assert "Dibuka otomatis oleh sistem" in page and "Budi Santoso menutup kasus" in page
     assert "daemon" not in page and "case.open" not in page and "case.close" not in page
     assert '<span class="owner">Budi Santoso</span> <small>(humas)</small>' in page

@@ -14,7 +14,7 @@ from flask import Blueprint, current_app, flash, jsonify, redirect, render_templ
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from peewee import JOIN
+from peewee import JOIN, fn
 
 from modemd.models import CATEGORIES, AuditLog, Case, CaseNote, InboundMessage, OutboundMessage, User, audit, utcnow
 
@@ -46,13 +46,14 @@ ReplyRow = namedtuple("ReplyRow", "id text state failure_reason created_at autho
 
 
 def conversation(case: Case) -> list[dict]:
-    """The citizen's messages and the replies (with their authors' logins, in one query), oldest first."""
+    """The citizen's messages and the replies (with their authors' names, in one query), oldest first."""
     inbound = (InboundMessage.select(InboundMessage.id, InboundMessage.sender, InboundMessage.text,
                                      InboundMessage.received_at, InboundMessage.incomplete,
                                      InboundMessage.parts_received, InboundMessage.parts_total)
                .where(InboundMessage.case == case).order_by(InboundMessage.id).tuples())
     replies = (OutboundMessage.select(OutboundMessage.id, OutboundMessage.text, OutboundMessage.state,
-                                      OutboundMessage.failure_reason, OutboundMessage.created_at, User.login)
+                                      OutboundMessage.failure_reason, OutboundMessage.created_at,
+                                      fn.COALESCE(fn.NULLIF(User.name, ""), User.login))
                .join(User, join_type=JOIN.LEFT_OUTER, on=(OutboundMessage.created_by == User.id))
                .where(OutboundMessage.case == case).order_by(OutboundMessage.id).tuples())
     items = [{"kind": "in", "at": m.received_at, "message": m} for m in map(InboundRow._make, inbound)]

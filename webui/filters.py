@@ -93,6 +93,13 @@ def phone_local(number: str | None) -> str:
     return phone.local_format(number) if number else "-"
 
 
+def person(user) -> str:
+    """How a user is shown to people: the name, or the login when no name was given."""
+    if user is None:
+        return "-"
+    return user.name or user.login
+
+
 def signal_bars(dbm: int | None) -> int:
     """0-5 bars from dBm, the way phones draw them."""
     if dbm is None:
@@ -145,6 +152,7 @@ def template_globals() -> dict:
 def init_app(app: Flask) -> None:
     app.add_template_filter(localtime_filter, "localtime")
     app.add_template_filter(phone_local)
+    app.add_template_filter(person)
     app.add_template_filter(lambda number: phone.mask(number) if number else "-", "mask")
     app.add_template_global(deadline_info)
     app.add_template_global(signal_bars)
