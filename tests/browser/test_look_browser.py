@@ -138,17 +138,27 @@ MAIN_PAGES = (("login", "/login"), ("inbox", "/"), ("case", "/cases/{case}"), ("
               ("public", "/publik/"))
 
 
+# the other pages, checked at PC size only
+OTHER_PAGES = (("contacts", "/admin/contacts/"), ("contact-new", "/admin/contacts/new"), ("keywords", "/admin/keywords/"),
+               ("blocklist", "/admin/blocklist/"), ("audit", "/admin/audit/"), ("operator", "/admin/operator-messages/"),
+               ("user-new", "/admin/users/new"), ("password", "/password"), ("broadcast-new", "/siaran/baru"),
+               ("templates", "/siaran/template"), ("demo", "/demo/"), ("publish", "/cases/{case}/publikasi"),
+               ("not-found", "/cases/999999"))
+AXE_AT = ((PC, MAIN_PAGES + OTHER_PAGES), (PHONE, MAIN_PAGES))
+
+
 @pytest.mark.skipif(not AXE.exists(), reason=f"{AXE} is missing: npm install --prefix tests/browser/node (scripts/test.sh does)")
 def test_axe_finds_no_serious_problem(browser, live_server, centre):
     found = {}
-    for size in (PC, PHONE):
+    for size, pages in AXE_AT:
         # bypass_csp: the app's policy rightly refuses the injected script; the checks read the page as it is
         context = browser.new_context(viewport=size, locale="id-ID", bypass_csp=True)
         page = context.new_page()
-        for name, path in MAIN_PAGES:
+        for name, path in pages:
             if name == "inbox":
                 login(page, live_server, "admin")
-            _open(page, live_server, path.format(case=centre[0].id))
+            response = page.goto(f"{live_server}{path.format(case=centre[0].id)}")
+            assert response.status == (404 if name == "not-found" else 200), path
             page.add_script_tag(path=str(AXE))
             result = page.evaluate("async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
                                    ".map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 3)}))")
@@ -175,3 +185,13 @@ def test_screenshots_of_the_main_pages(browser, live_server, centre):
             if write:
                 page.screenshot(path=str(SCREENSHOTS / f"{name}-{label}.png"), full_page=label == "phone")
         context.close()
+
+
+def test_printout_keeps_the_centre_name_and_logo_and_drops_the_menu(page, live_server, centre):
+    login(page, live_server, "admin")
+    _open(page, live_server, "/rekap/")
+    page.emulate_media(media="print")
+    assert page.is_visible("header.top .brand >> text=SMS Center Pemkab Banjarnegara")
+    assert page.is_visible("header.top img.logo")
+    assert page.evaluate("document.querySelector('header.top img.logo').naturalWidth") > 0  # the file was served
+    assert not page.is_visible(".menu") and not page.is_visible(".langs")
