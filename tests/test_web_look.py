@@ -96,12 +96,12 @@ def test_case_history_and_owner_in_words(client, auth, make_case, officials):
 
 
 def test_dashboard_speaks_plainly_about_modem_trouble(client, auth):
-    ModemStatus.create(name="modem1", driver="at", state="error", errors=3, last_error="+CMS ERROR: 500 <sim>",
+    ModemStatus.create(name="modem1", driver="at", state="error", errors=3, last_error="+CMS ERROR: 500 <sim>", registration="denied",
                        last_contact=utcnow(), updated_at=utcnow())
     auth.login("humas")
     page = _body(client.get("/dashboard/"))
     assert "Galat" not in page and "galat" not in page and "CMS ERROR" not in page and "daemon" not in page
-    assert "bermasalah" in page and "3 kali" in page
+    assert "bermasalah" in page and "3 kali" in page and "ditolak jaringan" in page and "denied" not in page
     auth.logout()
     auth.login("admin")
     # the administrator still gets the code, in small print, escaped

@@ -27,6 +27,11 @@ OUTBOUND_KIND = {
 }
 ROLE = {"admin": _l("administrator"), "approver": _l("ketua (penyetuju)"), "official": _l("pejabat"), "operator": _l("operator SKPD")}
 MODEM_STATE = {"starting": _l("memulai"), "ready": _l("siap"), "resting": _l("istirahat"), "absent": _l("tidak terhubung"), "error": _l("bermasalah")}
+# the modem's registration on the network (words the drivers write); "home" is the normal case, said as nothing
+REGISTRATION = {
+    "home": _l("terhubung"), "roaming": _l("roaming"), "searching": _l("mencari jaringan"),
+    "denied": _l("ditolak jaringan"), "not registered": _l("tanpa jaringan"), "unknown": _l("jaringan tidak diketahui"),
+}
 # a case's history: what was done, said of the person who did it
 CASE_ACTION = {
     "case.open": _l("membuka kasus"), "case.reply": _l("membalas warga"), "case.close": _l("menutup kasus"),
