@@ -195,3 +195,22 @@ def test_printout_keeps_the_centre_name_and_logo_and_drops_the_menu(page, live_s
     assert page.is_visible("header.top img.logo")
     assert page.evaluate("document.querySelector('header.top img.logo').naturalWidth") > 0  # the file was served
     assert not page.is_visible(".menu") and not page.is_visible(".langs")
+
+
+def test_citizen_text_in_the_page_font_and_only_it_breaks_anywhere(browser, live_server, centre):
+    context = browser.new_context(viewport=PHONE, locale="id-ID")
+    page = context.new_page()
+    login(page, live_server, "admin")
+    _open(page, live_server, f"/cases/{centre[3].id}")  # 120 letters without a space
+    assert _no_horizontal_scroll(page)
+    styles = page.evaluate("""() => {
+      const of = sel => getComputedStyle(document.querySelector(sel));
+      return {body: of('body').overflowWrap, bodyFont: of('body').fontFamily, text: of('.msg.in .original').overflowWrap,
+              space: of('.msg.in .original').whiteSpace, font: of('.msg.in .original').fontFamily};
+    }""")
+    # short words (table headers, labels) are never split; the citizen's long unbroken text may be
+    assert styles == {"body": "normal", "bodyFont": styles["bodyFont"], "text": "anywhere", "space": "pre-wrap",
+                      "font": styles["bodyFont"]}
+    _open(page, live_server, f"/cases/{centre[0].id}")
+    assert page.inner_text(".msg.in .original") == "INFO kapan pasar malam dibuka?\nTerima kasih."  # line break kept
+    context.close()
