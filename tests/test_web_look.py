@@ -55,6 +55,13 @@ def test_no_logo_no_image_and_a_default_title(write_config, officials):
     assert client.get("/logo").status_code == 404
 
 
+def test_a_missing_logo_file_shows_no_broken_image(client, web_config):
+    (web_config.folder / "lambang.svg").unlink()
+    page = _body(client.get("/login"))
+    assert "/logo" not in page and "SMS Center Pemkab Banjarnegara" in page
+    assert client.get("/logo").status_code == 404
+
+
 @pytest.mark.parametrize("value", ["lambang.exe", "../secret.key", "lambang"])
 def test_logo_must_be_an_image_file(write_config, value):
     path = write_config(WEB_INI.replace("[web]\n", f"[web]\nlogo = {value}\n"))

@@ -50,7 +50,9 @@ def icon(name: str) -> Markup:
 
 
 def template_globals() -> dict:
-    return {"site_title": site_title(), "has_logo": logo_path() is not None}
+    path = logo_path()
+    # a logo file that went missing shows no image rather than a broken one
+    return {"site_title": site_title(), "has_logo": path is not None and path.is_file()}
 
 
 def init_app(app) -> None:
