@@ -41,10 +41,9 @@ CHART_DAYS = 30
 OLDEST_SHOWN = 5
 
 
-def day_starts(days: int) -> list[datetime]:
+def day_starts(today_start: datetime, days: int) -> list[datetime]:
     """The starts of the last ``days`` local days (today last) and of tomorrow, as naive UTC."""
-    start, _end, _today = today_range()
-    return [start - timedelta(days=days - 1 - i) for i in range(days + 1)]
+    return [today_start - timedelta(days=days - 1 - i) for i in range(days + 1)]
 
 
 def cases_per_day(user, starts: list[datetime]) -> list[int]:
@@ -146,7 +145,7 @@ def index():
     # an absent modem (or a stopped daemon) leaves its last signal behind: shown with its age, not as live
     old_signal = {m.name: old_signal_text((now - m.last_contact).total_seconds()) for m in modems
                   if m.signal_dbm is not None and m.last_contact is not None and not signal_current(m, now)}
-    starts = day_starts(CHART_DAYS)
+    starts = day_starts(start, CHART_DAYS)
     per_day = cases_per_day(current_user, starts)
     # the 7 days before today: today is still running
     trend = {"yesterday": per_day[-2], "week_average": format_decimal(sum(per_day[-8:-1]) / 7, "0.#")}
