@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -13,6 +14,7 @@ from modemd.models import ModemStatus, OutboundMessage, User, audit, utcnow
 from webfixtures import *  # noqa: F401,F403
 from webfixtures import WEB_INI
 
+JAKARTA = ZoneInfo("Asia/Jakarta")  # the default [modemd] timezone
 LOGO = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><circle cx="5" cy="5" r="4" fill="#080"/></svg>'
 
 
@@ -115,15 +117,21 @@ def test_dashboard_speaks_plainly_about_modem_trouble(client, auth):
     assert "<code>+CMS ERROR: 500 &lt;sim&gt;</code>" in _body(client.get("/dashboard/"))
 
 
+def _local_midday(days_ago: int):
+    """Noon in Jakarta ``days_ago`` days before today, as naive UTC (the test does not depend on the hour it runs)."""
+    today = datetime.now(JAKARTA).date() - timedelta(days=days_ago)
+    return datetime.combine(today, time(12), tzinfo=JAKARTA).astimezone(timezone.utc).replace(tzinfo=None)
+
+
 def test_dashboard_trend_chart_and_oldest_cases(client, auth, make_case):
     now = utcnow()
     for days_ago, count in ((1, 4), (2, 2), (3, 1), (10, 5), (40, 9)):
         for i in range(count):
-            make_case("INFO", f"INFO lama {days_ago}/{i}", received_at=now - timedelta(days=days_ago, minutes=i),
+            make_case("INFO", f"INFO lama {days_ago}/{i}", received_at=_local_midday(days_ago) - timedelta(minutes=i),
                       status="answered")
-    oldest = make_case("INFO", "INFO paling lama", received_at=now - timedelta(days=2, hours=1))
+    oldest = make_case("INFO", "INFO paling lama", received_at=_local_midday(2) - timedelta(hours=1))
     make_case("INFO", "INFO baru", received_at=now)
-    make_case("DISHUB", "DISHUB bukan untuk humas", received_at=now - timedelta(days=5))
+    make_case("DISHUB", "DISHUB bukan untuk humas", received_at=_local_midday(5))
     auth.login("humas")
     page = _body(client.get("/dashboard/"))
     # yesterday: 4 cases; the 7 days before today: 4 + 3 (with the oldest open one) + 1 = 8 / 7 = 1.1 (Indonesian comma)

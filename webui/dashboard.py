@@ -43,6 +43,7 @@ OLDEST_SHOWN = 5
 
 def day_starts(today_start: datetime, days: int) -> list[datetime]:
     """The starts of the last ``days`` local days (today last) and of tomorrow, as naive UTC."""
+    # days of 24 hours: Indonesia's zones (WIB, WITA, WIT) have no summer time
     return [today_start - timedelta(days=days - 1 - i) for i in range(days + 1)]
 
 
