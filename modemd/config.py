@@ -152,6 +152,18 @@ def _choice(*choices: str) -> Callable[[str], str]:
     return parse
 
 
+# what browsers show as an <img>, by the file name's ending (the web UI serves the file with this type)
+IMAGE_TYPES = {".png": "image/png", ".svg": "image/svg+xml", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
+               ".webp": "image/webp", ".gif": "image/gif"}
+
+
+def _image(text: str) -> str:
+    value = text.strip()
+    if value and Path(value).suffix.lower() not in IMAGE_TYPES:
+        raise ValueError(f"expected an image file ending in one of: {', '.join(IMAGE_TYPES)}")
+    return value
+
+
 def _baudrate(text: str) -> str:
     """A serial rate, or ``auto``: the AT driver tries the usual rates at connect."""
     value = text.strip().lower()
@@ -302,6 +314,9 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "session_hours": Key("12", _int(1, 720)),  # absolute: a session ends this long after login, busy or not
         "idle_minutes": Key("60", _int(1, 1440)),
         "trusted_proxies": Key("", _networks),  # only these may say who the client is (X-Forwarded-For)
+        # the centre's name and emblem in the header, the login page, the public page and printouts
+        "title": Key("SMS Center"),
+        "logo": Key("", _image, path=True),
     },
     "notify": {
         "hourly": Key("yes", _bool),

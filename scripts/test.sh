@@ -6,8 +6,9 @@ set -eu
 cd "$(dirname "$0")/.."
 SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 # gammu: the CLI the fake modem is checked against; chromium: browser tests; systemd: systemd-analyze verify;
-# nodejs: the web UI's SMS counter is compared with the server's under node
-PACKAGES="python3 python3-venv gammu chromium systemd nodejs"
+# nodejs: the web UI's SMS counter is compared with the server's under node;
+# npm: axe-core (accessibility checks in tests/browser), installed into a test-only folder
+PACKAGES="python3 python3-venv gammu chromium systemd nodejs npm"
 missing=""
 for package in $PACKAGES; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" || missing="$missing $package"
@@ -18,6 +19,9 @@ if [ -n "$missing" ]; then
 fi
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[test,server,gammu]"
+# axe-core for the accessibility test, pinned in tests/browser/node/package.json; offline, that test is skipped
+npm install --silent --no-audit --no-fund --prefix tests/browser/node \
+    || echo "test.sh: could not install axe-core with npm: the accessibility test will be skipped" >&2
 status=0
 .venv/bin/python -m pytest "$@" || status=$?
 if [ "$status" -eq 5 ]; then

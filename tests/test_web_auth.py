@@ -173,7 +173,7 @@ def test_no_secret_key_no_app():
 def test_missing_csrf_token_is_refused(csrf_client):
     response = csrf_client.post("/login", data={"login": "humas", "password": PASSWORD})
     assert response.status_code == 400
-    assert "CSRF" in response.get_data(as_text=True)
+    assert "Formulir kedaluwarsa atau tidak sah" in response.get_data(as_text=True)  # said without "CSRF token" (issue 15)
 
 
 def test_forged_csrf_token_is_refused(csrf_client):

@@ -20,13 +20,13 @@ BLUEPRINTS = (
     "webui.auth", "webui.i18n", "webui.inbox", "webui.cases", "webui.outbox", "webui.dashboard",
     "webui.admin_users", "webui.admin_contacts", "webui.admin_keywords", "webui.admin_blocklist",
     "webui.admin_audit", "webui.operator_messages", "webui.demo", "webui.public", "webui.publishing",
-    "webui.broadcasts", "webui.recap",
+    "webui.broadcasts", "webui.recap", "webui.identity",
 )
 
 
 def create_app(config=None, test_config: dict | None = None) -> Flask:
     """Build the Flask app for a loaded :class:`modemd.config.Config` (the database is already open)."""
-    from . import auth, errors, filters, i18n, security, sessions
+    from . import auth, errors, filters, i18n, identity, security, sessions
     from .proxies import TrustedProxies
 
     app = Flask(__name__)
@@ -54,6 +54,7 @@ def create_app(config=None, test_config: dict | None = None) -> Flask:
     auth.init_app(app)
     i18n.init_app(app)
     filters.init_app(app)
+    identity.init_app(app)
     errors.init_app(app)
     for name in BLUEPRINTS:
         app.register_blueprint(importlib.import_module(name).bp)

@@ -43,5 +43,5 @@ def reload():
     """Ask the daemon to re-read keywords.ini (it polls DaemonState "reload_keywords")."""
     DaemonState.put("reload_keywords", utcnow().isoformat())
     audit(current_user.login, "keywords.reload")
-    flash(_("Permintaan muat ulang dikirim ke daemon."), "info")
+    flash(_("Permintaan muat ulang dikirim ke layanan SMS."), "info")
     return redirect(url_for("admin_keywords.index"))

@@ -15,7 +15,7 @@ from flask import Blueprint, current_app, flash, jsonify, redirect, render_templ
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from peewee import JOIN
+from peewee import JOIN, fn
 
 from modemd import assignment
 from modemd.models import CATEGORIES, AuditLog, Case, CaseNote, InboundMessage, OutboundMessage, User, audit, utcnow
@@ -51,14 +51,14 @@ ReplyRow = namedtuple("ReplyRow", "id text state failure_reason failure_code cre
 
 
 def conversation(case: Case) -> list[dict]:
-    """The citizen's messages and the replies (with their authors' logins, in one query), oldest first."""
+    """The citizen's messages and the replies (with their authors' names, in one query), oldest first."""
     inbound = (InboundMessage.select(InboundMessage.id, InboundMessage.sender, InboundMessage.text,
                                      InboundMessage.received_at, InboundMessage.incomplete,
                                      InboundMessage.parts_received, InboundMessage.parts_total)
                .where(InboundMessage.case == case).order_by(InboundMessage.id).tuples())
     replies = (OutboundMessage.select(OutboundMessage.id, OutboundMessage.text, OutboundMessage.state,
                                       OutboundMessage.failure_reason, OutboundMessage.failure_code,
-                                      OutboundMessage.created_at, User.login)
+                                      OutboundMessage.created_at, fn.COALESCE(fn.NULLIF(User.name, ""), User.login))
                .join(User, join_type=JOIN.LEFT_OUTER, on=(OutboundMessage.created_by == User.id))
                .where(OutboundMessage.case == case).order_by(OutboundMessage.id).tuples())
     items = [{"kind": "in", "at": m.received_at, "message": m} for m in map(InboundRow._make, inbound)]
@@ -81,21 +81,20 @@ def keyword_corrections(case: Case) -> dict[int, dict]:
 
 def _render(case: Case, reply_text: str = "", status: int = 200):
     # only the columns shown: peewee builds the SQL column by column on every request
-    notes = (CaseNote.select(CaseNote.id, CaseNote.author, CaseNote.text, CaseNote.created_at, User.id, User.login)
+    notes = (CaseNote.select(CaseNote.id, CaseNote.author, CaseNote.text, CaseNote.created_at, User.id, User.login, User.name)
              .join(User, join_type=JOIN.LEFT_OUTER, on=(CaseNote.author == User.id))
              .where(CaseNote.case == case).order_by(CaseNote.id))
-    history = (AuditLog.select(AuditLog.id, AuditLog.at, AuditLog.actor, AuditLog.action)
+    # who did it by name (the audit log keeps logins): joined in the same query
+    history = (AuditLog.select(AuditLog.id, AuditLog.at, AuditLog.actor, AuditLog.action, User.name)
+               .join(User, join_type=JOIN.LEFT_OUTER, on=(AuditLog.actor == User.login))
                .where((AuditLog.object_type == "case") & (AuditLog.object_id == str(case.id)))
-               .order_by(AuditLog.id.desc()).limit(50))
+               .order_by(AuditLog.id.desc()).limit(50).objects())
     assignable = User.select().where(User.active == True).order_by(User.login)  # noqa: E712
     # most often the owner is the reader, whose row is loaded already (case.owner would query it again)
-    if case.owner_id == current_user.id:
-        owner_login = current_user.login
-    else:
-        owner_login = case.owner.login if case.owner_id else None
+    owner = current_user.row if case.owner_id == current_user.id else case.owner if case.owner_id else None
     return render_template(
         "cases/show.html", case=case, items=conversation(case), corrections=keyword_corrections(case), notes=notes,
-        history=history, owner_login=owner_login,
+        history=history, owner=owner,
         suffix=sender_suffix(current_user.row, _config()), reply_text=reply_text, max_parts=MAX_REPLY_PARTS,
         categories=CATEGORIES, keywords=keyword_names(), assignable=assignable,
     ), status

@@ -55,7 +55,7 @@ def index():
             inject_simulated(modems[name].settings, sender, text)
             audit(current_user.login, "demo.inject", None, modem=name, sender=sender)
             log.info("demo: injected an SMS from %s into %s", phone.for_log(sender), name)
-            flash(_("SMS dikirim ke modem simulasi %(name)s. Daemon akan menerimanya dalam beberapa detik.", name=name), "info")
+            flash(_("SMS dikirim ke modem simulasi %(name)s. Layanan SMS akan menerimanya dalam beberapa detik.", name=name), "info")
             return redirect(url_for("demo.index"))
         for problem in problems:
             flash(problem, "error")

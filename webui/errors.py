@@ -15,7 +15,7 @@ def _page(code: int, message: str):
 def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_failed(error):
-        return _page(400, _("Formulir kedaluwarsa atau tidak sah (token CSRF). Muat ulang halaman lalu coba lagi."))
+        return _page(400, _("Formulir kedaluwarsa atau tidak sah. Muat ulang halaman lalu coba lagi."))
 
     @app.errorhandler(404)
     def not_found(error):

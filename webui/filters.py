@@ -17,6 +17,7 @@ from modemd.models import Case, utcnow
 
 from . import labels
 from .i18n import gettext as _
+from .identity import icon
 
 DEFAULT_ZONE = ZoneInfo("Asia/Jakarta")
 
@@ -97,6 +98,13 @@ def phone_local(number: str | None) -> str:
     return phone.local_format(number) if number else "-"
 
 
+def person(user) -> str:
+    """How a user is shown to people: the name, or the login when no name was given."""
+    if user is None:
+        return "-"
+    return user.name or user.login
+
+
 def signal_bars(dbm: int | None) -> int:
     """0-5 bars from dBm, the way phones draw them."""
     if dbm is None:
@@ -127,11 +135,11 @@ def has_endpoint(name: str) -> bool:
     return name in current_app.view_functions
 
 
-_NAV_LINK = Markup('<a href="{}"{}>{}</a>')
+_NAV_LINK = Markup('<a href="{}"{}>{}{}</a>')
 _CURRENT = Markup(' aria-current="page"')
 
 
-def navlink(endpoint: str, text: str) -> Markup:
+def navlink(endpoint: str, text: str, icon_name: str | None = None) -> Markup:
     """A menu link to ``endpoint`` (marked current in its section), or nothing if that page is not installed.
 
     A function rather than a Jinja macro: the menu has up to 11 links on every page, and a macro call costs
@@ -141,12 +149,12 @@ def navlink(endpoint: str, text: str) -> Markup:
         return Markup("")
     here = request.endpoint
     current = here is not None and here.split(".")[0] == endpoint.split(".")[0]
-    return _NAV_LINK.format(url_for(endpoint), _CURRENT if current else "", text)
+    return _NAV_LINK.format(url_for(endpoint), _CURRENT if current else "", icon(icon_name) if icon_name else "", text)
 
 
 def template_globals() -> dict:
     data = {
-        "labels": labels, "label": labels.label, "has_endpoint": has_endpoint,
+        "labels": labels, "label": labels.label, "has_endpoint": has_endpoint, "history_text": labels.history_text,
         "demo_mode": bool(current_app.config.get("MODEMD") and current_app.config["MODEMD"].get("web", "demo")),
     }
     if current_user.is_authenticated and request.endpoint not in (None, "static"):
@@ -157,6 +165,7 @@ def template_globals() -> dict:
 def init_app(app: Flask) -> None:
     app.add_template_filter(localtime_filter, "localtime")
     app.add_template_filter(phone_local)
+    app.add_template_filter(person)
     app.add_template_filter(lambda number: phone.mask(number) if number else "-", "mask")
     app.add_template_global(deadline_info)
     app.add_template_global(plain_failure)

@@ -26,10 +26,32 @@ OUTBOUND_KIND = {
     "broadcast": _l("siaran"), "manual": _l("manual"),
 }
 ROLE = {"admin": _l("administrator"), "approver": _l("ketua (penyetuju)"), "official": _l("pejabat"), "operator": _l("operator SKPD")}
-MODEM_STATE = {"starting": _l("memulai"), "ready": _l("siap"), "resting": _l("istirahat"), "absent": _l("tidak ada"), "error": _l("galat")}
+MODEM_STATE = {"starting": _l("memulai"), "ready": _l("siap"), "resting": _l("istirahat"), "absent": _l("tidak terhubung"), "error": _l("bermasalah")}
+# the modem's registration on the network (words the drivers write); "home" is the normal case, said as nothing
+REGISTRATION = {
+    "home": _l("terhubung"), "roaming": _l("roaming"), "searching": _l("mencari jaringan"),
+    "denied": _l("ditolak jaringan"), "not registered": _l("tanpa jaringan"), "unknown": _l("jaringan tidak diketahui"),
+}
+# a case's history: what was done, said of the person who did it
+CASE_ACTION = {
+    "case.open": _l("membuka kasus"), "case.reply": _l("membalas warga"), "case.close": _l("menutup kasus"),
+    "case.reopen": _l("membuka kembali kasus"), "case.assign": _l("mengalihkan kasus"),
+    "case.category": _l("mengubah kategori"), "case.note": _l("menambah catatan internal"),
+    "case.publish": _l("memublikasikan di halaman publik"), "case.unpublish": _l("menghentikan publikasi"),
+}
+SYSTEM_ACTOR = "daemon"  # what the daemon writes as the actor of its audit entries
 
 
 def label(table: dict, word: str | None) -> str:
     if word is None:
         return "-"
     return str(table.get(word, word))
+
+
+def history_text(actor: str, name: str | None, action: str) -> str:
+    """One line of a case's history in words: "Dibuka otomatis oleh sistem", "Budi Santoso membalas warga"."""
+    if actor == SYSTEM_ACTOR:
+        if action == "case.open":
+            return gettext("Dibuka otomatis oleh sistem")
+        return gettext("Sistem: %(what)s", what=label(CASE_ACTION, action))
+    return gettext("%(who)s %(what)s", who=name or actor, what=label(CASE_ACTION, action))

@@ -14,7 +14,8 @@
       var body = box.value.replace(/\r\n/g, "\n").trim();
       var shape = window.modemdSmsCount(body ? body + suffix : "");
       field("chars").textContent = String(shape.chars);
-      field("encoding").textContent = shape.encoding === "gsm7" ? "GSM 7-bit" : "UCS2";
+      // the words come from the page (translated there): "plain letters" or "special characters"
+      field("encoding").textContent = counter.getAttribute(shape.encoding === "gsm7" ? "data-plain" : "data-special");
       field("parts").textContent = String(shape.parts);
       field("remaining").textContent = String(shape.remaining);
       field("warning").hidden = shape.parts <= maxParts;
