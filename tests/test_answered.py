@@ -183,7 +183,6 @@ def test_upgrade_reopens_cases_whose_reply_was_only_queued_or_failed(any_db, mak
     from playhouse.migrate import migrate
 
     from modemd import migrations
-    from modemd.models import SchemaVersion
 
     owner = make_user("humas", phone_number="081200000001")
     now = utcnow().replace(microsecond=0)  # MariaDB DATETIME keeps whole seconds
@@ -194,12 +193,12 @@ def test_upgrade_reopens_cases_whose_reply_was_only_queued_or_failed(any_db, mak
         if reply_state:
             OutboundMessage.create(recipient=case.citizen, text="x", kind="reply", case=case, state=reply_state)
         made[name] = case.id
-    # back to schema v5: without the new columns
+    # as before schema v6: without its columns
     migrator = migrations._migrator(any_db)
     migrate(migrator.drop_column("case", "replied_at"), migrator.drop_column("case", "reply_failed_at"),
             migrator.drop_column("outbound_message", "failure_code"))
-    SchemaVersion.update(version=5).execute()
-    assert migrations.upgrade(any_db) == (5, migrations.LATEST)
+    with any_db.atomic():  # the migration itself; later ones add columns this test did not take away
+        migrations._v5_to_v6(any_db, migrator)
     rows = {name: Case.get_by_id(case_id) for name, case_id in made.items()}
     assert all(rows[n].replied_at == now for n in ("pending", "failed", "sent"))
     assert (rows["pending"].status, rows["pending"].answered_at, rows["pending"].reply_failed_at) == ("open", None, None)
