@@ -28,6 +28,8 @@ from datetime import datetime
 from typing import Callable
 
 from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.base import JobLookupError
+from apscheduler.schedulers.base import STATE_STOPPED
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
@@ -50,6 +52,19 @@ BROADCAST_INTERVAL = 15  # seconds
 MISFIRE_GRACE = 15 * 60
 
 
+class _BackgroundScheduler(BackgroundScheduler):
+    """APScheduler 3 marks itself stopped before it takes its job-store lock. A stop while its thread is
+    between running the one-shot catch-up job and removing it made that removal raise
+    JobLookupError('catch-up') in the thread. Once stopped, the job stores are emptied anyway."""
+
+    def remove_job(self, job_id, jobstore=None):
+        try:
+            super().remove_job(job_id, jobstore)
+        except JobLookupError:
+            if self.state != STATE_STOPPED:
+                raise
+
+
 class Scheduler:
     """The daemon's timed jobs. ``keywords_getter()`` returns the current keyword table (it may be reloaded)."""
 
@@ -59,7 +74,7 @@ class Scheduler:
         self.keywords_getter = keywords_getter
         self.clock = clock
         self.errors = 0  # failed job runs since start, for health reporting
-        self._scheduler = BackgroundScheduler(
+        self._scheduler = _BackgroundScheduler(
             timezone=config.timezone,
             executors={"default": ThreadPoolExecutor(1)},  # one job at a time: no two passes race each other
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": MISFIRE_GRACE},

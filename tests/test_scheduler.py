@@ -7,6 +7,7 @@ import logging
 import signal
 import subprocess
 import sys
+import threading
 import time
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -190,3 +191,28 @@ def test_a_broadcast_survives_a_killed_daemon_and_nobody_gets_it_twice(officials
     progress = broadcasts.progress(bc.id)
     assert progress.delivered + progress.sent == 200 and progress.left == progress.failed == 0
     assert OutboundMessage.select().where(OutboundMessage.kind == "broadcast").count() == 200
+
+
+def test_stopping_right_after_start_does_not_lose_the_catch_up_job_in_apscheduler(sqlite_db, config, monkeypatch):
+    """APScheduler 3 marks itself stopped before it takes its job-store lock: a stop while its thread was
+    between running the one-shot catch-up job and removing it raised JobLookupError('catch-up') in that
+    thread. The stop now waits for the thread to finish that step (seen once in CI under load)."""
+    errors: list[BaseException] = []
+    monkeypatch.setattr(threading, "excepthook", lambda args: errors.append(args.exc_value))
+    scheduler = Scheduler(config, lambda: None, clock=lambda: at(22, 3, 0))
+    submitted = threading.Event()
+    executor = scheduler._scheduler._lookup_executor("default")
+    submit = executor.submit_job
+
+    def submit_then_hold_the_scheduler_thread(job, run_times):
+        submit(job, run_times)
+        if job.id == "catch-up":
+            submitted.set()
+            time.sleep(0.5)  # the stop below begins while this thread still has to remove the one-shot job
+
+    monkeypatch.setattr(executor, "submit_job", submit_then_hold_the_scheduler_thread)
+    scheduler.start()
+    assert submitted.wait(20), "the catch-up job was never submitted"
+    scheduler.shutdown()
+    time.sleep(0.2)  # the scheduler thread ends after the stop returns
+    assert errors == []
