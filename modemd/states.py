@@ -71,7 +71,7 @@ OUTBOUND_TRANSITIONS: dict[OutboundState, frozenset[OutboundState]] = {
     O.SENDING: frozenset({O.SENT, O.FAILED, O.PENDING}),  # modem took it; gave up; retry, release, crash recovery
     O.SENT: frozenset({O.DELIVERED, O.FAILED}),  # status reports
     O.DELIVERED: frozenset({O.FAILED}),  # a later final report for a part says undeliverable
-    O.FAILED: frozenset({O.PENDING, O.DELIVERED}),  # sent again by hand; a late report says delivered
+    O.FAILED: frozenset({O.PENDING, O.DELIVERED, O.SENT}),  # sent again by hand; a later report overturns it
     O.CANCELLED: frozenset(),
 }
 
