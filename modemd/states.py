@@ -138,7 +138,7 @@ def sources(new: S) -> tuple[S, ...]:
     return tuple(state for state in table if new in table[state])
 
 
-def words(kind: type[S]) -> tuple[str, ...]:
+def words(kind: type[StrEnum]) -> tuple[str, ...]:
     """The stored words of a state type, in declaration order (for CHECK constraints and choices)."""
     return tuple(member.value for member in kind)
 
