@@ -8,6 +8,11 @@ The life of a broadcast::
                         v  |
                       rejected
 
+The states and every allowed move are one table, ``BROADCAST_TRANSITIONS`` in
+:mod:`modemd.states` (drawn in docs/architecture-states.md); each function here
+asks it before it writes a new state, and a refused move is a
+:class:`BroadcastError` with code ``wrong_state``.
+
 * Admins, officials and approvers draft; an approver approves or rejects with a reason;
   nobody approves their own broadcast, and a second approval is refused.
 * An approval names the version the approver was shown (:func:`content_of`:

@@ -309,7 +309,8 @@ def _notify_owners(outcome: Outcome, text_key: str, config, condition) -> list[i
 
 def unanswered_messages():
     """A condition on InboundMessage joined to Case: the case is open and has no reply since this message."""
-    return (Case.status == CaseStatus.OPEN) & (Case.answered_at.is_null() | (Case.answered_at < InboundMessage.received_at))
+    return (Case.status == CaseStatus.OPEN) & (
+        Case.answered_at.is_null() | (Case.answered_at < InboundMessage.received_at))
 
 
 def daily(now: datetime, config, keywords=None) -> Outcome:

@@ -2,8 +2,9 @@
 
 States are :class:`~modemd.states.OutboundState` words (``pending -> sending ->
 sent -> delivered``, ``failed``, ``cancelled``); every move here is checked
-against the one transition table in :mod:`modemd.states`. One row is one SMS to one recipient; its parts, with the
-message references the network gave them, are :class:`OutboundPart` rows.
+against the one transition table in :mod:`modemd.states`. One row is one SMS
+to one recipient; its parts, with the message references the network gave
+them, are :class:`OutboundPart` rows.
 
 Claiming is safe with several daemons on one database:
 

@@ -91,13 +91,14 @@ CASE_TRANSITIONS: dict[CaseStatus, frozenset[CaseStatus]] = {
     C.CLOSED: frozenset({C.OPEN}),  # reopened
 }
 
-#: the machines, by their state type; the first state is where a new row starts
+#: the machines, by their state type: a name for messages and the transition table
 MACHINES: dict[type, tuple[str, Mapping]] = {
     OutboundState: ("outbound message", OUTBOUND_TRANSITIONS),
     BroadcastState: ("broadcast", BROADCAST_TRANSITIONS),
     CaseStatus: ("case", CASE_TRANSITIONS),
 }
 
+#: where a new row starts (the column default in modemd.models)
 INITIAL = {OutboundState: O.PENDING, BroadcastState: B.DRAFT, CaseStatus: C.OPEN}
 
 S = TypeVar("S", OutboundState, BroadcastState, CaseStatus)
@@ -173,10 +174,13 @@ def document() -> str:
     parts = [
         "# State machines",
         "",
-        "Generated from the transition tables in `modemd/states.py` by `python -m modemd.states`;"
-        " `tests/test_states.py` fails when this file and the tables disagree. Edit the tables, then regenerate.",
-        "Every state change in modemd/ and webui/ goes through `states.check` (or an UPDATE guarded by"
-        " `states.sources`), so a move not drawn here is refused.",
+        "Generated from the transition tables in `modemd/states.py` by",
+        "`python -m modemd.states > docs/architecture-states.md`; `tests/test_states.py` fails",
+        "when this file and the tables disagree. Edit the tables, then regenerate.",
+        "",
+        "Every state change in modemd/ and webui/ goes through `states.check` (or an UPDATE",
+        "guarded by `states.sources`), so a move not drawn here is refused, and a test logs",
+        "the moves the real flows make and compares them with these tables.",
     ]
     for kind in MACHINES:
         parts += ["", f"## {MACHINES[kind][0].capitalize()} (`{kind.__name__}`)", "",

@@ -36,6 +36,9 @@ def test_states_are_the_stored_words_and_the_check_constraints_keep_them():
     assert OUTBOUND_STATES == ("pending", "sending", "sent", "delivered", "failed", "cancelled")
     assert BROADCAST_STATES == ("draft", "pending", "approved", "rejected", "sending", "done", "cancelled")
     assert CASE_STATUSES == ("open", "answered", "closed")
+    # a new row starts where the drawing's [*] arrow points
+    assert (OutboundMessage.state.default, Broadcast.state.default, Case.status.default) == (
+        states.INITIAL[OutboundState], states.INITIAL[BroadcastState], states.INITIAL[CaseStatus])
 
 
 @pytest.mark.parametrize("current, new", [

@@ -92,7 +92,8 @@ def _daily_sql(kind: type, start: datetime, end: datetime) -> dict[str, tuple[st
         "opened": _count(Case, (Case.opened_at >= start) & (Case.opened_at < end)),
         "answered": _count(Case, (Case.answered_at >= start) & (Case.answered_at < end)),
         "pending": _count(OutboundMessage, OutboundMessage.state.in_((OutboundState.PENDING, OutboundState.SENDING))),
-        "failed": _count(OutboundMessage, (OutboundMessage.state == OutboundState.FAILED) & (OutboundMessage.created_at >= start)),
+        "failed": _count(OutboundMessage,
+                         (OutboundMessage.state == OutboundState.FAILED) & (OutboundMessage.created_at >= start)),
     }
     return {name: (sql, tuple(params)) for name, (sql, params) in ((n, q.sql()) for n, q in queries.items())}
 

@@ -15,7 +15,9 @@ def _l(string: str) -> LazyString:
     return LazyString(gettext, string)
 
 
-CASE_STATUS = {CaseStatus.OPEN: _l("belum dijawab"), CaseStatus.ANSWERED: _l("dijawab"), CaseStatus.CLOSED: _l("ditutup")}
+CASE_STATUS = {
+    CaseStatus.OPEN: _l("belum dijawab"), CaseStatus.ANSWERED: _l("dijawab"), CaseStatus.CLOSED: _l("ditutup"),
+}
 CATEGORY = {
     "information": _l("informasi"), "complaint": _l("pengaduan"), "question": _l("pertanyaan"),
     "suggestion": _l("saran"), "invitation": _l("undangan"),

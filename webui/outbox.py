@@ -64,11 +64,13 @@ def retry(message_id: int):
     now = utcnow()
     # one UPDATE guarded by the state, so a race with the daemon cannot resurrect a sent message
     with OutboundMessage._meta.database.atomic():
-        changed = (OutboundMessage.update(state=check(OutboundState.FAILED, OutboundState.PENDING), next_attempt_at=now, attempts=0, failure_reason=None,
+        changed = (OutboundMessage.update(state=check(OutboundState.FAILED, OutboundState.PENDING), next_attempt_at=now,
+                                          attempts=0, failure_reason=None,
                                           failure_code=None, claimed_by=None, claimed_at=None,
                                           expires_at=now + (message.expires_at - message.created_at)
                                           if message.expires_at else None)
-                   .where((OutboundMessage.id == message.id) & (OutboundMessage.state == OutboundState.FAILED)).execute())
+                   .where((OutboundMessage.id == message.id) & (OutboundMessage.state == OutboundState.FAILED))
+                   .execute())
         if changed and message.kind == "reply":
             answers.reply_retried(message.case_id)
     if changed:
@@ -87,7 +89,8 @@ def cancel(message_id: int):
     with OutboundMessage._meta.database.atomic():
         changed = (OutboundMessage.update(state=check(OutboundState.PENDING, OutboundState.CANCELLED),
                                           failure_reason="cancelled by " + current_user.login)
-                   .where((OutboundMessage.id == message.id) & (OutboundMessage.state == OutboundState.PENDING)).execute())
+                   .where((OutboundMessage.id == message.id) & (OutboundMessage.state == OutboundState.PENDING))
+                   .execute())
         if changed and message.kind == "reply":
             answers.replies_failed([message.case_id], utcnow())  # the citizen gets no answer: the owner must act
     if changed:
