@@ -31,14 +31,17 @@ from peewee import Case as SqlCase
 from peewee import fn
 
 from .models import Case, OutboundMessage
+from .states import CaseStatus as C
+from .states import OutboundState, check, sources
 
 #: reply states in which the citizen has (or will surely get from the network) the answer
-REACHED = ("sent", "delivered")
+REACHED = (OutboundState.SENT, OutboundState.DELIVERED)
 
 
 def reply_sent(case_id: int, at: datetime) -> None:
     """A reply of the case was taken by the network at ``at``: the case is answered."""
-    (Case.update(status=SqlCase(None, [(Case.status == "open", "answered")], Case.status),
+    # only the states the table lets become answered do (a closed case stays closed)
+    (Case.update(status=SqlCase(None, [(Case.status == s, C.ANSWERED) for s in sources(C.ANSWERED)], Case.status),
                  answered_at=fn.COALESCE(Case.answered_at, at), reply_failed_at=None)
      .where(Case.id == case_id)
      .execute())
@@ -53,11 +56,12 @@ def replies_failed(case_ids: Iterable[int], at: datetime) -> None:
                .where(OutboundMessage.case.in_(ids), OutboundMessage.kind == "reply",
                       OutboundMessage.state.in_(REACHED)))
     unanswered = Case.id.in_(ids) & Case.id.not_in(reached)
-    (Case.update(status=SqlCase(None, [(Case.status == "answered", "open")], Case.status), answered_at=None)
+    reopened = check(C.ANSWERED, C.OPEN)
+    (Case.update(status=SqlCase(None, [(Case.status == C.ANSWERED, reopened)], Case.status), answered_at=None)
      .where(unanswered)
      .execute())
     # the owner must act: the case goes on top of the inbox (a closed case stays closed)
-    Case.update(reply_failed_at=at).where(Case.id.in_(ids), Case.status == "open").execute()
+    Case.update(reply_failed_at=at).where(Case.id.in_(ids), Case.status == C.OPEN).execute()
 
 
 def reply_retried(case_id: int | None) -> None:

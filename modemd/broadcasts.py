@@ -8,6 +8,11 @@ The life of a broadcast::
                         v  |
                       rejected
 
+The states and every allowed move are one table, ``BROADCAST_TRANSITIONS`` in
+:mod:`modemd.states` (drawn in docs/architecture-states.md); each function here
+asks it before it writes a new state, and a refused move is a
+:class:`BroadcastError` with code ``wrong_state``.
+
 * Admins, officials and approvers draft; an approver approves or rejects with a reason;
   nobody approves their own broadcast, and a second approval is refused.
 * An approval names the version the approver was shown (:func:`content_of`:
@@ -41,13 +46,15 @@ from functools import lru_cache
 import peewee
 from peewee import fn
 
-from . import phone, queue
+from . import phone, queue, states
 from .db import dialect
 from .models import (
     BlockedNumber, Broadcast, BroadcastTarget, Contact, ContactGroup, GroupMember, OutboundMessage, Template,
     User, audit, database_proxy, utcnow,
 )
 from .sms.segmentation import count as sms_count
+from .states import BroadcastState as B
+from .states import OutboundState
 
 log = logging.getLogger("modemd.broadcast")
 
@@ -59,9 +66,12 @@ APPROVER_ROLES = ("approver",)
 MAX_PARTS = 10
 # Rows per INSERT and per transaction when queueing (14 columns x 1000 stays under every database's limits).
 CHUNK = 1000
-# States in which the daemon still owes work.
-OPEN_STATES = ("pending", "sending")
-FINISHED = ("done", "cancelled", "rejected")
+# States in which the daemon still owes work (of a recipient's message).
+OPEN_STATES = (OutboundState.PENDING, OutboundState.SENDING)
+# A broadcast that can no longer be cancelled (the transition table has no move to cancelled from these).
+FINISHED = tuple(state for state in B if not states.allowed(state, B.CANCELLED))
+# The states an author may still change (an edit makes it a draft again).
+EDITABLE = (B.DRAFT, *states.sources(B.DRAFT))
 
 
 class BroadcastError(ValueError):
@@ -73,6 +83,14 @@ class BroadcastError(ValueError):
     def __init__(self, message: str, code: str = ""):
         super().__init__(message)
         self.code = code
+
+
+def _check(broadcast: Broadcast, new: B, refusal: str = "") -> None:
+    """Refuse a move the transition table does not allow, as a :class:`BroadcastError` the UI can word."""
+    try:
+        states.check(broadcast.state, new)
+    except states.TransitionError as exc:
+        raise BroadcastError(f"{refusal}: {exc}" if refusal else str(exc), code="wrong_state") from exc
 
 
 # --------------------------------------------------------------------------
@@ -296,14 +314,14 @@ def draft(author: User, text: str, *, title: str = "", category: str = "informat
     _check_fields(text, category, group_ids, contact_ids)
     with database_proxy.atomic():
         broadcast = Broadcast.create(title=title.strip()[:128], text=text, category=category, created_by=author,
-                                     send_at=send_at, state="draft")
+                                     send_at=send_at, state=B.DRAFT)
         _set_targets(broadcast, group_ids, contact_ids)
         audit(author.login, "broadcast.draft", broadcast, category=category, groups=group_ids, contacts=contact_ids)
     return broadcast
 
 
 def may_edit(broadcast: Broadcast, user: User) -> bool:
-    return broadcast.state in ("draft", "pending", "rejected") and (
+    return broadcast.state in EDITABLE and (
         user.id == broadcast.created_by_id or user.role == "admin")
 
 
@@ -312,7 +330,7 @@ def edit(broadcast: Broadcast, actor: User, *, text: str | None = None, title: s
     """Change a draft, a pending or a rejected broadcast; it becomes a draft again. An approved one cannot change."""
     with database_proxy.atomic():
         broadcast = Broadcast.get_by_id(broadcast.id)
-        if broadcast.approved_at is not None or broadcast.state not in ("draft", "pending", "rejected"):
+        if broadcast.approved_at is not None or broadcast.state not in EDITABLE:
             raise BroadcastError("an approved broadcast cannot change; cancel it and draft a new one", code="locked")
         if not may_edit(broadcast, actor):
             raise BroadcastError(f"{actor.login} may not edit this broadcast (its author or an admin may)", code="not_allowed")
@@ -329,7 +347,9 @@ def edit(broadcast: Broadcast, actor: User, *, text: str | None = None, title: s
             broadcast.title = title.strip()[:128]
         if send_at is not False:
             broadcast.send_at = send_at
-        broadcast.state, broadcast.rejected_reason = "draft", None
+        if was != B.DRAFT:
+            states.check(was, B.DRAFT)
+        broadcast.state, broadcast.rejected_reason = B.DRAFT, None
         broadcast.save()
         _set_targets(broadcast, group_ids, contact_ids)
         after = content_of(broadcast)
@@ -337,7 +357,7 @@ def edit(broadcast: Broadcast, actor: User, *, text: str | None = None, title: s
                    if getattr(before, name) != getattr(after, name)]
         # a pending broadcast that is edited goes back to draft: the approver must see it again
         audit(actor.login, "broadcast.edit", broadcast, was=was, changed=changed)
-    if was == "pending":
+    if was == B.PENDING:
         log.info("broadcast %d edited while waiting for approval; back to draft", broadcast.id)
     return broadcast
 
@@ -345,16 +365,15 @@ def edit(broadcast: Broadcast, actor: User, *, text: str | None = None, title: s
 def submit(broadcast: Broadcast, actor: User, config=None) -> Broadcast:
     """Ask for approval: draft -> pending, if it could go out as it is."""
     broadcast = Broadcast.get_by_id(broadcast.id)
-    if broadcast.state != "draft":
-        raise BroadcastError(f"only a draft can be submitted (this one is {broadcast.state})", code="wrong_state")
+    _check(broadcast, B.PENDING, f"only a draft can be submitted (this one is {broadcast.state})")
     if not may_edit(broadcast, actor):
         raise BroadcastError(f"{actor.login} may not submit this broadcast (its author or an admin may)", code="not_allowed")
     shown = preview(broadcast, config)
     if shown.problems:
         raise BroadcastError("; ".join(shown.problems), code="problems")
     with database_proxy.atomic():
-        changed = (Broadcast.update(state="pending", recipient_count=shown.count, parts_per_recipient=shown.parts)
-                   .where(Broadcast.id == broadcast.id, Broadcast.state == "draft").execute())
+        changed = (Broadcast.update(state=B.PENDING, recipient_count=shown.count, parts_per_recipient=shown.parts)
+                   .where(Broadcast.id == broadcast.id, Broadcast.state == B.DRAFT).execute())
         if not changed:
             raise BroadcastError("the broadcast changed meanwhile; reload it", code="changed")
         audit(actor.login, "broadcast.submit", broadcast, recipients=shown.count, parts=shown.parts,
@@ -367,7 +386,7 @@ def submit(broadcast: Broadcast, actor: User, config=None) -> Broadcast:
 
 
 def may_approve(broadcast: Broadcast, user: User) -> bool:
-    return (broadcast.state == "pending" and user.role in APPROVER_ROLES and user.active
+    return (states.allowed(broadcast.state, B.APPROVED) and user.role in APPROVER_ROLES and user.active
             and user.id != broadcast.created_by_id)
 
 
@@ -379,8 +398,7 @@ def check_approvable(broadcast: Broadcast, approver: User) -> None:
         raise BroadcastError("nobody approves their own broadcast; another approver must", code="own")
     if broadcast.approved_at is not None:
         raise BroadcastError(f"this broadcast was already approved by {broadcast.approved_by.login if broadcast.approved_by else '?'}", code="already_approved")
-    if broadcast.state != "pending":
-        raise BroadcastError(f"only a pending broadcast can be approved (this one is {broadcast.state})", code="wrong_state")
+    _check(broadcast, B.APPROVED, f"only a pending broadcast can be approved (this one is {broadcast.state})")
 
 
 def approve(broadcast: Broadcast, approver: User, config=None, *, version: str, via: str = "web",
@@ -408,10 +426,11 @@ def approve(broadcast: Broadcast, approver: User, config=None, *, version: str, 
             raise BroadcastError("; ".join(shown.problems), code="problems")
         # conditional, so two approvers clicking at once approve it once
         changed = (Broadcast
-                   .update(state="approved", approved_by=approver, approved_at=moment, text=shown.text,
+                   .update(state=B.APPROVED, approved_by=approver, approved_at=moment, text=shown.text,
                            text_sha256=text_hash(shown.text), recipient_count=shown.count,
                            parts_per_recipient=shown.parts)
-                   .where(Broadcast.id == broadcast.id, Broadcast.state == "pending", Broadcast.approved_at.is_null())
+                   .where(Broadcast.id == broadcast.id, Broadcast.state.in_(states.sources(B.APPROVED)),
+                          Broadcast.approved_at.is_null())
                    .execute())
         if not changed:
             raise BroadcastError("this broadcast was already approved or changed meanwhile", code="already_approved")
@@ -429,8 +448,12 @@ def reject(broadcast: Broadcast, approver: User, reason: str) -> Broadcast:
     if approver.role not in APPROVER_ROLES or not approver.active:
         raise BroadcastError(f"{approver.login} is not an approver", code="not_approver")
     with database_proxy.atomic():
-        changed = (Broadcast.update(state="rejected", rejected_reason=reason.strip())
-                   .where(Broadcast.id == broadcast.id, Broadcast.state == "pending").execute())
+        current = _lock(broadcast.id)
+        if current is None:
+            raise BroadcastError("no such broadcast", code="missing")
+        _check(current, B.REJECTED, "only a pending broadcast can be rejected")
+        changed = (Broadcast.update(state=B.REJECTED, rejected_reason=reason.strip())
+                   .where(Broadcast.id == broadcast.id, Broadcast.state.in_(states.sources(B.REJECTED))).execute())
         if not changed:
             raise BroadcastError("only a pending broadcast can be rejected", code="wrong_state")
         audit(approver.login, "broadcast.reject", broadcast, reason=reason.strip())
@@ -479,17 +502,17 @@ def queue_broadcast(broadcast_id: int, config=None, *, now: datetime | None = No
     broadcast = Broadcast.get_or_none(Broadcast.id == broadcast_id)
     if broadcast is None:
         raise BroadcastError(f"no broadcast {broadcast_id}", code="missing")
-    if broadcast.state == "approved":
+    if broadcast.state == B.APPROVED:
         if broadcast.send_at is not None and broadcast.send_at > moment:
             raise BroadcastError(f"broadcast {broadcast_id} is due at {broadcast.send_at} UTC, not yet", code="not_due")
-        (Broadcast.update(state="sending").where(Broadcast.id == broadcast_id, Broadcast.state == "approved")
-         .execute())
-    elif not (broadcast.state == "sending" and broadcast.queued_at is None):
-        if broadcast.state == "sending":
+        (Broadcast.update(state=states.check(B.APPROVED, B.SENDING))
+         .where(Broadcast.id == broadcast_id, Broadcast.state == B.APPROVED).execute())
+    elif not (broadcast.state == B.SENDING and broadcast.queued_at is None):
+        if broadcast.state == B.SENDING:
             return 0  # fully queued already
         raise BroadcastError(f"broadcast {broadcast_id} is {broadcast.state}; only an approved one is queued", code="wrong_state")
     broadcast = Broadcast.get_by_id(broadcast_id)
-    if broadcast.state != "sending":
+    if broadcast.state != B.SENDING:
         return 0
     if not broadcast.text_sha256 or text_hash(broadcast.text) != broadcast.text_sha256:
         _refuse_changed_text(broadcast)
@@ -504,7 +527,7 @@ def queue_broadcast(broadcast_id: int, config=None, *, now: datetime | None = No
     for start in range(0, len(todo), CHUNK):
         with database_proxy.atomic():
             current = _lock(broadcast_id)
-            if current is None or current.state != "sending":
+            if current is None or current.state != B.SENDING:
                 log.info("broadcast %d: queueing stopped, it is now %s", broadcast_id,
                          current.state if current else "deleted")
                 return _row_count(broadcast_id) - len(present)
@@ -514,7 +537,7 @@ def queue_broadcast(broadcast_id: int, config=None, *, now: datetime | None = No
     with database_proxy.atomic():
         total = _row_count(broadcast_id)
         (Broadcast.update(queued_at=moment, recipient_count=total)
-         .where(Broadcast.id == broadcast_id, Broadcast.state == "sending").execute())
+         .where(Broadcast.id == broadcast_id, Broadcast.state == B.SENDING).execute())
         audit("daemon", "broadcast.queue", broadcast, recipients=total, resumed=bool(present))
     log.info("broadcast %d queued: %d recipient(s)%s", broadcast_id, total,
              f", resumed after {len(present)}" if present else "")
@@ -527,7 +550,8 @@ def _row_count(broadcast_id: int) -> int:
 
 def _refuse_changed_text(broadcast: Broadcast) -> None:
     reason = "text changed after approval (SHA-256 mismatch); not sent"
-    Broadcast.update(state="cancelled", rejected_reason=reason).where(Broadcast.id == broadcast.id).execute()
+    _check(broadcast, B.CANCELLED)
+    Broadcast.update(state=B.CANCELLED, rejected_reason=reason).where(Broadcast.id == broadcast.id).execute()
     audit("daemon", "broadcast.refused", broadcast, reason=reason)
     log.error("broadcast %d: %s", broadcast.id, reason)
 
@@ -535,8 +559,8 @@ def _refuse_changed_text(broadcast: Broadcast) -> None:
 def due(now: datetime) -> list[int]:
     """Broadcasts to queue now: approved and due, or cut short while queueing."""
     query = (Broadcast.select(Broadcast.id)
-             .where(((Broadcast.state == "approved") & (Broadcast.send_at.is_null() | (Broadcast.send_at <= now)))
-                    | ((Broadcast.state == "sending") & Broadcast.queued_at.is_null()))
+             .where(((Broadcast.state == B.APPROVED) & (Broadcast.send_at.is_null() | (Broadcast.send_at <= now)))
+                    | ((Broadcast.state == B.SENDING) & Broadcast.queued_at.is_null()))
              .order_by(Broadcast.id).tuples())
     return [i for (i,) in query]
 
@@ -546,10 +570,11 @@ def finish(now: datetime | None = None) -> list[int]:
     open_rows = (OutboundMessage.select(OutboundMessage.id)
                  .where(OutboundMessage.broadcast == Broadcast.id, OutboundMessage.state.in_(OPEN_STATES)))
     finished = [i for (i,) in Broadcast.select(Broadcast.id)
-                .where(Broadcast.state == "sending", Broadcast.queued_at.is_null(False), ~fn.EXISTS(open_rows))
+                .where(Broadcast.state == B.SENDING, Broadcast.queued_at.is_null(False), ~fn.EXISTS(open_rows))
                 .tuples()]
     if finished:
-        Broadcast.update(state="done").where(Broadcast.id.in_(finished), Broadcast.state == "sending").execute()
+        (Broadcast.update(state=states.check(B.SENDING, B.DONE))
+         .where(Broadcast.id.in_(finished), Broadcast.state == B.SENDING).execute())
         for broadcast_id in finished:
             log.info("broadcast %d done", broadcast_id)
     return finished
@@ -585,19 +610,27 @@ def cancel(broadcast: Broadcast, actor: User, reason: str = "") -> int:
             raise BroadcastError("no such broadcast", code="missing")
         if current.state in FINISHED:
             raise BroadcastError(f"this broadcast is already {current.state}", code="finished")
+        _check(current, B.CANCELLED)
         if not may_cancel(current, actor):
             raise BroadcastError(f"{actor.login} may not cancel this broadcast", code="not_allowed")
-        Broadcast.update(state="cancelled", rejected_reason=reason.strip() or None).where(
+        Broadcast.update(state=B.CANCELLED, rejected_reason=reason.strip() or None).where(
             Broadcast.id == broadcast.id).execute()
-        cancelled = (OutboundMessage.update(state="cancelled", failure_reason="broadcast cancelled")
-                     .where(OutboundMessage.broadcast == broadcast.id, OutboundMessage.state == "pending").execute())
+        cancelled = (OutboundMessage
+                     .update(state=states.check(OutboundState.PENDING, OutboundState.CANCELLED),
+                             failure_reason="broadcast cancelled")
+                     .where(OutboundMessage.broadcast == broadcast.id, OutboundMessage.state == OutboundState.PENDING)
+                     .execute())
         audit(actor.login, "broadcast.cancel", current, cancelled=cancelled, reason=reason.strip())
     log.info("broadcast %d cancelled by %s: %d pending SMS cancelled", broadcast.id, actor.login, cancelled)
     return cancelled
 
 
+# Failed recipients can be sent again while the broadcast sends, or once it is done (it then sends again).
+RETRYABLE = (B.SENDING, B.DONE)
+
+
 def may_retry(broadcast: Broadcast, user: User) -> bool:
-    return broadcast.state in ("sending", "done") and (
+    return broadcast.state in RETRYABLE and (
         user.id == broadcast.created_by_id or user.role in ("admin", *APPROVER_ROLES))
 
 
@@ -607,16 +640,19 @@ def retry_failed(broadcast: Broadcast, actor: User, config=None, *, now: datetim
     expiry = config.get("sms", "expiry") if config else queue.DEFAULT_EXPIRY
     with database_proxy.atomic():
         current = _lock(broadcast.id)
-        if current is None or current.state not in ("sending", "done"):
+        if current is None or current.state not in RETRYABLE:
             raise BroadcastError("only a broadcast that is sending or done can retry its failed recipients", code="wrong_state")
         if not may_retry(current, actor):
             raise BroadcastError(f"{actor.login} may not retry this broadcast", code="not_allowed")
         retried = (OutboundMessage
-                   .update(state="pending", attempts=0, next_attempt_at=moment, failure_reason=None,
+                   .update(state=states.check(OutboundState.FAILED, OutboundState.PENDING), attempts=0,
+                           next_attempt_at=moment, failure_reason=None,
                            expires_at=moment + timedelta(seconds=expiry), claimed_by=None, claimed_at=None)
-                   .where(OutboundMessage.broadcast == broadcast.id, OutboundMessage.state == "failed").execute())
-        if retried and current.state == "done":
-            Broadcast.update(state="sending").where(Broadcast.id == broadcast.id).execute()
+                   .where(OutboundMessage.broadcast == broadcast.id, OutboundMessage.state == OutboundState.FAILED)
+                   .execute())
+        if retried and current.state == B.DONE:
+            _check(current, B.SENDING)
+            Broadcast.update(state=B.SENDING).where(Broadcast.id == broadcast.id).execute()
         audit(actor.login, "broadcast.retry_failed", current, retried=retried)
     queue.notify()
     return retried

@@ -18,6 +18,7 @@ from .drivers import causes
 from .drivers.causes import N_
 from .outbound import EXPIRED_REASON
 from .reports import UNDELIVERABLE_REASON
+from .states import OutboundState
 
 EXPIRED = N_("SMS kedaluwarsa sebelum sempat terkirim")
 UNDELIVERABLE = N_("Jaringan operator tidak dapat menyampaikan SMS ke nomor tujuan")
@@ -52,8 +53,8 @@ def plain(code: int | None, reason: str | None, state: str,
           translate: Callable[[str], str] = lambda text: text) -> str:
     """What people read about a message's failure ('' when there is none)."""
     text = cause_text(code, reason)
-    if text is None or state in ("sent", "delivered"):
+    if text is None or state in (OutboundState.SENT, OutboundState.DELIVERED):
         return ""
-    if state in ("pending", "sending"):
+    if state in (OutboundState.PENDING, OutboundState.SENDING):
         return translate(RETRYING) % {"cause": translate(text)}
     return translate(text)

@@ -18,16 +18,18 @@ from peewee import (
 )
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from .states import BroadcastState, CaseStatus, OutboundState, PartState, words
+
 database_proxy = peewee.DatabaseProxy()
 PASSWORD_METHOD = "scrypt"
 
 ROLES = ("admin", "approver", "official", "operator")
-CASE_STATUSES = ("open", "answered", "closed")
+CASE_STATUSES = words(CaseStatus)  # the state types and their moves: modemd.states
 CATEGORIES = ("information", "complaint", "question", "suggestion", "invitation")
-OUTBOUND_STATES = ("pending", "sending", "sent", "delivered", "failed", "cancelled")
+OUTBOUND_STATES = words(OutboundState)
 OUTBOUND_KINDS = ("reply", "autoreply", "notification", "broadcast", "manual")
-PART_STATES = ("sent", "delivered", "failed")
-BROADCAST_STATES = ("draft", "pending", "approved", "rejected", "sending", "done", "cancelled")
+PART_STATES = words(PartState)
+BROADCAST_STATES = words(BroadcastState)
 INBOUND_ROUTES = ("new", "case", "unrouted", "blocked", "unanswerable")
 
 # Lower number leaves first: replies and notifications before broadcasts.
@@ -148,7 +150,7 @@ class Case(BaseModel):
     keyword = CharField(max_length=20, null=True, index=True)  # NULL = unrouted
     owner = ForeignKeyField(User, null=True, backref="cases", on_delete="SET NULL")
     citizen = CharField(max_length=32, index=True)  # E.164
-    status = CharField(max_length=16, default="open", constraints=[_in("status", CASE_STATUSES)])
+    status = CharField(max_length=16, default=CaseStatus.OPEN, constraints=[_in("status", CASE_STATUSES)])
     category = CharField(max_length=16, null=True, constraints=[Check("category IS NULL OR category IN "
                                                                        "('information', 'complaint', 'question', 'suggestion', 'invitation')")])
     opened_at = DateTimeField(default=utcnow)
@@ -225,7 +227,7 @@ class Broadcast(BaseModel):
     created_by = ForeignKeyField(User, backref="broadcasts", on_delete="RESTRICT")
     created_at = DateTimeField(default=utcnow)
     send_at = DateTimeField(null=True)  # UTC; NULL = as soon as approved
-    state = CharField(max_length=16, default="draft", constraints=[_in("state", BROADCAST_STATES)])
+    state = CharField(max_length=16, default=BroadcastState.DRAFT, constraints=[_in("state", BROADCAST_STATES)])
     approved_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
     approved_at = DateTimeField(null=True)
     rejected_reason = TextField(null=True)
@@ -256,7 +258,7 @@ class OutboundMessage(BaseModel):
     text = TextField()
     kind = CharField(max_length=16, constraints=[_in("kind", OUTBOUND_KINDS)])
     priority = IntegerField(default=20)
-    state = CharField(max_length=16, default="pending", constraints=[_in("state", OUTBOUND_STATES)])
+    state = CharField(max_length=16, default=OutboundState.PENDING, constraints=[_in("state", OUTBOUND_STATES)])
     failure_reason = TextField(null=True)
     failure_code = IntegerField(null=True)  # the +CMS ERROR cause of the last failed attempt (drivers/causes.py)
     attempts = IntegerField(default=0)
@@ -295,7 +297,7 @@ class OutboundPart(BaseModel):
     modem = CharField(max_length=32)
     reference = IntegerField()  # TP-MR 0..255, wraps: match with modem, recipient and time
     recipient = CharField(max_length=20)
-    state = CharField(max_length=16, default="sent", constraints=[_in("state", PART_STATES)])
+    state = CharField(max_length=16, default=PartState.SENT, constraints=[_in("state", PART_STATES)])
     status_code = IntegerField(null=True)
     sent_at = DateTimeField(default=utcnow)
     delivered_at = DateTimeField(null=True)

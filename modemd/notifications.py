@@ -34,6 +34,7 @@ from . import phone, queue
 from .config import weekdays
 from .models import Case, InboundMessage, NotificationSent, User, database_proxy
 from .recap import daily_recap, fill, sms_text
+from .states import CaseStatus
 
 log = logging.getLogger("modemd.notify")
 
@@ -308,7 +309,8 @@ def _notify_owners(outcome: Outcome, text_key: str, config, condition) -> list[i
 
 def unanswered_messages():
     """A condition on InboundMessage joined to Case: the case is open and has no reply since this message."""
-    return (Case.status == "open") & (Case.answered_at.is_null() | (Case.answered_at < InboundMessage.received_at))
+    return (Case.status == CaseStatus.OPEN) & (
+        Case.answered_at.is_null() | (Case.answered_at < InboundMessage.received_at))
 
 
 def daily(now: datetime, config, keywords=None) -> Outcome:
@@ -343,7 +345,7 @@ def _overdue_cases(now: datetime) -> list[tuple[int, str | None, int | None, dat
     """(id, keyword, owner id, deadline) of open, unanswered cases past their deadline, oldest first."""
     return list(Case
                 .select(Case.id, Case.keyword, Case.owner, Case.deadline_at)
-                .where(Case.status == "open", Case.answered_at.is_null(),
+                .where(Case.status == CaseStatus.OPEN, Case.answered_at.is_null(),
                        Case.deadline_at <= now, Case.deadline_at >= now - DEADLINE_LOOKBACK)
                 .order_by(Case.deadline_at, Case.id)
                 .tuples())

@@ -1,8 +1,10 @@
 """The outbound queue as the daemon works it: claim, record the outcome, retry, expire, recover.
 
-States are words (``pending -> sending -> sent -> delivered``, ``failed``,
-``cancelled``). One row is one SMS to one recipient; its parts, with the
-message references the network gave them, are :class:`OutboundPart` rows.
+States are :class:`~modemd.states.OutboundState` words (``pending -> sending ->
+sent -> delivered``, ``failed``, ``cancelled``); every move here is checked
+against the one transition table in :mod:`modemd.states`. One row is one SMS
+to one recipient; its parts, with the message references the network gave
+them, are :class:`OutboundPart` rows.
 
 Claiming is safe with several daemons on one database:
 
@@ -36,11 +38,13 @@ from . import answers, phone
 from .config import Config
 from .db import dialect
 from .models import ModemStatus, OutboundMessage, OutboundPart, audit, database_proxy, utcnow
+from .states import OutboundState as O
+from .states import PartState, check
 
 log = logging.getLogger("modemd.outbound")
 
 #: state of a message whose send is being attempted
-SENDING = "sending"
+SENDING = O.SENDING
 #: why a message failed without a modem's cause (drivers/causes.py turns these into plain words)
 EXPIRED_REASON = "expired: not sent before its expiry time"
 
@@ -80,7 +84,7 @@ class Eligibility:
 
 
 def _due(now: datetime) -> peewee.Expression:
-    return (OutboundMessage.state == "pending") & (OutboundMessage.next_attempt_at <= now)
+    return (OutboundMessage.state == O.PENDING) & (OutboundMessage.next_attempt_at <= now)
 
 
 def has_due(eligibility: Eligibility, now: datetime | None = None) -> bool:
@@ -91,7 +95,7 @@ def has_due(eligibility: Eligibility, now: datetime | None = None) -> bool:
 
 def depth(eligibility: Eligibility | None = None) -> int:
     """Pending messages (those this modem may send, when given)."""
-    query = OutboundMessage.select().where(OutboundMessage.state == "pending")
+    query = OutboundMessage.select().where(OutboundMessage.state == O.PENDING)
     if eligibility is not None:
         query = query.where(eligibility.condition())
     return query.count()
@@ -116,8 +120,8 @@ def _claim_here(instance: str, eligibility: Eligibility, now: datetime) -> Outbo
     if message is None:
         return None
     taken = (OutboundMessage
-             .update(state=SENDING, claimed_by=instance, claimed_at=now, modem=eligibility.modem)
-             .where(OutboundMessage.id == message.id, OutboundMessage.state == "pending")
+             .update(state=check(message.state, SENDING), claimed_by=instance, claimed_at=now, modem=eligibility.modem)
+             .where(OutboundMessage.id == message.id, OutboundMessage.state == O.PENDING)
              .execute())
     if taken != 1:
         return None
@@ -127,7 +131,7 @@ def _claim_here(instance: str, eligibility: Eligibility, now: datetime) -> Outbo
 
 def release(message: OutboundMessage) -> None:
     """Give back a claimed row that was never handed to the modem (no attempt is counted)."""
-    (OutboundMessage.update(state="pending", claimed_by=None)
+    (OutboundMessage.update(state=check(SENDING, O.PENDING), claimed_by=None)
      .where(OutboundMessage.id == message.id, OutboundMessage.state == SENDING,
             OutboundMessage.claimed_by == message.claimed_by)
      .execute())
@@ -142,14 +146,15 @@ def record_sent(message: OutboundMessage, modem: str, references: list[int], now
     message while a queue drains, so the modem waits less between sends.
     """
     now = now or utcnow()
+    check(message.state, O.SENT)  # the claimed row (sending); a cancelled or sent one is refused
     with database_proxy.obj.atomic():
         OutboundPart.insert_many([
             {"message": message.id, "sequence": number, "modem": modem, "reference": reference,
-             "recipient": message.recipient, "state": "sent", "sent_at": now}
+             "recipient": message.recipient, "state": PartState.SENT, "sent_at": now}
             for number, reference in enumerate(references, start=1)
         ]).execute()
         (OutboundMessage
-         .update(state="sent", sent_at=now, attempts=OutboundMessage.attempts + 1, modem=modem, claimed_by=None,
+         .update(state=O.SENT, sent_at=now, attempts=OutboundMessage.attempts + 1, modem=modem, claimed_by=None,
                  failure_reason=None, failure_code=None, parts=max(len(references), 1))
          .where(OutboundMessage.id == message.id)
          .execute())
@@ -167,7 +172,7 @@ def retry_delay(intervals: list[float], attempts: int) -> float:
 
 
 def record_failure(message: OutboundMessage, reason: str, *, permanent: bool, config: Config,
-                   retry_now: bool = False, now: datetime | None = None, code: int | None = None) -> str:
+                   retry_now: bool = False, now: datetime | None = None, code: int | None = None) -> O:
     """One attempt failed. Returns the new state: ``pending`` (to retry) or ``failed``.
 
     ``retry_now`` (the modem went away, the message is fine) lets another modem
@@ -180,35 +185,36 @@ def record_failure(message: OutboundMessage, reason: str, *, permanent: bool, co
     attempts = message.attempts + 1
     next_at = now if retry_now else now + timedelta(seconds=retry_delay(config.get("sms", "retry_intervals"), attempts))
     if permanent:
-        state, why = "failed", reason
+        state, why = O.FAILED, reason
     elif attempts >= message.max_attempts:
-        state, why = "failed", f"{reason} (gave up after {attempts} attempts)"
+        state, why = O.FAILED, f"{reason} (gave up after {attempts} attempts)"
     elif message.expires_at is not None and next_at > message.expires_at:
-        state, why = "failed", f"{reason} (expired before the next attempt)"
+        state, why = O.FAILED, f"{reason} (expired before the next attempt)"
     else:
-        state, why = "pending", reason
+        state, why = O.PENDING, reason
+    check(message.state, state)
     with database_proxy.obj.atomic():
         (OutboundMessage
          .update(state=state, attempts=attempts, failure_reason=why, failure_code=code, claimed_by=None,
-                 next_attempt_at=next_at if state == "pending" else message.next_attempt_at)
+                 next_attempt_at=next_at if state == O.PENDING else message.next_attempt_at)
          .where(OutboundMessage.id == message.id)
          .execute())
-        if state == "failed" and message.kind == "reply":
+        if state == O.FAILED and message.kind == "reply":
             answers.replies_failed([message.case_id], now)
     log.info("message #%d to %s: attempt %d failed (%s): %s", message.id, phone.mask(message.recipient), attempts,
-             reason, "will retry" if state == "pending" else "failed")
+             reason, "will retry" if state == O.PENDING else "failed")
     return state
 
 
 def expire(now: datetime | None = None) -> int:
     """Fail pending messages past their expiry: better not sent than sent too late."""
     now = now or utcnow()
-    expiring = (OutboundMessage.state == "pending") & (OutboundMessage.expires_at < now)
+    expiring = (OutboundMessage.state == O.PENDING) & (OutboundMessage.expires_at < now)
     with database_proxy.obj.atomic():
         cases = [row[0] for row in OutboundMessage.select(OutboundMessage.case)
                  .where(expiring, OutboundMessage.kind == "reply", OutboundMessage.case.is_null(False)).tuples()]
         count = (OutboundMessage
-                 .update(state="failed", failure_reason=EXPIRED_REASON)
+                 .update(state=check(O.PENDING, O.FAILED), failure_reason=EXPIRED_REASON)
                  .where(expiring)
                  .execute())
         answers.replies_failed(cases, now)
@@ -228,7 +234,7 @@ def recover(instance: str) -> int:
     for message in left:
         with database_proxy.obj.atomic():
             (OutboundMessage
-             .update(state="pending", doubt=True, claimed_by=None, next_attempt_at=utcnow())
+             .update(state=check(message.state, O.PENDING), doubt=True, claimed_by=None, next_attempt_at=utcnow())
              .where(OutboundMessage.id == message.id, OutboundMessage.state == SENDING)
              .execute())
             audit("daemon", "outbound.recovered", message, instance=instance, modem=message.modem,

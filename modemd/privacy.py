@@ -52,6 +52,7 @@ from .models import (
     AuditLog, Case, DeliveryReport, InboundMessage, OutboundMessage, OutboundPart, database_proxy, utcnow,
 )
 from .privatefiles import secret_file
+from .states import CaseStatus
 
 log = logging.getLogger("modemd.privacy")
 
@@ -132,7 +133,7 @@ def purge(before: datetime, salt: bytes, actor: str) -> PurgeResult:
     result = PurgeResult(before)
     by_number: dict[str, list[int]] = {}
     closed = (Case.select(Case.id, Case.citizen)
-              .where(Case.status == "closed", Case.closed_at < before).order_by(Case.id).tuples())
+              .where(Case.status == CaseStatus.CLOSED, Case.closed_at < before).order_by(Case.id).tuples())
     for case_id, citizen in closed:
         if not is_purged(citizen):
             by_number.setdefault(citizen, []).append(case_id)

@@ -22,11 +22,12 @@ import json
 from dataclasses import dataclass
 
 from . import phone
+from .answers import REACHED
 from .models import Case, InboundMessage, OutboundMessage, Publication, User, audit, database_proxy, utcnow
 
 # Replies that a citizen actually received; the automatic acknowledgement (kind "autoreply") is never one.
 ANSWER_KIND = "reply"
-ANSWER_STATES = ("sent", "delivered")
+ANSWER_STATES = REACHED
 MAX_TEXT = 2000
 PUBLISHER_ROLES = ("admin",)
 

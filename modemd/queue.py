@@ -31,6 +31,7 @@ import peewee
 
 from . import phone
 from .models import PRIORITY, OutboundMessage, utcnow
+from .states import OutboundState
 
 DEFAULT_MAX_ATTEMPTS = 4
 DEFAULT_EXPIRY = 24 * 3600.0
@@ -90,7 +91,7 @@ def row_values(text: str, kind: str, *, config=None, start: datetime | None = No
     start = start or now
     expiry = config.get("sms", "expiry") if config else DEFAULT_EXPIRY
     return {
-        "text": text, "kind": kind, "priority": PRIORITY[kind], "state": "pending",
+        "text": text, "kind": kind, "priority": PRIORITY[kind], "state": OutboundState.PENDING,
         "max_attempts": config.get("sms", "max_attempts") if config else DEFAULT_MAX_ATTEMPTS,
         "next_attempt_at": start, "expires_at": start + timedelta(seconds=expiry), "created_at": now,
         "parts": parts, "encoding": encoding,

@@ -36,6 +36,7 @@ from peewee import Case as SqlCase
 
 from .config import SCHEMA
 from .models import Case, InboundMessage, utcnow
+from .states import CaseStatus
 
 NO_KEYWORD = "-"
 
@@ -141,7 +142,7 @@ def recap_between(start: datetime, end: datetime, *, keyword_names: list[str] | 
             else:
                 recap.overdue += 1
                 entry.overdue += 1
-        elif status != "closed":
+        elif status != CaseStatus.CLOSED:
             if deadline_at < moment:
                 recap.overdue += 1
                 entry.overdue += 1

@@ -20,6 +20,10 @@ from datetime import datetime, timedelta
 from . import answers, phone
 from .drivers.base import StatusReport
 from .models import DeliveryReport, OutboundMessage, OutboundPart, database_proxy, to_utc_naive, utcnow
+from .states import OutboundState, PartState, check
+
+#: message states a status report may still change (the network took the message)
+REPORTED = (OutboundState.SENT, OutboundState.DELIVERED, OutboundState.FAILED)
 
 log = logging.getLogger("modemd.reports")
 
@@ -55,32 +59,33 @@ def find_part(modem: str, report: StatusReport, now: datetime | None = None) -> 
         if near:
             return min(near, key=lambda p: abs(p.sent_at - smsc_utc))
     # no SMSC time, or the PC's clock is far off: the newest part still waiting for its report
-    waiting = [p for p in parts if p.state == "sent"] or parts
+    waiting = [p for p in parts if p.state == PartState.SENT] or parts
     return max(waiting, key=lambda p: p.sent_at)
 
 
-def derive_message_state(message_id: int, now: datetime) -> str:
+def derive_message_state(message_id: int, now: datetime) -> OutboundState:
     """A message is delivered when every part is, failed when any part failed, else still sent."""
     states = [p.state for p in OutboundPart.select(OutboundPart.state).where(OutboundPart.message == message_id)]
     message = OutboundMessage.get_by_id(message_id)
-    if message.state not in ("sent", "delivered", "failed"):
-        return message.state  # a report for an earlier attempt of a message being retried: leave it
-    if "failed" in states:
-        new = "failed"
-    elif states and all(s == "delivered" for s in states):
-        new = "delivered"
+    if message.state not in REPORTED:
+        return OutboundState(message.state)  # a report for an earlier attempt of a message being retried: leave it
+    if PartState.FAILED in states:
+        new = OutboundState.FAILED
+    elif states and all(s == PartState.DELIVERED for s in states):
+        new = OutboundState.DELIVERED
     else:
-        new = "sent"
+        new = OutboundState.SENT
     if new != message.state:
+        check(message.state, new)
         changes: dict[str, object] = {"state": new}
-        if new == "delivered":
+        if new == OutboundState.DELIVERED:
             changes["delivered_at"] = now
-        if new == "failed":
+        if new == OutboundState.FAILED:
             changes["failure_reason"] = UNDELIVERABLE_REASON
         OutboundMessage.update(**changes).where(OutboundMessage.id == message_id).execute()
         if message.kind == "reply" and message.case_id is not None:
             # the case follows its reply in this same transaction (modemd.answers)
-            if new == "failed":
+            if new == OutboundState.FAILED:
                 answers.replies_failed([message.case_id], now)
             else:
                 answers.reply_sent(message.case_id, message.sent_at or now)
@@ -102,7 +107,7 @@ def handle(modem: str, report: StatusReport, now: datetime | None = None) -> Del
                         phone.mask(report.recipient))
             return row
         if report.final:
-            state = "delivered" if report.delivered else "failed"
+            state = PartState.DELIVERED if report.delivered else PartState.FAILED
             (OutboundPart
              .update(state=state, status_code=report.status_code,
                      delivered_at=to_utc_naive(report.discharge_time) or now)

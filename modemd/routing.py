@@ -53,6 +53,7 @@ from .models import (
     AuditLog, BlockedNumber, Case, InboundMessage, OutboundMessage, User, database_proxy, utcnow,
 )
 from .sms.segmentation import count as sms_count
+from .states import CaseStatus
 from .sqlcache import (
     EXAMPLE_ID, EXAMPLE_ID2, EXAMPLE_TEXT, EXAMPLE_TEXT2, EXAMPLE_TIME, Compiled, CompiledInsert,
 )
@@ -84,10 +85,10 @@ OWNER_CACHE_SECONDS = 60.0
 _BLOCKED = Compiled(lambda number, raw: BlockedNumber.select(peewee.SQL("1"))
                     .where(BlockedNumber.phone.in_([number, raw])).limit(1), EXAMPLE_TEXT, EXAMPLE_TEXT2)
 _OPEN_CASE = Compiled(lambda citizen, keyword: Case.select()
-                      .where(Case.citizen == citizen, Case.status == "open", Case.keyword == keyword)
+                      .where(Case.citizen == citizen, Case.status == CaseStatus.OPEN, Case.keyword == keyword)
                       .order_by(Case.id.desc()).limit(1), EXAMPLE_TEXT, EXAMPLE_TEXT2)
 _OPEN_UNROUTED_CASE = Compiled(lambda citizen: Case.select()
-                               .where(Case.citizen == citizen, Case.status == "open", Case.keyword.is_null())
+                               .where(Case.citizen == citizen, Case.status == CaseStatus.OPEN, Case.keyword.is_null())
                                .order_by(Case.id.desc()).limit(1), EXAMPLE_TEXT)
 _TOUCH_CASE = Compiled(lambda at, case: Case.update(last_message_at=at).where(Case.id == case), EXAMPLE_TIME, EXAMPLE_ID)
 _RECENT_AUTOREPLIES = Compiled(lambda recipient, since: OutboundMessage.select(peewee.fn.COUNT(OutboundMessage.id))

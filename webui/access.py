@@ -19,6 +19,7 @@ from peewee import fn
 
 from modemd.models import Case
 from modemd.sqlcache import database_kind, get_or_none_by_id
+from modemd.states import CaseStatus
 
 from .keywordtable import owned_keywords
 
@@ -61,11 +62,11 @@ def _open_parts(role: str, user_id: int, keywords: list[str] | tuple[str, ...], 
     """
     base = Case.select(*columns)
     if role in ("admin", "approver"):
-        return [base.where(Case.status == "open")]
+        return [base.where(Case.status == CaseStatus.OPEN)]
     parts = []
-    mine = base.where((Case.owner == user_id) & (Case.status == "open"))
+    mine = base.where((Case.owner == user_id) & (Case.status == CaseStatus.OPEN))
     if keywords:
-        parts.append(base.where(Case.keyword.in_(list(keywords)) & (Case.status == "open")))
+        parts.append(base.where(Case.keyword.in_(list(keywords)) & (Case.status == CaseStatus.OPEN)))
         mine = mine.where(Case.keyword.is_null() | Case.keyword.not_in(list(keywords)))
     parts.append(mine)
     return parts

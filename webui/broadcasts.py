@@ -20,6 +20,7 @@ from peewee import fn
 from modemd import broadcast_review, broadcasts, phone
 from modemd.broadcasts import BroadcastError
 from modemd.models import OUTBOUND_STATES, Broadcast, Contact, ContactGroup, GroupMember, Template, User
+from modemd.states import BroadcastState as B
 
 from .auth import roles_required
 from .filters import to_local, zone
@@ -37,8 +38,8 @@ CATEGORY_LABELS = {
     "warning": _l("peringatan"),
 }
 STATE_LABELS = {
-    "draft": _l("draf"), "pending": _l("menunggu persetujuan"), "approved": _l("disetujui"),
-    "rejected": _l("ditolak"), "sending": _l("sedang dikirim"), "done": _l("selesai"), "cancelled": _l("dibatalkan"),
+    B.DRAFT: _l("draf"), B.PENDING: _l("menunggu persetujuan"), B.APPROVED: _l("disetujui"),
+    B.REJECTED: _l("ditolak"), B.SENDING: _l("sedang dikirim"), B.DONE: _l("selesai"), B.CANCELLED: _l("dibatalkan"),
 }
 # The rules' refusals, said in the user's language (the library's English message is the fallback).
 REFUSALS = {
@@ -152,9 +153,9 @@ def index():
     if state in STATE_LABELS:
         query = query.where(Broadcast.state == state)
     rows = list(query.limit(PAGE_SIZE))
-    waiting = [b for b in broadcasts.visible_to(_me()).where(Broadcast.state == "pending")
+    waiting = [b for b in broadcasts.visible_to(_me()).where(Broadcast.state == B.PENDING)
                if broadcasts.may_approve(b, _me())] if current_user.role in broadcasts.APPROVER_ROLES else []
-    progress = {b.id: broadcasts.progress(b.id) for b in rows if b.state in ("sending", "done", "cancelled")}
+    progress = {b.id: broadcasts.progress(b.id) for b in rows if b.state in (B.SENDING, B.DONE, B.CANCELLED)}
     return render_template("broadcasts/index.html", rows=rows, waiting=waiting, progress=progress, chosen=state,
                            state_labels=STATE_LABELS, category_labels=CATEGORY_LABELS,
                            may_draft=current_user.role in broadcasts.DRAFTER_ROLES)
@@ -247,7 +248,7 @@ def _render_show(broadcast: Broadcast, changes: broadcast_review.Changes | None 
         max_parts=broadcasts.MAX_PARTS, changes=changes,
         # the approve form names the version shown here; the approval is refused if it changed meanwhile
         version=broadcasts.content_of(broadcast, _config()).version if may_approve else "",
-        may_edit=broadcasts.may_edit(broadcast, me), may_submit=broadcast.state == "draft" and broadcasts.may_edit(broadcast, me),
+        may_edit=broadcasts.may_edit(broadcast, me), may_submit=broadcast.state == B.DRAFT and broadcasts.may_edit(broadcast, me),
         may_approve=may_approve, may_cancel=broadcasts.may_cancel(broadcast, me),
         may_retry=broadcasts.may_retry(broadcast, me),
     ), status

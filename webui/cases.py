@@ -20,6 +20,7 @@ from peewee import JOIN, fn
 from modemd import assignment
 from modemd.models import CATEGORIES, AuditLog, Case, CaseNote, InboundMessage, OutboundMessage, User, audit, utcnow
 from modemd.routing import KEYWORD_CORRECTED
+from modemd.states import CaseStatus, OutboundState, check
 
 from . import labels
 from .access import case_or_404
@@ -32,7 +33,7 @@ from .replies import MAX_REPLY_PARTS, ReplyError, send_reply, sender_suffix
 log = logging.getLogger("modemd.web")
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 MAX_NOTE = 4000
-FINAL_STATES = ("delivered", "failed", "cancelled")
+FINAL_STATES = (OutboundState.DELIVERED, OutboundState.FAILED, OutboundState.CANCELLED)
 
 REPLY_ERRORS = {
     "empty": _l("Balasan kosong: tulis pesan dulu."),
@@ -201,9 +202,9 @@ def assign(case_id: int):
 def close(case_id: int):
     """Close (archive) the case."""
     case = case_or_404(current_user, case_id)
-    if case.status != "closed":
+    if case.status != CaseStatus.CLOSED:
         old = case.status
-        case.status, case.closed_at = "closed", utcnow()
+        case.status, case.closed_at = check(old, CaseStatus.CLOSED), utcnow()
         case.save(only=[Case.status, Case.closed_at])
         audit(current_user.login, "case.close", case, old=old)
         flash(_("Kasus ditutup."), "info")
@@ -215,11 +216,11 @@ def close(case_id: int):
 def reopen(case_id: int):
     """Reopen a closed or answered case: it needs an answer again, within a fresh deadline."""
     case = case_or_404(current_user, case_id)
-    if case.status != "open":
+    if case.status != CaseStatus.OPEN:
         config = _config()
         seconds = config.get("sms", "deadline") if config is not None else 3 * 3600
         old = case.status
-        case.status, case.closed_at = "open", None
+        case.status, case.closed_at = check(old, CaseStatus.OPEN), None
         case.deadline_at = utcnow() + timedelta(seconds=seconds)
         case.save(only=[Case.status, Case.closed_at, Case.deadline_at])
         audit(current_user.login, "case.reopen", case, old=old)

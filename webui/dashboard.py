@@ -23,6 +23,7 @@ from modemd.balance import decode_problems
 from modemd.health import shows_sim_full, signal_current
 from modemd.models import Case, InboundMessage, ModemStatus, OutboundMessage, utcnow
 from modemd.sqlcache import database_kind
+from modemd.states import CaseStatus, OutboundState
 
 from .access import open_counts, visible_cases
 from .filters import old_signal_text, zone
@@ -61,7 +62,7 @@ def oldest_open(user, limit: int = OLDEST_SHOWN) -> list[Case]:
     """The open cases the user sees that have waited longest."""
     query = visible_cases(user, Case.select(Case.id, Case.citizen, Case.keyword, Case.status, Case.opened_at,
                                             Case.deadline_at))
-    return list(query.where(Case.status == "open").order_by(Case.opened_at, Case.id).limit(limit))
+    return list(query.where(Case.status == CaseStatus.OPEN).order_by(Case.opened_at, Case.id).limit(limit))
 
 
 def chart(per_day: list[int], starts: list[datetime]) -> dict:
@@ -90,8 +91,9 @@ def _daily_sql(kind: type, start: datetime, end: datetime) -> dict[str, tuple[st
         "received": _count(InboundMessage, (InboundMessage.received_at >= start) & (InboundMessage.received_at < end)),
         "opened": _count(Case, (Case.opened_at >= start) & (Case.opened_at < end)),
         "answered": _count(Case, (Case.answered_at >= start) & (Case.answered_at < end)),
-        "pending": _count(OutboundMessage, OutboundMessage.state.in_(("pending", "sending"))),
-        "failed": _count(OutboundMessage, (OutboundMessage.state == "failed") & (OutboundMessage.created_at >= start)),
+        "pending": _count(OutboundMessage, OutboundMessage.state.in_((OutboundState.PENDING, OutboundState.SENDING))),
+        "failed": _count(OutboundMessage,
+                         (OutboundMessage.state == OutboundState.FAILED) & (OutboundMessage.created_at >= start)),
     }
     return {name: (sql, tuple(params)) for name, (sql, params) in ((n, q.sql()) for n, q in queries.items())}
 

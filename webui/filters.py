@@ -14,6 +14,7 @@ from markupsafe import Markup
 
 from modemd import failures, phone
 from modemd.models import Case, utcnow
+from modemd.states import CaseStatus
 
 from . import labels
 from .i18n import gettext as _
@@ -83,7 +84,7 @@ def old_signal_text(seconds: float) -> str:
 
 def deadline_info(case: Case, now: datetime | None = None) -> dict:
     """What the inbox shows about a case's 3-hour deadline: text and a CSS class."""
-    if case.status != "open":
+    if case.status != CaseStatus.OPEN:
         return {"text": "", "css": "done", "overdue": False}
     left = (case.deadline_at - (now or utcnow())).total_seconds()
     if left < 0:

@@ -19,6 +19,7 @@ from flask_login import current_user, login_required
 from modemd import failures, phone
 from modemd.models import CASE_STATUSES, CATEGORIES, AuditLog, Case, InboundMessage, OutboundMessage
 from modemd.routing import KEYWORD_CORRECTED
+from modemd.states import CaseStatus, OutboundState
 
 from .access import visible_cases
 from .filters import zone
@@ -54,7 +55,7 @@ class CaseRow(NamedTuple):
 def _last_failed_reply(column):
     return (OutboundMessage.select(column)
             .where((OutboundMessage.case == Case.id) & (OutboundMessage.kind == "reply")
-                   & OutboundMessage.state.in_(("failed", "cancelled")))
+                   & OutboundMessage.state.in_((OutboundState.FAILED, OutboundState.CANCELLED)))
             .order_by(OutboundMessage.id.desc()).limit(1))
 
 
@@ -156,16 +157,16 @@ def page_of_cases(query, status: str | None, cursor_text: str) -> tuple[list[Cas
     query = query.select_extend(LAST_TEXT.alias("last_text"))
     rows: list[tuple[str, CaseRow]] = []
     want = PAGE_SIZE + 1
-    if status in (None, "open") and (cursor is None or cursor[0] == "o"):
-        open_query = query.where(Case.status == "open")
+    if status in (None, CaseStatus.OPEN) and (cursor is None or cursor[0] == "o"):
+        open_query = query.where(Case.status == CaseStatus.OPEN)
         if cursor:
             _s, moment, last_id = cursor
             # the redundant bound lets the index seek to the cursor (the OR alone makes SQLite walk from the top)
             open_query = open_query.where((Case.deadline_at >= moment) & (
                 (Case.deadline_at > moment) | ((Case.deadline_at == moment) & (Case.id > last_id))))
         rows += [("o", CaseRow._make(c)) for c in open_query.order_by(Case.deadline_at, Case.id).limit(want).tuples()]
-    if status != "open" and len(rows) < want:
-        done_query = query.where(Case.status == status) if status else query.where(Case.status != "open")
+    if status != CaseStatus.OPEN and len(rows) < want:
+        done_query = query.where(Case.status == status) if status else query.where(Case.status != CaseStatus.OPEN)
         if cursor and cursor[0] == "d":
             _s, moment, last_id = cursor
             done_query = done_query.where((Case.deadline_at <= moment) & (
@@ -189,18 +190,18 @@ def with_corrected_keyword(cases: list[CaseRow]) -> set[int]:
 def cases_with_failed_reply(query, status: str | None) -> list[FailedRow]:
     """Open cases whose reply failed and nothing reached the citizen since: on top of the first page,
     newest failure first, each with the reason in the reader's language."""
-    if status not in (None, "open"):
+    if status not in (None, CaseStatus.OPEN):
         return []
     rows = (query.select_extend(LAST_TEXT.alias("last_text"),
                                 _last_failed_reply(OutboundMessage.failure_code).alias("failure_code"),
                                 _last_failed_reply(OutboundMessage.failure_reason).alias("failure_reason"))
-            .where((Case.status == "open") & Case.reply_failed_at.is_null(False))
+            .where((Case.status == CaseStatus.OPEN) & Case.reply_failed_at.is_null(False))
             .order_by(Case.reply_failed_at.desc(), Case.id.desc()).limit(PAGE_SIZE).tuples())
     return [FailedRow._make(row) for row in rows]
 
 
 def failure_reason_text(row: FailedRow) -> str:
-    return failures.plain(row.failure_code, row.failure_reason, "failed", _)
+    return failures.plain(row.failure_code, row.failure_reason, OutboundState.FAILED, _)
 
 
 @bp.get("/")

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from flask_babel.speaklater import LazyString
 
+from modemd.states import CaseStatus
+from modemd.states import OutboundState as O
+
 from .i18n import gettext
 
 
@@ -12,14 +15,16 @@ def _l(string: str) -> LazyString:
     return LazyString(gettext, string)
 
 
-CASE_STATUS = {"open": _l("belum dijawab"), "answered": _l("dijawab"), "closed": _l("ditutup")}
+CASE_STATUS = {
+    CaseStatus.OPEN: _l("belum dijawab"), CaseStatus.ANSWERED: _l("dijawab"), CaseStatus.CLOSED: _l("ditutup"),
+}
 CATEGORY = {
     "information": _l("informasi"), "complaint": _l("pengaduan"), "question": _l("pertanyaan"),
     "suggestion": _l("saran"), "invitation": _l("undangan"),
 }
 OUTBOUND_STATE = {
-    "pending": _l("menunggu"), "sending": _l("sedang dikirim"), "sent": _l("terkirim"),
-    "delivered": _l("sampai"), "failed": _l("gagal"), "cancelled": _l("dibatalkan"),
+    O.PENDING: _l("menunggu"), O.SENDING: _l("sedang dikirim"), O.SENT: _l("terkirim"),
+    O.DELIVERED: _l("sampai"), O.FAILED: _l("gagal"), O.CANCELLED: _l("dibatalkan"),
 }
 OUTBOUND_KIND = {
     "reply": _l("balasan"), "autoreply": _l("balasan otomatis"), "notification": _l("notifikasi"),

@@ -13,6 +13,7 @@ from peewee import JOIN
 
 from modemd import answers
 from modemd.models import OUTBOUND_KINDS, OUTBOUND_STATES, OutboundMessage, User, audit, utcnow
+from modemd.states import OutboundState, check
 
 from .auth import roles_required
 from .params import arg_id
@@ -63,11 +64,13 @@ def retry(message_id: int):
     now = utcnow()
     # one UPDATE guarded by the state, so a race with the daemon cannot resurrect a sent message
     with OutboundMessage._meta.database.atomic():
-        changed = (OutboundMessage.update(state="pending", next_attempt_at=now, attempts=0, failure_reason=None,
+        changed = (OutboundMessage.update(state=check(OutboundState.FAILED, OutboundState.PENDING), next_attempt_at=now,
+                                          attempts=0, failure_reason=None,
                                           failure_code=None, claimed_by=None, claimed_at=None,
                                           expires_at=now + (message.expires_at - message.created_at)
                                           if message.expires_at else None)
-                   .where((OutboundMessage.id == message.id) & (OutboundMessage.state == "failed")).execute())
+                   .where((OutboundMessage.id == message.id) & (OutboundMessage.state == OutboundState.FAILED))
+                   .execute())
         if changed and message.kind == "reply":
             answers.reply_retried(message.case_id)
     if changed:
@@ -84,8 +87,10 @@ def cancel(message_id: int):
     """Cancel a message still waiting to be sent."""
     message = _get(message_id)
     with OutboundMessage._meta.database.atomic():
-        changed = (OutboundMessage.update(state="cancelled", failure_reason="cancelled by " + current_user.login)
-                   .where((OutboundMessage.id == message.id) & (OutboundMessage.state == "pending")).execute())
+        changed = (OutboundMessage.update(state=check(OutboundState.PENDING, OutboundState.CANCELLED),
+                                          failure_reason="cancelled by " + current_user.login)
+                   .where((OutboundMessage.id == message.id) & (OutboundMessage.state == OutboundState.PENDING))
+                   .execute())
         if changed and message.kind == "reply":
             answers.replies_failed([message.case_id], utcnow())  # the citizen gets no answer: the owner must act
     if changed:

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from .. import broadcasts, phone
 from ..broadcasts import BroadcastError
-from ..models import Broadcast, Contact, ContactGroup, Template, User, audit
+from ..models import BROADCAST_STATES, OUTBOUND_STATES, Broadcast, Contact, ContactGroup, Template, User, audit
 from . import open_configured_database, print_json, print_table
 
 HELP = "broadcasts: create, preview, submit, approve, reject, cancel, retry failed, follow progress, templates"
@@ -31,7 +31,7 @@ def configure(parser) -> None:
     sub.required = True
 
     listing = sub.add_parser("list", help="list broadcasts")
-    listing.add_argument("--state", choices=("draft", "pending", "approved", "rejected", "sending", "done", "cancelled"))
+    listing.add_argument("--state", choices=BROADCAST_STATES)
     listing.add_argument("--json", action="store_true", help="print as JSON")
 
     create = sub.add_parser("create", help="draft a broadcast to groups and/or contacts")
@@ -75,7 +75,7 @@ def configure(parser) -> None:
             action.add_argument("--watch", action="store_true", help="refresh until nothing is left to send")
             action.add_argument("--interval", type=float, default=2.0, help="seconds between refreshes (default 2)")
         if name == "recipients":
-            action.add_argument("--state", choices=("pending", "sending", "sent", "delivered", "failed", "cancelled"))
+            action.add_argument("--state", choices=OUTBOUND_STATES)
             action.add_argument("--limit", type=int, default=1000)
 
     template = sub.add_parser("template", help="templates for recurring messages: list, add, delete")

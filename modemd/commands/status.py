@@ -9,7 +9,12 @@ import peewee
 from .. import localtime
 from ..health import signal_current
 from ..models import DaemonState, ModemStatus, OutboundMessage, utcnow
+from ..states import OutboundState
 from . import open_configured_database, print_json, print_table
+
+#: the message states `modemd status` counts, in the order it prints them
+QUEUE_COUNTS = (OutboundState.PENDING, OutboundState.SENDING, OutboundState.FAILED, OutboundState.SENT,
+                OutboundState.DELIVERED)
 
 HELP = "show the modems (signal, registration, errors) and the depth of the outbound queue"
 
@@ -80,9 +85,7 @@ def gather(config) -> dict:
         })
     return {
         "daemon": {"running": running, "heartbeat": localtime.iso(heartbeat, zone) if heartbeat else None},
-        "queue": {"pending": counts.get("pending", 0), "sending": counts.get("sending", 0),
-                  "failed": counts.get("failed", 0), "sent": counts.get("sent", 0),
-                  "delivered": counts.get("delivered", 0),
+        "queue": {**{state.value: counts.get(state, 0) for state in QUEUE_COUNTS},
                   "in_doubt": OutboundMessage.select().where(OutboundMessage.doubt == True).count()},
         "modems": modems,
     }
