@@ -457,7 +457,7 @@ _INSERT_IGNORING_DUPLICATES = CompiledInsert(OutboundMessage, ignore_conflicts=T
 
 def _insert_ignoring_duplicates(shared: dict, numbers: list[str]) -> None:
     """INSERT one row per number (``shared`` columns + recipient), skipping numbers already queued."""
-    _INSERT_IGNORING_DUPLICATES.execute_many(dict(shared, recipient=number) for number in numbers)
+    _INSERT_IGNORING_DUPLICATES.execute_many(shared, "recipient", numbers)
 
 
 def queue_broadcast(broadcast_id: int, config=None, *, now: datetime | None = None) -> int:

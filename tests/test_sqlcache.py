@@ -72,7 +72,7 @@ def test_compiled_insert_fills_the_defaults_peewee_fills(any_db):
     shared = {"text": "Rapat Senin", "kind": "autoreply"}
     before = utcnow().replace(microsecond=0)
     CompiledInsert(OutboundMessage, ignore_conflicts=True).execute_many(
-        [dict(shared, recipient=f"+6281200000{i}") for i in range(3)])
+        shared, "recipient", [f"+6281200000{i}" for i in range(3)])
     new_id = CompiledInsert(OutboundMessage).execute(dict(shared, recipient="+628120001"))
     plain = OutboundMessage.create(recipient="+628129999", **shared)
     compiled = list(OutboundMessage.select().where(OutboundMessage.id != plain.id))
@@ -89,8 +89,8 @@ def test_compiled_insert_with_ignore_skips_a_row_breaking_a_unique_index(any_db,
     broadcast = Broadcast.create(text="Rapat", created_by=author, state="sending")
     insert = CompiledInsert(OutboundMessage, ignore_conflicts=True)
     shared = {"text": "Rapat", "kind": "broadcast", "broadcast": broadcast, "created_by": author}
-    insert.execute_many([dict(shared, recipient=n) for n in ("+62811", "+62812")])
-    insert.execute_many([dict(shared, recipient=n) for n in ("+62812", "+62813", "+62811")])
+    insert.execute_many(shared, "recipient", ["+62811", "+62812"])
+    insert.execute_many(shared, "recipient", ["+62812", "+62813", "+62811"])
     rows = OutboundMessage.select().where(OutboundMessage.broadcast == broadcast).order_by(OutboundMessage.recipient)
     assert [m.recipient for m in rows] == ["+62811", "+62812", "+62813"]
     assert {m.created_by_id for m in rows} == {author.id}
