@@ -144,10 +144,12 @@ class Compiled:
 
 
 class CompiledInsert:
-    """``model.insert(values).execute()`` as a :class:`Compiled` query: every column a Param.
+    """``model.insert(values).execute()`` as a :class:`Compiled` query: each column a Param.
 
-    A value left out gets the field's default at each run, as peewee's own
-    INSERT does (a default rendered into the SQL would be frozen), and goes
+    :meth:`execute` always names every column; :meth:`execute_many` the
+    columns given and those with a default, as peewee's own INSERT does (fewer
+    values to bind per row). A value left out gets the field's default at each
+    run (a default rendered into the SQL would be frozen) and every value goes
     through the field's conversion (a model for a foreign key becomes its id).
     With ``ignore_conflicts`` a row that breaks a unique index is skipped
     (``ON CONFLICT DO NOTHING`` / ``INSERT IGNORE``).
@@ -156,30 +158,34 @@ class CompiledInsert:
     def __init__(self, model: type[BaseModel], *, ignore_conflicts: bool = False):
         self.model = model
         self.fields = [f for f in model._meta.sorted_fields if f is not model._meta.primary_key]
-        self._query = Compiled(self._build)
+        self._every_column = tuple(f.name for f in self.fields)
+        self._query = Compiled(self._build, shapes=4)
         self.ignore_conflicts = ignore_conflicts
 
-    def _build(self) -> peewee.Query:
-        query = self.model.insert({f: Param(f.name, f.db_value) for f in self.fields})
+    def _build(self, columns: tuple[str, ...]) -> peewee.Query:
+        query = self.model.insert({f: Param(f.name, f.db_value) for f in self.fields if f.name in columns})
         if self.ignore_conflicts:
             query = query.on_conflict_ignore()
             if database_proxy.obj.returning_clause:
                 query = query.returning()  # a skipped row has no id to fetch back
         return query
 
-    def _complete(self, values: dict[str, Any]) -> dict[str, Any]:
-        return {f.name: values[f.name] if f.name in values else _default(f) for f in self.fields}
+    def _complete(self, values: dict[str, Any], columns: tuple[str, ...]) -> dict[str, Any]:
+        return {f.name: values[f.name] if f.name in values else _default(f) for f in self.fields if f.name in columns}
 
     def execute(self, values: dict[str, Any]) -> int:
         """Insert one row; returns its id."""
-        statement = self._query.statement()
-        cursor = database_proxy.obj.execute_sql(statement.sql, statement.params(self._complete(values)))
+        statement = self._query.statement(self._every_column)
+        params = statement.params(self._complete(values, self._every_column))
+        cursor = database_proxy.obj.execute_sql(statement.sql, params)
         return cursor.fetchone()[0] if database_proxy.obj.returning_clause else cursor.lastrowid
 
     def execute_many(self, shared: dict[str, Any], column: str, values: Iterable[Any]) -> None:
         """Insert one row per value of ``column``, the other columns from ``shared`` (defaults taken once)
         with one executemany (see :meth:`Compiled.execute_many`)."""
-        self._query.execute_many(self._complete(dict(shared, **{column: None})), column, values)
+        given = dict(shared, **{column: None})
+        columns = tuple(f.name for f in self.fields if f.name in given or f.default is not None)
+        self._query.execute_many(self._complete(given, columns), column, values, columns)
 
 
 def _default(field: peewee.Field) -> Any:
