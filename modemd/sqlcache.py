@@ -159,6 +159,7 @@ class CompiledInsert:
         self.model = model
         self.fields = [f for f in model._meta.sorted_fields if f is not model._meta.primary_key]
         self._every_column = tuple(f.name for f in self.fields)
+        self._fields = {f.name: f for f in self.fields}
         self._query = Compiled(self._build, shapes=4)
         self.ignore_conflicts = ignore_conflicts
 
@@ -171,12 +172,16 @@ class CompiledInsert:
         return query
 
     def _complete(self, values: dict[str, Any], columns: tuple[str, ...]) -> dict[str, Any]:
-        return {f.name: values[f.name] if f.name in values else _default(f) for f in self.fields if f.name in columns}
+        return {name: values[name] if name in values else _default(self._fields[name]) for name in columns}
 
     def execute(self, values: dict[str, Any]) -> int:
         """Insert one row; returns its id."""
         statement = self._query.statement(self._every_column)
-        params = statement.params(self._complete(values, self._every_column))
+        # one pass, as this runs three times per received message: a default only where a value is missing
+        params = list(statement.constants)
+        for position, name, converter in statement.slots:
+            value = values[name] if name in values else _default(self._fields[name])
+            params[position] = value if converter is None or value is None else converter(value)
         cursor = database_proxy.obj.execute_sql(statement.sql, params)
         return cursor.fetchone()[0] if database_proxy.obj.returning_clause else cursor.lastrowid
 
