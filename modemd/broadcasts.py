@@ -53,6 +53,7 @@ from .models import (
     User, audit, database_proxy, utcnow,
 )
 from .sms.segmentation import count as sms_count
+from .sqlcache import CompiledInsert
 from .states import BroadcastState as B
 from .states import OutboundState
 
@@ -472,25 +473,14 @@ def _lock(broadcast_id: int) -> Broadcast | None:
     return query.first()
 
 
-def _insert_ignoring_duplicates(shared: dict, numbers: list[str]) -> None:
-    """INSERT one row per number (``shared`` columns + recipient), skipping numbers already queued.
+# peewee renders a bulk INSERT value by value (insert_many: 20,000 rows 2.2 s); rendered once and run with
+# executemany instead (0.5 s), see modemd.sqlcache. A number queued already is skipped by the unique index.
+_INSERT_IGNORING_DUPLICATES = CompiledInsert(OutboundMessage, ignore_conflicts=True)
 
-    peewee renders a bulk INSERT value by value, which costs ~0.2 s per 1,000
-    rows; the statement is rendered once here and run with the driver's
-    executemany (SQLite loops in C, PyMySQL folds it into multi-row INSERTs,
-    psycopg 3 sends the rows in one pipeline rather than one round trip each).
-    """
-    sentinel = "\x00recipient\x00"
-    query = OutboundMessage.insert(dict(shared, recipient=sentinel)).on_conflict_ignore()
-    if dialect(database_proxy.obj) == "postgresql":
-        query = query.returning()  # nothing to fetch back
-    sql, params = query.sql()
-    slot = params.index(sentinel)
-    batch = []
-    for number in numbers:
-        params[slot] = number
-        batch.append(tuple(params))
-    database_proxy.cursor().executemany(sql, batch)
+
+def _insert_ignoring_duplicates(shared: dict, numbers: list[str]) -> None:
+    """INSERT one row per number (``shared`` columns + recipient), skipping numbers already queued."""
+    _INSERT_IGNORING_DUPLICATES.execute_many(shared, "recipient", numbers)
 
 
 def queue_broadcast(broadcast_id: int, config=None, *, now: datetime | None = None) -> int:
@@ -524,7 +514,7 @@ def queue_broadcast(broadcast_id: int, config=None, *, now: datetime | None = No
     todo = [n for n in numbers if n not in present]
     shared = queue.row_values(broadcast.text, "broadcast", config=config, start=max(moment, broadcast.send_at or moment), now=moment)
     shared.update(broadcast=broadcast_id, created_by=broadcast.created_by_id)
-    for start in range(0, len(todo), CHUNK):
+    for chunk in peewee.chunked(todo, CHUNK):
         with database_proxy.atomic():
             current = _lock(broadcast_id)
             if current is None or current.state != B.SENDING:
@@ -532,7 +522,7 @@ def queue_broadcast(broadcast_id: int, config=None, *, now: datetime | None = No
                          current.state if current else "deleted")
                 return _row_count(broadcast_id) - len(present)
             # a row a concurrent or earlier run already wrote is skipped by the unique (broadcast, recipient)
-            _insert_ignoring_duplicates(shared, todo[start:start + CHUNK])
+            _insert_ignoring_duplicates(shared, chunk)
         queue.notify()  # committed: wake this process's dispatcher
     with database_proxy.atomic():
         total = _row_count(broadcast_id)

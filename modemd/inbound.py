@@ -21,7 +21,7 @@ import peewee
 from . import phone
 from .drivers.base import IncomingSMS
 from .models import InboundMessage, ModemStatus, database_proxy, to_utc_naive, utcnow
-from .sqlcache import EXAMPLE_TEXT, EXAMPLE_TIME, Compiled, CompiledInsert
+from .sqlcache import Compiled, CompiledInsert, Param
 
 if TYPE_CHECKING:
     from .routing import Router, Routing
@@ -51,17 +51,17 @@ def _already_stored(modem: str, sms: IncomingSMS, sender: str, smsc_time) -> Inb
     """
     if smsc_time is None:
         return None  # without the SMSC's time two equal texts cannot be told from a repeat
-    found = _REPEAT.execute(sender, modem, sms.sender or "", sim_slot(sms), smsc_time, sms.text).fetchone()
+    found = _REPEAT.execute(sender=sender, modem=modem, raw=sms.sender or "", slot=sim_slot(sms), smsc_time=smsc_time,
+                           text=sms.text).fetchone()
     return None if found is None else InboundMessage.get_by_id(found[0])  # a repeat is rare: read it whole then
 
 
 # `sender` first: it is indexed, so this stays one short lookup however many messages are kept.
-# Only the id: no row to build for the usual answer, "not stored yet". (SQL compiled once: see routing.Compiled)
-_REPEAT = Compiled(lambda sender, modem, raw, slot, smsc_time, text: InboundMessage.select(InboundMessage.id)
-                   .where(InboundMessage.sender == sender, InboundMessage.modem == modem,
-                          InboundMessage.sender_raw == raw, InboundMessage.sim_slot == slot,
-                          InboundMessage.smsc_time == smsc_time, InboundMessage.text == text).limit(1),
-                   EXAMPLE_TEXT + "sender", EXAMPLE_TEXT + "modem", EXAMPLE_TEXT + "raw", EXAMPLE_TEXT + "slot", EXAMPLE_TIME, EXAMPLE_TEXT + "text")
+# Only the id: no row to build for the usual answer, "not stored yet". (SQL compiled once: see modemd.sqlcache)
+_REPEAT = Compiled(lambda: InboundMessage.select(InboundMessage.id)
+                   .where(InboundMessage.sender == Param("sender"), InboundMessage.modem == Param("modem"),
+                          InboundMessage.sender_raw == Param("raw"), InboundMessage.sim_slot == Param("slot"),
+                          InboundMessage.smsc_time == Param("smsc_time"), InboundMessage.text == Param("text")).limit(1))
 _INSERT = CompiledInsert(InboundMessage)
 
 

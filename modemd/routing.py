@@ -53,10 +53,8 @@ from .models import (
     AuditLog, BlockedNumber, Case, InboundMessage, OutboundMessage, User, database_proxy, utcnow,
 )
 from .sms.segmentation import count as sms_count
+from .sqlcache import Compiled, CompiledInsert, Param
 from .states import CaseStatus
-from .sqlcache import (
-    EXAMPLE_ID, EXAMPLE_ID2, EXAMPLE_TEXT, EXAMPLE_TEXT2, EXAMPLE_TIME, Compiled, CompiledInsert,
-)
 
 log = logging.getLogger("modemd.routing")
 
@@ -74,29 +72,25 @@ OWNER_CACHE_SECONDS = 60.0
 
 
 # SQL compiled once ---------------------------------------------------------
-# peewee builds the SQL text of a query anew on every execution, walking the
-# query node by node: about 0.1 ms per statement, more than SQLite takes to
-# run it, and storing and routing one message runs about ten statements. The
-# text depends only on the kind of database (quoting, placeholders, RETURNING),
-# so the statements below are rendered by peewee once per kind and then run
-# with new values only.
+# storing and routing one message runs about ten statements, each of which
+# peewee would render anew (about 0.1 ms, more than SQLite takes to run it):
+# rendered once instead, see modemd.sqlcache.
 
 
-_BLOCKED = Compiled(lambda number, raw: BlockedNumber.select(peewee.SQL("1"))
-                    .where(BlockedNumber.phone.in_([number, raw])).limit(1), EXAMPLE_TEXT, EXAMPLE_TEXT2)
-_OPEN_CASE = Compiled(lambda citizen, keyword: Case.select()
-                      .where(Case.citizen == citizen, Case.status == CaseStatus.OPEN, Case.keyword == keyword)
-                      .order_by(Case.id.desc()).limit(1), EXAMPLE_TEXT, EXAMPLE_TEXT2)
-_OPEN_UNROUTED_CASE = Compiled(lambda citizen: Case.select()
-                               .where(Case.citizen == citizen, Case.status == CaseStatus.OPEN, Case.keyword.is_null())
-                               .order_by(Case.id.desc()).limit(1), EXAMPLE_TEXT)
-_TOUCH_CASE = Compiled(lambda at, case: Case.update(last_message_at=at).where(Case.id == case), EXAMPLE_TIME, EXAMPLE_ID)
-_RECENT_AUTOREPLIES = Compiled(lambda recipient, since: OutboundMessage.select(peewee.fn.COUNT(OutboundMessage.id))
-                               .where(OutboundMessage.recipient == recipient, OutboundMessage.kind == "autoreply",
-                                      OutboundMessage.created_at >= since), EXAMPLE_TEXT, EXAMPLE_TIME)
-_ROUTED = Compiled(lambda route, keyword, case, message: InboundMessage
-                   .update(route=route, keyword=keyword, case=case).where(InboundMessage.id == message),
-                   EXAMPLE_TEXT, EXAMPLE_TEXT2, EXAMPLE_ID, EXAMPLE_ID2)
+_BLOCKED = Compiled(lambda: BlockedNumber.select(peewee.SQL("1"))
+                    .where(BlockedNumber.phone.in_([Param("number"), Param("raw")])).limit(1))
+_OPEN_CASE = Compiled(lambda: Case.select()
+                      .where(Case.citizen == Param("citizen"), Case.status == CaseStatus.OPEN, Case.keyword == Param("keyword"))
+                      .order_by(Case.id.desc()).limit(1))
+_OPEN_UNROUTED_CASE = Compiled(lambda: Case.select()
+                               .where(Case.citizen == Param("citizen"), Case.status == CaseStatus.OPEN, Case.keyword.is_null())
+                               .order_by(Case.id.desc()).limit(1))
+_TOUCH_CASE = Compiled(lambda: Case.update(last_message_at=Param("at")).where(Case.id == Param("case")))
+_RECENT_AUTOREPLIES = Compiled(lambda: OutboundMessage.select(peewee.fn.COUNT(OutboundMessage.id))
+                               .where(OutboundMessage.recipient == Param("recipient"), OutboundMessage.kind == "autoreply",
+                                      OutboundMessage.created_at >= Param("since")))
+_ROUTED = Compiled(lambda: InboundMessage.update(route=Param("route"), keyword=Param("keyword"), case=Param("case"))
+                   .where(InboundMessage.id == Param("message")))
 _INSERT_CASE = CompiledInsert(Case)
 _INSERT_AUDIT = CompiledInsert(AuditLog)
 _INSERT_OUTBOUND = CompiledInsert(OutboundMessage)
@@ -169,7 +163,7 @@ class Router:
             if state.stopped:
                 break
         keyword = state.keyword.name if state.keyword else None
-        _ROUTED.execute(state.route, keyword, state.case.id if state.case else None, message.id)
+        _ROUTED.execute(route=state.route, keyword=keyword, case=state.case.id if state.case else None, message=message.id)
         message.route = state.route
         return state
 
@@ -186,7 +180,7 @@ class Router:
     def screen_sender(self, state: Routing) -> None:
         """Blocked numbers and senders that cannot be answered are kept and never answered."""
         message = state.message
-        if _BLOCKED.execute(message.sender, message.sender_raw).fetchone() is not None:
+        if _BLOCKED.execute(number=message.sender, raw=message.sender_raw).fetchone() is not None:
             state.stop("blocked")
         elif message.sender_kind != "number":
             state.stop("unanswerable")
@@ -205,10 +199,10 @@ class Router:
         keyword = state.keyword.name if state.keyword else None
         now = utcnow()
         citizen = state.message.sender
-        open_case = (_OPEN_CASE.first(Case, citizen, keyword) if keyword
-                     else _OPEN_UNROUTED_CASE.first(Case, citizen))
+        open_case = (_OPEN_CASE.first(citizen=citizen, keyword=keyword) if keyword
+                     else _OPEN_UNROUTED_CASE.first(citizen=citizen))
         if open_case is not None:
-            _TOUCH_CASE.execute(now, open_case.id)
+            _TOUCH_CASE.execute(at=now, case=open_case.id)
             open_case.last_message_at = now
             state.case, state.route = open_case, "case"
             return
@@ -261,7 +255,7 @@ class Router:
         """Queue an automatic reply unless this number already had its share in the window."""
         limit = self.config.get("sms", "autoreply_limit")
         since = utcnow() - timedelta(seconds=self.config.get("sms", "autoreply_window"))
-        recent = _RECENT_AUTOREPLIES.execute(state.message.sender, since).fetchone()[0]
+        recent = _RECENT_AUTOREPLIES.scalar(recipient=state.message.sender, since=since)
         if recent >= limit:
             log.info("message #%d: no automatic reply to %s, %d already in the window (limit %d)",
                      state.message.id, phone.mask(state.message.sender), recent, limit)

@@ -11,14 +11,13 @@ cannot be probed.
 from __future__ import annotations
 
 from datetime import datetime
-from functools import lru_cache
 
 from flask import abort
 from peewee import Case as SqlCase
 from peewee import fn
 
 from modemd.models import Case
-from modemd.sqlcache import database_kind, get_or_none_by_id
+from modemd.sqlcache import Compiled, Param, get_or_none_by_id
 from modemd.states import CaseStatus
 
 from .keywordtable import owned_keywords
@@ -51,66 +50,56 @@ def case_or_404(user, case_id: int) -> Case:
     return case
 
 
-def _open_parts(role: str, user_id: int, keywords: list[str] | tuple[str, ...], *columns) -> list:
-    """``columns`` over the open cases of a user with ``role``, ``user_id`` and owned ``keywords``
-    (one query, or two for officials).
+def _open_part_names(role: str, keywords: tuple[str, ...]) -> tuple[str, ...]:
+    """The queries that count a user's open cases: one, or two for officials with keywords.
 
     For officials the two halves of the visibility rule are counted apart, so
     that each is answered from an index alone ((keyword, status, deadline_at)
     and (owner, status, deadline_at)); one query with an OR makes SQLite walk
     every open case of the centre.
     """
-    base = Case.select(*columns)
     if role in ("admin", "approver"):
-        return [base.where(Case.status == CaseStatus.OPEN)]
-    parts = []
+        return ("all",)
+    return ("owned_keywords", "assigned") if keywords else ("assigned",)
+
+
+def _open_part(part: str, user_id: int, keywords: tuple[str, ...], *columns):
+    """``columns`` over one part (see :func:`_open_part_names`) of the open cases a user sees."""
+    base = Case.select(*columns)
+    if part == "all":
+        return base.where(Case.status == CaseStatus.OPEN)
+    if part == "owned_keywords":
+        return base.where(Case.keyword.in_(list(keywords)) & (Case.status == CaseStatus.OPEN))
     mine = base.where((Case.owner == user_id) & (Case.status == CaseStatus.OPEN))
-    if keywords:
-        parts.append(base.where(Case.keyword.in_(list(keywords)) & (Case.status == CaseStatus.OPEN)))
+    if keywords:  # those of the owned keywords are counted by the other part
         mine = mine.where(Case.keyword.is_null() | Case.keyword.not_in(list(keywords)))
-    parts.append(mine)
-    return parts
+    return mine
 
 
 def _keywords_of(user) -> list[str]:
     return owned_keywords(user.login) if user.role == "official" else []
 
 
-# stands for "now" while the SQL of open_counts is compiled; each run puts the real time in its place
-_NOW = datetime(1900, 1, 1, 0, 0, 0, 424242)
-
-
-@lru_cache(maxsize=256)
-def _open_counts_sql(kind: type, role: str, user_id: int,
-                     keywords: tuple[str, ...]) -> tuple[tuple[str, tuple, int], ...]:
-    overdue = fn.SUM(SqlCase(None, [(Case.deadline_at < _NOW, 1)], 0))
-    compiled = []
-    for query in _open_parts(role, user_id, keywords, fn.COUNT(Case.id), overdue):
-        sql, params = query.sql()
-        compiled.append((sql, tuple(params), params.index(_NOW)))
-    return tuple(compiled)
+# SQL compiled once per user and part (modemd.sqlcache): every page shows the badge, the dashboard both counts
+_OPEN_COUNTS = Compiled(lambda part, user_id, keywords: _open_part(
+    part, user_id, keywords, fn.COUNT(Case.id), fn.SUM(SqlCase(None, [(Case.deadline_at < Param("now"), 1)], 0))),
+    shapes=256)
+_OPEN_COUNT = Compiled(lambda part, user_id, keywords: _open_part(part, user_id, keywords, fn.COUNT(Case.id)),
+                       shapes=256)
 
 
 def open_counts(user, now: datetime) -> tuple[int, int]:
-    """(open, overdue) among the cases ``user`` sees, with the SQL compiled once per user."""
-    database = Case._meta.database
+    """(open, overdue) among the cases ``user`` sees."""
+    keywords = tuple(_keywords_of(user))
     total = late = 0
-    for sql, params, at in _open_counts_sql(database_kind(Case), user.role, user.id, tuple(_keywords_of(user))):
-        count, overdue_count = database.execute_sql(sql, params[:at] + (now,) + params[at + 1:]).fetchone()
+    for part in _open_part_names(user.role, keywords):
+        count, overdue_count = _OPEN_COUNTS.execute(part, user.id, keywords, now=now).fetchone()
         total += int(count or 0)
         late += int(overdue_count or 0)
     return total, late
 
 
-@lru_cache(maxsize=256)
-def _open_count_sql(kind: type, role: str, user_id: int, keywords: tuple[str, ...]) -> tuple[tuple[str, tuple], ...]:
-    # no time in these queries: the text and the parameters depend on the key alone
-    return tuple((sql, tuple(params)) for sql, params in
-                 (query.sql() for query in _open_parts(role, user_id, keywords, fn.COUNT(Case.id))))
-
-
 def open_count(user) -> int:
-    """``open_counts(user, now)[0]``: the unanswered badge of every page, with its SQL compiled once per user."""
-    database = Case._meta.database
-    queries = _open_count_sql(database_kind(Case), user.role, user.id, tuple(_keywords_of(user)))
-    return sum(int(database.execute_sql(sql, params).fetchone()[0] or 0) for sql, params in queries)
+    """``open_counts(user, now)[0]``: the unanswered badge of every page."""
+    keywords = tuple(_keywords_of(user))
+    return sum(int(_OPEN_COUNT.scalar(part, user.id, keywords) or 0) for part in _open_part_names(user.role, keywords))

@@ -23,11 +23,11 @@ from datetime import datetime, timedelta
 from flask import Flask, current_app
 
 from modemd.models import User, WebSession, utcnow
-from modemd.sqlcache import EXAMPLE_TEXT, Compiled, get_or_none_by_id
+from modemd.sqlcache import Compiled, Param, get_or_none_by_id
 
 TOUCH_EVERY = timedelta(minutes=1)
 KEEP_ENDED = timedelta(days=90)  # old rows say who was logged in when; beyond this they are dropped
-_BY_KEY = Compiled(lambda key_hash: WebSession.select().where(WebSession.key_hash == key_hash), EXAMPLE_TEXT)
+_BY_KEY = Compiled(lambda: WebSession.select().where(WebSession.key_hash == Param("key_hash")))
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,7 @@ def open_session(key: str, now: datetime | None = None) -> WebSession | None:
     """The live session for ``key`` (with its user loaded), or None; ends it if it just expired."""
     if not key:
         return None
-    row = _BY_KEY.first(WebSession, _hash(key))
+    row = _BY_KEY.first(key_hash=_hash(key))
     if row is None or row.ended_at is not None:
         return None
     user = get_or_none_by_id(User, row.user_id)
