@@ -28,7 +28,7 @@ def deadline_text(deadline: datetime, zone: ZoneInfo) -> str:
 
 
 def assignment_text(case: Case, config) -> str:
-    return clean(fill(config.get("notify", "assign_text"), case=case.id, keyword=case.keyword or "-",
+    return clean(fill(config.notify.assign_text, case=case.id, keyword=case.keyword or "-",
                       deadline=deadline_text(case.deadline_at, config.timezone), url=case_url(config, [case.id])))
 
 

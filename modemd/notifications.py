@@ -97,8 +97,8 @@ class Hours:
 
     @classmethod
     def from_config(cls, config) -> "Hours":
-        return cls(config.get("notify", "office_hours"), parse_days(config.get("notify", "office_days")),
-                   config.get("notify", "quiet_hours"))
+        return cls(config.notify.office_hours, parse_days(config.notify.office_days),
+                   config.notify.quiet_hours)
 
     def quiet(self, moment: datetime) -> bool:
         return self.quiet_hours is not None and in_range(moment.time().replace(tzinfo=None), self.quiet_hours)
@@ -192,7 +192,7 @@ def deliver(plans: list[Planned], config) -> list[int]:
 
 
 def _url(config) -> str:
-    return config.get("web", "base_url").rstrip("/")
+    return config.web.base_url.rstrip("/")
 
 
 # The web UI's page of one case (webui/cases.py): a deadline alert about one case opens it directly.
@@ -255,7 +255,7 @@ def _previous_allowed_hour(slot: datetime, hours: Hours) -> datetime:
 def hourly(now: datetime, config, keywords=None) -> Outcome:
     """SMS each official whose inbox got messages since the previous hourly slot."""
     outcome = Outcome(HOURLY)
-    if not config.get("notify", "hourly"):
+    if not config.notify.hourly:
         outcome.skipped = "disabled"
         return outcome
     zone = config.timezone
@@ -314,13 +314,13 @@ def unanswered_messages():
 def daily(now: datetime, config, keywords=None) -> Outcome:
     """At ``daily_time``: SMS each official who still has unanswered messages from that day."""
     outcome = Outcome(DAILY)
-    if not config.get("notify", "daily"):
+    if not config.notify.daily:
         outcome.skipped = "disabled"
         return outcome
     zone = config.timezone
     hours = Hours.from_config(config)
     local_now = local_time(now, zone)
-    slot = _latest_daily_slot(local_now, config.get("notify", "daily_time"))
+    slot = _latest_daily_slot(local_now, config.notify.daily_time)
     outcome.period = slot.date().isoformat()
     if not hours.office_day(slot):
         outcome.skipped = "not an office day"
@@ -356,7 +356,7 @@ def deadlines(now: datetime, config, keywords=None) -> list[Outcome]:
     sends a burst.
     """
     alert, escalate = Outcome(DEADLINE), Outcome(ESCALATE)
-    if not config.get("notify", "deadline_alert"):
+    if not config.notify.deadline_alert:
         alert.skipped = escalate.skipped = "disabled"
         return [alert, escalate]
     hours = Hours.from_config(config)
@@ -376,7 +376,7 @@ def deadlines(now: datetime, config, keywords=None) -> list[Outcome]:
         owner = owners.get(owner_id)
         if owner is not None and owner.active and owner.phone and (f"case-{case_id}", owner.login) not in done:
             by_owner[owner_id].append((case_id, keyword))  # type: ignore[index]  # an owner found has an id
-    template = config.get("notify", "deadline_text")
+    template = config.notify.deadline_text
     plans = []
     for owner_id, items in sorted(by_owner.items()):
         owner = owners[owner_id]
@@ -386,14 +386,14 @@ def deadlines(now: datetime, config, keywords=None) -> list[Outcome]:
     alert.queued = deliver(plans, config)
 
     # admins and approvers, escalate_after past the deadline, once per case and person
-    late = timedelta(seconds=config.get("notify", "escalate_after"))
+    late = timedelta(seconds=config.notify.escalate_after)
     escalated = [c for c in cases if c[3] + late <= now]
     if not escalated:
         return [alert, escalate]
     chiefs = list(User.select().where(User.role.in_(("admin", "approver")), User.active == True,  # noqa: E712
                                       User.phone.is_null(False)).order_by(User.login))
     done = already_sent(ESCALATE, [f"case-{c[0]}" for c in escalated])
-    template = config.get("notify", "escalate_text")
+    template = config.notify.escalate_text
     plans = []
     for chief in chiefs:
         # mypy: "items" held (id, keyword) pairs above; here whole overdue-case tuples
@@ -416,14 +416,14 @@ def deadlines(now: datetime, config, keywords=None) -> list[Outcome]:
 def recap(now: datetime, config, keywords=None) -> Outcome:
     """At ``recap_time``: the recap of the 24 hours since the previous one to each ``recap_numbers`` number."""
     outcome = Outcome(RECAP)
-    numbers = config.get("notify", "recap_numbers")
+    numbers = config.notify.recap_numbers
     if not numbers:
         outcome.skipped = "no recap_numbers"
         return outcome
     zone = config.timezone
     hours = Hours.from_config(config)
     local_now = local_time(now, zone)
-    slot = _latest_daily_slot(local_now, config.get("notify", "recap_time"))
+    slot = _latest_daily_slot(local_now, config.notify.recap_time)
     outcome.period = slot.date().isoformat()
     if local_now - slot > ON_TIME and hours.quiet(local_now):
         outcome.skipped = "late catch-up waits for the end of quiet hours"
@@ -433,9 +433,9 @@ def recap(now: datetime, config, keywords=None) -> Outcome:
     if not due:
         return outcome
     names = keywords.names() if keywords is not None else None
-    summary = daily_recap(slot.date(), zone, recap_time=config.get("notify", "recap_time"), keyword_names=names,
+    summary = daily_recap(slot.date(), zone, recap_time=config.notify.recap_time, keyword_names=names,
                           as_of=to_utc(slot))
-    text = sms_text(summary, config.get("notify", "recap_text"))
+    text = sms_text(summary, config.notify.recap_text)
     outcome.queued = deliver([Planned(n, text, [(RECAP, outcome.period, n)]) for n in due], config)
     return outcome
 

@@ -29,7 +29,7 @@ def _cutoff(text: str | None, config) -> datetime | None:
     from ..models import utcnow
 
     if text is None:
-        keep_days = config.get("privacy", "keep_days")
+        keep_days = config.privacy.keep_days
         if not keep_days:
             print("modemd: give --before DATE (or set [privacy] keep_days in modemd.ini)", file=sys.stderr)
             return None
