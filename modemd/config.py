@@ -450,7 +450,7 @@ class Config:
         return cls(path=folder / "modemd.ini", values=values, modems={}, routing={})
 
     def get(self, section: str, key: str) -> Any:
-        """A setting named at run time (``[notify] <kind>_text``); code that knows the name uses the attribute."""
+        """A setting named by strings at run time (tests, tools); modemd's own code uses the attributes."""
         return getattr(getattr(self, section), key)
 
     @property

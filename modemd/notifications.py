@@ -268,12 +268,12 @@ def hourly(now: datetime, config, keywords=None) -> Outcome:
         return outcome
     start, end = to_utc(_previous_allowed_hour(slot, hours)), to_utc(slot)
     outcome.queued = _notify_owners(
-        outcome, "hourly_text", config,
+        outcome, config.notify.hourly_text, config,
         (InboundMessage.received_at >= start) & (InboundMessage.received_at < end))
     return outcome
 
 
-def _notify_owners(outcome: Outcome, text_key: str, config, condition) -> list[int]:
+def _notify_owners(outcome: Outcome, template: str, config, condition) -> list[int]:
     """One SMS per official whose cases have messages matching ``condition``: how many, which keywords.
 
     Officials already notified for ``outcome.period`` are skipped (exactly once per period).
@@ -293,7 +293,6 @@ def _notify_owners(outcome: Outcome, text_key: str, config, condition) -> list[i
         return []
     users = _recipients(User.select().where(User.id.in_(list(counts))))
     done = {target for _, target in already_sent(outcome.job, [outcome.period])}
-    template = config.get("notify", text_key)
     plans = [
         Planned(user.phone, clean(fill(template, count=counts[uid], keywords=_keyword_list(words[uid]), url=_url(config))),
                 [(outcome.job, outcome.period, user.login)])
@@ -330,7 +329,7 @@ def daily(now: datetime, config, keywords=None) -> Outcome:
         return outcome
     day_start = to_utc(slot.replace(hour=0, minute=0))
     outcome.queued = _notify_owners(
-        outcome, "daily_text", config,
+        outcome, config.notify.daily_text, config,
         (InboundMessage.received_at >= day_start) & (InboundMessage.received_at < to_utc(slot)) & unanswered_messages())
     return outcome
 

@@ -57,7 +57,7 @@ def sample_keys(path: Path) -> dict[str, dict[str, str]]:
 
 def test_sample_modemd_ini_loads_and_mirrors_every_default():
     config = load(REPO / "config" / "modemd.ini")
-    assert config.get("modemd", "timezone").key == "Asia/Jakarta"
+    assert config.modemd.timezone.key == "Asia/Jakarta"
     assert list(config.modems) == ["modem1"]
     assert config.modems["modem1"].driver == "at"
     sample = sample_keys(REPO / "config" / "modemd.ini")
@@ -267,7 +267,7 @@ def test_problem_text_names_file_line_section_and_key(write_config):
 def test_configparser_is_strict_about_interpolation(write_config):
     # "%" in a template must survive: no interpolation
     path = write_config("[sms]\nunknown_keyword_reply = Diskon 50% {keywords}\n")
-    assert load(path).get("sms", "unknown_keyword_reply") == "Diskon 50% {keywords}"
+    assert load(path).sms.unknown_keyword_reply == "Diskon 50% {keywords}"
 
 
 # --------------------------------------------------------------------------

@@ -155,7 +155,7 @@ def test_secure_cookie_when_https(write_config, officials):
 
 
 def test_secret_key_file_is_created_private_and_reused(web_config, app):
-    path = web_config.get("web", "secret_key_file")
+    path = web_config.web.secret_key_file
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     from webui import create_app
 

@@ -203,8 +203,8 @@ def test_the_salt_is_created_private_and_reused(tmp_path):
 
 def test_keep_days_is_a_setting_that_defaults_to_off(write_config):
     config = config_module.load(write_config())
-    assert config.get("privacy", "keep_days") == 0
-    assert config_module.load(write_config("[privacy]\nkeep_days = 365\n")).get("privacy", "keep_days") == 365
+    assert config.privacy.keep_days == 0
+    assert config_module.load(write_config("[privacy]\nkeep_days = 365\n")).privacy.keep_days == 365
     with pytest.raises(config_module.ConfigError, match="keep_days"):
         config_module.load(write_config("[privacy]\nkeep_days = sebulan\n"))
 
