@@ -31,7 +31,7 @@ import peewee
 from peewee import fn
 
 from . import phone, queue
-from .config import weekdays
+from .config import Config, weekdays
 from .models import Case, InboundMessage, NotificationSent, User, database_proxy
 from .recap import daily_recap, fill, sms_text
 
@@ -96,7 +96,7 @@ class Hours:
     quiet_hours: tuple[time, time] | None
 
     @classmethod
-    def from_config(cls, config) -> "Hours":
+    def from_config(cls, config: Config) -> "Hours":
         return cls(config.notify.office_hours, parse_days(config.notify.office_days),
                    config.notify.quiet_hours)
 
@@ -158,7 +158,7 @@ def _shorten_expiry(message, job: str) -> None:
         message.save(only=[type(message).expires_at])
 
 
-def deliver(plans: list[Planned], config) -> list[int]:
+def deliver(plans: list[Planned], config: Config) -> list[int]:
     """Queue each planned SMS and record its keys in one transaction; a key already recorded skips that SMS.
 
     Chunks of plans share a transaction (one commit); each plan has a savepoint,
@@ -191,7 +191,7 @@ def deliver(plans: list[Planned], config) -> list[int]:
 # Small helpers
 
 
-def _url(config) -> str:
+def _url(config: Config) -> str:
     return config.web.base_url.rstrip("/")
 
 
@@ -199,7 +199,7 @@ def _url(config) -> str:
 CASE_PATH = "/cases/{id}"
 
 
-def case_url(config, ids: list[int]) -> str:
+def case_url(config: Config, ids: list[int]) -> str:
     base = _url(config)
     return base + CASE_PATH.format(id=ids[0]) if base and len(ids) == 1 else base
 
@@ -252,7 +252,7 @@ def _previous_allowed_hour(slot: datetime, hours: Hours) -> datetime:
     return slot - timedelta(hours=1)
 
 
-def hourly(now: datetime, config, keywords=None) -> Outcome:
+def hourly(now: datetime, config: Config, keywords=None) -> Outcome:
     """SMS each official whose inbox got messages since the previous hourly slot."""
     outcome = Outcome(HOURLY)
     if not config.notify.hourly:
@@ -273,7 +273,7 @@ def hourly(now: datetime, config, keywords=None) -> Outcome:
     return outcome
 
 
-def _notify_owners(outcome: Outcome, template: str, config, condition) -> list[int]:
+def _notify_owners(outcome: Outcome, template: str, config: Config, condition) -> list[int]:
     """One SMS per official whose cases have messages matching ``condition``: how many, which keywords.
 
     Officials already notified for ``outcome.period`` are skipped (exactly once per period).
@@ -310,7 +310,7 @@ def unanswered_messages():
     return (Case.status == "open") & (Case.answered_at.is_null() | (Case.answered_at < InboundMessage.received_at))
 
 
-def daily(now: datetime, config, keywords=None) -> Outcome:
+def daily(now: datetime, config: Config, keywords=None) -> Outcome:
     """At ``daily_time``: SMS each official who still has unanswered messages from that day."""
     outcome = Outcome(DAILY)
     if not config.notify.daily:
@@ -348,7 +348,7 @@ def _overdue_cases(now: datetime) -> list[tuple[int, str | None, int | None, dat
                 .tuples())
 
 
-def deadlines(now: datetime, config, keywords=None) -> list[Outcome]:
+def deadlines(now: datetime, config: Config, keywords=None) -> list[Outcome]:
     """Deadline alerts to owners, then escalations to admins and approvers, once per case and person.
 
     Several cases due for the same person go in one SMS, so a catch-up never
@@ -412,7 +412,7 @@ def deadlines(now: datetime, config, keywords=None) -> list[Outcome]:
 # Daily recap to the leadership numbers
 
 
-def recap(now: datetime, config, keywords=None) -> Outcome:
+def recap(now: datetime, config: Config, keywords=None) -> Outcome:
     """At ``recap_time``: the recap of the 24 hours since the previous one to each ``recap_numbers`` number."""
     outcome = Outcome(RECAP)
     numbers = config.notify.recap_numbers
@@ -442,7 +442,7 @@ def recap(now: datetime, config, keywords=None) -> Outcome:
 # --------------------------------------------------------------------------
 
 
-def run_all(now: datetime, config, keywords=None) -> list[Outcome]:
+def run_all(now: datetime, config: Config, keywords=None) -> list[Outcome]:
     """Every pass once: what the scheduler runs at start-up to catch up after downtime."""
     return [hourly(now, config, keywords), daily(now, config, keywords), *deadlines(now, config, keywords),
             recap(now, config, keywords)]

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -35,6 +35,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 from . import broadcasts, notifications, privacy
 from .keywords import KeywordTable
 from .models import database_proxy, utcnow
+
+if TYPE_CHECKING:
+    from .config import Config
 
 log = logging.getLogger("modemd.scheduler")
 
@@ -53,7 +56,7 @@ MISFIRE_GRACE = 15 * 60
 class Scheduler:
     """The daemon's timed jobs. ``keywords_getter()`` returns the current keyword table (it may be reloaded)."""
 
-    def __init__(self, config, keywords_getter: Callable[[], KeywordTable | None], *,
+    def __init__(self, config: Config, keywords_getter: Callable[[], KeywordTable | None], *,
                  clock: Callable[[], datetime] = utcnow):
         self.config = config
         self.keywords_getter = keywords_getter

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING
 
 import peewee
 
@@ -10,6 +11,9 @@ from .. import localtime
 from ..health import signal_current
 from ..models import DaemonState, ModemStatus, OutboundMessage, utcnow
 from . import open_configured_database, print_json, print_table
+
+if TYPE_CHECKING:
+    from ..config import Config
 
 HELP = "show the modems (signal, registration, errors) and the depth of the outbound queue"
 
@@ -50,7 +54,7 @@ def _human_time(iso: str | None, zone) -> str | None:
     return localtime.human(datetime.fromisoformat(iso), zone) if iso else None
 
 
-def gather(config) -> dict:
+def gather(config: Config) -> dict:
     """Everything `modemd status` shows, as plain data (times in the centre's zone, ISO 8601 with offset)."""
     now = utcnow()
     zone = config.timezone
