@@ -40,7 +40,7 @@ def reassign(case: Case, keyword: str | None, owner: User | None, actor: str, co
     """Move ``case`` to ``keyword`` and ``owner``; returns the id of the SMS to the new owner, if one was queued."""
     old = {"keyword": case.keyword, "owner": case.owner.login if case.owner_id else None}
     tell = (owner is not None and owner.id != case.owner_id and owner.active and bool(owner.phone)
-            and owner.login != actor and config is not None)
+            and owner.login != actor)
     with database_proxy.atomic():
         case.keyword, case.owner = keyword, owner
         case.save(only=[Case.keyword, Case.owner])
