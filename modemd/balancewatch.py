@@ -53,7 +53,7 @@ class BalanceWatch:
     def __init__(self, modem: ModemConfig, config: Config):
         self.modem = modem
         self.config = config
-        self.ussd = modem.settings.get("balance_ussd", "").strip()
+        self.ussd = modem.typed.balance_ussd.strip()
         self.every = modem.typed.balance_every
         self.low = modem.typed.balance_low
         self.next_at = 0.0  # monotonic; 0 = at the first turn after connecting

@@ -13,13 +13,13 @@ from pathlib import Path
 from flask import Blueprint, abort, send_file, url_for
 from markupsafe import Markup
 
-from modemd.config import IMAGE_TYPES
+from modemd.config import IMAGE_TYPES, SCHEMA
 
 from . import modemd_config
 
 bp = Blueprint("identity", __name__)
 
-DEFAULT_TITLE = "SMS Center"
+DEFAULT_TITLE = SCHEMA["web"]["title"].default  # also when the INI sets an empty title
 _ICON = Markup('<svg class="icon" aria-hidden="true" focusable="false"><use href="{}#{}"></use></svg>')
 
 
