@@ -13,11 +13,15 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from .models import Case, User, audit, database_proxy
 from .notifications import ASSIGN, Planned, case_url, clean, deliver
 from .recap import fill
+
+if TYPE_CHECKING:
+    from .config import Config
 
 log = logging.getLogger("modemd.assign")
 
@@ -27,16 +31,16 @@ def deadline_text(deadline: datetime, zone: ZoneInfo) -> str:
     return f"{deadline.replace(tzinfo=ZoneInfo('UTC')).astimezone(zone):%d/%m %H.%M}"
 
 
-def assignment_text(case: Case, config) -> str:
-    return clean(fill(config.get("notify", "assign_text"), case=case.id, keyword=case.keyword or "-",
+def assignment_text(case: Case, config: Config) -> str:
+    return clean(fill(config.notify.assign_text, case=case.id, keyword=case.keyword or "-",
                       deadline=deadline_text(case.deadline_at, config.timezone), url=case_url(config, [case.id])))
 
 
-def reassign(case: Case, keyword: str | None, owner: User | None, actor: str, config) -> int | None:
+def reassign(case: Case, keyword: str | None, owner: User | None, actor: str, config: Config) -> int | None:
     """Move ``case`` to ``keyword`` and ``owner``; returns the id of the SMS to the new owner, if one was queued."""
     old = {"keyword": case.keyword, "owner": case.owner.login if case.owner_id else None}
     tell = (owner is not None and owner.id != case.owner_id and owner.active and bool(owner.phone)
-            and owner.login != actor and config is not None)
+            and owner.login != actor)
     with database_proxy.atomic():
         case.keyword, case.owner = keyword, owner
         case.save(only=[Case.keyword, Case.owner])

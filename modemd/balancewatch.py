@@ -53,9 +53,9 @@ class BalanceWatch:
     def __init__(self, modem: ModemConfig, config: Config):
         self.modem = modem
         self.config = config
-        self.ussd = modem.settings.get("balance_ussd", "").strip()
-        self.every = float(modem.get("balance_every"))
-        self.low = int(modem.get("balance_low"))
+        self.ussd = modem.typed.balance_ussd.strip()
+        self.every = modem.typed.balance_every
+        self.low = modem.typed.balance_low
         self.next_at = 0.0  # monotonic; 0 = at the first turn after connecting
 
     def due(self, now: float) -> bool:
@@ -125,7 +125,7 @@ class BalanceWatch:
 
 def admin_numbers(config: Config) -> list[str]:
     """``[notify] admin_numbers``, else the phone numbers of the active admin accounts (each once)."""
-    configured = config.get("notify", "admin_numbers")
+    configured = config.notify.admin_numbers
     if configured:
         return list(dict.fromkeys(configured))
     admins = User.select(User.phone).where(User.role == "admin", User.active == True,  # noqa: E712

@@ -17,9 +17,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from .broadcasts import Content, content_of
 from .models import AuditLog, Broadcast, Contact, ContactGroup
+
+if TYPE_CHECKING:
+    from .config import Config
 
 
 @dataclass
@@ -69,7 +73,7 @@ def _contact_labels(ids) -> list[str]:
             .where(Contact.id.in_(list(ids))).order_by(Contact.name).tuples()] if ids else []
 
 
-def changes_since(broadcast: Broadcast, version: str, config=None) -> Changes | None:
+def changes_since(broadcast: Broadcast, version: str, config: Config) -> Changes | None:
     """The difference between the version an approver saw and the broadcast now (None if that version is unknown)."""
     old = submitted_content(broadcast, version)
     if old is None:

@@ -42,6 +42,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import peewee
 from peewee import fn
@@ -56,6 +57,9 @@ from .sms.segmentation import count as sms_count
 from .sqlcache import CompiledInsert
 from .states import BroadcastState as B
 from .states import OutboundState
+
+if TYPE_CHECKING:
+    from .config import Config
 
 log = logging.getLogger("modemd.broadcast")
 
@@ -114,10 +118,6 @@ def text_hash(text: str) -> str:
 def final_text(broadcast: Broadcast, signature: str) -> str:
     """What recipients will read: an approved broadcast's text already carries its signature."""
     return broadcast.text if broadcast.approved_at is not None else signed(broadcast.text, signature)
-
-
-def _signature(config) -> str:
-    return config.get("notify", "signature") if config is not None else ""
 
 
 # --------------------------------------------------------------------------
@@ -220,9 +220,13 @@ class Content:
                 "contacts": list(self.contacts), "send_at": self.send_at.isoformat() if self.send_at else None}
 
 
-def content_of(broadcast: Broadcast, config=None) -> Content:
+def content_of(broadcast: Broadcast, config: Config) -> Content:
+    return _content(broadcast, config.notify.signature)
+
+
+def _content(broadcast: Broadcast, signature: str) -> Content:
     groups, contacts = targets_of(broadcast)
-    return Content(final_text(broadcast, _signature(config)), tuple(sorted(set(groups))),
+    return Content(final_text(broadcast, signature), tuple(sorted(set(groups))),
                    tuple(sorted(set(contacts))), broadcast.send_at)
 
 
@@ -269,13 +273,13 @@ def preview_of(text: str, group_ids: list[int], contact_ids: list[int], signatur
                    resolve(group_ids, contact_ids))
 
 
-def preview(broadcast: Broadcast, config=None) -> Preview:
+def preview(broadcast: Broadcast, config: Config) -> Preview:
     groups, contacts = targets_of(broadcast)
     if broadcast.approved_at is not None:
         shape = sms_count(broadcast.text)
         return Preview(broadcast.text, shape.encoding, shape.chars, shape.parts, shape.per_part, shape.remaining,
                        resolve(groups, contacts))
-    return preview_of(broadcast.text, groups, contacts, _signature(config))
+    return preview_of(broadcast.text, groups, contacts, config.notify.signature)
 
 
 # --------------------------------------------------------------------------
@@ -336,7 +340,7 @@ def edit(broadcast: Broadcast, actor: User, *, text: str | None = None, title: s
         if not may_edit(broadcast, actor):
             raise BroadcastError(f"{actor.login} may not edit this broadcast (its author or an admin may)", code="not_allowed")
         was = broadcast.state
-        before = content_of(broadcast)
+        before = _content(broadcast, "")  # what the author changed, signature aside
         old_groups, old_contacts = targets_of(broadcast)
         group_ids = list(old_groups if groups is None else groups)
         contact_ids = list(old_contacts if contacts is None else contacts)
@@ -353,7 +357,7 @@ def edit(broadcast: Broadcast, actor: User, *, text: str | None = None, title: s
         broadcast.state, broadcast.rejected_reason = B.DRAFT, None
         broadcast.save()
         _set_targets(broadcast, group_ids, contact_ids)
-        after = content_of(broadcast)
+        after = _content(broadcast, "")
         changed = [name for name in ("text", "groups", "contacts", "send_at")
                    if getattr(before, name) != getattr(after, name)]
         # a pending broadcast that is edited goes back to draft: the approver must see it again
@@ -363,7 +367,7 @@ def edit(broadcast: Broadcast, actor: User, *, text: str | None = None, title: s
     return broadcast
 
 
-def submit(broadcast: Broadcast, actor: User, config=None) -> Broadcast:
+def submit(broadcast: Broadcast, actor: User, config: Config) -> Broadcast:
     """Ask for approval: draft -> pending, if it could go out as it is."""
     broadcast = Broadcast.get_by_id(broadcast.id)
     _check(broadcast, B.PENDING, f"only a draft can be submitted (this one is {broadcast.state})")
@@ -402,7 +406,7 @@ def check_approvable(broadcast: Broadcast, approver: User) -> None:
     _check(broadcast, B.APPROVED, f"only a pending broadcast can be approved (this one is {broadcast.state})")
 
 
-def approve(broadcast: Broadcast, approver: User, config=None, *, version: str, via: str = "web",
+def approve(broadcast: Broadcast, approver: User, config: Config, *, version: str, via: str = "web",
             now: datetime | None = None) -> Broadcast:
     """An approver approves the version they were shown: the signature is appended and the final text's hash stored.
 
@@ -483,7 +487,7 @@ def _insert_ignoring_duplicates(shared: dict, numbers: list[str]) -> None:
     _INSERT_IGNORING_DUPLICATES.execute_many(shared, "recipient", numbers)
 
 
-def queue_broadcast(broadcast_id: int, config=None, *, now: datetime | None = None) -> int:
+def queue_broadcast(broadcast_id: int, config: Config, *, now: datetime | None = None) -> int:
     """Queue an approved broadcast, or resume one cut short. Safe to run twice, also at the same time.
 
     Returns how many recipients' rows exist now that did not when this call began.
@@ -570,7 +574,7 @@ def finish(now: datetime | None = None) -> list[int]:
     return finished
 
 
-def run_due(now: datetime, config=None) -> list[int]:
+def run_due(now: datetime, config: Config) -> list[int]:
     """The scheduler's pass: queue what is due, close what is finished. Returns the ids queued."""
     queued = []
     for broadcast_id in due(now):
@@ -624,10 +628,10 @@ def may_retry(broadcast: Broadcast, user: User) -> bool:
         user.id == broadcast.created_by_id or user.role in ("admin", *APPROVER_ROLES))
 
 
-def retry_failed(broadcast: Broadcast, actor: User, config=None, *, now: datetime | None = None) -> int:
+def retry_failed(broadcast: Broadcast, actor: User, config: Config, *, now: datetime | None = None) -> int:
     """Put every failed recipient back in the queue (one click). Returns how many."""
     moment = now or utcnow()
-    expiry = config.get("sms", "expiry") if config else queue.DEFAULT_EXPIRY
+    expiry = config.sms.expiry
     with database_proxy.atomic():
         current = _lock(broadcast.id)
         if current is None or current.state not in RETRYABLE:

@@ -5,8 +5,10 @@ typo, a bad value or a missing file is reported with file, line, section and
 key, all problems at once, before anything starts. The sample in
 ``config/modemd.ini`` writes the same defaults beside each key.
 
-Later parts of modemd read typed values from :class:`Config` (``config.get``),
-never from the raw INI.
+Later parts of modemd read typed values from :class:`Config`, one frozen
+object per section declared in :mod:`modemd.settings` (``config.sms.expiry``),
+never from the raw INI. ``Config.defaults()`` is the schema's defaults with no
+file, for tests.
 """
 
 from __future__ import annotations
@@ -23,6 +25,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from . import phone
 from .drivers import DRIVERS, missing_library
+from .settings import (
+    SECTIONS,
+    ModemdSettings,
+    ModemSettings,
+    NotifySettings,
+    PrivacySettings,
+    SmsSettings,
+    WebSettings,
+    build,
+)
 
 DEFAULT_CONFIG_PATH = "/etc/modemd/modemd.ini"
 
@@ -266,6 +278,14 @@ def _log_level(text: str) -> str:
     return value
 
 
+def _validity_or_empty(text: str) -> str | int:
+    return _validity(text) if text.strip() else ""
+
+
+def _duration_or_empty(text: str) -> float | str:
+    return duration(text) if text.strip() else ""
+
+
 @dataclass(frozen=True)
 class Key:
     default: str
@@ -378,8 +398,8 @@ MODEM_KEYS: dict[str, Key] = {
     "fail_numbers": Key(""),
     "seed": Key(""),
     # per-modem overrides of [sms]
-    "validity": Key("", lambda t: _validity(t) if t.strip() else ""),
-    "reassembly_timeout": Key("", lambda t: duration(t) if t.strip() else ""),
+    "validity": Key("", _validity_or_empty),
+    "reassembly_timeout": Key("", _duration_or_empty),
 }
 
 
@@ -396,22 +416,42 @@ class ModemConfig:
     #: strings for the driver, defaults filled in and paths resolved
     settings: dict[str, str]
     #: every MODEM_KEYS value as parsed by its schema type (durations in seconds, numbers as numbers)
-    typed: dict[str, Any] = field(default_factory=dict)
-
-    def get(self, key: str) -> Any:
-        return self.typed[key] if key in self.typed else MODEM_KEYS[key].parse(MODEM_KEYS[key].default)
+    typed: ModemSettings
 
 
 @dataclass
 class Config:
+    """The loaded configuration: one typed, frozen object per section (``config.sms.expiry``)."""
+
     path: Path
     values: dict[str, dict[str, Any]]
     modems: dict[str, ModemConfig]
     routing: dict[str, list[str]]
     warnings: list[Problem] = field(default_factory=list)
+    modemd: ModemdSettings = field(init=False)
+    sms: SmsSettings = field(init=False)
+    web: WebSettings = field(init=False)
+    notify: NotifySettings = field(init=False)
+    privacy: PrivacySettings = field(init=False)
+
+    def __post_init__(self) -> None:
+        for section, cls in SECTIONS.items():
+            setattr(self, section, build(cls, self.values[section]))
+
+    @classmethod
+    def defaults(cls, folder: Path | str = ".") -> Config:
+        """The schema's defaults, read from no file (tests; relative paths are taken from ``folder``)."""
+        folder = Path(folder).resolve()
+        problems: list[Problem] = []
+        values = {section: _parse_section("(defaults)", section, None, schema, folder, {}, problems)
+                  for section, schema in SCHEMA.items() if section in SECTIONS}
+        if problems:  # a schema default its own parser refuses: a bug in SCHEMA
+            raise ConfigError(problems)
+        return cls(path=folder / "modemd.ini", values=values, modems={}, routing={})
 
     def get(self, section: str, key: str) -> Any:
-        return self.values[section][key]
+        """A setting named by strings at run time (tests, tools); modemd's own code uses the attributes."""
+        return getattr(getattr(self, section), key)
 
     @property
     def folder(self) -> Path:
@@ -419,19 +459,19 @@ class Config:
 
     @property
     def timezone(self) -> ZoneInfo:
-        return self.values["modemd"]["timezone"]
+        return self.modemd.timezone
 
     @property
     def database_url(self) -> str:
-        return resolve_database_url(self.values["modemd"]["database"], self.folder)
+        return resolve_database_url(self.modemd.database, self.folder)
 
     @property
     def keywords_path(self) -> Path:
-        return self.values["modemd"]["keywords"]
+        return self.modemd.keywords
 
     @property
     def state_dir(self) -> Path:
-        return self.values["modemd"]["state_dir"]
+        return self.modemd.state_dir
 
 
 def resolve_database_url(url: str, folder: Path) -> str:
@@ -628,7 +668,8 @@ def _load_modems(file, parser, values, folder, lines, problems) -> dict[str, Mod
         elif settings["device"] and not settings["device"].startswith("/") and "://" not in settings["device"]:
             # a relative path (a sim spool, a gammu dummy directory) is taken from the INI's folder
             settings["device"] = str((folder / settings["device"]).resolve())
-        modems[name] = ModemConfig(name, driver, parsed["enabled"], parsed["rate_limit"], settings, parsed)
+        modems[name] = ModemConfig(name, driver, parsed["enabled"], parsed["rate_limit"], settings,
+                                   build(ModemSettings, parsed))
     return modems
 
 

@@ -31,7 +31,7 @@ import peewee
 from peewee import fn
 
 from . import phone, queue
-from .config import weekdays
+from .config import Config, weekdays
 from .models import Case, InboundMessage, NotificationSent, User, database_proxy
 from .recap import daily_recap, fill, sms_text
 from .states import CaseStatus
@@ -97,9 +97,9 @@ class Hours:
     quiet_hours: tuple[time, time] | None
 
     @classmethod
-    def from_config(cls, config) -> "Hours":
-        return cls(config.get("notify", "office_hours"), parse_days(config.get("notify", "office_days")),
-                   config.get("notify", "quiet_hours"))
+    def from_config(cls, config: Config) -> "Hours":
+        return cls(config.notify.office_hours, parse_days(config.notify.office_days),
+                   config.notify.quiet_hours)
 
     def quiet(self, moment: datetime) -> bool:
         return self.quiet_hours is not None and in_range(moment.time().replace(tzinfo=None), self.quiet_hours)
@@ -159,7 +159,7 @@ def _shorten_expiry(message, job: str) -> None:
         message.save(only=[type(message).expires_at])
 
 
-def deliver(plans: list[Planned], config) -> list[int]:
+def deliver(plans: list[Planned], config: Config) -> list[int]:
     """Queue each planned SMS and record its keys in one transaction; a key already recorded skips that SMS.
 
     Chunks of plans share a transaction (one commit); each plan has a savepoint,
@@ -192,15 +192,15 @@ def deliver(plans: list[Planned], config) -> list[int]:
 # Small helpers
 
 
-def _url(config) -> str:
-    return config.get("web", "base_url").rstrip("/")
+def _url(config: Config) -> str:
+    return config.web.base_url.rstrip("/")
 
 
 # The web UI's page of one case (webui/cases.py): a deadline alert about one case opens it directly.
 CASE_PATH = "/cases/{id}"
 
 
-def case_url(config, ids: list[int]) -> str:
+def case_url(config: Config, ids: list[int]) -> str:
     base = _url(config)
     return base + CASE_PATH.format(id=ids[0]) if base and len(ids) == 1 else base
 
@@ -253,10 +253,10 @@ def _previous_allowed_hour(slot: datetime, hours: Hours) -> datetime:
     return slot - timedelta(hours=1)
 
 
-def hourly(now: datetime, config, keywords=None) -> Outcome:
+def hourly(now: datetime, config: Config, keywords=None) -> Outcome:
     """SMS each official whose inbox got messages since the previous hourly slot."""
     outcome = Outcome(HOURLY)
-    if not config.get("notify", "hourly"):
+    if not config.notify.hourly:
         outcome.skipped = "disabled"
         return outcome
     zone = config.timezone
@@ -269,12 +269,12 @@ def hourly(now: datetime, config, keywords=None) -> Outcome:
         return outcome
     start, end = to_utc(_previous_allowed_hour(slot, hours)), to_utc(slot)
     outcome.queued = _notify_owners(
-        outcome, "hourly_text", config,
+        outcome, config.notify.hourly_text, config,
         (InboundMessage.received_at >= start) & (InboundMessage.received_at < end))
     return outcome
 
 
-def _notify_owners(outcome: Outcome, text_key: str, config, condition) -> list[int]:
+def _notify_owners(outcome: Outcome, template: str, config: Config, condition) -> list[int]:
     """One SMS per official whose cases have messages matching ``condition``: how many, which keywords.
 
     Officials already notified for ``outcome.period`` are skipped (exactly once per period).
@@ -294,7 +294,6 @@ def _notify_owners(outcome: Outcome, text_key: str, config, condition) -> list[i
         return []
     users = _recipients(User.select().where(User.id.in_(list(counts))))
     done = {target for _, target in already_sent(outcome.job, [outcome.period])}
-    template = config.get("notify", text_key)
     plans = [
         Planned(user.phone, clean(fill(template, count=counts[uid], keywords=_keyword_list(words[uid]), url=_url(config))),
                 [(outcome.job, outcome.period, user.login)])
@@ -313,16 +312,16 @@ def unanswered_messages():
         Case.answered_at.is_null() | (Case.answered_at < InboundMessage.received_at))
 
 
-def daily(now: datetime, config, keywords=None) -> Outcome:
+def daily(now: datetime, config: Config, keywords=None) -> Outcome:
     """At ``daily_time``: SMS each official who still has unanswered messages from that day."""
     outcome = Outcome(DAILY)
-    if not config.get("notify", "daily"):
+    if not config.notify.daily:
         outcome.skipped = "disabled"
         return outcome
     zone = config.timezone
     hours = Hours.from_config(config)
     local_now = local_time(now, zone)
-    slot = _latest_daily_slot(local_now, config.get("notify", "daily_time"))
+    slot = _latest_daily_slot(local_now, config.notify.daily_time)
     outcome.period = slot.date().isoformat()
     if not hours.office_day(slot):
         outcome.skipped = "not an office day"
@@ -332,7 +331,7 @@ def daily(now: datetime, config, keywords=None) -> Outcome:
         return outcome
     day_start = to_utc(slot.replace(hour=0, minute=0))
     outcome.queued = _notify_owners(
-        outcome, "daily_text", config,
+        outcome, config.notify.daily_text, config,
         (InboundMessage.received_at >= day_start) & (InboundMessage.received_at < to_utc(slot)) & unanswered_messages())
     return outcome
 
@@ -351,14 +350,14 @@ def _overdue_cases(now: datetime) -> list[tuple[int, str | None, int | None, dat
                 .tuples())
 
 
-def deadlines(now: datetime, config, keywords=None) -> list[Outcome]:
+def deadlines(now: datetime, config: Config, keywords=None) -> list[Outcome]:
     """Deadline alerts to owners, then escalations to admins and approvers, once per case and person.
 
     Several cases due for the same person go in one SMS, so a catch-up never
     sends a burst.
     """
     alert, escalate = Outcome(DEADLINE), Outcome(ESCALATE)
-    if not config.get("notify", "deadline_alert"):
+    if not config.notify.deadline_alert:
         alert.skipped = escalate.skipped = "disabled"
         return [alert, escalate]
     hours = Hours.from_config(config)
@@ -378,7 +377,7 @@ def deadlines(now: datetime, config, keywords=None) -> list[Outcome]:
         owner = owners.get(owner_id)
         if owner is not None and owner.active and owner.phone and (f"case-{case_id}", owner.login) not in done:
             by_owner[owner_id].append((case_id, keyword))  # type: ignore[index]  # an owner found has an id
-    template = config.get("notify", "deadline_text")
+    template = config.notify.deadline_text
     plans = []
     for owner_id, items in sorted(by_owner.items()):
         owner = owners[owner_id]
@@ -388,14 +387,14 @@ def deadlines(now: datetime, config, keywords=None) -> list[Outcome]:
     alert.queued = deliver(plans, config)
 
     # admins and approvers, escalate_after past the deadline, once per case and person
-    late = timedelta(seconds=config.get("notify", "escalate_after"))
+    late = timedelta(seconds=config.notify.escalate_after)
     escalated = [c for c in cases if c[3] + late <= now]
     if not escalated:
         return [alert, escalate]
     chiefs = list(User.select().where(User.role.in_(("admin", "approver")), User.active == True,  # noqa: E712
                                       User.phone.is_null(False)).order_by(User.login))
     done = already_sent(ESCALATE, [f"case-{c[0]}" for c in escalated])
-    template = config.get("notify", "escalate_text")
+    template = config.notify.escalate_text
     plans = []
     for chief in chiefs:
         # mypy: "items" held (id, keyword) pairs above; here whole overdue-case tuples
@@ -415,17 +414,17 @@ def deadlines(now: datetime, config, keywords=None) -> list[Outcome]:
 # Daily recap to the leadership numbers
 
 
-def recap(now: datetime, config, keywords=None) -> Outcome:
+def recap(now: datetime, config: Config, keywords=None) -> Outcome:
     """At ``recap_time``: the recap of the 24 hours since the previous one to each ``recap_numbers`` number."""
     outcome = Outcome(RECAP)
-    numbers = config.get("notify", "recap_numbers")
+    numbers = config.notify.recap_numbers
     if not numbers:
         outcome.skipped = "no recap_numbers"
         return outcome
     zone = config.timezone
     hours = Hours.from_config(config)
     local_now = local_time(now, zone)
-    slot = _latest_daily_slot(local_now, config.get("notify", "recap_time"))
+    slot = _latest_daily_slot(local_now, config.notify.recap_time)
     outcome.period = slot.date().isoformat()
     if local_now - slot > ON_TIME and hours.quiet(local_now):
         outcome.skipped = "late catch-up waits for the end of quiet hours"
@@ -435,9 +434,9 @@ def recap(now: datetime, config, keywords=None) -> Outcome:
     if not due:
         return outcome
     names = keywords.names() if keywords is not None else None
-    summary = daily_recap(slot.date(), zone, recap_time=config.get("notify", "recap_time"), keyword_names=names,
+    summary = daily_recap(slot.date(), zone, recap_time=config.notify.recap_time, keyword_names=names,
                           as_of=to_utc(slot))
-    text = sms_text(summary, config.get("notify", "recap_text"))
+    text = sms_text(summary, config.notify.recap_text)
     outcome.queued = deliver([Planned(n, text, [(RECAP, outcome.period, n)]) for n in due], config)
     return outcome
 
@@ -445,7 +444,7 @@ def recap(now: datetime, config, keywords=None) -> Outcome:
 # --------------------------------------------------------------------------
 
 
-def run_all(now: datetime, config, keywords=None) -> list[Outcome]:
+def run_all(now: datetime, config: Config, keywords=None) -> list[Outcome]:
     """Every pass once: what the scheduler runs at start-up to catch up after downtime."""
     return [hourly(now, config, keywords), daily(now, config, keywords), *deadlines(now, config, keywords),
             recap(now, config, keywords)]

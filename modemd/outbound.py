@@ -183,7 +183,7 @@ def record_failure(message: OutboundMessage, reason: str, *, permanent: bool, co
     """
     now = now or utcnow()
     attempts = message.attempts + 1
-    next_at = now if retry_now else now + timedelta(seconds=retry_delay(config.get("sms", "retry_intervals"), attempts))
+    next_at = now if retry_now else now + timedelta(seconds=retry_delay(config.sms.retry_intervals, attempts))
     if permanent:
         state, why = O.FAILED, reason
     elif attempts >= message.max_attempts:

@@ -45,6 +45,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from peewee import fn
 
@@ -53,6 +54,9 @@ from .models import (
 )
 from .privatefiles import secret_file
 from .states import CaseStatus
+
+if TYPE_CHECKING:
+    from .config import Config
 
 log = logging.getLogger("modemd.privacy")
 
@@ -67,7 +71,7 @@ PURGED_PDUS = "[]"
 BATCH = 200  # numbers per transaction: the daemon's writes wait at most one batch
 
 
-def salt_path(config) -> Path:
+def salt_path(config: Config) -> Path:
     return Path(config.state_dir) / SALT_FILE
 
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import threading
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 import peewee
 
@@ -33,8 +34,9 @@ from . import phone
 from .models import PRIORITY, OutboundMessage, utcnow
 from .states import OutboundState
 
-DEFAULT_MAX_ATTEMPTS = 4
-DEFAULT_EXPIRY = 24 * 3600.0
+if TYPE_CHECKING:
+    from .config import Config
+
 #: seconds between two looks at :func:`newest_id` by the daemon (a new row leaves within a second)
 CROSS_PROCESS_POLL = 0.3
 
@@ -78,28 +80,27 @@ def sms_shape(text: str) -> tuple[str, int]:
     return shape.encoding, shape.parts
 
 
-def row_values(text: str, kind: str, *, config=None, start: datetime | None = None,
+def row_values(text: str, kind: str, *, config: Config, start: datetime | None = None,
                now: datetime | None = None) -> dict:
     """The columns of a new pending row, shared by :func:`enqueue` and bulk inserts (broadcasts).
 
-    ``config`` (a loaded :class:`~modemd.config.Config`) supplies attempts,
-    expiry and the delivery-report setting; without it the defaults apply.
-    ``start`` (naive UTC) is the earliest send time, default now.
+    ``config`` supplies attempts, expiry and the delivery-report setting ([sms];
+    tests pass ``Config.defaults()``). ``start`` (naive UTC) is the earliest
+    send time, default now.
     """
     encoding, parts = sms_shape(text)
     now = now or utcnow()
     start = start or now
-    expiry = config.get("sms", "expiry") if config else DEFAULT_EXPIRY
     return {
         "text": text, "kind": kind, "priority": PRIORITY[kind], "state": OutboundState.PENDING,
-        "max_attempts": config.get("sms", "max_attempts") if config else DEFAULT_MAX_ATTEMPTS,
-        "next_attempt_at": start, "expires_at": start + timedelta(seconds=expiry), "created_at": now,
+        "max_attempts": config.sms.max_attempts,
+        "next_attempt_at": start, "expires_at": start + timedelta(seconds=config.sms.expiry), "created_at": now,
         "parts": parts, "encoding": encoding,
-        "status_report": config.get("sms", "status_report") if config else True,
+        "status_report": config.sms.status_report,
     }
 
 
-def enqueue(recipient: str, text: str, kind: str, *, config=None, case=None, broadcast=None, created_by=None,
+def enqueue(recipient: str, text: str, kind: str, *, config: Config, case=None, broadcast=None, created_by=None,
             preferred_modem: str | None = None, send_at: datetime | None = None) -> OutboundMessage:
     """Queue one SMS. Raises phone.InvalidNumber for a bad number, EmptyMessage for no text.
 

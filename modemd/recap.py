@@ -34,14 +34,10 @@ from zoneinfo import ZoneInfo
 from peewee import JOIN, fn
 from peewee import Case as SqlCase
 
-from .config import SCHEMA
 from .models import Case, InboundMessage, utcnow
 from .states import CaseStatus
 
 NO_KEYWORD = "-"
-
-DEFAULT_RECAP_TEXT = SCHEMA["notify"]["recap_text"].parse(SCHEMA["notify"]["recap_text"].default)
-DEFAULT_RECAP_TIME = SCHEMA["notify"]["recap_time"].parse(SCHEMA["notify"]["recap_time"].default)
 
 
 @dataclass
@@ -72,14 +68,14 @@ class Recap:
     keywords: list[KeywordLine] = field(default_factory=list)
 
 
-def period_bounds(day: date, zone: ZoneInfo, recap_time: time = DEFAULT_RECAP_TIME) -> tuple[datetime, datetime]:
+def period_bounds(day: date, zone: ZoneInfo, recap_time: time) -> tuple[datetime, datetime]:
     """The recap period that ends at ``recap_time`` on the local ``day``, as a naive-UTC [start, end) pair."""
     end = datetime.combine(day, recap_time, tzinfo=zone)
     start = datetime.combine(day - timedelta(days=1), recap_time, tzinfo=zone)
     return _naive_utc(start), _naive_utc(end)
 
 
-def period_of(moment: datetime, zone: ZoneInfo, recap_time: time = DEFAULT_RECAP_TIME) -> date:
+def period_of(moment: datetime, zone: ZoneInfo, recap_time: time) -> date:
     """The ``day`` of the period holding the naive-UTC ``moment`` (after recap_time: tomorrow's)."""
     local = moment.replace(tzinfo=ZoneInfo("UTC")).astimezone(zone)
     return local.date() + timedelta(days=1) if local.time().replace(tzinfo=None) >= recap_time else local.date()
@@ -89,7 +85,7 @@ def _naive_utc(moment: datetime) -> datetime:
     return moment.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
 
 
-def daily_recap(day: date, zone: ZoneInfo, *, recap_time: time = DEFAULT_RECAP_TIME,
+def daily_recap(day: date, zone: ZoneInfo, *, recap_time: time,
                 keyword_names: list[str] | None = None, as_of: datetime | None = None) -> Recap:
     """The recap of the period ending at ``recap_time`` on ``day``. ``keyword_names`` are listed even when idle."""
     start, end = period_bounds(day, zone, recap_time)
@@ -177,7 +173,7 @@ def fill(template: str, **values) -> str:
         return template.strip()
 
 
-def sms_text(recap: Recap, template: str = DEFAULT_RECAP_TEXT) -> str:
+def sms_text(recap: Recap, template: str) -> str:
     """The recap as one SMS text for the leadership numbers."""
     per_keyword = ", ".join(
         f"{k.keyword} {k.cases}/{k.answered}" for k in recap.keywords if k.cases or k.received

@@ -208,7 +208,7 @@ class Router:
             return
         owner = self.owner_id(state.keyword.owner) if state.keyword else None
         values = {"keyword": keyword, "owner": owner, "citizen": citizen, "opened_at": now,
-                  "deadline_at": now + timedelta(seconds=self.config.get("sms", "deadline")), "last_message_at": now}
+                  "deadline_at": now + timedelta(seconds=self.config.sms.deadline), "last_message_at": now}
         # the row is built from the values just written rather than read back
         state.case = Case(id=_INSERT_CASE.execute(values), **values)
         state.case_opened = True
@@ -246,15 +246,15 @@ class Router:
         """An unknown or missing keyword: tell the citizen which keywords exist."""
         if state.keyword is None:
             state.route = "unrouted"
-            template = self.config.get("sms", "unknown_keyword_reply")
+            template = self.config.sms.unknown_keyword_reply
             # the same text for every unknown word until the table changes: fitted into one SMS once
             self.autoreply(state, _fitted_unknown_keyword_text(template, tuple(self.keywords().names())))
 
     # automatic replies ----------------------------------------------------
     def autoreply(self, state: Routing, text: str) -> OutboundMessage | None:
         """Queue an automatic reply unless this number already had its share in the window."""
-        limit = self.config.get("sms", "autoreply_limit")
-        since = utcnow() - timedelta(seconds=self.config.get("sms", "autoreply_window"))
+        limit = self.config.sms.autoreply_limit
+        since = utcnow() - timedelta(seconds=self.config.sms.autoreply_window)
         recent = _RECENT_AUTOREPLIES.scalar(recipient=state.message.sender, since=since)
         if recent >= limit:
             log.info("message #%d: no automatic reply to %s, %d already in the window (limit %d)",
@@ -266,14 +266,14 @@ class Router:
 
     # run_on_receive -------------------------------------------------------
     def run_on_receive(self, state: Routing) -> None:
-        command = self.config.get("modemd", "run_on_receive")
+        command = self.config.modemd.run_on_receive
         if not command:
             return
         if self._commands is None:
             # a slow hook must never hold up the modem: it runs on a thread of its own
             self._commands = ThreadPoolExecutor(max_workers=2, thread_name_prefix="run_on_receive")
         self._commands.submit(run_hook, shlex.split(command), state.message.id, receive_document(state),
-                              self.config.get("modemd", "run_on_receive_timeout"))
+                              self.config.modemd.run_on_receive_timeout)
 
     def close(self) -> None:
         if self._commands is not None:

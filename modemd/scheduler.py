@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.base import JobLookupError
@@ -37,6 +37,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 from . import broadcasts, notifications, privacy
 from .keywords import KeywordTable
 from .models import database_proxy, utcnow
+
+if TYPE_CHECKING:
+    from .config import Config
 
 log = logging.getLogger("modemd.scheduler")
 
@@ -68,7 +71,7 @@ class _BackgroundScheduler(BackgroundScheduler):
 class Scheduler:
     """The daemon's timed jobs. ``keywords_getter()`` returns the current keyword table (it may be reloaded)."""
 
-    def __init__(self, config, keywords_getter: Callable[[], KeywordTable | None], *,
+    def __init__(self, config: Config, keywords_getter: Callable[[], KeywordTable | None], *,
                  clock: Callable[[], datetime] = utcnow):
         self.config = config
         self.keywords_getter = keywords_getter
@@ -85,21 +88,21 @@ class Scheduler:
     def start(self) -> None:
         """Add the jobs and start the scheduler thread; the catch-up pass runs right away."""
         zone = self.config.timezone
-        daily_at = self.config.get("notify", "daily_time")
-        recap_at = self.config.get("notify", "recap_time")
+        daily_at = self.config.notify.daily_time
+        recap_at = self.config.notify.recap_time
         # second=2: a cron job firing a hair early must not compute the previous period
         self._add(HOURLY, self.hourly, CronTrigger(minute=0, second=2, timezone=zone))
         self._add(DAILY, self.daily, CronTrigger(hour=daily_at.hour, minute=daily_at.minute, second=2, timezone=zone))
         self._add(RECAP, self.recap, CronTrigger(hour=recap_at.hour, minute=recap_at.minute, second=2, timezone=zone))
         self._add(DEADLINES, self.deadlines, IntervalTrigger(seconds=DEADLINE_INTERVAL, timezone=zone))
         self._add(BROADCASTS, self.broadcasts, IntervalTrigger(seconds=BROADCAST_INTERVAL, timezone=zone))
-        if self.config.get("privacy", "keep_days"):
+        if self.config.privacy.keep_days:
             privacy.load_salt(privacy.salt_path(self.config))  # made now, by the daemon's user, or a clear error at start
             self._add(PRIVACY, self.privacy_purge,
                       CronTrigger(hour=PRIVACY_AT[0], minute=PRIVACY_AT[1], second=2, timezone=zone))
         self._scheduler.add_job(self.catch_up, id=CATCH_UP, name=CATCH_UP, replace_existing=True)  # run once, now
         self._scheduler.start()
-        if not self.config.get("web", "base_url"):
+        if not self.config.web.base_url:
             log.warning("[web] base_url is empty: notification SMS will carry no link to the web UI")
         log.info("scheduler started: hourly, daily at %s, recap at %s, deadlines every %ds, broadcasts every %ds",
                  daily_at.strftime("%H:%M"), recap_at.strftime("%H:%M"), DEADLINE_INTERVAL, BROADCAST_INTERVAL)
@@ -158,7 +161,7 @@ class Scheduler:
 
     def privacy_purge(self):
         """The numbers of cases closed more than keep_days ago, purged (and audited as the daemon)."""
-        keep_days = self.config.get("privacy", "keep_days")
+        keep_days = self.config.privacy.keep_days
         salt = privacy.salt_path(self.config)
         return self._run(PRIVACY, lambda now: privacy.purge(privacy.cutoff(keep_days, now), privacy.load_salt(salt),
                                                             "daemon"))

@@ -39,7 +39,7 @@ from . import inbound, outbound, remoteprobe, reports
 from .balancewatch import BalanceWatch
 from .config import Config, ModemConfig
 from .drivers import create_driver
-from .drivers.base import Driver, ModemError, ModemGone, PinError, SendFailed, seconds_setting
+from .drivers.base import Driver, ModemError, ModemGone, PinError, SendFailed
 from .health import SIM_FULL, HealthBoard, clear_error, save_status, storage_full
 from .models import utcnow
 from .progress import Progress
@@ -108,7 +108,7 @@ class ModemWorker(threading.Thread):
         self.sim_room: int | None = None  # free SMS slots at the last storage check
         self.sim_full = False  # in a SIM-full episode: warned once, noted in ModemStatus.last_error
         #: how long an ordinary step may take: STEP_COMMANDS exchanges, each within the modem's command_timeout
-        self.step_allowance = STEP_COMMANDS * seconds_setting(modem.settings, "command_timeout", 10)
+        self.step_allowance = STEP_COMMANDS * modem.typed.command_timeout
         self.progress = Progress(modem.name, self.step_allowance)
         health.register(modem.name, self.wake)
 
@@ -156,7 +156,7 @@ class ModemWorker(threading.Thread):
 
     def _ussd_allowance(self) -> float:
         """A USSD exchange may wait for the network up to ussd_timeout, on top of an ordinary step."""
-        return self.step_allowance + seconds_setting(self.modem.settings, "ussd_timeout", 30)
+        return self.step_allowance + self.modem.typed.ussd_timeout
 
     def _turn(self) -> None:
         self.wake.clear()
@@ -386,9 +386,9 @@ class ModemWorker(threading.Thread):
 
     def _count_failure(self, reason: str) -> None:
         self.failures_in_row += 1
-        limit = self.config.get("sms", "modem_rest_after")
+        limit = self.config.sms.modem_rest_after
         if self.failures_in_row >= limit:
-            rest = self.config.get("sms", "modem_rest")
+            rest = self.config.sms.modem_rest
             self.resting_until = time.monotonic() + rest
             log.warning("%s: %d sends failed in a row (last: %s); resting %.0f s, other modems take its messages",
                         self.modem.name, self.failures_in_row, reason, rest)

@@ -14,9 +14,12 @@ import pytest
 from webfixtures import *  # noqa: F401,F403
 
 from modemd import notifications, outbound, queue, recap, reports
+from modemd.config import Config
 from modemd.drivers.base import StatusReport
 from modemd.models import Case, OutboundMessage, utcnow
 from modemd.outbound import Eligibility
+
+DEFAULTS = Config.defaults()  # the schema's settings, no file
 
 INI = WEB_INI.replace("[web]\n", "[web]\nbase_url = https://sms.pemda.go.id\n").replace(  # noqa: F405
     "[sms]\n", "[sms]\nmax_attempts = 3\nretry_intervals = 1m\n") + """
@@ -165,7 +168,7 @@ def test_the_reply_state_and_the_case_change_in_one_transaction(any_db, make_use
     now = utcnow().replace(microsecond=0)  # MariaDB DATETIME keeps whole seconds
     cases = [Case.create(keyword="INFO", owner=owner, citizen=f"+62812000000{n}", deadline_at=now) for n in range(3)]
     for case in cases:
-        queue.enqueue(case.citizen, "balasan", "reply", case=case)
+        queue.enqueue(case.citizen, "balasan", "reply", case=case, config=DEFAULTS)
     answers.reply_sent(cases[0].id, now)
     answers.reply_sent(cases[0].id, now + timedelta(minutes=5))  # the first send counts
     OutboundMessage.update(state="sent").where(OutboundMessage.case == cases[0].id).execute()

@@ -18,8 +18,11 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
+from modemd.config import Config
 from modemd.drivers import causes
 from modemd.drivers.base import CmsError, SendFailed
+
+DEFAULTS = Config.defaults()  # the schema's settings, no file
 
 GIVE_UP, RETRY = True, False
 
@@ -190,8 +193,8 @@ def test_modemd_outbox_gives_the_cause_in_plain_words(officials, write_config):
 
     path = write_config(SIM + "[sms]\nretry_intervals = 1m\nmax_attempts = 3\n")
     config = config_module.load(path)
-    retrying = queue.enqueue("081211112222", "balasan satu", "manual")
-    failed = queue.enqueue("081211113333", "balasan dua", "manual")
+    retrying = queue.enqueue("081211112222", "balasan satu", "manual", config=DEFAULTS)
+    failed = queue.enqueue("081211113333", "balasan dua", "manual", config=DEFAULTS)
     eligibility = outbound.Eligibility.build("sim1", ["sim1"], None)
     for message, code in ((outbound.claim("pc", eligibility), 38), (outbound.claim("pc", eligibility), 1)):
         outbound.record_failure(message, f"+CMS ERROR: {code}", permanent=CmsError(code).permanent, config=config,

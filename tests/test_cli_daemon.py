@@ -17,9 +17,12 @@ from pathlib import Path
 
 import pytest
 
+from modemd.config import Config
 from modemd.drivers import inject_simulated
 from modemd.models import Case, InboundMessage, OutboundMessage
 from tests.fakemodem import FakeModem, wait_until
+
+DEFAULTS = Config.defaults()  # the schema's settings, no file
 
 ROOT = Path(__file__).resolve().parents[1]
 MODEMD = [sys.executable, "-m", "modemd"]
@@ -348,7 +351,7 @@ def test_two_daemons_on_one_postgresql_send_each_message_once(postgres_url, writ
         write_config("")  # keywords.ini beside them
         from modemd import queue
 
-        ids = [queue.enqueue(CITIZEN, f"pesan {n}", "manual").id for n in range(150)]
+        ids = [queue.enqueue(CITIZEN, f"pesan {n}", "manual", config=DEFAULTS).id for n in range(150)]
         daemons = [subprocess.Popen([*MODEMD, "--config", str(path), "run", "--instance", path.stem], cwd=ROOT,
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                    for path in configs]

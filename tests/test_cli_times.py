@@ -16,7 +16,10 @@ from pathlib import Path
 import pytest
 
 from modemd import queue
+from modemd.config import Config
 from modemd.models import InboundMessage, OutboundMessage
+
+DEFAULTS = Config.defaults()  # the schema's settings, no file
 
 ROOT = Path(__file__).resolve().parents[1]
 STORED_UTC = datetime(2026, 12, 2, 7, 5, 0)  # as the database keeps it: naive UTC
@@ -54,7 +57,7 @@ def test_inbox_shows_local_time_with_its_zone(center):
 
 def test_outbox_shows_local_time_with_its_zone(center):
     path, abbreviation, offset, clock = center
-    message = queue.enqueue("085712345678", "Balasan", "manual")
+    message = queue.enqueue("085712345678", "Balasan", "manual", config=DEFAULTS)
     OutboundMessage.update(created_at=STORED_UTC, sent_at=STORED_UTC).where(OutboundMessage.id == message.id).execute()
     [row] = json.loads(modemd(path, "outbox", "--json").stdout)
     assert row["created_at"] == row["sent_at"] == f"2026-12-02T{clock}:00{offset}"

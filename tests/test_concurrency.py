@@ -27,8 +27,10 @@ DAEMON_LIKE = textwrap.dedent("""
 WEB_LIKE = textwrap.dedent("""
     import sys, time
     from modemd import db, queue
+    from modemd.config import Config
     from modemd.models import Case, utcnow
     database = db.open_database(sys.argv[1])
+    config = Config.defaults()
     while time.time() < float(sys.argv[2]):
         time.sleep(0.001)
     done = 0
@@ -42,7 +44,7 @@ WEB_LIKE = textwrap.dedent("""
             case.status = "answered"
             case.answered_at = utcnow()
             case.save()
-            queue.enqueue(case.citizen, f"Jawaban {done}", "reply", case=case)
+            queue.enqueue(case.citizen, f"Jawaban {done}", "reply", case=case, config=config)
             done += 1
 """)
 

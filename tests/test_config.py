@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import stat
+from datetime import time as dtime
 from pathlib import Path
 
 import pytest
@@ -55,7 +57,7 @@ def sample_keys(path: Path) -> dict[str, dict[str, str]]:
 
 def test_sample_modemd_ini_loads_and_mirrors_every_default():
     config = load(REPO / "config" / "modemd.ini")
-    assert config.get("modemd", "timezone").key == "Asia/Jakarta"
+    assert config.modemd.timezone.key == "Asia/Jakarta"
     assert list(config.modems) == ["modem1"]
     assert config.modems["modem1"].driver == "at"
     sample = sample_keys(REPO / "config" / "modemd.ini")
@@ -265,4 +267,83 @@ def test_problem_text_names_file_line_section_and_key(write_config):
 def test_configparser_is_strict_about_interpolation(write_config):
     # "%" in a template must survive: no interpolation
     path = write_config("[sms]\nunknown_keyword_reply = Diskon 50% {keywords}\n")
-    assert load(path).get("sms", "unknown_keyword_reply") == "Diskon 50% {keywords}"
+    assert load(path).sms.unknown_keyword_reply == "Diskon 50% {keywords}"
+
+
+# --------------------------------------------------------------------------
+# Typed sections: config.sms.expiry, declared in modemd/settings.py, kept equal to SCHEMA here
+
+
+def _declared_and_schema_types(cls, schema):
+    """(field name, declared type) of ``cls`` and (key, type the schema's parser returns) of ``schema``."""
+    import typing
+
+    from modemd import settings
+
+    hints = typing.get_type_hints(cls, vars(settings))
+    declared = [(f.name, hints[f.name]) for f in dataclasses.fields(cls)]
+    expected = []
+    for key, spec in schema.items():
+        returns = typing.get_type_hints(spec.parse, vars(config_module))["return"]
+        if spec.path:  # resolved to a Path when set; an empty default stays ""
+            returns = Path if spec.default else Path | str
+        expected.append((key, returns))
+    return declared, expected
+
+
+@pytest.mark.parametrize("section", [s for s in SCHEMA if s != "routing"])
+def test_each_section_class_declares_exactly_the_schema_keys_and_types(section):
+    from modemd.settings import SECTIONS
+
+    declared, expected = _declared_and_schema_types(SECTIONS[section], SCHEMA[section])
+    assert declared == expected
+
+
+def test_modem_settings_declare_exactly_the_modem_keys_and_types():
+    from modemd.config import MODEM_KEYS
+    from modemd.settings import ModemSettings
+
+    declared, expected = _declared_and_schema_types(ModemSettings, MODEM_KEYS)
+    assert declared == expected
+
+
+def test_defaults_are_the_schema_defaults_with_no_file(tmp_path):
+    from modemd.config import Config
+
+    config = Config.defaults(tmp_path)
+    assert config.sms.expiry == 24 * 3600.0 == SCHEMA["sms"]["expiry"].parse(SCHEMA["sms"]["expiry"].default)
+    assert config.sms.max_attempts == 4
+    assert config.sms.retry_intervals == [60.0, 300.0, 900.0]
+    assert config.notify.recap_time == dtime(17, 0)
+    assert config.web.listen == ("127.0.0.1", 8080)
+    assert config.keywords_path == tmp_path.resolve() / "keywords.ini"
+    assert config.web.logo == ""
+    for section in SCHEMA:
+        for key, spec in (SCHEMA[section].items() if section != "routing" else ()):
+            if not spec.path:
+                assert getattr(getattr(config, section), key) == spec.parse(spec.default), (section, key)
+
+
+def test_sections_are_frozen_and_misspelt_settings_fail_loudly():
+    from modemd.config import Config
+
+    config = Config.defaults()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        config.sms.expiry = 1.0  # type: ignore[misc]
+    with pytest.raises(AttributeError):
+        config.sms.expirey  # type: ignore[attr-defined]  # noqa: B018
+
+
+def test_loaded_values_reach_the_typed_sections(write_config):
+    path = write_config(
+        "[sms]\nexpiry = 2h\nretry_intervals = 30s, 2m\n[notify]\nrecap_time = 16:30\n"
+        "[modem:a]\ndriver = sim\ncommand_timeout = 4s\nbalance_low = 500\n"
+    )
+    config = load(path)
+    assert config.sms.expiry == 7200.0
+    assert config.sms.retry_intervals == [30.0, 120.0]
+    assert config.notify.recap_time == dtime(16, 30)
+    assert config.modems["a"].typed.command_timeout == 4.0
+    assert config.modems["a"].typed.balance_low == 500
+    assert config.modems["a"].typed.send_timeout == 60.0  # the schema's default
+    assert config.get("notify", "recap_time") == dtime(16, 30)  # the dynamic lookup agrees

@@ -12,8 +12,11 @@ import pytest
 
 from modemd import config as config_module
 from modemd import notifications, recap
+from modemd.config import Config
 from modemd.keywords import load_keywords
 from modemd.models import Case, InboundMessage, NotificationSent, OutboundMessage, User
+
+DEFAULTS = Config.defaults()  # the schema's settings, no file
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 
@@ -238,7 +241,7 @@ def test_recap_numbers_follow_the_counting_rules(officials, keywords):
     receive(None, None, at(23, 10, 0))  # unknown keyword
     receive(officials["dishub"], "DISHUB", at(22, 9, 0))  # yesterday
 
-    summary = recap.daily_recap(date(2026, 11, 23), JAKARTA, keyword_names=keywords.names(), as_of=at(23, 17, 0))
+    summary = recap.daily_recap(date(2026, 11, 23), JAKARTA, keyword_names=keywords.names(), as_of=at(23, 17, 0), recap_time=DEFAULTS.notify.recap_time)
 
     assert (summary.received, summary.unrouted, summary.cases) == (6, 1, 6)
     assert (summary.answered, summary.within_deadline, summary.overdue, summary.waiting) == (2, 1, 3, 1)
@@ -247,7 +250,7 @@ def test_recap_numbers_follow_the_counting_rules(officials, keywords):
     assert (lines["INFO"].cases, lines["INFO"].waiting) == (2, 1)
     assert lines["DINKES"].cases == 0
     assert summary.keywords[-1].keyword == recap.NO_KEYWORD
-    text = recap.sms_text(summary)
+    text = recap.sms_text(summary, DEFAULTS.notify.recap_text)
     assert text == ("Rekap SMS 22/11 17.00 s.d. 23/11 17.00: masuk 6 (6 kasus), dijawab 2, tepat waktu 1, terlambat 3. "
                     "Per kata kunci (kasus/dijawab): DISHUB 3/2, INFO 2/0, - 1/0")
 
@@ -306,7 +309,7 @@ def test_bad_office_days_are_a_configuration_error(write_config):
     with pytest.raises(config_module.ConfigError) as error:
         config_module.load(write_config("[notify]\noffice_days = senin-jumat-sabtu\n"))
     assert "[notify] office_days: expected days such as mon-sat" in str(error.value)
-    assert config_module.load(write_config("[notify]\noffice_days = sen-jum\n")).get("notify", "office_days") == "sen-jum"
+    assert config_module.load(write_config("[notify]\noffice_days = sen-jum\n")).notify.office_days == "sen-jum"
 
 
 def test_every_pass_works_on_each_database(any_db, write_config):

@@ -21,9 +21,12 @@ import pytest
 from webfixtures import *  # noqa: F401,F403
 
 from modemd import notifications, outbound, queue, recap
+from modemd.config import Config
 from modemd.keywords import load_keywords
 from modemd.models import Case, InboundMessage, OutboundMessage, User
 from modemd.outbound import Eligibility
+
+DEFAULTS = Config.defaults()  # the schema's settings, no file
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 
@@ -54,9 +57,9 @@ def open_case(owner: User | None, keyword: str | None, when: datetime, citizen: 
     return case
 
 
-def send_reply(case: Case, when: datetime, *, fail: bool = False, config=None) -> None:
+def send_reply(case: Case, when: datetime, *, fail: bool = False, config: Config = DEFAULTS) -> None:
     """A reply through the queue, then sent (or failed for good) as the daemon records it."""
-    queue.enqueue(case.citizen, "jawaban", "reply", case=case)
+    queue.enqueue(case.citizen, "jawaban", "reply", case=case, config=config)
     claimed = outbound.claim("pc", Eligibility.build("sim1", ["sim1"], None))
     if fail:
         outbound.record_failure(claimed, "+CMS ERROR: 1", permanent=True, code=1, config=config, now=when)
@@ -88,10 +91,11 @@ def test_a_reassigned_case_counts_with_its_sms_under_its_new_keyword_only(client
     sms(case, "DISHUB", at(23, 9, 10))
     auth.login("admin")
     client.post(f"/cases/{case.id}/assign", data={"keyword": "INFO"})
-    summary = recap.daily_recap(date(2026, 11, 23), JAKARTA, as_of=at(23, 17, 0))
+    summary = recap.daily_recap(date(2026, 11, 23), JAKARTA, as_of=at(23, 17, 0), recap_time=DEFAULTS.notify.recap_time)
     lines = {k.keyword: (k.received, k.cases) for k in summary.keywords}
     assert lines == {"INFO": (3, 1)}  # not "DISHUB: SMS masuk 3, kasus 0" beside "INFO: kasus 1"
-    assert "INFO 1/0" in recap.sms_text(summary) and "DISHUB" not in recap.sms_text(summary)
+    text = recap.sms_text(summary, DEFAULTS.notify.recap_text)
+    assert "INFO 1/0" in text and "DISHUB" not in text
 
 
 def _expected_from_rows(start: datetime, end: datetime) -> dict[str, dict[str, int]]:
@@ -146,7 +150,7 @@ def test_recap_sms_page_and_csv_agree_with_the_rows(client, auth, officials, web
     expected = _expected_from_rows(start, end)
     assert expected["INFO"]["received"] == 7 and expected["DISHUB"]["cases"] == 2  # the data is what it says
 
-    summary = recap.daily_recap(date(2026, 11, 23), JAKARTA, as_of=end)
+    summary = recap.daily_recap(date(2026, 11, 23), JAKARTA, as_of=end, recap_time=DEFAULTS.notify.recap_time)
     got = {k.keyword: {"received": k.received, "cases": k.cases, "answered": k.answered, "within": k.within_deadline,
                        "overdue": k.overdue, "waiting": k.waiting} for k in summary.keywords}
     assert got == {k: {f: v.get(f, 0) for f in ("received", "cases", "answered", "within", "overdue", "waiting")}
@@ -181,6 +185,6 @@ def test_recap_queries_work_on_each_database(any_db, make_user):
     sms(case, "DISHUB", at(23, 9, 5))
     sms(None, None, at(23, 9, 10), citizen="+6281300000999")  # no case at all (e.g. blocked)
     Case.update(keyword="INFO").where(Case.id == case.id).execute()
-    summary = recap.daily_recap(date(2026, 11, 23), JAKARTA, as_of=at(23, 17, 0))
+    summary = recap.daily_recap(date(2026, 11, 23), JAKARTA, as_of=at(23, 17, 0), recap_time=DEFAULTS.notify.recap_time)
     assert {k.keyword: (k.received, k.cases) for k in summary.keywords} == {"INFO": (2, 1), "-": (1, 0)}
     assert (summary.received, summary.unrouted) == (3, 1)

@@ -5,9 +5,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from modemd import outbound, queue, reports
+from modemd.config import Config
 from modemd.drivers.base import StatusReport
 from modemd.models import DeliveryReport, OutboundMessage, OutboundPart, utcnow
 from modemd.outbound import Eligibility
+
+DEFAULTS = Config.defaults()  # the schema's settings, no file
 
 WIB = timezone(timedelta(hours=7))
 NUMBER = "081211112222"
@@ -15,7 +18,7 @@ E164 = "+6281211112222"
 
 
 def sent(text: str = "jawaban", references=(7,), *, modem: str = "m1", at: datetime | None = None) -> OutboundMessage:
-    message = queue.enqueue(NUMBER, text, "reply")
+    message = queue.enqueue(NUMBER, text, "reply", config=DEFAULTS)
     claimed = outbound.claim("pc1", Eligibility.build(modem, {modem}, {}))
     outbound.record_sent(claimed, modem, list(references), now=at)
     return OutboundMessage.get_by_id(message.id)

@@ -16,10 +16,13 @@ from webfixtures import PASSWORD
 
 from modemd import queue
 from modemd import worker as worker_module
+from modemd.config import Config
 from modemd.models import Case, InboundMessage, ModemStatus, OutboundMessage
 from modemd.sms import tpdu
 from tests.fakemodem import FakeModem, wait_until
 from tests.test_daemon import Running
+
+DEFAULTS = Config.defaults()  # the schema's settings, no file
 
 CITIZEN = "+6281211112222"
 WARNING_WORDS = "SIM full ("
@@ -168,7 +171,7 @@ def test_stored_status_reports_never_fill_a_small_sim_while_a_queue_drains(make_
     fake = make_fake(capacity=10)
     fake.part_delay = 0.05  # a fast modem: 20 sends a second, each followed by a stored report
     run_daemon(fake)
-    ids = [queue.enqueue(CITIZEN, f"Balasan {n}", "reply").id for n in range(40)]
+    ids = [queue.enqueue(CITIZEN, f"Balasan {n}", "reply", config=DEFAULTS).id for n in range(40)]
     done = wait_until(lambda: OutboundMessage.select().where(
         OutboundMessage.id.in_(ids), OutboundMessage.state == "delivered").count() == len(ids), timeout=30)
     late = [(m.id, m.state) for m in OutboundMessage.select().where(

@@ -23,3 +23,29 @@ def test_mypy_finds_no_type_error():
     print(result.stdout, result.stderr)
     assert result.returncode == 0, f"mypy found type errors:\n{result.stdout}{result.stderr}"
     assert result.stdout.strip() == "", result.stdout
+
+
+def test_mypy_reports_a_misspelt_setting(tmp_path):
+    """Settings are attributes of typed sections (modemd.settings): a typo is a type error, not a KeyError in production."""
+    pytest.importorskip("mypy", reason="mypy is missing: install the test extra, pip install -e '.[test]'")
+    snippet = tmp_path / "uses_settings.py"
+    snippet.write_text(
+        "from datetime import time\n"
+        "from modemd.config import Config\n\n\n"
+        "def fine(config: Config) -> tuple[float, int, time, float]:\n"
+        "    return (config.sms.expiry, config.sms.max_attempts, config.notify.recap_time,\n"
+        "            config.modems['a'].typed.command_timeout)\n\n\n"
+        "def misspelt(config: Config) -> float:\n"
+        "    return config.sms.expirey\n\n\n"
+        "def wrong_type(config: Config) -> str:\n"
+        "    return config.sms.expiry\n",
+        encoding="utf-8",
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy", "--no-color-output", "--no-error-summary", str(snippet)],
+        cwd=REPO, capture_output=True, text=True, check=False,
+    )
+    errors = [line for line in result.stdout.splitlines() if ": error:" in line]
+    assert len(errors) == 2, result.stdout + result.stderr
+    assert ':11: error: "SmsSettings" has no attribute "expirey"' in errors[0]
+    assert ":15: error: Incompatible return value type (got \"float\", expected \"str\")" in errors[1]

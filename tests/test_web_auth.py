@@ -155,7 +155,7 @@ def test_secure_cookie_when_https(write_config, officials):
 
 
 def test_secret_key_file_is_created_private_and_reused(web_config, app):
-    path = web_config.get("web", "secret_key_file")
+    path = web_config.web.secret_key_file
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     from webui import create_app
 
@@ -163,11 +163,12 @@ def test_secret_key_file_is_created_private_and_reused(web_config, app):
     assert again.config["SECRET_KEY"] == app.config["SECRET_KEY"]
 
 
-def test_no_secret_key_no_app():
+def test_no_secret_key_no_app(tmp_path):
+    from modemd.config import Config
     from webui import create_app
 
     with pytest.raises(RuntimeError):
-        create_app(config=None)
+        create_app(config=Config.defaults(tmp_path), test_config={"SECRET_KEY": ""})
 
 
 def test_missing_csrf_token_is_refused(csrf_client):

@@ -10,11 +10,14 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from modemd import broadcasts
+from modemd.config import Config
 from modemd.models import (
     BlockedNumber, Broadcast, Case, Contact, ContactGroup, GroupMember, InboundMessage, OutboundMessage, Template, utcnow,
 )
 from webfixtures import *  # noqa: F401,F403
 from webfixtures import WEB_INI
+
+DEFAULTS = Config.defaults()  # the schema's settings, no file
 
 
 @pytest.fixture
@@ -134,7 +137,7 @@ def test_a_contact_by_number_and_a_local_send_time(client, auth, groups):
     assert response.status_code == 302
     bc = Broadcast.get()
     assert bc.send_at == datetime(2026, 11, 24, 1, 0)  # 08:00 WIB is 01:00 UTC
-    assert broadcasts.preview(bc).count == 2
+    assert broadcasts.preview(bc, config=DEFAULTS).count == 2
     edit = text_of(client.get(f"/siaran/{bc.id}/ubah"))
     assert 'value="2026-11-24T08:00"' in edit and "+6281311110000" in edit
 
@@ -196,7 +199,7 @@ def test_csrf_is_required_for_approval(csrf_client, groups, officials):
     from webfixtures import AuthActions
 
     bc = broadcasts.draft(officials["admin"], "Halo", groups=[groups["camat"].id])
-    broadcasts.submit(bc, officials["admin"])
+    broadcasts.submit(bc, officials["admin"], config=DEFAULTS)
     AuthActions(csrf_client).login("ketua")
     assert csrf_client.post(f"/siaran/{bc.id}/setujui").status_code == 400
     assert Broadcast.get_by_id(bc.id).state == "pending"
@@ -248,7 +251,7 @@ def test_nav_links_to_both_pages(client, auth):
 def test_broadcast_list_filters_by_state(client, auth, groups, officials):
     broadcasts.draft(officials["admin"], "Draf satu", groups=[groups["camat"].id])
     second = broadcasts.draft(officials["admin"], "Diajukan dua", groups=[groups["camat"].id])
-    broadcasts.submit(second, officials["admin"])
+    broadcasts.submit(second, officials["admin"], config=DEFAULTS)
     auth.login("admin")
     page = text_of(client.get("/siaran/?state=pending"))
     assert "Diajukan dua" in page and "Draf satu" not in page

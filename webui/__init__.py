@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import importlib
 import logging
+from typing import TYPE_CHECKING
 
-from flask import Flask
+from flask import Flask, current_app
+
+if TYPE_CHECKING:
+    from modemd.config import Config
 
 log = logging.getLogger("modemd.web")
 
@@ -24,7 +28,7 @@ BLUEPRINTS = (
 )
 
 
-def create_app(config=None, test_config: dict | None = None) -> Flask:
+def create_app(config: Config, test_config: dict | None = None) -> Flask:
     """Build the Flask app for a loaded :class:`modemd.config.Config` (the database is already open)."""
     from . import auth, errors, filters, i18n, identity, security, sessions
     from .proxies import TrustedProxies
@@ -34,23 +38,21 @@ def create_app(config=None, test_config: dict | None = None) -> Flask:
     app.config.update(
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=bool(config and config.get("web", "https")),
+        SESSION_COOKIE_SECURE=config.web.https,
         SESSION_COOKIE_NAME="modemd_session",
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
         MAX_CONTENT_LENGTH=4 * 1024 * 1024,  # CSV imports; nothing else is big
     )
-    if config is not None:
-        app.config["SECRET_KEY"] = security.load_secret_key(config.get("web", "secret_key_file"))
+    app.config["SECRET_KEY"] = security.load_secret_key(config.web.secret_key_file)
     if test_config:
         app.config.update(test_config)
     if not app.config.get("SECRET_KEY"):
         raise RuntimeError("no secret key: pass a loaded configuration ([web] secret_key_file) or SECRET_KEY")
 
     security.init_app(app)
-    sessions.init_app(app, session_hours=_web_setting(config, "session_hours"),
-                      idle_minutes=_web_setting(config, "idle_minutes"))
-    if _web_setting(config, "trusted_proxies"):
-        app.wsgi_app = TrustedProxies(app.wsgi_app, _web_setting(config, "trusted_proxies"))  # type: ignore[method-assign]  # Flask's documented way to wrap the WSGI app
+    sessions.init_app(app, session_hours=config.web.session_hours, idle_minutes=config.web.idle_minutes)
+    if config.web.trusted_proxies:
+        app.wsgi_app = TrustedProxies(app.wsgi_app, config.web.trusted_proxies)  # type: ignore[method-assign]  # Flask's documented way to wrap the WSGI app
     auth.init_app(app)
     i18n.init_app(app)
     filters.init_app(app)
@@ -61,10 +63,6 @@ def create_app(config=None, test_config: dict | None = None) -> Flask:
     return app
 
 
-def _web_setting(config, key: str):
-    """``[web] key`` of the configuration, or the schema's default for an app built without one (tests)."""
-    if config is not None:
-        return config.get("web", key)
-    from modemd.config import SCHEMA
-
-    return SCHEMA["web"][key].parse(SCHEMA["web"][key].default)
+def modemd_config() -> Config:
+    """The configuration the current app was built with (``create_app(config)``; tests: ``Config.defaults()``)."""
+    return current_app.config["MODEMD"]

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from modemd.keywords import check_owners
 from modemd.models import DaemonState, User, audit, utcnow
 
+from . import modemd_config
 from .auth import roles_required
 from .keywordtable import checked_table, daemon_keywords
 
@@ -19,14 +20,10 @@ bp = Blueprint("admin_keywords", __name__, url_prefix="/admin/keywords")
 @roles_required("admin")
 def index():
     """The daemon's keyword table next to keywords.ini and the problems found in the file."""
-    config = current_app.config.get("MODEMD")
-    table, problems, path = None, [], None
-    if config is not None:
-        path = config.keywords_path
-        table, problems = checked_table(path)
-        problems = list(problems)
-        states = _user_states()
-        check_owners(table, states.get, problems)
+    path = modemd_config().keywords_path
+    table, problems = checked_table(path)
+    problems = list(problems)
+    check_owners(table, _user_states().get, problems)
     loaded = DaemonState.get_or_none(DaemonState.key == "keywords")
     reload_row = DaemonState.get_or_none(DaemonState.key == "reload_keywords")
     return render_template("admin/keywords.html", daemon=daemon_keywords(), loaded_at=loaded.updated_at if loaded else None,

@@ -11,17 +11,19 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from peewee import fn
 
+from modemd.config import Config
 from modemd import broadcast_review, broadcasts, phone
 from modemd.broadcasts import BroadcastError
 from modemd.models import OUTBOUND_STATES, Broadcast, Contact, ContactGroup, GroupMember, Template, User
 from modemd.states import BroadcastState as B
 
+from . import modemd_config
 from .auth import roles_required
 from .filters import to_local, zone
 from .params import arg_id, arg_int, form_ids
@@ -78,13 +80,12 @@ def _get(broadcast_id: int) -> Broadcast:
     return broadcast
 
 
-def _config():
-    return current_app.config.get("MODEMD")
+def _config() -> Config:
+    return modemd_config()
 
 
 def _signature() -> str:
-    config = _config()
-    return config.get("notify", "signature") if config is not None else ""
+    return _config().notify.signature
 
 
 def _clean_text(raw: str) -> str:

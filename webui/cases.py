@@ -11,18 +11,19 @@ import logging
 from collections import namedtuple
 from datetime import timedelta
 
-from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from peewee import JOIN, fn
 
+from modemd.config import Config
 from modemd import assignment
 from modemd.models import CATEGORIES, AuditLog, Case, CaseNote, InboundMessage, OutboundMessage, User, audit, utcnow
 from modemd.routing import KEYWORD_CORRECTED
 from modemd.states import CaseStatus, OutboundState, check
 
-from . import labels
+from . import labels, modemd_config
 from .access import case_or_404
 from .auth import roles_required
 from .filters import plain_failure
@@ -42,8 +43,8 @@ REPLY_ERRORS = {
 }
 
 
-def _config():
-    return current_app.config.get("MODEMD")
+def _config() -> Config:
+    return modemd_config()
 
 
 # the conversation is only displayed: named tuples, no model instances (a case may hold many messages)
@@ -217,11 +218,9 @@ def reopen(case_id: int):
     """Reopen a closed or answered case: it needs an answer again, within a fresh deadline."""
     case = case_or_404(current_user, case_id)
     if case.status != CaseStatus.OPEN:
-        config = _config()
-        seconds = config.get("sms", "deadline") if config is not None else 3 * 3600
         old = case.status
         case.status, case.closed_at = check(old, CaseStatus.OPEN), None
-        case.deadline_at = utcnow() + timedelta(seconds=seconds)
+        case.deadline_at = utcnow() + timedelta(seconds=_config().sms.deadline)
         case.save(only=[Case.status, Case.closed_at, Case.deadline_at])
         audit(current_user.login, "case.reopen", case, old=old)
         flash(_("Kasus dibuka kembali."), "info")

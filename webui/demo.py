@@ -10,13 +10,14 @@ from __future__ import annotations
 import logging
 import re
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from modemd import phone
 from modemd.models import audit
 
+from . import modemd_config
 from .auth import roles_required
 
 log = logging.getLogger("modemd.web")
@@ -26,8 +27,8 @@ SENDER = re.compile(r"^\+?[0-9A-Za-z]{1,20}$")
 
 
 def _sim_modems() -> dict:
-    config = current_app.config.get("MODEMD")
-    if config is None or not config.get("web", "demo"):
+    config = modemd_config()
+    if not config.web.demo:
         abort(404)
     return {name: m for name, m in config.modems.items() if m.driver == "sim" and m.enabled}
 

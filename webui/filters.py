@@ -16,16 +16,12 @@ from modemd import failures, phone
 from modemd.models import Case, utcnow
 from modemd.states import CaseStatus
 
-from . import labels
+from . import labels, modemd_config
 from .i18n import gettext as _
 from .identity import icon
 
-DEFAULT_ZONE = ZoneInfo("Asia/Jakarta")
-
-
 def _zone_of(app: Flask) -> ZoneInfo:
-    config = app.config.get("MODEMD")
-    return config.timezone if config is not None else DEFAULT_ZONE
+    return app.config["MODEMD"].timezone
 
 
 def zone() -> ZoneInfo:
@@ -156,7 +152,7 @@ def navlink(endpoint: str, text: str, icon_name: str | None = None) -> Markup:
 def template_globals() -> dict:
     data = {
         "labels": labels, "label": labels.label, "has_endpoint": has_endpoint, "history_text": labels.history_text,
-        "demo_mode": bool(current_app.config.get("MODEMD") and current_app.config["MODEMD"].get("web", "demo")),
+        "demo_mode": modemd_config().web.demo,
     }
     if current_user.is_authenticated and request.endpoint not in (None, "static"):
         data["badge"] = unanswered_count()

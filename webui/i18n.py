@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, Flask, current_app, g, request, session
+from flask import Blueprint, Flask, g, request, session
 from flask_babel import Babel, get_locale, get_translations
 from jinja2 import pass_context
 from markupsafe import Markup
 
+from . import modemd_config
 from .redirects import redirect_to
 
 bp = Blueprint("i18n", __name__)
@@ -20,8 +21,7 @@ def select_locale() -> str:
     chosen = session.get("lang")
     if chosen in LANGUAGES:
         return chosen
-    config = current_app.config.get("MODEMD")
-    return config.get("web", "language") if config is not None else "id"
+    return modemd_config().web.language
 
 
 def translations():

@@ -10,28 +10,25 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, send_file, url_for
+from flask import Blueprint, abort, send_file, url_for
 from markupsafe import Markup
 
-from modemd.config import IMAGE_TYPES
+from modemd.config import IMAGE_TYPES, SCHEMA
+
+from . import modemd_config
 
 bp = Blueprint("identity", __name__)
 
-DEFAULT_TITLE = "SMS Center"
+DEFAULT_TITLE = SCHEMA["web"]["title"].default  # also when the INI sets an empty title
 _ICON = Markup('<svg class="icon" aria-hidden="true" focusable="false"><use href="{}#{}"></use></svg>')
 
 
-def _web(key: str):
-    config = current_app.config.get("MODEMD")
-    return config.get("web", key) if config is not None else None
-
-
 def site_title() -> str:
-    return _web("title") or DEFAULT_TITLE
+    return modemd_config().web.title or DEFAULT_TITLE
 
 
 def logo_path() -> Path | None:
-    path = _web("logo")
+    path = modemd_config().web.logo
     return Path(path) if path else None
 
 

@@ -12,20 +12,19 @@ import logging
 import threading
 from pathlib import Path
 
-from flask import current_app
-
 from modemd.config import Problem
 from modemd.keywords import KeywordTable, load_keywords
 from modemd.models import DaemonState
+
+from . import modemd_config
 
 log = logging.getLogger("modemd.web")
 _cache: dict[str, tuple[float, KeywordTable, list[Problem]]] = {}
 _lock = threading.Lock()
 
 
-def keywords_path() -> Path | None:
-    config = current_app.config.get("MODEMD")
-    return config.keywords_path if config is not None else None
+def keywords_path() -> Path:
+    return modemd_config().keywords_path
 
 
 def checked_table(path: Path) -> tuple[KeywordTable, list[Problem]]:
@@ -69,11 +68,9 @@ def daemon_keywords() -> list[dict]:
 
 def keyword_owners() -> dict[str, str]:
     """Keyword name -> owner login."""
-    path = keywords_path()
-    if path is not None:
-        table, problems = checked_table(path)
-        if not any(not p.warning for p in problems):
-            return {k.name: k.owner for k in table.keywords.values()}
+    table, problems = checked_table(keywords_path())
+    if not any(not p.warning for p in problems):
+        return {k.name: k.owner for k in table.keywords.values()}
     return {row["name"].upper(): row["owner"] for row in daemon_keywords()}
 
 

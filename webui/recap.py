@@ -13,13 +13,14 @@ import csv
 import io
 from datetime import date, timedelta
 
-from flask import Blueprint, Response, current_app, render_template, request
+from flask import Blueprint, Response, render_template, request
 
 from modemd import recap
 from modemd.csvcells import spreadsheet_safe
 from modemd.keywords import KeywordError, load_keywords
 from modemd.models import utcnow
 
+from . import modemd_config
 from .auth import roles_required
 from .filters import zone
 from .params import BadParameter, parse_date
@@ -30,8 +31,7 @@ ROLES = ("admin", "approver", "official")
 
 
 def _recap_time():
-    config = current_app.config.get("MODEMD")
-    return config.get("notify", "recap_time") if config is not None else recap.DEFAULT_RECAP_TIME
+    return modemd_config().notify.recap_time
 
 
 def _current_day() -> date:
@@ -54,18 +54,14 @@ def _summary(day: date) -> recap.Recap:
 
 
 def _keyword_names() -> list[str] | None:
-    config = current_app.config.get("MODEMD")
-    if config is None:
-        return None
     try:
-        return load_keywords(config.keywords_path).names()
+        return load_keywords(modemd_config().keywords_path).names()
     except KeywordError:
         return None  # a broken keywords.ini is reported elsewhere; the recap still shows what came in
 
 
 def _template() -> str:
-    config = current_app.config.get("MODEMD")
-    return config.get("notify", "recap_text") if config is not None else recap.DEFAULT_RECAP_TEXT
+    return modemd_config().notify.recap_text
 
 
 @bp.get("/")

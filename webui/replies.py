@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 
+from modemd.config import Config
 from modemd import phone, queue
 from modemd.models import Case, User, audit, utcnow
 from modemd.sms.segmentation import count as sms_count
@@ -24,19 +25,19 @@ class ReplyError(ValueError):
     """A reply that cannot be sent; the message says why, for the person who wrote it."""
 
 
-def sender_suffix(user: User, config) -> str:
+def sender_suffix(user: User, config: Config) -> str:
     """What every reply of ``user`` ends with: " -DISHUB" (their sender ID, else [sms] sender_id)."""
     sender = (user.sender_id or "").strip().lstrip("-")
-    if not sender and config is not None:
-        sender = (config.get("sms", "sender_id") or "").strip().lstrip("-")
+    if not sender:
+        sender = config.sms.sender_id.strip().lstrip("-")
     return f" -{sender}" if sender else ""
 
 
-def full_text(text: str, user: User, config) -> str:
+def full_text(text: str, user: User, config: Config) -> str:
     return text.rstrip() + sender_suffix(user, config)
 
 
-def send_reply(case: Case, user: User, text: str, config):
+def send_reply(case: Case, user: User, text: str, config: Config):
     """Queue a reply to the case's citizen; the case is answered once the daemon has sent it."""
 
     body = (text or "").replace("\r\n", "\n").strip()

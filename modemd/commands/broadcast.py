@@ -14,12 +14,16 @@ import sys
 import time
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from .. import broadcasts, phone
 from ..broadcasts import BroadcastError
 from ..models import BROADCAST_STATES, OUTBOUND_STATES, Broadcast, Contact, ContactGroup, Template, User, audit
 from . import open_configured_database, print_json, print_table
+
+if TYPE_CHECKING:
+    from ..config import Config
 
 HELP = "broadcasts: create, preview, submit, approve, reject, cancel, retry failed, follow progress, templates"
 
@@ -115,7 +119,7 @@ def _broadcast(number: int) -> Broadcast:
     return broadcast
 
 
-def _local_to_utc(text: str, config) -> datetime:
+def _local_to_utc(text: str, config: Config) -> datetime:
     try:
         local = datetime.strptime(text.strip(), "%Y-%m-%d %H:%M")
     except ValueError:
@@ -164,7 +168,7 @@ def _approver_password(login: str, from_stdin: bool) -> str:
         return ""
 
 
-def _approve(broadcast: Broadcast, approver: User, config, password_from_stdin: bool) -> Broadcast:
+def _approve(broadcast: Broadcast, approver: User, config: Config, password_from_stdin: bool) -> Broadcast:
     """Show what is approved, ask the approver's password, approve that version only."""
     broadcasts.check_approvable(broadcast, approver)
     content = broadcasts.content_of(broadcast, config)

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import sys
 from datetime import date, datetime, time
+from typing import TYPE_CHECKING
 
 from . import open_configured_database, print_json
+
+if TYPE_CHECKING:
+    from ..config import Config
 
 HELP = "personal data: `modemd privacy purge --before DATE` masks the numbers of cases closed before DATE"
 
@@ -23,13 +27,13 @@ def configure(parser) -> None:
     senders.add_argument("--json", action="store_true", help="print as JSON")
 
 
-def _cutoff(text: str | None, config) -> datetime | None:
+def _cutoff(text: str | None, config: Config) -> datetime | None:
     """The start of day ``text`` in the centre's time zone as naive UTC; None (and a message) if unusable."""
     from .. import privacy
     from ..models import utcnow
 
     if text is None:
-        keep_days = config.get("privacy", "keep_days")
+        keep_days = config.privacy.keep_days
         if not keep_days:
             print("modemd: give --before DATE (or set [privacy] keep_days in modemd.ini)", file=sys.stderr)
             return None
@@ -44,7 +48,7 @@ def _cutoff(text: str | None, config) -> datetime | None:
     return min(start, utcnow())
 
 
-def _day_start(text: str, config, option: str) -> datetime | None:
+def _day_start(text: str, config: Config, option: str) -> datetime | None:
     from ..models import to_utc_naive
 
     try:
@@ -55,7 +59,7 @@ def _day_start(text: str, config, option: str) -> datetime | None:
     return to_utc_naive(datetime.combine(day, time(0), tzinfo=config.timezone))
 
 
-def senders(args, config) -> int:
+def senders(args, config: Config) -> int:
     """Citizens and repeat senders; a purged number counts with the same number's later cases."""
     from .. import privacy
 

@@ -12,6 +12,7 @@ import sys
 from .. import remoteprobe
 from ..drivers import create_driver
 from ..drivers.base import ModemError, ModemGone, PinError, PortBusy
+from ..config import Config, ModemConfig
 from ..survey import survey
 from . import load_config_or_exit, print_json
 
@@ -46,14 +47,14 @@ def _say(text: str) -> None:
     print(f"modemd probe: {text}", file=sys.stderr, flush=True)
 
 
-def probe(name: str, modem, *, balance: bool, config=None) -> dict:
+def probe(name: str, modem: ModemConfig, *, balance: bool, config: Config) -> dict:
     """Connect, ask, close; or ask the daemon when it holds the port. Never raises: a failure is described."""
     result: dict = {"name": name, "driver": modem.driver, "device": modem.settings.get("device", ""), "ok": False}
     driver = None
     try:
         driver = create_driver(name, modem.settings)
         driver.connect()
-        result.update(survey(driver, modem.settings.get("balance_ussd", ""), balance=balance, say=_say))
+        result.update(survey(driver, modem.typed.balance_ussd, balance=balance, say=_say))
         result["ok"] = True
     except PortBusy as exc:
         answer = ask_daemon(name, modem, balance=balance, config=config)
@@ -72,9 +73,9 @@ def probe(name: str, modem, *, balance: bool, config=None) -> dict:
     return result
 
 
-def ask_daemon(name: str, modem, *, balance: bool, config) -> dict | str | None:
+def ask_daemon(name: str, modem: ModemConfig, *, balance: bool, config: Config) -> dict | str | None:
     """The running daemon's survey of a modem whose port it holds; else a sentence why not, or None (no daemon)."""
-    if config is None or not modem.enabled:
+    if not modem.enabled:
         return None
     import peewee
 
@@ -90,7 +91,7 @@ def ask_daemon(name: str, modem, *, balance: bool, config) -> dict | str | None:
     status = ModemStatus.get_or_none(ModemStatus.name == name)
     if not running or status is None or status.state not in WORKER_HOLDS_PORT:
         return None  # the daemon is not the one holding the port (ModemManager, another program)
-    timeout = remoteprobe.ANSWER_MARGIN + (float(modem.get("ussd_timeout")) if balance else 0.0)
+    timeout = remoteprobe.ANSWER_MARGIN + (modem.typed.ussd_timeout if balance else 0.0)
     _say(f"{name}: the running daemon holds the port; asking it (waiting up to {timeout:.0f} s)")
     answer = remoteprobe.ask(name, balance=balance, timeout=timeout)
     if answer is not None:

@@ -16,7 +16,7 @@ def main(args) -> int:
     if result is None:
         return 2
     assert result.config is not None, "checked() returns a result only when the configuration loaded"
-    setup_logging(result.config.get("modemd", "log_level"))
+    setup_logging(result.config.modemd.log_level)
     from ..daemon import run_daemon
 
     return run_daemon(result, instance=args.instance)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING
 
 import peewee
 
@@ -11,6 +12,9 @@ from ..health import signal_current
 from ..models import DaemonState, ModemStatus, OutboundMessage, utcnow
 from ..states import OutboundState
 from . import open_configured_database, print_json, print_table
+
+if TYPE_CHECKING:
+    from ..config import Config
 
 #: the message states `modemd status` counts, in the order it prints them
 QUEUE_COUNTS = (OutboundState.PENDING, OutboundState.SENDING, OutboundState.FAILED, OutboundState.SENT,
@@ -55,7 +59,7 @@ def _human_time(iso: str | None, zone) -> str | None:
     return localtime.human(datetime.fromisoformat(iso), zone) if iso else None
 
 
-def gather(config) -> dict:
+def gather(config: Config) -> dict:
     """Everything `modemd status` shows, as plain data (times in the centre's zone, ISO 8601 with offset)."""
     now = utcnow()
     zone = config.timezone

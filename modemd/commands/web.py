@@ -22,11 +22,11 @@ def main(args) -> int:
         return 2
     config = result.config
     assert config is not None, "checked() returns a result only when the configuration loaded"
-    setup_logging(config.get("modemd", "log_level"))
+    setup_logging(config.modemd.log_level)
     from webui import create_app
 
     app = create_app(config=config)
-    host, port = config.get("web", "listen")
+    host, port = config.web.listen
     if args.listen:
         host, _, port_text = args.listen.rpartition(":")
         port = int(port_text)

@@ -75,6 +75,7 @@ from .base import (
     StatusReport,
     StorageInfo,
     Unsupported,
+    schema_default,
     seconds_setting,
 )
 
@@ -134,18 +135,18 @@ class ATDriver(Driver):
         super().__init__(name, settings, wakeup)
         s = self.settings
         self.device = s["device"].strip()
-        rate = (s.get("baudrate", "115200") or "115200").strip().lower()
+        rate = (s.get("baudrate") or schema_default("baudrate")).strip().lower()
         self.baudrate: int | None = None if rate == "auto" else int(rate)
         self.pin = s.get("pin", "").strip()
         self.smsc = s.get("smsc", "").strip()
         self.init_commands = [c.strip() for c in s.get("init", "").splitlines() if c.strip()]
         self.validity = parse_validity(s.get("validity", "max"))
-        self.command_timeout = seconds_setting(s, "command_timeout", 10)
-        self.send_timeout = seconds_setting(s, "send_timeout", 60)
-        self.sweep_interval = seconds_setting(s, "sweep_interval", 60)
-        self.storage_name = (s.get("storage", "SM").strip() or "SM").upper()
-        self.ussd_timeout = seconds_setting(s, "ussd_timeout", 30)
-        self.reassembler = Reassembler(seconds_setting(s, "reassembly_timeout", 1800))
+        self.command_timeout = seconds_setting(s, "command_timeout")
+        self.send_timeout = seconds_setting(s, "send_timeout")
+        self.sweep_interval = seconds_setting(s, "sweep_interval")
+        self.storage_name = (s.get("storage", "").strip() or schema_default("storage")).upper()
+        self.ussd_timeout = seconds_setting(s, "ussd_timeout")
+        self.reassembler = Reassembler(seconds_setting(s, "reassembly_timeout"))
         #: the clock the reassembly timeout runs on
         self.clock = time.monotonic
 

@@ -193,12 +193,26 @@ _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smh]?)")
 _UNIT = {"": 1, "s": 1, "m": 60, "h": 3600}
 
 
-def number_setting(settings: Mapping[str, str], key: str, default: float,
+def schema_default(key: str):
+    """The parsed default of a ``[modem:NAME]`` key (of ``[sms]`` for a key a modem may override).
+
+    A driver built from a partial settings mapping (tests, ``modemd probe``)
+    falls back to these, so no default is written twice.
+    """
+    from ..config import MODEM_KEYS, SCHEMA  # at call time: modemd.config imports this package
+
+    spec = MODEM_KEYS[key]
+    if not spec.default and key in SCHEMA["sms"]:
+        spec = SCHEMA["sms"][key]
+    return spec.parse(spec.default)
+
+
+def number_setting(settings: Mapping[str, str], key: str,
                    low: float | None = None, high: float | None = None) -> float:
-    """A numeric setting; empty means ``default``; outside [low, high] is a ValueError naming the key."""
+    """A numeric setting; empty means the schema's default; outside [low, high] is a ValueError naming the key."""
     raw = (settings.get(key) or "").strip()
     if not raw:
-        return default
+        return float(schema_default(key))
     try:
         value = float(raw)
     except ValueError:
@@ -208,11 +222,11 @@ def number_setting(settings: Mapping[str, str], key: str, default: float,
     return value
 
 
-def seconds_setting(settings: Mapping[str, str], key: str, default: float) -> float:
-    """A duration setting: ``90``, ``90.0``, ``90s``, ``5m``, ``3h``; empty means ``default``."""
+def seconds_setting(settings: Mapping[str, str], key: str) -> float:
+    """A duration setting: ``90``, ``90.0``, ``90s``, ``5m``, ``3h``; empty means the schema's default."""
     raw = (settings.get(key) or "").strip().lower()
     if not raw:
-        return default
+        return float(schema_default(key))
     match = _DURATION.fullmatch(raw)
     if not match:
         raise ValueError(f"{key} = {raw!r}: expected a duration such as 10, 10s, 5m or 1h")
@@ -268,11 +282,11 @@ class Driver(abc.ABC):
     # how long the driver may take (the worker's watchdog allowances, see modemd.progress) ----
     def longest_exchange(self) -> float:
         """Seconds one exchange with the modem may take before the driver gives up on it by itself."""
-        return seconds_setting(self.settings, "command_timeout", 10)
+        return seconds_setting(self.settings, "command_timeout")
 
     def longest_send(self, parts: int) -> float:
         """Seconds sending ``parts`` parts may take before the driver gives up on it by itself."""
-        return max(parts, 1) * (self.longest_exchange() + seconds_setting(self.settings, "send_timeout", 60))
+        return max(parts, 1) * (self.longest_exchange() + seconds_setting(self.settings, "send_timeout"))
 
     # sending -------------------------------------------------------------
     @abc.abstractmethod

@@ -353,8 +353,8 @@ class GammuDriver(Driver):
         self.model = self.settings.get("model", "").strip()
         self.pin = self.settings.get("pin", "").strip()
         self.validity = parse_validity(self.settings.get("validity", "max"))
-        self.reassembly_timeout = seconds_setting(self.settings, "reassembly_timeout", 1800.0)
-        self.sweep_interval = seconds_setting(self.settings, "sweep_interval", 60.0)
+        self.reassembly_timeout = seconds_setting(self.settings, "reassembly_timeout")
+        self.sweep_interval = seconds_setting(self.settings, "sweep_interval")
         self.gammu_log = self.settings.get("gammu_log", "").strip()
         self.smsc = self.settings.get("smsc", "").strip()
         self._gammu: Any = None

@@ -56,6 +56,7 @@ from .base import (
     StatusReport,
     StorageInfo,
     number_setting,
+    schema_default,
 )
 
 log = logging.getLogger("modemd.sim")
@@ -188,11 +189,11 @@ class SimDriver(Driver):
         super().__init__(name, settings, wakeup)
         device = self.settings.get("device", "").strip()
         self.spool = Path(device) if device else Path(tempfile.gettempdir()) / f"modemd-sim-{name}"
-        self.send_delay = number_setting(self.settings, "send_delay", 3.0, 0.0, None)
-        self.failure_rate = number_setting(self.settings, "failure_rate", 0.0, 0.0, 1.0)
-        self.report_delay = number_setting(self.settings, "report_delay", 5.0, 0.0, None)
-        self.signal_dbm = int(number_setting(self.settings, "signal_dbm", -71, -113, -51))
-        self.operator = self.settings.get("operator", "").strip() or "SIMULATED"
+        self.send_delay = number_setting(self.settings, "send_delay", 0.0, None)
+        self.failure_rate = number_setting(self.settings, "failure_rate", 0.0, 1.0)
+        self.report_delay = number_setting(self.settings, "report_delay", 0.0, None)
+        self.signal_dbm = int(number_setting(self.settings, "signal_dbm", -113, -51))
+        self.operator = self.settings.get("operator", "").strip() or schema_default("operator")
         seed = self.settings.get("seed", "").strip()
         self.random = random.Random(seed if seed else None)
         self.fail_numbers = {

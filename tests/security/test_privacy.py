@@ -19,10 +19,13 @@ import pytest
 
 from modemd import cli
 from modemd import config as config_module
+from modemd.config import Config
 from modemd.models import (
     AuditLog, Case, DeliveryReport, InboundMessage, OutboundMessage, OutboundPart, utcnow,
 )
 from modemd.recap import daily_recap
+
+DEFAULTS = Config.defaults()  # the schema's settings, no file
 
 ZONE = "Asia/Jakarta"
 PURGED = "+62812*90#abcdefghij"  # the shape of a purged number
@@ -166,7 +169,7 @@ def test_reports_add_up_the_same_after_the_purge(history, tmp_path):
     days = sorted({(c.opened_at + timedelta(hours=7)).date() for group in history["cases"].values() for c in group})
 
     def figures():
-        recaps = [dataclasses.asdict(daily_recap(day, ZoneInfo(ZONE), as_of=history["now"])) for day in days]
+        recaps = [dataclasses.asdict(daily_recap(day, ZoneInfo(ZONE), as_of=history["now"], recap_time=DEFAULTS.notify.recap_time)) for day in days]
         counts = sorted(privacy.cases_per_sender(salt).values())
         return recaps, counts, sum(1 for n in counts if n > 1)
 
@@ -200,8 +203,8 @@ def test_the_salt_is_created_private_and_reused(tmp_path):
 
 def test_keep_days_is_a_setting_that_defaults_to_off(write_config):
     config = config_module.load(write_config())
-    assert config.get("privacy", "keep_days") == 0
-    assert config_module.load(write_config("[privacy]\nkeep_days = 365\n")).get("privacy", "keep_days") == 365
+    assert config.privacy.keep_days == 0
+    assert config_module.load(write_config("[privacy]\nkeep_days = 365\n")).privacy.keep_days == 365
     with pytest.raises(config_module.ConfigError, match="keep_days"):
         config_module.load(write_config("[privacy]\nkeep_days = sebulan\n"))
 
