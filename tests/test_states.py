@@ -14,6 +14,7 @@ import pytest
 from webfixtures import *  # noqa: F401,F403
 
 from modemd import broadcasts, outbound, queue, reports, states
+from modemd.config import Config
 from modemd.broadcasts import BroadcastError
 from modemd.drivers.base import StatusReport
 from modemd.models import (
@@ -22,6 +23,8 @@ from modemd.models import (
 )
 from modemd.outbound import Eligibility
 from modemd.states import BroadcastState, CaseStatus, OutboundState, TransitionError
+
+DEFAULTS = Config.defaults()  # the schema's settings, no file
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "architecture-states.md"
 MACHINE_OF = {"outbound": OutboundState, "broadcast": BroadcastState, "case": CaseStatus}
@@ -88,11 +91,11 @@ def _group(numbers: list[str]) -> ContactGroup:
 
 def _submitted(officials, group) -> Broadcast:
     bc = broadcasts.draft(officials["admin"], "Rapat koordinasi Senin 08.00.", groups=[group.id])
-    return broadcasts.submit(bc, officials["admin"])
+    return broadcasts.submit(bc, officials["admin"], DEFAULTS)
 
 
 def _approve(bc, officials) -> Broadcast:
-    return broadcasts.approve(bc, officials["ketua"], version=broadcasts.content_of(bc).version)
+    return broadcasts.approve(bc, officials["ketua"], DEFAULTS, version=broadcasts.content_of(bc, DEFAULTS).version)
 
 
 def test_approving_a_rejected_broadcast_is_refused_with_the_tables_reason(officials):
@@ -107,7 +110,7 @@ def test_approving_a_rejected_broadcast_is_refused_with_the_tables_reason(offici
 
 
 def test_sending_a_cancelled_message_is_refused_and_nothing_is_recorded(sqlite_db):
-    message = queue.enqueue("081211112222", "jawaban", "manual")
+    message = queue.enqueue("081211112222", "jawaban", "manual", config=DEFAULTS)
     claimed = outbound.claim("pc", Eligibility.build("sim1", ["sim1"], None))
     OutboundMessage.update(state="cancelled").where(OutboundMessage.id == message.id).execute()
     claimed.state = OutboundMessage.get_by_id(message.id).state
@@ -162,7 +165,7 @@ def test_the_flows_make_exactly_the_moves_the_tables_list(client, auth, make_cas
     _log_moves()
 
     # a message: retried after a temporary error, sent in two parts, reported delivered, failed, delivered
-    first = queue.enqueue("081211110001", "dua bagian", "manual")
+    first = queue.enqueue("081211110001", "dua bagian", "manual", config=DEFAULTS)
     outbound.record_failure(_claim(), "+CMS ERROR: 38", permanent=False, retry_now=True, config=web_config)
     outbound.record_sent(_claim(), "sim1", [1, 2])
     _report("+6281211110001", 1, True)
@@ -171,13 +174,13 @@ def test_the_flows_make_exactly_the_moves_the_tables_list(client, auth, make_cas
     _report("+6281211110001", 2, True)
     assert OutboundMessage.get_by_id(first.id).state == "delivered"
     # a message whose failed part is later reported delivered while the other still waits: sent again
-    second = queue.enqueue("081211110002", "dua bagian", "manual")
+    second = queue.enqueue("081211110002", "dua bagian", "manual", config=DEFAULTS)
     outbound.record_sent(_claim(), "sim1", [3, 4])
     _report("+6281211110002", 3, False)
     _report("+6281211110002", 3, True)
     assert OutboundMessage.get_by_id(second.id).state == "sent"
     # given up, sent again by the admin, then cancelled by the admin
-    third = queue.enqueue("081211110003", "gagal", "manual")
+    third = queue.enqueue("081211110003", "gagal", "manual", config=DEFAULTS)
     outbound.record_failure(_claim(), "+CMS ERROR: 1", permanent=True, code=1, config=web_config)
     auth.login("admin")
     assert client.post(f"/outbox/{third.id}/retry").status_code == 302
@@ -185,10 +188,10 @@ def test_the_flows_make_exactly_the_moves_the_tables_list(client, auth, make_cas
     auth.logout()
     assert OutboundMessage.get_by_id(third.id).state == "cancelled"
     # expired unsent; released; left in sending by a crash
-    fourth = queue.enqueue("081211110004", "terlambat", "manual")
+    fourth = queue.enqueue("081211110004", "terlambat", "manual", config=DEFAULTS)
     OutboundMessage.update(expires_at=utcnow()).where(OutboundMessage.id == fourth.id).execute()
     assert outbound.expire(utcnow()) == 1
-    fifth = queue.enqueue("081211110005", "dilepas", "manual")
+    fifth = queue.enqueue("081211110005", "dilepas", "manual", config=DEFAULTS)
     outbound.release(_claim())
     _claim()
     assert outbound.recover("pc") == 1
@@ -199,18 +202,18 @@ def test_the_flows_make_exactly_the_moves_the_tables_list(client, auth, make_cas
     group = _group(["+6281311110001", "+6281311110002"])
     broadcasts.cancel(broadcasts.draft(officials["admin"], "Draf saja.", groups=[group.id]), officials["admin"])
     bc = _submitted(officials, group)
-    bc = broadcasts.submit(broadcasts.edit(bc, officials["admin"], text="Rapat Selasa 08.00."), officials["admin"])
+    bc = broadcasts.submit(broadcasts.edit(bc, officials["admin"], text="Rapat Selasa 08.00."), officials["admin"], DEFAULTS)
     bc = broadcasts.reject(bc, officials["ketua"], "tanggal salah")
-    bc = broadcasts.submit(broadcasts.edit(bc, officials["admin"], text="Rapat Rabu 08.00."), officials["admin"])
+    bc = broadcasts.submit(broadcasts.edit(bc, officials["admin"], text="Rapat Rabu 08.00."), officials["admin"], DEFAULTS)
     broadcasts.cancel(bc, officials["ketua"])
     broadcasts.cancel(_approve(_submitted(officials, group), officials), officials["admin"])  # approved, cancelled
     # approved, sent (every recipient fails), done, failed ones retried, cancelled while sending
     bc = _approve(_submitted(officials, group), officials)
-    assert broadcasts.queue_broadcast(bc.id) == 2
+    assert broadcasts.queue_broadcast(bc.id, DEFAULTS) == 2
     for _ in range(2):
         outbound.record_failure(_claim(), "+CMS ERROR: 1", permanent=True, code=1, config=web_config)
     assert broadcasts.finish() == [bc.id]
-    assert broadcasts.retry_failed(bc, officials["admin"]) == 2
+    assert broadcasts.retry_failed(bc, officials["admin"], DEFAULTS) == 2
     assert broadcasts.cancel(bc, officials["admin"]) == 2
     assert Broadcast.get_by_id(bc.id).state == "cancelled"
 
