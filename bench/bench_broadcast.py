@@ -18,8 +18,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from modemd import broadcasts, config as config_module, db, migrations, users  # noqa: E402
-from modemd.models import Contact, ContactGroup, GroupMember, OutboundMessage  # noqa: E402
+from modemd.jobs import broadcasts  # noqa: E402
+from modemd import config as config_module, users  # noqa: E402
+from modemd.store import db, migrations  # noqa: E402
+from modemd.store.models import Contact, ContactGroup, GroupMember, OutboundMessage  # noqa: E402
 
 
 def setup(folder: Path, recipients: int):

@@ -31,12 +31,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from modemd import config as config_module, db, inbound, migrations, queue, users
-from modemd.daemon import Daemon
+from modemd import config as config_module, users
+from modemd.store import db, migrations
+from modemd.receive import inbound
+from modemd.send import outqueue
+from modemd.run.daemon import Daemon
 from modemd.drivers.base import IncomingSMS
-from modemd.keywords import load_keywords
-from modemd.models import Case, InboundMessage, OutboundMessage
-from modemd.routing import Router
+from modemd.receive.keywords import load_keywords
+from modemd.store.models import Case, InboundMessage, OutboundMessage
+from modemd.receive.routing import Router
 from tests.fakemodem import FakeModem, wait_until
 
 KEYWORDS = """
@@ -88,7 +91,7 @@ def bench_busy(messages: int, part_delay: float) -> None:
             start = time.perf_counter()
             with db.database_proxy.obj.atomic():
                 for n in range(messages):
-                    queue.enqueue("081211112222", f"Jawaban nomor {n} untuk warga", "reply", config=config)
+                    outqueue.enqueue("081211112222", f"Jawaban nomor {n} untuk warga", "reply", config=config)
             wait_until(lambda: len(fake.sent) >= messages, messages * part_delay * 3 + 30, interval=0.005)
             elapsed = time.perf_counter() - start
             busy = len(fake.sent) * part_delay

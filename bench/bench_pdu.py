@@ -16,7 +16,7 @@ import time
 from datetime import datetime, timedelta, timezone
 from typing import Callable
 
-from modemd.reassembly import Reassembler
+from modemd.sms.reassembly import Reassembler
 from modemd.sms import segmentation, tpdu
 
 WIB = timezone(timedelta(hours=7))

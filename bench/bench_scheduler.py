@@ -22,8 +22,10 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from modemd import config as config_module, db, migrations, notifications  # noqa: E402
-from modemd.models import Case, InboundMessage, OutboundMessage, User  # noqa: E402
+from modemd import config as config_module  # noqa: E402
+from modemd.store import db, migrations  # noqa: E402
+from modemd.jobs import notifications  # noqa: E402
+from modemd.store.models import Case, InboundMessage, OutboundMessage, User  # noqa: E402
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 NOW = datetime(2026, 11, 23, 14, 0, 2, tzinfo=JAKARTA).astimezone(ZoneInfo("UTC")).replace(tzinfo=None)  # a Monday

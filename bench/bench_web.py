@@ -31,8 +31,9 @@ from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from modemd import config as config_module, db, migrations, users  # noqa: E402
-from modemd.models import Case, InboundMessage, OutboundMessage, User, utcnow  # noqa: E402
+from modemd import config as config_module, users  # noqa: E402
+from modemd.store import db, migrations  # noqa: E402
+from modemd.store.models import Case, InboundMessage, OutboundMessage, User, utcnow  # noqa: E402
 
 PASSWORD = "bench-password-1"
 BATCH = 2000

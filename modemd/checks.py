@@ -12,9 +12,9 @@ from pathlib import Path
 import peewee
 
 from . import config as config_module
-from . import keywords as keywords_module
+from modemd.receive import keywords as keywords_module
 from .config import Config, ConfigError, Problem
-from .keywords import KeywordTable
+from modemd.receive.keywords import KeywordTable
 
 
 @dataclass
@@ -52,7 +52,7 @@ def check_all(config_path: Path, *, upgrade_database: bool = False) -> CheckResu
 
 
 def _check_database(config: Config, problems: list[Problem], upgrade: bool) -> peewee.Database | None:
-    from . import db, migrations
+    from modemd.store import db, migrations
 
     key_line = config_module.key_lines(config.path).get(("modemd", "database"))
     try:
@@ -81,7 +81,7 @@ def _check_database(config: Config, problems: list[Problem], upgrade: bool) -> p
 
 
 def _user_state(login: str) -> str | None:
-    from .models import User
+    from modemd.store.models import User
 
     user = User.by_login(login)
     if user is None:
@@ -90,7 +90,7 @@ def _user_state(login: str) -> str | None:
 
 
 def _check_user_sender_ids(config: Config, problems: list[Problem]) -> None:
-    from .models import User
+    from modemd.store.models import User
 
     for user in User.select().where(peewee.fn.LENGTH(User.sender_id) > 8):
         problems.append(Problem(

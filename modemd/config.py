@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from . import phone
+from modemd.sms import phone
 from .drivers import DRIVERS, missing_library
 from .settings import (
     SECTIONS,
@@ -363,7 +363,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "admin_numbers": Key("", _phones),
     },
     "privacy": {
-        # days after a case is closed until its citizen's number is purged (modemd.privacy); 0 = never
+        # days after a case is closed until its citizen's number is purged (modemd.jobs.privacy); 0 = never
         "keep_days": Key("0", _int(0, 36500)),
     },
 }

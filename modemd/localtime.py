@@ -1,6 +1,6 @@
 """Stored times shown in the centre's own time zone, with the zone said.
 
-The database keeps naive UTC (see :func:`modemd.models.utcnow`). People read
+The database keeps naive UTC (see :func:`modemd.store.models.utcnow`). People read
 the centre's local time: ``2026-12-02 14:05 WIB`` on a terminal, ISO 8601
 with the offset (``2026-12-02T14:05:00+07:00``) for scripts. A time without
 its zone is never printed: in Jayapura "07:05" would be nine hours off.

@@ -2,7 +2,7 @@
 
 Each state is a :class:`enum.StrEnum`, so a member *is* the stored word
 (``OutboundState.SENT == "sent"``): peewee writes it unchanged, the CHECK
-constraints of :mod:`modemd.models` are built from the members, and the
+constraints of :mod:`modemd.store.models` are built from the members, and the
 templates keep comparing with the words. No schema change came with them.
 
 Each machine has ONE transition table (``TRANSITIONS[state]`` = the states it
@@ -14,7 +14,7 @@ is drawn from these tables (:func:`mermaid`, :func:`markdown_table`) and
 tests/test_states.py fails when the document and the tables disagree.
 
 What the tables do not decide: who may make a move (roles, authorship:
-:mod:`modemd.broadcasts`, :mod:`webui.access`) and when (due times, expiry).
+:mod:`modemd.jobs.broadcasts`, :mod:`webui.access`) and when (due times, expiry).
 A message's parts (``OutboundPart``) only record the network's verdict
 (sent, delivered, failed) and have no machine of their own.
 """
@@ -26,7 +26,7 @@ from typing import Mapping, TypeVar
 
 
 class OutboundState(StrEnum):
-    """One SMS to one recipient (:mod:`modemd.outbound`, :mod:`modemd.reports`)."""
+    """One SMS to one recipient (:mod:`modemd.send.outbound`, :mod:`modemd.send.status_reports`)."""
 
     PENDING = "pending"  # waiting in the queue
     SENDING = "sending"  # claimed by a worker, handed to a modem
@@ -37,7 +37,7 @@ class OutboundState(StrEnum):
 
 
 class BroadcastState(StrEnum):
-    """A coordination broadcast (:mod:`modemd.broadcasts`)."""
+    """A coordination broadcast (:mod:`modemd.jobs.broadcasts`)."""
 
     DRAFT = "draft"
     PENDING = "pending"  # submitted, waiting for an approver
@@ -49,7 +49,7 @@ class BroadcastState(StrEnum):
 
 
 class CaseStatus(StrEnum):
-    """A citizen's case (:mod:`modemd.answers`, webui/cases.py)."""
+    """A citizen's case (:mod:`modemd.cases.answers`, webui/cases.py)."""
 
     OPEN = "open"  # needs an answer ("belum dijawab")
     ANSWERED = "answered"  # a reply reached the network
@@ -98,7 +98,7 @@ MACHINES: dict[type, tuple[str, Mapping]] = {
     CaseStatus: ("case", CASE_TRANSITIONS),
 }
 
-#: where a new row starts (the column default in modemd.models)
+#: where a new row starts (the column default in modemd.store.models)
 INITIAL = {OutboundState: O.PENDING, BroadcastState: B.DRAFT, CaseStatus: C.OPEN}
 
 S = TypeVar("S", OutboundState, BroadcastState, CaseStatus)

@@ -7,9 +7,9 @@ from functools import lru_cache
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from . import phone
+from modemd.sms import phone
 from .config import sender_id as parse_sender_id
-from .models import PASSWORD_METHOD, ROLES, User, WebSession, audit
+from modemd.store.models import PASSWORD_METHOD, ROLES, User, WebSession, audit
 
 MIN_PASSWORD_LENGTH = 8
 

@@ -15,9 +15,9 @@ from pathlib import Path
 import peewee
 import pytest
 
-from modemd import db as db_module
-from modemd import migrations
-from modemd.models import ALL_MODELS, database_proxy
+from modemd.store import db as db_module
+from modemd.store import migrations
+from modemd.store.models import ALL_MODELS, database_proxy
 
 POSTGRES_ENV = "MODEMD_TEST_POSTGRES_URL"
 MYSQL_ENV = "MODEMD_TEST_MYSQL_URL"

@@ -16,11 +16,11 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from modemd import config as config_module
-from modemd import inbound
+from modemd.receive import inbound
 from modemd.drivers.base import IncomingSMS
-from modemd.keywords import load_keywords
-from modemd.models import OutboundMessage
-from modemd.routing import Router, Routing
+from modemd.receive.keywords import load_keywords
+from modemd.store.models import OutboundMessage
+from modemd.receive.routing import Router, Routing
 
 WIB_OFFSET_HOURS = 7
 
@@ -69,7 +69,7 @@ class Conversation:
         self._check(expected)
 
     def _check(self, expected: list[tuple[str, str]]) -> None:
-        from modemd import phone
+        from modemd.sms import phone
 
         got = [(m.recipient, m.text) for m in self.new_replies()]
         want = [(phone.normalize(n), t) for n, t in expected]

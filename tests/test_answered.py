@@ -13,11 +13,12 @@ from datetime import timedelta
 import pytest
 from webfixtures import *  # noqa: F401,F403
 
-from modemd import notifications, outbound, queue, recap, reports
+from modemd.jobs import notifications, recap
+from modemd.send import outbound, outqueue, status_reports
 from modemd.config import Config
 from modemd.drivers.base import StatusReport
-from modemd.models import Case, OutboundMessage, utcnow
-from modemd.outbound import Eligibility
+from modemd.store.models import Case, OutboundMessage, utcnow
+from modemd.send.outbound import Eligibility
 
 DEFAULTS = Config.defaults()  # the schema's settings, no file
 
@@ -106,7 +107,7 @@ def test_a_status_report_that_says_undelivered_reopens_an_answered_case(client, 
     outbound.record_sent(message, "sim1", [42])
     assert Case.get_by_id(case.id).status == "answered"
     report = StatusReport(reference=42, recipient=case.citizen, delivered=False, final=True, status_code=0x41)
-    reports.handle("sim1", report)
+    status_reports.handle("sim1", report)
     row = Case.get_by_id(case.id)
     assert (row.status, row.answered_at) == ("open", None) and row.reply_failed_at is not None
     auth.login("humas")
@@ -162,13 +163,13 @@ def test_deadline_alert_and_recap_count_a_failed_reply_as_unanswered(client, aut
 
 def test_the_reply_state_and_the_case_change_in_one_transaction(any_db, make_user):
     """answers' UPDATEs (CASE expressions, NOT IN sub-selects) on SQLite, PostgreSQL and MariaDB."""
-    from modemd import answers
+    from modemd.cases import answers
 
     owner = make_user("humas", phone_number="081200000001")
     now = utcnow().replace(microsecond=0)  # MariaDB DATETIME keeps whole seconds
     cases = [Case.create(keyword="INFO", owner=owner, citizen=f"+62812000000{n}", deadline_at=now) for n in range(3)]
     for case in cases:
-        queue.enqueue(case.citizen, "balasan", "reply", case=case, config=DEFAULTS)
+        outqueue.enqueue(case.citizen, "balasan", "reply", case=case, config=DEFAULTS)
     answers.reply_sent(cases[0].id, now)
     answers.reply_sent(cases[0].id, now + timedelta(minutes=5))  # the first send counts
     OutboundMessage.update(state="sent").where(OutboundMessage.case == cases[0].id).execute()
@@ -185,7 +186,7 @@ def test_the_reply_state_and_the_case_change_in_one_transaction(any_db, make_use
 def test_upgrade_reopens_cases_whose_reply_was_only_queued_or_failed(any_db, make_user):
     from playhouse.migrate import migrate
 
-    from modemd import migrations
+    from modemd.store import migrations
 
     owner = make_user("humas", phone_number="081200000001")
     now = utcnow().replace(microsecond=0)  # MariaDB DATETIME keeps whole seconds

@@ -30,7 +30,7 @@ from modemd.drivers.base import (
     StatusReport,
 )
 from modemd.drivers.porthold import Holder, busy_message
-from modemd.reassembly import MISSING_MARKER
+from modemd.sms.reassembly import MISSING_MARKER
 from modemd.sms import segmentation, tpdu
 
 CITIZEN = "+6281234567890"

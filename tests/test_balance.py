@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from modemd.balance import Balance, BalanceProblem, decode_problems, encode_problems, parse, rupiah, warnings
+from modemd.jobs.balance import Balance, BalanceProblem, decode_problems, encode_problems, parse, rupiah, warnings
 
 # Replies as the operators word them (balance codes *888#, *123#, *555#, *111#, *999#), promotions included.
 REPLIES = [

@@ -6,11 +6,11 @@ import logging
 from datetime import date, datetime, timedelta, timezone
 
 from modemd import config as config_module
-from modemd import queue
-from modemd.balancewatch import NO_NETWORK_RETRY, BalanceWatch
+from modemd.send import outqueue
+from modemd.jobs.balancewatch import NO_NETWORK_RETRY, BalanceWatch
 from modemd.config import Config
 from modemd.drivers.at import ATDriver
-from modemd.models import ModemStatus, OutboundMessage
+from modemd.store.models import ModemStatus, OutboundMessage
 from tests.fakemodem import FakeModem, wait_until
 from tests.test_daemon import SIM, Running, run_daemon  # noqa: F401  (run_daemon: the fixture)
 
@@ -64,7 +64,7 @@ def test_low_credit_is_warned_once_per_episode_by_log_and_sms(run_daemon, caplog
 
         ask_again(running, fake)  # six hours later: still low, same episode
         running.stop()
-        queue.enqueue("081211112222", "penanda", "manual", config=DEFAULTS)  # sent in the turn after the balance step
+        outqueue.enqueue("081211112222", "penanda", "manual", config=DEFAULTS)  # sent in the turn after the balance step
         running = run_daemon(ini)  # and a restart does not start a new one
         assert wait_until(lambda: ("+6281211112222", "penanda") in fake.sent_texts(), 20)
         assert len(fake.ussd_requests) == 3 and notifications() == [(ADMIN_PHONE, LOW_SMS)]
@@ -113,7 +113,7 @@ def test_no_network_yet_is_asked_again_within_a_minute_not_in_six_hours(official
 
 def test_no_balance_ussd_means_no_balance_checks(run_daemon):
     with FakeModem() as fake:
-        queue.enqueue("081211112222", "halo", "manual", config=DEFAULTS)
+        outqueue.enqueue("081211112222", "halo", "manual", config=DEFAULTS)
         run_daemon(f"[modem:usb1]\ndriver = at\ndevice = {fake.device}\nbalance_ussd =\n")
         # a send comes after the balance step of the worker's turn: by then a check would have asked
         assert wait_until(lambda: fake.sent_texts() == [("+6281211112222", "halo")], 20)

@@ -13,10 +13,10 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from modemd import broadcasts
+from modemd.jobs import broadcasts
 from modemd import config as config_module
-from modemd.broadcasts import BroadcastError
-from modemd.models import (
+from modemd.jobs.broadcasts import BroadcastError
+from modemd.store.models import (
     AuditLog, BlockedNumber, Broadcast, Contact, ContactGroup, GroupMember, OutboundMessage, Template, utcnow,
 )
 
@@ -243,7 +243,9 @@ def test_daemon_killed_in_the_middle_of_queueing_resumes_without_duplicates(offi
     bc = approved(officials, config, [group])
     script = textwrap.dedent(f"""
         import time
-        from modemd import broadcasts, config, db
+        from modemd.jobs import broadcasts
+        from modemd import config
+        from modemd.store import db
         cfg = config.load({str(config.path)!r})
         db.open_database(cfg.database_url)
         broadcasts.CHUNK = 50
@@ -281,7 +283,9 @@ def test_two_processes_queueing_the_same_broadcast_at_once_write_each_recipient_
     bc = approved(officials, config, [group])
     script = textwrap.dedent(f"""
         import sys
-        from modemd import broadcasts, config, db
+        from modemd.jobs import broadcasts
+        from modemd import config
+        from modemd.store import db
         cfg = config.load({str(config.path)!r})
         db.open_database(cfg.database_url)
         broadcasts.CHUNK = 100
@@ -469,6 +473,6 @@ def test_command_line_send_time_is_local(officials, config):
     "0812", "081311110001", "62813 1111 0001", "12345", "HUMAS", "",
 ])
 def test_the_fast_number_check_agrees_with_phone_normalize(raw):
-    from modemd import phone
+    from modemd.sms import phone
 
     assert broadcasts._normalized(raw) == phone.try_normalize(raw)

@@ -188,13 +188,13 @@ def test_modemd_outbox_gives_the_cause_in_plain_words(officials, write_config):
     import json
 
     from modemd import config as config_module
-    from modemd import outbound, queue
+    from modemd.send import outbound, outqueue
     from tests.test_cli_daemon import SIM, modemd
 
     path = write_config(SIM + "[sms]\nretry_intervals = 1m\nmax_attempts = 3\n")
     config = config_module.load(path)
-    retrying = queue.enqueue("081211112222", "balasan satu", "manual", config=DEFAULTS)
-    failed = queue.enqueue("081211113333", "balasan dua", "manual", config=DEFAULTS)
+    retrying = outqueue.enqueue("081211112222", "balasan satu", "manual", config=DEFAULTS)
+    failed = outqueue.enqueue("081211113333", "balasan dua", "manual", config=DEFAULTS)
     eligibility = outbound.Eligibility.build("sim1", ["sim1"], None)
     for message, code in ((outbound.claim("pc", eligibility), 38), (outbound.claim("pc", eligibility), 1)):
         outbound.record_failure(message, f"+CMS ERROR: {code}", permanent=CmsError(code).permanent, config=config,

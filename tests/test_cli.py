@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from modemd import cli
-from modemd.models import AuditLog, User
+from modemd.store.models import AuditLog, User
 
 
 def modemd(*args, stdin: str | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -76,7 +76,7 @@ def test_account_lifecycle_password_only_from_stdin(write_config, tmp_path):
     refused = modemd("-c", path, "user", "disable", "dishub")
     assert refused.returncode == 1 and "owns keyword(s) DISHUB" in refused.stderr
 
-    from modemd import db
+    from modemd.store import db
 
     database = db.open_database(f"sqlite:///{tmp_path / 'modemd.db'}")
     user = User.by_login("kadishub")
@@ -109,7 +109,7 @@ def test_demo_setup_creates_a_working_center_with_a_printed_admin(tmp_path):
     password = login_line.split()[1]
     check = modemd("-c", str(tmp_path / "demo" / "modemd.ini"), "check")
     assert check.returncode == 0, check.stderr
-    from modemd import db
+    from modemd.store import db
 
     database = db.open_database(f"sqlite:///{tmp_path / 'demo' / 'modemd.db'}")
     assert User.by_login("admin").check_password(password)

@@ -19,7 +19,7 @@ import pytest
 
 from modemd.config import Config
 from modemd.drivers import inject_simulated
-from modemd.models import Case, InboundMessage, OutboundMessage
+from modemd.store.models import Case, InboundMessage, OutboundMessage
 from tests.fakemodem import FakeModem, wait_until
 
 DEFAULTS = Config.defaults()  # the schema's settings, no file
@@ -178,7 +178,7 @@ def test_probe_asks_the_running_daemon_that_holds_the_port(officials, write_conf
         config = write_config(f"[modem:usb1]\ndriver = at\ndevice = {fake.device}\n")
         daemon = start_daemon(config, tmp_path)
         try:
-            from modemd.models import ModemStatus
+            from modemd.store.models import ModemStatus
 
             assert wait_until(lambda: ModemStatus.select().where(ModemStatus.name == "usb1",
                                                                 ModemStatus.state == "ready").exists(), 30)
@@ -204,7 +204,7 @@ def test_probe_does_not_ask_a_daemon_that_does_not_hold_the_port(officials, writ
         holder = subprocess.Popen([sys.executable, "-c", f"import time; f = open({fake.device!r}, 'rb'); time.sleep(60)"])
         daemon = start_daemon(config, tmp_path)
         try:
-            from modemd.models import ModemStatus
+            from modemd.store.models import ModemStatus
 
             assert wait_until(lambda: ModemStatus.select().where(ModemStatus.name == "usb1",
                                                                 ModemStatus.state == "absent").exists(), 30)
@@ -258,7 +258,7 @@ def test_sighup_reloads_keywords(officials, write_config, tmp_path):
     config = write_config(SIM)
     daemon = start_daemon(config, tmp_path)
     try:
-        from modemd.models import DaemonState
+        from modemd.store.models import DaemonState
 
         assert wait_until(lambda: DaemonState.read("keywords") is not None, 20)
         (tmp_path / "keywords.ini").write_text("[PDAM]\nowner = humas\nreply = Laporan air #{case}.\n")
@@ -332,8 +332,9 @@ def test_systemd_hears_ready_status_watchdog_and_stopping(officials, write_confi
 
 def test_two_daemons_on_one_postgresql_send_each_message_once(postgres_url, write_config, tmp_path):
     """The centre that outgrew one PC: two `modemd run` on two 'PCs' (instances), one server database."""
-    from modemd import db as db_module
-    from modemd import migrations, users
+    from modemd.store import db as db_module
+    from modemd.store import migrations
+    from modemd import users
     from tests.conftest import _reset
 
     database = db_module.open_database(postgres_url)
@@ -349,9 +350,9 @@ def test_two_daemons_on_one_postgresql_send_each_message_once(postgres_url, writ
                             f"[modem:sim-{pc}]\ndriver = sim\ndevice = spool-{pc}\nsend_delay = 0.05\nreport_delay = 0\n")
             configs.append(path)
         write_config("")  # keywords.ini beside them
-        from modemd import queue
+        from modemd.send import outqueue
 
-        ids = [queue.enqueue(CITIZEN, f"pesan {n}", "manual", config=DEFAULTS).id for n in range(150)]
+        ids = [outqueue.enqueue(CITIZEN, f"pesan {n}", "manual", config=DEFAULTS).id for n in range(150)]
         daemons = [subprocess.Popen([*MODEMD, "--config", str(path), "run", "--instance", path.stem], cwd=ROOT,
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                    for path in configs]

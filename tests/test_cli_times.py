@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from modemd import queue
+from modemd.send import outqueue
 from modemd.config import Config
-from modemd.models import InboundMessage, OutboundMessage
+from modemd.store.models import InboundMessage, OutboundMessage
 
 DEFAULTS = Config.defaults()  # the schema's settings, no file
 
@@ -57,7 +57,7 @@ def test_inbox_shows_local_time_with_its_zone(center):
 
 def test_outbox_shows_local_time_with_its_zone(center):
     path, abbreviation, offset, clock = center
-    message = queue.enqueue("085712345678", "Balasan", "manual", config=DEFAULTS)
+    message = outqueue.enqueue("085712345678", "Balasan", "manual", config=DEFAULTS)
     OutboundMessage.update(created_at=STORED_UTC, sent_at=STORED_UTC).where(OutboundMessage.id == message.id).execute()
     [row] = json.loads(modemd(path, "outbox", "--json").stdout)
     assert row["created_at"] == row["sent_at"] == f"2026-12-02T{clock}:00{offset}"

@@ -7,14 +7,14 @@ import sys
 import textwrap
 import time
 
-from modemd.models import Case, InboundMessage, OutboundMessage
+from modemd.store.models import Case, InboundMessage, OutboundMessage
 
 ROUNDS = 150
 
 DAEMON_LIKE = textwrap.dedent("""
     import sys, time
-    from modemd import db
-    from modemd.models import Case, InboundMessage, utcnow
+    from modemd.store import db
+    from modemd.store.models import Case, InboundMessage, utcnow
     database = db.open_database(sys.argv[1])
     while time.time() < float(sys.argv[2]):
         time.sleep(0.001)
@@ -26,9 +26,10 @@ DAEMON_LIKE = textwrap.dedent("""
 
 WEB_LIKE = textwrap.dedent("""
     import sys, time
-    from modemd import db, queue
+    from modemd.store import db
+    from modemd.send import outqueue
     from modemd.config import Config
-    from modemd.models import Case, utcnow
+    from modemd.store.models import Case, utcnow
     database = db.open_database(sys.argv[1])
     config = Config.defaults()
     while time.time() < float(sys.argv[2]):
@@ -44,7 +45,7 @@ WEB_LIKE = textwrap.dedent("""
             case.status = "answered"
             case.answered_at = utcnow()
             case.save()
-            queue.enqueue(case.citizen, f"Jawaban {done}", "reply", case=case, config=config)
+            outqueue.enqueue(case.citizen, f"Jawaban {done}", "reply", case=case, config=config)
             done += 1
 """)
 
@@ -69,7 +70,7 @@ def test_the_real_daemon_and_web_app_write_at_the_same_time(write_config, offici
     answers each new case through the web app: nothing fails, nothing is locked, nothing is lost."""
     from modemd import config as config_module
     from modemd.drivers import inject_simulated
-    from modemd.models import Case, OutboundMessage
+    from modemd.store.models import Case, OutboundMessage
     from webui import create_app
 
     path = write_config("[web]\nsecret_key_file = secret.key\n[modem:sim1]\ndriver = sim\nsend_delay = 0\nreport_delay = 0\n")

@@ -14,7 +14,7 @@ import pytest
 from modemd import config as config_module
 from modemd.checks import check_all
 from modemd.config import SCHEMA, ConfigError, load
-from modemd.keywords import KeywordError, load_keywords
+from modemd.receive.keywords import KeywordError, load_keywords
 
 REPO = Path(__file__).resolve().parent.parent
 

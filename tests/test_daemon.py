@@ -20,12 +20,12 @@ from pathlib import Path
 import pytest
 
 from modemd import config as config_module
-from modemd import queue
+from modemd.send import outqueue
 from modemd.config import Config
-from modemd.daemon import Daemon
+from modemd.run.daemon import Daemon
 from modemd.drivers import inject_simulated
-from modemd.keywords import load_keywords
-from modemd.models import Case, DaemonState, InboundMessage, ModemStatus, OutboundMessage, OutboundPart
+from modemd.receive.keywords import load_keywords
+from modemd.store.models import Case, DaemonState, InboundMessage, ModemStatus, OutboundMessage, OutboundPart
 from tests.fakemodem import FakeModem, wait_until
 
 DEFAULTS = Config.defaults()  # the schema's settings, no file
@@ -108,9 +108,9 @@ def test_a_citizens_sms_becomes_a_case_and_the_acknowledgement_is_delivered(run_
 
 def test_a_message_queued_by_another_process_is_sent(run_daemon, tmp_path):
     running = run_daemon()
-    script = ("import sys; from modemd import db, queue; from modemd.config import Config; "
+    script = ("import sys; from modemd.store import db; from modemd.send import outqueue; from modemd.config import Config; "
               "db.open_database(sys.argv[1]); "
-              "print(queue.enqueue('085712345678', 'Balasan dari web', 'reply', config=Config.defaults()).id)")
+              "print(outqueue.enqueue('085712345678', 'Balasan dari web', 'reply', config=Config.defaults()).id)")
     done = subprocess.run([sys.executable, "-c", script, running.config.database_url], capture_output=True,
                           text=True, check=True, cwd=ROOT)
     message_id = int(done.stdout)
@@ -160,8 +160,8 @@ def test_an_unknown_owner_in_keywords_ini_is_refused_on_reload(run_daemon, caplo
 
 def test_a_wrong_number_fails_at_once_and_the_rest_is_sent(run_daemon):
     run_daemon(SIM + "fail_numbers = +6285712345678\n")
-    bad = queue.enqueue("085712345678", "ke nomor salah", "reply", config=DEFAULTS)
-    good = [queue.enqueue(CITIZEN, f"pesan {n}", "reply", config=DEFAULTS) for n in range(5)]
+    bad = outqueue.enqueue("085712345678", "ke nomor salah", "reply", config=DEFAULTS)
+    good = [outqueue.enqueue(CITIZEN, f"pesan {n}", "reply", config=DEFAULTS) for n in range(5)]
     assert wait_until(lambda: all(s in ("sent", "delivered") for s in states(*(m.id for m in good))), 10)
     failed = OutboundMessage.get_by_id(bad.id)
     assert failed.state == "failed" and failed.attempts == 1 and "+CMS ERROR: 1" in failed.failure_reason
@@ -190,7 +190,7 @@ def test_a_failing_modem_rests_and_its_traffic_moves_to_the_other(run_daemon):
            "[modem:sim2]\ndriver = sim\ndevice = spool2\nsend_delay = 0.1\nreport_delay = 0\n"
            "[sms]\nmodem_rest_after = 2\nmodem_rest = 10m\nretry_intervals = 1s\nmax_attempts = 10\n")
     running = run_daemon(ini)
-    ids = [queue.enqueue(CITIZEN, f"pesan {n}", "reply", config=DEFAULTS).id for n in range(10)]
+    ids = [outqueue.enqueue(CITIZEN, f"pesan {n}", "reply", config=DEFAULTS).id for n in range(10)]
     assert wait_until(lambda: all(s in ("sent", "delivered") for s in states(*ids)), 20)
     assert {OutboundMessage.get_by_id(i).modem for i in ids} == {"sim2"}
     assert len(running.sent_log("sim2")) == 10 and running.sent_log("sim1") == []
@@ -211,7 +211,7 @@ def test_an_absent_modem_does_not_stop_the_others(run_daemon, tmp_path):
 
 def test_a_modems_rate_limit_spaces_its_sends(run_daemon):
     run_daemon(SIM + "rate_limit = 120\n")  # per minute: one every 0.5 s
-    ids = [queue.enqueue(CITIZEN, f"pesan {n}", "reply", config=DEFAULTS).id for n in range(4)]
+    ids = [outqueue.enqueue(CITIZEN, f"pesan {n}", "reply", config=DEFAULTS).id for n in range(4)]
     assert wait_until(lambda: all(s in ("sent", "delivered") for s in states(*ids)), 20)
     times = sorted(OutboundMessage.get_by_id(i).sent_at for i in ids)
     gaps = [(later - earlier).total_seconds() for earlier, later in zip(times, times[1:])]
@@ -222,8 +222,8 @@ def test_operator_routing_between_two_modems(run_daemon):
     ini = (SIM + "[modem:sim2]\ndriver = sim\ndevice = spool2\nsend_delay = 0\nreport_delay = 0\n"
            "[routing]\ntelkomsel = sim1\nindosat = sim2\n")
     run_daemon(ini)
-    tsel = [queue.enqueue(CITIZEN, f"tsel {n}", "reply", config=DEFAULTS).id for n in range(3)]
-    isat = [queue.enqueue("085712345678", f"isat {n}", "reply", config=DEFAULTS).id for n in range(3)]
+    tsel = [outqueue.enqueue(CITIZEN, f"tsel {n}", "reply", config=DEFAULTS).id for n in range(3)]
+    isat = [outqueue.enqueue("085712345678", f"isat {n}", "reply", config=DEFAULTS).id for n in range(3)]
     assert wait_until(lambda: all(s != "pending" and s != "sending" for s in states(*tsel, *isat)), 10)
     assert {OutboundMessage.get_by_id(i).modem for i in tsel} == {"sim1"}
     assert {OutboundMessage.get_by_id(i).modem for i in isat} == {"sim2"}
@@ -232,7 +232,7 @@ def test_operator_routing_between_two_modems(run_daemon):
 def test_a_long_reply_goes_as_one_concatenated_message(run_daemon):
     running = run_daemon()
     text = "Jalan di desa Anda sudah dijadwalkan untuk diperbaiki minggu depan oleh Dinas PU. " * 3
-    message = queue.enqueue(CITIZEN, text, "reply", config=DEFAULTS)
+    message = outqueue.enqueue(CITIZEN, text, "reply", config=DEFAULTS)
     assert wait_until(lambda: OutboundMessage.get_by_id(message.id).state == "delivered", 10)
     assert OutboundMessage.get_by_id(message.id).parts == 2
     assert OutboundPart.select().where(OutboundPart.message == message.id).count() == 2
@@ -270,7 +270,7 @@ def test_at_modem_answering_cms_500_to_every_send_loses_nothing(run_daemon, fake
     fake.fail_next_sends(1000, code=500)
     ini = at_ini(fake, "[sms]\nretry_intervals = 1s\nmax_attempts = 3\nmodem_rest_after = 50\n")
     running = run_daemon(ini)
-    ids = [queue.enqueue(CITIZEN, f"pesan {n}", "reply", config=running.config).id for n in range(5)]
+    ids = [outqueue.enqueue(CITIZEN, f"pesan {n}", "reply", config=running.config).id for n in range(5)]
     assert wait_until(lambda: all(s == "failed" for s in states(*ids)), 30)
     for message_id in ids:
         row = OutboundMessage.get_by_id(message_id)
@@ -283,7 +283,7 @@ def test_at_modem_network_out_of_order_is_retried_and_the_citizen_gets_the_answe
     fake.fail_next_sends(2, code=38)
     ini = at_ini(fake, "[sms]\nretry_intervals = 1s\nmax_attempts = 4\nmodem_rest_after = 50\n")
     running = run_daemon(ini)
-    message = queue.enqueue(CITIZEN, "jawaban untuk warga", "reply", config=running.config)
+    message = outqueue.enqueue(CITIZEN, "jawaban untuk warga", "reply", config=running.config)
     assert wait_until(lambda: states(message.id) == ["sent"] or states(message.id) == ["delivered"], 30)
     assert OutboundMessage.get_by_id(message.id).attempts == 3
     assert fake.sent_texts() == [(E164, "jawaban untuk warga")]
@@ -292,7 +292,7 @@ def test_at_modem_network_out_of_order_is_retried_and_the_citizen_gets_the_answe
 def test_at_modem_unplugged_for_a_while_in_the_middle_of_a_queue_of_200(run_daemon, fake):
     ini = at_ini(fake, "[sms]\nretry_intervals = 1s\nmax_attempts = 10\n")
     running = run_daemon(ini)
-    ids = [queue.enqueue(CITIZEN, f"pesan nomor {n}", "reply", config=DEFAULTS).id for n in range(200)]
+    ids = [outqueue.enqueue(CITIZEN, f"pesan nomor {n}", "reply", config=DEFAULTS).id for n in range(200)]
     assert wait_until(lambda: len(fake.sent) >= 50, 30)
     fake.unplug()
     assert wait_until(lambda: running.daemon.health.state("usb1") == "absent", 10)
@@ -310,7 +310,7 @@ def test_at_modem_absent_at_start_is_picked_up_when_plugged_in(run_daemon, fake,
     caplog.set_level(logging.INFO)
     fake.unplug()
     running = run_daemon(at_ini(fake))
-    message = queue.enqueue(CITIZEN, "menunggu modem", "reply", config=DEFAULTS)
+    message = outqueue.enqueue(CITIZEN, "menunggu modem", "reply", config=DEFAULTS)
     assert wait_until(lambda: running.daemon.health.state("usb1") == "absent", 10)
     fake.replug()
     assert wait_until(lambda: OutboundMessage.get_by_id(message.id).state in ("sent", "delivered"), 20)

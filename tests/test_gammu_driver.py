@@ -28,7 +28,7 @@ from modemd.drivers.base import (  # noqa: E402
     SendFailed,
     Unsupported,
 )
-from modemd.reassembly import MISSING_MARKER  # noqa: E402
+from modemd.sms.reassembly import MISSING_MARKER  # noqa: E402
 from modemd.drivers.gammu import SEND_ERROR_CAUSES, GammuDriver, convert_error, parse_validity, signal_dbm  # noqa: E402
 
 INBOX = 1

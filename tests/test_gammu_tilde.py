@@ -31,7 +31,7 @@ gammu = pytest.importorskip("gammu", reason="python-gammu is not installed")
 from modemd.drivers import create_driver  # noqa: E402
 from modemd.drivers.base import SendFailed  # noqa: E402
 from modemd.drivers.gammu import part_text  # noqa: E402
-from modemd.reassembly import MISSING_MARKER  # noqa: E402
+from modemd.sms.reassembly import MISSING_MARKER  # noqa: E402
 from modemd.sms import gsm7, segmentation, tpdu  # noqa: E402
 
 INBOX = 1

@@ -8,9 +8,9 @@ from datetime import datetime, timedelta, timezone
 import peewee
 import pytest
 
-from modemd import inbound
+from modemd.receive import inbound
 from modemd.drivers import create_driver, inject_simulated
-from modemd.models import InboundMessage, ModemStatus
+from modemd.store.models import InboundMessage, ModemStatus
 from tests.daemonharness import sms
 
 WIB = timezone(timedelta(hours=7))
@@ -108,7 +108,7 @@ def test_a_routing_failure_keeps_the_message_stored_unrouted(officials, write_co
     assert created and InboundMessage.get_by_id(message.id).route == "new"
     assert InboundMessage.get_by_id(message.id).text == "DISHUB jalan rusak"
     assert "routing failed" in caplog.text
-    from modemd.models import Case, OutboundMessage
+    from modemd.store.models import Case, OutboundMessage
 
     assert Case.select().count() == 0 and OutboundMessage.select().count() == 0  # no half-routed leftovers
 
@@ -154,7 +154,7 @@ def test_a_citizen_sending_the_same_text_twice_in_one_second_is_kept_twice(sqlit
 
 def test_a_routed_batch_writes_the_same_rows_on_every_database(any_db, make_user, write_config):
     """Storing and routing run SQL compiled once per kind of database: the rows must be right on each."""
-    from modemd.models import AuditLog, BlockedNumber, Case, OutboundMessage
+    from modemd.store.models import AuditLog, BlockedNumber, Case, OutboundMessage
     from tests.daemonharness import Conversation
 
     owners = {login: make_user(login) for login in ("humas", "dishub", "dinkes")}

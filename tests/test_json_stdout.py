@@ -18,10 +18,12 @@ from pathlib import Path
 
 import pytest
 
-from modemd import broadcasts, cli, queue
+from modemd.jobs import broadcasts
+from modemd import cli
+from modemd.send import outqueue
 from modemd.config import Config
 from modemd.drivers import inject_simulated
-from modemd.models import Contact
+from modemd.store.models import Contact
 from tests.fakemodem import FakeModem
 
 DEFAULTS = Config.defaults()  # the schema's settings, no file
@@ -70,7 +72,7 @@ def center(officials, write_config, tmp_path):
         from tests.daemonharness import Conversation
 
         Conversation(path).receive("081211112222", "DISHUB lampu merah mati")
-        queue.enqueue("085712345678", "Balasan", "manual", config=DEFAULTS)
+        outqueue.enqueue("085712345678", "Balasan", "manual", config=DEFAULTS)
         contact = Contact.create(name="Camat Kota", phone="+6281311110001")
         bc = broadcasts.draft(officials["admin"], "Rapat Senin", contacts=[contact.id])
         broadcasts.save_template("rapat", "Rapat {tanggal}", officials["admin"])

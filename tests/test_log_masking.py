@@ -17,11 +17,11 @@ from datetime import datetime, timezone
 
 import pytest
 
-from modemd import queue
+from modemd.send import outqueue
 from modemd.config import Config
-from modemd.models import InboundMessage, OutboundMessage
-from modemd import phone
-from modemd.phone import mask
+from modemd.store.models import InboundMessage, OutboundMessage
+from modemd.sms import phone
+from modemd.sms.phone import mask
 from modemd.sms import tpdu
 from tests.fakemodem import FakeModem, wait_until
 from tests.test_daemon import Running
@@ -84,7 +84,7 @@ def wait_for_traffic(failing_id: int) -> None:
 def test_sim_driver_logs_no_full_number(running, caplog):
     daemon = running("[modem:sim1]\ndriver = sim\ndevice = spool1\nsend_delay = 0\nreport_delay = 0\n"
                      f"fail_numbers = {FAILING}\n")
-    failing = queue.enqueue(FAILING, "Balasan yang gagal", "manual", config=DEFAULTS)
+    failing = outqueue.enqueue(FAILING, "Balasan yang gagal", "manual", config=DEFAULTS)
     daemon.inject(CITIZEN, "DISHUB jalan rusak")
     assert wait_until(lambda: OutboundMessage.select().where(OutboundMessage.state == "delivered").exists(), 20)
     assert wait_until(lambda: OutboundMessage.get_by_id(failing.id).attempts >= 1, 20)
@@ -97,7 +97,7 @@ def test_at_driver_logs_no_full_number(running, caplog):
         daemon = running(f"[modem:usb1]\ndriver = at\ndevice = {fake.device}\nsweep_interval = 1s\n"
                          "reassembly_timeout = 1s\n")
         assert wait_until(lambda: daemon.daemon.health.state("usb1") == "ready", 10)
-        failing = queue.enqueue(FAILING, "Balasan yang gagal", "manual", config=DEFAULTS)
+        failing = outqueue.enqueue(FAILING, "Balasan yang gagal", "manual", config=DEFAULTS)
         fake.inject_sms(CITIZEN, "DISHUB jalan rusak")
         fake.inject_pdu(first_part_only(PARTIAL))
         fake.send_status_report(200, STRANGER)
@@ -117,7 +117,7 @@ def test_gammu_driver_logs_no_full_number(running, caplog, tmp_path):
     store(phone, INBOX, 2, status_report(STRANGER, 200, 0))
     store(phone, INBOX, 3, deliver_parts(PARTIAL, "INFO " + "jalan rusak parah " * 12)[0])
     # the dummy phone accepts every send; a number python-gammu refuses makes the failing one
-    failing = queue.enqueue(FAILING, "Balasan yang gagal", "manual", config=DEFAULTS)
+    failing = outqueue.enqueue(FAILING, "Balasan yang gagal", "manual", config=DEFAULTS)
     OutboundMessage.update(recipient=FAILING + "0" * 30).where(OutboundMessage.id == failing.id).execute()
     assert gammu
     running(f"[modem:dummy1]\ndriver = gammu\ndevice = {phone}\nconnection = none\nmodel = dummy\n"

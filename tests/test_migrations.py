@@ -8,8 +8,8 @@ from pathlib import Path
 import peewee
 import pytest
 
-from modemd import db, migrations
-from modemd.models import Case, InboundMessage, ModemStatus, User
+from modemd.store import db, migrations
+from modemd.store.models import Case, InboundMessage, ModemStatus, User
 
 OLDEST = Path(__file__).parent / "data" / "schema-v1.sql"
 

@@ -14,12 +14,12 @@ import pytest
 
 from fakemodem import FakeModem, Quirks, wait_until
 from fakeprofiles import HUAWEI, PHONE, PROFILES, SIMCOM, WAVECOM, ZTE, Profile
-from modemd import queue
+from modemd.send import outqueue
 from modemd.config import Config
 from modemd.drivers.at import ATDriver
 from modemd.drivers.atline import ATLine, CommandTimeout
 from modemd.drivers.base import ModemGone, Unsupported
-from modemd.models import Case, InboundMessage, ModemStatus, OutboundMessage
+from modemd.store.models import Case, InboundMessage, ModemStatus, OutboundMessage
 from test_at_driver import make_driver as at_driver_for
 from test_at_driver import receive_until
 from tests.test_daemon import Running
@@ -347,7 +347,7 @@ def test_receive_route_send_and_delivery_report(profile: Profile, officials, wri
             assert sorted(n for n, _ in fake.sent_texts()) == [CITIZEN, OTHER_CITIZEN]
             assert wait_until(lambda: fake.sim == {}, 10)  # messages and reports deleted once stored
         else:
-            reply = queue.enqueue("081234567890", "Jawaban untuk warga", "reply", config=DEFAULTS)
+            reply = outqueue.enqueue("081234567890", "Jawaban untuk warga", "reply", config=DEFAULTS)
             assert wait_until(lambda: OutboundMessage.get_by_id(reply.id).state == "sent", 20)
             assert fake.sent_texts() == [(CITIZEN, "Jawaban untuk warga")]
             assert caplog.text.count("can send SMS but cannot receive them") == 1

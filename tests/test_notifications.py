@@ -11,10 +11,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from modemd import config as config_module
-from modemd import notifications, recap
+from modemd.jobs import notifications, recap
 from modemd.config import Config
-from modemd.keywords import load_keywords
-from modemd.models import Case, InboundMessage, NotificationSent, OutboundMessage, User
+from modemd.receive.keywords import load_keywords
+from modemd.store.models import Case, InboundMessage, NotificationSent, OutboundMessage, User
 
 DEFAULTS = Config.defaults()  # the schema's settings, no file
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from modemd.logsetup import setup_logging
-from modemd.sdnotify import Notifier
+from modemd.run.logsetup import setup_logging
+from modemd.run.sdnotify import Notifier
 
 REPO = Path(__file__).resolve().parent.parent
 UNITS = ("modemd.service", "modemd-web.service")

@@ -8,10 +8,10 @@ from datetime import timedelta
 import pytest
 
 from modemd import config as config_module
-from modemd import outbound, queue
+from modemd.send import outbound, outqueue
 from modemd.config import Config
-from modemd.models import AuditLog, OutboundMessage, OutboundPart, utcnow
-from modemd.outbound import Eligibility
+from modemd.store.models import AuditLog, OutboundMessage, OutboundPart, utcnow
+from modemd.send.outbound import Eligibility
 
 DEFAULTS = Config.defaults()  # the schema's settings, no file
 
@@ -33,9 +33,9 @@ def alone(name: str = "m1") -> Eligibility:
 
 
 def test_claim_takes_replies_before_broadcasts_and_marks_the_row_sending(any_db):
-    later = queue.enqueue(TELKOMSEL, "siaran", "broadcast", config=DEFAULTS)
-    first = queue.enqueue(INDOSAT, "jawaban", "reply", config=DEFAULTS)
-    second = queue.enqueue(XL, "otomatis", "autoreply", config=DEFAULTS)
+    later = outqueue.enqueue(TELKOMSEL, "siaran", "broadcast", config=DEFAULTS)
+    first = outqueue.enqueue(INDOSAT, "jawaban", "reply", config=DEFAULTS)
+    second = outqueue.enqueue(XL, "otomatis", "autoreply", config=DEFAULTS)
     order = [outbound.claim("pc1", alone()).id for _ in range(3)]
     assert order == [first.id, second.id, later.id]
     assert outbound.claim("pc1", alone()) is None
@@ -44,14 +44,14 @@ def test_claim_takes_replies_before_broadcasts_and_marks_the_row_sending(any_db)
 
 
 def test_rows_not_yet_due_wait(any_db):
-    queue.enqueue(TELKOMSEL, "nanti", "reply", send_at=utcnow() + timedelta(minutes=5), config=DEFAULTS)
+    outqueue.enqueue(TELKOMSEL, "nanti", "reply", send_at=utcnow() + timedelta(minutes=5), config=DEFAULTS)
     assert outbound.claim("pc1", alone()) is None
     assert not outbound.has_due(alone())
     assert outbound.claim("pc1", alone(), now=utcnow() + timedelta(minutes=6)) is not None
 
 
 def test_several_daemons_claiming_at_once_take_each_row_exactly_once(any_db):
-    ids = {queue.enqueue(TELKOMSEL, f"pesan {n}", "broadcast" if n % 2 else "reply", config=DEFAULTS).id for n in range(120)}
+    ids = {outqueue.enqueue(TELKOMSEL, f"pesan {n}", "broadcast" if n % 2 else "reply", config=DEFAULTS).id for n in range(120)}
     taken: list[list[int]] = [[] for _ in range(6)]
     start = threading.Barrier(6)
 
@@ -72,7 +72,7 @@ def test_several_daemons_claiming_at_once_take_each_row_exactly_once(any_db):
 
 
 def test_sent_parts_keep_their_references(any_db):
-    message = queue.enqueue(TELKOMSEL, "x" * 300, "reply", config=DEFAULTS)
+    message = outqueue.enqueue(TELKOMSEL, "x" * 300, "reply", config=DEFAULTS)
     claimed = outbound.claim("pc1", alone())
     outbound.record_sent(claimed, "m1", [254, 255, 0])
     row = OutboundMessage.get_by_id(message.id)
@@ -83,7 +83,7 @@ def test_sent_parts_keep_their_references(any_db):
 
 
 def test_retries_follow_the_intervals_then_fail_after_max_attempts(sqlite_db, config):
-    message = queue.enqueue(TELKOMSEL, "coba", "reply", config=config)
+    message = outqueue.enqueue(TELKOMSEL, "coba", "reply", config=config)
     moment = utcnow()
     waits = []
     for attempt in range(4):
@@ -106,7 +106,7 @@ def test_last_interval_repeats():
 
 
 def test_permanent_error_fails_at_once(sqlite_db, config):
-    message = queue.enqueue(TELKOMSEL, "salah nomor", "reply", config=config)
+    message = outqueue.enqueue(TELKOMSEL, "salah nomor", "reply", config=config)
     claimed = outbound.claim("pc1", alone())
     assert outbound.record_failure(claimed, "+CMS ERROR: 38", permanent=True, config=config) == "failed"
     row = OutboundMessage.get_by_id(message.id)
@@ -114,8 +114,8 @@ def test_permanent_error_fails_at_once(sqlite_db, config):
 
 
 def test_a_failing_message_does_not_hold_up_the_ones_behind_it(sqlite_db, config):
-    bad = queue.enqueue(TELKOMSEL, "gagal terus", "reply", config=config)
-    good = queue.enqueue(TELKOMSEL, "berhasil", "reply", config=config)
+    bad = outqueue.enqueue(TELKOMSEL, "gagal terus", "reply", config=config)
+    good = outqueue.enqueue(TELKOMSEL, "berhasil", "reply", config=config)
     claimed = outbound.claim("pc1", alone())
     assert claimed.id == bad.id
     outbound.record_failure(claimed, "+CMS ERROR: 500", permanent=False, config=config)
@@ -123,8 +123,8 @@ def test_a_failing_message_does_not_hold_up_the_ones_behind_it(sqlite_db, config
 
 
 def test_expired_messages_fail_instead_of_arriving_late(sqlite_db, config):
-    old = queue.enqueue(TELKOMSEL, "basi", "reply", config=config)
-    fresh = queue.enqueue(TELKOMSEL, "baru", "reply", config=config)
+    old = outqueue.enqueue(TELKOMSEL, "basi", "reply", config=config)
+    fresh = outqueue.enqueue(TELKOMSEL, "baru", "reply", config=config)
     OutboundMessage.update(expires_at=utcnow() - timedelta(seconds=1)).where(OutboundMessage.id == old.id).execute()
     assert outbound.expire() == 1
     assert OutboundMessage.get_by_id(old.id).state == "failed"
@@ -133,7 +133,7 @@ def test_expired_messages_fail_instead_of_arriving_late(sqlite_db, config):
 
 
 def test_a_retry_that_would_come_after_the_expiry_fails_now(sqlite_db, config):
-    message = queue.enqueue(TELKOMSEL, "hampir basi", "reply", config=config)
+    message = outqueue.enqueue(TELKOMSEL, "hampir basi", "reply", config=config)
     OutboundMessage.update(expires_at=utcnow() + timedelta(seconds=30)).where(OutboundMessage.id == message.id).execute()
     claimed = outbound.claim("pc1", alone())
     assert outbound.record_failure(claimed, "+CMS ERROR: 500", permanent=False, config=config) == "failed"
@@ -141,8 +141,8 @@ def test_a_retry_that_would_come_after_the_expiry_fails_now(sqlite_db, config):
 
 
 def test_rows_left_sending_by_a_crash_of_this_instance_come_back_in_doubt(any_db):
-    mine = queue.enqueue(TELKOMSEL, "punyaku", "reply", config=DEFAULTS)
-    theirs = queue.enqueue(INDOSAT, "punya pc lain", "reply", config=DEFAULTS)
+    mine = outqueue.enqueue(TELKOMSEL, "punyaku", "reply", config=DEFAULTS)
+    theirs = outqueue.enqueue(INDOSAT, "punya pc lain", "reply", config=DEFAULTS)
     outbound.claim("pc1", alone())
     outbound.claim("pc2", alone("m2"))
     assert outbound.recover("pc1") == 1
@@ -156,7 +156,7 @@ def test_rows_left_sending_by_a_crash_of_this_instance_come_back_in_doubt(any_db
 
 def test_routing_sends_an_operators_numbers_through_its_own_sim(sqlite_db, config):
     both = {"m1", "m2"}
-    ids = {name: queue.enqueue(number, name, "reply", config=DEFAULTS).id
+    ids = {name: outqueue.enqueue(number, name, "reply", config=DEFAULTS).id
            for name, number in (("tsel", TELKOMSEL), ("isat", INDOSAT), ("xl", XL))}
     m1 = Eligibility.build("m1", both, config.routing)
     m2 = Eligibility.build("m2", both, config.routing)
@@ -167,34 +167,34 @@ def test_routing_sends_an_operators_numbers_through_its_own_sim(sqlite_db, confi
 
 
 def test_routing_falls_back_to_any_healthy_modem(sqlite_db, config):
-    message = queue.enqueue(INDOSAT, "m2 sedang istirahat", "reply", config=DEFAULTS)
+    message = outqueue.enqueue(INDOSAT, "m2 sedang istirahat", "reply", config=DEFAULTS)
     assert outbound.claim("pc", Eligibility.build("m1", {"m1", "m2"}, config.routing)) is None
     taken = outbound.claim("pc", Eligibility.build("m1", {"m1"}, config.routing))
     assert taken.id == message.id
 
 
 def test_a_preferred_modem_is_used_while_it_is_healthy(sqlite_db, config):
-    message = queue.enqueue(TELKOMSEL, "lewat m2", "manual", preferred_modem="m2", config=DEFAULTS)
+    message = outqueue.enqueue(TELKOMSEL, "lewat m2", "manual", preferred_modem="m2", config=DEFAULTS)
     assert outbound.claim("pc", Eligibility.build("m1", {"m1", "m2"}, config.routing)) is None
     assert outbound.claim("pc", Eligibility.build("m2", {"m1", "m2"}, config.routing)).id == message.id
-    other = queue.enqueue(TELKOMSEL, "m2 mati", "manual", preferred_modem="m2", config=DEFAULTS)
+    other = outqueue.enqueue(TELKOMSEL, "m2 mati", "manual", preferred_modem="m2", config=DEFAULTS)
     assert outbound.claim("pc", Eligibility.build("m1", {"m1"}, config.routing)).id == other.id
 
 
 def test_queue_depth_counts_what_a_modem_may_send(sqlite_db, config):
-    queue.enqueue(TELKOMSEL, "a", "reply", config=DEFAULTS)
-    queue.enqueue(INDOSAT, "b", "reply", config=DEFAULTS)
+    outqueue.enqueue(TELKOMSEL, "a", "reply", config=DEFAULTS)
+    outqueue.enqueue(INDOSAT, "b", "reply", config=DEFAULTS)
     assert outbound.depth() == 2
     assert outbound.depth(Eligibility.build("m1", {"m1", "m2"}, config.routing)) == 1
 
 
 def test_enqueue_wakes_listeners_in_this_process(sqlite_db):
     woken = threading.Event()
-    queue.add_listener(woken)
+    outqueue.add_listener(woken)
     try:
-        before = queue.newest_id()
-        queue.enqueue(TELKOMSEL, "halo", "reply", config=DEFAULTS)
+        before = outqueue.newest_id()
+        outqueue.enqueue(TELKOMSEL, "halo", "reply", config=DEFAULTS)
         assert woken.is_set()
-        assert queue.newest_id() > before
+        assert outqueue.newest_id() > before
     finally:
-        queue.remove_listener(woken)
+        outqueue.remove_listener(woken)

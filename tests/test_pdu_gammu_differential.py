@@ -464,7 +464,7 @@ def gammu_linked_texts(hexes: list[str]) -> list[tuple[str, str]]:
 
 
 def test_reassembly_agrees_with_gammu_linksms() -> None:
-    from modemd.reassembly import Reassembler
+    from modemd.sms.reassembly import Reassembler
 
     rng = random.Random(SEED + 8)
     rounds = 300

@@ -2,7 +2,7 @@
 
 import pytest
 
-from modemd import phone
+from modemd.sms import phone
 
 
 @pytest.mark.parametrize("raw", ["081234567890", "6281234567890", "+6281234567890", "0812-3456-7890", " +62 812 3456 7890 "])

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from modemd.reassembly import MISSING_MARKER, Reassembler
+from modemd.sms.reassembly import MISSING_MARKER, Reassembler
 from modemd.sms import segmentation, tpdu
 
 WIB = timezone(timedelta(hours=7))

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from webfixtures import *  # noqa: F401,F403
 
-from modemd.models import Case, OutboundMessage, utcnow
+from modemd.store.models import Case, OutboundMessage, utcnow
 
 INI = WEB_INI.replace("[web]\n", "[web]\nbase_url = https://sms.pemda.go.id\n")  # noqa: F405
 

@@ -20,11 +20,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from webfixtures import *  # noqa: F401,F403
 
-from modemd import notifications, outbound, queue, recap
+from modemd.jobs import notifications, recap
+from modemd.send import outbound, outqueue
 from modemd.config import Config
-from modemd.keywords import load_keywords
-from modemd.models import Case, InboundMessage, OutboundMessage, User
-from modemd.outbound import Eligibility
+from modemd.receive.keywords import load_keywords
+from modemd.store.models import Case, InboundMessage, OutboundMessage, User
+from modemd.send.outbound import Eligibility
 
 DEFAULTS = Config.defaults()  # the schema's settings, no file
 
@@ -59,7 +60,7 @@ def open_case(owner: User | None, keyword: str | None, when: datetime, citizen: 
 
 def send_reply(case: Case, when: datetime, *, fail: bool = False, config: Config = DEFAULTS) -> None:
     """A reply through the queue, then sent (or failed for good) as the daemon records it."""
-    queue.enqueue(case.citizen, "jawaban", "reply", case=case, config=config)
+    outqueue.enqueue(case.citizen, "jawaban", "reply", case=case, config=config)
     claimed = outbound.claim("pc", Eligibility.build("sim1", ["sim1"], None))
     if fail:
         outbound.record_failure(claimed, "+CMS ERROR: 1", permanent=True, code=1, config=config, now=when)

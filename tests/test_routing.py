@@ -12,10 +12,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from modemd import inbound
-from modemd.keywords import load_keywords
-from modemd.models import AuditLog, BlockedNumber, Case, InboundMessage, OutboundMessage
-from modemd.routing import route_pending, split_keyword, unknown_keyword_text
+from modemd.receive import inbound
+from modemd.receive.keywords import load_keywords
+from modemd.store.models import AuditLog, BlockedNumber, Case, InboundMessage, OutboundMessage
+from modemd.receive.routing import route_pending, split_keyword, unknown_keyword_text
 from modemd.sms.segmentation import count as sms_count
 from tests.daemonharness import Conversation, sms
 

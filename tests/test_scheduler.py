@@ -14,12 +14,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from modemd import broadcasts
+from modemd.jobs import broadcasts
 from modemd import config as config_module
-from modemd.keywords import load_keywords
-from modemd.models import Broadcast, Case, Contact, ContactGroup, GroupMember, InboundMessage, NotificationSent, \
+from modemd.receive.keywords import load_keywords
+from modemd.store.models import Broadcast, Case, Contact, ContactGroup, GroupMember, InboundMessage, NotificationSent, \
     OutboundMessage
-from modemd.scheduler import JOB_IDS, Scheduler
+from modemd.jobs.scheduler import JOB_IDS, Scheduler
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 INI = """

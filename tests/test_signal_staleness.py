@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from modemd import health
-from modemd.models import ModemStatus, utcnow
+from modemd.run import health
+from modemd.store.models import ModemStatus, utcnow
 from webfixtures import *  # noqa: F401,F403
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -14,10 +14,10 @@ import logging
 import pytest
 from webfixtures import PASSWORD
 
-from modemd import queue
-from modemd import worker as worker_module
+from modemd.send import outqueue
+from modemd.run import worker as worker_module
 from modemd.config import Config
-from modemd.models import Case, InboundMessage, ModemStatus, OutboundMessage
+from modemd.store.models import Case, InboundMessage, ModemStatus, OutboundMessage
 from modemd.sms import tpdu
 from tests.fakemodem import FakeModem, wait_until
 from tests.test_daemon import Running
@@ -155,7 +155,7 @@ def test_a_memory_full_answer_to_a_send_is_warned_and_cleared_by_the_storage_fig
     running = run_daemon(fake, "[sms]\nretry_intervals = 1s\n")
     assert wait_until(lambda: running.daemon.health.state("usb1") == "ready", 10)
     fake.fail_next_sends(1, code=322)
-    message = queue.enqueue(CITIZEN, "balasan", "reply", config=running.config)
+    message = outqueue.enqueue(CITIZEN, "balasan", "reply", config=running.config)
     assert wait_until(lambda: OutboundMessage.get_by_id(message.id).state in ("sent", "delivered"), 15)
     assert OutboundMessage.get_by_id(message.id).attempts == 2  # the 322 was a temporary failure
     assert wait_until(lambda: messages(caplog, CLEARED_WORDS, logging.INFO), 5)
@@ -171,7 +171,7 @@ def test_stored_status_reports_never_fill_a_small_sim_while_a_queue_drains(make_
     fake = make_fake(capacity=10)
     fake.part_delay = 0.05  # a fast modem: 20 sends a second, each followed by a stored report
     run_daemon(fake)
-    ids = [queue.enqueue(CITIZEN, f"Balasan {n}", "reply", config=DEFAULTS).id for n in range(40)]
+    ids = [outqueue.enqueue(CITIZEN, f"Balasan {n}", "reply", config=DEFAULTS).id for n in range(40)]
     done = wait_until(lambda: OutboundMessage.select().where(
         OutboundMessage.id.in_(ids), OutboundMessage.state == "delivered").count() == len(ids), timeout=30)
     late = [(m.id, m.state) for m in OutboundMessage.select().where(

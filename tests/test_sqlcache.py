@@ -1,4 +1,4 @@
-"""modemd.sqlcache: a query compiled with named Params gives what the plain peewee query gives, on every database."""
+"""modemd.store.sqlcache: a query compiled with named Params gives what the plain peewee query gives, on every database."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from datetime import timedelta
 import peewee
 import pytest
 
-from modemd.models import BlockedNumber, Broadcast, Case, OutboundMessage, User, utcnow
-from modemd.sqlcache import Compiled, CompiledInsert, Param, get_or_none_by_id
+from modemd.store.models import BlockedNumber, Broadcast, Case, OutboundMessage, User, utcnow
+from modemd.store.sqlcache import Compiled, CompiledInsert, Param, get_or_none_by_id
 
 
 def _cases(user: User) -> None:

@@ -13,15 +13,17 @@ from pathlib import Path
 import pytest
 from webfixtures import *  # noqa: F401,F403
 
-from modemd import broadcasts, outbound, queue, reports, states
+from modemd.jobs import broadcasts
+from modemd.send import outbound, outqueue, status_reports
+from modemd import states
 from modemd.config import Config
-from modemd.broadcasts import BroadcastError
+from modemd.jobs.broadcasts import BroadcastError
 from modemd.drivers.base import StatusReport
-from modemd.models import (
+from modemd.store.models import (
     BROADCAST_STATES, CASE_STATUSES, OUTBOUND_STATES, Broadcast, Case, Contact, ContactGroup, GroupMember,
     OutboundMessage, OutboundPart, database_proxy, utcnow,
 )
-from modemd.outbound import Eligibility
+from modemd.send.outbound import Eligibility
 from modemd.states import BroadcastState, CaseStatus, OutboundState, TransitionError
 
 DEFAULTS = Config.defaults()  # the schema's settings, no file
@@ -110,7 +112,7 @@ def test_approving_a_rejected_broadcast_is_refused_with_the_tables_reason(offici
 
 
 def test_sending_a_cancelled_message_is_refused_and_nothing_is_recorded(sqlite_db):
-    message = queue.enqueue("081211112222", "jawaban", "manual", config=DEFAULTS)
+    message = outqueue.enqueue("081211112222", "jawaban", "manual", config=DEFAULTS)
     claimed = outbound.claim("pc", Eligibility.build("sim1", ["sim1"], None))
     OutboundMessage.update(state="cancelled").where(OutboundMessage.id == message.id).execute()
     claimed.state = OutboundMessage.get_by_id(message.id).state
@@ -123,7 +125,7 @@ def test_sending_a_cancelled_message_is_refused_and_nothing_is_recorded(sqlite_d
 def test_a_sent_reply_does_not_answer_a_closed_case(officials, make_case):
     case = make_case("INFO")
     Case.update(status="closed").where(Case.id == case.id).execute()
-    from modemd import answers
+    from modemd.cases import answers
 
     answers.reply_sent(case.id, utcnow())
     assert Case.get_by_id(case.id).status == "closed"
@@ -157,7 +159,7 @@ def _claim() -> OutboundMessage:
 
 
 def _report(recipient: str, reference: int, delivered: bool) -> None:
-    reports.handle("sim1", StatusReport(reference=reference, recipient=recipient, delivered=delivered, final=True,
+    status_reports.handle("sim1", StatusReport(reference=reference, recipient=recipient, delivered=delivered, final=True,
                                         status_code=0 if delivered else 0x41))
 
 
@@ -165,7 +167,7 @@ def test_the_flows_make_exactly_the_moves_the_tables_list(client, auth, make_cas
     _log_moves()
 
     # a message: retried after a temporary error, sent in two parts, reported delivered, failed, delivered
-    first = queue.enqueue("081211110001", "dua bagian", "manual", config=DEFAULTS)
+    first = outqueue.enqueue("081211110001", "dua bagian", "manual", config=DEFAULTS)
     outbound.record_failure(_claim(), "+CMS ERROR: 38", permanent=False, retry_now=True, config=web_config)
     outbound.record_sent(_claim(), "sim1", [1, 2])
     _report("+6281211110001", 1, True)
@@ -174,13 +176,13 @@ def test_the_flows_make_exactly_the_moves_the_tables_list(client, auth, make_cas
     _report("+6281211110001", 2, True)
     assert OutboundMessage.get_by_id(first.id).state == "delivered"
     # a message whose failed part is later reported delivered while the other still waits: sent again
-    second = queue.enqueue("081211110002", "dua bagian", "manual", config=DEFAULTS)
+    second = outqueue.enqueue("081211110002", "dua bagian", "manual", config=DEFAULTS)
     outbound.record_sent(_claim(), "sim1", [3, 4])
     _report("+6281211110002", 3, False)
     _report("+6281211110002", 3, True)
     assert OutboundMessage.get_by_id(second.id).state == "sent"
     # given up, sent again by the admin, then cancelled by the admin
-    third = queue.enqueue("081211110003", "gagal", "manual", config=DEFAULTS)
+    third = outqueue.enqueue("081211110003", "gagal", "manual", config=DEFAULTS)
     outbound.record_failure(_claim(), "+CMS ERROR: 1", permanent=True, code=1, config=web_config)
     auth.login("admin")
     assert client.post(f"/outbox/{third.id}/retry").status_code == 302
@@ -188,10 +190,10 @@ def test_the_flows_make_exactly_the_moves_the_tables_list(client, auth, make_cas
     auth.logout()
     assert OutboundMessage.get_by_id(third.id).state == "cancelled"
     # expired unsent; released; left in sending by a crash
-    fourth = queue.enqueue("081211110004", "terlambat", "manual", config=DEFAULTS)
+    fourth = outqueue.enqueue("081211110004", "terlambat", "manual", config=DEFAULTS)
     OutboundMessage.update(expires_at=utcnow()).where(OutboundMessage.id == fourth.id).execute()
     assert outbound.expire(utcnow()) == 1
-    fifth = queue.enqueue("081211110005", "dilepas", "manual", config=DEFAULTS)
+    fifth = outqueue.enqueue("081211110005", "dilepas", "manual", config=DEFAULTS)
     outbound.release(_claim())
     _claim()
     assert outbound.recover("pc") == 1

@@ -7,9 +7,10 @@ import json
 import peewee
 import pytest
 
-from modemd import phone, queue
+from modemd.sms import phone
+from modemd.send import outqueue
 from modemd.config import Config
-from modemd.models import (
+from modemd.store.models import (
     AuditLog, Broadcast, Case, DaemonState, InboundMessage, OutboundMessage, User, audit, utcnow,
 )
 from modemd.users import create_user
@@ -95,13 +96,13 @@ def test_daemon_state_upsert(any_db):
 
 
 def test_enqueue_counts_parts_and_refuses_bad_input(any_db):
-    message = queue.enqueue("081234567890", "Halo " * 40, "reply", config=DEFAULTS)
+    message = outqueue.enqueue("081234567890", "Halo " * 40, "reply", config=DEFAULTS)
     assert (message.recipient, message.parts, message.encoding, message.state) == ("+6281234567890", 2, "gsm7", "pending")
-    emoji = queue.enqueue("6281234567890", "Terima kasih 🙏", "autoreply", config=DEFAULTS)
+    emoji = outqueue.enqueue("6281234567890", "Terima kasih 🙏", "autoreply", config=DEFAULTS)
     assert (emoji.encoding, emoji.parts) == ("ucs2", 1)
     assert emoji.priority > message.priority  # replies leave before automatic replies
     with pytest.raises(phone.InvalidNumber):
-        queue.enqueue("12345", "x", "reply", config=DEFAULTS)
-    with pytest.raises(queue.EmptyMessage):
-        queue.enqueue("081234567890", "   ", "reply", config=DEFAULTS)
+        outqueue.enqueue("12345", "x", "reply", config=DEFAULTS)
+    with pytest.raises(outqueue.EmptyMessage):
+        outqueue.enqueue("081234567890", "   ", "reply", config=DEFAULTS)
     assert OutboundMessage.select().count() == 2

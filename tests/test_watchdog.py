@@ -18,10 +18,10 @@ import time
 
 import pytest
 
-from modemd import queue
+from modemd.send import outqueue
 from modemd.config import Config
-from modemd.models import OutboundMessage
-from modemd.progress import GRACE, Progress
+from modemd.store.models import OutboundMessage
+from modemd.run.progress import GRACE, Progress
 from tests.fakemodem import FakeModem, wait_until
 from tests.test_daemon import Running
 
@@ -88,7 +88,7 @@ def test_a_hung_worker_stops_the_watchdog_names_the_modem_and_recovers(officials
             assert wait_until(lambda: notify.since(0).count("WATCHDOG=1") >= 3, 10)  # fed while all is well
 
             fake.stall()  # the stick takes no more data: the driver's next write blocks
-            message = queue.enqueue(CITIZEN, "pesan saat modem macet", "manual", config=DEFAULTS)
+            message = outqueue.enqueue(CITIZEN, "pesan saat modem macet", "manual", config=DEFAULTS)
             assert wait_until(lambda: any("STUCK" in s and "usb1" in s for s in notify.statuses()), 30), \
                 notify.statuses()
             mark = len(notify.messages)
@@ -120,7 +120,7 @@ def test_a_slow_send_within_its_limit_keeps_the_watchdog_fed(officials, write_co
     running = Running(write_config(ini)).start()
     try:
         assert wait_until(lambda: running.daemon.health.state("sim1") == "ready", 10)
-        message = queue.enqueue(CITIZEN, "pesan lambat", "manual", config=DEFAULTS)
+        message = outqueue.enqueue(CITIZEN, "pesan lambat", "manual", config=DEFAULTS)
         assert wait_until(lambda: OutboundMessage.get_by_id(message.id).state == "sending", 10)
         mark = len(notify.messages)
         started = time.monotonic()

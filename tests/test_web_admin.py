@@ -10,9 +10,9 @@ from datetime import timedelta
 import pytest
 
 from modemd.config import Config
-from modemd.models import (AuditLog, BlockedNumber, Contact, ContactGroup, DaemonState, GroupMember, ModemStatus,
+from modemd.store.models import (AuditLog, BlockedNumber, Contact, ContactGroup, DaemonState, GroupMember, ModemStatus,
                            OutboundMessage, User, utcnow)
-from modemd import queue
+from modemd.send import outqueue
 from webfixtures import *  # noqa: F401,F403
 from webfixtures import PASSWORD
 
@@ -286,11 +286,11 @@ def test_audit_log_lists_and_filters(admin):
 
 
 def test_outbox_retry_failed_and_cancel_pending(admin, officials):
-    failed = queue.enqueue("081211112222", "gagal", "manual", config=DEFAULTS)
+    failed = outqueue.enqueue("081211112222", "gagal", "manual", config=DEFAULTS)
     failed.state, failed.attempts, failed.failure_reason, failed.failure_code = "failed", 4, "+CMS ERROR: 500", 500
     failed.save()
-    pending = queue.enqueue("081211113333", "tunggu", "manual", config=DEFAULTS)
-    sent = queue.enqueue("081211114444", "sudah", "manual", config=DEFAULTS)
+    pending = outqueue.enqueue("081211113333", "tunggu", "manual", config=DEFAULTS)
+    sent = outqueue.enqueue("081211114444", "sudah", "manual", config=DEFAULTS)
     sent.state = "sent"
     sent.save()
     page = _body(admin.get("/outbox/"))
@@ -312,8 +312,8 @@ def test_outbox_retry_failed_and_cancel_pending(admin, officials):
 
 
 def test_outbox_of_an_official_shows_own_messages_and_no_actions(client, auth, officials):
-    queue.enqueue("081211112222", "punya humas", "reply", created_by=officials["humas"], config=DEFAULTS)
-    queue.enqueue("081211112223", "punya dishub", "reply", created_by=officials["dishub"], config=DEFAULTS)
+    outqueue.enqueue("081211112222", "punya humas", "reply", created_by=officials["humas"], config=DEFAULTS)
+    outqueue.enqueue("081211112223", "punya dishub", "reply", created_by=officials["dishub"], config=DEFAULTS)
     auth.login("humas")
     page = _body(client.get("/outbox/"))
     assert "punya humas" in page and "punya dishub" not in page and "Batalkan" not in page
@@ -326,7 +326,7 @@ def test_dashboard_figures_and_modems(client, auth, make_case):
     make_case("INFO", "INFO telat", received_at=now - timedelta(hours=5))
     make_case("INFO", "INFO dijawab", status="answered", answered_at=now)
     make_case("DISHUB", "DISHUB bukan milik humas", received_at=now - timedelta(hours=5))
-    queue.enqueue("081211112222", "antre", "manual", config=DEFAULTS)
+    outqueue.enqueue("081211112222", "antre", "manual", config=DEFAULTS)
     ModemStatus.create(name="modem1", driver="at", state="ready", operator="TELKOMSEL <x>", signal_dbm=-75,
                        last_contact=now, errors=2, last_error="CME 10 <sim>")
     auth.login("humas")
@@ -417,7 +417,7 @@ def test_markup_in_note_and_reply_fields(admin, make_case):
 
 
 def test_dashboard_counts_today_for_the_official_and_for_the_admin(client, auth, make_case, officials):
-    from modemd.models import InboundMessage
+    from modemd.store.models import InboundMessage
 
     first = make_case("INFO", "INFO satu")
     InboundMessage.create(modem="sim1", sender_raw=first.citizen, sender=first.citizen, text="INFO satu lagi", case=first)

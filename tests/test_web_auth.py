@@ -8,7 +8,7 @@ import stat
 import pytest
 
 from modemd import users
-from modemd.models import AuditLog, User
+from modemd.store.models import AuditLog, User
 from webfixtures import *  # noqa: F401,F403
 from webfixtures import PASSWORD, csrf_token_from
 

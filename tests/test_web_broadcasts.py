@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from modemd import broadcasts
+from modemd.jobs import broadcasts
 from modemd.config import Config
-from modemd.models import (
+from modemd.store.models import (
     BlockedNumber, Broadcast, Case, Contact, ContactGroup, GroupMember, InboundMessage, OutboundMessage, Template, utcnow,
 )
 from webfixtures import *  # noqa: F401,F403

@@ -7,8 +7,8 @@ from datetime import timedelta
 
 import pytest
 
-from modemd import outbound
-from modemd.models import AuditLog, Case, CaseNote, OutboundMessage, User, utcnow
+from modemd.send import outbound
+from modemd.store.models import AuditLog, Case, CaseNote, OutboundMessage, User, utcnow
 from webfixtures import *  # noqa: F401,F403
 
 HOSTILE = [
@@ -288,7 +288,7 @@ def test_reply_states_json_follows_the_queue(client, auth, make_case, web_config
 
 
 def test_conversation_shows_messages_and_replies_in_time_order(client, auth, make_case):
-    from modemd.models import InboundMessage
+    from modemd.store.models import InboundMessage
 
     start = utcnow() - timedelta(minutes=30)
     case = make_case("INFO", "INFO pertama", received_at=start)
@@ -407,7 +407,7 @@ def _queries(client, path: str) -> int:
 
 
 def test_pages_run_a_fixed_number_of_queries(client, auth, make_case, officials):
-    from modemd.models import InboundMessage
+    from modemd.store.models import InboundMessage
 
     now = utcnow()
 

@@ -9,8 +9,9 @@ import re
 from datetime import timedelta
 
 from modemd import config as config_module
-from modemd import outbound, users
-from modemd.models import Case, InboundMessage, OutboundMessage, utcnow
+from modemd.send import outbound
+from modemd import users
+from modemd.store.models import Case, InboundMessage, OutboundMessage, utcnow
 from webfixtures import PASSWORD, WEB_INI
 
 
@@ -60,7 +61,7 @@ def test_pages_and_actions_on_each_database(any_db, write_config, monkeypatch):
         dashboard = client.get("/dashboard/").get_data(as_text=True)
         return [int(n) for n in re.findall(r"<strong[^>]*>(\d+)</strong>", dashboard)][3]
 
-    assert open_count() == 15  # a queued reply does not answer the case (modemd/answers.py)
+    assert open_count() == 15  # a queued reply does not answer the case (modemd/cases/answers.py)
     outbound.record_sent(outbound.claim("pc", outbound.Eligibility.build("sim1", ["sim1"], None)), "sim1", [3])
     assert open_count() == 14  # open INFO cases left once the reply is sent
     client.post(f"/cases/{cases[3].id}/reply", data={"text": "Ke nomor yang salah"})

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from modemd import config as config_module
-from modemd.models import ModemStatus, OutboundMessage, User, audit, utcnow
+from modemd.store.models import ModemStatus, OutboundMessage, User, audit, utcnow
 
 from webfixtures import *  # noqa: F401,F403
 from webfixtures import WEB_INI

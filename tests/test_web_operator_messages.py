@@ -6,10 +6,10 @@ from datetime import datetime
 
 import pytest
 
-from modemd import inbound
+from modemd.receive import inbound
 from modemd.drivers.base import IncomingSMS
-from modemd.health import save_status
-from modemd.models import InboundMessage
+from modemd.run.health import save_status
+from modemd.store.models import InboundMessage
 from webfixtures import *  # noqa: F401,F403
 
 URL = "/admin/operator-messages/"

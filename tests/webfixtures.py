@@ -18,7 +18,7 @@ from datetime import timedelta
 import pytest
 
 from modemd import config as config_module
-from modemd.models import Case, InboundMessage, utcnow
+from modemd.store.models import Case, InboundMessage, utcnow
 
 PASSWORD = "rahasia-123"
 

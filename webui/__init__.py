@@ -1,6 +1,6 @@
 """The web UI: officials work their inbox and reply; the administrator runs the centre.
 
-It talks to the daemon only through the shared database (:mod:`modemd.models`).
+It talks to the daemon only through the shared database (:mod:`modemd.store.models`).
 ``create_app(config)`` is what ``modemd web`` serves with waitress; tests pass
 ``test_config`` (e.g. ``SECRET_KEY``, ``WTF_CSRF_ENABLED``) on top.
 """
@@ -22,8 +22,8 @@ log = logging.getLogger("modemd.web")
 # modemd: one that does not import stops the start (never a page silently gone).
 BLUEPRINTS = (
     "webui.auth", "webui.i18n", "webui.inbox", "webui.cases", "webui.outbox", "webui.dashboard",
-    "webui.admin_users", "webui.admin_contacts", "webui.admin_keywords", "webui.admin_blocklist",
-    "webui.admin_audit", "webui.operator_messages", "webui.demo", "webui.public", "webui.publishing",
+    "webui.admin.users", "webui.admin.contacts", "webui.admin.keywords", "webui.admin.blocklist",
+    "webui.admin.audit", "webui.admin.operator_messages", "webui.demo", "webui.public", "webui.publishing",
     "webui.broadcasts", "webui.recap", "webui.identity",
 )
 

@@ -16,8 +16,8 @@ from flask import abort
 from peewee import Case as SqlCase
 from peewee import fn
 
-from modemd.models import Case
-from modemd.sqlcache import Compiled, Param, get_or_none_by_id
+from modemd.store.models import Case
+from modemd.store.sqlcache import Compiled, Param, get_or_none_by_id
 from modemd.states import CaseStatus
 
 from .keywordtable import owned_keywords
@@ -80,7 +80,7 @@ def _keywords_of(user) -> list[str]:
     return owned_keywords(user.login) if user.role == "official" else []
 
 
-# SQL compiled once per user and part (modemd.sqlcache): every page shows the badge, the dashboard both counts
+# SQL compiled once per user and part (modemd.store.sqlcache): every page shows the badge, the dashboard both counts
 _OPEN_COUNTS = Compiled(lambda part, user_id, keywords: _open_part(
     part, user_id, keywords, fn.COUNT(Case.id), fn.SUM(SqlCase(None, [(Case.deadline_at < Param("now"), 1)], 0))),
     shapes=256)

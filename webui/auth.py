@@ -20,7 +20,7 @@ from flask_babel import gettext as _
 from flask_login import LoginManager, UserMixin, current_user, login_required, login_user, logout_user
 
 from modemd import users
-from modemd.models import User, audit, utcnow
+from modemd.store.models import User, audit, utcnow
 
 from . import sessions
 from .redirects import redirect_to

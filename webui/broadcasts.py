@@ -1,6 +1,6 @@
 """Broadcasts (siaran): draft with a live preview, approval by the Ketua, progress and per-recipient states.
 
-Bekasi Pasal 6, 7 (6), 10. The rules live in :mod:`modemd.broadcasts`; these
+Bekasi Pasal 6, 7 (6), 10. The rules live in :mod:`modemd.jobs.broadcasts`; these
 views only collect input, call them and show the result. Admins and
 approvers see every broadcast, officials their own.
 """
@@ -18,9 +18,10 @@ from flask_login import current_user
 from peewee import fn
 
 from modemd.config import Config
-from modemd import broadcast_review, broadcasts, phone
-from modemd.broadcasts import BroadcastError
-from modemd.models import OUTBOUND_STATES, Broadcast, Contact, ContactGroup, GroupMember, Template, User
+from modemd.jobs import broadcast_review, broadcasts
+from modemd.sms import phone
+from modemd.jobs.broadcasts import BroadcastError
+from modemd.store.models import OUTBOUND_STATES, Broadcast, Contact, ContactGroup, GroupMember, Template, User
 from modemd.states import BroadcastState as B
 
 from . import modemd_config

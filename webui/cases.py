@@ -18,9 +18,9 @@ from flask_login import current_user, login_required
 from peewee import JOIN, fn
 
 from modemd.config import Config
-from modemd import assignment
-from modemd.models import CATEGORIES, AuditLog, Case, CaseNote, InboundMessage, OutboundMessage, User, audit, utcnow
-from modemd.routing import KEYWORD_CORRECTED
+from modemd.cases import assignment
+from modemd.store.models import CATEGORIES, AuditLog, Case, CaseNote, InboundMessage, OutboundMessage, User, audit, utcnow
+from modemd.receive.routing import KEYWORD_CORRECTED
 from modemd.states import CaseStatus, OutboundState, check
 
 from . import labels, modemd_config

@@ -17,15 +17,15 @@ from flask_login import current_user, login_required
 from peewee import SQL, fn
 from peewee import Case as SqlCase
 
-from modemd.balance import decode_problems
-from modemd.health import shows_sim_full, signal_current
-from modemd.models import Case, InboundMessage, ModemStatus, OutboundMessage, utcnow
-from modemd.sqlcache import Compiled, Param
+from modemd.jobs.balance import decode_problems
+from modemd.run.health import shows_sim_full, signal_current
+from modemd.store.models import Case, InboundMessage, ModemStatus, OutboundMessage, utcnow
+from modemd.store.sqlcache import Compiled, Param
 from modemd.states import CaseStatus, OutboundState
 
 from .access import open_counts, visible_cases
 from .filters import old_signal_text, zone
-from .operator_messages import unseen_count
+from webui.admin.operator_messages import unseen_count
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
@@ -80,7 +80,7 @@ def _count(model, condition) -> object:
 
 
 def _today(model, column) -> Compiled:
-    """COUNT of ``model``'s rows whose ``column`` lies in [start, end) (SQL compiled once, modemd.sqlcache:
+    """COUNT of ``model``'s rows whose ``column`` lies in [start, end) (SQL compiled once, modemd.store.sqlcache:
     peewee builds a query in ~0.1 ms, about what SQLite takes to count)."""
     return Compiled(lambda: _count(model, (column >= Param("start")) & (column < Param("end"))))
 

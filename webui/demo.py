@@ -14,8 +14,8 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from modemd import phone
-from modemd.models import audit
+from modemd.sms import phone
+from modemd.store.models import audit
 
 from . import modemd_config
 from .auth import roles_required

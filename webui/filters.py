@@ -12,8 +12,9 @@ from flask_login import current_user
 from jinja2 import pass_environment
 from markupsafe import Markup
 
-from modemd import failures, phone
-from modemd.models import Case, utcnow
+from modemd.send import failures
+from modemd.sms import phone
+from modemd.store.models import Case, utcnow
 from modemd.states import CaseStatus
 
 from . import labels, modemd_config

@@ -16,9 +16,10 @@ from flask import Blueprint, abort, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from modemd import failures, phone
-from modemd.models import CASE_STATUSES, CATEGORIES, AuditLog, Case, InboundMessage, OutboundMessage
-from modemd.routing import KEYWORD_CORRECTED
+from modemd.send import failures
+from modemd.sms import phone
+from modemd.store.models import CASE_STATUSES, CATEGORIES, AuditLog, Case, InboundMessage, OutboundMessage
+from modemd.receive.routing import KEYWORD_CORRECTED
 from modemd.states import CaseStatus, OutboundState
 
 from .access import visible_cases

@@ -13,8 +13,8 @@ import threading
 from pathlib import Path
 
 from modemd.config import Problem
-from modemd.keywords import KeywordTable, load_keywords
-from modemd.models import DaemonState
+from modemd.receive.keywords import KeywordTable, load_keywords
+from modemd.store.models import DaemonState
 
 from . import modemd_config
 

@@ -11,8 +11,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from peewee import JOIN
 
-from modemd import answers
-from modemd.models import OUTBOUND_KINDS, OUTBOUND_STATES, OutboundMessage, User, audit, utcnow
+from modemd.cases import answers
+from modemd.store.models import OUTBOUND_KINDS, OUTBOUND_STATES, OutboundMessage, User, audit, utcnow
 from modemd.states import OutboundState, check
 
 from .auth import roles_required

@@ -1,7 +1,7 @@
 """The public page (Perbup Banjarnegara Pasal 12 (9)): questions and answers their case's owner or an admin published.
 
 Anyone may read it, without logging in. It shows only reviewed snapshots
-(:mod:`modemd.publications`): later SMS of a published case never appear by
+(:mod:`modemd.cases.publications`): later SMS of a published case never appear by
 themselves. The citizen's number is stored masked; every text is escaped.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template
 
-from modemd import publications
+from modemd.cases import publications
 
 from .params import arg_id
 

@@ -1,6 +1,6 @@
 """Choosing what a case publishes on the public page: question, answer, wording, preview, publish, withdraw.
 
-The rules live in :mod:`modemd.publications`. The case's owner or an
+The rules live in :mod:`modemd.cases.publications`. The case's owner or an
 administrator picks one citizen SMS and one sent reply, may edit their wording
 for publication (the originals are shown beside it and never change), sees a
 preview exactly as the public will, and publishes that preview. Withdrawing is
@@ -14,9 +14,9 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from modemd import publications
-from modemd.models import Case
-from modemd.publications import PublishError
+from modemd.cases import publications
+from modemd.store.models import Case
+from modemd.cases.publications import PublishError
 
 from .access import case_or_404
 

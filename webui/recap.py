@@ -1,7 +1,7 @@
 """The daily recap page (rekap): the numbers the leadership gets by SMS, for any day, also as CSV.
 
 Muara Enim Pasal 3 (2): every day all information is reported upward. The
-numbers come from :func:`modemd.recap.daily_recap`, the same function the
+numbers come from :func:`modemd.jobs.recap.daily_recap`, the same function the
 recap SMS uses, over the same period (the 24 hours up to ``recap_time`` of
 the chosen day), so the page and the SMS always agree. The default day is the
 period now running: after ``recap_time`` that is tomorrow's.
@@ -15,10 +15,10 @@ from datetime import date, timedelta
 
 from flask import Blueprint, Response, render_template, request
 
-from modemd import recap
+from modemd.jobs import recap
 from modemd.csvcells import spreadsheet_safe
-from modemd.keywords import KeywordError, load_keywords
-from modemd.models import utcnow
+from modemd.receive.keywords import KeywordError, load_keywords
+from modemd.store.models import utcnow
 
 from . import modemd_config
 from .auth import roles_required

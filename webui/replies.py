@@ -1,7 +1,7 @@
 """Replying to a citizen: the sender ID suffix, the size limit and queueing.
 
 Queueing a reply does not answer the case: it is answered when the daemon
-records the reply as sent (:mod:`modemd.answers`). Here only ``replied_at``,
+records the reply as sent (:mod:`modemd.cases.answers`). Here only ``replied_at``,
 when an official first wrote a reply, is kept.
 """
 
@@ -10,8 +10,9 @@ from __future__ import annotations
 import logging
 
 from modemd.config import Config
-from modemd import phone, queue
-from modemd.models import Case, User, audit, utcnow
+from modemd.sms import phone
+from modemd.send import outqueue
+from modemd.store.models import Case, User, audit, utcnow
 from modemd.sms.segmentation import count as sms_count
 
 log = logging.getLogger("modemd.web")
@@ -51,7 +52,7 @@ def send_reply(case: Case, user: User, text: str, config: Config):
         raise ReplyError("unanswerable")
     database = Case._meta.database
     with database.atomic():
-        outbound = queue.enqueue(case.citizen, message, "reply", case=case, created_by=user, config=config)
+        outbound = outqueue.enqueue(case.citizen, message, "reply", case=case, created_by=user, config=config)
         if case.replied_at is None:
             case.replied_at = utcnow()
             case.save(only=[Case.replied_at])

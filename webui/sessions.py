@@ -1,7 +1,7 @@
 """Web sessions kept on the server, so that logging out really ends them.
 
 The cookie (Flask's signed session) carries only a random secret; the
-database keeps its SHA-256 in a :class:`~modemd.models.WebSession` row with
+database keeps its SHA-256 in a :class:`~modemd.store.models.WebSession` row with
 the user, when it started, when it was last used and when it ended. A session
 is refused once it has ended (logout; a password change or a disabled account
 ends all of the user's sessions), once it is older than ``[web] session_hours``
@@ -10,7 +10,7 @@ A copied cookie therefore dies with the session it was copied from.
 
 ``last_seen_at`` is written at most once a minute per session, not on every
 request: the idle timeout does not need more precision than that. The two
-SELECTs every request makes (session, user) are compiled once (:mod:`modemd.sqlcache`).
+SELECTs every request makes (session, user) are compiled once (:mod:`modemd.store.sqlcache`).
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from datetime import datetime, timedelta
 
 from flask import Flask, current_app
 
-from modemd.models import User, WebSession, utcnow
-from modemd.sqlcache import Compiled, Param, get_or_none_by_id
+from modemd.store.models import User, WebSession, utcnow
+from modemd.store.sqlcache import Compiled, Param, get_or_none_by_id
 
 TOUCH_EVERY = timedelta(minutes=1)
 KEEP_ENDED = timedelta(days=90)  # old rows say who was logged in when; beyond this they are dropped

@@ -43,7 +43,7 @@ def load_config_or_exit(args):
 
 def open_configured_database(args):
     """Config plus an open, upgraded database, for commands that only need storage."""
-    from .. import db, migrations
+    from modemd.store import db, migrations
 
     config = load_config_or_exit(args)
     database = db.open_database(config.database_url)

@@ -17,9 +17,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from .. import broadcasts, phone
-from ..broadcasts import BroadcastError
-from ..models import BROADCAST_STATES, OUTBOUND_STATES, Broadcast, Contact, ContactGroup, Template, User, audit
+from modemd.jobs import broadcasts
+from modemd.sms import phone
+from modemd.jobs.broadcasts import BroadcastError
+from modemd.store.models import BROADCAST_STATES, OUTBOUND_STATES, Broadcast, Contact, ContactGroup, Template, User, audit
 from . import open_configured_database, print_json, print_table
 
 if TYPE_CHECKING:

@@ -14,7 +14,7 @@ def configure(parser) -> None:
 
 
 def main(args) -> int:
-    from .. import db, migrations
+    from modemd.store import db, migrations
 
     config = load_config_or_exit(args)
     database = db.open_database(config.database_url)

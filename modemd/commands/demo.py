@@ -77,8 +77,9 @@ def configure(parser) -> None:
 
 def prepare(folder: Path, listen: str, send_delay: str) -> tuple[Path, list[tuple[str, str]]]:
     """Write the demo files if missing, create the database and accounts. Returns (ini, new logins)."""
-    from .. import config as config_module, db, migrations, users
-    from ..models import User
+    from .. import config as config_module, users
+    from modemd.store import db, migrations
+    from modemd.store.models import User
     from ..privatefiles import PRIVATE_FILE, create_private_file, private_dir, tighten
 
     private_dir(folder)  # the database in it holds password hashes and citizens' numbers

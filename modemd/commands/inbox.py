@@ -7,7 +7,7 @@ import sys
 import peewee
 
 from .. import localtime
-from ..models import Case, InboundMessage, User
+from modemd.store.models import Case, InboundMessage, User
 from . import open_configured_database, print_json, print_table
 
 HELP = "list received SMS with their keyword, owner and case"

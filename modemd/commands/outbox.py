@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import sys
 
-from .. import failures, localtime
-from ..models import OUTBOUND_STATES, OutboundMessage
+from modemd.send import failures
+from .. import localtime
+from modemd.store.models import OUTBOUND_STATES, OutboundMessage
 from . import open_configured_database, print_json, print_table
 
 HELP = "list outgoing SMS with their state (pending, sending, sent, delivered, failed, cancelled)"

@@ -1,4 +1,4 @@
-"""``modemd privacy purge``: purge citizens' numbers of long-closed cases now (see :mod:`modemd.privacy`)."""
+"""``modemd privacy purge``: purge citizens' numbers of long-closed cases now (see :mod:`modemd.jobs.privacy`)."""
 
 from __future__ import annotations
 
@@ -29,8 +29,8 @@ def configure(parser) -> None:
 
 def _cutoff(text: str | None, config: Config) -> datetime | None:
     """The start of day ``text`` in the centre's time zone as naive UTC; None (and a message) if unusable."""
-    from .. import privacy
-    from ..models import utcnow
+    from modemd.jobs import privacy
+    from modemd.store.models import utcnow
 
     if text is None:
         keep_days = config.privacy.keep_days
@@ -49,7 +49,7 @@ def _cutoff(text: str | None, config: Config) -> datetime | None:
 
 
 def _day_start(text: str, config: Config, option: str) -> datetime | None:
-    from ..models import to_utc_naive
+    from modemd.store.models import to_utc_naive
 
     try:
         day = date.fromisoformat(text)
@@ -61,7 +61,7 @@ def _day_start(text: str, config: Config, option: str) -> datetime | None:
 
 def senders(args, config: Config) -> int:
     """Citizens and repeat senders; a purged number counts with the same number's later cases."""
-    from .. import privacy
+    from modemd.jobs import privacy
 
     since = None
     if args.since is not None:
@@ -80,7 +80,7 @@ def senders(args, config: Config) -> int:
 
 
 def main(args) -> int:
-    from .. import privacy
+    from modemd.jobs import privacy
 
     config, database = open_configured_database(args)
     try:

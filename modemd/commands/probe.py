@@ -1,19 +1,19 @@
 """``modemd probe``: connect to each configured modem and say what it is and how it is doing.
 
 When the running daemon holds a modem's port, the probe asks the daemon
-instead of refusing (:mod:`modemd.remoteprobe`): its worker answers between
-two sends. What the probe finds is gathered by :func:`modemd.survey.survey`.
+instead of refusing (:mod:`modemd.run.remoteprobe`): its worker answers between
+two sends. What the probe finds is gathered by :func:`modemd.run.survey.survey`.
 """
 
 from __future__ import annotations
 
 import sys
 
-from .. import remoteprobe
+from modemd.run import remoteprobe
 from ..drivers import create_driver
 from ..drivers.base import ModemError, ModemGone, PinError, PortBusy
 from ..config import Config, ModemConfig
-from ..survey import survey
+from modemd.run.survey import survey
 from . import load_config_or_exit, print_json
 
 #: ModemStatus states in which the daemon's worker is connected, so holds the port and answers probes
@@ -79,8 +79,8 @@ def ask_daemon(name: str, modem: ModemConfig, *, balance: bool, config: Config) 
         return None
     import peewee
 
-    from .. import db
-    from ..models import ModemStatus
+    from modemd.store import db
+    from modemd.store.models import ModemStatus
     from .status import daemon_heartbeat
 
     try:

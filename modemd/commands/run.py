@@ -10,13 +10,13 @@ def configure(parser) -> None:
 
 
 def main(args) -> int:
-    from ..logsetup import setup_logging
+    from modemd.run.logsetup import setup_logging
 
     result = checked(args)
     if result is None:
         return 2
     assert result.config is not None, "checked() returns a result only when the configuration loaded"
     setup_logging(result.config.modemd.log_level)
-    from ..daemon import run_daemon
+    from modemd.run.daemon import run_daemon
 
     return run_daemon(result, instance=args.instance)

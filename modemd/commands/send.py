@@ -17,7 +17,8 @@ def configure(parser) -> None:
 
 def main(args) -> int:
     """Queue the message; exit status 2 for a bad number, empty text or unknown modem."""
-    from .. import phone, queue
+    from modemd.sms import phone
+    from modemd.send import outqueue
 
     config, _database = open_configured_database(args)
     if args.modem is not None and args.modem not in config.modems:
@@ -25,11 +26,11 @@ def main(args) -> int:
         print(f"modemd send: no [modem:{args.modem}] in {config.path} (modems: {known})", file=sys.stderr)
         return 2
     try:
-        message = queue.enqueue(args.number, args.text, "manual", config=config, preferred_modem=args.modem)
+        message = outqueue.enqueue(args.number, args.text, "manual", config=config, preferred_modem=args.modem)
     except phone.InvalidNumber as exc:
         print(f"modemd send: {exc}", file=sys.stderr)
         return 2
-    except queue.EmptyMessage as exc:
+    except outqueue.EmptyMessage as exc:
         print(f"modemd send: {exc}", file=sys.stderr)
         return 2
     print(message.id)

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 import peewee
 
 from .. import localtime
-from ..health import signal_current
-from ..models import DaemonState, ModemStatus, OutboundMessage, utcnow
+from modemd.run.health import signal_current
+from modemd.store.models import DaemonState, ModemStatus, OutboundMessage, utcnow
 from ..states import OutboundState
 from . import open_configured_database, print_json, print_table
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import getpass
 import sys
 
-from ..models import ROLES, User
+from modemd.store.models import ROLES, User
 from . import open_configured_database, print_json, print_table
 
 HELP = "manage accounts: add, list, set-password, disable, enable (passwords never on the command line)"
@@ -41,7 +41,7 @@ def _read_password(from_stdin: bool) -> str:
 
 def _owned_keywords(args, login: str) -> list[str]:
     """Keywords of keywords.ini owned by ``login`` (an unreadable file owns nothing here; `check` reports it)."""
-    from ..keywords import load_keywords
+    from modemd.receive.keywords import load_keywords
     from . import load_config_or_exit
 
     table = load_keywords(load_config_or_exit(args).keywords_path, problems=[])

@@ -15,7 +15,7 @@ def main(args) -> int:
 
     import waitress
 
-    from ..logsetup import setup_logging
+    from modemd.run.logsetup import setup_logging
 
     result = checked(args)
     if result is None:

@@ -50,8 +50,8 @@ import threading
 import time
 from typing import Mapping, cast
 
-from modemd.phone import for_log
-from modemd.reassembly import Assembled, Reassembler
+from modemd.sms.phone import for_log
+from modemd.sms.reassembly import Assembled, Reassembler
 from modemd.sms import gsm7, tpdu
 from modemd.sms.errors import PduError
 from modemd.sms.segmentation import count as sms_count

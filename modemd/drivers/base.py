@@ -279,7 +279,7 @@ class Driver(abc.ABC):
         """Run a USSD balance check and return the network's answer."""
         raise Unsupported(f"{self.kind} driver cannot run USSD")
 
-    # how long the driver may take (the worker's watchdog allowances, see modemd.progress) ----
+    # how long the driver may take (the worker's watchdog allowances, see modemd.run.progress) ----
     def longest_exchange(self) -> float:
         """Seconds one exchange with the modem may take before the driver gives up on it by itself."""
         return seconds_setting(self.settings, "command_timeout")

@@ -27,7 +27,7 @@ What Gammu does not give us, and what this driver does about it:
   copies only ``Length`` units, the real count, so each "~" pushes one UTF-16
   unit off the end of the part. The driver undoes the doubling (UCS2 parts
   only: GSM texts are not escaped) and, when the end was cut off, stores what
-  is left followed by :data:`~modemd.reassembly.MISSING_MARKER`, flags the
+  is left followed by :data:`~modemd.sms.reassembly.MISSING_MARKER`, flags the
   message ``incomplete`` and logs a warning. The cut-off characters cannot
   be recovered through python-gammu; only ``driver = at`` keeps them (and
   the raw PDUs). A U+0001 in a run of "~" may come back elsewhere in the
@@ -61,8 +61,8 @@ import time
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Mapping, TypeVar, cast
 
-from ..phone import for_log
-from ..reassembly import MISSING_MARKER
+from modemd.sms.phone import for_log
+from modemd.sms.reassembly import MISSING_MARKER
 from ..sms import tpdu
 from ..sms.errors import PduError
 from ..sms.segmentation import split as sms_split
@@ -690,12 +690,12 @@ class GammuDriver(Driver):
         if len(read) < len(maybe_read):
             return "", f"not a text message (coding {group[0].get('Coding', '?')})", 0
         lost = sum(units for _, units in read.values())
-        # Where libGammu cut a part short, mark it as modemd.reassembly marks a missing part.
+        # Where libGammu cut a part short, mark it as modemd.sms.reassembly marks a missing part.
         texts = {sequence: text + (MISSING_MARKER if units else "") for sequence, (text, units) in read.items()}
         concat = concat_info(group[0])
         if complete or concat is None:
             return "".join(texts[sequence] for sequence in sorted(texts)), None, lost
-        # Show where text is missing, as modemd.reassembly does for the AT driver.
+        # Show where text is missing, as modemd.sms.reassembly does for the AT driver.
         return "".join(texts.get(sequence, MISSING_MARKER) for sequence in range(1, concat[1] + 1)), None, lost
 
     def _expired(self, key: tuple, group: list[dict]) -> bool:

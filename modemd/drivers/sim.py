@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from .. import __version__
-from ..phone import for_log, try_normalize
+from modemd.sms.phone import for_log, try_normalize
 from ..privatefiles import PRIVATE_FILE, private_dir
 from ..sms import tpdu
 from ..sms.errors import PduError

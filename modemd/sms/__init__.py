@@ -1,6 +1,9 @@
-"""SMS on the wire (3GPP TS 23.038 / 23.040), with no I/O and no python-gammu.
+"""SMS on the wire (3GPP TS 23.038 / 23.040) and the numbers it travels between, with no I/O.
 
-Three layers, each importing only the ones before it:
+Besides :mod:`modemd.sms.reassembly` (the parts of a long SMS put back
+together, out of order, with a timeout) and :mod:`modemd.sms.phone`
+(Indonesian numbers: E.164, sender kinds, masking), three codec layers,
+each importing only the ones before it:
 
 * :mod:`modemd.sms.gsm7` -- the GSM 03.38 default alphabet, its extension
   table and septet packing: which text is GSM-encodable and what it costs.

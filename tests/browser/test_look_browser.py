@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from modemd.models import ModemStatus, OutboundMessage, User, audit, utcnow
+from modemd.store.models import ModemStatus, OutboundMessage, User, audit, utcnow
 
 from conftest import login
 from webfixtures import WEB_INI

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from modemd.models import InboundMessage, OutboundMessage, utcnow
+from modemd.store.models import InboundMessage, OutboundMessage, utcnow
 
 from conftest import login, screenshot
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from modemd import drivers
-from modemd.models import Case, InboundMessage, ModemStatus, OutboundMessage, utcnow
+from modemd.store.models import Case, InboundMessage, ModemStatus, OutboundMessage, utcnow
 from modemd.sms import segmentation
 
 from conftest import ARTIFACTS, login, screenshot
@@ -94,7 +94,7 @@ def test_failed_reply_shows_its_reason_without_reload(page, live_server, make_ca
     page.click("#reply-form button[type=submit]")
     page.wait_for_selector("text=Balasan masuk antrean kirim.")
     page.evaluate("window.__still_same_page = true")
-    from modemd import outbound
+    from modemd.send import outbound
 
     claimed = outbound.claim("pc", outbound.Eligibility.build("sim1", ["sim1"], None))
     outbound.record_failure(claimed, "+CMS ERROR: 1 <unassigned>", permanent=True, code=1, config=web_config)

@@ -16,10 +16,10 @@ import sys
 
 import pytest
 
-from modemd import broadcasts
+from modemd.jobs import broadcasts
 from modemd import config as config_module
-from modemd.broadcasts import BroadcastError
-from modemd.models import AuditLog, Broadcast, Contact, ContactGroup, GroupMember
+from modemd.jobs.broadcasts import BroadcastError
+from modemd.store.models import AuditLog, Broadcast, Contact, ContactGroup, GroupMember
 from webfixtures import *  # noqa: F401,F403
 from webfixtures import PASSWORD, WEB_INI, AuthActions, csrf_token_from
 

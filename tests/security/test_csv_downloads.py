@@ -14,9 +14,9 @@ from datetime import datetime
 import pytest
 from webfixtures import *  # noqa: F401,F403
 
-from modemd.models import Contact
-from modemd.recap import NO_KEYWORD
-from webui import contacts_csv
+from modemd.store.models import Contact
+from modemd.jobs.recap import NO_KEYWORD
+from webui.admin import contacts_csv
 
 HOSTILE = ["=HYPERLINK(\"http://x\")", "+1+1", "-2+3", "@SUM(A1)", "\t=1+1", "\r=1+1", "\t@cmd"]
 

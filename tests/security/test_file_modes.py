@@ -17,11 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from modemd import db, migrations
+from modemd.store import db, migrations
 from modemd.commands import demo
 from modemd.drivers import create_driver
 from modemd.drivers.sim import inject
-from modemd.models import AuditLog
+from modemd.store.models import AuditLog
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -17,8 +17,8 @@ import pytest
 from flask import Request
 from werkzeug.datastructures import ImmutableMultiDict
 
-from modemd import broadcasts
-from modemd.models import BlockedNumber, Contact, ContactGroup, OutboundMessage, Template
+from modemd.jobs import broadcasts
+from modemd.store.models import BlockedNumber, Contact, ContactGroup, OutboundMessage, Template
 from webfixtures import *  # noqa: F401,F403
 from webfixtures import PASSWORD, csrf_token_from
 from webui.params import BadParameter, parse_id

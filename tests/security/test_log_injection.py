@@ -13,7 +13,7 @@ import logging
 
 import pytest
 
-from modemd.logsetup import setup_logging
+from modemd.run.logsetup import setup_logging
 from tests.daemonharness import Conversation
 
 # C0 (CR, LF, VT, FF, the separators FS/GS/RS, NUL, ESC), DEL, C1 (NEL, CSI), Unicode line and paragraph separators

@@ -20,10 +20,10 @@ import pytest
 from modemd import cli
 from modemd import config as config_module
 from modemd.config import Config
-from modemd.models import (
+from modemd.store.models import (
     AuditLog, Case, DeliveryReport, InboundMessage, OutboundMessage, OutboundPart, utcnow,
 )
-from modemd.recap import daily_recap
+from modemd.jobs.recap import daily_recap
 
 DEFAULTS = Config.defaults()  # the schema's settings, no file
 
@@ -35,7 +35,7 @@ PDUS = json.dumps(["07912618010000F0040C912618214365870900006221"])
 def _case(raw: str, *, opened: datetime, closed: datetime | None, keyword: str = "DISHUB",
           answered: bool = True) -> Case:
     """A case with one received SMS (sender as the modem gave it, with PDUs) and one delivered reply."""
-    from modemd import phone
+    from modemd.sms import phone
 
     number = phone.normalize(raw)
     case = Case.create(keyword=keyword, citizen=number, opened_at=opened, deadline_at=opened + timedelta(hours=3),
@@ -78,7 +78,7 @@ def _url(request, database) -> str:
 
 
 def _purge(before: datetime, tmp_path, actor: str = "test"):
-    from modemd import privacy
+    from modemd.jobs import privacy
 
     return privacy.purge(before, privacy.load_salt(tmp_path / "privacy.salt"), actor)
 
@@ -126,7 +126,7 @@ def test_the_guard_allows_the_purge_once(any_db):
 
 
 def test_purge_replaces_the_numbers_of_cases_closed_before_the_cutoff_only(history, tmp_path):
-    from modemd import privacy
+    from modemd.jobs import privacy
 
     result = _purge(history["now"] - timedelta(days=30), tmp_path)
     cases = history["cases"]
@@ -163,7 +163,7 @@ def test_purge_replaces_the_numbers_of_cases_closed_before_the_cutoff_only(histo
 def test_reports_add_up_the_same_after_the_purge(history, tmp_path):
     from zoneinfo import ZoneInfo
 
-    from modemd import privacy
+    from modemd.jobs import privacy
 
     salt = privacy.load_salt(tmp_path / "privacy.salt")
     days = sorted({(c.opened_at + timedelta(hours=7)).date() for group in history["cases"].values() for c in group})
@@ -182,7 +182,7 @@ def test_reports_add_up_the_same_after_the_purge(history, tmp_path):
 
 
 def test_the_salt_is_created_private_and_reused(tmp_path):
-    from modemd import privacy
+    from modemd.jobs import privacy
 
     old = os.umask(0o022)
     try:
@@ -238,7 +238,7 @@ def test_privacy_purge_command_refuses_a_bad_or_future_date(officials, write_con
 
 
 def test_the_daemon_purges_daily_when_keep_days_is_set(officials, write_config):
-    from modemd.scheduler import PRIVACY, Scheduler
+    from modemd.jobs.scheduler import PRIVACY, Scheduler
 
     old = utcnow() - timedelta(days=90)
     case = _case("081234567890", opened=old, closed=old + timedelta(days=1))
@@ -262,8 +262,8 @@ def test_the_daemon_purges_daily_when_keep_days_is_set(officials, write_config):
 
 def test_an_installed_centre_gets_the_new_guard_by_upgrading(sqlite_db):
     """A database of the previous schema keeps its strict trigger until the v10 migration replaces it."""
-    from modemd import migrations
-    from modemd.models import SchemaVersion
+    from modemd.store import migrations
+    from modemd.store.models import SchemaVersion
 
     sqlite_db.execute_sql("DROP TRIGGER inbound_message_original_is_read_only")
     sqlite_db.execute_sql(  # the guard as schema versions before v10 installed it

@@ -16,8 +16,8 @@ import peewee
 import pytest
 from playhouse.migrate import migrate
 
-from modemd import migrations
-from modemd.models import AuditLog, Case, InboundMessage, OutboundMessage, User, utcnow
+from modemd.store import migrations
+from modemd.store.models import AuditLog, Case, InboundMessage, OutboundMessage, User, utcnow
 from webfixtures import *  # noqa: F401,F403
 
 NUMBER = "+6281234567890"
@@ -91,8 +91,8 @@ def test_later_sms_and_replies_of_a_published_case_never_reach_the_public_page(c
 
 
 def test_the_acknowledgement_is_never_an_answer(client, auth, answered):
-    from modemd import publications
-    from modemd.models import Publication
+    from modemd.cases import publications
+    from modemd.store.models import Publication
 
     case = answered["case"]
     auth.login("admin")
@@ -115,7 +115,7 @@ def test_a_pending_reply_cannot_be_published_before_it_left(client, auth, make_c
 
 
 def test_edited_wording_is_published_and_the_original_stays_beside_it(client, auth, answered):
-    from modemd.models import Publication
+    from modemd.store.models import Publication
 
     case, question = answered["case"], answered["question"]
     auth.login("admin")
@@ -145,7 +145,7 @@ def test_edited_wording_is_published_and_the_original_stays_beside_it(client, au
 
 @pytest.mark.parametrize("digest", ["", "0" * 64])
 def test_only_what_was_previewed_is_published(client, auth, answered, digest):
-    from modemd.models import Publication
+    from modemd.store.models import Publication
 
     auth.login("humas")
     data = choice(answered["question"], answered["reply"], question_text="Teks yang tidak pernah dipratinjau")
@@ -155,7 +155,7 @@ def test_only_what_was_previewed_is_published(client, auth, answered, digest):
 
 
 def test_a_text_changed_after_the_preview_is_refused(client, auth, answered):
-    from modemd.models import Publication
+    from modemd.store.models import Publication
 
     case = answered["case"]
     auth.login("humas")
@@ -167,7 +167,7 @@ def test_a_text_changed_after_the_preview_is_refused(client, auth, answered):
 
 
 def test_only_the_owner_or_an_admin_publishes_and_withdraws(client, auth, answered, make_case):
-    from modemd.models import Publication
+    from modemd.store.models import Publication
 
     case = answered["case"]
     auth.login("ketua")  # an approver sees every case, but does not own this one
@@ -184,7 +184,7 @@ def test_only_the_owner_or_an_admin_publishes_and_withdraws(client, auth, answer
 
 
 def test_withdrawing_is_one_click_and_audited(client, auth, answered):
-    from modemd.models import Publication
+    from modemd.store.models import Publication
 
     case = answered["case"]
     auth.login("humas")
@@ -201,7 +201,7 @@ def test_withdrawing_is_one_click_and_audited(client, auth, answered):
 
 
 def test_publishing_again_replaces_the_live_snapshot(client, auth, answered):
-    from modemd.models import Publication
+    from modemd.store.models import Publication
 
     case = answered["case"]
     auth.login("humas")
@@ -218,7 +218,7 @@ def test_publishing_again_replaces_the_live_snapshot(client, auth, answered):
 
 def _as_before_v8(database: peewee.Database) -> peewee.Table:
     """Put an upgraded database back into the shape v8 starts from: case.published, no publication table."""
-    from modemd.models import Publication
+    from modemd.store.models import Publication
 
     migrator = migrations._migrator(database)
     database.drop_tables([Publication])
@@ -227,8 +227,8 @@ def _as_before_v8(database: peewee.Database) -> peewee.Table:
 
 
 def test_migration_snapshots_published_cases_without_later_messages_or_the_acknowledgement(any_db):
-    from modemd import publications
-    from modemd.models import Publication
+    from modemd.cases import publications
+    from modemd.store.models import Publication
 
     from modemd import users
 

@@ -14,7 +14,7 @@ import pytest
 from freezegun import freeze_time
 
 from modemd import users
-from modemd.models import User
+from modemd.store.models import User
 from webfixtures import *  # noqa: F401,F403
 from webfixtures import PASSWORD, WEB_INI
 
@@ -144,7 +144,7 @@ def test_a_forged_session_id_is_refused(app, client, auth):
 
 
 def test_sessions_long_over_are_pruned_at_a_login(app, auth):
-    from modemd.models import WebSession
+    from modemd.store.models import WebSession
 
     with freeze_time(START) as clock:
         auth.login("humas", client=app.test_client())

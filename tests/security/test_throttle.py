@@ -16,7 +16,7 @@ import pytest
 from freezegun import freeze_time
 
 from modemd import config as config_module
-from modemd.models import AuditLog
+from modemd.store.models import AuditLog
 from webfixtures import *  # noqa: F401,F403
 from webfixtures import PASSWORD, WEB_INI
 
@@ -190,7 +190,7 @@ def hash_checks(monkeypatch):
 ])
 def test_every_login_checks_exactly_one_password_hash(app, make_user, hash_checks, login, password):
     from modemd import users
-    from modemd.models import User
+    from modemd.store.models import User
 
     users.disable(make_user("korban"), actor="test")
     User.update(password_hash="").where(User.login == "dinkes").execute()
@@ -203,7 +203,7 @@ def test_every_login_checks_exactly_one_password_hash(app, make_user, hash_check
 
 
 def test_an_account_without_a_password_checks_one_hash_and_is_refused(app, hash_checks):
-    from modemd.models import User
+    from modemd.store.models import User
 
     User.update(password_hash="").where(User.login == "dinkes").execute()
     client = app.test_client()
