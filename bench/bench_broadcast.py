@@ -18,16 +18,18 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from modemd import config as config_module  # noqa: E402
+from modemd import users
 from modemd.jobs import broadcasts  # noqa: E402
-from modemd import config as config_module, users  # noqa: E402
 from modemd.store import db, migrations  # noqa: E402
 from modemd.store.models import Contact, ContactGroup, GroupMember, OutboundMessage  # noqa: E402
 
 
 def setup(folder: Path, recipients: int):
     (folder / "keywords.ini").write_text("", encoding="utf-8")
-    (folder / "modemd.ini").write_text("[modemd]\ndatabase = sqlite:///modemd.db\nstate_dir = .\n"
-                                       "[notify]\nsignature = HUMAS\n", encoding="utf-8")
+    (folder / "modemd.ini").write_text(
+        "[modemd]\ndatabase = sqlite:///modemd.db\nstate_dir = .\n[notify]\nsignature = HUMAS\n", encoding="utf-8"
+    )
     config = config_module.load(folder / "modemd.ini")
     database = db.open_database(config.database_url)
     migrations.upgrade(database)
@@ -37,13 +39,14 @@ def setup(folder: Path, recipients: int):
     rows = [{"name": f"Warga {i}", "phone": f"+62812{i:08d}"} for i in range(recipients)]
     with database.atomic():
         for start in range(0, recipients, 1000):
-            Contact.insert_many(rows[start:start + 1000]).execute()
+            Contact.insert_many(rows[start : start + 1000]).execute()
         ids = [c for (c,) in Contact.select(Contact.id).order_by(Contact.id).tuples()]
         everyone, officers = ContactGroup.create(name="Semua"), ContactGroup.create(name="Pejabat")
-        members = [{"group": everyone.id, "contact": c} for c in ids] + \
-                  [{"group": officers.id, "contact": c} for c in ids[: recipients // 10]]
+        members = [{"group": everyone.id, "contact": c} for c in ids] + [
+            {"group": officers.id, "contact": c} for c in ids[: recipients // 10]
+        ]
         for start in range(0, len(members), 1000):
-            GroupMember.insert_many(members[start:start + 1000]).execute()
+            GroupMember.insert_many(members[start : start + 1000]).execute()
     return config, admin, ketua, [everyone.id, officers.id]
 
 
@@ -83,9 +86,11 @@ def main() -> int:
             print(f"run {run + 1}: " + "  ".join(f"{k} {v:.3f}s" for k, v in times.items()))
         median = statistics.median(r["total"] for r in results)
         queue_only = statistics.median(r["queue"] for r in results)
-        print(f"{args.recipients} recipients (+{args.recipients // 10} duplicates across groups), SQLite: "
-              f"median create+approve+queue {median:.3f}s (queue alone {queue_only:.3f}s, "
-              f"{args.recipients / queue_only:,.0f} rows/s); goal < 3 s: {'met' if median < 3 else 'NOT met'}")
+        print(
+            f"{args.recipients} recipients (+{args.recipients // 10} duplicates across groups), SQLite: "
+            f"median create+approve+queue {median:.3f}s (queue alone {queue_only:.3f}s, "
+            f"{args.recipients / queue_only:,.0f} rows/s); goal < 3 s: {'met' if median < 3 else 'NOT met'}"
+        )
     return 0
 
 

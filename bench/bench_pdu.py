@@ -13,11 +13,11 @@ from __future__ import annotations
 import argparse
 import binascii
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
-from typing import Callable
 
-from modemd.sms.reassembly import Reassembler
 from modemd.sms import segmentation, tpdu
+from modemd.sms.reassembly import Reassembler
 
 WIB = timezone(timedelta(hours=7))
 WHEN = datetime(2025, 8, 17, 10, 0, 0, tzinfo=WIB)
@@ -48,7 +48,9 @@ def main() -> None:
     rate("count(4-part ucs2)", repeat, lambda: segmentation.count(LONG_UCS2))
     rate("encode_submit(short gsm7)", repeat, lambda: tpdu.encode_submit("+6281234567890", SHORT))
     rate("encode_submit(4-part gsm7), per message", repeat // 4, lambda: tpdu.encode_submit("+6281234567890", LONG_GSM))
-    rate("encode_submit(4-part ucs2), per message", repeat // 4, lambda: tpdu.encode_submit("+6281234567890", LONG_UCS2))
+    rate(
+        "encode_submit(4-part ucs2), per message", repeat // 4, lambda: tpdu.encode_submit("+6281234567890", LONG_UCS2)
+    )
     rate("decode(single deliver)", repeat, lambda: tpdu.decode(single))
     rate("decode(one part of 4-part gsm7)", repeat, lambda: tpdu.decode(gsm_parts[1]))
     rate("decode(one part of 4-part ucs2)", repeat, lambda: tpdu.decode(ucs2_parts[1]))

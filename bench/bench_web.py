@@ -31,22 +31,46 @@ from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from modemd import config as config_module, users  # noqa: E402
+from modemd import config as config_module  # noqa: E402
+from modemd import users
 from modemd.store import db, migrations  # noqa: E402
-from modemd.store.models import Case, InboundMessage, OutboundMessage, User, utcnow  # noqa: E402
+from modemd.store.models import Case, InboundMessage, OutboundMessage, utcnow  # noqa: E402
 
 PASSWORD = "bench-password-1"
 BATCH = 2000
-WORDS = ("jalan", "rusak", "lampu", "mati", "banjir", "sampah", "pasar", "bansos", "puskesmas", "sekolah", "izin",
-         "pajak", "air", "listrik", "jembatan", "macet", "parkir", "KTP", "desa", "kapan")
+WORDS = (
+    "jalan",
+    "rusak",
+    "lampu",
+    "mati",
+    "banjir",
+    "sampah",
+    "pasar",
+    "bansos",
+    "puskesmas",
+    "sekolah",
+    "izin",
+    "pajak",
+    "air",
+    "listrik",
+    "jembatan",
+    "macet",
+    "parkir",
+    "KTP",
+    "desa",
+    "kapan",
+)
 
 
 def build(folder: Path, officials: int, cases_per_official: int, messages: int) -> tuple[Path, list[int]]:
     keywords = "".join(f"[K{n:02d}]\nowner = off{n:02d}\ndescription = Dinas {n}\n\n" for n in range(officials))
     (folder / "keywords.ini").write_text(keywords, encoding="utf-8")
     ini = folder / "modemd.ini"
-    ini.write_text("[modemd]\ndatabase = sqlite:///modemd.db\nstate_dir = .\nlog_level = warning\n"
-                   "[web]\nsecret_key_file = secret.key\n", encoding="utf-8")
+    ini.write_text(
+        "[modemd]\ndatabase = sqlite:///modemd.db\nstate_dir = .\nlog_level = warning\n"
+        "[web]\nsecret_key_file = secret.key\n",
+        encoding="utf-8",
+    )
     config = config_module.load(ini)
     database = db.open_database(config.database_url)
     migrations.upgrade(database)
@@ -61,17 +85,43 @@ def build(folder: Path, officials: int, cases_per_official: int, messages: int) 
             age = timedelta(minutes=rng.randint(0, 60 * 24 * 60))
             opened = now - age
             status = "open" if i % 10 == 0 else ("answered" if i % 10 < 7 else "closed")
-            rows.append((f"K{n:02d}", owner.id, f"+62812{rng.randint(10_000_000, 99_999_999)}", status, opened,
-                         opened + timedelta(hours=3), opened, opened + timedelta(minutes=40) if status != "open" else None))
-    fields = [Case.keyword, Case.owner, Case.citizen, Case.status, Case.opened_at, Case.deadline_at,
-              Case.last_message_at, Case.answered_at]
+            rows.append(
+                (
+                    f"K{n:02d}",
+                    owner.id,
+                    f"+62812{rng.randint(10_000_000, 99_999_999)}",
+                    status,
+                    opened,
+                    opened + timedelta(hours=3),
+                    opened,
+                    opened + timedelta(minutes=40) if status != "open" else None,
+                )
+            )
+    fields = [
+        Case.keyword,
+        Case.owner,
+        Case.citizen,
+        Case.status,
+        Case.opened_at,
+        Case.deadline_at,
+        Case.last_message_at,
+        Case.answered_at,
+    ]
     with database.atomic():
         for start in range(0, len(rows), BATCH):
-            Case.insert_many(rows[start:start + BATCH], fields=fields).execute()
+            Case.insert_many(rows[start : start + BATCH], fields=fields).execute()
     cases = list(Case.select(Case.id, Case.citizen, Case.keyword, Case.opened_at, Case.status).tuples())
     per_case = max(1, messages // len(cases))
-    fields = [InboundMessage.modem, InboundMessage.sender_raw, InboundMessage.sender, InboundMessage.text,
-              InboundMessage.received_at, InboundMessage.route, InboundMessage.keyword, InboundMessage.case]
+    fields = [
+        InboundMessage.modem,
+        InboundMessage.sender_raw,
+        InboundMessage.sender,
+        InboundMessage.text,
+        InboundMessage.received_at,
+        InboundMessage.route,
+        InboundMessage.keyword,
+        InboundMessage.case,
+    ]
     batch, made = [], 0
     with database.atomic():
         for case_id, citizen, keyword, opened, _status in cases:
@@ -79,22 +129,35 @@ def build(folder: Path, officials: int, cases_per_official: int, messages: int) 
                 if made >= messages:
                     break
                 text = f"{keyword} " + " ".join(rng.choice(WORDS) for _ in range(12))
-                batch.append(("modem1", citizen, citizen, text, opened + timedelta(minutes=k), "case", keyword, case_id))
+                batch.append(
+                    ("modem1", citizen, citizen, text, opened + timedelta(minutes=k), "case", keyword, case_id)
+                )
                 made += 1
                 if len(batch) >= BATCH:
                     InboundMessage.insert_many(batch, fields=fields).execute()
                     batch = []
         if batch:
             InboundMessage.insert_many(batch, fields=fields).execute()
-    fields = [OutboundMessage.recipient, OutboundMessage.text, OutboundMessage.kind, OutboundMessage.state,
-              OutboundMessage.created_at, OutboundMessage.case]
-    replies = [(citizen, "Terima kasih, sudah kami tindak lanjuti.", "reply", "delivered", opened + timedelta(minutes=40), cid)
-               for cid, citizen, _k, opened, status in cases if status != "open"]
+    fields = [
+        OutboundMessage.recipient,
+        OutboundMessage.text,
+        OutboundMessage.kind,
+        OutboundMessage.state,
+        OutboundMessage.created_at,
+        OutboundMessage.case,
+    ]
+    replies = [
+        (citizen, "Terima kasih, sudah kami tindak lanjuti.", "reply", "delivered", opened + timedelta(minutes=40), cid)
+        for cid, citizen, _k, opened, status in cases
+        if status != "open"
+    ]
     with database.atomic():
         for start in range(0, len(replies), BATCH):
-            OutboundMessage.insert_many(replies[start:start + BATCH], fields=fields).execute()
-    print(f"data: {len(cases):,} cases, {made:,} inbound messages, {len(replies):,} replies "
-          f"in {time.perf_counter() - started:.1f} s (bulk inserts)")
+            OutboundMessage.insert_many(replies[start : start + BATCH], fields=fields).execute()
+    print(
+        f"data: {len(cases):,} cases, {made:,} inbound messages, {len(replies):,} replies "
+        f"in {time.perf_counter() - started:.1f} s (bulk inserts)"
+    )
     own_cases = [cid for cid, _c, keyword, _o, _s in cases if keyword == "K00"]
     database.close()
     return ini, own_cases
@@ -137,7 +200,9 @@ class Client:
     def login(self, login: str) -> None:
         _status, page, _r = self.request("GET", "/login")
         token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-        status, _text, _r = self.request("POST", "/login", urlencode({"login": login, "password": PASSWORD, "csrf_token": token}))
+        status, _text, _r = self.request(
+            "POST", "/login", urlencode({"login": login, "password": PASSWORD, "csrf_token": token})
+        )
         if status != 302:
             raise SystemExit(f"login as {login} failed: HTTP {status}")
 
@@ -172,8 +237,10 @@ def measure(port: int, cookie: str, paths: list[str], concurrency: int, total: i
 def report(name: str, timings: list[float], elapsed: float) -> None:
     ordered = sorted(timings)
     p95 = ordered[max(0, int(len(ordered) * 0.95) - 1)]
-    print(f"{name:34} n={len(ordered):4}  median {statistics.median(ordered) * 1000:7.1f} ms  "
-          f"p95 {p95 * 1000:7.1f} ms  max {ordered[-1] * 1000:7.1f} ms  {len(ordered) / elapsed:6.1f} req/s")
+    print(
+        f"{name:34} n={len(ordered):4}  median {statistics.median(ordered) * 1000:7.1f} ms  "
+        f"p95 {p95 * 1000:7.1f} ms  max {ordered[-1] * 1000:7.1f} ms  {len(ordered) / elapsed:6.1f} req/s"
+    )
 
 
 def main() -> int:
@@ -195,9 +262,22 @@ def main() -> int:
         folder = Path(tempfile.mkdtemp(prefix="modemd-bench-web-"))
         ini, own_cases = build(folder, args.officials, args.cases_per_official, args.messages)
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "modemd", "--config", str(ini), "web", "--listen", f"127.0.0.1:{port}",
-                               "--threads", str(args.threads)], stdout=subprocess.DEVNULL,
-                              stderr=open(folder / "web.log", "wb"))  # a pipe nobody reads would fill and stall the server
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "modemd",
+            "--config",
+            str(ini),
+            "web",
+            "--listen",
+            f"127.0.0.1:{port}",
+            "--threads",
+            str(args.threads),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=open(folder / "web.log", "wb"),
+    )  # a pipe nobody reads would fill and stall the server
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -206,7 +286,9 @@ def main() -> int:
                 break
             except OSError:
                 if server.poll() is not None or time.monotonic() > deadline:
-                    raise SystemExit("modemd web did not start: " + (folder / "web.log").read_text(errors="replace"))
+                    raise SystemExit(
+                        "modemd web did not start: " + (folder / "web.log").read_text(errors="replace")
+                    ) from None
                 time.sleep(0.2)
         official, admin = Client(port), Client(port)
         official.login("off00")
@@ -224,9 +306,11 @@ def main() -> int:
             ("dashboard (official)", official.cookie, ["/dashboard/"]),
             ("dashboard (admin)", admin.cookie, ["/dashboard/"]),
         ]
-        print(f"modemd web: {args.threads} waitress threads; {args.concurrency} concurrent clients; "
-              f"{args.requests} requests per page; {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} "
-              "(the load generator runs on the same machine)")
+        print(
+            f"modemd web: {args.threads} waitress threads; {args.concurrency} concurrent clients; "
+            f"{args.requests} requests per page; {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} "
+            "(the load generator runs on the same machine)"
+        )
         for name, cookie, paths in pages:
             measure(port, cookie, paths, args.concurrency, args.concurrency)  # warm-up
             started = time.perf_counter()

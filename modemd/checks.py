@@ -11,10 +11,11 @@ from pathlib import Path
 
 import peewee
 
-from . import config as config_module
 from modemd.receive import keywords as keywords_module
-from .config import Config, ConfigError, Problem
 from modemd.receive.keywords import KeywordTable
+
+from . import config as config_module
+from .config import Config, ConfigError, Problem
 
 
 @dataclass
@@ -64,18 +65,32 @@ def _check_database(config: Config, problems: list[Problem], upgrade: bool) -> p
         problems.append(Problem(str(config.path), str(exc), "modemd", "database", key_line))
         return None
     except (peewee.PeeweeException, OSError, ImportError) as exc:
-        problems.append(Problem(
-            str(config.path), f"cannot open the database {config.database_url!r}: {exc}", "modemd", "database", key_line,
-        ))
+        problems.append(
+            Problem(
+                str(config.path),
+                f"cannot open the database {config.database_url!r}: {exc}",
+                "modemd",
+                "database",
+                key_line,
+            )
+        )
         return None
     if version == 0:
-        problems.append(Problem(str(config.path), "the database is empty: run `modemd db upgrade`", "modemd", "database", key_line))
+        problems.append(
+            Problem(str(config.path), "the database is empty: run `modemd db upgrade`", "modemd", "database", key_line)
+        )
         return None
     if version < migrations.LATEST:
-        problems.append(Problem(
-            str(config.path), f"the database has schema version {version}, this modemd needs {migrations.LATEST}: run `modemd db upgrade`",
-            "modemd", "database", key_line,
-        ))
+        problems.append(
+            Problem(
+                str(config.path),
+                f"the database has schema version {version}, this modemd needs {migrations.LATEST}: "
+                "run `modemd db upgrade`",
+                "modemd",
+                "database",
+                key_line,
+            )
+        )
         return None
     return database
 
@@ -93,6 +108,11 @@ def _check_user_sender_ids(config: Config, problems: list[Problem]) -> None:
     from modemd.store.models import User
 
     for user in User.select().where(peewee.fn.LENGTH(User.sender_id) > 8):
-        problems.append(Problem(
-            "database", f"user {user.login!r} has sender ID {user.sender_id!r}, longer than 8 characters", "user", "sender_id",
-        ))
+        problems.append(
+            Problem(
+                "database",
+                f"user {user.login!r} has sender ID {user.sender_id!r}, longer than 8 characters",
+                "user",
+                "sender_id",
+            )
+        )

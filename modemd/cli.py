@@ -15,21 +15,38 @@ from .commands import json_only_stdout
 from .privatefiles import restrict_umask
 
 COMMANDS = (
-    "check", "db", "user", "run", "web", "demo", "broadcast",
-    "send", "outbox", "inbox", "status", "simulate", "probe", "detect", "privacy",
+    "check",
+    "db",
+    "user",
+    "run",
+    "web",
+    "demo",
+    "broadcast",
+    "send",
+    "outbox",
+    "inbox",
+    "status",
+    "simulate",
+    "probe",
+    "detect",
+    "privacy",
 )
 
 
 def _global_options(parser: argparse.ArgumentParser, default) -> None:
     parser.add_argument(
-        "--config", "-c", metavar="FILE", default=default,
+        "--config",
+        "-c",
+        metavar="FILE",
+        default=default,
         help="modemd.ini to use (default: $MODEMD_CONFIG, else /etc/modemd/modemd.ini)",
     )
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="modemd", description="modemd: the on-premise SMS Center (SMS gateway, keyword routing, web inbox).",
+        prog="modemd",
+        description="modemd: the on-premise SMS Center (SMS gateway, keyword routing, web inbox).",
     )
     parser.add_argument("--version", action="version", version=f"modemd {__version__}")
     _global_options(parser, None)

@@ -17,13 +17,15 @@ import configparser
 import ipaddress
 import os
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import time as dtime
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from modemd.sms import phone
+
 from .drivers import DRIVERS, missing_library
 from .settings import (
     SECTIONS,
@@ -151,7 +153,9 @@ def _zone(text: str) -> ZoneInfo:
     try:
         return ZoneInfo(text.strip())
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"expected a time zone name such as Asia/Jakarta, Asia/Makassar or Asia/Jayapura, not {text!r}") from None
+        raise ValueError(
+            f"expected a time zone name such as Asia/Jakarta, Asia/Makassar or Asia/Jayapura, not {text!r}"
+        ) from None
 
 
 def _choice(*choices: str) -> Callable[[str], str]:
@@ -165,8 +169,14 @@ def _choice(*choices: str) -> Callable[[str], str]:
 
 
 # what browsers show as an <img>, by the file name's ending (the web UI serves the file with this type)
-IMAGE_TYPES = {".png": "image/png", ".svg": "image/svg+xml", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
-               ".webp": "image/webp", ".gif": "image/gif"}
+IMAGE_TYPES = {
+    ".png": "image/png",
+    ".svg": "image/svg+xml",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".webp": "image/webp",
+    ".gif": "image/gif",
+}
 
 
 def _image(text: str) -> str:
@@ -199,7 +209,9 @@ def _template(text: str) -> str:
 def sender_id(text: str) -> str:
     value = text.strip()
     if len(value) > 8:
-        raise ValueError(f"expected a sender ID of at most 8 characters (Banjarnegara Pasal 1 (20)), {value!r} has {len(value)}")
+        raise ValueError(
+            f"expected a sender ID of at most 8 characters (Banjarnegara Pasal 1 (20)), {value!r} has {len(value)}"
+        )
     return value
 
 
@@ -222,7 +234,9 @@ def _networks(text: str) -> tuple:
             try:
                 networks.append(ipaddress.ip_network(item, strict=False))
             except ValueError:
-                raise ValueError(f"expected addresses or networks such as 127.0.0.1, 10.0.0.0/8, not {item!r}") from None
+                raise ValueError(
+                    f"expected addresses or networks such as 127.0.0.1, 10.0.0.0/8, not {item!r}"
+                ) from None
     return tuple(networks)
 
 
@@ -244,8 +258,20 @@ def _validity(text: str) -> str | int:
 
 
 _DAY_NAMES = {
-    "mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6,
-    "sen": 0, "sel": 1, "rab": 2, "kam": 3, "jum": 4, "sab": 5, "min": 6,
+    "mon": 0,
+    "tue": 1,
+    "wed": 2,
+    "thu": 3,
+    "fri": 4,
+    "sat": 5,
+    "sun": 6,
+    "sen": 0,
+    "sel": 1,
+    "rab": 2,
+    "kam": 3,
+    "jum": 4,
+    "sab": 5,
+    "min": 6,
 }
 
 
@@ -348,12 +374,15 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "deadline_text": Key("SMS #{case} ({keyword}) belum dijawab, batas waktu lewat. Buka {url}", _template),
         "escalate_after": Key("1h", duration),
         "escalate_text": Key("SMS #{case} ({keyword}, {owner}) belum dijawab {late} setelah batas waktu.", _template),
-        "assign_text": Key("SMS #{case} ({keyword}) dialihkan kepada Anda, batas jawab {deadline}. Buka {url}", _template),
+        "assign_text": Key(
+            "SMS #{case} ({keyword}) dialihkan kepada Anda, batas jawab {deadline}. Buka {url}", _template
+        ),
         "recap_time": Key("17:00", clock),
         "recap_numbers": Key("", _phones),
         "recap_text": Key(
             "Rekap SMS {period}: masuk {received} ({cases} kasus), dijawab {answered}, tepat waktu {within}, "
-            "terlambat {overdue}. Per kata kunci (kasus/dijawab): {keywords}", _template
+            "terlambat {overdue}. Per kata kunci (kasus/dijawab): {keywords}",
+            _template,
         ),
         "office_hours": Key("07:00-17:00", _clock_range),
         "office_days": Key("mon-sat", _weekday_list),
@@ -443,8 +472,11 @@ class Config:
         """The schema's defaults, read from no file (tests; relative paths are taken from ``folder``)."""
         folder = Path(folder).resolve()
         problems: list[Problem] = []
-        values = {section: _parse_section("(defaults)", section, None, schema, folder, {}, problems)
-                  for section, schema in SCHEMA.items() if section in SECTIONS}
+        values = {
+            section: _parse_section("(defaults)", section, None, schema, folder, {}, problems)
+            for section, schema in SCHEMA.items()
+            if section in SECTIONS
+        }
         if problems:  # a schema default its own parser refuses: a bug in SCHEMA
             raise ConfigError(problems)
         return cls(path=folder / "modemd.ini", values=values, modems={}, routing={})
@@ -477,7 +509,7 @@ class Config:
 def resolve_database_url(url: str, folder: Path) -> str:
     """Relative SQLite paths are taken from the INI file's folder."""
     if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
-        relative = url[len("sqlite:///"):]
+        relative = url[len("sqlite:///") :]
         if relative and relative != ":memory:":
             return "sqlite:///" + str((folder / relative).resolve())
     return url
@@ -494,7 +526,7 @@ def _headers_and_keys(text: str) -> Iterator[tuple[int, str, str | None]]:
     for number, line in enumerate(text.splitlines(), start=1):
         stripped = line.strip()
         if stripped.startswith("[") and "]" in stripped:
-            section = stripped[1:stripped.index("]")].strip()
+            section = stripped[1 : stripped.index("]")].strip()
             yield number, section, None
         elif section and not line[:1].isspace() and "=" in stripped and not stripped.startswith(("#", ";")):
             yield number, section, stripped.split("=", 1)[0].strip().lower()
@@ -525,7 +557,9 @@ def _repeats(path: Path) -> list[Problem]:
 
 
 def _unparsable(path: Path, exc: configparser.ParsingError) -> list[Problem]:
-    return [Problem(str(path), "cannot parse this line (expected key = value)", line=lineno) for lineno, _line in exc.errors]
+    return [
+        Problem(str(path), "cannot parse this line (expected key = value)", line=lineno) for lineno, _line in exc.errors
+    ]
 
 
 def read_ini(path: Path, problems: list[Problem]) -> configparser.ConfigParser | None:
@@ -538,7 +572,9 @@ def read_ini(path: Path, problems: list[Problem]) -> configparser.ConfigParser |
         problems.append(Problem(str(path), "file not found"))
         return None
     except PermissionError:
-        problems.append(Problem(str(path), "cannot read the file: permission denied (is it readable by the modemd user?)"))
+        problems.append(
+            Problem(str(path), "cannot read the file: permission denied (is it readable by the modemd user?)")
+        )
         return None
     except UnicodeDecodeError as exc:
         problems.append(Problem(str(path), f"the file is not UTF-8 text ({exc.reason} at byte {exc.start})"))
@@ -546,8 +582,18 @@ def read_ini(path: Path, problems: list[Problem]) -> configparser.ConfigParser |
     except (configparser.DuplicateSectionError, configparser.DuplicateOptionError) as exc:
         # every repeat is reported, then the file is read leniently so its other problems show in the same run
         repeats = _repeats(path)
-        problems.extend(repeats or [Problem(str(path), "this section or key appears twice", exc.section,
-                                            getattr(exc, "option", None), exc.lineno)])
+        problems.extend(
+            repeats
+            or [
+                Problem(
+                    str(path),
+                    "this section or key appears twice",
+                    exc.section,
+                    getattr(exc, "option", None),
+                    exc.lineno,
+                )
+            ]
+        )
         parser = configparser.ConfigParser(interpolation=None, strict=False, empty_lines_in_values=False)
         try:
             with open(path, encoding="utf-8") as handle:
@@ -570,8 +616,13 @@ def read_ini(path: Path, problems: list[Problem]) -> configparser.ConfigParser |
 
 
 def _parse_section(
-    file: str, section: str, raw: configparser.SectionProxy | None, schema: dict[str, Key], folder: Path,
-    lines: dict, problems: list[Problem],
+    file: str,
+    section: str,
+    raw: configparser.SectionProxy | None,
+    schema: dict[str, Key],
+    folder: Path,
+    lines: dict,
+    problems: list[Problem],
 ) -> dict[str, Any]:
     values: dict[str, Any] = {}
     given = dict(raw) if raw is not None else {}
@@ -587,10 +638,16 @@ def _parse_section(
         values[key] = value
     for key in given:
         if key not in schema:
-            problems.append(Problem(
-                file, f"unknown key (expected one of: {', '.join(schema)})", section, key,
-                lines.get((section, key)), warning=True,
-            ))
+            problems.append(
+                Problem(
+                    file,
+                    f"unknown key (expected one of: {', '.join(schema)})",
+                    section,
+                    key,
+                    lines.get((section, key)),
+                    warning=True,
+                )
+            )
     return values
 
 
@@ -616,10 +673,15 @@ def load(path: Path | str) -> Config:
     routing = _check_routing(file, parser, modems, lines, problems)
     for section in parser.sections():
         if section not in SCHEMA and not section.startswith("modem:"):
-            problems.append(Problem(
-                file, f"unknown section (expected {', '.join('[' + s + ']' for s in SCHEMA)} or [modem:NAME])",
-                section, line=lines.get((section, None)), warning=True,
-            ))
+            problems.append(
+                Problem(
+                    file,
+                    f"unknown section (expected {', '.join('[' + s + ']' for s in SCHEMA)} or [modem:NAME])",
+                    section,
+                    line=lines.get((section, None)),
+                    warning=True,
+                )
+            )
     errors = [p for p in problems if not p.warning]
     if errors:
         raise ConfigError(problems)
@@ -631,29 +693,51 @@ def _load_modems(file, parser, values, folder, lines, problems) -> dict[str, Mod
     for section in parser.sections():
         if not section.startswith("modem:"):
             continue
-        name = section[len("modem:"):].strip()
+        name = section[len("modem:") :].strip()
         line = lines.get((section, None))
         if not re.fullmatch(r"[A-Za-z0-9_-]{1,32}", name):
-            problems.append(Problem(file, "a modem name uses letters, digits, - and _ only (e.g. [modem:telkomsel1])", section, line=line))
+            problems.append(
+                Problem(
+                    file,
+                    "a modem name uses letters, digits, - and _ only (e.g. [modem:telkomsel1])",
+                    section,
+                    line=line,
+                )
+            )
             continue
         raw = parser[section]
         parsed = _parse_section(file, section, raw, MODEM_KEYS, folder, lines, problems)
         driver = parsed["driver"].lower()
         if not driver:
-            problems.append(Problem(file, f"missing key driver (expected one of: {', '.join(DRIVERS)})", section, "driver", line))
+            problems.append(
+                Problem(file, f"missing key driver (expected one of: {', '.join(DRIVERS)})", section, "driver", line)
+            )
             continue
         if driver not in DRIVERS:
-            problems.append(Problem(
-                file, f"unknown driver {driver!r} (expected one of: {', '.join(DRIVERS)})", section, "driver",
-                lines.get((section, "driver")),
-            ))
+            problems.append(
+                Problem(
+                    file,
+                    f"unknown driver {driver!r} (expected one of: {', '.join(DRIVERS)})",
+                    section,
+                    "driver",
+                    lines.get((section, "driver")),
+                )
+            )
             continue
         lacking = missing_library(driver)
         if lacking:
             problems.append(Problem(file, lacking, section, "driver", lines.get((section, "driver"))))
         for required in DRIVERS[driver][2]:
             if not raw.get(required, "").strip():
-                problems.append(Problem(file, f"missing key {required} (the {driver} driver needs it, e.g. /dev/ttyUSB0)", section, required, line))
+                problems.append(
+                    Problem(
+                        file,
+                        f"missing key {required} (the {driver} driver needs it, e.g. /dev/ttyUSB0)",
+                        section,
+                        required,
+                        line,
+                    )
+                )
         settings = {key: str(raw.get(key, spec.default)).strip() for key, spec in MODEM_KEYS.items()}
         settings.update({key: str(parsed[key]) for key, spec in MODEM_KEYS.items() if spec.path and parsed[key]})
         settings["driver"] = driver
@@ -668,8 +752,9 @@ def _load_modems(file, parser, values, folder, lines, problems) -> dict[str, Mod
         elif settings["device"] and not settings["device"].startswith("/") and "://" not in settings["device"]:
             # a relative path (a sim spool, a gammu dummy directory) is taken from the INI's folder
             settings["device"] = str((folder / settings["device"]).resolve())
-        modems[name] = ModemConfig(name, driver, parsed["enabled"], parsed["rate_limit"], settings,
-                                   build(ModemSettings, parsed))
+        modems[name] = ModemConfig(
+            name, driver, parsed["enabled"], parsed["rate_limit"], settings, build(ModemSettings, parsed)
+        )
     return modems
 
 
@@ -680,7 +765,11 @@ def _check_routing(file, parser, modems, lines, problems) -> dict[str, list[str]
     for operator, value in parser["routing"].items():
         line = lines.get(("routing", operator))
         if operator not in phone.OPERATORS:
-            problems.append(Problem(file, f"unknown operator (expected one of: {', '.join(phone.OPERATORS)})", "routing", operator, line))
+            problems.append(
+                Problem(
+                    file, f"unknown operator (expected one of: {', '.join(phone.OPERATORS)})", "routing", operator, line
+                )
+            )
             continue
         names = [name.strip() for name in value.split(",") if name.strip()]
         for name in names:

@@ -21,8 +21,9 @@ A message's parts (``OutboundPart``) only record the network's verdict
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
-from typing import Mapping, TypeVar
+from typing import TypeVar
 
 
 class OutboundState(StrEnum):
@@ -64,7 +65,7 @@ class PartState(StrEnum):
     FAILED = "failed"
 
 
-O, B, C = OutboundState, BroadcastState, CaseStatus
+O, B, C = OutboundState, BroadcastState, CaseStatus  # noqa: E741  (short names keep the tables readable)
 
 OUTBOUND_TRANSITIONS: dict[OutboundState, frozenset[OutboundState]] = {
     O.PENDING: frozenset({O.SENDING, O.FAILED, O.CANCELLED}),  # claim; expire; cancel (one, or its broadcast)
@@ -183,8 +184,16 @@ def document() -> str:
         "the moves the real flows make and compares them with these tables.",
     ]
     for kind in MACHINES:
-        parts += ["", f"## {MACHINES[kind][0].capitalize()} (`{kind.__name__}`)", "",
-                  "```mermaid", mermaid(kind), "```", "", markdown_table(kind)]
+        parts += [
+            "",
+            f"## {MACHINES[kind][0].capitalize()} (`{kind.__name__}`)",
+            "",
+            "```mermaid",
+            mermaid(kind),
+            "```",
+            "",
+            markdown_table(kind),
+        ]
     return "\n".join(parts) + "\n"
 
 

@@ -8,8 +8,9 @@ from functools import lru_cache
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from modemd.sms import phone
-from .config import sender_id as parse_sender_id
 from modemd.store.models import PASSWORD_METHOD, ROLES, User, WebSession, audit
+
+from .config import sender_id as parse_sender_id
 
 MIN_PASSWORD_LENGTH = 8
 
@@ -49,8 +50,16 @@ def random_password() -> str:
     return "-".join("".join(secrets.choice(alphabet) for _ in range(4)) for _ in range(4))
 
 
-def create_user(login: str, role: str, password: str, *, name: str = "", phone_number: str | None = None,
-                sender_id: str = "", actor: str = "cli") -> User:
+def create_user(
+    login: str,
+    role: str,
+    password: str,
+    *,
+    name: str = "",
+    phone_number: str | None = None,
+    sender_id: str = "",
+    actor: str = "cli",
+) -> User:
     login = login.strip()
     if not login or not login.replace("_", "").replace("-", "").replace(".", "").isalnum() or len(login) > 64:
         raise UserError(f"login {login!r}: use letters, digits, '.', '-' or '_' (at most 64)")
@@ -118,7 +127,13 @@ def enable(user: User, *, actor: str = "cli") -> None:
 
 def as_dict(user: User) -> dict:
     return {
-        "id": user.id, "login": user.login, "name": user.name, "role": user.role, "phone": user.phone,
-        "sender_id": user.sender_id, "active": user.active, "created_at": user.created_at,
+        "id": user.id,
+        "login": user.login,
+        "name": user.name,
+        "role": user.role,
+        "phone": user.phone,
+        "sender_id": user.sender_id,
+        "active": user.active,
+        "created_at": user.created_at,
         "last_login_at": user.last_login_at,
     }

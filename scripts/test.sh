@@ -8,7 +8,11 @@ SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 # gammu: the CLI the fake modem is checked against; chromium: browser tests; systemd: systemd-analyze verify;
 # nodejs: the web UI's SMS counter is compared with the server's under node;
 # npm: axe-core (accessibility checks in tests/browser), installed into a test-only folder
-PACKAGES="python3 python3-venv gammu chromium systemd nodejs npm"
+PACKAGES="python3 python3-venv gammu chromium systemd"
+# a Node.js installed another way (e.g. NodeSource's nodejs, which bundles npm and conflicts with
+# Debian's npm package) is used as it is
+command -v node >/dev/null 2>&1 || PACKAGES="$PACKAGES nodejs"
+command -v npm >/dev/null 2>&1 || PACKAGES="$PACKAGES npm"
 missing=""
 for package in $PACKAGES; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" || missing="$missing $package"

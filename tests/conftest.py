@@ -27,7 +27,9 @@ RUN_ID = f"modemd_t{os.getpid()}_{uuid.uuid4().hex[:6]}"
 def _server_url(env: str) -> str:
     url = os.environ.get(env)
     if not url:
-        pytest.skip(f"{env} is not set: no {'PostgreSQL' if 'POSTGRES' in env else 'MariaDB/MySQL'} server to test against")
+        pytest.skip(
+            f"{env} is not set: no {'PostgreSQL' if 'POSTGRES' in env else 'MariaDB/MySQL'} server to test against"
+        )
     return url
 
 

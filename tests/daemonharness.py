@@ -13,14 +13,14 @@ only the modem is left out (an :class:`IncomingSMS` is built as a driver would).
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from modemd import config as config_module
-from modemd.receive import inbound
 from modemd.drivers.base import IncomingSMS
+from modemd.receive import inbound
 from modemd.receive.keywords import load_keywords
-from modemd.store.models import OutboundMessage
 from modemd.receive.routing import Router, Routing
+from modemd.store.models import OutboundMessage
 
 WIB_OFFSET_HOURS = 7
 
@@ -39,7 +39,7 @@ class Conversation:
         self.last: Routing | None = None
 
     def receive(self, sender: str, text: str, smsc_time: datetime | None = None) -> Routing:
-        message, _ = inbound.store(self.modem, sms(sender, text, smsc_time or datetime.now(timezone.utc)))
+        message, _ = inbound.store(self.modem, sms(sender, text, smsc_time or datetime.now(UTC)))
         self.last = self.router.route(message)
         return self.last
 

@@ -63,9 +63,9 @@ import termios
 import threading
 import time
 import tty
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Callable
 
 from modemd.sms import gsm7, tpdu
 from modemd.sms.errors import PduError
@@ -197,7 +197,7 @@ Handler = Callable[["FakeModem", str, str], "list[str] | None"]
 def _identity_handler(attribute: str) -> Handler:
     """AT+CGMI, AT+GMI...: answer one of the fake's identity attributes."""
 
-    def handler(fake: "FakeModem", kind: str, args: str) -> list[str]:
+    def handler(fake: FakeModem, kind: str, args: str) -> list[str]:
         if kind == "test":
             return []
         if kind != "exec":
@@ -210,7 +210,7 @@ def _identity_handler(attribute: str) -> Handler:
 def _registration_handler(name: str, setting: str) -> Handler:
     """AT+CREG / AT+CGREG: the <n> setting and the registration state (with LAC/CI for n=2)."""
 
-    def handler(fake: "FakeModem", kind: str, args: str) -> list[str]:
+    def handler(fake: FakeModem, kind: str, args: str) -> list[str]:
         if kind == "test":
             return [f"{name}: (0-2)"]
         if kind == "set":
@@ -322,7 +322,7 @@ class FakeModem:
     # ------------------------------------------------------------------
     # lifecycle
 
-    def start(self) -> "FakeModem":
+    def start(self) -> FakeModem:
         self.replug()
         self._thread = threading.Thread(target=self._serve, name="fakemodem", daemon=True)
         self._thread.start()
@@ -336,7 +336,7 @@ class FakeModem:
         if self._own_dir:
             shutil.rmtree(self._dir, ignore_errors=True)
 
-    def __enter__(self) -> "FakeModem":
+    def __enter__(self) -> FakeModem:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -754,8 +754,13 @@ class FakeModem:
             elif cmd in ("V", "Q", "&C", "&D", "X", "S", "&W"):
                 pass
             elif cmd == "I":
-                lines += [f"Manufacturer: {self.manufacturer}", f"Model: {self.model}", f"Revision: {self.firmware}",
-                          f"IMEI: {self.imei}", "+GCAP: +CGSM,+DS,+ES"]
+                lines += [
+                    f"Manufacturer: {self.manufacturer}",
+                    f"Model: {self.model}",
+                    f"Revision: {self.firmware}",
+                    f"IMEI: {self.imei}",
+                    "+GCAP: +CGSM,+DS,+ES",
+                ]
             else:
                 raise CommandError()
         return lines
@@ -1016,7 +1021,9 @@ class FakeModem:
             if self._settings.cmgf == 1:
                 return ['+CMGL: ("REC UNREAD","REC READ","STO UNSENT","STO SENT","ALL")']
             return ["+CMGL: (0-4)"]
-        wanted = args.strip().strip('"').upper() if kind == "set" else ("0" if self._settings.cmgf == 0 else "REC UNREAD")
+        wanted = (
+            args.strip().strip('"').upper() if kind == "set" else ("0" if self._settings.cmgf == 0 else "REC UNREAD")
+        )
         words = {v: k for k, v in STAT_WORDS.items()}
         if wanted in ("4", "ALL"):
             stats = {0, 1, 2, 3}
@@ -1120,8 +1127,7 @@ class FakeModem:
         )
 
     def _finish_text_send(self, number: str, body: bytes) -> None:
-        self._accept(number=number, text=body.decode("latin-1"), concat=None, status_report=False,
-                     raw="", mode="text")
+        self._accept(number=number, text=body.decode("latin-1"), concat=None, status_report=False, raw="", mode="text")
 
     def _accept(self, *, number: str, text: str, concat, status_report: bool, raw: str, mode: str) -> None:
         code = self._send_fault(number)
@@ -1238,5 +1244,3 @@ def _concat_tuple(concat: object) -> tuple[int, int, int] | None:
     if isinstance(concat, tuple):
         return concat  # type: ignore[return-value]
     return (concat.reference, concat.total, concat.sequence)  # type: ignore[attr-defined]
-
-

@@ -34,7 +34,7 @@ class NoModemPort:
         self._master = master
         self._thread = threading.Thread(target=self._serve, name=f"fakeport {kind}", daemon=True)
 
-    def __enter__(self) -> "NoModemPort":
+    def __enter__(self) -> NoModemPort:
         self._thread.start()
         return self
 

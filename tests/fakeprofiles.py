@@ -59,8 +59,12 @@ class Profile:
 
 WAVECOM = Profile(
     name="wavecom-fastrack",
-    identity={"manufacturer": "WAVECOM MODEM", "model": "MULTIBAND  900E  1800", "firmware": "R7.46.0.201008",
-              "imei": "351234560000011"},
+    identity={
+        "manufacturer": "WAVECOM MODEM",
+        "model": "MULTIBAND  900E  1800",
+        "firmware": "R7.46.0.201008",
+        "imei": "351234560000011",
+    },
     quirks=Quirks(
         cpin_final_ok=False,  # python-gsmmodem fakemodems.py WavecomMultiband900E1800: "+CPIN replies are not ended with OK"
         busy_after_power_on=3,  # same profile: +CME ERROR: 515 for a while after AT+CFUN=1 (deviceBusyErrorCounter)
@@ -87,8 +91,12 @@ HUAWEI = Profile(
 
 ZTE = Profile(
     name="zte-mf627",
-    identity={"manufacturer": "ZTE INCORPORATED", "model": "MF627", "firmware": "BD_P673A2V1.0.0B09",
-              "imei": "357654030000022"},
+    identity={
+        "manufacturer": "ZTE INCORPORATED",
+        "model": "MF627",
+        "firmware": "BD_P673A2V1.0.0B09",
+        "imei": "357654030000022",
+    },
     quirks=Quirks(
         csca_busy_reads=3,  # python-gsmmodem issue #10 / QualcommM6280 commandsSimBusy: +CME ERROR: 14 on AT+CSCA?
         csmp_clears_smsc=True,  # python-gsmmodem issue #8 / QualcommM6280: AT+CSMP= clears the SMSC number
@@ -102,8 +110,12 @@ ZTE = Profile(
 
 SIMCOM = Profile(
     name="simcom-sim800",
-    identity={"manufacturer": "SIMCOM_Ltd", "model": "SIMCOM_SIM800", "firmware": "Revision:1418B04SIM800L24",
-              "imei": "862951030000033"},
+    identity={
+        "manufacturer": "SIMCOM_Ltd",
+        "model": "SIMCOM_SIM800",
+        "firmware": "Revision:1418B04SIM800L24",
+        "imei": "862951030000033",
+    },
     quirks=Quirks(
         boot_lines=("RDY", "+CFUN: 1", "+CPIN: READY", "Call Ready"),  # GPRS_SIM900 issue #39, TinyGSM #608
         sms_ready_after=1.5,  # GPRS_SIM900 issue #39: AT+CMGF answers ERROR until "SMS Ready"

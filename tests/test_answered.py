@@ -13,22 +13,26 @@ from datetime import timedelta
 import pytest
 from webfixtures import *  # noqa: F401,F403
 
-from modemd.jobs import notifications, recap
-from modemd.send import outbound, outqueue, status_reports
 from modemd.config import Config
 from modemd.drivers.base import StatusReport
-from modemd.store.models import Case, OutboundMessage, utcnow
+from modemd.jobs import notifications, recap
+from modemd.send import outbound, outqueue, status_reports
 from modemd.send.outbound import Eligibility
+from modemd.store.models import Case, OutboundMessage, utcnow
 
 DEFAULTS = Config.defaults()  # the schema's settings, no file
 
-INI = WEB_INI.replace("[web]\n", "[web]\nbase_url = https://sms.pemda.go.id\n").replace(  # noqa: F405
-    "[sms]\n", "[sms]\nmax_attempts = 3\nretry_intervals = 1m\n") + """
+INI = (
+    WEB_INI.replace("[web]\n", "[web]\nbase_url = https://sms.pemda.go.id\n").replace(  # noqa: F405
+        "[sms]\n", "[sms]\nmax_attempts = 3\nretry_intervals = 1m\n"
+    )
+    + """
 [notify]
 office_hours = 00:00-23:59
 office_days = mon-sun
 quiet_hours =
 """
+)
 
 
 @pytest.fixture
@@ -77,7 +81,7 @@ def test_a_failed_reply_puts_the_case_back_on_top_of_the_inbox_in_plain_words(cl
     assert row.status == "open" and row.answered_at is None and row.reply_failed_at is not None
     auth.login("humas")
     page = _body(client.get("/"))
-    failed_block = page[page.index('id="reply-failed"'):page.index("</section>", page.index('id="reply-failed"'))]
+    failed_block = page[page.index('id="reply-failed"') : page.index("</section>", page.index('id="reply-failed"'))]
     assert f"/cases/{case.id}" in failed_block and f"/cases/{older.id}" not in failed_block
     assert page.index('id="reply-failed"') < page.index(f"/cases/{older.id}")  # on top of the nearest deadline
     assert "Nomor tujuan tidak dikenal" in failed_block
@@ -128,7 +132,9 @@ def test_an_expired_or_cancelled_reply_leaves_the_case_unanswered_and_flagged(cl
     expiring, cancelled = make_case("INFO"), make_case("INFO", citizen="+6281277776666")
     reply_via_web(client, auth, expiring)
     message = reply_via_web(client, auth, cancelled)
-    OutboundMessage.update(expires_at=utcnow() - timedelta(seconds=1)).where(OutboundMessage.case == expiring.id).execute()
+    OutboundMessage.update(expires_at=utcnow() - timedelta(seconds=1)).where(
+        OutboundMessage.case == expiring.id
+    ).execute()
     assert outbound.expire() == 1
     auth.login("admin")
     client.post(f"/outbox/{message.id}/cancel")
@@ -177,8 +183,11 @@ def test_the_reply_state_and_the_case_change_in_one_transaction(any_db, make_use
     Case.update(status="closed").where(Case.id == cases[2].id).execute()
     answers.replies_failed([c.id for c in cases], now)
     rows = {c.id: Case.get_by_id(c.id) for c in cases}
-    assert (rows[cases[0].id].status, rows[cases[0].id].answered_at, rows[cases[0].id].reply_failed_at) == \
-        ("answered", now, None)
+    assert (rows[cases[0].id].status, rows[cases[0].id].answered_at, rows[cases[0].id].reply_failed_at) == (
+        "answered",
+        now,
+        None,
+    )
     assert (rows[cases[1].id].status, rows[cases[1].id].reply_failed_at) == ("open", now)
     assert (rows[cases[2].id].status, rows[cases[2].id].reply_failed_at) == ("closed", None)
 
@@ -192,20 +201,33 @@ def test_upgrade_reopens_cases_whose_reply_was_only_queued_or_failed(any_db, mak
     now = utcnow().replace(microsecond=0)  # MariaDB DATETIME keeps whole seconds
     made = {}
     for name, reply_state in (("pending", "pending"), ("failed", "failed"), ("sent", "sent"), ("none", None)):
-        case = Case.create(keyword="INFO", owner=owner, citizen="+6281200000001", deadline_at=now,
-                           status="answered" if reply_state else "closed", answered_at=now if reply_state else None)
+        case = Case.create(
+            keyword="INFO",
+            owner=owner,
+            citizen="+6281200000001",
+            deadline_at=now,
+            status="answered" if reply_state else "closed",
+            answered_at=now if reply_state else None,
+        )
         if reply_state:
             OutboundMessage.create(recipient=case.citizen, text="x", kind="reply", case=case, state=reply_state)
         made[name] = case.id
     # as before schema v6: without its columns
     migrator = migrations._migrator(any_db)
-    migrate(migrator.drop_column("case", "replied_at"), migrator.drop_column("case", "reply_failed_at"),
-            migrator.drop_column("outbound_message", "failure_code"))
+    migrate(
+        migrator.drop_column("case", "replied_at"),
+        migrator.drop_column("case", "reply_failed_at"),
+        migrator.drop_column("outbound_message", "failure_code"),
+    )
     with any_db.atomic():  # the migration itself; later ones add columns this test did not take away
         migrations._v5_to_v6(any_db, migrator)
     rows = {name: Case.get_by_id(case_id) for name, case_id in made.items()}
     assert all(rows[n].replied_at == now for n in ("pending", "failed", "sent"))
-    assert (rows["pending"].status, rows["pending"].answered_at, rows["pending"].reply_failed_at) == ("open", None, None)
+    assert (rows["pending"].status, rows["pending"].answered_at, rows["pending"].reply_failed_at) == (
+        "open",
+        None,
+        None,
+    )
     assert (rows["failed"].status, rows["failed"].answered_at) == ("open", None)
     assert rows["failed"].reply_failed_at is not None
     assert (rows["sent"].status, rows["sent"].answered_at) == ("answered", now)

@@ -9,14 +9,14 @@ import shutil
 import subprocess
 import threading
 import tty
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import serial
+from fakemodem import FakeModem, wait_until
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fakemodem import FakeModem, wait_until
 from modemd.drivers import create_driver
 from modemd.drivers.at import ATDriver, parse_validity
 from modemd.drivers.atline import ATLine, CommandTimeout
@@ -30,8 +30,8 @@ from modemd.drivers.base import (
     StatusReport,
 )
 from modemd.drivers.porthold import Holder, busy_message
-from modemd.sms.reassembly import MISSING_MARKER
 from modemd.sms import segmentation, tpdu
+from modemd.sms.reassembly import MISSING_MARKER
 
 CITIZEN = "+6281234567890"
 OFFICIAL = "+6281298765432"
@@ -100,8 +100,12 @@ def test_identity(modem: FakeModem, driver: ATDriver):
 
 @pytest.mark.parametrize(
     ("rssi", "registration", "dbm", "words"),
-    [(20, "home", -73, "home"), (31, "roaming", -51, "roaming"), (99, "searching", None, "searching"),
-     (0, "denied", -113, "denied")],
+    [
+        (20, "home", -73, "home"),
+        (31, "roaming", -51, "roaming"),
+        (99, "searching", None, "searching"),
+        (0, "denied", -113, "denied"),
+    ],
 )
 def test_signal(modem: FakeModem, driver: ATDriver, rssi, registration, dbm, words):
     modem.rssi = rssi
@@ -592,8 +596,10 @@ def read_command(master: int) -> bytes:
 def test_line_layer_keeps_unsolicited_codes_out_of_answers(bare_pty):
     master, path = bare_pty
     report = tpdu.encode_status_report(
-        3, OFFICIAL, smsc_time=datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc),
-        discharge_time=datetime(2026, 1, 2, 3, 4, 9, tzinfo=timezone.utc),
+        3,
+        OFFICIAL,
+        smsc_time=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
+        discharge_time=datetime(2026, 1, 2, 3, 4, 9, tzinfo=UTC),
     )
     line = ATLine(path)
     line.open()
@@ -603,8 +609,12 @@ def test_line_layer_keeps_unsolicited_codes_out_of_answers(bare_pty):
         worker.start()
         assert read_command(master) == b"AT+CREG?\r"
         # one chunk, unsolicited codes in the middle, a +CDS with its PDU line, and a partial write
-        os.write(master, (f'\r\n^RSSI: 17\r\n\r\n+CMTI: "SM",4\r\n\r\n+CDS: 24\r\n{report}\r\n'
-                          "\r\n+CREG: 0,5\r\n\r\nRING\r\n\r\nO").encode())
+        os.write(
+            master,
+            (
+                f'\r\n^RSSI: 17\r\n\r\n+CMTI: "SM",4\r\n\r\n+CDS: 24\r\n{report}\r\n\r\n+CREG: 0,5\r\n\r\nRING\r\n\r\nO'
+            ).encode(),
+        )
         os.write(master, b"K\r\n")
         worker.join(5)
         assert answer == ["+CREG: 0,5"]
@@ -649,13 +659,12 @@ def test_line_layer_keeps_unsolicited_codes_out_of_answers(bare_pty):
         line.close()
 
 
-URCS = ['^RSSI: 17', '+CMTI: "SM",4', "RING", "+CREG: 1", "^BOOT:20123,0,0,0,6", '+CUSD: 0,"Sisa pulsa",15']
+URCS = ["^RSSI: 17", '+CMTI: "SM",4', "RING", "+CREG: 1", "^BOOT:20123,0,0,0,6", '+CUSD: 0,"Sisa pulsa",15']
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
-    answer=st.lists(st.sampled_from(["+CPMS: 1,30,1,30,1,30", "+XTEST: 1,2", "huawei", "358880041234567"]),
-                    max_size=3),
+    answer=st.lists(st.sampled_from(["+CPMS: 1,30,1,30,1,30", "+XTEST: 1,2", "huawei", "358880041234567"]), max_size=3),
     noise=st.lists(st.sampled_from(URCS), max_size=4),
     positions=st.lists(st.integers(min_value=0, max_value=4), max_size=4),
     cuts=st.lists(st.integers(min_value=1, max_value=200), max_size=8),
@@ -663,7 +672,7 @@ URCS = ['^RSSI: 17', '+CMTI: "SM",4', "RING", "+CREG: 1", "^BOOT:20123,0,0,0,6",
 def test_line_layer_survives_any_chunking(bare_pty, answer, noise, positions, cuts):
     master, path = bare_pty
     lines = list(answer)
-    for urc, position in zip(noise, positions + [0] * len(noise)):
+    for urc, position in zip(noise, positions + [0] * len(noise), strict=False):
         lines.insert(min(position, len(lines)), urc)
     stream = "".join(f"\r\n{line}\r\n" for line in lines + ["OK"]).encode()
     line = ATLine(path)

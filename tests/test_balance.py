@@ -13,12 +13,14 @@ REPLIES = [
     # Telkomsel
     ("Sisa Pulsa Rp12.345. Masa Aktif s.d. 31-12-2026. Info promo hemat ketik *363#", 12345, date(2026, 12, 31)),
     ("Pulsa:Rp 15.250 s.d 23-04-2027. Nikmati Kuota Ketengan, cek *363#", 15250, date(2027, 4, 23)),
-    ("Sisa pulsa Anda Rp. 10.550,- Aktif s/d 12 Jan 2027. Beli paket 10GB Rp25rb ketik *363*46#",
-     10550, date(2027, 1, 12)),
+    (
+        "Sisa pulsa Anda Rp. 10.550,- Aktif s/d 12 Jan 2027. Beli paket 10GB Rp25rb ketik *363*46#",
+        10550,
+        date(2027, 1, 12),
+    ),
     ("Promo! Internet 5GB Rp20rb. Pulsa Rp 5.000, aktif s.d. 31-12-2026", 5000, date(2026, 12, 31)),
     # Indosat (IM3)
-    ("Pulsa Rp4.725 Aktif s/d 12/10/2026. Masa tenggang s/d 11/11/2026. Cek kuota *888#",
-     4725, date(2026, 10, 12)),
+    ("Pulsa Rp4.725 Aktif s/d 12/10/2026. Masa tenggang s/d 11/11/2026. Cek kuota *888#", 4725, date(2026, 10, 12)),
     ("Sisa Pulsa Anda Rp 1.000. Masa Aktif 31/12/26. Info: myIM3", 1000, date(2026, 12, 31)),
     # XL
     ("Pulsa Anda Rp10.000, aktif s.d 15-Mar-2027. Tenggang s.d 14-Apr-2027", 10000, date(2027, 3, 15)),
@@ -39,18 +41,21 @@ def test_realistic_operator_replies(reply, amount, until):
     assert parse(reply) == Balance(amount, until)
 
 
-@pytest.mark.parametrize("reply, expected", [
-    ("", Balance(None, None)),
-    (None, Balance(None, None)),
-    ("Maaf, layanan sedang sibuk. Silakan coba beberapa saat lagi.", Balance(None, None)),
-    ("Cek pulsa ketik *888# lalu pilih 1", Balance(None, None)),  # a code is not an amount
-    ("Pulsa Rp ١٢٣٤٥ aktif s.d. ٣١-١٢-٢٠٢٦", Balance(None, None)),  # only plain digits are read
-    ("Pulsa Rp １２.３４５", Balance(None, None)),
-    ("Pulsa Rp 5.000 aktif s.d. 31-02-2027", Balance(5000, None)),  # no 31 February
-    ("Pulsa Rp 5.000 aktif s.d. 12 Abc 2027", Balance(5000, None)),
-    ("<script>alert(1)</script> Pulsa Rp 9.999", Balance(9999, None)),
-    ("Pulsa Rp 0. Masa aktif telah berakhir", Balance(0, None)),
-])
+@pytest.mark.parametrize(
+    "reply, expected",
+    [
+        ("", Balance(None, None)),
+        (None, Balance(None, None)),
+        ("Maaf, layanan sedang sibuk. Silakan coba beberapa saat lagi.", Balance(None, None)),
+        ("Cek pulsa ketik *888# lalu pilih 1", Balance(None, None)),  # a code is not an amount
+        ("Pulsa Rp ١٢٣٤٥ aktif s.d. ٣١-١٢-٢٠٢٦", Balance(None, None)),  # only plain digits are read
+        ("Pulsa Rp １２.３４５", Balance(None, None)),
+        ("Pulsa Rp 5.000 aktif s.d. 31-02-2027", Balance(5000, None)),  # no 31 February
+        ("Pulsa Rp 5.000 aktif s.d. 12 Abc 2027", Balance(5000, None)),
+        ("<script>alert(1)</script> Pulsa Rp 9.999", Balance(9999, None)),
+        ("Pulsa Rp 0. Masa aktif telah berakhir", Balance(0, None)),
+    ],
+)
 def test_replies_that_say_less_give_none_never_a_guess(reply, expected):
     assert parse(reply) == expected
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 from modemd import config as config_module
-from modemd.send import outqueue
-from modemd.jobs.balancewatch import NO_NETWORK_RETRY, BalanceWatch
 from modemd.config import Config
 from modemd.drivers.at import ATDriver
+from modemd.jobs.balancewatch import NO_NETWORK_RETRY, BalanceWatch
+from modemd.send import outqueue
 from modemd.store.models import ModemStatus, OutboundMessage
 from tests.fakemodem import FakeModem, wait_until
 from tests.test_daemon import SIM, Running, run_daemon  # noqa: F401  (run_daemon: the fixture)
@@ -39,8 +39,10 @@ def ask_again(running: Running, fake: FakeModem) -> None:
 
 
 def notifications() -> list[tuple[str, str]]:
-    return [(m.recipient, m.text) for m in OutboundMessage.select().where(OutboundMessage.kind == "notification")
-            .order_by(OutboundMessage.id)]
+    return [
+        (m.recipient, m.text)
+        for m in OutboundMessage.select().where(OutboundMessage.kind == "notification").order_by(OutboundMessage.id)
+    ]
 
 
 def test_the_balance_is_read_at_start_and_kept_with_its_time(run_daemon):
@@ -48,7 +50,7 @@ def test_the_balance_is_read_at_start_and_kept_with_its_time(run_daemon):
     assert wait_until(lambda: (ModemStatus.get_or_none(ModemStatus.name == "sim1") or ModemStatus()).balance, 20)
     status = ModemStatus.get(ModemStatus.name == "sim1")
     assert status.balance.startswith("Sisa pulsa Rp 25.000. Masa aktif s/d")
-    assert abs(status.balance_at - datetime.now(timezone.utc).replace(tzinfo=None)) < timedelta(minutes=1)
+    assert abs(status.balance_at - datetime.now(UTC).replace(tzinfo=None)) < timedelta(minutes=1)
     assert status.balance_warning is None and notifications() == []
 
 
@@ -64,7 +66,9 @@ def test_low_credit_is_warned_once_per_episode_by_log_and_sms(run_daemon, caplog
 
         ask_again(running, fake)  # six hours later: still low, same episode
         running.stop()
-        outqueue.enqueue("081211112222", "penanda", "manual", config=DEFAULTS)  # sent in the turn after the balance step
+        outqueue.enqueue(
+            "081211112222", "penanda", "manual", config=DEFAULTS
+        )  # sent in the turn after the balance step
         running = run_daemon(ini)  # and a restart does not start a new one
         assert wait_until(lambda: ("+6281211112222", "penanda") in fake.sent_texts(), 20)
         assert len(fake.ussd_requests) == 3 and notifications() == [(ADMIN_PHONE, LOW_SMS)]
@@ -83,11 +87,15 @@ def test_an_active_period_ending_within_7_days_is_sent_to_the_admin_numbers(run_
     until = wib_today() + timedelta(days=3)
     reply = f"Pulsa Anda Rp 50.000, aktif s.d. {until:%d-%m-%Y}. Tenggang s.d. {until + timedelta(days=30):%d-%m-%Y}"
     with FakeModem(ussd_reply=reply) as fake:
-        run_daemon(f"[notify]\nadmin_numbers = 0813 1111 0001, 0813-1111-0002\n"
-                   f"[modem:usb1]\ndriver = at\ndevice = {fake.device}\n")
+        run_daemon(
+            f"[notify]\nadmin_numbers = 0813 1111 0001, 0813-1111-0002\n"
+            f"[modem:usb1]\ndriver = at\ndevice = {fake.device}\n"
+        )
         assert wait_until(lambda: len(notifications()) == 2, 20)
-    text = (f"SMS Center: masa aktif kartu SIM modem usb1 berakhir {until:%d-%m-%Y}. "
-            "Isi ulang pulsa agar nomor tidak hangus.")
+    text = (
+        f"SMS Center: masa aktif kartu SIM modem usb1 berakhir {until:%d-%m-%Y}. "
+        "Isi ulang pulsa agar nomor tidak hangus."
+    )
     assert notifications() == [("+6281311110001", text), ("+6281311110002", text)]  # not the admin account
     status = ModemStatus.get(ModemStatus.name == "usb1")
     assert status.balance == reply and status.balance_warning == "expiring"

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
-import json
 import subprocess
 import sys
 import textwrap
@@ -13,11 +13,19 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from modemd.jobs import broadcasts
 from modemd import config as config_module
+from modemd.jobs import broadcasts
 from modemd.jobs.broadcasts import BroadcastError
 from modemd.store.models import (
-    AuditLog, BlockedNumber, Broadcast, Contact, ContactGroup, GroupMember, OutboundMessage, Template, utcnow,
+    AuditLog,
+    BlockedNumber,
+    Broadcast,
+    Contact,
+    ContactGroup,
+    GroupMember,
+    OutboundMessage,
+    Template,
+    utcnow,
 )
 
 SIGNED_INI = """
@@ -46,10 +54,10 @@ def big_group(name: str, size: int) -> ContactGroup:
     first = Contact.select().count()
     rows = [{"name": f"Warga {i}", "phone": f"+62812{i:08d}"} for i in range(first, first + size)]
     for start in range(0, size, 1000):
-        Contact.insert_many(rows[start:start + 1000]).execute()
+        Contact.insert_many(rows[start : start + 1000]).execute()
     ids = [c for (c,) in Contact.select(Contact.id).where(Contact.name.startswith("Warga ")).tuples()][-size:]
     for start in range(0, size, 1000):
-        GroupMember.insert_many([{"group": group.id, "contact": c} for c in ids[start:start + 1000]]).execute()
+        GroupMember.insert_many([{"group": group.id, "contact": c} for c in ids[start : start + 1000]]).execute()
     return group
 
 
@@ -75,15 +83,23 @@ def test_preview_counts_each_number_once_and_lists_invalid_and_blocked(officials
     GroupMember.create(group=kades, contact=gone)
     direct = Contact.get(Contact.phone == "+6281311110001")
 
-    bc = broadcasts.draft(officials["dishub"], "Jalan Merdeka ditutup besok.", groups=[camat.id, kades.id],
-                          contacts=[direct.id], category="announcement")
+    bc = broadcasts.draft(
+        officials["dishub"],
+        "Jalan Merdeka ditutup besok.",
+        groups=[camat.id, kades.id],
+        contacts=[direct.id],
+        category="announcement",
+    )
     shown = broadcasts.preview(bc, config)
 
     assert shown.text == "Jalan Merdeka ditutup besok. -HUMAS"
     assert (shown.encoding, shown.parts, shown.count, shown.total_parts) == ("gsm7", 1, 4, 4)
     assert shown.recipients.numbers == ["+6281311110001", "+6281311110002", "+6281311110003", "+6281311110004"]
     assert shown.recipients.duplicates == 2 and shown.recipients.inactive == 1
-    assert [(r.name, r.reason) for r in shown.recipients.rejected] == [("Salah ketik", "invalid"), ("Diblokir", "blocked")]
+    assert [(r.name, r.reason) for r in shown.recipients.rejected] == [
+        ("Salah ketik", "invalid"),
+        ("Diblokir", "blocked"),
+    ]
     assert shown.problems == []
 
 
@@ -96,12 +112,15 @@ def test_empty_group_can_be_drafted_but_not_submitted(officials, config):
     assert Broadcast.get_by_id(bc.id).state == "draft"
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"text": "   "}, "empty"),
-    ({"groups": []}, "at least one group"),
-    ({"groups": [9999]}, "no such group"),
-    ({"category": "gosip"}, "unknown category"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"text": "   "}, "empty"),
+        ({"groups": []}, "at least one group"),
+        ({"groups": [9999]}, "no such group"),
+        ({"category": "gosip"}, "unknown category"),
+    ],
+)
 def test_bad_drafts_are_refused(officials, kwargs, message):
     group = make_group("Camat", ["+6281311110001"])
     args = {"text": "Halo", "groups": [group.id]} | kwargs
@@ -158,7 +177,9 @@ def test_nobody_approves_their_own_and_nobody_approves_twice(officials, config, 
     with pytest.raises(BroadcastError, match="already approved"):
         broadcasts.approve(bc, second, config, version=broadcasts.content_of(bc, config).version)
     with pytest.raises(BroadcastError, match="already approved"):
-        broadcasts.approve(bc, make_user("sekda", "approver"), config, version=broadcasts.content_of(bc, config).version)
+        broadcasts.approve(
+            bc, make_user("sekda", "approver"), config, version=broadcasts.content_of(bc, config).version
+        )
     assert Broadcast.get_by_id(bc.id).approved_by.login == "wakil"
 
 
@@ -178,7 +199,9 @@ def test_rejection_needs_a_reason_and_the_author_can_fix_and_resubmit(officials,
     assert bc.state == "draft" and bc.rejected_reason is None
     broadcasts.submit(bc, officials["dishub"], config)
     version = broadcasts.content_of(bc, config).version
-    assert broadcasts.approve(bc, officials["ketua"], config, version=version).text == "Rapat jam 8 di aula Dishub -HUMAS"
+    assert (
+        broadcasts.approve(bc, officials["ketua"], config, version=version).text == "Rapat jam 8 di aula Dishub -HUMAS"
+    )
 
 
 def test_text_cannot_change_after_approval(officials, config):
@@ -206,7 +229,8 @@ def test_queueing_writes_one_low_priority_row_per_recipient_once(officials, conf
     rows = list(OutboundMessage.select().order_by(OutboundMessage.recipient))
     assert [r.recipient for r in rows] == ["+6281311110001", "+6281311110002", "+6281311110003"]
     assert {(r.kind, r.priority, r.state, r.text) for r in rows} == {
-        ("broadcast", 50, "pending", "Rapat koordinasi Senin 08.00 di aula. -HUMAS")}
+        ("broadcast", 50, "pending", "Rapat koordinasi Senin 08.00 di aula. -HUMAS")
+    }
     assert all(r.broadcast_id == bc.id and r.created_by_id == officials["admin"].id for r in rows)
     bc = Broadcast.get_by_id(bc.id)
     assert bc.state == "sending" and bc.queued_at is not None and bc.recipient_count == 3
@@ -292,8 +316,9 @@ def test_two_processes_queueing_the_same_broadcast_at_once_write_each_recipient_
         print(broadcasts.queue_broadcast({bc.id}, cfg))
     """)
     env = os.environ | {"PYTHONPATH": os.getcwd()}
-    children = [subprocess.Popen([sys.executable, "-c", script], env=env, stdout=subprocess.PIPE, text=True)
-                for _ in range(2)]
+    children = [
+        subprocess.Popen([sys.executable, "-c", script], env=env, stdout=subprocess.PIPE, text=True) for _ in range(2)
+    ]
     outputs = [child.communicate(timeout=120)[0] for child in children]
     assert [child.returncode for child in children] == [0, 0]
     assert sum(int(out.strip()) for out in outputs) >= 3_000  # each counts what exists now that did not before
@@ -341,7 +366,8 @@ def test_retry_failed_in_one_click_and_done_when_nothing_is_left(officials, conf
     ids = [i for (i,) in OutboundMessage.select(OutboundMessage.id).order_by(OutboundMessage.id).tuples()]
     OutboundMessage.update(state="delivered").where(OutboundMessage.id.in_(ids[:7])).execute()
     OutboundMessage.update(state="failed", attempts=4, failure_reason="CMS 500").where(
-        OutboundMessage.id.in_(ids[7:])).execute()
+        OutboundMessage.id.in_(ids[7:])
+    ).execute()
     assert broadcasts.finish() == [bc.id]
     assert Broadcast.get_by_id(bc.id).state == "done"
     failed = broadcasts.recipient_rows(bc.id, state="failed")
@@ -405,8 +431,13 @@ def test_whole_flow_on_each_database(any_db, write_config):
 
 
 def modemd(config_path, *args, stdin: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "modemd", "-c", str(config_path), "broadcast", *args],
-                          capture_output=True, text=True, timeout=120, input=stdin)
+    return subprocess.run(
+        [sys.executable, "-m", "modemd", "-c", str(config_path), "broadcast", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        input=stdin,
+    )
 
 
 def test_command_line_flow_with_refusals_and_progress(officials, config):
@@ -415,10 +446,27 @@ def test_command_line_flow_with_refusals_and_progress(officials, config):
     path = config.path
     assert modemd(path, "template", "add", "Apel", "--text", "Apel pagi Senin 07.30", "--as", "admin").returncode == 0
     assert "Apel pagi Senin 07.30" in modemd(path, "template", "list").stdout
-    assert json.loads(modemd(path, "template", "list", "--json").stdout) == [{"name": "Apel", "text": "Apel pagi Senin 07.30"}]
+    assert json.loads(modemd(path, "template", "list", "--json").stdout) == [
+        {"name": "Apel", "text": "Apel pagi Senin 07.30"}
+    ]
 
-    created = modemd(path, "create", "--as", "admin", "--template", "Apel", "--group", "Camat", "--group", "Kades",
-                     "--contact", "081311110001", "--category", "invitation", "--submit")
+    created = modemd(
+        path,
+        "create",
+        "--as",
+        "admin",
+        "--template",
+        "Apel",
+        "--group",
+        "Camat",
+        "--group",
+        "Kades",
+        "--contact",
+        "081311110001",
+        "--category",
+        "invitation",
+        "--submit",
+    )
     assert created.returncode == 0, created.stderr
     assert "recipients:  3 (duplicates removed: 2" in created.stdout
     assert "text:        Apel pagi Senin 07.30 -HUMAS" in created.stdout
@@ -427,7 +475,9 @@ def test_command_line_flow_with_refusals_and_progress(officials, config):
 
     own = modemd(path, "approve", str(bc.id), "--as", "admin")
     assert own.returncode == 1 and "not an approver" in own.stderr
-    assert modemd(path, "approve", str(bc.id), "--as", "ketua", "--password-stdin", stdin="rahasia-123\n").returncode == 0
+    assert (
+        modemd(path, "approve", str(bc.id), "--as", "ketua", "--password-stdin", stdin="rahasia-123\n").returncode == 0
+    )
     twice = modemd(path, "approve", str(bc.id), "--as", "ketua", "--password-stdin", stdin="rahasia-123\n")
     assert twice.returncode == 1 and "already approved" in twice.stderr
     assert "3 SMS queued" in modemd(path, "queue", str(bc.id)).stdout
@@ -444,15 +494,21 @@ def test_command_line_flow_with_refusals_and_progress(officials, config):
     assert "+6281311110001" in listed.stdout and "+6281311110002" not in listed.stdout
 
 
-@pytest.mark.parametrize("args, message", [
-    (["create", "--as", "admin", "--text", "Halo", "--group", "Tidak ada"], "no contact group"),
-    (["create", "--as", "admin", "--text", "Halo", "--contact", "081399999999"], "no contact with number"),
-    (["create", "--as", "hantu", "--text", "Halo", "--group", "Camat"], "no active user"),
-    (["create", "--as", "admin", "--text", "Halo", "--group", "Camat", "--send-at", "besok pagi"], "expected 'YYYY-MM-DD"),
-    (["create", "--as", "admin", "--template", "Tidak ada", "--group", "Camat"], "no template"),
-    (["approve", "999", "--as", "ketua"], "no broadcast 999"),
-    (["reject", "999", "--as", "ketua", "--reason", ""], "no broadcast 999"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["create", "--as", "admin", "--text", "Halo", "--group", "Tidak ada"], "no contact group"),
+        (["create", "--as", "admin", "--text", "Halo", "--contact", "081399999999"], "no contact with number"),
+        (["create", "--as", "hantu", "--text", "Halo", "--group", "Camat"], "no active user"),
+        (
+            ["create", "--as", "admin", "--text", "Halo", "--group", "Camat", "--send-at", "besok pagi"],
+            "expected 'YYYY-MM-DD",
+        ),
+        (["create", "--as", "admin", "--template", "Tidak ada", "--group", "Camat"], "no template"),
+        (["approve", "999", "--as", "ketua"], "no broadcast 999"),
+        (["reject", "999", "--as", "ketua", "--reason", ""], "no broadcast 999"),
+    ],
+)
 def test_command_line_refusals_say_why(officials, config, args, message):
     make_group("Camat", ["+6281311110001"])
     result = modemd(config.path, *args)
@@ -461,17 +517,42 @@ def test_command_line_refusals_say_why(officials, config, args, message):
 
 def test_command_line_send_time_is_local(officials, config):
     make_group("Camat", ["+6281311110001"])
-    result = modemd(config.path, "create", "--as", "admin", "--text-file", "-", "--group", "Camat",
-                    "--send-at", "2026-11-24 08:00", stdin="Upacara 17 Agustus\n")
+    result = modemd(
+        config.path,
+        "create",
+        "--as",
+        "admin",
+        "--text-file",
+        "-",
+        "--group",
+        "Camat",
+        "--send-at",
+        "2026-11-24 08:00",
+        stdin="Upacara 17 Agustus\n",
+    )
     assert result.returncode == 0, result.stderr
     bc = Broadcast.get()
     assert bc.send_at == datetime(2026, 11, 24, 1, 0) and bc.text == "Upacara 17 Agustus\n"
 
 
-@pytest.mark.parametrize("raw", [
-    "+6281311110001", "+6281234567890", "+62215551234", "+6280000000000", "+62812", "+628123456789012", "+6201234567",
-    "0812", "081311110001", "62813 1111 0001", "12345", "HUMAS", "",
-])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "+6281311110001",
+        "+6281234567890",
+        "+62215551234",
+        "+6280000000000",
+        "+62812",
+        "+628123456789012",
+        "+6201234567",
+        "0812",
+        "081311110001",
+        "62813 1111 0001",
+        "12345",
+        "HUMAS",
+        "",
+    ],
+)
 def test_the_fast_number_check_agrees_with_phone_normalize(raw):
     from modemd.sms import phone
 

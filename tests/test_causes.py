@@ -162,10 +162,12 @@ def test_gammu_send_errors_follow_the_table():
 def test_simulated_driver_fails_listed_numbers_for_good_and_random_sends_for_a_while(tmp_path):
     from modemd.drivers.sim import SimDriver
 
-    listed = SimDriver("sim1", {"device": str(tmp_path / "a"), "send_delay": "0", "fail_numbers": "+6285700000000"},
-                       threading.Event())
-    random_fail = SimDriver("sim2", {"device": str(tmp_path / "b"), "send_delay": "0", "failure_rate": "1"},
-                            threading.Event())
+    listed = SimDriver(
+        "sim1", {"device": str(tmp_path / "a"), "send_delay": "0", "fail_numbers": "+6285700000000"}, threading.Event()
+    )
+    random_fail = SimDriver(
+        "sim2", {"device": str(tmp_path / "b"), "send_delay": "0", "failure_rate": "1"}, threading.Event()
+    )
     for driver in (listed, random_fail):
         driver.connect()
     try:
@@ -197,13 +199,20 @@ def test_modemd_outbox_gives_the_cause_in_plain_words(officials, write_config):
     failed = outqueue.enqueue("081211113333", "balasan dua", "manual", config=DEFAULTS)
     eligibility = outbound.Eligibility.build("sim1", ["sim1"], None)
     for message, code in ((outbound.claim("pc", eligibility), 38), (outbound.claim("pc", eligibility), 1)):
-        outbound.record_failure(message, f"+CMS ERROR: {code}", permanent=CmsError(code).permanent, config=config,
-                                code=code)
+        outbound.record_failure(
+            message, f"+CMS ERROR: {code}", permanent=CmsError(code).permanent, config=config, code=code
+        )
     rows = {row["id"]: row for row in json.loads(modemd(path, "outbox", "--json", check=True).stdout)}
     assert (rows[retrying.id]["status"], rows[retrying.id]["failure_code"], rows[retrying.id]["failure_text"]) == (
-        "pending", 38, "Jaringan operator sedang gangguan, akan dicoba lagi")
+        "pending",
+        38,
+        "Jaringan operator sedang gangguan, akan dicoba lagi",
+    )
     assert (rows[failed.id]["status"], rows[failed.id]["failure_code"], rows[failed.id]["failure_text"]) == (
-        "failed", 1, "Nomor tujuan tidak dikenal")
+        "failed",
+        1,
+        "Nomor tujuan tidak dikenal",
+    )
     table = modemd(path, "outbox", check=True).stdout
     assert "Jaringan operator sedang gangguan, akan dicoba lagi" in table and "Nomor tujuan tidak dikenal" in table
     assert "CMS" not in table

@@ -15,7 +15,11 @@ from modemd.store.models import AuditLog, User
 
 def modemd(*args, stdin: str | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "modemd", *args], input=stdin, capture_output=True, text=True, timeout=120,
+        [sys.executable, "-m", "modemd", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
         env={**os.environ, **(env or {})},
     )
 
@@ -53,26 +57,55 @@ def test_check_json_and_exit_status(write_config):
     result = modemd("-c", str(path), "check", "--json")
     assert result.returncode == 1
     problems = json.loads(result.stdout)
-    assert {"file": str(path), "line": 5, "section": "modem:m1", "key": "driver", "level": "error"}.items() <= problems[0].items()
+    assert {"file": str(path), "line": 5, "section": "modem:m1", "key": "driver", "level": "error"}.items() <= problems[
+        0
+    ].items()
 
 
 def test_account_lifecycle_password_only_from_stdin(write_config, tmp_path):
     path = str(write_config(""))
     assert modemd("-c", path, "db", "upgrade").returncode == 0
-    added = modemd("-c", path, "user", "add", "kadishub", "--role", "official", "--name", "Kepala <b>Dinas</b>",
-                   "--phone", "0812-3456-7890", "--sender-id", "DISHUB", "--password-stdin", stdin="rahasia-123\n")
+    added = modemd(
+        "-c",
+        path,
+        "user",
+        "add",
+        "kadishub",
+        "--role",
+        "official",
+        "--name",
+        "Kepala <b>Dinas</b>",
+        "--phone",
+        "0812-3456-7890",
+        "--sender-id",
+        "DISHUB",
+        "--password-stdin",
+        stdin="rahasia-123\n",
+    )
     assert added.returncode == 0, added.stderr
     short = modemd("-c", path, "user", "add", "x", "--role", "admin", "--password-stdin", stdin="123\n")
     assert short.returncode == 1 and "at least 8" in short.stderr
-    bad_phone = modemd("-c", path, "user", "add", "y", "--role", "official", "--phone", "12", "--password-stdin", stdin="rahasia-123\n")
+    bad_phone = modemd(
+        "-c", path, "user", "add", "y", "--role", "official", "--phone", "12", "--password-stdin", stdin="rahasia-123\n"
+    )
     assert bad_phone.returncode == 1 and "not a valid phone number" in bad_phone.stderr
     listed = json.loads(modemd("-c", path, "user", "list", "--json").stdout)
-    assert [(u["login"], u["phone"], u["sender_id"], u["active"]) for u in listed] == [("kadishub", "+6281234567890", "DISHUB", True)]
-    assert modemd("-c", path, "user", "set-password", "kadishub", "--password-stdin", stdin="baru-rahasia\n").returncode == 0
+    assert [(u["login"], u["phone"], u["sender_id"], u["active"]) for u in listed] == [
+        ("kadishub", "+6281234567890", "DISHUB", True)
+    ]
+    assert (
+        modemd("-c", path, "user", "set-password", "kadishub", "--password-stdin", stdin="baru-rahasia\n").returncode
+        == 0
+    )
     assert modemd("-c", path, "user", "disable", "kadishub").returncode == 0
     assert modemd("-c", path, "user", "disable", "nobody").returncode == 1
     # an owner of a keyword in keywords.ini is not disabled: the centre would refuse to start
-    assert modemd("-c", path, "user", "add", "dishub", "--role", "official", "--password-stdin", stdin="rahasia-123\n").returncode == 0
+    assert (
+        modemd(
+            "-c", path, "user", "add", "dishub", "--role", "official", "--password-stdin", stdin="rahasia-123\n"
+        ).returncode
+        == 0
+    )
     refused = modemd("-c", path, "user", "disable", "dishub")
     assert refused.returncode == 1 and "owns keyword(s) DISHUB" in refused.stderr
 
@@ -83,7 +116,11 @@ def test_account_lifecycle_password_only_from_stdin(write_config, tmp_path):
     assert user.check_password("baru-rahasia") and not user.active
     assert User.by_login("dishub").active
     assert [a.action for a in AuditLog.select().order_by(AuditLog.id)] == [
-        "user.create", "user.set_password", "user.disable", "user.create"]
+        "user.create",
+        "user.set_password",
+        "user.disable",
+        "user.create",
+    ]
     database.close()
     assert modemd("-c", path, "user", "enable", "kadishub").returncode == 0
     database = db.open_database(f"sqlite:///{tmp_path / 'modemd.db'}")
@@ -152,14 +189,16 @@ def test_check_reports_every_keyword_problem_in_one_run(write_config, officials)
     keywords = path.parent / "keywords.ini"
     result = modemd("-c", str(path), "check")
     assert result.returncode == 1
-    assert sorted(result.stderr.splitlines()) == sorted([
-        f"{keywords}:7: error: [DISHUB] aliases: TANYA is already used by [INFO] (keywords and aliases must be unique, any case)",
-        f"{keywords}:8: warning: [DISHUB] warna: unknown key (expected one of: owner, aliases, description, reply)",
-        f"{keywords}:12: error: [DINKES] reply: reply may only use {{case}} and {{keyword}} placeholders ('kasus')",
-        f"{keywords}:14: error: [JALAN RUSAK]: a keyword is 2 to 20 letters or digits, no spaces (e.g. [DISHUB])",
-        f"{keywords}:17: error: [PU] owner: missing key owner (the login of the official who answers this keyword)",
-        f"{keywords}:6: error: [DISHUB] owner: owner 'nobody' is not a user (create it with: modemd user add nobody --role official)",
-        f"{keywords}:11: error: [DINKES] owner: owner 'dinkes' is disabled; give the keyword to an active user",
-        f"{keywords}:15: error: [JALAN RUSAK] owner: owner 'hantu' is not a user (create it with: modemd user add hantu --role official)",
-        f"{keywords}:20: error: [INFO]: this section appears twice",
-    ])
+    assert sorted(result.stderr.splitlines()) == sorted(
+        [
+            f"{keywords}:7: error: [DISHUB] aliases: TANYA is already used by [INFO] (keywords and aliases must be unique, any case)",
+            f"{keywords}:8: warning: [DISHUB] warna: unknown key (expected one of: owner, aliases, description, reply)",
+            f"{keywords}:12: error: [DINKES] reply: reply may only use {{case}} and {{keyword}} placeholders ('kasus')",
+            f"{keywords}:14: error: [JALAN RUSAK]: a keyword is 2 to 20 letters or digits, no spaces (e.g. [DISHUB])",
+            f"{keywords}:17: error: [PU] owner: missing key owner (the login of the official who answers this keyword)",
+            f"{keywords}:6: error: [DISHUB] owner: owner 'nobody' is not a user (create it with: modemd user add nobody --role official)",
+            f"{keywords}:11: error: [DINKES] owner: owner 'dinkes' is disabled; give the keyword to an active user",
+            f"{keywords}:15: error: [JALAN RUSAK] owner: owner 'hantu' is not a user (create it with: modemd user add hantu --role official)",
+            f"{keywords}:20: error: [INFO]: this section appears twice",
+        ]
+    )

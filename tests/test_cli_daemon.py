@@ -31,8 +31,9 @@ SIM = "[modem:sim1]\ndriver = sim\ndevice = spool1\nsend_delay = 0\nreport_delay
 
 
 def modemd(config: Path, *args: str, check: bool = False) -> subprocess.CompletedProcess:
-    done = subprocess.run([*MODEMD, "--config", str(config), *args], capture_output=True, text=True, cwd=ROOT,
-                          timeout=60)
+    done = subprocess.run(
+        [*MODEMD, "--config", str(config), *args], capture_output=True, text=True, cwd=ROOT, timeout=60
+    )
     assert not check or done.returncode == 0, f"modemd {' '.join(args)} exited {done.returncode}: {done.stderr}"
     return done
 
@@ -51,7 +52,11 @@ def test_send_prints_the_id_and_outbox_lists_it(center):
     done = modemd(center, "send", "0812-1111-2222", "Halo <b>warga</b> 🙏", check=True)
     message = OutboundMessage.get_by_id(int(done.stdout))
     assert (message.recipient, message.text, message.kind, message.state) == (
-        "+6281211112222", "Halo <b>warga</b> 🙏", "manual", "pending")
+        "+6281211112222",
+        "Halo <b>warga</b> 🙏",
+        "manual",
+        "pending",
+    )
     rows = json.loads(modemd(center, "outbox", "--status", "pending", "--json", check=True).stdout)
     [row] = rows
     assert row["id"] == message.id and row["number"] == "+6281211112222" and row["status"] == "pending"
@@ -66,12 +71,15 @@ def test_send_with_a_modem_records_the_preference(center):
     assert OutboundMessage.get_by_id(int(done.stdout)).preferred_modem == "sim1"
 
 
-@pytest.mark.parametrize("args, says", [
-    (["12", "halo"], "not"),
-    (["TELKOMSEL", "halo"], "letters"),
-    ([CITIZEN, "   "], "empty"),
-    ([CITIZEN, "halo", "--modem", "nope"], "no [modem:nope]"),
-])
+@pytest.mark.parametrize(
+    "args, says",
+    [
+        (["12", "halo"], "not"),
+        (["TELKOMSEL", "halo"], "letters"),
+        ([CITIZEN, "   "], "empty"),
+        ([CITIZEN, "halo", "--modem", "nope"], "no [modem:nope]"),
+    ],
+)
 def test_send_refuses_bad_input_with_exit_status_2(center, args, says):
     done = modemd(center, "send", *args)
     assert done.returncode == 2 and says in done.stderr
@@ -87,7 +95,12 @@ def test_inbox_lists_routed_messages_by_keyword(center):
     rows = json.loads(modemd(center, "inbox", "--keyword", "dishub", "--json", check=True).stdout)
     [row] = rows
     assert (row["number"], row["text"], row["keyword"], row["owner"], row["status"]) == (
-        "+6281211112222", "dishub: lampu mati", "DISHUB", "dishub", "open")
+        "+6281211112222",
+        "dishub: lampu mati",
+        "DISHUB",
+        "dishub",
+        "open",
+    )
     assert {"id", "parts", "received_at", "case", "route"} <= set(row)
     unrouted = json.loads(modemd(center, "inbox", "--keyword", "unrouted", "--json", check=True).stdout)
     assert [r["text"] for r in unrouted] == ["HALO"]
@@ -144,7 +157,9 @@ def test_probe_says_what_is_wrong_missing_device_wrong_pin_busy_port(officials, 
         assert done.returncode == 1 and "PIN" in done.stdout
     with FakeModem() as fake:
         config = write_config(f"[modem:usb1]\ndriver = at\ndevice = {fake.device}\n")
-        holder = subprocess.Popen([sys.executable, "-c", f"import time; f = open({fake.device!r}, 'rb'); time.sleep(30)"])
+        holder = subprocess.Popen(
+            [sys.executable, "-c", f"import time; f = open({fake.device!r}, 'rb'); time.sleep(30)"]
+        )
         try:
             time.sleep(0.5)
             done = modemd(config, "probe", "--no-balance")
@@ -180,8 +195,10 @@ def test_probe_asks_the_running_daemon_that_holds_the_port(officials, write_conf
         try:
             from modemd.store.models import ModemStatus
 
-            assert wait_until(lambda: ModemStatus.select().where(ModemStatus.name == "usb1",
-                                                                ModemStatus.state == "ready").exists(), 30)
+            assert wait_until(
+                lambda: ModemStatus.select().where(ModemStatus.name == "usb1", ModemStatus.state == "ready").exists(),
+                30,
+            )
             done = modemd(config, "probe")
             asked = modemd(config, "probe", "--json", "--no-balance")
         finally:
@@ -201,13 +218,17 @@ def test_probe_does_not_ask_a_daemon_that_does_not_hold_the_port(officials, writ
     """The daemon runs, but another program holds the port (the worker is 'absent'): say who holds it."""
     with FakeModem() as fake:
         config = write_config(f"[modem:usb1]\ndriver = at\ndevice = {fake.device}\n")
-        holder = subprocess.Popen([sys.executable, "-c", f"import time; f = open({fake.device!r}, 'rb'); time.sleep(60)"])
+        holder = subprocess.Popen(
+            [sys.executable, "-c", f"import time; f = open({fake.device!r}, 'rb'); time.sleep(60)"]
+        )
         daemon = start_daemon(config, tmp_path)
         try:
             from modemd.store.models import ModemStatus
 
-            assert wait_until(lambda: ModemStatus.select().where(ModemStatus.name == "usb1",
-                                                                ModemStatus.state == "absent").exists(), 30)
+            assert wait_until(
+                lambda: ModemStatus.select().where(ModemStatus.name == "usb1", ModemStatus.state == "absent").exists(),
+                30,
+            )
             done = modemd(config, "probe", "--no-balance")
         finally:
             daemon.terminate()
@@ -228,8 +249,13 @@ def test_probe_unknown_modem_name(center):
 
 def start_daemon(config: Path, tmp_path: Path, env: dict[str, str] | None = None) -> subprocess.Popen:
     log = open(tmp_path / "daemon.log", "ab")
-    return subprocess.Popen([*MODEMD, "--config", str(config), "run", "--instance", "pc1"], cwd=ROOT,
-                            stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
+    return subprocess.Popen(
+        [*MODEMD, "--config", str(config), "run", "--instance", "pc1"],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, **(env or {})},
+    )
 
 
 def sent_log(spool: Path) -> list[dict]:
@@ -301,7 +327,7 @@ def test_kill_9_at_any_moment_loses_no_inbound_and_no_outbound(officials, write_
     sent = [r["text"] for r in sent_log(spool) if r["text"].startswith("balasan")]
     assert set(sent) == {f"balasan {n}" for n in range(60)}
     twice = {text for text in sent if sent.count(text) > 1}
-    in_doubt = {m.text for m in OutboundMessage.select().where(OutboundMessage.doubt == True)}
+    in_doubt = {m.text for m in OutboundMessage.select().where(OutboundMessage.doubt == True)}  # noqa: E712 (a peewee expression)
     assert twice <= in_doubt  # a message sent twice is one the outbox marks as in doubt
 
 
@@ -332,9 +358,9 @@ def test_systemd_hears_ready_status_watchdog_and_stopping(officials, write_confi
 
 def test_two_daemons_on_one_postgresql_send_each_message_once(postgres_url, write_config, tmp_path):
     """The centre that outgrew one PC: two `modemd run` on two 'PCs' (instances), one server database."""
+    from modemd import users
     from modemd.store import db as db_module
     from modemd.store import migrations
-    from modemd import users
     from tests.conftest import _reset
 
     database = db_module.open_database(postgres_url)
@@ -346,19 +372,34 @@ def test_two_daemons_on_one_postgresql_send_each_message_once(postgres_url, writ
         configs = []
         for pc in ("a", "b"):  # each PC has its own modem
             path = tmp_path / f"pc-{pc}.ini"
-            path.write_text(f"[modemd]\ndatabase = {postgres_url}\nstate_dir = .\nkeywords = keywords.ini\n"
-                            f"[modem:sim-{pc}]\ndriver = sim\ndevice = spool-{pc}\nsend_delay = 0.05\nreport_delay = 0\n")
+            path.write_text(
+                f"[modemd]\ndatabase = {postgres_url}\nstate_dir = .\nkeywords = keywords.ini\n"
+                f"[modem:sim-{pc}]\ndriver = sim\ndevice = spool-{pc}\nsend_delay = 0.05\nreport_delay = 0\n"
+            )
             configs.append(path)
         write_config("")  # keywords.ini beside them
         from modemd.send import outqueue
 
         ids = [outqueue.enqueue(CITIZEN, f"pesan {n}", "manual", config=DEFAULTS).id for n in range(150)]
-        daemons = [subprocess.Popen([*MODEMD, "--config", str(path), "run", "--instance", path.stem], cwd=ROOT,
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-                   for path in configs]
+        daemons = [
+            subprocess.Popen(
+                [*MODEMD, "--config", str(path), "run", "--instance", path.stem],
+                cwd=ROOT,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            for path in configs
+        ]
         try:
-            assert wait_until(lambda: OutboundMessage.select().where(
-                OutboundMessage.id.in_(ids), OutboundMessage.state.in_(("sent", "delivered"))).count() == 150, 90)
+            assert wait_until(
+                lambda: (
+                    OutboundMessage.select()
+                    .where(OutboundMessage.id.in_(ids), OutboundMessage.state.in_(("sent", "delivered")))
+                    .count()
+                    == 150
+                ),
+                90,
+            )
         finally:
             for daemon in daemons:
                 daemon.terminate()

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from modemd.send import outqueue
 from modemd.config import Config
+from modemd.send import outqueue
 from modemd.store.models import InboundMessage, OutboundMessage
 
 DEFAULTS = Config.defaults()  # the schema's settings, no file
@@ -26,8 +26,13 @@ STORED_UTC = datetime(2026, 12, 2, 7, 5, 0)  # as the database keeps it: naive U
 
 
 def modemd(config: Path, *args: str) -> subprocess.CompletedProcess:
-    done = subprocess.run([sys.executable, "-m", "modemd", "--config", str(config), *args], capture_output=True,
-                          text=True, cwd=ROOT, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "modemd", "--config", str(config), *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     return done
 
@@ -35,8 +40,10 @@ def modemd(config: Path, *args: str) -> subprocess.CompletedProcess:
 @pytest.fixture(params=[("Asia/Jakarta", "WIB", "+07:00", "14:05"), ("Asia/Jayapura", "WIT", "+09:00", "16:05")])
 def center(request, officials, write_config):
     zone, abbreviation, offset, clock = request.param
-    path = write_config(f"[modemd]\ndatabase = sqlite:///modemd.db\nstate_dir = .\ntimezone = {zone}\n"
-                        "[modem:sim1]\ndriver = sim\ndevice = spool1\n")
+    path = write_config(
+        f"[modemd]\ndatabase = sqlite:///modemd.db\nstate_dir = .\ntimezone = {zone}\n"
+        "[modem:sim1]\ndriver = sim\ndevice = spool1\n"
+    )
     return path, abbreviation, offset, clock
 
 
@@ -46,7 +53,8 @@ def test_inbox_shows_local_time_with_its_zone(center):
     path, abbreviation, offset, clock = center
     routed = Conversation(path).receive("081211112222", "DISHUB lampu <b>mati</b>", smsc_time=None)
     InboundMessage.update(received_at=STORED_UTC, smsc_time=STORED_UTC).where(
-        InboundMessage.id == routed.message.id).execute()
+        InboundMessage.id == routed.message.id
+    ).execute()
     [row] = json.loads(modemd(path, "inbox", "--json").stdout)
     assert row["received_at"] == f"2026-12-02T{clock}:00{offset}"
     assert row["smsc_time"] == f"2026-12-02T{clock}:00{offset}"

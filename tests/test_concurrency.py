@@ -73,12 +73,15 @@ def test_the_real_daemon_and_web_app_write_at_the_same_time(write_config, offici
     from modemd.store.models import Case, OutboundMessage
     from webui import create_app
 
-    path = write_config("[web]\nsecret_key_file = secret.key\n[modem:sim1]\ndriver = sim\nsend_delay = 0\nreport_delay = 0\n")
+    path = write_config(
+        "[web]\nsecret_key_file = secret.key\n[modem:sim1]\ndriver = sim\nsend_delay = 0\nreport_delay = 0\n"
+    )
     config = config_module.load(path)
     log_path = path.parent / "daemon.log"
     with open(log_path, "wb") as log:
-        daemon = subprocess.Popen([sys.executable, "-m", "modemd", "--config", str(path), "run"],
-                                  stdout=log, stderr=subprocess.STDOUT)
+        daemon = subprocess.Popen(
+            [sys.executable, "-m", "modemd", "--config", str(path), "run"], stdout=log, stderr=subprocess.STDOUT
+        )
     try:
         web = create_app(config=config, test_config={"TESTING": True, "WTF_CSRF_ENABLED": False}).test_client()
         assert web.post("/login", data={"login": "dishub", "password": "rahasia-123"}).status_code == 302
@@ -93,8 +96,12 @@ def test_the_real_daemon_and_web_app_write_at_the_same_time(write_config, offici
                 answered.add(case.id)
             time.sleep(0.05)
         assert len(answered) == sent
-        while time.monotonic() < deadline and OutboundMessage.select().where(
-                OutboundMessage.kind == "reply", OutboundMessage.state.in_(("pending", "sending"))).count():
+        while (
+            time.monotonic() < deadline
+            and OutboundMessage.select()
+            .where(OutboundMessage.kind == "reply", OutboundMessage.state.in_(("pending", "sending")))
+            .count()
+        ):
             time.sleep(0.2)
         replies = OutboundMessage.select().where(OutboundMessage.kind == "reply")
         assert replies.count() == sent and {r.state for r in replies} <= {"sent", "delivered"}

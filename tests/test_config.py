@@ -68,7 +68,9 @@ def test_sample_modemd_ini_loads_and_mirrors_every_default():
             # what the sample sets for a real install (paths, driver) may differ from the defaults
             real_install = section in ("modemd", "modem:modem1") or (section, key) == ("web", "secret_key_file")
             if not real_install or key in ("log_level", "timezone", "run_on_receive_timeout"):
-                assert sample[section][key] == spec.default, f"[{section}] {key}: sample {sample[section][key]!r}, code {spec.default!r}"
+                assert sample[section][key] == spec.default, (
+                    f"[{section}] {key}: sample {sample[section][key]!r}, code {spec.default!r}"
+                )
 
 
 def test_sample_keywords_ini_loads():
@@ -80,9 +82,13 @@ def test_sample_keywords_ini_loads():
 
 
 def test_check_passes_on_samples_with_their_owners(write_config, sqlite_db, officials):
-    path = write_config((REPO / "config" / "modemd.ini").read_text().replace(
-        "sqlite:////var/lib/modemd/modemd.db", "sqlite:///modemd.db").replace("state_dir = /var/lib/modemd", "state_dir = ."),
-        (REPO / "config" / "keywords.ini").read_text())
+    path = write_config(
+        (REPO / "config" / "modemd.ini")
+        .read_text()
+        .replace("sqlite:////var/lib/modemd/modemd.db", "sqlite:///modemd.db")
+        .replace("state_dir = /var/lib/modemd", "state_dir = ."),
+        (REPO / "config" / "keywords.ini").read_text(),
+    )
     result = check_all(path)
     assert result.ok, [str(p) for p in result.problems]
 
@@ -93,7 +99,9 @@ def test_check_passes_on_samples_with_their_owners(write_config, sqlite_db, offi
 
 def test_unknown_driver(write_config):
     path = write_config("[modem:m1]\ndriver = huawei\ndevice = /dev/ttyUSB0\n")
-    only(problems_of(path), section="modem:m1", key="driver", line=5, message=r"unknown driver 'huawei'.*at, gammu, sim")
+    only(
+        problems_of(path), section="modem:m1", key="driver", line=5, message=r"unknown driver 'huawei'.*at, gammu, sim"
+    )
 
 
 def test_missing_driver(write_config):
@@ -117,8 +125,12 @@ def test_baudrate_is_a_rate_or_auto(write_config):
     modem = "[modem:m1]\ndriver = at\ndevice = /dev/ttyUSB0\nbaudrate = {}\n"
     assert load(write_config(modem.format("AUTO"))).modems["m1"].settings["baudrate"] == "auto"
     assert load(write_config(modem.format("9600"))).modems["m1"].settings["baudrate"] == "9600"
-    only(problems_of(write_config(modem.format("fast"))), section="modem:m1", key="baudrate",
-         message="expected auto or a rate such as 9600")
+    only(
+        problems_of(write_config(modem.format("fast"))),
+        section="modem:m1",
+        key="baudrate",
+        message="expected auto or a rate such as 9600",
+    )
 
 
 def test_sender_id_longer_than_8(write_config):
@@ -133,8 +145,12 @@ def test_bad_values_are_all_reported_at_once(write_config):
     )
     problems = problems_of(path)
     assert {(p.section, p.key) for p in problems} == {
-        ("sms", "max_attempts"), ("sms", "deadline"), ("sms", "retry_intervals"), ("web", "listen"),
-        ("notify", "daily_time"), ("notify", "recap_numbers"),
+        ("sms", "max_attempts"),
+        ("sms", "deadline"),
+        ("sms", "retry_intervals"),
+        ("web", "listen"),
+        ("notify", "daily_time"),
+        ("notify", "recap_numbers"),
     }
     for problem in problems:
         assert problem.line is not None and problem.file == str(path)
@@ -193,7 +209,9 @@ def test_unknown_keys_are_warnings_not_errors(write_config):
 
 
 def test_relative_paths_come_from_the_ini_folder(write_config, tmp_path):
-    path = write_config("[modem:sim1]\ndriver = sim\n[modem:dummy]\ndriver = gammu\nmodel = dummy\nconnection = none\ndevice = dummydir\n")
+    path = write_config(
+        "[modem:sim1]\ndriver = sim\n[modem:dummy]\ndriver = gammu\nmodel = dummy\nconnection = none\ndevice = dummydir\n"
+    )
     config = load(path)
     assert config.keywords_path == tmp_path / "keywords.ini"
     assert config.database_url == f"sqlite:///{tmp_path / 'modemd.db'}"
@@ -222,13 +240,17 @@ def test_duplicate_keyword_any_case(tmp_path):
 
 
 def test_alias_clashing_with_keyword_or_alias(tmp_path):
-    problems = keyword_problems(tmp_path, "[INFO]\nowner = a\naliases = TANYA\n[DISHUB]\nowner = b\naliases = jalan, Tanya, INFO\n")
+    problems = keyword_problems(
+        tmp_path, "[INFO]\nowner = a\naliases = TANYA\n[DISHUB]\nowner = b\naliases = jalan, Tanya, INFO\n"
+    )
     assert [(p.section, p.key) for p in problems] == [("DISHUB", "aliases"), ("DISHUB", "aliases")]
     assert all(p.line == 6 for p in problems)
 
 
 def test_keyword_without_owner_and_bad_names(tmp_path):
-    problems = keyword_problems(tmp_path, "[DISHUB]\ndescription = x\n[JALAN RUSAK]\nowner = a\n[OK]\nowner = a\nreply = nomor {kasus}\n")
+    problems = keyword_problems(
+        tmp_path, "[DISHUB]\ndescription = x\n[JALAN RUSAK]\nowner = a\n[OK]\nowner = a\nreply = nomor {kasus}\n"
+    )
     assert {(p.section, p.key) for p in problems} == {("DISHUB", "owner"), ("JALAN RUSAK", None), ("OK", "reply")}
 
 
@@ -319,7 +341,7 @@ def test_defaults_are_the_schema_defaults_with_no_file(tmp_path):
     assert config.keywords_path == tmp_path.resolve() / "keywords.ini"
     assert config.web.logo == ""
     for section in SCHEMA:
-        for key, spec in (SCHEMA[section].items() if section != "routing" else ()):
+        for key, spec in SCHEMA[section].items() if section != "routing" else ():
             if not spec.path:
                 assert getattr(getattr(config, section), key) == spec.parse(spec.default), (section, key)
 

@@ -20,11 +20,11 @@ from pathlib import Path
 import pytest
 
 from modemd import config as config_module
-from modemd.send import outqueue
 from modemd.config import Config
-from modemd.run.daemon import Daemon
 from modemd.drivers import inject_simulated
 from modemd.receive.keywords import load_keywords
+from modemd.run.daemon import Daemon
+from modemd.send import outqueue
 from modemd.store.models import Case, DaemonState, InboundMessage, ModemStatus, OutboundMessage, OutboundPart
 from tests.fakemodem import FakeModem, wait_until
 
@@ -108,11 +108,18 @@ def test_a_citizens_sms_becomes_a_case_and_the_acknowledgement_is_delivered(run_
 
 def test_a_message_queued_by_another_process_is_sent(run_daemon, tmp_path):
     running = run_daemon()
-    script = ("import sys; from modemd.store import db; from modemd.send import outqueue; from modemd.config import Config; "
-              "db.open_database(sys.argv[1]); "
-              "print(outqueue.enqueue('085712345678', 'Balasan dari web', 'reply', config=Config.defaults()).id)")
-    done = subprocess.run([sys.executable, "-c", script, running.config.database_url], capture_output=True,
-                          text=True, check=True, cwd=ROOT)
+    script = (
+        "import sys; from modemd.store import db; from modemd.send import outqueue; from modemd.config import Config; "
+        "db.open_database(sys.argv[1]); "
+        "print(outqueue.enqueue('085712345678', 'Balasan dari web', 'reply', config=Config.defaults()).id)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, running.config.database_url],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    )
     message_id = int(done.stdout)
     assert wait_until(lambda: OutboundMessage.get_by_id(message_id).state in ("sent", "delivered"), 10)
     assert [s["text"] for s in running.sent_log()] == ["Balasan dari web"]
@@ -120,8 +127,9 @@ def test_a_message_queued_by_another_process_is_sent(run_daemon, tmp_path):
 
 def test_health_heartbeat_and_keywords_are_published(run_daemon):
     running = run_daemon()
-    assert wait_until(lambda: ModemStatus.select().where(ModemStatus.name == "sim1",
-                                                         ModemStatus.signal_dbm == -71).exists(), 10)
+    assert wait_until(
+        lambda: ModemStatus.select().where(ModemStatus.name == "sim1", ModemStatus.signal_dbm == -71).exists(), 10
+    )
     status = ModemStatus.get(ModemStatus.name == "sim1")
     assert (status.state, status.driver, status.manufacturer) == ("ready", "sim", "modemd")
     assert status.last_contact is not None and status.storage_total is not None
@@ -174,8 +182,13 @@ def test_an_officials_reply_answers_the_case_only_when_the_daemon_has_sent_it(ru
     running = run_daemon(SIM + f"fail_numbers = {wrong}\n")
     running.inject(CITIZEN, "DISHUB jalan rusak")
     running.inject(wrong, "DISHUB lampu mati")
-    assert wait_until(lambda: Case.select().count() == 2 and not OutboundMessage.select().where(
-        OutboundMessage.state.in_(("pending", "sending"))).exists(), 10)
+    assert wait_until(
+        lambda: (
+            Case.select().count() == 2
+            and not OutboundMessage.select().where(OutboundMessage.state.in_(("pending", "sending"))).exists()
+        ),
+        10,
+    )
     good, bad = Case.get(Case.citizen == E164), Case.get(Case.citizen == wrong)
     replies = [send_reply(case, officials["dishub"], "Segera kami tangani.", running.config) for case in (good, bad)]
     assert wait_until(lambda: all(states(r.id)[0] in ("sent", "delivered", "failed") for r in replies), 10)
@@ -186,9 +199,11 @@ def test_an_officials_reply_answers_the_case_only_when_the_daemon_has_sent_it(ru
 
 
 def test_a_failing_modem_rests_and_its_traffic_moves_to_the_other(run_daemon):
-    ini = (SIM + "failure_rate = 1\n"  # sim2 is the slower one: sim1 surely gets (and fails) its share first
-           "[modem:sim2]\ndriver = sim\ndevice = spool2\nsend_delay = 0.1\nreport_delay = 0\n"
-           "[sms]\nmodem_rest_after = 2\nmodem_rest = 10m\nretry_intervals = 1s\nmax_attempts = 10\n")
+    ini = (
+        SIM + "failure_rate = 1\n"  # sim2 is the slower one: sim1 surely gets (and fails) its share first
+        "[modem:sim2]\ndriver = sim\ndevice = spool2\nsend_delay = 0.1\nreport_delay = 0\n"
+        "[sms]\nmodem_rest_after = 2\nmodem_rest = 10m\nretry_intervals = 1s\nmax_attempts = 10\n"
+    )
     running = run_daemon(ini)
     ids = [outqueue.enqueue(CITIZEN, f"pesan {n}", "reply", config=DEFAULTS).id for n in range(10)]
     assert wait_until(lambda: all(s in ("sent", "delivered") for s in states(*ids)), 20)
@@ -214,13 +229,15 @@ def test_a_modems_rate_limit_spaces_its_sends(run_daemon):
     ids = [outqueue.enqueue(CITIZEN, f"pesan {n}", "reply", config=DEFAULTS).id for n in range(4)]
     assert wait_until(lambda: all(s in ("sent", "delivered") for s in states(*ids)), 20)
     times = sorted(OutboundMessage.get_by_id(i).sent_at for i in ids)
-    gaps = [(later - earlier).total_seconds() for earlier, later in zip(times, times[1:])]
+    gaps = [(later - earlier).total_seconds() for earlier, later in zip(times, times[1:], strict=False)]
     assert min(gaps) >= 0.45, gaps
 
 
 def test_operator_routing_between_two_modems(run_daemon):
-    ini = (SIM + "[modem:sim2]\ndriver = sim\ndevice = spool2\nsend_delay = 0\nreport_delay = 0\n"
-           "[routing]\ntelkomsel = sim1\nindosat = sim2\n")
+    ini = (
+        SIM + "[modem:sim2]\ndriver = sim\ndevice = spool2\nsend_delay = 0\nreport_delay = 0\n"
+        "[routing]\ntelkomsel = sim1\nindosat = sim2\n"
+    )
     run_daemon(ini)
     tsel = [outqueue.enqueue(CITIZEN, f"tsel {n}", "reply", config=DEFAULTS).id for n in range(3)]
     isat = [outqueue.enqueue("085712345678", f"isat {n}", "reply", config=DEFAULTS).id for n in range(3)]
@@ -256,7 +273,9 @@ def at_ini(fake: FakeModem, extra: str = "") -> str:
 
 def test_at_modem_receive_route_reply_and_delivery_report(run_daemon, fake):
     run_daemon(at_ini(fake))
-    assert wait_until(lambda: ModemStatus.select().where(ModemStatus.name == "usb1", ModemStatus.state == "ready").exists(), 10)
+    assert wait_until(
+        lambda: ModemStatus.select().where(ModemStatus.name == "usb1", ModemStatus.state == "ready").exists(), 10
+    )
     fake.inject_sms("+6281211112222", "dishub#lampu merah mati")
     assert wait_until(lambda: OutboundMessage.select().where(OutboundMessage.state == "delivered").exists(), 10)
     case = Case.get()

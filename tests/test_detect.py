@@ -10,10 +10,10 @@ from contextlib import ExitStack
 from dataclasses import replace
 
 import pytest
-
 from fakemodem import FakeModem
 from fakeports import NoModemPort
 from fakeprofiles import HUAWEI, PHONE, SIMCOM, WAVECOM
+
 from modemd import cli
 from modemd.drivers.portscan import mask_imei
 
@@ -28,9 +28,14 @@ def server_room(tmp_path):
         # Huawei MU609 guide: MODEM (AT, here without SMS), DIAG (silent), then PCUI (AT and SMS)
         assert HUAWEI.side_ports == ("at-no-sms", "silent")
         room = {
-            "huawei_modem": stack.enter_context(FakeModem(
-                directory=stick, port_name="ttyUSB0", quirks=replace(HUAWEI.quirks, sms_supported=False),
-                **HUAWEI.identity)),
+            "huawei_modem": stack.enter_context(
+                FakeModem(
+                    directory=stick,
+                    port_name="ttyUSB0",
+                    quirks=replace(HUAWEI.quirks, sms_supported=False),
+                    **HUAWEI.identity,
+                )
+            ),
             "huawei_diag": stack.enter_context(NoModemPort("silent", directory=stick, name="ttyUSB1")),
             "huawei_pcui": stack.enter_context(HUAWEI.fake(directory=stick, port_name="ttyUSB2")),
             "wavecom": stack.enter_context(WAVECOM.fake()),
@@ -58,8 +63,10 @@ def server_room(tmp_path):
 
 
 def detect(room, capsys, *extra: str) -> tuple[int, str]:
-    paths = [room[k].device for k in ("huawei_modem", "huawei_diag", "huawei_pcui", "wavecom", "phone", "simcom",
-                                      "echo", "junk", "held")]
+    paths = [
+        room[k].device
+        for k in ("huawei_modem", "huawei_diag", "huawei_pcui", "wavecom", "phone", "simcom", "echo", "junk", "held")
+    ]
     status = cli.main(["detect", *paths, "--by-id", room["by_id"], "--timeout", "0.5", *extra])
     return status, capsys.readouterr().out
 
@@ -69,13 +76,19 @@ def test_detect_names_the_sms_port_of_each_modem_and_leaves_the_rest(server_room
     data = json.loads(out)  # JSON alone on stdout
     assert status == 0
     ports = {p["path"]: p for p in data["ports"]}
-    port = {key: ports[server_room[key].device] for key in ("huawei_modem", "huawei_diag", "huawei_pcui", "echo",
-                                                            "junk", "held")}
+    port = {
+        key: ports[server_room[key].device]
+        for key in ("huawei_modem", "huawei_diag", "huawei_pcui", "echo", "junk", "held")
+    }
     modems = {m["device"]: m for m in data["modems"]}
 
     pcui = os.path.join(server_room["by_id"], "usb-HUAWEI_Mobile-if02-port0")
-    assert set(modems) == {pcui, server_room["wavecom"].device, server_room["phone"].device,
-                           server_room["simcom"].device}
+    assert set(modems) == {
+        pcui,
+        server_room["wavecom"].device,
+        server_room["phone"].device,
+        server_room["simcom"].device,
+    }
     assert modems[pcui]["receives"] is True and modems[pcui]["baudrate"] == 115200
     assert f"device = {pcui}" in modems[pcui]["section"]
     assert modems[server_room["wavecom"].device]["baudrate"] == 9600  # found at its fixed rate
@@ -124,8 +137,19 @@ def test_detect_looks_in_the_usual_places_and_sums_up_ports_without_hardware(tmp
     for n in range(3):
         (dev / f"ttyS{n}").write_text("")  # not a terminal: cannot be opened as a serial port
     with HUAWEI.fake(directory=str(dev), port_name="ttyUSB0"):
-        status = cli.main(["detect", "--look-in", str(dev / "ttyUSB*"), "--look-in", str(dev / "ttyS*"),
-                           "--timeout", "0.5", "--by-id", str(tmp_path / "none")])
+        status = cli.main(
+            [
+                "detect",
+                "--look-in",
+                str(dev / "ttyUSB*"),
+                "--look-in",
+                str(dev / "ttyS*"),
+                "--timeout",
+                "0.5",
+                "--by-id",
+                str(tmp_path / "none"),
+            ]
+        )
     out = capsys.readouterr().out
     assert status == 0
     assert f"{dev}/ttyUSB0: huawei E173" in out

@@ -8,8 +8,8 @@ import time
 
 import pytest
 import serial
-
 from fakemodem import FakeModem
+
 from modemd.sms import tpdu
 
 

@@ -12,7 +12,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from fakemodem import FakeModem
 
 GAMMU = "/usr/bin/gammu"
@@ -39,9 +38,7 @@ def gammurc(modem: FakeModem, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def gammu(gammurc: Path, *args: str) -> str:
-    done = subprocess.run(
-        [GAMMU, "-c", str(gammurc), *args], capture_output=True, text=True, timeout=60, check=False
-    )
+    done = subprocess.run([GAMMU, "-c", str(gammurc), *args], capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, f"gammu {' '.join(args)} failed: {done.stdout}{done.stderr}"
     return done.stdout
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -28,8 +28,8 @@ from modemd.drivers.base import (  # noqa: E402
     SendFailed,
     Unsupported,
 )
-from modemd.sms.reassembly import MISSING_MARKER  # noqa: E402
 from modemd.drivers.gammu import SEND_ERROR_CAUSES, GammuDriver, convert_error, parse_validity, signal_dbm  # noqa: E402
+from modemd.sms.reassembly import MISSING_MARKER  # noqa: E402
 
 INBOX = 1
 OUTBOX = 2
@@ -72,7 +72,7 @@ def store(device: Path, folder: int, location: int, message: dict) -> Path:
 def deliver_parts(sender: str, text: str, when: datetime | None = None) -> list[dict]:
     """SMS-DELIVER dictionaries for ``text``, split by Gammu as a phone would split it."""
     parts = gammu.EncodeSMS({"Class": -1, "Entries": [{"ID": "ConcatenatedAutoTextLong", "Buffer": text}]})
-    when = when or datetime.now(timezone.utc).replace(microsecond=0)
+    when = when or datetime.now(UTC).replace(microsecond=0)
     for part in parts:
         part.update(
             Number=sender,
@@ -92,7 +92,7 @@ def status_report(recipient: str, reference: int, status: int) -> dict:
         "SMSC": {"Number": "+6281100000"},
         "MessageReference": reference,
         "DeliveryStatus": status,
-        "DateTime": datetime.now(timezone.utc).replace(microsecond=0),
+        "DateTime": datetime.now(UTC).replace(microsecond=0),
         "Text": "",
     }
 
@@ -261,8 +261,13 @@ def test_without_python_gammu_the_error_says_how_to_install_it(settings):
         "except ModemError as exc:\n"
         "    print(exc)\n"
     )
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
-                            cwd=Path(__file__).resolve().parents[1])
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[1],
+    )
     assert "pip install 'modemd[gammu]'" in result.stdout
     assert "python3-gammu" in result.stdout
 
@@ -318,7 +323,16 @@ def test_send_switches_to_ucs2_for_text_outside_gsm_alphabet(modem, settings):
 
 @pytest.mark.parametrize(
     ("setting", "gammu_form"),
-    [("max", "Max"), ("", "Max"), ("MAX", "Max"), ("na", "NA"), ("1d", "1D"), ("12h", "12H"), ("30", "30"), ("1440", "1440")],
+    [
+        ("max", "Max"),
+        ("", "Max"),
+        ("MAX", "Max"),
+        ("na", "NA"),
+        ("1d", "1D"),
+        ("12h", "12H"),
+        ("30", "30"),
+        ("1440", "1440"),
+    ],
 )
 def test_parse_validity(setting, gammu_form):
     assert parse_validity(setting) == gammu_form
@@ -335,7 +349,7 @@ def test_parse_validity_rejects_nonsense(setting):
 
 
 def test_receive_single_message(modem, device):
-    stamp = datetime(2026, 11, 23, 2, 15, 0, tzinfo=timezone.utc)
+    stamp = datetime(2026, 11, 23, 2, 15, 0, tzinfo=UTC)
     path = store(device, INBOX, 1, deliver_parts("+6281234567890", "DISHUB jalan rusak", stamp)[0])
     [message] = modem.receive()
     assert message.sender == "+6281234567890"
@@ -440,7 +454,7 @@ def test_incomplete_multipart_is_handed_over_after_the_timeout(settings, device)
 
 
 def test_incomplete_multipart_counts_its_age_from_the_smsc_time(modem, device):
-    long_ago = datetime.now(timezone.utc) - timedelta(hours=2)
+    long_ago = datetime.now(UTC) - timedelta(hours=2)
     parts = deliver_parts("+6281234567890", LONG_TEXT, long_ago)
     store(device, INBOX, 1, parts[1])
     [message] = modem.receive()  # default timeout of 1800 s is long past

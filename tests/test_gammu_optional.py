@@ -22,7 +22,10 @@ WITHOUT_GAMMU = textwrap.dedent("""
 
 def modemd_without_gammu(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-c", WITHOUT_GAMMU, *args], capture_output=True, text=True, check=False,
+        [sys.executable, "-c", WITHOUT_GAMMU, *args],
+        capture_output=True,
+        text=True,
+        check=False,
     )
 
 
@@ -40,4 +43,3 @@ def test_at_and_sim_drivers_do_not_need_python_gammu(write_config):
     result = modemd_without_gammu("check", "--config", str(path))
     assert "python-gammu" not in result.stderr + result.stdout, result.stderr + result.stdout
     assert "Traceback" not in result.stderr, result.stderr
-

@@ -21,7 +21,7 @@ from __future__ import annotations
 import binascii
 import logging
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -31,11 +31,11 @@ gammu = pytest.importorskip("gammu", reason="python-gammu is not installed")
 from modemd.drivers import create_driver  # noqa: E402
 from modemd.drivers.base import SendFailed  # noqa: E402
 from modemd.drivers.gammu import part_text  # noqa: E402
-from modemd.sms.reassembly import MISSING_MARKER  # noqa: E402
 from modemd.sms import gsm7, segmentation, tpdu  # noqa: E402
+from modemd.sms.reassembly import MISSING_MARKER  # noqa: E402
 
 INBOX = 1
-WHEN = datetime(2026, 11, 23, 2, 15, 0, tzinfo=timezone.utc)
+WHEN = datetime(2026, 11, 23, 2, 15, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -52,8 +52,10 @@ def log_path(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def modem(device, log_path):
-    driver = create_driver("uji", {"driver": "gammu", "device": str(device), "connection": "none",
-                                   "model": "dummy", "gammu_log": str(log_path)})
+    driver = create_driver(
+        "uji",
+        {"driver": "gammu", "device": str(device), "connection": "none", "model": "dummy", "gammu_log": str(log_path)},
+    )
     driver.connect()
     yield driver
     driver.close()
@@ -61,8 +63,9 @@ def modem(device, log_path):
 
 def from_network(device: Path, first_location: int, sender: str, text: str, reference: int = 0) -> None:
     """Put ``text`` on the dummy's SIM as libGammu decodes it from the network's PDUs."""
-    for location, hex_pdu in enumerate(tpdu.encode_deliver(sender, text, smsc_time=WHEN, concat_reference=reference),
-                                       start=first_location):
+    for location, hex_pdu in enumerate(
+        tpdu.encode_deliver(sender, text, smsc_time=WHEN, concat_reference=reference), start=first_location
+    ):
         part = gammu.DecodePDU(binascii.unhexlify(hex_pdu), True)
         part["State"] = "UnRead"
         path = device / "sms" / str(INBOX) / str(location)
@@ -155,11 +158,11 @@ def ucs2_user_data(logged_part: str) -> bytes:
     assert found, "not a UCS2 part"
     size = 2 * int(found.group(1))
     data = bytearray()
-    for line in logged_part[found.end():].splitlines():
+    for line in logged_part[found.end() :].splitlines():
         for column in range(16):
             if len(data) == size:
                 return bytes(data)
-            data.append(int(line[4 * column:4 * column + 2], 16))
+            data.append(int(line[4 * column : 4 * column + 2], 16))
     raise AssertionError("hex dump shorter than the announced length")
 
 
@@ -174,12 +177,15 @@ def test_libgammu_really_sends_a_lone_ucs2_tilde_as_u0001():
     assert tpdu.decode(gammu.EncodePDU(part).hex()).text == "ç\x01b"
 
 
-@pytest.mark.parametrize("text", [
-    "Terima kasih ~ laporan 😀 diterima",
-    "ç~",
-    "~ç",
-    "Pak ~~ Camat ~|~ selesai 🙏",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Terima kasih ~ laporan 😀 diterima",
+        "ç~",
+        "~ç",
+        "Pak ~~ Camat ~|~ selesai 🙏",
+    ],
+)
 def test_send_ucs2_tilde_goes_out_as_tilde(modem, log_path, caplog, text):
     with caplog.at_level(logging.DEBUG, logger="modemd.gammu"):
         modem.send("+6281234567890", text)

@@ -8,8 +8,8 @@ from datetime import datetime, timedelta, timezone
 import peewee
 import pytest
 
-from modemd.receive import inbound
 from modemd.drivers import create_driver, inject_simulated
+from modemd.receive import inbound
 from modemd.store.models import InboundMessage, ModemStatus
 from tests.daemonharness import sms
 
@@ -19,13 +19,26 @@ WIB = timezone(timedelta(hours=7))
 def test_a_message_is_stored_with_everything_the_modem_gave(any_db):
     ModemStatus.create(name="m1")
     smsc = datetime(2026, 11, 23, 21, 5, 7, tzinfo=WIB)
-    message, created = inbound.store("m1", sms(
-        "0812-1111-2222", "DISHUB jalan rusak 🙏 \"<b>\"", smsc, pdus=["0791", "0792"], parts_total=2,
-        parts_received=2))
+    message, created = inbound.store(
+        "m1",
+        sms(
+            "0812-1111-2222",
+            'DISHUB jalan rusak 🙏 "<b>"',
+            smsc,
+            pdus=["0791", "0792"],
+            parts_total=2,
+            parts_received=2,
+        ),
+    )
     assert created
     row = InboundMessage.get_by_id(message.id)
-    assert (row.modem, row.sender_raw, row.sender, row.sender_kind) == ("m1", "0812-1111-2222", "+6281211112222", "number")
-    assert row.text == "DISHUB jalan rusak 🙏 \"<b>\""
+    assert (row.modem, row.sender_raw, row.sender, row.sender_kind) == (
+        "m1",
+        "0812-1111-2222",
+        "+6281211112222",
+        "number",
+    )
+    assert row.text == 'DISHUB jalan rusak 🙏 "<b>"'
     assert json.loads(row.pdus) == ["0791", "0792"]
     assert row.smsc_time == datetime(2026, 11, 23, 14, 5, 7)  # UTC
     assert row.received_at is not None and row.route == "new"
@@ -34,14 +47,30 @@ def test_a_message_is_stored_with_everything_the_modem_gave(any_db):
 
 
 def test_senders_that_are_not_numbers_are_kept_as_received(sqlite_db):
-    for raw, kind in (("TELKOMSEL", "alphanumeric"), ("3636", "shortcode"), ("", "alphanumeric"), ("+1 555", "alphanumeric")):
+    for raw, kind in (
+        ("TELKOMSEL", "alphanumeric"),
+        ("3636", "shortcode"),
+        ("", "alphanumeric"),
+        ("+1 555", "alphanumeric"),
+    ):
         message, _ = inbound.store("m1", sms(raw, "promo", None))
         assert (message.sender, message.sender_kind, message.sender_raw) == (raw.strip(), kind, raw)
 
 
 def test_an_incomplete_or_undecodable_message_is_kept(sqlite_db):
-    message, _ = inbound.store("m1", sms("081211112222", "", None, pdus=["00zz"], incomplete=True, parts_total=3,
-                                         parts_received=1, decode_error="bad user data length"))
+    message, _ = inbound.store(
+        "m1",
+        sms(
+            "081211112222",
+            "",
+            None,
+            pdus=["00zz"],
+            incomplete=True,
+            parts_total=3,
+            parts_received=1,
+            decode_error="bad user data length",
+        ),
+    )
     row = InboundMessage.get_by_id(message.id)
     assert row.incomplete and row.decode_error == "bad user data length" and row.text == ""
 
@@ -161,13 +190,15 @@ def test_a_routed_batch_writes_the_same_rows_on_every_database(any_db, make_user
     BlockedNumber.create(phone="+6285712345678")
     chat = Conversation(write_config("[sms]\nautoreply_limit = 2\n"))
     smsc = datetime(2026, 11, 23, 9, 0, tzinfo=WIB)
-    batch = [sms("081211112222", "DISHUB jalan rusak", smsc, handle=(1,)),
-             sms("081211112222", "dishub: sudah 3 hari", smsc + timedelta(minutes=1), handle=(2,)),
-             sms("081233334444", "HALO", smsc, handle=(3,)),
-             sms("081233334444", "HALO lagi", smsc, handle=(4,)),
-             sms("081233334444", "HALO lagi lagi", smsc, handle=(5,)),
-             sms("085712345678", "DISHUB promo", smsc, handle=(6,)),
-             sms("TELKOMSEL", "DISHUB promo", None, handle=(7,))]
+    batch = [
+        sms("081211112222", "DISHUB jalan rusak", smsc, handle=(1,)),
+        sms("081211112222", "dishub: sudah 3 hari", smsc + timedelta(minutes=1), handle=(2,)),
+        sms("081233334444", "HALO", smsc, handle=(3,)),
+        sms("081233334444", "HALO lagi", smsc, handle=(4,)),
+        sms("081233334444", "HALO lagi lagi", smsc, handle=(5,)),
+        sms("085712345678", "DISHUB promo", smsc, handle=(6,)),
+        sms("TELKOMSEL", "DISHUB promo", None, handle=(7,)),
+    ]
     stored = inbound.store_batch("m1", batch, chat.router)
     again = inbound.store_batch("m1", [sms("081211112222", "DISHUB jalan rusak", smsc, handle=(1,))], chat.router)
     assert not again[0].created and again[0].message.id == stored[0].message.id
@@ -179,20 +210,29 @@ def test_a_routed_batch_writes_the_same_rows_on_every_database(any_db, make_user
     unrouted = Case.get(Case.keyword.is_null())
     assert (unrouted.owner_id, unrouted.citizen) == (None, "+6281233334444")
     rows = [(m.text, m.route, m.keyword, m.case_id) for m in InboundMessage.select().order_by(InboundMessage.id)]
-    assert rows == [("DISHUB jalan rusak", "case", "DISHUB", dishub.id),
-                    ("dishub: sudah 3 hari", "case", "DISHUB", dishub.id),
-                    ("HALO", "unrouted", None, unrouted.id),
-                    ("HALO lagi", "unrouted", None, unrouted.id),
-                    ("HALO lagi lagi", "unrouted", None, unrouted.id),
-                    ("DISHUB promo", "blocked", None, None),
-                    ("DISHUB promo", "unanswerable", None, None)]
-    replies = [(r.recipient, r.kind, r.state, r.case_id, r.parts, r.encoding)
-               for r in OutboundMessage.select().order_by(OutboundMessage.id)]
-    assert replies == [("+6281211112222", "autoreply", "pending", dishub.id, 1, "gsm7"),
-                       ("+6281233334444", "autoreply", "pending", unrouted.id, 1, "gsm7"),
-                       ("+6281233334444", "autoreply", "pending", unrouted.id, 1, "gsm7")]  # limit 2: no third
-    assert [s.routing.replies[0].id for s in stored if s.routing and s.routing.replies] == \
-        [r.id for r in OutboundMessage.select().order_by(OutboundMessage.id)]
+    assert rows == [
+        ("DISHUB jalan rusak", "case", "DISHUB", dishub.id),
+        ("dishub: sudah 3 hari", "case", "DISHUB", dishub.id),
+        ("HALO", "unrouted", None, unrouted.id),
+        ("HALO lagi", "unrouted", None, unrouted.id),
+        ("HALO lagi lagi", "unrouted", None, unrouted.id),
+        ("DISHUB promo", "blocked", None, None),
+        ("DISHUB promo", "unanswerable", None, None),
+    ]
+    replies = [
+        (r.recipient, r.kind, r.state, r.case_id, r.parts, r.encoding)
+        for r in OutboundMessage.select().order_by(OutboundMessage.id)
+    ]
+    assert replies == [
+        ("+6281211112222", "autoreply", "pending", dishub.id, 1, "gsm7"),
+        ("+6281233334444", "autoreply", "pending", unrouted.id, 1, "gsm7"),
+        ("+6281233334444", "autoreply", "pending", unrouted.id, 1, "gsm7"),
+    ]  # limit 2: no third
+    assert [s.routing.replies[0].id for s in stored if s.routing and s.routing.replies] == [
+        r.id for r in OutboundMessage.select().order_by(OutboundMessage.id)
+    ]
     opened = AuditLog.select().where(AuditLog.action == "case.open").order_by(AuditLog.id)
     assert [(a.object_type, a.object_id, json.loads(a.detail)["message"]) for a in opened] == [
-        ("case", str(dishub.id), stored[0].message.id), ("case", str(unrouted.id), stored[2].message.id)]
+        ("case", str(dishub.id), stored[0].message.id),
+        ("case", str(unrouted.id), stored[2].message.id),
+    ]

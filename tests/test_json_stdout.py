@@ -18,11 +18,11 @@ from pathlib import Path
 
 import pytest
 
-from modemd.jobs import broadcasts
 from modemd import cli
-from modemd.send import outqueue
 from modemd.config import Config
 from modemd.drivers import inject_simulated
+from modemd.jobs import broadcasts
+from modemd.send import outqueue
 from modemd.store.models import Contact
 from tests.fakemodem import FakeModem
 
@@ -44,16 +44,22 @@ def json_commands(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()) -
 
 
 def run(config: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "modemd", "--config", str(config), *args], capture_output=True,
-                          text=True, cwd=ROOT, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "modemd", "--config", str(config), *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
 
 
 def assert_only_json(done: subprocess.CompletedProcess, what: str):
     try:
         return json.loads(done.stdout)
     except json.JSONDecodeError as exc:
-        raise AssertionError(f"`modemd {what}` wrote more than JSON on stdout ({exc}):\n{done.stdout}\n"
-                             f"stderr:\n{done.stderr}") from None
+        raise AssertionError(
+            f"`modemd {what}` wrote more than JSON on stdout ({exc}):\n{done.stdout}\nstderr:\n{done.stderr}"
+        ) from None
 
 
 @pytest.fixture
@@ -67,7 +73,8 @@ def center(officials, write_config, tmp_path):
         path = write_config(
             "[modem:sim1]\ndriver = sim\ndevice = spool1\nsend_delay = 0\nreport_delay = 0\n"
             f"[modem:dummy1]\ndriver = gammu\ndevice = {phone}\nconnection = none\nmodel = dummy\n"
-            f"[modem:usb1]\ndriver = at\ndevice = {fake.device}\n")
+            f"[modem:usb1]\ndriver = at\ndevice = {fake.device}\n"
+        )
         from modemd import config as config_module
         from tests.daemonharness import Conversation
 

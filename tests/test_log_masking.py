@@ -13,19 +13,18 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
+from webfixtures import *  # noqa: F401,F403  (client, auth)
 
-from modemd.send import outqueue
 from modemd.config import Config
-from modemd.store.models import InboundMessage, OutboundMessage
-from modemd.sms import phone
+from modemd.send import outqueue
+from modemd.sms import phone, tpdu
 from modemd.sms.phone import mask
-from modemd.sms import tpdu
+from modemd.store.models import InboundMessage, OutboundMessage
 from tests.fakemodem import FakeModem, wait_until
 from tests.test_daemon import Running
-from webfixtures import *  # noqa: F401,F403  (client, auth)
 
 DEFAULTS = Config.defaults()  # the schema's settings, no file
 
@@ -45,8 +44,11 @@ def full_numbers_in(record: logging.LogRecord) -> list[str]:
 
 
 def assert_masked(caplog) -> None:
-    leaks = [(r.levelname, r.name, r.getMessage()) for r in caplog.records
-             if r.levelno >= logging.INFO and full_numbers_in(r)]
+    leaks = [
+        (r.levelname, r.name, r.getMessage())
+        for r in caplog.records
+        if r.levelno >= logging.INFO and full_numbers_in(r)
+    ]
     assert not leaks, f"full phone numbers logged at INFO or above: {leaks}"
     shown = [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO]
     assert any(mask(CITIZEN) in line for line in shown), "the citizen's masked number should still be in the log"
@@ -68,22 +70,33 @@ def running(officials, write_config, caplog):
 
 def first_part_only(sender: str) -> str:
     """The first PDU of a two-part message; the second never comes."""
-    parts = tpdu.encode_deliver(sender, "INFO " + "jalan rusak parah " * 12,
-                               smsc_time=datetime.now(timezone.utc).replace(microsecond=0), concat_reference=9)
+    parts = tpdu.encode_deliver(
+        sender,
+        "INFO " + "jalan rusak parah " * 12,
+        smsc_time=datetime.now(UTC).replace(microsecond=0),
+        concat_reference=9,
+    )
     assert len(parts) == 2
     return parts[0]
 
 
 def wait_for_traffic(failing_id: int) -> None:
-    assert wait_until(lambda: OutboundMessage.select().where(OutboundMessage.recipient == CITIZEN,
-                                                             OutboundMessage.state.in_(("sent", "delivered"))).exists(), 20)
+    assert wait_until(
+        lambda: (
+            OutboundMessage.select()
+            .where(OutboundMessage.recipient == CITIZEN, OutboundMessage.state.in_(("sent", "delivered")))
+            .exists()
+        ),
+        20,
+    )
     assert wait_until(lambda: OutboundMessage.get_by_id(failing_id).attempts >= 1, 20)
-    assert wait_until(lambda: InboundMessage.select().where(InboundMessage.incomplete == True).exists(), 20)
+    assert wait_until(lambda: InboundMessage.select().where(InboundMessage.incomplete == True).exists(), 20)  # noqa: E712 (a peewee expression)
 
 
 def test_sim_driver_logs_no_full_number(running, caplog):
-    daemon = running("[modem:sim1]\ndriver = sim\ndevice = spool1\nsend_delay = 0\nreport_delay = 0\n"
-                     f"fail_numbers = {FAILING}\n")
+    daemon = running(
+        f"[modem:sim1]\ndriver = sim\ndevice = spool1\nsend_delay = 0\nreport_delay = 0\nfail_numbers = {FAILING}\n"
+    )
     failing = outqueue.enqueue(FAILING, "Balasan yang gagal", "manual", config=DEFAULTS)
     daemon.inject(CITIZEN, "DISHUB jalan rusak")
     assert wait_until(lambda: OutboundMessage.select().where(OutboundMessage.state == "delivered").exists(), 20)
@@ -94,8 +107,9 @@ def test_sim_driver_logs_no_full_number(running, caplog):
 def test_at_driver_logs_no_full_number(running, caplog):
     with FakeModem(status_report_delay=0.01) as fake:
         fake.fail_number(FAILING, code=21)
-        daemon = running(f"[modem:usb1]\ndriver = at\ndevice = {fake.device}\nsweep_interval = 1s\n"
-                         "reassembly_timeout = 1s\n")
+        daemon = running(
+            f"[modem:usb1]\ndriver = at\ndevice = {fake.device}\nsweep_interval = 1s\nreassembly_timeout = 1s\n"
+        )
         assert wait_until(lambda: daemon.daemon.health.state("usb1") == "ready", 10)
         failing = outqueue.enqueue(FAILING, "Balasan yang gagal", "manual", config=DEFAULTS)
         fake.inject_sms(CITIZEN, "DISHUB jalan rusak")
@@ -120,23 +134,27 @@ def test_gammu_driver_logs_no_full_number(running, caplog, tmp_path):
     failing = outqueue.enqueue(FAILING, "Balasan yang gagal", "manual", config=DEFAULTS)
     OutboundMessage.update(recipient=FAILING + "0" * 30).where(OutboundMessage.id == failing.id).execute()
     assert gammu
-    running(f"[modem:dummy1]\ndriver = gammu\ndevice = {phone}\nconnection = none\nmodel = dummy\n"
-            "reassembly_timeout = 1s\n")
+    running(
+        f"[modem:dummy1]\ndriver = gammu\ndevice = {phone}\nconnection = none\nmodel = dummy\nreassembly_timeout = 1s\n"
+    )
     wait_for_traffic(failing.id)
     assert_masked(caplog)
 
 
-@pytest.mark.parametrize("raw, shown", [
-    ("+6281211112222", "+62812****2222"),
-    ("081211112222", "+62812****2222"),  # masked in one spelling, whatever the modem gave
-    ("6281211112222", "+62812****2222"),
-    ("TELKOMSEL", "TELKOMSEL"),  # a sender name is no personal number
-    ("3636", "3636"),  # nor is a short code
-    ("", ""),
-    ("+62 812-1111-2222", "+62812****2222"),
-    ("0812١١١١٢٢٢٢", "+62812****2222"),  # Arabic-Indic digits are still the number
-    ("+999123456789012", "+99912******9012"),  # not a valid number, digits hidden anyway
-])
+@pytest.mark.parametrize(
+    "raw, shown",
+    [
+        ("+6281211112222", "+62812****2222"),
+        ("081211112222", "+62812****2222"),  # masked in one spelling, whatever the modem gave
+        ("6281211112222", "+62812****2222"),
+        ("TELKOMSEL", "TELKOMSEL"),  # a sender name is no personal number
+        ("3636", "3636"),  # nor is a short code
+        ("", ""),
+        ("+62 812-1111-2222", "+62812****2222"),
+        ("0812١١١١٢٢٢٢", "+62812****2222"),  # Arabic-Indic digits are still the number
+        ("+999123456789012", "+99912******9012"),  # not a valid number, digits hidden anyway
+    ],
+)
 def test_for_log(raw, shown):
     assert phone.for_log(raw) == shown
 

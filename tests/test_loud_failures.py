@@ -12,7 +12,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from webfixtures import _make_app, web_config, web_ini  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -21,9 +20,11 @@ SIM = "[modem:sim1]\ndriver = sim\ndevice = spool1\nsend_delay = 0\nreport_delay
 
 def test_the_daemon_refuses_to_run_without_its_scheduler(officials, write_config):
     path = write_config(SIM)
-    program = ("import sys; sys.modules['apscheduler'] = None\n"  # as if the package were missing
-               "from modemd.cli import main\n"
-               f"sys.exit(main(['--config', {str(path)!r}, 'run']))\n")
+    program = (
+        "import sys; sys.modules['apscheduler'] = None\n"  # as if the package were missing
+        "from modemd.cli import main\n"
+        f"sys.exit(main(['--config', {str(path)!r}, 'run']))\n"
+    )
     try:
         done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, cwd=ROOT, timeout=60)
     except subprocess.TimeoutExpired:

@@ -78,11 +78,16 @@ def test_v6_to_v7_adds_the_balance_columns_and_the_sender_kind_index_on_each_dat
 
     migrator = migrations._migrator(any_db)
     index = "inbound_message_sender_kind_id"
-    migrate(migrator.drop_index("inbound_message", index), migrator.drop_column("modem_status", "balance_at"),
-            migrator.drop_column("modem_status", "balance_warning"))
-    any_db.execute_sql("INSERT INTO modem_status (name, driver, state, manufacturer, model, imei, operator, registration,"
-                       " errors, sent_total, received_total, balance, queue_depth, updated_at) VALUES "
-                       "('usb1', 'at', 'ready', '', '', '', '', 'home', 0, 0, 0, 'Pulsa Rp 5.000', 0, '2026-12-01 00:00:00')")
+    migrate(
+        migrator.drop_index("inbound_message", index),
+        migrator.drop_column("modem_status", "balance_at"),
+        migrator.drop_column("modem_status", "balance_warning"),
+    )
+    any_db.execute_sql(
+        "INSERT INTO modem_status (name, driver, state, manufacturer, model, imei, operator, registration,"
+        " errors, sent_total, received_total, balance, queue_depth, updated_at) VALUES "
+        "('usb1', 'at', 'ready', '', '', '', '', 'home', 0, 0, 0, 'Pulsa Rp 5.000', 0, '2026-12-01 00:00:00')"
+    )
     with any_db.atomic():
         migrations._v6_to_v7(any_db, migrator)
     assert {c.name for c in any_db.get_columns("modem_status")} >= {"balance_at", "balance_warning"}

@@ -11,17 +11,17 @@ from __future__ import annotations
 import logging
 
 import pytest
-
 from fakemodem import FakeModem, Quirks, wait_until
 from fakeprofiles import HUAWEI, PHONE, PROFILES, SIMCOM, WAVECOM, ZTE, Profile
-from modemd.send import outqueue
+from test_at_driver import make_driver as at_driver_for
+from test_at_driver import receive_until
+
 from modemd.config import Config
 from modemd.drivers.at import ATDriver
 from modemd.drivers.atline import ATLine, CommandTimeout
 from modemd.drivers.base import ModemGone, Unsupported
+from modemd.send import outqueue
 from modemd.store.models import Case, InboundMessage, ModemStatus, OutboundMessage
-from test_at_driver import make_driver as at_driver_for
-from test_at_driver import receive_until
 from tests.test_daemon import Running
 
 DEFAULTS = Config.defaults()  # the schema's settings, no file
@@ -290,17 +290,29 @@ def test_phone_sends_and_says_once_that_it_cannot_receive(started, caplog):
 # an unknown device with a known habit
 
 
-@pytest.mark.parametrize("quirks, settings", [
-    (Quirks(cpin_final_ok=False), {}),
-    (Quirks(busy_after_power_on=2), {}),
-    (Quirks(cpms_memories=2), {}),
-    (Quirks(cpms_memories=1), {}),
-    (Quirks(sms_ready_after=1.0, sms_ready_line="SMS Ready"), {}),
-    (Quirks(csca_busy_reads=2, csmp_clears_smsc=True), {"init": "AT+CSMP=17,167,0,0"}),
-    (Quirks(error_text="COMMAND NOT SUPPORT", periodic_lines=("^RSSI:20",), periodic_interval=0.05), {}),
-    (Quirks(cpms_memories=0, cnmi_supported=False), {}),
-], ids=["no-ok-after-cpin", "busy-515", "two-memories", "one-memory", "sms-ready", "smsc-wiped",
-        "vendor-error-and-status-lines", "no-storage"])
+@pytest.mark.parametrize(
+    "quirks, settings",
+    [
+        (Quirks(cpin_final_ok=False), {}),
+        (Quirks(busy_after_power_on=2), {}),
+        (Quirks(cpms_memories=2), {}),
+        (Quirks(cpms_memories=1), {}),
+        (Quirks(sms_ready_after=1.0, sms_ready_line="SMS Ready"), {}),
+        (Quirks(csca_busy_reads=2, csmp_clears_smsc=True), {"init": "AT+CSMP=17,167,0,0"}),
+        (Quirks(error_text="COMMAND NOT SUPPORT", periodic_lines=("^RSSI:20",), periodic_interval=0.05), {}),
+        (Quirks(cpms_memories=0, cnmi_supported=False), {}),
+    ],
+    ids=[
+        "no-ok-after-cpin",
+        "busy-515",
+        "two-memories",
+        "one-memory",
+        "sms-ready",
+        "smsc-wiped",
+        "vendor-error-and-status-lines",
+        "no-storage",
+    ],
+)
 def test_an_unknown_device_with_a_known_habit(started, quirks, settings):
     fake = started(FakeModem(manufacturer="ACME", model="GSM-1", imei="490154203237518", quirks=quirks))
     driver = make_driver(fake, **settings)
@@ -320,9 +332,15 @@ def test_an_unknown_device_with_a_known_habit(started, quirks, settings):
 
 
 def at_ini(fake: FakeModem, profile: Profile) -> str:
-    lines = ["[modem:usb1]", "driver = at", f"device = {fake.device}", "sweep_interval = 5s",
-             *(f"{key} = {value}" for key, value in profile.settings.items()),
-             "[sms]", "retry_intervals = 1s"]
+    lines = [
+        "[modem:usb1]",
+        "driver = at",
+        f"device = {fake.device}",
+        "sweep_interval = 5s",
+        *(f"{key} = {value}" for key, value in profile.settings.items()),
+        "[sms]",
+        "retry_intervals = 1s",
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -335,15 +353,19 @@ def test_receive_route_send_and_delivery_report(profile: Profile, officials, wri
         if profile.can_receive:
             fake.inject_sms(CITIZEN, "DISHUB lampu merah mati")  # arrives before modemd runs
         running = Running(write_config(at_ini(fake, profile))).start()
-        assert wait_until(lambda: ModemStatus.select().where(ModemStatus.name == "usb1",
-                                                             ModemStatus.state == "ready").exists(), 20)
+        assert wait_until(
+            lambda: ModemStatus.select().where(ModemStatus.name == "usb1", ModemStatus.state == "ready").exists(), 20
+        )
         if profile.can_receive:
             fake.inject_sms(OTHER_CITIZEN, "INFO puskesmas tutup")  # arrives while it runs
-            assert wait_until(lambda: OutboundMessage.select().where(OutboundMessage.state == "delivered").count()
-                              == 2, 20)
+            assert wait_until(
+                lambda: OutboundMessage.select().where(OutboundMessage.state == "delivered").count() == 2, 20
+            )
             assert sorted(c.keyword for c in Case.select()) == ["DISHUB", "INFO"]
-            assert sorted(m.text for m in InboundMessage.select()) == ["DISHUB lampu merah mati",
-                                                                       "INFO puskesmas tutup"]
+            assert sorted(m.text for m in InboundMessage.select()) == [
+                "DISHUB lampu merah mati",
+                "INFO puskesmas tutup",
+            ]
             assert sorted(n for n, _ in fake.sent_texts()) == [CITIZEN, OTHER_CITIZEN]
             assert wait_until(lambda: fake.sim == {}, 10)  # messages and reports deleted once stored
         else:

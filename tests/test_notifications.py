@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from modemd import config as config_module
-from modemd.jobs import notifications, recap
 from modemd.config import Config
+from modemd.jobs import notifications, recap
 from modemd.receive.keywords import load_keywords
 from modemd.store.models import Case, InboundMessage, NotificationSent, OutboundMessage, User
 
@@ -36,13 +36,37 @@ def at(day: int, hour: int, minute: int = 0, second: int = 0) -> datetime:
     return local.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
 
 
-def receive(owner: User | None, keyword: str | None, when: datetime, *, citizen: str = "+6281311112222",
-            answered_at: datetime | None = None, status: str = "open", deadline: datetime | None = None) -> Case:
+def receive(
+    owner: User | None,
+    keyword: str | None,
+    when: datetime,
+    *,
+    citizen: str = "+6281311112222",
+    answered_at: datetime | None = None,
+    status: str = "open",
+    deadline: datetime | None = None,
+) -> Case:
     """A citizen's SMS routed into a new case, as the router would leave it."""
-    case = Case.create(keyword=keyword, owner=owner, citizen=citizen, status=status, opened_at=when,
-                       deadline_at=deadline or when + timedelta(hours=3), last_message_at=when, answered_at=answered_at)
-    InboundMessage.create(modem="sim", sender_raw=citizen, sender=citizen, text=f"{keyword or 'HALO'} jalan rusak",
-                          received_at=when, route="case" if keyword else "unrouted", keyword=keyword, case=case)
+    case = Case.create(
+        keyword=keyword,
+        owner=owner,
+        citizen=citizen,
+        status=status,
+        opened_at=when,
+        deadline_at=deadline or when + timedelta(hours=3),
+        last_message_at=when,
+        answered_at=answered_at,
+    )
+    InboundMessage.create(
+        modem="sim",
+        sender_raw=citizen,
+        sender=citizen,
+        text=f"{keyword or 'HALO'} jalan rusak",
+        received_at=when,
+        route="case" if keyword else "unrouted",
+        keyword=keyword,
+        case=case,
+    )
     return case
 
 
@@ -57,8 +81,12 @@ def keywords(config):
 
 
 def notifications_to(number: str) -> list[str]:
-    return [m.text for m in OutboundMessage.select().where(OutboundMessage.recipient == number,
-                                                           OutboundMessage.kind == "notification").order_by(OutboundMessage.id)]
+    return [
+        m.text
+        for m in OutboundMessage.select()
+        .where(OutboundMessage.recipient == number, OutboundMessage.kind == "notification")
+        .order_by(OutboundMessage.id)
+    ]
 
 
 # --------------------------------------------------------------------------
@@ -146,8 +174,14 @@ def test_a_misspelt_placeholder_stays_visible_instead_of_crashing(officials, wri
 def test_daily_reminds_only_officials_with_unanswered_messages_of_the_day(officials, config, keywords):
     receive(officials["dishub"], "DISHUB", at(23, 8, 0))
     receive(officials["dishub"], "DISHUB", at(23, 9, 0), citizen="+6281311113333")
-    receive(officials["dishub"], "DISHUB", at(23, 10, 0), citizen="+6281311114444", answered_at=at(23, 10, 30),
-            status="answered")
+    receive(
+        officials["dishub"],
+        "DISHUB",
+        at(23, 10, 0),
+        citizen="+6281311114444",
+        answered_at=at(23, 10, 30),
+        status="answered",
+    )
     receive(officials["dishub"], "DISHUB", at(22, 9, 0), citizen="+6281311115555")  # yesterday
     receive(officials["humas"], "INFO", at(23, 9, 0), answered_at=at(23, 9, 5), status="answered")
     receive(officials["dinkes"], "DINKES", at(23, 15, 30))  # after the reminder time
@@ -156,15 +190,24 @@ def test_daily_reminds_only_officials_with_unanswered_messages_of_the_day(offici
 
     assert outcome.period == "2026-11-23" and len(outcome.queued) == 1
     assert notifications_to("+6281200000002") == [
-        "2 SMS hari ini belum dijawab (DISHUB). Batas jawab 3 jam. Buka https://sms.pemda.go.id"]
+        "2 SMS hari ini belum dijawab (DISHUB). Batas jawab 3 jam. Buka https://sms.pemda.go.id"
+    ]
     assert notifications.daily(at(23, 16, 0), config, keywords).queued == []
     assert notifications.daily(at(24, 8, 0), config, keywords).queued == []  # same period, next morning
 
 
 def test_a_follow_up_after_the_reply_counts_as_unanswered(officials, config, keywords):
     case = receive(officials["dishub"], "DISHUB", at(23, 8, 0), answered_at=at(23, 8, 30))
-    InboundMessage.create(modem="sim", sender_raw=case.citizen, sender=case.citizen, text="DISHUB kapan?",
-                          received_at=at(23, 11, 0), route="case", keyword="DISHUB", case=case)
+    InboundMessage.create(
+        modem="sim",
+        sender_raw=case.citizen,
+        sender=case.citizen,
+        text="DISHUB kapan?",
+        received_at=at(23, 11, 0),
+        route="case",
+        keyword="DISHUB",
+        case=case,
+    )
     notifications.daily(at(23, 15, 0, 2), config, keywords)
     assert notifications_to("+6281200000002")[0].startswith("1 SMS hari ini belum dijawab")
 
@@ -191,7 +234,8 @@ def test_deadline_alerts_the_owner_once_then_escalates_to_admins_and_approvers_o
     alert, escalate = notifications.deadlines(at(23, 12, 1), config, keywords)
     assert len(alert.queued) == 1 and escalate.queued == []
     assert notifications_to("+6281200000002") == [
-        f"SMS #{case.id} (DISHUB) belum dijawab, batas waktu lewat. Buka https://sms.pemda.go.id/cases/{case.id}"]
+        f"SMS #{case.id} (DISHUB) belum dijawab, batas waktu lewat. Buka https://sms.pemda.go.id/cases/{case.id}"
+    ]
     assert all(not o.queued for o in notifications.deadlines(at(23, 12, 30), config, keywords))
 
     alert, escalate = notifications.deadlines(at(23, 13, 0, 1), config, keywords)
@@ -210,7 +254,8 @@ def test_deadline_catch_up_sends_one_sms_per_person_naming_every_case(officials,
     ids = [c.id for c in cases]
     assert notifications_to("+6281200000002") == [
         f"SMS #{', '.join(map(str, ids[:5]))} dan 2 lainnya (DISHUB) belum dijawab, batas waktu lewat. "
-        "Buka https://sms.pemda.go.id"]
+        "Buka https://sms.pemda.go.id"
+    ]
     assert NotificationSent.select().where(NotificationSent.job == "deadline").count() == 7
     assert NotificationSent.select().where(NotificationSent.job == "escalate").count() == 14
     # a new overdue case later alerts on its own
@@ -241,7 +286,13 @@ def test_recap_numbers_follow_the_counting_rules(officials, keywords):
     receive(None, None, at(23, 10, 0))  # unknown keyword
     receive(officials["dishub"], "DISHUB", at(22, 9, 0))  # yesterday
 
-    summary = recap.daily_recap(date(2026, 11, 23), JAKARTA, keyword_names=keywords.names(), as_of=at(23, 17, 0), recap_time=DEFAULTS.notify.recap_time)
+    summary = recap.daily_recap(
+        date(2026, 11, 23),
+        JAKARTA,
+        keyword_names=keywords.names(),
+        as_of=at(23, 17, 0),
+        recap_time=DEFAULTS.notify.recap_time,
+    )
 
     assert (summary.received, summary.unrouted, summary.cases) == (6, 1, 6)
     assert (summary.answered, summary.within_deadline, summary.overdue, summary.waiting) == (2, 1, 3, 1)
@@ -251,8 +302,10 @@ def test_recap_numbers_follow_the_counting_rules(officials, keywords):
     assert lines["DINKES"].cases == 0
     assert summary.keywords[-1].keyword == recap.NO_KEYWORD
     text = recap.sms_text(summary, DEFAULTS.notify.recap_text)
-    assert text == ("Rekap SMS 22/11 17.00 s.d. 23/11 17.00: masuk 6 (6 kasus), dijawab 2, tepat waktu 1, terlambat 3. "
-                    "Per kata kunci (kasus/dijawab): DISHUB 3/2, INFO 2/0, - 1/0")
+    assert text == (
+        "Rekap SMS 22/11 17.00 s.d. 23/11 17.00: masuk 6 (6 kasus), dijawab 2, tepat waktu 1, terlambat 3. "
+        "Per kata kunci (kasus/dijawab): DISHUB 3/2, INFO 2/0, - 1/0"
+    )
 
 
 def test_recap_goes_to_each_leadership_number_once_per_day(officials, config, keywords):

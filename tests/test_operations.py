@@ -19,7 +19,9 @@ REPO = Path(__file__).resolve().parent.parent
 UNITS = ("modemd.service", "modemd-web.service")
 
 
-@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze (Debian package systemd) is not installed")
+@pytest.mark.skipif(
+    shutil.which("systemd-analyze") is None, reason="systemd-analyze (Debian package systemd) is not installed"
+)
 def test_unit_files_pass_systemd_analyze_verify(tmp_path):
     modemd = shutil.which("modemd") or str(Path(os.sys.executable).parent / "modemd")
     paths = []
@@ -36,8 +38,17 @@ def test_unit_files_pass_systemd_analyze_verify(tmp_path):
 
 def test_daemon_unit_has_what_the_issue_asks():
     text = (REPO / "systemd" / "modemd.service").read_text()
-    for line in ("Type=notify", "WatchdogSec=", "Restart=on-failure", "User=modemd", "SupplementaryGroups=dialout",
-                 "StateDirectory=modemd", "ProtectSystem=strict", "NoNewPrivileges=yes", "ExecReload=/bin/kill -HUP"):
+    for line in (
+        "Type=notify",
+        "WatchdogSec=",
+        "Restart=on-failure",
+        "User=modemd",
+        "SupplementaryGroups=dialout",
+        "StateDirectory=modemd",
+        "ProtectSystem=strict",
+        "NoNewPrivileges=yes",
+        "ExecReload=/bin/kill -HUP",
+    ):
         assert line in text
 
 
@@ -89,13 +100,19 @@ FIRST_KEYWORDS_SED = r"s/^\([^;#]\)/;\1/"
 def test_a_fresh_install_passes_check_with_only_the_first_admin(tmp_path, make_user, write_config, sqlite_db):
     """install.sh comments out the sample keywords (their owners do not exist yet), so both units can start."""
     assert f"sed -e '{FIRST_KEYWORDS_SED}'" in (REPO / "scripts" / "install.sh").read_text()
-    keywords = subprocess.run(["sed", "-e", FIRST_KEYWORDS_SED, str(REPO / "config" / "keywords.ini")],
-                              capture_output=True, text=True, check=True).stdout
+    keywords = subprocess.run(
+        ["sed", "-e", FIRST_KEYWORDS_SED, str(REPO / "config" / "keywords.ini")],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     sample = (REPO / "config" / "modemd.ini").read_text()
-    ini = write_config(sample.replace("sqlite:////var/lib/modemd/modemd.db", "sqlite:///modemd.db")
-                       .replace("state_dir = /var/lib/modemd", "state_dir = .")
-                       .replace("secret_key_file = /var/lib/modemd/secret.key", "secret_key_file = secret.key"),
-                       keywords=keywords)
+    ini = write_config(
+        sample.replace("sqlite:////var/lib/modemd/modemd.db", "sqlite:///modemd.db")
+        .replace("state_dir = /var/lib/modemd", "state_dir = .")
+        .replace("secret_key_file = /var/lib/modemd/secret.key", "secret_key_file = secret.key"),
+        keywords=keywords,
+    )
     make_user("admin", "admin")
     from modemd.checks import check_all
 

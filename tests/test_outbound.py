@@ -8,10 +8,10 @@ from datetime import timedelta
 import pytest
 
 from modemd import config as config_module
-from modemd.send import outbound, outqueue
 from modemd.config import Config
-from modemd.store.models import AuditLog, OutboundMessage, OutboundPart, utcnow
+from modemd.send import outbound, outqueue
 from modemd.send.outbound import Eligibility
+from modemd.store.models import AuditLog, OutboundMessage, OutboundPart, utcnow
 
 DEFAULTS = Config.defaults()  # the schema's settings, no file
 
@@ -22,10 +22,13 @@ XL = "081712345678"
 
 @pytest.fixture
 def config(write_config):
-    return config_module.load(write_config(
-        "[sms]\nretry_intervals = 1m, 5m, 15m\nmax_attempts = 4\n"
-        "[modem:m1]\ndriver = sim\n[modem:m2]\ndriver = sim\n"
-        "[routing]\ntelkomsel = m1\nindosat = m2\n"))
+    return config_module.load(
+        write_config(
+            "[sms]\nretry_intervals = 1m, 5m, 15m\nmax_attempts = 4\n"
+            "[modem:m1]\ndriver = sim\n[modem:m2]\ndriver = sim\n"
+            "[routing]\ntelkomsel = m1\nindosat = m2\n"
+        )
+    )
 
 
 def alone(name: str = "m1") -> Eligibility:
@@ -51,7 +54,10 @@ def test_rows_not_yet_due_wait(any_db):
 
 
 def test_several_daemons_claiming_at_once_take_each_row_exactly_once(any_db):
-    ids = {outqueue.enqueue(TELKOMSEL, f"pesan {n}", "broadcast" if n % 2 else "reply", config=DEFAULTS).id for n in range(120)}
+    ids = {
+        outqueue.enqueue(TELKOMSEL, f"pesan {n}", "broadcast" if n % 2 else "reply", config=DEFAULTS).id
+        for n in range(120)
+    }
     taken: list[list[int]] = [[] for _ in range(6)]
     start = threading.Barrier(6)
 
@@ -78,8 +84,11 @@ def test_sent_parts_keep_their_references(any_db):
     row = OutboundMessage.get_by_id(message.id)
     assert (row.state, row.attempts, row.parts, row.claimed_by) == ("sent", 1, 3, None)
     parts = [(p.sequence, p.reference, p.state, p.recipient) for p in row.part_rows.order_by(OutboundPart.sequence)]
-    assert parts == [(1, 254, "sent", "+6281211112222"), (2, 255, "sent", "+6281211112222"),
-                     (3, 0, "sent", "+6281211112222")]
+    assert parts == [
+        (1, 254, "sent", "+6281211112222"),
+        (2, 255, "sent", "+6281211112222"),
+        (3, 0, "sent", "+6281211112222"),
+    ]
 
 
 def test_retries_follow_the_intervals_then_fail_after_max_attempts(sqlite_db, config):
@@ -93,8 +102,11 @@ def test_retries_follow_the_intervals_then_fail_after_max_attempts(sqlite_db, co
         row = OutboundMessage.get_by_id(message.id)
         waits.append((state, row.next_attempt_at - moment))
         moment = row.next_attempt_at
-    assert waits[:3] == [("pending", timedelta(minutes=1)), ("pending", timedelta(minutes=5)),
-                         ("pending", timedelta(minutes=15))]
+    assert waits[:3] == [
+        ("pending", timedelta(minutes=1)),
+        ("pending", timedelta(minutes=5)),
+        ("pending", timedelta(minutes=15)),
+    ]
     assert waits[3][0] == "failed"
     row = OutboundMessage.get_by_id(message.id)
     assert row.attempts == 4 and "gave up after 4 attempts" in row.failure_reason
@@ -134,7 +146,9 @@ def test_expired_messages_fail_instead_of_arriving_late(sqlite_db, config):
 
 def test_a_retry_that_would_come_after_the_expiry_fails_now(sqlite_db, config):
     message = outqueue.enqueue(TELKOMSEL, "hampir basi", "reply", config=config)
-    OutboundMessage.update(expires_at=utcnow() + timedelta(seconds=30)).where(OutboundMessage.id == message.id).execute()
+    OutboundMessage.update(expires_at=utcnow() + timedelta(seconds=30)).where(
+        OutboundMessage.id == message.id
+    ).execute()
     claimed = outbound.claim("pc1", alone())
     assert outbound.record_failure(claimed, "+CMS ERROR: 500", permanent=False, config=config) == "failed"
     assert "expired" in OutboundMessage.get_by_id(message.id).failure_reason
@@ -156,8 +170,10 @@ def test_rows_left_sending_by_a_crash_of_this_instance_come_back_in_doubt(any_db
 
 def test_routing_sends_an_operators_numbers_through_its_own_sim(sqlite_db, config):
     both = {"m1", "m2"}
-    ids = {name: outqueue.enqueue(number, name, "reply", config=DEFAULTS).id
-           for name, number in (("tsel", TELKOMSEL), ("isat", INDOSAT), ("xl", XL))}
+    ids = {
+        name: outqueue.enqueue(number, name, "reply", config=DEFAULTS).id
+        for name, number in (("tsel", TELKOMSEL), ("isat", INDOSAT), ("xl", XL))
+    }
     m1 = Eligibility.build("m1", both, config.routing)
     m2 = Eligibility.build("m2", both, config.routing)
     claimed_by_m1 = {outbound.claim("pc", m1).id, outbound.claim("pc", m1).id}

@@ -305,7 +305,7 @@ def test_multipart_deliver_round_trip() -> None:
 
 
 def test_eight_bit_data_decodes_as_hex() -> None:
-    tpdu_hex = "04" "0A91" "2618325476" "00" "04" "42506070809082" "04" "DEADBEEF"
+    tpdu_hex = "040A91261832547600044250607080908204DEADBEEF"
     decoded = tpdu.decode("00" + tpdu_hex)
     assert (decoded.encoding, decoded.text, decoded.smsc) == ("8bit", "DEADBEEF", "")
 
@@ -382,7 +382,7 @@ def test_status_report_with_optional_parameters_decodes() -> None:
         ("00040B911346610089F600002A806291731408", "not two decimal digits"),
         ("00040B911346610089F60000201362917314080CC8F71D14969741F977FD07", "invalid date"),
         ("00440B911346610089F6000020806291731408020A00", "header length"),
-        ("00440B911346610089F60008208062917314080504000304" "05", "element 00"),
+        ("00440B911346610089F6000820806291731408050400030405", "element 00"),
         ("0006", "message reference"),
         ("00060105", "recipient address"),
     ],
@@ -403,7 +403,7 @@ def test_trailing_octets_after_user_data_are_ignored() -> None:
 
 
 def test_lone_surrogate_in_ucs2_becomes_replacement_character() -> None:
-    tpdu_hex = "04" "0A91" "2618325476" "00" "08" "42506070809082" "04" "0041D83D"
+    tpdu_hex = "040A912618325476000842506070809082040041D83D"
     assert tpdu.decode("00" + tpdu_hex).text == "A\ufffd"
 
 
@@ -427,5 +427,3 @@ def test_tpdu_length_tells_whether_the_smsc_field_is_there() -> None:
 
 def test_whitespace_inside_hex_is_ignored() -> None:
     assert tpdu.decode(" 0011000B91 6407281553F8 0000AA0AE8329BFD4697D9EC37\r\n").text == "hellohello"
-
-

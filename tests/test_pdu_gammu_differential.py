@@ -42,7 +42,7 @@ from __future__ import annotations
 
 import binascii
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -195,7 +195,7 @@ def check_modemd_submit_in_gammu(case: dict) -> None:
     encoding, segments = segmentation.split(case["text"], ref16=case["ref16"])
     assert len(parts) == len(segments)
     decoded = [gammu_decode(p.hex) for p in parts]
-    for index, (part, got) in enumerate(zip(parts, decoded)):
+    for index, (_part, got) in enumerate(zip(parts, decoded, strict=True)):
         assert got["Type"] == "Submit"
         assert got["Number"] == case["number"]
         assert gammu_text(got) == segments[index]
@@ -325,7 +325,7 @@ def test_gammu_delivers_decode_the_same_in_modemd() -> None:
                 assert isinstance(d, tpdu.DeliverPdu)
                 assert d.sender == case["number"]
                 assert d.sender_type == ("international" if case["number"].startswith("+") else "unknown")
-                assert d.smsc_time == when.replace(tzinfo=timezone.utc)  # Gammu writes TZ 00
+                assert d.smsc_time == when.replace(tzinfo=UTC)  # Gammu writes TZ 00
                 concat = (gammu_reference(message), len(messages), index + 1)
                 assert d.concat == (concat if len(messages) > 1 else None)
                 texts.append(d.text)
@@ -400,7 +400,6 @@ def test_status_reports_decode_the_same_in_gammu() -> None:
             assert got["Text"] == "Failed" and not ours.delivered and ours.final
 
 
-
 def test_gammu_mangles_tilde_in_ucs2() -> None:
     # Pinned so that a Gammu that fixes it shows up here: modemd sends U+007E,
     # Gammu's encoder sends U+0001 for a lone "~" and its decoder doubles it.
@@ -447,7 +446,7 @@ def test_submits_are_byte_identical_to_gammus() -> None:
 # Reassembly: modemd's Reassembler against gammu.LinkSMS
 
 
-WHEN = datetime(2025, 1, 1, tzinfo=timezone.utc)
+WHEN = datetime(2025, 1, 1, tzinfo=UTC)
 
 
 def gammu_linked_texts(hexes: list[str]) -> list[tuple[str, str]]:

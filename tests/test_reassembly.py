@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from modemd.sms.reassembly import MISSING_MARKER, Reassembler
 from modemd.sms import segmentation, tpdu
+from modemd.sms.reassembly import MISSING_MARKER, Reassembler
 
 WIB = timezone(timedelta(hours=7))
 T0 = datetime(2025, 6, 1, 8, 0, 0, tzinfo=WIB)
@@ -185,7 +185,7 @@ def test_surrogate_pair_cut_across_parts_by_the_phone_is_joined() -> None:
     units = ("a" * 66 + "😀" + "b").encode("utf-16-be")
     first, second = units[:134], units[134:]
     # SMSC +62816124, TP-UDHI set, sender +6281234567, PID 00, DCS 08 (UCS2), time stamp.
-    header = "059126181642" "44" "0A912618325476" "00" "08" "42506070809082"
+    header = "059126181642440A912618325476000842506070809082"
     hexes = [
         header + f"{6 + len(body):02X}" + f"0500032A02{seq:02X}" + body.hex().upper()
         for seq, body in ((1, first), (2, second))

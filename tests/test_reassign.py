@@ -20,8 +20,12 @@ def web_ini():
 
 
 def texts_to(number: str) -> list[str]:
-    return [m.text for m in OutboundMessage.select().where(OutboundMessage.recipient == number,
-                                                           OutboundMessage.kind == "notification")]
+    return [
+        m.text
+        for m in OutboundMessage.select().where(
+            OutboundMessage.recipient == number, OutboundMessage.kind == "notification"
+        )
+    ]
 
 
 def test_the_new_owner_gets_an_sms_at_once_and_the_deadline_stays(client, auth, make_case, officials):
@@ -36,7 +40,8 @@ def test_the_new_owner_gets_an_sms_at_once_and_the_deadline_stays(client, auth, 
     local = deadline.replace(tzinfo=ZoneInfo("UTC")).astimezone(ZoneInfo("Asia/Jakarta"))
     assert texts_to("+6281200000001") == [
         f"SMS #{case.id} (INFO) dialihkan kepada Anda, batas jawab {local:%d/%m %H.%M}. "
-        f"Buka https://sms.pemda.go.id/cases/{case.id}"]
+        f"Buka https://sms.pemda.go.id/cases/{case.id}"
+    ]
     assert texts_to("+6281200000002") == []  # the old owner is not told
     message = OutboundMessage.get(OutboundMessage.recipient == "+6281200000001")
     assert message.expires_at is not None and message.expires_at <= message.created_at + timedelta(hours=1)
@@ -46,14 +51,16 @@ def test_the_new_owner_gets_an_sms_at_once_and_the_deadline_stays(client, auth, 
     assert re.search(rf"Batas jawab: <time data-deadline>{local:%d-%m-%Y %H:%M}</time>", page)
 
 
-def test_no_sms_when_the_owner_stays_has_no_phone_or_is_the_one_assigning(client, auth, make_case, officials,
-                                                                          make_user):
+def test_no_sms_when_the_owner_stays_has_no_phone_or_is_the_one_assigning(
+    client, auth, make_case, officials, make_user
+):
     case = make_case("DISHUB")
     no_phone = make_user("tanpahp", phone_number=None)
     auth.login("admin")
     client.post(f"/cases/{case.id}/assign", data={"keyword": "DISHUB", "owner": ""})  # same owner
-    client.post(f"/cases/{case.id}/assign",
-                data={"keyword": "DISHUB", "owner": str(officials["admin"].id)})  # the admin takes it
+    client.post(
+        f"/cases/{case.id}/assign", data={"keyword": "DISHUB", "owner": str(officials["admin"].id)}
+    )  # the admin takes it
     client.post(f"/cases/{case.id}/assign", data={"keyword": "", "owner": str(no_phone.id)})
     assert OutboundMessage.select().where(OutboundMessage.kind == "notification").count() == 0
     assert Case.get_by_id(case.id).owner.login == "tanpahp"

@@ -20,19 +20,20 @@ from zoneinfo import ZoneInfo
 import pytest
 from webfixtures import *  # noqa: F401,F403
 
-from modemd.jobs import notifications, recap
-from modemd.send import outbound, outqueue
 from modemd.config import Config
+from modemd.jobs import notifications, recap
 from modemd.receive.keywords import load_keywords
-from modemd.store.models import Case, InboundMessage, OutboundMessage, User
+from modemd.send import outbound, outqueue
 from modemd.send.outbound import Eligibility
+from modemd.store.models import Case, InboundMessage, OutboundMessage, User
 
 DEFAULTS = Config.defaults()  # the schema's settings, no file
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 
 INI = WEB_INI.replace("[web]\n", "[web]\nbase_url = https://sms.pemda.go.id\n") + (  # noqa: F405
-    "[notify]\nrecap_numbers = 081300000001\n")
+    "[notify]\nrecap_numbers = 081300000001\n"
+)
 
 
 @pytest.fixture
@@ -47,13 +48,27 @@ def at(day: int, hour: int, minute: int = 0) -> datetime:
 
 def sms(case: Case | None, keyword: str | None, when: datetime, citizen: str = "+6281311112222") -> InboundMessage:
     """A citizen's SMS as the router leaves it: the keyword it came with, its case."""
-    return InboundMessage.create(modem="sim1", sender_raw=citizen, sender=citizen, text=f"{keyword or 'HALO'} jalan",
-                                 received_at=when, route="case" if case else "unrouted", keyword=keyword, case=case)
+    return InboundMessage.create(
+        modem="sim1",
+        sender_raw=citizen,
+        sender=citizen,
+        text=f"{keyword or 'HALO'} jalan",
+        received_at=when,
+        route="case" if case else "unrouted",
+        keyword=keyword,
+        case=case,
+    )
 
 
 def open_case(owner: User | None, keyword: str | None, when: datetime, citizen: str = "+6281311112222") -> Case:
-    case = Case.create(keyword=keyword, owner=owner, citizen=citizen, opened_at=when, deadline_at=when + timedelta(hours=3),
-                       last_message_at=when)
+    case = Case.create(
+        keyword=keyword,
+        owner=owner,
+        citizen=citizen,
+        opened_at=when,
+        deadline_at=when + timedelta(hours=3),
+        last_message_at=when,
+    )
     sms(case, keyword, when, citizen)
     return case
 
@@ -69,9 +84,12 @@ def send_reply(case: Case, when: datetime, *, fail: bool = False, config: Config
 
 
 def recap_sms() -> list[str]:
-    return [m.text for m in OutboundMessage.select().where(OutboundMessage.kind == "notification",
-                                                           OutboundMessage.recipient == "+6281300000001")
-            .order_by(OutboundMessage.id)]
+    return [
+        m.text
+        for m in OutboundMessage.select()
+        .where(OutboundMessage.kind == "notification", OutboundMessage.recipient == "+6281300000001")
+        .order_by(OutboundMessage.id)
+    ]
 
 
 def test_an_sms_after_recap_time_is_in_the_next_days_recap(officials, web_config):
@@ -112,9 +130,14 @@ def _expected_from_rows(start: datetime, end: datetime) -> dict[str, dict[str, i
             continue
         line = figures[case.keyword or "-"]
         line["cases"] += 1
-        sent = [r.sent_at for r in OutboundMessage.select().where(OutboundMessage.case == case.id,
-                                                                  OutboundMessage.kind == "reply",
-                                                                  OutboundMessage.state.in_(("sent", "delivered")))]
+        sent = [
+            r.sent_at
+            for r in OutboundMessage.select().where(
+                OutboundMessage.case == case.id,
+                OutboundMessage.kind == "reply",
+                OutboundMessage.state.in_(("sent", "delivered")),
+            )
+        ]
         if sent and min(sent) <= end:
             line["answered"] += 1
             line["within" if min(sent) <= case.deadline_at else "overdue"] += 1
@@ -152,31 +175,55 @@ def test_recap_sms_page_and_csv_agree_with_the_rows(client, auth, officials, web
     assert expected["INFO"]["received"] == 7 and expected["DISHUB"]["cases"] == 2  # the data is what it says
 
     summary = recap.daily_recap(date(2026, 11, 23), JAKARTA, as_of=end, recap_time=DEFAULTS.notify.recap_time)
-    got = {k.keyword: {"received": k.received, "cases": k.cases, "answered": k.answered, "within": k.within_deadline,
-                       "overdue": k.overdue, "waiting": k.waiting} for k in summary.keywords}
-    assert got == {k: {f: v.get(f, 0) for f in ("received", "cases", "answered", "within", "overdue", "waiting")}
-                   for k, v in expected.items()}
+    got = {
+        k.keyword: {
+            "received": k.received,
+            "cases": k.cases,
+            "answered": k.answered,
+            "within": k.within_deadline,
+            "overdue": k.overdue,
+            "waiting": k.waiting,
+        }
+        for k in summary.keywords
+    }
+    assert got == {
+        k: {f: v.get(f, 0) for f in ("received", "cases", "answered", "within", "overdue", "waiting")}
+        for k, v in expected.items()
+    }
     total = lambda f: sum(v.get(f, 0) for v in expected.values())  # noqa: E731
-    assert (summary.received, summary.cases, summary.answered, summary.unrouted) == \
-        (total("received"), total("cases"), total("answered"), expected["-"]["received"])
+    assert (summary.received, summary.cases, summary.answered, summary.unrouted) == (
+        total("received"),
+        total("cases"),
+        total("answered"),
+        expected["-"]["received"],
+    )
 
     notifications.recap(at(23, 17, 0), web_config, load_keywords(web_config.keywords_path))
     [text] = recap_sms()
-    assert text.startswith(f"Rekap SMS 22/11 17.00 s.d. 23/11 17.00: masuk {total('received')} "
-                           f"({total('cases')} kasus), dijawab {total('answered')}, tepat waktu {total('within')}, "
-                           f"terlambat {total('overdue')}.")
+    assert text.startswith(
+        f"Rekap SMS 22/11 17.00 s.d. 23/11 17.00: masuk {total('received')} "
+        f"({total('cases')} kasus), dijawab {total('answered')}, tepat waktu {total('within')}, "
+        f"terlambat {total('overdue')}."
+    )
     for keyword, line in expected.items():
         assert f"{keyword} {line.get('cases', 0)}/{line.get('answered', 0)}" in text
 
     page = html.unescape(client.get("/rekap/?tanggal=2026-11-23").get_data(as_text=True))
     assert text in page and "22/11 17.00 s.d. 23/11 17.00" in page
-    for field, figure in (("received", total("received")), ("cases", total("cases")), ("within", total("within")),
-                          ("overdue", total("overdue")), ("waiting", total("waiting"))):
+    for field, figure in (
+        ("received", total("received")),
+        ("cases", total("cases")),
+        ("within", total("within")),
+        ("overdue", total("overdue")),
+        ("waiting", total("waiting")),
+    ):
         assert re.search(rf'data-recap="{field}"><strong>{figure}<', page), field
     csv_text = client.get("/rekap/csv?tanggal=2026-11-23").get_data(as_text=True)
     info = expected["INFO"]
-    assert (f"2026-11-23,INFO,{info['received']},{info['cases']},{info.get('answered', 0)},{info.get('within', 0)},"
-            f"{info.get('overdue', 0)},{info.get('waiting', 0)}") in csv_text
+    assert (
+        f"2026-11-23,INFO,{info['received']},{info['cases']},{info.get('answered', 0)},{info.get('within', 0)},"
+        f"{info.get('overdue', 0)},{info.get('waiting', 0)}"
+    ) in csv_text
 
 
 def test_recap_queries_work_on_each_database(any_db, make_user):

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
-from modemd.send import outbound, outqueue, status_reports
 from modemd.config import Config
 from modemd.drivers.base import StatusReport
-from modemd.store.models import DeliveryReport, OutboundMessage, OutboundPart, utcnow
+from modemd.send import outbound, outqueue, status_reports
 from modemd.send.outbound import Eligibility
+from modemd.store.models import DeliveryReport, OutboundMessage, OutboundPart, utcnow
 
 DEFAULTS = Config.defaults()  # the schema's settings, no file
 
@@ -24,10 +24,18 @@ def sent(text: str = "jawaban", references=(7,), *, modem: str = "m1", at: datet
     return OutboundMessage.get_by_id(message.id)
 
 
-def report(reference: int, *, smsc_time: datetime | None, delivered=True, final=True, status=0,
-           recipient: str = E164) -> StatusReport:
-    return StatusReport(reference=reference, recipient=recipient, delivered=delivered, final=final,
-                        status_code=status, smsc_time=smsc_time, discharge_time=smsc_time)
+def report(
+    reference: int, *, smsc_time: datetime | None, delivered=True, final=True, status=0, recipient: str = E164
+) -> StatusReport:
+    return StatusReport(
+        reference=reference,
+        recipient=recipient,
+        delivered=delivered,
+        final=final,
+        status_code=status,
+        smsc_time=smsc_time,
+        discharge_time=smsc_time,
+    )
 
 
 def test_a_delivered_report_moves_sent_to_delivered(any_db):
@@ -48,7 +56,7 @@ def test_jakarta_smsc_time_is_compared_in_utc_unlike_gammu_issue_242(sqlite_db):
     now = utcnow()
     old = sent("lama", at=now - timedelta(hours=7))
     new = sent("baru", at=now)
-    smsc_wib = (now + timedelta(seconds=2)).replace(tzinfo=timezone.utc).astimezone(WIB)
+    smsc_wib = (now + timedelta(seconds=2)).replace(tzinfo=UTC).astimezone(WIB)
     naive_local = smsc_wib.replace(tzinfo=None)  # what a local-time comparison would use
     assert abs(naive_local - (now - timedelta(hours=7))) > timedelta(hours=13)  # the trap is real
     status_reports.handle("m1", report(7, smsc_time=smsc_wib))
@@ -60,7 +68,7 @@ def test_reference_wrapping_picks_the_send_nearest_the_smsc_time(sqlite_db):
     now = utcnow()
     first = sent("pertama", references=(0,), at=now - timedelta(minutes=50))
     again = sent("setelah 256 pesan", references=(0,), at=now - timedelta(minutes=2))
-    status_reports.handle("m1", report(0, smsc_time=(now - timedelta(minutes=50)).replace(tzinfo=timezone.utc)))
+    status_reports.handle("m1", report(0, smsc_time=(now - timedelta(minutes=50)).replace(tzinfo=UTC)))
     assert OutboundMessage.get_by_id(first.id).state == "delivered"
     assert OutboundMessage.get_by_id(again.id).state == "sent"
 

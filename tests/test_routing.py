@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import textwrap
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import peewee
 import pytest
@@ -14,15 +14,14 @@ from hypothesis import strategies as st
 
 from modemd.receive import inbound
 from modemd.receive.keywords import load_keywords
-from modemd.store.models import AuditLog, BlockedNumber, Case, InboundMessage, OutboundMessage
 from modemd.receive.routing import route_pending, split_keyword, unknown_keyword_text
 from modemd.sms.segmentation import count as sms_count
+from modemd.store.models import AuditLog, BlockedNumber, Case, InboundMessage, OutboundMessage
 from tests.daemonharness import Conversation, sms
 
 CITIZEN = "081211112222"
 OTHER = "085712345678"
-UNKNOWN_REPLY = ("Maaf, kata kunci tidak dikenal. Kirim KATAKUNCI spasi pesan. "
-                 "Kata kunci: DINKES, DISHUB, INFO")
+UNKNOWN_REPLY = "Maaf, kata kunci tidak dikenal. Kirim KATAKUNCI spasi pesan. Kata kunci: DINKES, DISHUB, INFO"
 
 
 @pytest.fixture
@@ -57,7 +56,10 @@ def test_more_messages_from_the_citizen_join_the_open_case_as_a_conversation(cha
     case = chat.last.case
     assert Case.select().count() == 1
     assert [m.text for m in case.messages.order_by(InboundMessage.id)] == [
-        "DISHUB lampu merah mati", "dishub sudah 3 hari", "Dishub: mohon segera"]
+        "DISHUB lampu merah mati",
+        "dishub sudah 3 hari",
+        "Dishub: mohon segera",
+    ]
 
 
 def test_another_keyword_or_another_citizen_or_a_closed_case_opens_a_new_case(chat):
@@ -78,16 +80,19 @@ def test_another_keyword_or_another_citizen_or_a_closed_case_opens_a_new_case(ch
     assert Case.select().count() == 4
 
 
-@pytest.mark.parametrize("text, keyword, body", [
-    ("DISHUB jalan rusak", "DISHUB", "jalan rusak"),
-    ("dishub#jalan", "DISHUB", "jalan"),
-    ("DisHub: jalan", "DISHUB", "jalan"),
-    ("   dishub. jalan", "DISHUB", "jalan"),
-    ("dishub,jalan", "DISHUB", "jalan"),
-    ("PERHUBUNGAN jalan", "DISHUB", "jalan"),  # an alias
-    ("tanya\njam buka", "INFO", "jam buka"),  # alias, newline after the keyword
-    ("DISHUB", "DISHUB", ""),  # only the keyword
-])
+@pytest.mark.parametrize(
+    "text, keyword, body",
+    [
+        ("DISHUB jalan rusak", "DISHUB", "jalan rusak"),
+        ("dishub#jalan", "DISHUB", "jalan"),
+        ("DisHub: jalan", "DISHUB", "jalan"),
+        ("   dishub. jalan", "DISHUB", "jalan"),
+        ("dishub,jalan", "DISHUB", "jalan"),
+        ("PERHUBUNGAN jalan", "DISHUB", "jalan"),  # an alias
+        ("tanya\njam buka", "INFO", "jam buka"),  # alias, newline after the keyword
+        ("DISHUB", "DISHUB", ""),  # only the keyword
+    ],
+)
 def test_keyword_is_the_first_word_in_any_case_glued_or_an_alias(chat, text, keyword, body):
     routed = chat.receive(CITIZEN, text)
     assert routed.keyword is not None and routed.keyword.name == keyword
@@ -98,25 +103,28 @@ def test_keyword_is_the_first_word_in_any_case_glued_or_an_alias(chat, text, key
 ACK = "0812 1111 2222 < Laporan #{case} diteruskan ke Dinas Perhubungan."
 
 
-@pytest.mark.parametrize("text", [
-    "#DISHUB jalan rusak",
-    "*DISHUB jalan rusak",
-    '"DISHUB" jalan rusak',
-    "DISHUB-jalan rusak",
-    "Dishub/jalan rusak",
-    "DISHUB,jalan rusak",
-    "DISHUB_jalan rusak",
-    "(DISHUB) jalan rusak",
-    "🙏 DISHUB jalan rusak",
-    "🙏🏽DISHUB jalan rusak",  # an emoji with a skin tone, glued
-    "1️⃣ DISHUB jalan rusak",  # a keycap emoji starts with a digit
-    "   DISHUB jalan rusak",
-    "\u200b\ufeffDISHUB jalan rusak",  # invisible characters some phones put first
-    "ＤＩＳＨＵＢ jalan rusak",  # full-width letters
-    "ｄｉｓｈｕｂ\u3000jalan rusak",  # full-width, ideographic space
-    "DÍSHUB jalan rusak",  # an accent is not a typo
-    "#perhubungan: jalan rusak",  # an alias
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "#DISHUB jalan rusak",
+        "*DISHUB jalan rusak",
+        '"DISHUB" jalan rusak',
+        "DISHUB-jalan rusak",
+        "Dishub/jalan rusak",
+        "DISHUB,jalan rusak",
+        "DISHUB_jalan rusak",
+        "(DISHUB) jalan rusak",
+        "🙏 DISHUB jalan rusak",
+        "🙏🏽DISHUB jalan rusak",  # an emoji with a skin tone, glued
+        "1️⃣ DISHUB jalan rusak",  # a keycap emoji starts with a digit
+        "   DISHUB jalan rusak",
+        "\u200b\ufeffDISHUB jalan rusak",  # invisible characters some phones put first
+        "ＤＩＳＨＵＢ jalan rusak",  # full-width letters
+        "ｄｉｓｈｕｂ\u3000jalan rusak",  # full-width, ideographic space
+        "DÍSHUB jalan rusak",  # an accent is not a typo
+        "#perhubungan: jalan rusak",  # an alias
+    ],
+)
 def test_every_form_of_a_keyword_is_understood(chat, text):
     chat.run(f"""
         0812 1111 2222 > {text}
@@ -137,13 +145,16 @@ def test_a_message_that_is_only_a_keyword_in_any_form(chat, text):
     assert chat.last.keyword.name == "DISHUB" and chat.last.body in ("", "🙏")
 
 
-@pytest.mark.parametrize("text, typed", [
-    ("DSHUB jalan rusak", "DSHUB"),  # a letter left out
-    ("DISHBU jalan rusak", "DISHBU"),  # two letters swapped
-    ("DISHUBB jalan rusak", "DISHUBB"),  # a letter too many
-    ("#dishib: jalan rusak", "dishib"),  # a letter wrong, in another form
-    ("PERHUBUNGN jalan rusak", "PERHUBUNGN"),  # an alias mistyped
-])
+@pytest.mark.parametrize(
+    "text, typed",
+    [
+        ("DSHUB jalan rusak", "DSHUB"),  # a letter left out
+        ("DISHBU jalan rusak", "DISHBU"),  # two letters swapped
+        ("DISHUBB jalan rusak", "DISHUBB"),  # a letter too many
+        ("#dishib: jalan rusak", "dishib"),  # a letter wrong, in another form
+        ("PERHUBUNGN jalan rusak", "PERHUBUNGN"),  # an alias mistyped
+    ],
+)
 def test_a_keyword_mistyped_by_one_letter_goes_to_its_owner_marked_corrected(chat, officials, text, typed):
     chat.run(f"""
         0812 1111 2222 > {text}
@@ -189,14 +200,17 @@ owner = humas
 """
 
 
-@pytest.mark.parametrize("text", [
-    "DINKOS halo",  # one letter from DINKES and from DINSOS: equally close
-    "SAMSATK halo",  # one letter from SAMSAT and from SAMSATKU
-    "INF0 halo",  # INFO is shorter than five letters: never corrected
-    "PUPRR halo",  # PUPR likewise
-    "PUPRjalan rusak",  # a keyword glued to a word is not that keyword
-    "HALO pak",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "DINKOS halo",  # one letter from DINKES and from DINSOS: equally close
+        "SAMSATK halo",  # one letter from SAMSAT and from SAMSATKU
+        "INF0 halo",  # INFO is shorter than five letters: never corrected
+        "PUPRR halo",  # PUPR likewise
+        "PUPRjalan rusak",  # a keyword glued to a word is not that keyword
+        "HALO pak",
+    ],
+)
 def test_no_correction_when_two_keywords_are_equally_close_or_the_keyword_is_short(officials, write_config, text):
     chat = Conversation(write_config(keywords=SIMILAR_KEYWORDS))
     routed = chat.receive(CITIZEN, text)
@@ -206,10 +220,18 @@ def test_no_correction_when_two_keywords_are_equally_close_or_the_keyword_is_sho
     assert not AuditLog.select().where(AuditLog.action == "case.keyword_corrected").exists()
 
 
-@pytest.mark.parametrize("text, keyword", [
-    ("PU jalan", "PU"), ("pupr jalan", "PUPR"), ("#PUPR", "PUPR"), ("(pu) jalan", "PU"),
-    ("DINKES halo", "DINKES"), ("SAMSAT halo", "SAMSAT"), ("samsatku halo", "SAMSATKU"),
-])
+@pytest.mark.parametrize(
+    "text, keyword",
+    [
+        ("PU jalan", "PU"),
+        ("pupr jalan", "PUPR"),
+        ("#PUPR", "PUPR"),
+        ("(pu) jalan", "PU"),
+        ("DINKES halo", "DINKES"),
+        ("SAMSAT halo", "SAMSAT"),
+        ("samsatku halo", "SAMSATKU"),
+    ],
+)
 def test_keywords_that_are_prefixes_of_others_are_told_apart(officials, write_config, text, keyword):
     chat = Conversation(write_config(keywords=SIMILAR_KEYWORDS))
     routed = chat.receive(CITIZEN, text)
@@ -228,8 +250,10 @@ def _edits(a: str, b: str) -> int:
 
 
 @settings(max_examples=500, derandomize=True, deadline=None, database=None)
-@given(st.sampled_from(["DINKES", "DINSOS", "SAMSAT", "SAMSATKU", "PUPR", "PU", "INFO"]),
-       st.lists(st.tuples(st.sampled_from("dis"), st.integers(0, 9), st.sampled_from("ADIKNOSU")), max_size=2))
+@given(
+    st.sampled_from(["DINKES", "DINSOS", "SAMSAT", "SAMSATKU", "PUPR", "PU", "INFO"]),
+    st.lists(st.tuples(st.sampled_from("dis"), st.integers(0, 9), st.sampled_from("ADIKNOSU")), max_size=2),
+)
 def test_correction_is_the_one_keyword_one_edit_away(tmp_path_factory, keyword, edits):
     """correct() through the deletion index gives what comparing with every keyword gives."""
     path = tmp_path_factory.mktemp("kw") / "keywords.ini"
@@ -239,11 +263,11 @@ def test_correction_is_the_one_keyword_one_edit_away(tmp_path_factory, keyword, 
     for kind, at, letter in edits:
         at = min(at, len(word))
         if kind == "d" and at < len(word) - 1:
-            word = word[:at] + word[at + 1:]
+            word = word[:at] + word[at + 1 :]
         elif kind == "i":
             word = word[:at] + letter + word[at:]
         elif kind == "s" and at < len(word) - 1:
-            word = word[:at] + word[at + 1] + word[at] + word[at + 2:]
+            word = word[:at] + word[at + 1] + word[at] + word[at + 2 :]
     near = {name for name in table.names() if len(name) >= 5 and _edits(word, name) == 1}
     expected = table.keywords[near.pop()] if len(near) == 1 and table.find(word) is None else None
     assert (table.correct(word.lower()) if table.find(word) is None else None) == expected
@@ -344,13 +368,19 @@ def test_messages_stored_before_a_crash_but_not_routed_are_routed_at_start(chat)
 def test_run_on_receive_gets_the_message_on_stdin_without_a_shell(officials, write_config, tmp_path):
     out = tmp_path / "hook.json"
     hook = tmp_path / "hook.py"
-    hook.write_text(textwrap.dedent(f"""
+    hook.write_text(
+        textwrap.dedent(f"""
         import json, os, sys
         json.dump({{"argv": sys.argv[1:], "id": os.environ["MODEMD_MESSAGE_ID"], "stdin": json.load(sys.stdin)}},
                   open({str(out)!r}, "w"))
-    """))
-    chat = Conversation(write_config(f"[modemd]\ndatabase = sqlite:///modemd.db\nstate_dir = .\n"
-                                     f"run_on_receive = {sys.executable} {hook} ';' '$(touch pwned)'\n"))
+    """)
+    )
+    chat = Conversation(
+        write_config(
+            f"[modemd]\ndatabase = sqlite:///modemd.db\nstate_dir = .\n"
+            f"run_on_receive = {sys.executable} {hook} ';' '$(touch pwned)'\n"
+        )
+    )
     routed = chat.receive(CITIZEN, "DISHUB jalan `rm -rf /` $HOME")
     chat.router.close()  # waits for the hook
     data = json.loads(out.read_text())
@@ -364,9 +394,12 @@ def test_run_on_receive_gets_the_message_on_stdin_without_a_shell(officials, wri
 
 
 def test_run_on_receive_that_hangs_is_stopped_and_routing_goes_on(officials, write_config, tmp_path, caplog):
-    chat = Conversation(write_config(
-        f"[modemd]\ndatabase = sqlite:///modemd.db\nstate_dir = .\n"
-        f"run_on_receive = {sys.executable} -c 'import time; time.sleep(30)'\nrun_on_receive_timeout = 1s\n"))
+    chat = Conversation(
+        write_config(
+            f"[modemd]\ndatabase = sqlite:///modemd.db\nstate_dir = .\n"
+            f"run_on_receive = {sys.executable} -c 'import time; time.sleep(30)'\nrun_on_receive_timeout = 1s\n"
+        )
+    )
     routed = chat.receive(CITIZEN, "DISHUB jalan")
     assert routed.route == "case"
     chat.router.close()
@@ -374,8 +407,9 @@ def test_run_on_receive_that_hangs_is_stopped_and_routing_goes_on(officials, wri
 
 
 def test_run_on_receive_program_missing_is_logged(officials, write_config, caplog):
-    chat = Conversation(write_config("[modemd]\ndatabase = sqlite:///modemd.db\nstate_dir = .\n"
-                                     "run_on_receive = /nonexistent/hook\n"))
+    chat = Conversation(
+        write_config("[modemd]\ndatabase = sqlite:///modemd.db\nstate_dir = .\nrun_on_receive = /nonexistent/hook\n")
+    )
     chat.receive(CITIZEN, "DISHUB jalan")
     chat.router.close()
     assert "cannot start" in caplog.text
@@ -383,12 +417,12 @@ def test_run_on_receive_program_missing_is_logged(officials, write_config, caplo
 
 def test_statements_per_routed_message_are_pinned(chat):
     """Storing and routing one message is a fixed, short list of statements (each SQL text compiled once)."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from playhouse.test_utils import count_queries
 
     chat.receive(OTHER, "DISHUB pertama")  # the keyword owners' ids are cached from here on
-    when = datetime.now(timezone.utc)
+    when = datetime.now(UTC)
     with count_queries() as opening:
         [opened] = inbound.store_batch("sim1", [sms(CITIZEN, "DISHUB jalan rusak", when, handle=(1,))], chat.router)
     # repeat check, insert, savepoint, blocked?, open case?, case insert, audit, replies in the window,
@@ -406,6 +440,7 @@ def test_statements_per_routed_message_are_pinned(chat):
 
 def test_the_rows_built_without_reading_back_match_the_database(chat, officials):
     """Routing keeps the case and the replies it wrote as models built from the values, not re-read."""
+
     def columns(row):
         return {f.name: row.__data__.get(f.name) for f in type(row)._meta.sorted_fields}
 
@@ -415,8 +450,19 @@ def test_the_rows_built_without_reading_back_match_the_database(chat, officials)
     routed = chat.receive(CITIZEN, "DISHUB jalan rusak")
     [reply] = routed.replies
     assert same_as_stored(routed.case) and same_as_stored(reply)
-    stored, _ = inbound.store("sim1", sms(CITIZEN, "DISHUB ☺ lagi", handle=(9,), pdus=["0791"], parts_total=2,
-                                          parts_received=1, incomplete=True, decode_error="bagian 2 hilang"))
+    stored, _ = inbound.store(
+        "sim1",
+        sms(
+            CITIZEN,
+            "DISHUB ☺ lagi",
+            handle=(9,),
+            pdus=["0791"],
+            parts_total=2,
+            parts_received=1,
+            incomplete=True,
+            decode_error="bagian 2 hilang",
+        ),
+    )
     assert same_as_stored(stored)
     unknown = chat.receive(OTHER, "HALO")
     assert same_as_stored(unknown.case) and same_as_stored(unknown.replies[0])

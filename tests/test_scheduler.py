@@ -14,12 +14,20 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from modemd.jobs import broadcasts
 from modemd import config as config_module
-from modemd.receive.keywords import load_keywords
-from modemd.store.models import Broadcast, Case, Contact, ContactGroup, GroupMember, InboundMessage, NotificationSent, \
-    OutboundMessage
+from modemd.jobs import broadcasts
 from modemd.jobs.scheduler import JOB_IDS, Scheduler
+from modemd.receive.keywords import load_keywords
+from modemd.store.models import (
+    Broadcast,
+    Case,
+    Contact,
+    ContactGroup,
+    GroupMember,
+    InboundMessage,
+    NotificationSent,
+    OutboundMessage,
+)
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 INI = """
@@ -78,17 +86,33 @@ def test_jobs_have_stable_ids_and_local_times(sqlite_db, config, running):
 def test_catch_up_at_start_sends_once_across_restarts(officials, config, running):
     keywords = load_keywords(config.keywords_path)
     for minute in (5, 25):
-        case = Case.create(keyword="DISHUB", owner=officials["dishub"], citizen=f"+62813111100{minute}",
-                           opened_at=at(23, 9, minute), deadline_at=at(23, 12, minute), last_message_at=at(23, 9, minute))
-        InboundMessage.create(modem="sim", sender_raw=case.citizen, sender=case.citizen, text="DISHUB lampu mati",
-                              received_at=at(23, 9, minute), route="case", keyword="DISHUB", case=case)
+        case = Case.create(
+            keyword="DISHUB",
+            owner=officials["dishub"],
+            citizen=f"+62813111100{minute}",
+            opened_at=at(23, 9, minute),
+            deadline_at=at(23, 12, minute),
+            last_message_at=at(23, 9, minute),
+        )
+        InboundMessage.create(
+            modem="sim",
+            sender_raw=case.citizen,
+            sender=case.citizen,
+            text="DISHUB lampu mati",
+            received_at=at(23, 9, minute),
+            route="case",
+            keyword="DISHUB",
+            case=case,
+        )
     clock = lambda: at(23, 16, 50)  # noqa: E731 -- the daemon was down all day and starts at 16:50
 
     first = running(Scheduler(config, lambda: keywords, clock=clock))
     wait_for(lambda: NotificationSent.select().where(NotificationSent.job == "recap").exists(), "the catch-up pass")
     first.shutdown()
-    by_job = {job: NotificationSent.select().where(NotificationSent.job == job).count()
-              for job in ("hourly", "daily", "deadline", "escalate", "recap")}
+    by_job = {
+        job: NotificationSent.select().where(NotificationSent.job == job).count()
+        for job in ("hourly", "daily", "deadline", "escalate", "recap")
+    }
     # hourly: 16:00 slot covers 15:00-16:00 only; daily, two deadlines (one SMS), escalations to admin and ketua, recap
     assert by_job == {"hourly": 0, "daily": 1, "deadline": 2, "escalate": 4, "recap": 1}
     sent_before = OutboundMessage.select().count()
@@ -128,7 +152,6 @@ def test_a_failing_pass_is_logged_and_counted_and_the_next_one_still_runs(offici
     assert scheduler.hourly() is not None and scheduler.errors == 1
 
 
-
 # --------------------------------------------------------------------------
 # The real daemon: the scheduler inside `modemd run`, killed and restarted in the middle of a broadcast
 
@@ -143,8 +166,12 @@ report_delay = 0
 
 def start_daemon(config_path, log_path):
     with open(log_path, "ab") as log:
-        process = subprocess.Popen([sys.executable, "-m", "modemd", "--config", str(config_path), "run"],
-                                   stdout=log, stderr=subprocess.STDOUT, cwd=config_path.parent)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "modemd", "--config", str(config_path), "run"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=config_path.parent,
+        )
     return process
 
 
@@ -177,8 +204,9 @@ def test_a_broadcast_survives_a_killed_daemon_and_nobody_gets_it_twice(officials
 
     second = start_daemon(path, log_path)
     try:
-        wait_for(lambda: Broadcast.get_by_id(bc.id).state == "done", "the broadcast to finish after the restart",
-                 timeout=90)
+        wait_for(
+            lambda: Broadcast.get_by_id(bc.id).state == "done", "the broadcast to finish after the restart", timeout=90
+        )
     finally:
         second.terminate()
         second.wait(20)

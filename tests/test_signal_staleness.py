@@ -16,38 +16,59 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from webfixtures import *  # noqa: F401,F403
 
 from modemd.run import health
 from modemd.store.models import ModemStatus, utcnow
-from webfixtures import *  # noqa: F401,F403
 
 ROOT = Path(__file__).resolve().parents[1]
 TWO_MODEMS = "[modem:usb1]\ndriver = at\ndevice = /dev/null\n[modem:usb2]\ndriver = at\ndevice = /dev/null\n"
 
 
 def modemd(config: Path, *args: str) -> subprocess.CompletedProcess:
-    done = subprocess.run([sys.executable, "-m", "modemd", "--config", str(config), *args], capture_output=True,
-                          text=True, cwd=ROOT, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "modemd", "--config", str(config), *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     return done
 
 
 def unplugged_and_fine(now):
     """usb1 unplugged two hours ago with a good signal then; usb2 ready, read a moment ago."""
-    ModemStatus.create(name="usb1", driver="at", state="absent", signal_dbm=-71, registration="home",
-                       last_contact=now - timedelta(hours=2, minutes=3), last_error="stopped answering")
-    ModemStatus.create(name="usb2", driver="at", state="ready", signal_dbm=-95, registration="home",
-                       last_contact=now - timedelta(seconds=10))
+    ModemStatus.create(
+        name="usb1",
+        driver="at",
+        state="absent",
+        signal_dbm=-71,
+        registration="home",
+        last_contact=now - timedelta(hours=2, minutes=3),
+        last_error="stopped answering",
+    )
+    ModemStatus.create(
+        name="usb2",
+        driver="at",
+        state="ready",
+        signal_dbm=-95,
+        registration="home",
+        last_contact=now - timedelta(seconds=10),
+    )
 
 
-@pytest.mark.parametrize("state, age, current", [
-    ("ready", timedelta(seconds=10), True),
-    ("resting", timedelta(seconds=40), True),  # still talked to, only not sending
-    ("absent", timedelta(seconds=10), False),  # gone: whatever it said last is the past
-    ("error", timedelta(seconds=10), False),
-    ("ready", timedelta(minutes=10), False),  # "ready" but nobody read it for ten minutes: the daemon stopped
-    ("ready", None, False),
-])
+@pytest.mark.parametrize(
+    "state, age, current",
+    [
+        ("ready", timedelta(seconds=10), True),
+        ("resting", timedelta(seconds=40), True),  # still talked to, only not sending
+        ("absent", timedelta(seconds=10), False),  # gone: whatever it said last is the past
+        ("error", timedelta(seconds=10), False),
+        ("ready", timedelta(minutes=10), False),  # "ready" but nobody read it for ten minutes: the daemon stopped
+        ("ready", None, False),
+    ],
+)
 def test_signal_is_current_only_while_read(state, age, current):
     now = utcnow()
     status = ModemStatus(name="m", state=state, signal_dbm=-71, last_contact=None if age is None else now - age)

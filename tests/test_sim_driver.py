@@ -49,8 +49,9 @@ def make_modem(settings):
 
 def inject_from_another_process(spool: Path, sender: str, text: str) -> str:
     script = "import sys; from modemd.drivers.sim import inject; print(inject(sys.argv[1], sys.argv[2], sys.argv[3]))"
-    result = subprocess.run([sys.executable, "-c", script, str(spool), sender, text],
-                            capture_output=True, text=True, check=True, cwd=ROOT)
+    result = subprocess.run(
+        [sys.executable, "-c", script, str(spool), sender, text], capture_output=True, text=True, check=True, cwd=ROOT
+    )
     return result.stdout.strip()
 
 
@@ -268,7 +269,12 @@ def test_report_arrives_after_the_delay(make_modem):
     time.sleep(0.6)
     [report] = modem.status_reports()
     assert isinstance(report, StatusReport)
-    assert (report.reference, report.recipient, report.delivered, report.final) == (reference, "+6281234567890", True, True)
+    assert (report.reference, report.recipient, report.delivered, report.final) == (
+        reference,
+        "+6281234567890",
+        True,
+        True,
+    )
     decoded = tpdu.decode(report.pdu)
     assert isinstance(decoded, tpdu.StatusReportPdu)
     assert decoded.reference == reference

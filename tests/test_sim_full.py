@@ -14,11 +14,11 @@ import logging
 import pytest
 from webfixtures import PASSWORD
 
-from modemd.send import outqueue
-from modemd.run import worker as worker_module
 from modemd.config import Config
-from modemd.store.models import Case, InboundMessage, ModemStatus, OutboundMessage
+from modemd.run import worker as worker_module
+from modemd.send import outqueue
 from modemd.sms import tpdu
+from modemd.store.models import Case, InboundMessage, ModemStatus, OutboundMessage
 from tests.fakemodem import FakeModem, wait_until
 from tests.test_daemon import Running
 
@@ -49,8 +49,10 @@ def run_daemon(officials, write_config):
     started: list[Running] = []
 
     def start(fake: FakeModem, extra: str = "") -> Running:
-        ini = (f"[modem:usb1]\ndriver = at\ndevice = {fake.device}\nsweep_interval = 5s\n"
-               "[web]\nsecret_key_file = secret.key\n" + extra)
+        ini = (
+            f"[modem:usb1]\ndriver = at\ndevice = {fake.device}\nsweep_interval = 5s\n"
+            "[web]\nsecret_key_file = secret.key\n" + extra
+        )
         running = Running(write_config(ini)).start()
         started.append(running)
         return running
@@ -111,10 +113,12 @@ def test_a_full_sim_refuses_deliveries_until_the_daemon_empties_it(make_fake, ru
     assert case.citizen == CITIZEN
     # its acknowledgement left the modem (delivery reports are not the point here: on a 3-message SIM the
     # fake refuses a report while three others wait there for their batch)
-    assert wait_until(lambda: (CITIZEN, f"Laporan #{case.id} diteruskan ke Dinas Perhubungan.")
-                      in fake.sent_texts(), 10)
-    assert wait_until(lambda: OutboundMessage.get(OutboundMessage.recipient == CITIZEN).state
-                      in ("sent", "delivered"), 5)
+    assert wait_until(
+        lambda: (CITIZEN, f"Laporan #{case.id} diteruskan ke Dinas Perhubungan.") in fake.sent_texts(), 10
+    )
+    assert wait_until(
+        lambda: OutboundMessage.get(OutboundMessage.recipient == CITIZEN).state in ("sent", "delivered"), 5
+    )
     assert wait_until(lambda: fake.sim == {}, 5)
 
 
@@ -126,8 +130,14 @@ def test_the_dashboard_shows_a_sim_full_until_it_has_room(make_fake, run_daemon,
     for n in range(2):
         fake.inject_pdu(tpdu.encode_submit("+6281200000001", f"draft {n}")[0].hex, indicate=False, stat=2)
     running = run_daemon(fake)
-    assert wait_until(lambda: ModemStatus.select().where(ModemStatus.name == "usb1",
-                                                         ModemStatus.last_error.startswith("SIM full")).exists(), 10)
+    assert wait_until(
+        lambda: (
+            ModemStatus.select()
+            .where(ModemStatus.name == "usb1", ModemStatus.last_error.startswith("SIM full"))
+            .exists()
+        ),
+        10,
+    )
     assert len(fake.sim) == 2 and fake.inject_sms(CITIZEN, "INFO halo") == []  # still full: refused
 
     from webui import create_app
@@ -147,8 +157,9 @@ def test_the_dashboard_shows_a_sim_full_until_it_has_room(make_fake, run_daemon,
     assert len(messages(caplog, WARNING_WORDS, logging.WARNING)) == 1  # once, over many health checks
 
 
-def test_a_memory_full_answer_to_a_send_is_warned_and_cleared_by_the_storage_figures(make_fake, run_daemon,
-                                                                                     monkeypatch, caplog):
+def test_a_memory_full_answer_to_a_send_is_warned_and_cleared_by_the_storage_figures(
+    make_fake, run_daemon, monkeypatch, caplog
+):
     caplog.set_level(logging.INFO)
     monkeypatch.setattr(worker_module, "HEALTH_INTERVAL", 0.5)
     fake = make_fake(capacity=30)
@@ -172,8 +183,15 @@ def test_stored_status_reports_never_fill_a_small_sim_while_a_queue_drains(make_
     fake.part_delay = 0.05  # a fast modem: 20 sends a second, each followed by a stored report
     run_daemon(fake)
     ids = [outqueue.enqueue(CITIZEN, f"Balasan {n}", "reply", config=DEFAULTS).id for n in range(40)]
-    done = wait_until(lambda: OutboundMessage.select().where(
-        OutboundMessage.id.in_(ids), OutboundMessage.state == "delivered").count() == len(ids), timeout=30)
-    late = [(m.id, m.state) for m in OutboundMessage.select().where(
-        OutboundMessage.id.in_(ids), OutboundMessage.state != "delivered")]
+    done = wait_until(
+        lambda: (
+            OutboundMessage.select().where(OutboundMessage.id.in_(ids), OutboundMessage.state == "delivered").count()
+            == len(ids)
+        ),
+        timeout=30,
+    )
+    late = [
+        (m.id, m.state)
+        for m in OutboundMessage.select().where(OutboundMessage.id.in_(ids), OutboundMessage.state != "delivered")
+    ]
     assert done, f"reports lost for {late}"

@@ -19,24 +19,31 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from webfixtures import *  # noqa: F401,F403  (client, auth, make_case)
 
 from modemd.sms import gsm7, segmentation
-from webfixtures import *  # noqa: F401,F403  (client, auth, make_case)
 
 REPO = Path(__file__).resolve().parent.parent
 SMSCOUNT_JS = REPO / "webui" / "static" / "smscount.js"
 HARNESS = Path(__file__).resolve().parent / "js" / "smscount_lines.js"
 NODE = shutil.which("node") or shutil.which("nodejs")
 
-pytestmark = pytest.mark.skipif(NODE is None, reason="node is not installed (Debian package nodejs; scripts/test.sh installs it)")
+pytestmark = pytest.mark.skipif(
+    NODE is None, reason="node is not installed (Debian package nodejs; scripts/test.sh installs it)"
+)
 
 
 class NodeCounter:
     """One node process running smscount.js; texts in, counts out, one JSON line each."""
 
     def __init__(self):
-        self.process = subprocess.Popen([NODE, str(HARNESS), str(SMSCOUNT_JS)], stdin=subprocess.PIPE,
-                                        stdout=subprocess.PIPE, text=True, encoding="utf-8")
+        self.process = subprocess.Popen(
+            [NODE, str(HARNESS), str(SMSCOUNT_JS)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            encoding="utf-8",
+        )
 
     def count(self, texts: list[str]) -> list[dict]:
         # written in one go, then read back: a batch costs one round trip
@@ -58,7 +65,7 @@ def node():
 
 def disagreements(node: NodeCounter, texts: list[str]) -> list[tuple[str, dict, dict]]:
     server = [dataclasses.asdict(segmentation.count(t)) for t in texts]
-    return [(t, s, b) for t, s, b in zip(texts, server, node.count(texts)) if s != b]
+    return [(t, s, b) for t, s, b in zip(texts, server, node.count(texts), strict=True) if s != b]
 
 
 # ---------------------------------------------------------------------------
@@ -70,8 +77,9 @@ FLAGS = ["🇮🇩", "🇯🇵", "🇺🇳", "🇪🇺"]
 REGIONAL = st.characters(min_codepoint=0x1F1E6, max_codepoint=0x1F1FF)
 SKIN_TONES = st.characters(min_codepoint=0x1F3FB, max_codepoint=0x1F3FF)
 EMOJI = st.characters(min_codepoint=0x1F300, max_codepoint=0x1FAFF)
-COMBINING = st.one_of(*(st.characters(min_codepoint=ord(low), max_codepoint=ord(high))
-                        for low, high in segmentation._COMBINING_RANGES))
+COMBINING = st.one_of(
+    *(st.characters(min_codepoint=ord(low), max_codepoint=ord(high)) for low, high in segmentation._COMBINING_RANGES)
+)
 ZWJ_SEQUENCES = ["👨‍👩‍👧‍👦", "👩🏽‍💻", "🏳️‍🌈", "🧑‍🤝‍🧑", "❤️‍🔥"]
 BMP = st.characters(min_codepoint=0xA0, max_codepoint=0xFFFF, exclude_categories=("Cs",))
 
@@ -85,7 +93,9 @@ pieces = st.one_of(
     REGIONAL,  # a lone regional indicator, or an odd run of them
     st.tuples(EMOJI, SKIN_TONES).map("".join),
     st.sampled_from(ZWJ_SEQUENCES),
-    st.tuples(st.sampled_from("aeiouжé"), st.lists(COMBINING, min_size=1, max_size=12)).map(lambda t: t[0] + "".join(t[1])),
+    st.tuples(st.sampled_from("aeiouжé"), st.lists(COMBINING, min_size=1, max_size=12)).map(
+        lambda t: t[0] + "".join(t[1])
+    ),
     COMBINING,  # a mark with no letter before it
 )
 mixed = st.lists(pieces, max_size=120).map("".join)

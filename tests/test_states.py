@@ -13,18 +13,28 @@ from pathlib import Path
 import pytest
 from webfixtures import *  # noqa: F401,F403
 
-from modemd.jobs import broadcasts
-from modemd.send import outbound, outqueue, status_reports
 from modemd import states
 from modemd.config import Config
-from modemd.jobs.broadcasts import BroadcastError
 from modemd.drivers.base import StatusReport
-from modemd.store.models import (
-    BROADCAST_STATES, CASE_STATUSES, OUTBOUND_STATES, Broadcast, Case, Contact, ContactGroup, GroupMember,
-    OutboundMessage, OutboundPart, database_proxy, utcnow,
-)
+from modemd.jobs import broadcasts
+from modemd.jobs.broadcasts import BroadcastError
+from modemd.send import outbound, outqueue, status_reports
 from modemd.send.outbound import Eligibility
 from modemd.states import BroadcastState, CaseStatus, OutboundState, TransitionError
+from modemd.store.models import (
+    BROADCAST_STATES,
+    CASE_STATUSES,
+    OUTBOUND_STATES,
+    Broadcast,
+    Case,
+    Contact,
+    ContactGroup,
+    GroupMember,
+    OutboundMessage,
+    OutboundPart,
+    database_proxy,
+    utcnow,
+)
 
 DEFAULTS = Config.defaults()  # the schema's settings, no file
 
@@ -43,14 +53,27 @@ def test_states_are_the_stored_words_and_the_check_constraints_keep_them():
     assert CASE_STATUSES == ("open", "answered", "closed")
     # a new row starts where the drawing's [*] arrow points
     assert (OutboundMessage.state.default, Broadcast.state.default, Case.status.default) == (
-        states.INITIAL[OutboundState], states.INITIAL[BroadcastState], states.INITIAL[CaseStatus])
+        states.INITIAL[OutboundState],
+        states.INITIAL[BroadcastState],
+        states.INITIAL[CaseStatus],
+    )
 
 
-@pytest.mark.parametrize("current, new", [
-    ("rejected", BroadcastState.APPROVED), ("cancelled", BroadcastState.SENDING), ("done", BroadcastState.CANCELLED),
-    ("cancelled", OutboundState.SENT), ("cancelled", OutboundState.PENDING), ("pending", OutboundState.SENT),
-    ("closed", CaseStatus.ANSWERED), ("open", CaseStatus.OPEN), ("lost", CaseStatus.OPEN), ("", OutboundState.SENT),
-])
+@pytest.mark.parametrize(
+    "current, new",
+    [
+        ("rejected", BroadcastState.APPROVED),
+        ("cancelled", BroadcastState.SENDING),
+        ("done", BroadcastState.CANCELLED),
+        ("cancelled", OutboundState.SENT),
+        ("cancelled", OutboundState.PENDING),
+        ("pending", OutboundState.SENT),
+        ("closed", CaseStatus.ANSWERED),
+        ("open", CaseStatus.OPEN),
+        ("lost", CaseStatus.OPEN),
+        ("", OutboundState.SENT),
+    ],
+)
 def test_a_forbidden_move_is_refused_naming_the_machine_and_both_states(current, new):
     assert not states.allowed(current, new)
     with pytest.raises(TransitionError, match=f"cannot go from {current} to {new}") as refused:
@@ -86,7 +109,7 @@ def test_the_document_is_drawn_from_the_tables():
 
 def _group(numbers: list[str]) -> ContactGroup:
     group = ContactGroup.create(name=f"Grup {ContactGroup.select().count()}")
-    for i, number in enumerate(numbers):
+    for number in numbers:
         GroupMember.create(group=group, contact=Contact.create(name=f"Kontak {number}", phone=number))
     return group
 
@@ -141,11 +164,16 @@ def _log_moves() -> None:
     """SQLite triggers: each change of a state column becomes a row (machine, old, new)."""
     db = database_proxy.obj
     db.execute_sql("CREATE TABLE moves (machine TEXT, old TEXT, new TEXT)")
-    for machine, table, column in (("outbound", "outbound_message", "state"), ("broadcast", "broadcast", "state"),
-                                   ("case", '"case"', "status")):
-        db.execute_sql(f"CREATE TRIGGER moves_{machine} AFTER UPDATE OF {column} ON {table} "
-                       f"WHEN OLD.{column} <> NEW.{column} "
-                       f"BEGIN INSERT INTO moves VALUES ('{machine}', OLD.{column}, NEW.{column}); END")
+    for machine, table, column in (
+        ("outbound", "outbound_message", "state"),
+        ("broadcast", "broadcast", "state"),
+        ("case", '"case"', "status"),
+    ):
+        db.execute_sql(
+            f"CREATE TRIGGER moves_{machine} AFTER UPDATE OF {column} ON {table} "
+            f"WHEN OLD.{column} <> NEW.{column} "
+            f"BEGIN INSERT INTO moves VALUES ('{machine}', OLD.{column}, NEW.{column}); END"
+        )
 
 
 def _moves() -> set[tuple[str, str, str]]:
@@ -159,8 +187,16 @@ def _claim() -> OutboundMessage:
 
 
 def _report(recipient: str, reference: int, delivered: bool) -> None:
-    status_reports.handle("sim1", StatusReport(reference=reference, recipient=recipient, delivered=delivered, final=True,
-                                        status_code=0 if delivered else 0x41))
+    status_reports.handle(
+        "sim1",
+        StatusReport(
+            reference=reference,
+            recipient=recipient,
+            delivered=delivered,
+            final=True,
+            status_code=0 if delivered else 0x41,
+        ),
+    )
 
 
 def test_the_flows_make_exactly_the_moves_the_tables_list(client, auth, make_case, officials, web_config):
@@ -204,9 +240,13 @@ def test_the_flows_make_exactly_the_moves_the_tables_list(client, auth, make_cas
     group = _group(["+6281311110001", "+6281311110002"])
     broadcasts.cancel(broadcasts.draft(officials["admin"], "Draf saja.", groups=[group.id]), officials["admin"])
     bc = _submitted(officials, group)
-    bc = broadcasts.submit(broadcasts.edit(bc, officials["admin"], text="Rapat Selasa 08.00."), officials["admin"], DEFAULTS)
+    bc = broadcasts.submit(
+        broadcasts.edit(bc, officials["admin"], text="Rapat Selasa 08.00."), officials["admin"], DEFAULTS
+    )
     bc = broadcasts.reject(bc, officials["ketua"], "tanggal salah")
-    bc = broadcasts.submit(broadcasts.edit(bc, officials["admin"], text="Rapat Rabu 08.00."), officials["admin"], DEFAULTS)
+    bc = broadcasts.submit(
+        broadcasts.edit(bc, officials["admin"], text="Rapat Rabu 08.00."), officials["admin"], DEFAULTS
+    )
     broadcasts.cancel(bc, officials["ketua"])
     broadcasts.cancel(_approve(_submitted(officials, group), officials), officials["admin"])  # approved, cancelled
     # approved, sent (every recipient fails), done, failed ones retried, cancelled while sending
@@ -237,7 +277,11 @@ def test_the_flows_make_exactly_the_moves_the_tables_list(client, auth, make_cas
     assert Case.get_by_id(case.id).status == "closed"
 
     made = _moves()
-    listed = {(machine, str(old), str(new)) for machine, kind in MACHINE_OF.items()
-              for old, targets in states.MACHINES[kind][1].items() for new in targets}
+    listed = {
+        (machine, str(old), str(new))
+        for machine, kind in MACHINE_OF.items()
+        for old, targets in states.MACHINES[kind][1].items()
+        for new in targets
+    }
     assert made - listed == set(), "moves the code made that the tables do not list"
     assert listed - made == set(), "moves the tables list that no flow made"

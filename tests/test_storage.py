@@ -7,11 +7,19 @@ import json
 import peewee
 import pytest
 
-from modemd.sms import phone
-from modemd.send import outqueue
 from modemd.config import Config
+from modemd.send import outqueue
+from modemd.sms import phone
 from modemd.store.models import (
-    AuditLog, Broadcast, Case, DaemonState, InboundMessage, OutboundMessage, User, audit, utcnow,
+    AuditLog,
+    Broadcast,
+    Case,
+    DaemonState,
+    InboundMessage,
+    OutboundMessage,
+    User,
+    audit,
+    utcnow,
 )
 from modemd.users import create_user
 
@@ -22,8 +30,12 @@ NASTY = 'DISHUB <script>alert("x")</script> jalan rusak 🚧🙏 ‘quotes’ & 
 
 def _store(text: str = NASTY) -> InboundMessage:
     return InboundMessage.create(
-        modem="modem1", sender_raw="081234567890", sender="+6281234567890", text=text,
-        pdus=json.dumps(["0791261806111111040C9126"]), smsc_time=utcnow(),
+        modem="modem1",
+        sender_raw="081234567890",
+        sender="+6281234567890",
+        text=text,
+        pdus=json.dumps(["0791261806111111040C9126"]),
+        smsc_time=utcnow(),
     )
 
 
@@ -75,8 +87,9 @@ def test_one_sms_per_number_per_broadcast(any_db, make_user):
 
 
 def test_users_passwords_and_audit(any_db):
-    user = create_user("kadishub", "official", "rahasia-123", name="Kepala Dinas", phone_number="0812-3456-7890",
-                       sender_id="DISHUB")
+    user = create_user(
+        "kadishub", "official", "rahasia-123", name="Kepala Dinas", phone_number="0812-3456-7890", sender_id="DISHUB"
+    )
     assert user.phone == "+6281234567890"
     assert user.password_hash.startswith("scrypt:") and "rahasia" not in user.password_hash
     again = User.by_login("kadishub")
@@ -97,7 +110,12 @@ def test_daemon_state_upsert(any_db):
 
 def test_enqueue_counts_parts_and_refuses_bad_input(any_db):
     message = outqueue.enqueue("081234567890", "Halo " * 40, "reply", config=DEFAULTS)
-    assert (message.recipient, message.parts, message.encoding, message.state) == ("+6281234567890", 2, "gsm7", "pending")
+    assert (message.recipient, message.parts, message.encoding, message.state) == (
+        "+6281234567890",
+        2,
+        "gsm7",
+        "pending",
+    )
     emoji = outqueue.enqueue("6281234567890", "Terima kasih 🙏", "autoreply", config=DEFAULTS)
     assert (emoji.encoding, emoji.parts) == ("ucs2", 1)
     assert emoji.priority > message.priority  # replies leave before automatic replies

@@ -18,7 +18,10 @@ def test_mypy_finds_no_type_error():
     pytest.importorskip("mypy", reason="mypy is missing: install the test extra, pip install -e '.[test]'")
     result = subprocess.run(
         [sys.executable, "-m", "mypy", "--no-color-output", "--no-error-summary"],
-        cwd=REPO, capture_output=True, text=True, check=False,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     print(result.stdout, result.stderr)
     assert result.returncode == 0, f"mypy found type errors:\n{result.stdout}{result.stderr}"
@@ -43,9 +46,12 @@ def test_mypy_reports_a_misspelt_setting(tmp_path):
     )
     result = subprocess.run(
         [sys.executable, "-m", "mypy", "--no-color-output", "--no-error-summary", str(snippet)],
-        cwd=REPO, capture_output=True, text=True, check=False,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     errors = [line for line in result.stdout.splitlines() if ": error:" in line]
     assert len(errors) == 2, result.stdout + result.stderr
     assert ':11: error: "SmsSettings" has no attribute "expirey"' in errors[0]
-    assert ":15: error: Incompatible return value type (got \"float\", expected \"str\")" in errors[1]
+    assert ':15: error: Incompatible return value type (got "float", expected "str")' in errors[1]

@@ -18,10 +18,10 @@ import time
 
 import pytest
 
-from modemd.send import outqueue
 from modemd.config import Config
-from modemd.store.models import OutboundMessage
 from modemd.run.progress import GRACE, Progress
+from modemd.send import outqueue
+from modemd.store.models import OutboundMessage
 from tests.fakemodem import FakeModem, wait_until
 from tests.test_daemon import Running
 
@@ -48,15 +48,19 @@ class Datagrams:
         while not self._stop.is_set():
             try:
                 self.messages.append(self.sock.recv(4096).decode())
-            except socket.timeout:
+            except TimeoutError:
                 continue
 
     def since(self, mark: int) -> list[str]:
         return list(self.messages[mark:])
 
     def statuses(self, mark: int = 0) -> list[str]:
-        return [line[len("STATUS="):] for message in self.since(mark) for line in message.splitlines()
-                if line.startswith("STATUS=")]
+        return [
+            line[len("STATUS=") :]
+            for message in self.since(mark)
+            for line in message.splitlines()
+            if line.startswith("STATUS=")
+        ]
 
     def close(self) -> None:
         self._stop.set()
@@ -80,8 +84,10 @@ def stuck_warnings(caplog) -> list[str]:
 def test_a_hung_worker_stops_the_watchdog_names_the_modem_and_recovers(officials, write_config, notify, caplog):
     caplog.set_level(logging.INFO, logger="modemd")
     with FakeModem(status_report_delay=0.01) as fake:
-        ini = (f"[modem:usb1]\ndriver = at\ndevice = {fake.device}\ncommand_timeout = 0.5s\nsend_timeout = 1s\n"
-               "sweep_interval = 1s\n")
+        ini = (
+            f"[modem:usb1]\ndriver = at\ndevice = {fake.device}\ncommand_timeout = 0.5s\nsend_timeout = 1s\n"
+            "sweep_interval = 1s\n"
+        )
         running = Running(write_config(ini)).start()
         try:
             assert wait_until(lambda: running.daemon.health.state("usb1") == "ready", 10)
@@ -89,8 +95,9 @@ def test_a_hung_worker_stops_the_watchdog_names_the_modem_and_recovers(officials
 
             fake.stall()  # the stick takes no more data: the driver's next write blocks
             message = outqueue.enqueue(CITIZEN, "pesan saat modem macet", "manual", config=DEFAULTS)
-            assert wait_until(lambda: any("STUCK" in s and "usb1" in s for s in notify.statuses()), 30), \
+            assert wait_until(lambda: any("STUCK" in s and "usb1" in s for s in notify.statuses()), 30), (
                 notify.statuses()
+            )
             mark = len(notify.messages)
             # it stays stuck: several status refreshes later the watchdog has still not been fed
             assert wait_until(lambda: len(notify.statuses(mark)) >= 2, 30)
@@ -115,8 +122,7 @@ def test_a_hung_worker_stops_the_watchdog_names_the_modem_and_recovers(officials
 def test_a_slow_send_within_its_limit_keeps_the_watchdog_fed(officials, write_config, notify, caplog):
     caplog.set_level(logging.INFO, logger="modemd")
     # an ordinary step may take 20 x 0.1 s here; this send takes 5 s, as its driver allows a send to
-    ini = ("[modem:sim1]\ndriver = sim\ndevice = spool1\nsend_delay = 5\nreport_delay = 0\n"
-           "command_timeout = 0.1s\n")
+    ini = "[modem:sim1]\ndriver = sim\ndevice = spool1\nsend_delay = 5\nreport_delay = 0\ncommand_timeout = 0.1s\n"
     running = Running(write_config(ini)).start()
     try:
         assert wait_until(lambda: running.daemon.health.state("sim1") == "ready", 10)

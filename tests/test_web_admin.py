@@ -8,18 +8,36 @@ import os
 from datetime import timedelta
 
 import pytest
-
-from modemd.config import Config
-from modemd.store.models import (AuditLog, BlockedNumber, Contact, ContactGroup, DaemonState, GroupMember, ModemStatus,
-                           OutboundMessage, User, utcnow)
-from modemd.send import outqueue
 from webfixtures import *  # noqa: F401,F403
 from webfixtures import PASSWORD
 
+from modemd.config import Config
+from modemd.send import outqueue
+from modemd.store.models import (
+    AuditLog,
+    BlockedNumber,
+    Contact,
+    ContactGroup,
+    DaemonState,
+    GroupMember,
+    ModemStatus,
+    OutboundMessage,
+    User,
+    utcnow,
+)
+
 DEFAULTS = Config.defaults()  # the schema's settings, no file
 
-ADMIN_PAGES = ["/admin/users/", "/admin/users/new", "/admin/contacts/", "/admin/contacts/new", "/admin/keywords/",
-               "/admin/blocklist/", "/admin/audit/", "/admin/contacts/export.csv"]
+ADMIN_PAGES = [
+    "/admin/users/",
+    "/admin/users/new",
+    "/admin/contacts/",
+    "/admin/contacts/new",
+    "/admin/keywords/",
+    "/admin/blocklist/",
+    "/admin/audit/",
+    "/admin/contacts/export.csv",
+]
 
 
 def _body(response) -> str:
@@ -59,8 +77,17 @@ def test_common_pages_render_in_both_languages(client, auth, url):
 
 
 def test_create_user_with_random_password_shown_once(admin):
-    response = admin.post("/admin/users/new", data={"login": "kadis", "name": "Kepala <Dinas>", "role": "official",
-                                                    "phone": "0813 1111 2222", "sender_id": "DINAS", "active": "1"})
+    response = admin.post(
+        "/admin/users/new",
+        data={
+            "login": "kadis",
+            "name": "Kepala <Dinas>",
+            "role": "official",
+            "phone": "0813 1111 2222",
+            "sender_id": "DINAS",
+            "active": "1",
+        },
+    )
     assert response.status_code == 200
     body = _body(response)
     user = User.by_login("kadis")
@@ -73,15 +100,18 @@ def test_create_user_with_random_password_shown_once(admin):
     assert AuditLog.select().where(AuditLog.action == "user.create", AuditLog.actor == "admin").count() == 1
 
 
-@pytest.mark.parametrize("field,value,message", [
-    ("login", "<script>", "login"),
-    ("login", "humas", "already exists"),
-    ("role", "root", "Peran tidak dikenal"),
-    ("phone", "12ab", "Nomor telepon notifikasi tidak sah"),
-    ("sender_id", "TERLALUPANJANG", "ID pengirim paling banyak 8"),
-    ("sender_id", "<b>", "ID pengirim paling banyak 8"),
-    ("password", "short", "at least 8"),
-])
+@pytest.mark.parametrize(
+    "field,value,message",
+    [
+        ("login", "<script>", "login"),
+        ("login", "humas", "already exists"),
+        ("role", "root", "Peran tidak dikenal"),
+        ("phone", "12ab", "Nomor telepon notifikasi tidak sah"),
+        ("sender_id", "TERLALUPANJANG", "ID pengirim paling banyak 8"),
+        ("sender_id", "<b>", "ID pengirim paling banyak 8"),
+        ("password", "short", "at least 8"),
+    ],
+)
 def test_create_user_bad_input(admin, field, value, message):
     data = {"login": "baru", "name": "Baru", "role": "official", "phone": "", "sender_id": "", "active": "1"}
     data[field] = value
@@ -97,8 +127,10 @@ def test_edit_user_and_keywords_owned_shown(admin, officials):
     assert "DISHUB" in page
     listing = _body(admin.get("/admin/users/"))
     assert "DISHUB" in listing and "INFO" in listing
-    response = admin.post(f"/admin/users/{dishub.id}", data={"name": "Kadishub", "role": "official",
-                                                             "phone": "081299998888", "sender_id": "-HUB", "active": "1"})
+    response = admin.post(
+        f"/admin/users/{dishub.id}",
+        data={"name": "Kadishub", "role": "official", "phone": "081299998888", "sender_id": "-HUB", "active": "1"},
+    )
     assert response.status_code == 302
     user = User.get_by_id(dishub.id)
     assert (user.name, user.phone, user.sender_id) == ("Kadishub", "+6281299998888", "HUB")
@@ -109,23 +141,29 @@ def test_disabling_a_user_ends_their_session(app, admin, officials):
     other = app.test_client()
     other.post("/login", data={"login": "ketua", "password": PASSWORD})
     assert other.get("/").status_code == 200
-    admin.post(f"/admin/users/{officials['ketua'].id}", data={"name": "ketua", "role": "approver", "phone": "",
-                                                              "sender_id": "", "active": ""})
+    admin.post(
+        f"/admin/users/{officials['ketua'].id}",
+        data={"name": "ketua", "role": "approver", "phone": "", "sender_id": "", "active": ""},
+    )
     assert not User.by_login("ketua").active
     assert other.get("/").status_code == 302
 
 
 def test_a_keyword_owner_cannot_be_disabled(admin, officials):
     # a disabled owner would make `modemd run` and `modemd web` refuse to start
-    response = admin.post(f"/admin/users/{officials['dinkes'].id}", data={"name": "dinkes", "role": "official",
-                                                                          "phone": "", "sender_id": "", "active": ""})
+    response = admin.post(
+        f"/admin/users/{officials['dinkes'].id}",
+        data={"name": "dinkes", "role": "official", "phone": "", "sender_id": "", "active": ""},
+    )
     assert response.status_code == 400
     assert "pemilik kata kunci DINKES" in _body(response)
     assert User.by_login("dinkes").active
 
 
 def test_admin_cannot_disable_or_demote_self(admin, officials):
-    response = admin.post(f"/admin/users/{officials['admin'].id}", data={"name": "a", "role": "official", "active": "1"})
+    response = admin.post(
+        f"/admin/users/{officials['admin'].id}", data={"name": "a", "role": "official", "active": "1"}
+    )
     assert response.status_code == 400
     assert User.by_login("admin").role == "admin"
 
@@ -145,8 +183,10 @@ def test_reset_password_shows_a_new_one(admin, officials):
 def test_contact_crud_with_groups(admin):
     admin.post("/admin/contacts/groups", data={"name": "Camat", "description": "semua camat"})
     group = ContactGroup.get(ContactGroup.name == "Camat")
-    response = admin.post("/admin/contacts/new", data={"name": "Pak <Camat>", "phone": "0812-1111-0001",
-                                                       "position": "Camat \"Kota\"", "groups": [str(group.id)]})
+    response = admin.post(
+        "/admin/contacts/new",
+        data={"name": "Pak <Camat>", "phone": "0812-1111-0001", "position": 'Camat "Kota"', "groups": [str(group.id)]},
+    )
     assert response.status_code == 302
     contact = Contact.get(Contact.phone == "+6281211110001")
     assert GroupMember.select().where(GroupMember.contact == contact).count() == 1
@@ -155,8 +195,10 @@ def test_contact_crud_with_groups(admin):
     assert duplicate.status_code == 400 and "sudah ada" in _body(duplicate)
     bad = admin.post("/admin/contacts/new", data={"name": "", "phone": "abc"})
     assert bad.status_code == 400
-    admin.post(f"/admin/contacts/{contact.id}", data={"name": "Bu Camat", "phone": "081211110002", "position": "",
-                                                      "active": "1"})
+    admin.post(
+        f"/admin/contacts/{contact.id}",
+        data={"name": "Bu Camat", "phone": "081211110002", "position": "", "active": "1"},
+    )
     contact = Contact.get_by_id(contact.id)
     assert contact.name == "Bu Camat" and contact.phone == "+6281211110002"
     assert GroupMember.select().count() == 0
@@ -167,19 +209,24 @@ def test_contact_crud_with_groups(admin):
 
 
 def _upload(admin, text: str, name: str = "kontak.csv", encoding: str = "utf-8"):
-    return admin.post("/admin/contacts/import", data={"file": (io.BytesIO(text.encode(encoding)), name)},
-                      content_type="multipart/form-data")
+    return admin.post(
+        "/admin/contacts/import",
+        data={"file": (io.BytesIO(text.encode(encoding)), name)},
+        content_type="multipart/form-data",
+    )
 
 
 def test_csv_import_keeps_valid_lines_and_reports_bad_ones(admin):
-    text = ("name,phone,position,groups\n"
-            "Camat A,081211110001,Camat,Camat|Kecamatan\n"
-            "Salah Nomor,12345abc,,\n"
-            ",081211110002,,\n"
-            "Camat B,+62 812-1111-0003,Camat,Camat\n"
-            "Dobel,0812 1111 0001,,\n"
-            "\"<script>alert(1)</script>\",081211110004,,\n"
-            "Terlalu,081211110005,a,b,c\n")
+    text = (
+        "name,phone,position,groups\n"
+        "Camat A,081211110001,Camat,Camat|Kecamatan\n"
+        "Salah Nomor,12345abc,,\n"
+        ",081211110002,,\n"
+        "Camat B,+62 812-1111-0003,Camat,Camat\n"
+        "Dobel,0812 1111 0001,,\n"
+        '"<script>alert(1)</script>",081211110004,,\n'
+        "Terlalu,081211110005,a,b,c\n"
+    )
     response = _upload(admin, text)
     body = _body(response)
     assert response.status_code == 200
@@ -195,11 +242,14 @@ def test_csv_import_keeps_valid_lines_and_reports_bad_ones(admin):
     assert Contact.get(Contact.phone == "+6281211110001").name == "Camat A Baru"
 
 
-@pytest.mark.parametrize("text,message", [
-    ("nama,telepon\nA,0812\n", "missing column"),
-    ("name,phone,email\nA,081211110001,a@b\n", "unknown column"),
-    ("", "empty"),
-])
+@pytest.mark.parametrize(
+    "text,message",
+    [
+        ("nama,telepon\nA,0812\n", "missing column"),
+        ("name,phone,email\nA,081211110001,a@b\n", "unknown column"),
+        ("", "empty"),
+    ],
+)
 def test_csv_with_wrong_columns_is_refused(admin, text, message):
     response = _upload(admin, text)
     assert response.status_code == 400
@@ -215,7 +265,7 @@ def test_csv_semicolons_and_cp1252_and_no_file(admin):
 
 
 def test_csv_export_reads_back_and_guards_formulas(admin):
-    _upload(admin, "name,phone,position,groups\n=HYPERLINK(\"x\"),081211110001,@kabag,Grup A|Grup B\n")
+    _upload(admin, 'name,phone,position,groups\n=HYPERLINK("x"),081211110001,@kabag,Grup A|Grup B\n')
     export = admin.get("/admin/contacts/export.csv")
     assert export.mimetype == "text/csv"
     text = _body(export).lstrip("\ufeff")
@@ -233,8 +283,12 @@ def test_csv_export_reads_back_and_guards_formulas(admin):
 
 
 def test_keywords_page_shows_daemon_table_file_problems_and_reload(admin, web_config):
-    DaemonState.put("keywords", json.dumps([{"name": "INFO", "owner": "humas", "aliases": ["TANYA"],
-                                             "description": "<i>umum</i>", "reply": "ok"}]))
+    DaemonState.put(
+        "keywords",
+        json.dumps(
+            [{"name": "INFO", "owner": "humas", "aliases": ["TANYA"], "description": "<i>umum</i>", "reply": "ok"}]
+        ),
+    )
     page = _body(admin.get("/admin/keywords/"))
     assert "TANYA" in page and "&lt;i&gt;umum&lt;/i&gt;" in page
     assert "Tidak ada masalah" in page
@@ -307,7 +361,9 @@ def test_outbox_retry_failed_and_cancel_pending(admin, officials):
     assert OutboundMessage.get_by_id(sent.id).state == "sent"
     assert admin.post("/outbox/99999/retry").status_code == 404
     assert {a.action for a in AuditLog.select().where(AuditLog.object_type == "outboundmessage")} == {
-        "outbound.retry", "outbound.cancel"}
+        "outbound.retry",
+        "outbound.cancel",
+    }
     assert "tunggu" not in _body(admin.get("/outbox/?state=sent"))
 
 
@@ -327,8 +383,16 @@ def test_dashboard_figures_and_modems(client, auth, make_case):
     make_case("INFO", "INFO dijawab", status="answered", answered_at=now)
     make_case("DISHUB", "DISHUB bukan milik humas", received_at=now - timedelta(hours=5))
     outqueue.enqueue("081211112222", "antre", "manual", config=DEFAULTS)
-    ModemStatus.create(name="modem1", driver="at", state="ready", operator="TELKOMSEL <x>", signal_dbm=-75,
-                       last_contact=now, errors=2, last_error="CME 10 <sim>")
+    ModemStatus.create(
+        name="modem1",
+        driver="at",
+        state="ready",
+        operator="TELKOMSEL <x>",
+        signal_dbm=-75,
+        last_contact=now,
+        errors=2,
+        last_error="CME 10 <sim>",
+    )
     auth.login("humas")
     page = _body(client.get("/dashboard/"))
     # no modem codes in front of officials (issue 15); the admin sees them escaped (test_web_look.py)
@@ -362,8 +426,10 @@ def test_demo_is_absent_unless_enabled(write_config, officials):
     from modemd import config as config_module
     from webui import create_app
 
-    app = create_app(config=config_module.load(write_config("[web]\nsecret_key_file = secret.key\n")),
-                     test_config={"WTF_CSRF_ENABLED": False})
+    app = create_app(
+        config=config_module.load(write_config("[web]\nsecret_key_file = secret.key\n")),
+        test_config={"WTF_CSRF_ENABLED": False},
+    )
     client = app.test_client()
     client.post("/login", data={"login": "admin", "password": PASSWORD})
     assert client.get("/demo/").status_code == 404
@@ -379,19 +445,23 @@ def _assert_escaped(body: str) -> None:
     assert "&lt;script&gt;alert(" in main
 
 
-@pytest.mark.parametrize("post,data,show", [
-    ("/admin/users/new", {"login": "evil", "name": EVIL, "role": "official", "active": "1"}, "/admin/users/"),
-    ("/admin/contacts/new", {"name": EVIL, "phone": "081211110001", "position": EVIL}, "/admin/contacts/"),
-    ("/admin/contacts/groups", {"name": EVIL[:64], "description": EVIL}, "/admin/contacts/"),
-    ("/admin/blocklist/", {"phone": "081211110002", "reason": EVIL}, "/admin/blocklist/"),
-])
+@pytest.mark.parametrize(
+    "post,data,show",
+    [
+        ("/admin/users/new", {"login": "evil", "name": EVIL, "role": "official", "active": "1"}, "/admin/users/"),
+        ("/admin/contacts/new", {"name": EVIL, "phone": "081211110001", "position": EVIL}, "/admin/contacts/"),
+        ("/admin/contacts/groups", {"name": EVIL[:64], "description": EVIL}, "/admin/contacts/"),
+        ("/admin/blocklist/", {"phone": "081211110002", "reason": EVIL}, "/admin/blocklist/"),
+    ],
+)
 def test_markup_in_every_form_field_is_stored_and_shown_inert(admin, post, data, show):
     admin.post(post, data=data)
     _assert_escaped(_body(admin.get(show)))
 
 
-@pytest.mark.parametrize("url", ["/?q=" + EVIL, "/outbox/?state=" + EVIL, "/admin/audit/?actor=" + EVIL[:60],
-                                 "/admin/contacts/?q=" + EVIL])
+@pytest.mark.parametrize(
+    "url", ["/?q=" + EVIL, "/outbox/?state=" + EVIL, "/admin/audit/?actor=" + EVIL[:60], "/admin/contacts/?q=" + EVIL]
+)
 def test_markup_in_query_strings_is_escaped(admin, url):
     response = admin.get(url)
     assert response.status_code == 200
@@ -420,7 +490,9 @@ def test_dashboard_counts_today_for_the_official_and_for_the_admin(client, auth,
     from modemd.store.models import InboundMessage
 
     first = make_case("INFO", "INFO satu")
-    InboundMessage.create(modem="sim1", sender_raw=first.citizen, sender=first.citizen, text="INFO satu lagi", case=first)
+    InboundMessage.create(
+        modem="sim1", sender_raw=first.citizen, sender=first.citizen, text="INFO satu lagi", case=first
+    )
     make_case("INFO", "INFO dua", status="answered", answered_at=utcnow())
     make_case("DISHUB", "DISHUB bukan milik humas")
     make_case("DINKES", "DINKES dialihkan ke humas", owner=officials["humas"])

@@ -6,11 +6,11 @@ import os
 import stat
 
 import pytest
+from webfixtures import *  # noqa: F401,F403
+from webfixtures import PASSWORD, csrf_token_from
 
 from modemd import users
 from modemd.store.models import AuditLog, User
-from webfixtures import *  # noqa: F401,F403
-from webfixtures import PASSWORD, csrf_token_from
 
 
 def test_login_page_renders_in_indonesian(client):
@@ -174,7 +174,9 @@ def test_no_secret_key_no_app(tmp_path):
 def test_missing_csrf_token_is_refused(csrf_client):
     response = csrf_client.post("/login", data={"login": "humas", "password": PASSWORD})
     assert response.status_code == 400
-    assert "Formulir kedaluwarsa atau tidak sah" in response.get_data(as_text=True)  # said without "CSRF token" (issue 15)
+    assert "Formulir kedaluwarsa atau tidak sah" in response.get_data(
+        as_text=True
+    )  # said without "CSRF token" (issue 15)
 
 
 def test_forged_csrf_token_is_refused(csrf_client):

@@ -8,14 +8,23 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-
-from modemd.jobs import broadcasts
-from modemd.config import Config
-from modemd.store.models import (
-    BlockedNumber, Broadcast, Case, Contact, ContactGroup, GroupMember, InboundMessage, OutboundMessage, Template, utcnow,
-)
 from webfixtures import *  # noqa: F401,F403
 from webfixtures import WEB_INI
+
+from modemd.config import Config
+from modemd.jobs import broadcasts
+from modemd.store.models import (
+    BlockedNumber,
+    Broadcast,
+    Case,
+    Contact,
+    ContactGroup,
+    GroupMember,
+    InboundMessage,
+    OutboundMessage,
+    Template,
+    utcnow,
+)
 
 DEFAULTS = Config.defaults()  # the schema's settings, no file
 
@@ -45,8 +54,16 @@ def text_of(response) -> str:
 
 
 def draft_via_form(client, chosen, text="Rapat koordinasi Senin 08.00", action="save", **extra):
-    data = {"title": "Rapat", "category": "invitation", "text": text, "groups": [chosen["camat"].id, chosen["kades"].id],
-            "contacts": "", "send_at": "", "action": action, **extra}
+    data = {
+        "title": "Rapat",
+        "category": "invitation",
+        "text": text,
+        "groups": [chosen["camat"].id, chosen["kades"].id],
+        "contacts": "",
+        "send_at": "",
+        "action": action,
+        **extra,
+    }
     return client.post("/siaran/baru", data=data)
 
 
@@ -97,16 +114,27 @@ def test_reject_needs_a_reason_and_the_reason_is_shown(client, auth, groups):
     bc = Broadcast.get()
     auth.logout()
     auth.login("ketua")
-    assert "harus disertai alasan" in text_of(client.post(f"/siaran/{bc.id}/tolak", data={"reason": " "},
-                                                            follow_redirects=True))
+    assert "harus disertai alasan" in text_of(
+        client.post(f"/siaran/{bc.id}/tolak", data={"reason": " "}, follow_redirects=True)
+    )
     client.post(f"/siaran/{bc.id}/tolak", data={"reason": "Tanggal <salah>"})
     auth.logout()
     auth.login("dishub")
     page = text_of(client.get(f"/siaran/{bc.id}"))
     assert "Tanggal &lt;salah&gt;" in page and "ditolak" in page
-    response = client.post(f"/siaran/{bc.id}/ubah", data={
-        "title": "Rapat", "category": "invitation", "text": "Rapat Selasa 08.00", "groups": [groups["camat"].id],
-        "contacts": "", "send_at": "", "action": "submit"}, follow_redirects=True)
+    response = client.post(
+        f"/siaran/{bc.id}/ubah",
+        data={
+            "title": "Rapat",
+            "category": "invitation",
+            "text": "Rapat Selasa 08.00",
+            "groups": [groups["camat"].id],
+            "contacts": "",
+            "send_at": "",
+            "action": "submit",
+        },
+        follow_redirects=True,
+    )
     assert "diajukan untuk disetujui" in text_of(response)
     assert Broadcast.get_by_id(bc.id).state == "pending"
 
@@ -125,15 +153,19 @@ def test_bad_input_is_refused_with_the_form_kept(client, auth, groups):
         response = draft_via_form(client, groups, **extra)
         assert response.status_code == 400 and message in text_of(response), message
     assert Broadcast.select().count() == 0
-    response = client.post("/siaran/baru", data={"category": "information", "text": "Halo", "groups": [empty.id],
-                                                 "action": "submit"}, follow_redirects=True)
+    response = client.post(
+        "/siaran/baru",
+        data={"category": "information", "text": "Halo", "groups": [empty.id], "action": "submit"},
+        follow_redirects=True,
+    )
     assert "Tidak ada penerima" in text_of(response) and Broadcast.get().state == "draft"
 
 
 def test_a_contact_by_number_and_a_local_send_time(client, auth, groups):
     auth.login("admin")
-    response = draft_via_form(client, groups, groups=[], contacts="0813-1111-0000\n+6281311110001",
-                              send_at="2026-11-24T08:00")
+    response = draft_via_form(
+        client, groups, groups=[], contacts="0813-1111-0000\n+6281311110001", send_at="2026-11-24T08:00"
+    )
     assert response.status_code == 302
     bc = Broadcast.get()
     assert bc.send_at == datetime(2026, 11, 24, 1, 0)  # 08:00 WIB is 01:00 UTC
@@ -164,8 +196,11 @@ def test_progress_retry_and_cancel_from_the_page(client, auth, groups, web_confi
     broadcasts.queue_broadcast(bc.id, web_config)
     rows = list(OutboundMessage.select().order_by(OutboundMessage.recipient))
     OutboundMessage.update(state="delivered", delivered_at=utcnow()).where(OutboundMessage.id == rows[0].id).execute()
-    (OutboundMessage.update(state="failed", failure_reason="+CMS ERROR: 30", failure_code=30)
-     .where(OutboundMessage.id == rows[1].id).execute())
+    (
+        OutboundMessage.update(state="failed", failure_reason="+CMS ERROR: 30", failure_code=30)
+        .where(OutboundMessage.id == rows[1].id)
+        .execute()
+    )
 
     auth.login("admin")
     page = text_of(client.get(f"/siaran/{bc.id}"))
@@ -177,7 +212,9 @@ def test_progress_retry_and_cancel_from_the_page(client, auth, groups, web_confi
     assert "0813-1111-0001" in failed and "0813-1111-0002" not in failed
     assert client.get(f"/siaran/{bc.id}/progres").get_json()["failed"] == 1
 
-    assert "1 penerima yang gagal dikirim ulang" in text_of(client.post(f"/siaran/{bc.id}/ulang", follow_redirects=True))
+    assert "1 penerima yang gagal dikirim ulang" in text_of(
+        client.post(f"/siaran/{bc.id}/ulang", follow_redirects=True)
+    )
     cancelled = text_of(client.post(f"/siaran/{bc.id}/batalkan", data={"reason": "batal"}, follow_redirects=True))
     assert "3 SMS yang belum terkirim dibatalkan" in cancelled
     progress = broadcasts.progress(bc.id)
@@ -210,21 +247,40 @@ def test_csrf_is_required_for_approval(csrf_client, groups, officials):
 
 
 def _at(day: int, hour: int) -> datetime:
-    return datetime(2026, 11, day, hour, tzinfo=ZoneInfo("Asia/Jakarta")).astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+    return (
+        datetime(2026, 11, day, hour, tzinfo=ZoneInfo("Asia/Jakarta")).astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+    )
 
 
 def test_recap_page_shows_the_same_numbers_as_the_sms(client, auth, officials):
     for hour, answered in ((8, _at(23, 9)), (9, None)):
-        case = Case.create(keyword="DISHUB", owner=officials["dishub"], citizen="+6281311112222", opened_at=_at(23, hour),
-                           deadline_at=_at(23, hour + 3), last_message_at=_at(23, hour), answered_at=answered)
-        InboundMessage.create(modem="sim", sender_raw=case.citizen, sender=case.citizen, text="DISHUB <script>",
-                              received_at=_at(23, hour), route="case", keyword="DISHUB", case=case)
+        case = Case.create(
+            keyword="DISHUB",
+            owner=officials["dishub"],
+            citizen="+6281311112222",
+            opened_at=_at(23, hour),
+            deadline_at=_at(23, hour + 3),
+            last_message_at=_at(23, hour),
+            answered_at=answered,
+        )
+        InboundMessage.create(
+            modem="sim",
+            sender_raw=case.citizen,
+            sender=case.citizen,
+            text="DISHUB <script>",
+            received_at=_at(23, hour),
+            route="case",
+            keyword="DISHUB",
+            case=case,
+        )
     auth.login("admin")
     page = text_of(client.get("/rekap/?tanggal=2026-11-23"))
     assert 'data-recap="received"><strong>2<' in page and 'data-recap="within"><strong>1<' in page
     assert 'data-recap="overdue"><strong>1<' in page
-    assert ("Rekap SMS 22/11 17.00 s.d. 23/11 17.00: masuk 2 (2 kasus), dijawab 1, tepat waktu 1, terlambat 1."
-            in html.unescape(page))
+    assert (
+        "Rekap SMS 22/11 17.00 s.d. 23/11 17.00: masuk 2 (2 kasus), dijawab 1, tepat waktu 1, terlambat 1."
+        in html.unescape(page)
+    )
     assert ">INFO<" in page  # configured keywords are listed even with nothing received
     csv_text = text_of(client.get("/rekap/csv?tanggal=2026-11-23"))
     assert "2026-11-23,DISHUB,2,2,1,1,1,0" in csv_text and csv_text.strip().endswith("2026-11-23,TOTAL,2,2,1,1,1,0")

@@ -6,14 +6,14 @@ import json
 from datetime import timedelta
 
 import pytest
+from webfixtures import *  # noqa: F401,F403
 
 from modemd.send import outbound
 from modemd.store.models import AuditLog, Case, CaseNote, OutboundMessage, User, utcnow
-from webfixtures import *  # noqa: F401,F403
 
 HOSTILE = [
     '<script>alert("x")</script>',
-    '<img src=x onerror=alert(1)>',
+    "<img src=x onerror=alert(1)>",
     "\"'><svg onload=alert(1)>",
     "INFO jalan 🚧 rusak 😡 di \"Jl. Merdeka\" & 'Pasar'",
 ]
@@ -85,8 +85,9 @@ def test_official_cannot_use_unrouted_filter(client, auth, make_case):
 
 def test_unanswered_first_overdue_highlighted_and_badge(client, auth, make_case):
     now = utcnow()
-    answered = make_case("INFO", "INFO sudah dijawab", received_at=now - timedelta(minutes=5), status="answered",
-                         answered_at=now)
+    answered = make_case(
+        "INFO", "INFO sudah dijawab", received_at=now - timedelta(minutes=5), status="answered", answered_at=now
+    )
     late = make_case("INFO", "INFO terlambat", received_at=now - timedelta(hours=4))
     fresh = make_case("INFO", "INFO baru masuk", received_at=now - timedelta(minutes=1))
     auth.login("humas")
@@ -145,8 +146,15 @@ def test_keyset_pagination_walks_every_case_once(client, auth, make_case):
     for n in range(60):
         made.add(make_case("INFO", f"INFO pesan nomor {n}", received_at=now - timedelta(minutes=n)).id)
     for n in range(60, 75):
-        made.add(make_case("INFO", f"INFO pesan nomor {n}", received_at=now - timedelta(minutes=n), status="answered",
-                           answered_at=now).id)
+        made.add(
+            make_case(
+                "INFO",
+                f"INFO pesan nomor {n}",
+                received_at=now - timedelta(minutes=n),
+                status="answered",
+                answered_at=now,
+            ).id
+        )
     auth.login("humas")
     seen: list[int] = []
     url = "/"
@@ -274,15 +282,25 @@ def test_reply_states_json_follows_the_queue(client, auth, make_case, web_config
     claimed = outbound.claim("pc", outbound.Eligibility.build("sim1", ["sim1"], None))
     outbound.record_failure(claimed, "+CMS ERROR: 38", permanent=False, code=38, config=web_config)
     retrying = client.get(f"/cases/{case.id}/replies.json").get_json()["replies"][0]
-    assert retrying == {**retrying, "state": "pending", "final": False,
-                        "reason": "Jaringan operator sedang gangguan, akan dicoba lagi"}
+    assert retrying == {
+        **retrying,
+        "state": "pending",
+        "final": False,
+        "reason": "Jaringan operator sedang gangguan, akan dicoba lagi",
+    }
     OutboundMessage.update(next_attempt_at=utcnow()).execute()
     claimed = outbound.claim("pc", outbound.Eligibility.build("sim1", ["sim1"], None))
     outbound.record_failure(claimed, "+CMS ERROR: 1", permanent=True, code=1, config=web_config)
     response = client.get(f"/cases/{case.id}/replies.json")
     assert response.headers["Cache-Control"] == "no-store"
     reply = response.get_json()["replies"][0]
-    assert reply == {**reply, "state": "failed", "label": "gagal", "final": True, "reason": "Nomor tujuan tidak dikenal"}
+    assert reply == {
+        **reply,
+        "state": "failed",
+        "label": "gagal",
+        "final": True,
+        "reason": "Nomor tujuan tidak dikenal",
+    }
     page = _body(client.get(f"/cases/{case.id}"))
     assert "Nomor tujuan tidak dikenal" in page and "CMS" not in page
 
@@ -414,12 +432,25 @@ def test_pages_run_a_fixed_number_of_queries(client, auth, make_case, officials)
     def add_cases(n: int) -> list[Case]:
         made = []
         for i in range(n):
-            case = make_case("INFO", f"INFO pertama {i}", received_at=now - timedelta(minutes=i),
-                             status="open" if i % 2 else "answered")
-            InboundMessage.create(modem="sim1", sender_raw=case.citizen, sender=case.citizen, text=f"INFO terbaru {i}",
-                                  received_at=now, route="case", keyword="INFO", case=case)
-            OutboundMessage.create(recipient=case.citizen, text="balasan", kind="reply", case=case,
-                                   created_by=officials["humas"])
+            case = make_case(
+                "INFO",
+                f"INFO pertama {i}",
+                received_at=now - timedelta(minutes=i),
+                status="open" if i % 2 else "answered",
+            )
+            InboundMessage.create(
+                modem="sim1",
+                sender_raw=case.citizen,
+                sender=case.citizen,
+                text=f"INFO terbaru {i}",
+                received_at=now,
+                route="case",
+                keyword="INFO",
+                case=case,
+            )
+            OutboundMessage.create(
+                recipient=case.citizen, text="balasan", kind="reply", case=case, created_by=officials["humas"]
+            )
             made.append(case)
         return made
 
@@ -454,7 +485,11 @@ def test_a_keyword_corrected_by_the_router_is_marked_on_its_message(client, auth
     page = _body(client.get(f"/cases/{corrected.case.id}"))
     assert page.count("kata kunci dikoreksi") == 1
     assert "kata kunci dikoreksi: DSHUB → DISHUB" in page
-    assert page.index("kata kunci dikoreksi") < page.index("DSHUB &lt;b&gt;jalan&lt;/b&gt; rusak") < page.index("DISHUB sudah 3 hari")
+    assert (
+        page.index("kata kunci dikoreksi")
+        < page.index("DSHUB &lt;b&gt;jalan&lt;/b&gt; rusak")
+        < page.index("DISHUB sudah 3 hari")
+    )
 
 
 def test_the_inbox_marks_a_case_opened_with_a_corrected_keyword(client, auth, web_config):

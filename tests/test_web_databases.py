@@ -8,11 +8,12 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from modemd import config as config_module
-from modemd.send import outbound
-from modemd import users
-from modemd.store.models import Case, InboundMessage, OutboundMessage, utcnow
 from webfixtures import PASSWORD, WEB_INI
+
+from modemd import config as config_module
+from modemd import users
+from modemd.send import outbound
+from modemd.store.models import Case, InboundMessage, OutboundMessage, utcnow
 
 
 def test_pages_and_actions_on_each_database(any_db, write_config, monkeypatch):
@@ -28,11 +29,24 @@ def test_pages_and_actions_on_each_database(any_db, write_config, monkeypatch):
     cases = []
     for n in range(40):
         keyword = "INFO" if n % 2 else "DISHUB"
-        case = Case.create(keyword=keyword, citizen=f"+6281200001{n:03d}", opened_at=now - timedelta(minutes=n),
-                           deadline_at=now + timedelta(hours=3) - timedelta(minutes=20 * n), last_message_at=now,
-                           status="open" if n < 30 else "answered", answered_at=None if n < 30 else now)
-        InboundMessage.create(modem="sim1", sender_raw=case.citizen, sender=case.citizen, case=case,
-                              text=f"{keyword} pesan {n} 😀 <b>", keyword=keyword, route="new")
+        case = Case.create(
+            keyword=keyword,
+            citizen=f"+6281200001{n:03d}",
+            opened_at=now - timedelta(minutes=n),
+            deadline_at=now + timedelta(hours=3) - timedelta(minutes=20 * n),
+            last_message_at=now,
+            status="open" if n < 30 else "answered",
+            answered_at=None if n < 30 else now,
+        )
+        InboundMessage.create(
+            modem="sim1",
+            sender_raw=case.citizen,
+            sender=case.citizen,
+            case=case,
+            text=f"{keyword} pesan {n} 😀 <b>",
+            keyword=keyword,
+            route="new",
+        )
         cases.append(case)
     app = create_app(config=config, test_config={"WTF_CSRF_ENABLED": False})
     client = app.test_client()
@@ -57,6 +71,7 @@ def test_pages_and_actions_on_each_database(any_db, write_config, monkeypatch):
     client.post(f"/cases/{info_case.id}/reply", data={"text": "Baik 👍"})
     assert OutboundMessage.get(OutboundMessage.case == info_case.id).text == "Baik 👍 -PEMKAB"
     assert client.get(f"/cases/{info_case.id}/replies.json").get_json()["replies"][0]["state"] == "pending"
+
     def open_count() -> int:
         dashboard = client.get("/dashboard/").get_data(as_text=True)
         return [int(n) for n in re.findall(r"<strong[^>]*>(\d+)</strong>", dashboard)][3]
@@ -65,14 +80,29 @@ def test_pages_and_actions_on_each_database(any_db, write_config, monkeypatch):
     outbound.record_sent(outbound.claim("pc", outbound.Eligibility.build("sim1", ["sim1"], None)), "sim1", [3])
     assert open_count() == 14  # open INFO cases left once the reply is sent
     client.post(f"/cases/{cases[3].id}/reply", data={"text": "Ke nomor yang salah"})
-    outbound.record_failure(outbound.claim("pc", outbound.Eligibility.build("sim1", ["sim1"], None)),
-                            "+CMS ERROR: 1", permanent=True, code=1, config=config)
+    outbound.record_failure(
+        outbound.claim("pc", outbound.Eligibility.build("sim1", ["sim1"], None)),
+        "+CMS ERROR: 1",
+        permanent=True,
+        code=1,
+        config=config,
+    )
     failed_on_top = client.get("/").get_data(as_text=True)
-    block = failed_on_top[failed_on_top.index('id="reply-failed"'):failed_on_top.index("</section>")]
+    block = failed_on_top[failed_on_top.index('id="reply-failed"') : failed_on_top.index("</section>")]
     assert f'href="/cases/{cases[3].id}"' in block and "Nomor tujuan tidak dikenal" in block
     client.post("/logout")
     client.post("/login", data={"login": "admin", "password": PASSWORD})
-    for url in ("/", "/?keyword=-", "/outbox/", "/dashboard/", "/admin/users/", "/admin/contacts/", "/admin/audit/",
-                "/admin/keywords/", "/admin/blocklist/", "/publik/"):
+    for url in (
+        "/",
+        "/?keyword=-",
+        "/outbox/",
+        "/dashboard/",
+        "/admin/users/",
+        "/admin/contacts/",
+        "/admin/audit/",
+        "/admin/keywords/",
+        "/admin/blocklist/",
+        "/publik/",
+    ):
         assert client.get(url).status_code == 200, url
     assert humas.id

@@ -7,7 +7,6 @@ from pathlib import Path
 from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
-
 from webfixtures import *  # noqa: F401,F403
 
 ROOT = Path(__file__).resolve().parents[1]

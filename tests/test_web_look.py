@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from webfixtures import *  # noqa: F401,F403
+from webfixtures import WEB_INI
 
 from modemd import config as config_module
 from modemd.store.models import ModemStatus, OutboundMessage, User, audit, utcnow
-
-from webfixtures import *  # noqa: F401,F403
-from webfixtures import WEB_INI
 
 JAKARTA = ZoneInfo("Asia/Jakarta")  # the default [modemd] timezone
 LOGO = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><circle cx="5" cy="5" r="4" fill="#080"/></svg>'
@@ -50,7 +49,9 @@ def test_logo_is_served_from_the_configured_file_without_login(client):
 def test_no_logo_no_image_and_a_default_title(write_config, officials):
     from webui import create_app
 
-    app = create_app(config_module.load(write_config(WEB_INI)), test_config={"TESTING": True, "WTF_CSRF_ENABLED": False})
+    app = create_app(
+        config_module.load(write_config(WEB_INI)), test_config={"TESTING": True, "WTF_CSRF_ENABLED": False}
+    )
     client = app.test_client()
     page = _body(client.get("/login"))
     assert "<title>Masuk · SMS Center</title>" in page and "/logo" not in page
@@ -77,7 +78,9 @@ def test_admin_menu_is_grouped_and_others_do_not_get_it(client, auth):
     page = _body(client.get("/admin/users/"))
     nav = page.split('<nav class="nav"')[1].split("</nav>")[0]
     top_level = re.sub(r'<details class="group">.*?</details>', "GROUP", nav, flags=re.S)
-    assert top_level.count("<li") == 6 and top_level.count("GROUP") == 3  # inbox, outbox, broadcasts; reports, admin, account
+    assert (
+        top_level.count("<li") == 6 and top_level.count("GROUP") == 3
+    )  # inbox, outbox, broadcasts; reports, admin, account
     assert 'class="current"' in nav.split(">Admin<")[0].rsplit("<summary", 1)[1]  # the admin group shows where we are
     for href in ("/admin/users/", "/admin/contacts/", "/admin/keywords/", "/admin/blocklist/", "/admin/audit/"):
         assert f'href="{href}"' in nav
@@ -91,8 +94,9 @@ def test_case_history_and_owner_in_words(client, auth, make_case, officials):
     case = make_case("INFO", "INFO jalan\nrusak <b>parah</b>")
     audit("daemon", "case.open", case)
     audit("humas", "case.close", case)
-    OutboundMessage.create(recipient=case.citizen, text="Sudah kami teruskan.", kind="reply", case=case,
-                           created_by=officials["humas"])
+    OutboundMessage.create(
+        recipient=case.citizen, text="Sudah kami teruskan.", kind="reply", case=case, created_by=officials["humas"]
+    )
     auth.login("admin")
     assert "· Budi Santoso</td>" in _body(client.get("/outbox/"))
     page = _body(client.get(f"/cases/{case.id}"))
@@ -105,8 +109,16 @@ def test_case_history_and_owner_in_words(client, auth, make_case, officials):
 
 
 def test_dashboard_speaks_plainly_about_modem_trouble(client, auth):
-    ModemStatus.create(name="modem1", driver="at", state="error", errors=3, last_error="+CMS ERROR: 500 <sim>", registration="denied",
-                       last_contact=utcnow(), updated_at=utcnow())
+    ModemStatus.create(
+        name="modem1",
+        driver="at",
+        state="error",
+        errors=3,
+        last_error="+CMS ERROR: 500 <sim>",
+        registration="denied",
+        last_contact=utcnow(),
+        updated_at=utcnow(),
+    )
     auth.login("humas")
     page = _body(client.get("/dashboard/"))
     assert "Galat" not in page and "galat" not in page and "CMS ERROR" not in page and "daemon" not in page
@@ -120,15 +132,19 @@ def test_dashboard_speaks_plainly_about_modem_trouble(client, auth):
 def _local_midday(days_ago: int):
     """Noon in Jakarta ``days_ago`` days before today, as naive UTC (the test does not depend on the hour it runs)."""
     today = datetime.now(JAKARTA).date() - timedelta(days=days_ago)
-    return datetime.combine(today, time(12), tzinfo=JAKARTA).astimezone(timezone.utc).replace(tzinfo=None)
+    return datetime.combine(today, time(12), tzinfo=JAKARTA).astimezone(UTC).replace(tzinfo=None)
 
 
 def test_dashboard_trend_chart_and_oldest_cases(client, auth, make_case):
     now = utcnow()
     for days_ago, count in ((1, 4), (2, 2), (3, 1), (10, 5), (40, 9)):
         for i in range(count):
-            make_case("INFO", f"INFO lama {days_ago}/{i}", received_at=_local_midday(days_ago) - timedelta(minutes=i),
-                      status="answered")
+            make_case(
+                "INFO",
+                f"INFO lama {days_ago}/{i}",
+                received_at=_local_midday(days_ago) - timedelta(minutes=i),
+                status="answered",
+            )
     oldest = make_case("INFO", "INFO paling lama", received_at=_local_midday(2) - timedelta(hours=1))
     make_case("INFO", "INFO baru", received_at=now)
     make_case("DISHUB", "DISHUB bukan untuk humas", received_at=_local_midday(5))
@@ -138,7 +154,9 @@ def test_dashboard_trend_chart_and_oldest_cases(client, auth, make_case):
     assert "kemarin 4 · rata-rata 7 hari 1,1" in page
     table = page.split('<table class="sr-only">')[1].split("</table>")[0]
     counts = [int(n) for n in re.findall(r"<td>\d\d-\d\d-\d{4}</td><td>(\d+)</td>", table)]
-    assert len(counts) == 30 and counts[-1] == 1 and counts[-2] == 4 and sum(counts) == 1 + 4 + 3 + 1 + 5  # not 40 days ago
+    assert (
+        len(counts) == 30 and counts[-1] == 1 and counts[-2] == 4 and sum(counts) == 1 + 4 + 3 + 1 + 5
+    )  # not 40 days ago
     assert page.count("<rect ") == 30 and 'role="img"' in page
     oldest_list = page.split('<ol class="oldest">')[1].split("</ol>")[0]
     assert oldest_list.index(f"#{oldest.id} ") < oldest_list.index("#") + 5  # the longest waiting first

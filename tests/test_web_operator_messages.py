@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
+from webfixtures import *  # noqa: F401,F403
 
-from modemd.receive import inbound
 from modemd.drivers.base import IncomingSMS
+from modemd.receive import inbound
 from modemd.run.health import save_status
 from modemd.store.models import InboundMessage
-from webfixtures import *  # noqa: F401,F403
 
 URL = "/admin/operator-messages/"
 
@@ -74,8 +74,13 @@ def test_dashboard_links_to_operator_messages_with_the_count_of_new_ones(client,
 
 
 def test_dashboard_shows_each_modems_balance_with_the_time_it_was_read_and_its_warnings(client, auth):
-    save_status("sim1", state="ready", balance="Sisa pulsa Rp 4.500 <i>aktif</i> s.d. 31-12-2026",
-                balance_at=datetime(2026, 12, 1, 23, 30), balance_warning="low")
+    save_status(
+        "sim1",
+        state="ready",
+        balance="Sisa pulsa Rp 4.500 <i>aktif</i> s.d. 31-12-2026",
+        balance_at=datetime(2026, 12, 1, 23, 30),
+        balance_warning="low",
+    )
     save_status("sim2", state="ready", balance=None)
     auth.login("admin")
     page = _body(client.get("/dashboard/"))

@@ -38,8 +38,18 @@ report_delay = 0
 """
 
 __all__ = [
-    "PASSWORD", "WEB_INI", "web_ini", "web_config", "app", "client", "csrf_app", "csrf_client", "auth",
-    "make_case", "csrf_token_from", "AuthActions",
+    "PASSWORD",
+    "WEB_INI",
+    "web_ini",
+    "web_config",
+    "app",
+    "client",
+    "csrf_app",
+    "csrf_client",
+    "auth",
+    "make_case",
+    "csrf_token_from",
+    "AuthActions",
 ]
 
 
@@ -127,16 +137,38 @@ def make_case(officials):
     The owner defaults to the keyword's owner among ``officials``; keyword None is the unrouted inbox.
     """
 
-    def make(keyword: str | None = "INFO", text: str = "INFO jalan rusak", citizen: str = "+6281234567890",
-             owner=None, received_at=None, **fields) -> Case:
+    def make(
+        keyword: str | None = "INFO",
+        text: str = "INFO jalan rusak",
+        citizen: str = "+6281234567890",
+        owner=None,
+        received_at=None,
+        **fields,
+    ) -> Case:
         received = received_at or utcnow()
         if owner is None and keyword:
-            owner = {"INFO": officials["humas"], "DISHUB": officials["dishub"], "DINKES": officials["dinkes"]}.get(keyword)
-        case = Case.create(keyword=keyword, owner=owner, citizen=citizen, opened_at=received,
-                           deadline_at=fields.pop("deadline_at", received + timedelta(hours=3)),
-                           last_message_at=received, **fields)
-        InboundMessage.create(modem="sim1", sender_raw=citizen, sender=citizen, text=text, received_at=received,
-                              route="new" if keyword else "unrouted", keyword=keyword, case=case)
+            owner = {"INFO": officials["humas"], "DISHUB": officials["dishub"], "DINKES": officials["dinkes"]}.get(
+                keyword
+            )
+        case = Case.create(
+            keyword=keyword,
+            owner=owner,
+            citizen=citizen,
+            opened_at=received,
+            deadline_at=fields.pop("deadline_at", received + timedelta(hours=3)),
+            last_message_at=received,
+            **fields,
+        )
+        InboundMessage.create(
+            modem="sim1",
+            sender_raw=citizen,
+            sender=citizen,
+            text=text,
+            received_at=received,
+            route="new" if keyword else "unrouted",
+            keyword=keyword,
+            case=case,
+        )
         return case
 
     return make

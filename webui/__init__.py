@@ -21,10 +21,24 @@ log = logging.getLogger("modemd.web")
 # Blueprints of this package, registered in this order. All of them ship with
 # modemd: one that does not import stops the start (never a page silently gone).
 BLUEPRINTS = (
-    "webui.auth", "webui.i18n", "webui.inbox", "webui.cases", "webui.outbox", "webui.dashboard",
-    "webui.admin.users", "webui.admin.contacts", "webui.admin.keywords", "webui.admin.blocklist",
-    "webui.admin.audit", "webui.admin.operator_messages", "webui.demo", "webui.public", "webui.publishing",
-    "webui.broadcasts", "webui.recap", "webui.identity",
+    "webui.auth",
+    "webui.i18n",
+    "webui.inbox",
+    "webui.cases",
+    "webui.outbox",
+    "webui.dashboard",
+    "webui.admin.users",
+    "webui.admin.contacts",
+    "webui.admin.keywords",
+    "webui.admin.blocklist",
+    "webui.admin.audit",
+    "webui.admin.operator_messages",
+    "webui.demo",
+    "webui.public",
+    "webui.publishing",
+    "webui.broadcasts",
+    "webui.recap",
+    "webui.identity",
 )
 
 

@@ -16,9 +16,9 @@ from flask import abort
 from peewee import Case as SqlCase
 from peewee import fn
 
+from modemd.states import CaseStatus
 from modemd.store.models import Case
 from modemd.store.sqlcache import Compiled, Param, get_or_none_by_id
-from modemd.states import CaseStatus
 
 from .keywordtable import owned_keywords
 
@@ -81,11 +81,15 @@ def _keywords_of(user) -> list[str]:
 
 
 # SQL compiled once per user and part (modemd.store.sqlcache): every page shows the badge, the dashboard both counts
-_OPEN_COUNTS = Compiled(lambda part, user_id, keywords: _open_part(
-    part, user_id, keywords, fn.COUNT(Case.id), fn.SUM(SqlCase(None, [(Case.deadline_at < Param("now"), 1)], 0))),
-    shapes=256)
-_OPEN_COUNT = Compiled(lambda part, user_id, keywords: _open_part(part, user_id, keywords, fn.COUNT(Case.id)),
-                       shapes=256)
+_OPEN_COUNTS = Compiled(
+    lambda part, user_id, keywords: _open_part(
+        part, user_id, keywords, fn.COUNT(Case.id), fn.SUM(SqlCase(None, [(Case.deadline_at < Param("now"), 1)], 0))
+    ),
+    shapes=256,
+)
+_OPEN_COUNT = Compiled(
+    lambda part, user_id, keywords: _open_part(part, user_id, keywords, fn.COUNT(Case.id)), shapes=256
+)
 
 
 def open_counts(user, now: datetime) -> tuple[int, int]:

@@ -111,7 +111,10 @@ def login():
         account, address = login_name.lower(), request.remote_addr or "?"
         wait = throttle().wait_left(account, address)
         if wait > 0:
-            flash(_("Terlalu banyak percobaan yang gagal. Coba lagi dalam %(seconds)d detik.", seconds=int(wait) + 1), "error")
+            flash(
+                _("Terlalu banyak percobaan yang gagal. Coba lagi dalam %(seconds)d detik.", seconds=int(wait) + 1),
+                "error",
+            )
             log.warning("login refused while throttled: login=%r address=%s", login_name, request.remote_addr)
             return render_template("login.html", login=login_name), 429
         row = User.by_login(login_name) if login_name else None

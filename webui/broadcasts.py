@@ -19,10 +19,10 @@ from peewee import fn
 
 from modemd.config import Config
 from modemd.jobs import broadcast_review, broadcasts
-from modemd.sms import phone
 from modemd.jobs.broadcasts import BroadcastError
-from modemd.store.models import OUTBOUND_STATES, Broadcast, Contact, ContactGroup, GroupMember, Template, User
+from modemd.sms import phone
 from modemd.states import BroadcastState as B
+from modemd.store.models import OUTBOUND_STATES, Broadcast, Contact, ContactGroup, GroupMember, Template, User
 
 from . import modemd_config
 from .auth import roles_required
@@ -37,12 +37,19 @@ MAX_PAGE = 100_000  # ten million recipients; a bigger page number is made up
 MAX_CONTACT_LINES = 500
 
 CATEGORY_LABELS = {
-    "information": _l("informasi"), "invitation": _l("undangan"), "announcement": _l("pengumuman"),
+    "information": _l("informasi"),
+    "invitation": _l("undangan"),
+    "announcement": _l("pengumuman"),
     "warning": _l("peringatan"),
 }
 STATE_LABELS = {
-    B.DRAFT: _l("draf"), B.PENDING: _l("menunggu persetujuan"), B.APPROVED: _l("disetujui"),
-    B.REJECTED: _l("ditolak"), B.SENDING: _l("sedang dikirim"), B.DONE: _l("selesai"), B.CANCELLED: _l("dibatalkan"),
+    B.DRAFT: _l("draf"),
+    B.PENDING: _l("menunggu persetujuan"),
+    B.APPROVED: _l("disetujui"),
+    B.REJECTED: _l("ditolak"),
+    B.SENDING: _l("sedang dikirim"),
+    B.DONE: _l("selesai"),
+    B.CANCELLED: _l("dibatalkan"),
 }
 # The rules' refusals, said in the user's language (the library's English message is the fallback).
 REFUSALS = {
@@ -124,21 +131,38 @@ def _groups_with_sizes() -> list[tuple[ContactGroup, int]]:
 def _form_defaults(broadcast: Broadcast | None) -> dict:
     if broadcast is None:
         template = Template.get_or_none(Template.id == (arg_id("template") or 0))
-        return {"title": "", "text": template.text if template else "", "category": "information",
-                "send_at": "", "groups": set(), "contacts": ""}
+        return {
+            "title": "",
+            "text": template.text if template else "",
+            "category": "information",
+            "send_at": "",
+            "groups": set(),
+            "contacts": "",
+        }
     groups, contacts = broadcasts.targets_of(broadcast)
     numbers = [p for (p,) in Contact.select(Contact.phone).where(Contact.id.in_(contacts)).tuples()] if contacts else []
     local = to_local(broadcast.send_at)
-    return {"title": broadcast.title, "text": broadcast.text, "category": broadcast.category,
-            "send_at": local.strftime("%Y-%m-%dT%H:%M") if local else "", "groups": set(groups),
-            "contacts": "\n".join(numbers)}
+    return {
+        "title": broadcast.title,
+        "text": broadcast.text,
+        "category": broadcast.category,
+        "send_at": local.strftime("%Y-%m-%dT%H:%M") if local else "",
+        "groups": set(groups),
+        "contacts": "\n".join(numbers),
+    }
 
 
 def _render_form(broadcast: Broadcast | None, form: dict, status: int = 200):
     return render_template(
-        "broadcasts/form.html", broadcast=broadcast, form=form, groups=_groups_with_sizes(),
-        categories=broadcasts.CATEGORIES, category_labels=CATEGORY_LABELS, signature=_signature(),
-        templates=Template.select().order_by(Template.name), max_parts=broadcasts.MAX_PARTS,
+        "broadcasts/form.html",
+        broadcast=broadcast,
+        form=form,
+        groups=_groups_with_sizes(),
+        categories=broadcasts.CATEGORIES,
+        category_labels=CATEGORY_LABELS,
+        signature=_signature(),
+        templates=Template.select().order_by(Template.name),
+        max_parts=broadcasts.MAX_PARTS,
     ), status
 
 
@@ -155,12 +179,26 @@ def index():
     if state in STATE_LABELS:
         query = query.where(Broadcast.state == state)
     rows = list(query.limit(PAGE_SIZE))
-    waiting = [b for b in broadcasts.visible_to(_me()).where(Broadcast.state == B.PENDING)
-               if broadcasts.may_approve(b, _me())] if current_user.role in broadcasts.APPROVER_ROLES else []
+    waiting = (
+        [
+            b
+            for b in broadcasts.visible_to(_me()).where(Broadcast.state == B.PENDING)
+            if broadcasts.may_approve(b, _me())
+        ]
+        if current_user.role in broadcasts.APPROVER_ROLES
+        else []
+    )
     progress = {b.id: broadcasts.progress(b.id) for b in rows if b.state in (B.SENDING, B.DONE, B.CANCELLED)}
-    return render_template("broadcasts/index.html", rows=rows, waiting=waiting, progress=progress, chosen=state,
-                           state_labels=STATE_LABELS, category_labels=CATEGORY_LABELS,
-                           may_draft=current_user.role in broadcasts.DRAFTER_ROLES)
+    return render_template(
+        "broadcasts/index.html",
+        rows=rows,
+        waiting=waiting,
+        progress=progress,
+        chosen=state,
+        state_labels=STATE_LABELS,
+        category_labels=CATEGORY_LABELS,
+        may_draft=current_user.role in broadcasts.DRAFTER_ROLES,
+    )
 
 
 @bp.route("/baru", methods=["GET", "POST"])
@@ -187,8 +225,10 @@ def edit(broadcast_id: int):
 
 def _save(broadcast: Broadcast | None):
     form: dict[str, Any] = {
-        "title": request.form.get("title", "").strip(), "text": _clean_text(request.form.get("text", "")),
-        "category": request.form.get("category", "information"), "send_at": request.form.get("send_at", ""),
+        "title": request.form.get("title", "").strip(),
+        "text": _clean_text(request.form.get("text", "")),
+        "category": request.form.get("category", "information"),
+        "send_at": request.form.get("send_at", ""),
         "groups": form_ids("groups"),
         "contacts": request.form.get("contacts", ""),
     }
@@ -203,12 +243,26 @@ def _save(broadcast: Broadcast | None):
         return _render_form(broadcast, form, 400)
     try:
         if broadcast is None:
-            broadcast = broadcasts.draft(_me(), form["text"], title=form["title"], category=form["category"],
-                                         groups=sorted(form["groups"]), contacts=contact_ids, send_at=send_at)
+            broadcast = broadcasts.draft(
+                _me(),
+                form["text"],
+                title=form["title"],
+                category=form["category"],
+                groups=sorted(form["groups"]),
+                contacts=contact_ids,
+                send_at=send_at,
+            )
         else:
-            broadcast = broadcasts.edit(broadcast, _me(), text=form["text"], title=form["title"],
-                                        category=form["category"], groups=sorted(form["groups"]),
-                                        contacts=contact_ids, send_at=send_at)
+            broadcast = broadcasts.edit(
+                broadcast,
+                _me(),
+                text=form["text"],
+                title=form["title"],
+                category=form["category"],
+                groups=sorted(form["groups"]),
+                contacts=contact_ids,
+                send_at=send_at,
+            )
     except BroadcastError as exc:
         flash(refusal(exc), "error")
         return _render_form(broadcast, form, 400)
@@ -239,19 +293,36 @@ def _render_show(broadcast: Broadcast, changes: broadcast_review.Changes | None 
     state = request.args.get("state", "")
     search = request.args.get("q", "").strip()
     page = arg_int("page", 1, 1, MAX_PAGE)
-    recipients = broadcasts.recipient_rows(broadcast.id, state=state if state in OUTBOUND_STATES else None,
-                                           search=search, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
+    recipients = broadcasts.recipient_rows(
+        broadcast.id,
+        state=state if state in OUTBOUND_STATES else None,
+        search=search,
+        limit=PAGE_SIZE + 1,
+        offset=(page - 1) * PAGE_SIZE,
+    )
     me = _me()
     may_approve = broadcasts.may_approve(broadcast, me)
     return render_template(
-        "broadcasts/show.html", broadcast=broadcast, shown=shown, progress=broadcasts.progress(broadcast.id),
-        recipients=recipients[:PAGE_SIZE], more=len(recipients) > PAGE_SIZE, page=page, chosen=state, search=search,
-        states=OUTBOUND_STATES, state_labels=STATE_LABELS, category_labels=CATEGORY_LABELS,
-        max_parts=broadcasts.MAX_PARTS, changes=changes,
+        "broadcasts/show.html",
+        broadcast=broadcast,
+        shown=shown,
+        progress=broadcasts.progress(broadcast.id),
+        recipients=recipients[:PAGE_SIZE],
+        more=len(recipients) > PAGE_SIZE,
+        page=page,
+        chosen=state,
+        search=search,
+        states=OUTBOUND_STATES,
+        state_labels=STATE_LABELS,
+        category_labels=CATEGORY_LABELS,
+        max_parts=broadcasts.MAX_PARTS,
+        changes=changes,
         # the approve form names the version shown here; the approval is refused if it changed meanwhile
         version=broadcasts.content_of(broadcast, _config()).version if may_approve else "",
-        may_edit=broadcasts.may_edit(broadcast, me), may_submit=broadcast.state == B.DRAFT and broadcasts.may_edit(broadcast, me),
-        may_approve=may_approve, may_cancel=broadcasts.may_cancel(broadcast, me),
+        may_edit=broadcasts.may_edit(broadcast, me),
+        may_submit=broadcast.state == B.DRAFT and broadcasts.may_edit(broadcast, me),
+        may_approve=may_approve,
+        may_cancel=broadcasts.may_cancel(broadcast, me),
         may_retry=broadcasts.may_retry(broadcast, me),
     ), status
 
@@ -280,8 +351,11 @@ def _act(broadcast_id: int, action, done_message):
 @roles_required(*ROLES)
 def submit(broadcast_id: int):
     """Ask an approver to approve the broadcast."""
-    return _act(broadcast_id, lambda b: broadcasts.submit(b, _me(), _config()),
-                lambda b: _("Siaran #%(id)d diajukan untuk disetujui.", id=b.id))
+    return _act(
+        broadcast_id,
+        lambda b: broadcasts.submit(b, _me(), _config()),
+        lambda b: _("Siaran #%(id)d diajukan untuk disetujui.", id=b.id),
+    )
 
 
 @bp.post("/<int:broadcast_id>/setujui")
@@ -307,8 +381,9 @@ def approve(broadcast_id: int):
 def reject(broadcast_id: int):
     """Send it back to the author with a reason."""
     reason = request.form.get("reason", "")
-    return _act(broadcast_id, lambda b: broadcasts.reject(b, _me(), reason),
-                lambda b: _("Siaran #%(id)d ditolak.", id=b.id))
+    return _act(
+        broadcast_id, lambda b: broadcasts.reject(b, _me(), reason), lambda b: _("Siaran #%(id)d ditolak.", id=b.id)
+    )
 
 
 @bp.post("/<int:broadcast_id>/batalkan")
@@ -316,16 +391,22 @@ def reject(broadcast_id: int):
 def cancel(broadcast_id: int):
     """Cancel: SMS that have not left are cancelled; what has left stays."""
     reason = request.form.get("reason", "")
-    return _act(broadcast_id, lambda b: broadcasts.cancel(b, _me(), reason),
-                lambda n: _("Siaran dibatalkan; %(n)d SMS yang belum terkirim dibatalkan.", n=n))
+    return _act(
+        broadcast_id,
+        lambda b: broadcasts.cancel(b, _me(), reason),
+        lambda n: _("Siaran dibatalkan; %(n)d SMS yang belum terkirim dibatalkan.", n=n),
+    )
 
 
 @bp.post("/<int:broadcast_id>/ulang")
 @roles_required(*ROLES)
 def retry(broadcast_id: int):
     """Queue every failed recipient again, in one click."""
-    return _act(broadcast_id, lambda b: broadcasts.retry_failed(b, _me(), _config()),
-                lambda n: _("%(n)d penerima yang gagal dikirim ulang.", n=n))
+    return _act(
+        broadcast_id,
+        lambda b: broadcasts.retry_failed(b, _me(), _config()),
+        lambda n: _("%(n)d penerima yang gagal dikirim ulang.", n=n),
+    )
 
 
 # --------------------------------------------------------------------------
@@ -338,12 +419,13 @@ def templates():
     """Templates for recurring messages: list and save (a name already used is replaced)."""
     if request.method == "POST":
         try:
-            template = broadcasts.save_template(request.form.get("name", ""),
-                                                _clean_text(request.form.get("text", "")), _me())
+            template = broadcasts.save_template(
+                request.form.get("name", ""), _clean_text(request.form.get("text", "")), _me()
+            )
         except BroadcastError as exc:
             flash(refusal(exc), "error")
         else:
-            flash(_("Template \"%(name)s\" disimpan.", name=template.name), "info")
+            flash(_('Template "%(name)s" disimpan.', name=template.name), "info")
         return redirect(url_for("broadcasts.templates"))
     return render_template("broadcasts/templates.html", templates=Template.select().order_by(Template.name))
 
@@ -356,6 +438,5 @@ def delete_template(template_id: int):
     if template is None:
         abort(404)
     broadcasts.delete_template(template, _me())
-    flash(_("Template \"%(name)s\" dihapus.", name=template.name), "info")
+    flash(_('Template "%(name)s" dihapus.', name=template.name), "info")
     return redirect(url_for("broadcasts.templates"))
-

@@ -17,11 +17,21 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from peewee import JOIN, fn
 
-from modemd.config import Config
 from modemd.cases import assignment
-from modemd.store.models import CATEGORIES, AuditLog, Case, CaseNote, InboundMessage, OutboundMessage, User, audit, utcnow
+from modemd.config import Config
 from modemd.receive.routing import KEYWORD_CORRECTED
 from modemd.states import CaseStatus, OutboundState, check
+from modemd.store.models import (
+    CATEGORIES,
+    AuditLog,
+    Case,
+    CaseNote,
+    InboundMessage,
+    OutboundMessage,
+    User,
+    audit,
+    utcnow,
+)
 
 from . import labels, modemd_config
 from .access import case_or_404
@@ -54,15 +64,35 @@ ReplyRow = namedtuple("ReplyRow", "id text state failure_reason failure_code cre
 
 def conversation(case: Case) -> list[dict]:
     """The citizen's messages and the replies (with their authors' names, in one query), oldest first."""
-    inbound = (InboundMessage.select(InboundMessage.id, InboundMessage.sender, InboundMessage.text,
-                                     InboundMessage.received_at, InboundMessage.incomplete,
-                                     InboundMessage.parts_received, InboundMessage.parts_total)
-               .where(InboundMessage.case == case).order_by(InboundMessage.id).tuples())
-    replies = (OutboundMessage.select(OutboundMessage.id, OutboundMessage.text, OutboundMessage.state,
-                                      OutboundMessage.failure_reason, OutboundMessage.failure_code,
-                                      OutboundMessage.created_at, fn.COALESCE(fn.NULLIF(User.name, ""), User.login))
-               .join(User, join_type=JOIN.LEFT_OUTER, on=(OutboundMessage.created_by == User.id))
-               .where(OutboundMessage.case == case).order_by(OutboundMessage.id).tuples())
+    inbound = (
+        InboundMessage.select(
+            InboundMessage.id,
+            InboundMessage.sender,
+            InboundMessage.text,
+            InboundMessage.received_at,
+            InboundMessage.incomplete,
+            InboundMessage.parts_received,
+            InboundMessage.parts_total,
+        )
+        .where(InboundMessage.case == case)
+        .order_by(InboundMessage.id)
+        .tuples()
+    )
+    replies = (
+        OutboundMessage.select(
+            OutboundMessage.id,
+            OutboundMessage.text,
+            OutboundMessage.state,
+            OutboundMessage.failure_reason,
+            OutboundMessage.failure_code,
+            OutboundMessage.created_at,
+            fn.COALESCE(fn.NULLIF(User.name, ""), User.login),
+        )
+        .join(User, join_type=JOIN.LEFT_OUTER, on=(OutboundMessage.created_by == User.id))
+        .where(OutboundMessage.case == case)
+        .order_by(OutboundMessage.id)
+        .tuples()
+    )
     items = [{"kind": "in", "at": m.received_at, "message": m} for m in map(InboundRow._make, inbound)]
     items += [{"kind": "out", "at": r.created_at, "message": r} for r in map(ReplyRow._make, replies)]
     items.sort(key=lambda item: (item["at"], 0 if item["kind"] == "in" else 1))
@@ -71,9 +101,15 @@ def conversation(case: Case) -> list[dict]:
 
 def keyword_corrections(case: Case) -> dict[int, dict]:
     """Message id -> {"typed", "keyword"} for the case's messages whose mistyped keyword the router corrected."""
-    entries = (AuditLog.select(AuditLog.detail)
-               .where((AuditLog.object_type == "case") & (AuditLog.object_id == str(case.id))
-                      & (AuditLog.action == KEYWORD_CORRECTED)).tuples())
+    entries = (
+        AuditLog.select(AuditLog.detail)
+        .where(
+            (AuditLog.object_type == "case")
+            & (AuditLog.object_id == str(case.id))
+            & (AuditLog.action == KEYWORD_CORRECTED)
+        )
+        .tuples()
+    )
     corrections = {}
     for (detail,) in entries:
         note = json.loads(detail)
@@ -83,22 +119,40 @@ def keyword_corrections(case: Case) -> dict[int, dict]:
 
 def _render(case: Case, reply_text: str = "", status: int = 200):
     # only the columns shown: peewee builds the SQL column by column on every request
-    notes = (CaseNote.select(CaseNote.id, CaseNote.author, CaseNote.text, CaseNote.created_at, User.id, User.login, User.name)
-             .join(User, join_type=JOIN.LEFT_OUTER, on=(CaseNote.author == User.id))
-             .where(CaseNote.case == case).order_by(CaseNote.id))
+    notes = (
+        CaseNote.select(
+            CaseNote.id, CaseNote.author, CaseNote.text, CaseNote.created_at, User.id, User.login, User.name
+        )
+        .join(User, join_type=JOIN.LEFT_OUTER, on=(CaseNote.author == User.id))
+        .where(CaseNote.case == case)
+        .order_by(CaseNote.id)
+    )
     # who did it by name (the audit log keeps logins): joined in the same query
-    history = (AuditLog.select(AuditLog.id, AuditLog.at, AuditLog.actor, AuditLog.action, User.name)
-               .join(User, join_type=JOIN.LEFT_OUTER, on=(AuditLog.actor == User.login))
-               .where((AuditLog.object_type == "case") & (AuditLog.object_id == str(case.id)))
-               .order_by(AuditLog.id.desc()).limit(50).objects())
+    history = (
+        AuditLog.select(AuditLog.id, AuditLog.at, AuditLog.actor, AuditLog.action, User.name)
+        .join(User, join_type=JOIN.LEFT_OUTER, on=(AuditLog.actor == User.login))
+        .where((AuditLog.object_type == "case") & (AuditLog.object_id == str(case.id)))
+        .order_by(AuditLog.id.desc())
+        .limit(50)
+        .objects()
+    )
     assignable = User.select().where(User.active == True).order_by(User.login)  # noqa: E712
     # most often the owner is the reader, whose row is loaded already (case.owner would query it again)
     owner = current_user.row if case.owner_id == current_user.id else case.owner if case.owner_id else None
     return render_template(
-        "cases/show.html", case=case, items=conversation(case), corrections=keyword_corrections(case), notes=notes,
-        history=history, owner=owner,
-        suffix=sender_suffix(current_user.row, _config()), reply_text=reply_text, max_parts=MAX_REPLY_PARTS,
-        categories=CATEGORIES, keywords=keyword_names(), assignable=assignable,
+        "cases/show.html",
+        case=case,
+        items=conversation(case),
+        corrections=keyword_corrections(case),
+        notes=notes,
+        history=history,
+        owner=owner,
+        suffix=sender_suffix(current_user.row, _config()),
+        reply_text=reply_text,
+        max_parts=MAX_REPLY_PARTS,
+        categories=CATEGORIES,
+        keywords=keyword_names(),
+        assignable=assignable,
     ), status
 
 
@@ -130,12 +184,21 @@ def replies_json(case_id: int):
     """The state of each reply of a case, polled by the case page."""
     case = case_or_404(current_user, case_id)
     rows = OutboundMessage.select().where(OutboundMessage.case == case).order_by(OutboundMessage.id)
-    response = jsonify(replies=[{
-        "id": r.id, "state": r.state, "label": labels.label(labels.OUTBOUND_STATE, r.state),
-        "reason": plain_failure(r), "attempts": r.attempts, "final": r.state in FINAL_STATES,
-        "sent_at": r.sent_at.isoformat() if r.sent_at else None,
-        "delivered_at": r.delivered_at.isoformat() if r.delivered_at else None,
-    } for r in rows])
+    response = jsonify(
+        replies=[
+            {
+                "id": r.id,
+                "state": r.state,
+                "label": labels.label(labels.OUTBOUND_STATE, r.state),
+                "reason": plain_failure(r),
+                "attempts": r.attempts,
+                "final": r.state in FINAL_STATES,
+                "sent_at": r.sent_at.isoformat() if r.sent_at else None,
+                "delivered_at": r.delivered_at.isoformat() if r.delivered_at else None,
+            }
+            for r in rows
+        ]
+    )
     response.headers["Cache-Control"] = "no-store"
     return response
 

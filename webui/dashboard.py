@@ -9,7 +9,7 @@ server, with a table of the same numbers for screen readers and printouts.
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 
 from flask import Blueprint, g, render_template
 from flask_babel import format_decimal
@@ -19,21 +19,21 @@ from peewee import Case as SqlCase
 
 from modemd.jobs.balance import decode_problems
 from modemd.run.health import shows_sim_full, signal_current
+from modemd.states import CaseStatus, OutboundState
 from modemd.store.models import Case, InboundMessage, ModemStatus, OutboundMessage, utcnow
 from modemd.store.sqlcache import Compiled, Param
-from modemd.states import CaseStatus, OutboundState
+from webui.admin.operator_messages import unseen_count
 
 from .access import open_counts, visible_cases
 from .filters import old_signal_text, zone
-from webui.admin.operator_messages import unseen_count
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
 
 def today_range() -> tuple[datetime, datetime, str]:
     """Start and end of today in the centre's time zone, as naive UTC, and the local date."""
-    local_now = datetime.now(timezone.utc).astimezone(zone())
-    start = datetime.combine(local_now.date(), time(0), tzinfo=zone()).astimezone(timezone.utc).replace(tzinfo=None)
+    local_now = datetime.now(UTC).astimezone(zone())
+    start = datetime.combine(local_now.date(), time(0), tzinfo=zone()).astimezone(UTC).replace(tzinfo=None)
     return start, start + timedelta(days=1), local_now.date().isoformat()
 
 
@@ -49,17 +49,22 @@ def day_starts(today_start: datetime, days: int) -> list[datetime]:
 
 def cases_per_day(user, starts: list[datetime]) -> list[int]:
     """New cases the user sees, per day between consecutive ``starts`` (one query over the opened_at range)."""
-    columns = [fn.SUM(SqlCase(None, [((Case.opened_at >= a) & (Case.opened_at < b), 1)], 0))
-               for a, b in zip(starts, starts[1:])]
-    query = visible_cases(user, Case.select(*columns)).where((Case.opened_at >= starts[0]) & (Case.opened_at < starts[-1]))
+    columns = [
+        fn.SUM(SqlCase(None, [((Case.opened_at >= a) & (Case.opened_at < b), 1)], 0))
+        for a, b in zip(starts, starts[1:], strict=False)
+    ]
+    query = visible_cases(user, Case.select(*columns)).where(
+        (Case.opened_at >= starts[0]) & (Case.opened_at < starts[-1])
+    )
     row = query.tuples().first() or ()
     return [int(value or 0) for value in row] or [0] * (len(starts) - 1)
 
 
 def oldest_open(user, limit: int = OLDEST_SHOWN) -> list[Case]:
     """The open cases the user sees that have waited longest."""
-    query = visible_cases(user, Case.select(Case.id, Case.citizen, Case.keyword, Case.status, Case.opened_at,
-                                            Case.deadline_at))
+    query = visible_cases(
+        user, Case.select(Case.id, Case.citizen, Case.keyword, Case.status, Case.opened_at, Case.deadline_at)
+    )
     return list(query.where(Case.status == CaseStatus.OPEN).order_by(Case.opened_at, Case.id).limit(limit))
 
 
@@ -69,7 +74,7 @@ def chart(per_day: list[int], starts: list[datetime]) -> dict:
     height = 60
     bars = []
     for i, count in enumerate(per_day):
-        day = (starts[i] + timedelta(hours=12)).replace(tzinfo=timezone.utc).astimezone(zone()).date()
+        day = (starts[i] + timedelta(hours=12)).replace(tzinfo=UTC).astimezone(zone()).date()
         h = round(count * height / top)
         bars.append({"x": i * 10, "y": height - h, "h": h, "count": count, "day": day})
     return {"bars": bars, "top": top, "height": height, "width": len(per_day) * 10}
@@ -90,10 +95,15 @@ def _today(model, column) -> Compiled:
 _RECEIVED = _today(InboundMessage, InboundMessage.received_at)
 _OPENED = _today(Case, Case.opened_at)
 _ANSWERED = _today(Case, Case.answered_at)
-_PENDING = Compiled(lambda: _count(OutboundMessage,
-                                   OutboundMessage.state.in_((OutboundState.PENDING, OutboundState.SENDING))))
-_FAILED = Compiled(lambda: _count(OutboundMessage, (OutboundMessage.state == OutboundState.FAILED)
-                                  & (OutboundMessage.created_at >= Param("start"))))
+_PENDING = Compiled(
+    lambda: _count(OutboundMessage, OutboundMessage.state.in_((OutboundState.PENDING, OutboundState.SENDING)))
+)
+_FAILED = Compiled(
+    lambda: _count(
+        OutboundMessage,
+        (OutboundMessage.state == OutboundState.FAILED) & (OutboundMessage.created_at >= Param("start")),
+    )
+)
 _MODEMS = Compiled(lambda: ModemStatus.select().order_by(ModemStatus.name))
 
 
@@ -115,10 +125,13 @@ def index():
         # one walk over the official's cases that moved today: opened, answered, and each one's messages of today
         # (counted by the case index for the cases walked only; a second query needed an IN list of them)
         received_today = InboundMessage.select(fn.COUNT(SQL("1"))).where(
-            (InboundMessage.case == Case.id) & (InboundMessage.received_at >= start)
-            & (InboundMessage.received_at < end))
+            (InboundMessage.case == Case.id)
+            & (InboundMessage.received_at >= start)
+            & (InboundMessage.received_at < end)
+        )
         moved = visible_cases(current_user, Case.select(Case.opened_at, Case.answered_at, received_today)).where(
-            (Case.last_message_at >= start) | (Case.opened_at >= start) | (Case.answered_at >= start))
+            (Case.last_message_at >= start) | (Case.opened_at >= start) | (Case.answered_at >= start)
+        )
         opened = answered = received = 0
         for opened_at, answered_at, messages_today in moved.tuples():
             opened += start <= opened_at < end
@@ -139,12 +152,26 @@ def index():
     balance_problems = {m.name: {p.value for p in decode_problems(m.balance_warning)} for m in modems}
     operator_new = unseen_count() if current_user.role == "admin" else None
     # an absent modem (or a stopped daemon) leaves its last signal behind: shown with its age, not as live
-    old_signal = {m.name: old_signal_text((now - m.last_contact).total_seconds()) for m in modems
-                  if m.signal_dbm is not None and m.last_contact is not None and not signal_current(m, now)}
+    old_signal = {
+        m.name: old_signal_text((now - m.last_contact).total_seconds())
+        for m in modems
+        if m.signal_dbm is not None and m.last_contact is not None and not signal_current(m, now)
+    }
     starts = day_starts(start, CHART_DAYS)
     per_day = cases_per_day(current_user, starts)
     # the 7 days before today: today is still running
     trend = {"yesterday": per_day[-2], "week_average": format_decimal(sum(per_day[-8:-1]) / 7, "0.#")}
-    return render_template("dashboard.html", figures=figures, modems=modems, sim_full=sim_full, old_signal=old_signal,
-                           today=today, now=now, balance_problems=balance_problems, operator_new=operator_new,
-                           trend=trend, chart=chart(per_day, starts), oldest=oldest_open(current_user))
+    return render_template(
+        "dashboard.html",
+        figures=figures,
+        modems=modems,
+        sim_full=sim_full,
+        old_signal=old_signal,
+        today=today,
+        now=now,
+        balance_problems=balance_problems,
+        operator_new=operator_new,
+        trend=trend,
+        chart=chart(per_day, starts),
+        oldest=oldest_open(current_user),
+    )

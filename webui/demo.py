@@ -47,7 +47,9 @@ def index():
         if name not in modems:
             problems.append(_("Pilih modem simulasi."))
         if not SENDER.match(sender):
-            problems.append(_("Pengirim: nomor telepon, kode pendek atau nama (tanpa spasi, paling banyak 20 karakter)."))
+            problems.append(
+                _("Pengirim: nomor telepon, kode pendek atau nama (tanpa spasi, paling banyak 20 karakter).")
+            )
         if not text.strip() or len(text) > MAX_TEXT:
             problems.append(_("Teks SMS wajib diisi (paling banyak %(n)d karakter).", n=MAX_TEXT))
         if not problems:
@@ -56,7 +58,13 @@ def index():
             inject_simulated(modems[name].settings, sender, text)
             audit(current_user.login, "demo.inject", None, modem=name, sender=sender)
             log.info("demo: injected an SMS from %s into %s", phone.for_log(sender), name)
-            flash(_("SMS dikirim ke modem simulasi %(name)s. Layanan SMS akan menerimanya dalam beberapa detik.", name=name), "info")
+            flash(
+                _(
+                    "SMS dikirim ke modem simulasi %(name)s. Layanan SMS akan menerimanya dalam beberapa detik.",
+                    name=name,
+                ),
+                "info",
+            )
             return redirect(url_for("demo.index"))
         for problem in problems:
             flash(problem, "error")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import overload
 from zoneinfo import ZoneInfo
@@ -14,12 +14,13 @@ from markupsafe import Markup
 
 from modemd.send import failures
 from modemd.sms import phone
-from modemd.store.models import Case, utcnow
 from modemd.states import CaseStatus
+from modemd.store.models import Case, utcnow
 
 from . import labels, modemd_config
 from .i18n import gettext as _
 from .identity import icon
+
 
 def _zone_of(app: Flask) -> ZoneInfo:
     return app.config["MODEMD"].timezone
@@ -36,7 +37,7 @@ def to_local(moment: None) -> None: ...
 def to_local(moment: datetime | None) -> datetime | None:
     if moment is None:
         return None
-    return moment.replace(tzinfo=timezone.utc).astimezone(zone())
+    return moment.replace(tzinfo=UTC).astimezone(zone())
 
 
 def localtime(moment: datetime | None, fmt: str = "%d-%m-%Y %H:%M") -> str:
@@ -50,7 +51,7 @@ def localtime_filter(env, moment: datetime | None, fmt: str = "%d-%m-%Y %H:%M") 
     comes from the template's own app rather than through the current_app proxy each time."""
     if moment is None:
         return "-"
-    return moment.replace(tzinfo=timezone.utc).astimezone(_zone_of(env.app)).strftime(fmt)
+    return moment.replace(tzinfo=UTC).astimezone(_zone_of(env.app)).strftime(fmt)
 
 
 def duration_text(seconds: float) -> str:
@@ -152,7 +153,10 @@ def navlink(endpoint: str, text: str, icon_name: str | None = None) -> Markup:
 
 def template_globals() -> dict:
     data = {
-        "labels": labels, "label": labels.label, "has_endpoint": has_endpoint, "history_text": labels.history_text,
+        "labels": labels,
+        "label": labels.label,
+        "has_endpoint": has_endpoint,
+        "history_text": labels.history_text,
         "demo_mode": modemd_config().web.demo,
     }
     if current_user.is_authenticated and request.endpoint not in (None, "static"):

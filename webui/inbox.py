@@ -9,18 +9,18 @@ deadline_at) indexes on Case serve.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from typing import NamedTuple
 
 from flask import Blueprint, abort, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from modemd.receive.routing import KEYWORD_CORRECTED
 from modemd.send import failures
 from modemd.sms import phone
-from modemd.store.models import CASE_STATUSES, CATEGORIES, AuditLog, Case, InboundMessage, OutboundMessage
-from modemd.receive.routing import KEYWORD_CORRECTED
 from modemd.states import CaseStatus, OutboundState
+from modemd.store.models import CASE_STATUSES, CATEGORIES, AuditLog, Case, InboundMessage, OutboundMessage
 
 from .access import visible_cases
 from .filters import zone
@@ -31,12 +31,24 @@ bp = Blueprint("inbox", __name__)
 PAGE_SIZE = 30  # a phone screen shows five; thirty is a good scroll and keeps the page light
 UNROUTED = "-"
 # only what the list shows: every DateTimeField read from SQLite is parsed from text
-LIST_COLUMNS = (Case.id, Case.keyword, Case.citizen, Case.status, Case.category, Case.deadline_at, Case.last_message_at,
-                Case.reply_failed_at)
+LIST_COLUMNS = (
+    Case.id,
+    Case.keyword,
+    Case.citizen,
+    Case.status,
+    Case.category,
+    Case.deadline_at,
+    Case.last_message_at,
+    Case.reply_failed_at,
+)
 # each row's newest message, in the page query itself (read for the page's rows only, by the case index):
 # a second query with an IN list of the page's ids cost more to build in peewee than to run
-LAST_TEXT = (InboundMessage.select(InboundMessage.text).where(InboundMessage.case == Case.id)
-             .order_by(InboundMessage.id.desc()).limit(1))
+LAST_TEXT = (
+    InboundMessage.select(InboundMessage.text)
+    .where(InboundMessage.case == Case.id)
+    .order_by(InboundMessage.id.desc())
+    .limit(1)
+)
 
 
 class CaseRow(NamedTuple):
@@ -54,10 +66,16 @@ class CaseRow(NamedTuple):
 
 
 def _last_failed_reply(column):
-    return (OutboundMessage.select(column)
-            .where((OutboundMessage.case == Case.id) & (OutboundMessage.kind == "reply")
-                   & OutboundMessage.state.in_((OutboundState.FAILED, OutboundState.CANCELLED)))
-            .order_by(OutboundMessage.id.desc()).limit(1))
+    return (
+        OutboundMessage.select(column)
+        .where(
+            (OutboundMessage.case == Case.id)
+            & (OutboundMessage.kind == "reply")
+            & OutboundMessage.state.in_((OutboundState.FAILED, OutboundState.CANCELLED))
+        )
+        .order_by(OutboundMessage.id.desc())
+        .limit(1)
+    )
 
 
 class FailedRow(NamedTuple):
@@ -96,7 +114,7 @@ def _decode_cursor(text: str) -> tuple[str, datetime, int]:
 
 
 def _local_day_range(day: date) -> tuple[datetime, datetime]:
-    start = datetime.combine(day, time(0), tzinfo=zone()).astimezone(timezone.utc).replace(tzinfo=None)
+    start = datetime.combine(day, time(0), tzinfo=zone()).astimezone(UTC).replace(tzinfo=None)
     return start, start + timedelta(days=1)
 
 
@@ -163,17 +181,23 @@ def page_of_cases(query, status: str | None, cursor_text: str) -> tuple[list[Cas
         if cursor:
             _s, moment, last_id = cursor
             # the redundant bound lets the index seek to the cursor (the OR alone makes SQLite walk from the top)
-            open_query = open_query.where((Case.deadline_at >= moment) & (
-                (Case.deadline_at > moment) | ((Case.deadline_at == moment) & (Case.id > last_id))))
+            open_query = open_query.where(
+                (Case.deadline_at >= moment)
+                & ((Case.deadline_at > moment) | ((Case.deadline_at == moment) & (Case.id > last_id)))
+            )
         rows += [("o", CaseRow._make(c)) for c in open_query.order_by(Case.deadline_at, Case.id).limit(want).tuples()]
     if status != CaseStatus.OPEN and len(rows) < want:
         done_query = query.where(Case.status == status) if status else query.where(Case.status != CaseStatus.OPEN)
         if cursor and cursor[0] == "d":
             _s, moment, last_id = cursor
-            done_query = done_query.where((Case.deadline_at <= moment) & (
-                (Case.deadline_at < moment) | ((Case.deadline_at == moment) & (Case.id < last_id))))
-        rows += [("d", CaseRow._make(c))
-                 for c in done_query.order_by(Case.deadline_at.desc(), Case.id.desc()).limit(want - len(rows)).tuples()]
+            done_query = done_query.where(
+                (Case.deadline_at <= moment)
+                & ((Case.deadline_at < moment) | ((Case.deadline_at == moment) & (Case.id < last_id)))
+            )
+        rows += [
+            ("d", CaseRow._make(c))
+            for c in done_query.order_by(Case.deadline_at.desc(), Case.id.desc()).limit(want - len(rows)).tuples()
+        ]
     next_cursor = _encode_cursor(*rows[PAGE_SIZE - 1]) if len(rows) > PAGE_SIZE else None
     return [case for _section, case in rows[:PAGE_SIZE]], next_cursor
 
@@ -182,9 +206,15 @@ def with_corrected_keyword(cases: list[CaseRow]) -> set[int]:
     """The cases of a page that hold a message whose mistyped keyword the router corrected (one query)."""
     if not cases:
         return set()
-    rows = (AuditLog.select(AuditLog.object_id)
-            .where((AuditLog.object_type == "case") & (AuditLog.object_id.in_([str(c.id) for c in cases]))
-                   & (AuditLog.action == KEYWORD_CORRECTED)).tuples())
+    rows = (
+        AuditLog.select(AuditLog.object_id)
+        .where(
+            (AuditLog.object_type == "case")
+            & (AuditLog.object_id.in_([str(c.id) for c in cases]))
+            & (AuditLog.action == KEYWORD_CORRECTED)
+        )
+        .tuples()
+    )
     return {int(object_id) for (object_id,) in rows}
 
 
@@ -193,11 +223,17 @@ def cases_with_failed_reply(query, status: str | None) -> list[FailedRow]:
     newest failure first, each with the reason in the reader's language."""
     if status not in (None, CaseStatus.OPEN):
         return []
-    rows = (query.select_extend(LAST_TEXT.alias("last_text"),
-                                _last_failed_reply(OutboundMessage.failure_code).alias("failure_code"),
-                                _last_failed_reply(OutboundMessage.failure_reason).alias("failure_reason"))
-            .where((Case.status == CaseStatus.OPEN) & Case.reply_failed_at.is_null(False))
-            .order_by(Case.reply_failed_at.desc(), Case.id.desc()).limit(PAGE_SIZE).tuples())
+    rows = (
+        query.select_extend(
+            LAST_TEXT.alias("last_text"),
+            _last_failed_reply(OutboundMessage.failure_code).alias("failure_code"),
+            _last_failed_reply(OutboundMessage.failure_reason).alias("failure_reason"),
+        )
+        .where((Case.status == CaseStatus.OPEN) & Case.reply_failed_at.is_null(False))
+        .order_by(Case.reply_failed_at.desc(), Case.id.desc())
+        .limit(PAGE_SIZE)
+        .tuples()
+    )
     return [FailedRow._make(row) for row in rows]
 
 
@@ -215,8 +251,17 @@ def index():
     failed = [] if cursor else cases_with_failed_reply(query, chosen.get("status"))
     keywords = keyword_names() if current_user.sees_everything else owned_keywords(current_user.login)
     return render_template(
-        "inbox.html", cases=cases, corrected=with_corrected_keyword(cases), failed=failed,
-        failure_text=failure_reason_text, chosen=chosen, problems=problems,
-        next_cursor=next_cursor, first_page=not request.args.get("after"), keywords=keywords,
-        statuses=CASE_STATUSES, categories=CATEGORIES, unrouted=UNROUTED,
+        "inbox.html",
+        cases=cases,
+        corrected=with_corrected_keyword(cases),
+        failed=failed,
+        failure_text=failure_reason_text,
+        chosen=chosen,
+        problems=problems,
+        next_cursor=next_cursor,
+        first_page=not request.args.get("after"),
+        keywords=keywords,
+        statuses=CASE_STATUSES,
+        categories=CATEGORIES,
+        unrouted=UNROUTED,
     )

@@ -58,9 +58,15 @@ def daemon_keywords() -> list[dict]:
     rows = []
     for item in data if isinstance(data, list) else []:
         if isinstance(item, dict) and item.get("name"):
-            rows.append({"name": str(item["name"]), "owner": str(item.get("owner", "")),
-                         "aliases": item.get("aliases") or [], "description": str(item.get("description", "")),
-                         "reply": str(item.get("reply", ""))})
+            rows.append(
+                {
+                    "name": str(item["name"]),
+                    "owner": str(item.get("owner", "")),
+                    "aliases": item.get("aliases") or [],
+                    "description": str(item.get("description", "")),
+                    "reply": str(item.get("reply", "")),
+                }
+            )
         elif isinstance(item, str):
             rows.append({"name": item, "owner": "", "aliases": [], "description": "", "reply": ""})
     return rows

@@ -16,33 +16,65 @@ def _l(string: str) -> LazyString:
 
 
 CASE_STATUS = {
-    CaseStatus.OPEN: _l("belum dijawab"), CaseStatus.ANSWERED: _l("dijawab"), CaseStatus.CLOSED: _l("ditutup"),
+    CaseStatus.OPEN: _l("belum dijawab"),
+    CaseStatus.ANSWERED: _l("dijawab"),
+    CaseStatus.CLOSED: _l("ditutup"),
 }
 CATEGORY = {
-    "information": _l("informasi"), "complaint": _l("pengaduan"), "question": _l("pertanyaan"),
-    "suggestion": _l("saran"), "invitation": _l("undangan"),
+    "information": _l("informasi"),
+    "complaint": _l("pengaduan"),
+    "question": _l("pertanyaan"),
+    "suggestion": _l("saran"),
+    "invitation": _l("undangan"),
 }
 OUTBOUND_STATE = {
-    O.PENDING: _l("menunggu"), O.SENDING: _l("sedang dikirim"), O.SENT: _l("terkirim"),
-    O.DELIVERED: _l("sampai"), O.FAILED: _l("gagal"), O.CANCELLED: _l("dibatalkan"),
+    O.PENDING: _l("menunggu"),
+    O.SENDING: _l("sedang dikirim"),
+    O.SENT: _l("terkirim"),
+    O.DELIVERED: _l("sampai"),
+    O.FAILED: _l("gagal"),
+    O.CANCELLED: _l("dibatalkan"),
 }
 OUTBOUND_KIND = {
-    "reply": _l("balasan"), "autoreply": _l("balasan otomatis"), "notification": _l("notifikasi"),
-    "broadcast": _l("siaran"), "manual": _l("manual"),
+    "reply": _l("balasan"),
+    "autoreply": _l("balasan otomatis"),
+    "notification": _l("notifikasi"),
+    "broadcast": _l("siaran"),
+    "manual": _l("manual"),
 }
-ROLE = {"admin": _l("administrator"), "approver": _l("ketua (penyetuju)"), "official": _l("pejabat"), "operator": _l("operator SKPD")}
-MODEM_STATE = {"starting": _l("memulai"), "ready": _l("siap"), "resting": _l("istirahat"), "absent": _l("tidak terhubung"), "error": _l("bermasalah")}
+ROLE = {
+    "admin": _l("administrator"),
+    "approver": _l("ketua (penyetuju)"),
+    "official": _l("pejabat"),
+    "operator": _l("operator SKPD"),
+}
+MODEM_STATE = {
+    "starting": _l("memulai"),
+    "ready": _l("siap"),
+    "resting": _l("istirahat"),
+    "absent": _l("tidak terhubung"),
+    "error": _l("bermasalah"),
+}
 # the modem's registration on the network (words the drivers write); "home" is the normal case, said as nothing
 REGISTRATION = {
-    "home": _l("terhubung"), "roaming": _l("roaming"), "searching": _l("mencari jaringan"),
-    "denied": _l("ditolak jaringan"), "not registered": _l("tanpa jaringan"), "unknown": _l("jaringan tidak diketahui"),
+    "home": _l("terhubung"),
+    "roaming": _l("roaming"),
+    "searching": _l("mencari jaringan"),
+    "denied": _l("ditolak jaringan"),
+    "not registered": _l("tanpa jaringan"),
+    "unknown": _l("jaringan tidak diketahui"),
 }
 # a case's history: what was done, said of the person who did it
 CASE_ACTION = {
-    "case.open": _l("membuka kasus"), "case.reply": _l("membalas warga"), "case.close": _l("menutup kasus"),
-    "case.reopen": _l("membuka kembali kasus"), "case.assign": _l("mengalihkan kasus"),
-    "case.category": _l("mengubah kategori"), "case.note": _l("menambah catatan internal"),
-    "case.publish": _l("memublikasikan di halaman publik"), "case.unpublish": _l("menghentikan publikasi"),
+    "case.open": _l("membuka kasus"),
+    "case.reply": _l("membalas warga"),
+    "case.close": _l("menutup kasus"),
+    "case.reopen": _l("membuka kembali kasus"),
+    "case.assign": _l("mengalihkan kasus"),
+    "case.category": _l("mengubah kategori"),
+    "case.note": _l("menambah catatan internal"),
+    "case.publish": _l("memublikasikan di halaman publik"),
+    "case.unpublish": _l("menghentikan publikasi"),
 }
 SYSTEM_ACTOR = "daemon"  # what the daemon writes as the actor of its audit entries
 

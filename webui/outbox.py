@@ -12,8 +12,8 @@ from flask_login import current_user, login_required
 from peewee import JOIN
 
 from modemd.cases import answers
-from modemd.store.models import OUTBOUND_KINDS, OUTBOUND_STATES, OutboundMessage, User, audit, utcnow
 from modemd.states import OutboundState, check
+from modemd.store.models import OUTBOUND_KINDS, OUTBOUND_STATES, OutboundMessage, User, audit, utcnow
 
 from .auth import roles_required
 from .params import arg_id
@@ -27,8 +27,9 @@ PAGE_SIZE = 50
 @login_required
 def index():
     """Outbound messages, newest first, filterable by state and kind."""
-    query = (OutboundMessage.select(OutboundMessage, User)
-             .join(User, join_type=JOIN.LEFT_OUTER, on=(OutboundMessage.created_by == User.id)))
+    query = OutboundMessage.select(OutboundMessage, User).join(
+        User, join_type=JOIN.LEFT_OUTER, on=(OutboundMessage.created_by == User.id)
+    )
     if not current_user.sees_everything:
         query = query.where(OutboundMessage.created_by == current_user.id)
     chosen = {}
@@ -45,8 +46,15 @@ def index():
         query = query.where(OutboundMessage.id < before)
     rows = list(query.order_by(OutboundMessage.id.desc()).limit(PAGE_SIZE + 1))
     next_before = rows[PAGE_SIZE - 1].id if len(rows) > PAGE_SIZE else None
-    return render_template("outbox.html", rows=rows[:PAGE_SIZE], chosen=chosen, next_before=next_before,
-                           states=OUTBOUND_STATES, kinds=OUTBOUND_KINDS, first_page=before is None)
+    return render_template(
+        "outbox.html",
+        rows=rows[:PAGE_SIZE],
+        chosen=chosen,
+        next_before=next_before,
+        states=OUTBOUND_STATES,
+        kinds=OUTBOUND_KINDS,
+        first_page=before is None,
+    )
 
 
 def _get(message_id: int) -> OutboundMessage:
@@ -64,13 +72,20 @@ def retry(message_id: int):
     now = utcnow()
     # one UPDATE guarded by the state, so a race with the daemon cannot resurrect a sent message
     with OutboundMessage._meta.database.atomic():
-        changed = (OutboundMessage.update(state=check(OutboundState.FAILED, OutboundState.PENDING), next_attempt_at=now,
-                                          attempts=0, failure_reason=None,
-                                          failure_code=None, claimed_by=None, claimed_at=None,
-                                          expires_at=now + (message.expires_at - message.created_at)
-                                          if message.expires_at else None)
-                   .where((OutboundMessage.id == message.id) & (OutboundMessage.state == OutboundState.FAILED))
-                   .execute())
+        changed = (
+            OutboundMessage.update(
+                state=check(OutboundState.FAILED, OutboundState.PENDING),
+                next_attempt_at=now,
+                attempts=0,
+                failure_reason=None,
+                failure_code=None,
+                claimed_by=None,
+                claimed_at=None,
+                expires_at=now + (message.expires_at - message.created_at) if message.expires_at else None,
+            )
+            .where((OutboundMessage.id == message.id) & (OutboundMessage.state == OutboundState.FAILED))
+            .execute()
+        )
         if changed and message.kind == "reply":
             answers.reply_retried(message.case_id)
     if changed:
@@ -87,10 +102,14 @@ def cancel(message_id: int):
     """Cancel a message still waiting to be sent."""
     message = _get(message_id)
     with OutboundMessage._meta.database.atomic():
-        changed = (OutboundMessage.update(state=check(OutboundState.PENDING, OutboundState.CANCELLED),
-                                          failure_reason="cancelled by " + current_user.login)
-                   .where((OutboundMessage.id == message.id) & (OutboundMessage.state == OutboundState.PENDING))
-                   .execute())
+        changed = (
+            OutboundMessage.update(
+                state=check(OutboundState.PENDING, OutboundState.CANCELLED),
+                failure_reason="cancelled by " + current_user.login,
+            )
+            .where((OutboundMessage.id == message.id) & (OutboundMessage.state == OutboundState.PENDING))
+            .execute()
+        )
         if changed and message.kind == "reply":
             answers.replies_failed([message.case_id], utcnow())  # the citizen gets no answer: the owner must act
     if changed:

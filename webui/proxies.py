@@ -12,7 +12,7 @@ trusted proxy (what the client wrote to the left of it is not believed).
 from __future__ import annotations
 
 import ipaddress
-from typing import Iterable
+from collections.abc import Iterable
 
 
 def _address(text: str):

@@ -15,8 +15,8 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from modemd.cases import publications
-from modemd.store.models import Case
 from modemd.cases.publications import PublishError
+from modemd.store.models import Case
 
 from .access import case_or_404
 
@@ -52,15 +52,26 @@ def _case_for_publishing(case_id: int) -> Case:
 
 def _draft_from_form(case: Case) -> publications.Draft:
     # an empty wording means the original text
-    return publications.draft(case, current_user.row, request.form.get("question", ""), request.form.get("answer", ""),
-                              request.form.get("question_text", "").strip() or None,
-                              request.form.get("answer_text", "").strip() or None)
+    return publications.draft(
+        case,
+        current_user.row,
+        request.form.get("question", ""),
+        request.form.get("answer", ""),
+        request.form.get("question_text", "").strip() or None,
+        request.form.get("answer_text", "").strip() or None,
+    )
 
 
 def _render_choice(case: Case, status: int = 200):
     answers = publications.answers(case)
-    return render_template("publishing/choose.html", case=case, questions=publications.questions(case),
-                           answers=answers, live=publications.live(case), form=request.form), status
+    return render_template(
+        "publishing/choose.html",
+        case=case,
+        questions=publications.questions(case),
+        answers=answers,
+        live=publications.live(case),
+        form=request.form,
+    ), status
 
 
 @bp.get("/<int:case_id>/publikasi")

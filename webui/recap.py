@@ -15,8 +15,8 @@ from datetime import date, timedelta
 
 from flask import Blueprint, Response, render_template, request
 
-from modemd.jobs import recap
 from modemd.csvcells import spreadsheet_safe
+from modemd.jobs import recap
 from modemd.receive.keywords import KeywordError, load_keywords
 from modemd.store.models import utcnow
 
@@ -71,10 +71,15 @@ def index():
     day = _day()
     summary = _summary(day)
     today = _current_day()
-    return render_template("recap/index.html", recap=summary, sms=recap.sms_text(summary, _template()),
-                           period=recap.period_text(summary),
-                           previous=day - timedelta(days=1), following=day + timedelta(days=1) if day < today else None,
-                           today=today)
+    return render_template(
+        "recap/index.html",
+        recap=summary,
+        sms=recap.sms_text(summary, _template()),
+        period=recap.period_text(summary),
+        previous=day - timedelta(days=1),
+        following=day + timedelta(days=1) if day < today else None,
+        today=today,
+    )
 
 
 @bp.get("/csv")
@@ -87,9 +92,32 @@ def as_csv():
     writer = csv.writer(out)
     writer.writerow(["tanggal", "kata_kunci", "sms_masuk", "kasus", "dijawab", "tepat_waktu", "terlambat", "menunggu"])
     for line in summary.keywords:
-        writer.writerow([day.isoformat(), spreadsheet_safe(line.keyword), line.received, line.cases, line.answered,
-                         line.within_deadline, line.overdue, line.waiting])
-    writer.writerow([day.isoformat(), "TOTAL", summary.received, summary.cases, summary.answered,
-                     summary.within_deadline, summary.overdue, summary.waiting])
-    return Response(out.getvalue(), mimetype="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f"attachment; filename=rekap-{day.isoformat()}.csv"})
+        writer.writerow(
+            [
+                day.isoformat(),
+                spreadsheet_safe(line.keyword),
+                line.received,
+                line.cases,
+                line.answered,
+                line.within_deadline,
+                line.overdue,
+                line.waiting,
+            ]
+        )
+    writer.writerow(
+        [
+            day.isoformat(),
+            "TOTAL",
+            summary.received,
+            summary.cases,
+            summary.answered,
+            summary.within_deadline,
+            summary.overdue,
+            summary.waiting,
+        ]
+    )
+    return Response(
+        out.getvalue(),
+        mimetype="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f"attachment; filename=rekap-{day.isoformat()}.csv"},
+    )

@@ -32,7 +32,7 @@ def same_site_path(url: str | None) -> str | None:
     """The path (with query) of ``url`` when it points at this site (e.g. the Referer), else None."""
     if not url or not url.startswith(request.host_url):
         return None
-    return "/" + url[len(request.host_url):]
+    return "/" + url[len(request.host_url) :]
 
 
 def redirect_to(target: str | None, fallback: str | None = None):

@@ -10,10 +10,10 @@ from __future__ import annotations
 import logging
 
 from modemd.config import Config
-from modemd.sms import phone
 from modemd.send import outqueue
-from modemd.store.models import Case, User, audit, utcnow
+from modemd.sms import phone
 from modemd.sms.segmentation import count as sms_count
+from modemd.store.models import Case, User, audit, utcnow
 
 log = logging.getLogger("modemd.web")
 

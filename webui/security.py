@@ -24,7 +24,9 @@ def load_secret_key(path: Path | str) -> str:
     """The session key from ``path``; a new random one is written (mode 0600) if the file is missing."""
     key = secret_file(path, "web secret key")
     if len(key) < 32:
-        raise RuntimeError(f"{path}: the secret key is too short (at least 32 characters); delete the file to get a new one")
+        raise RuntimeError(
+            f"{path}: the secret key is too short (at least 32 characters); delete the file to get a new one"
+        )
     return key
 
 

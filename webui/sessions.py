@@ -77,13 +77,15 @@ def open_session(key: str, now: datetime | None = None) -> WebSession | None:
 
 def end(row: WebSession, now: datetime | None = None) -> None:
     WebSession.update(ended_at=now or utcnow()).where(
-        (WebSession.id == row.id) & WebSession.ended_at.is_null()).execute()
+        (WebSession.id == row.id) & WebSession.ended_at.is_null()
+    ).execute()
 
 
 def end_key(key: str) -> None:
     """End the session whose cookie carries ``key`` (logout)."""
     WebSession.update(ended_at=utcnow()).where(
-        (WebSession.key_hash == _hash(key)) & WebSession.ended_at.is_null()).execute()
+        (WebSession.key_hash == _hash(key)) & WebSession.ended_at.is_null()
+    ).execute()
 
 
 def init_app(app: Flask, session_hours: int, idle_minutes: int) -> None:

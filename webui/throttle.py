@@ -21,12 +21,13 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
-from typing import Callable, NamedTuple
+from typing import NamedTuple
 
 
-class Kind(str, Enum):
+class Kind(str, Enum):  # noqa: UP042 (str() and format() of a StrEnum differ: kept as written)
     PAIR = "pair"
     ADDRESS = "address"
     ACCOUNT = "account"
@@ -121,8 +122,11 @@ class LoginThrottle:
         """The keys locked now, longest wait first."""
         now = self.clock()
         with self._lock:
-            found = [Lock(k.kind, k.account, k.address, r.failures, r.locked_until - now)
-                     for k, r in self._records.items() if r.locked_until > now]
+            found = [
+                Lock(k.kind, k.account, k.address, r.failures, r.locked_until - now)
+                for k, r in self._records.items()
+                if r.locked_until > now
+            ]
         return sorted(found, key=lambda lock: -lock.seconds_left)
 
     def unlock(self, account: str, address: str) -> bool:

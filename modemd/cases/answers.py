@@ -24,15 +24,15 @@ valid on SQLite, PostgreSQL and MariaDB).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Iterable
 
 from peewee import Case as SqlCase
 from peewee import fn
 
-from modemd.store.models import Case, OutboundMessage
 from modemd.states import CaseStatus as C
 from modemd.states import OutboundState, check, sources
+from modemd.store.models import Case, OutboundMessage
 
 #: reply states in which the citizen has (or will surely get from the network) the answer
 REACHED = (OutboundState.SENT, OutboundState.DELIVERED)
@@ -41,10 +41,15 @@ REACHED = (OutboundState.SENT, OutboundState.DELIVERED)
 def reply_sent(case_id: int, at: datetime) -> None:
     """A reply of the case was taken by the network at ``at``: the case is answered."""
     # only the states the table lets become answered do (a closed case stays closed)
-    (Case.update(status=SqlCase(None, [(Case.status == s, C.ANSWERED) for s in sources(C.ANSWERED)], Case.status),
-                 answered_at=fn.COALESCE(Case.answered_at, at), reply_failed_at=None)
-     .where(Case.id == case_id)
-     .execute())
+    (
+        Case.update(
+            status=SqlCase(None, [(Case.status == s, C.ANSWERED) for s in sources(C.ANSWERED)], Case.status),
+            answered_at=fn.COALESCE(Case.answered_at, at),
+            reply_failed_at=None,
+        )
+        .where(Case.id == case_id)
+        .execute()
+    )
 
 
 def replies_failed(case_ids: Iterable[int], at: datetime) -> None:
@@ -52,14 +57,16 @@ def replies_failed(case_ids: Iterable[int], at: datetime) -> None:
     ids = sorted({i for i in case_ids if i is not None})
     if not ids:
         return
-    reached = (OutboundMessage.select(OutboundMessage.case)
-               .where(OutboundMessage.case.in_(ids), OutboundMessage.kind == "reply",
-                      OutboundMessage.state.in_(REACHED)))
+    reached = OutboundMessage.select(OutboundMessage.case).where(
+        OutboundMessage.case.in_(ids), OutboundMessage.kind == "reply", OutboundMessage.state.in_(REACHED)
+    )
     unanswered = Case.id.in_(ids) & Case.id.not_in(reached)
     reopened = check(C.ANSWERED, C.OPEN)
-    (Case.update(status=SqlCase(None, [(Case.status == C.ANSWERED, reopened)], Case.status), answered_at=None)
-     .where(unanswered)
-     .execute())
+    (
+        Case.update(status=SqlCase(None, [(Case.status == C.ANSWERED, reopened)], Case.status), answered_at=None)
+        .where(unanswered)
+        .execute()
+    )
     # the owner must act: the case goes on top of the inbox (a closed case stays closed)
     Case.update(reply_failed_at=at).where(Case.id.in_(ids), Case.status == C.OPEN).execute()
 

@@ -16,9 +16,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from modemd.store.models import Case, User, audit, database_proxy
 from modemd.jobs.notifications import ASSIGN, Planned, case_url, clean, deliver
 from modemd.jobs.recap import fill
+from modemd.store.models import Case, User, audit, database_proxy
 
 if TYPE_CHECKING:
     from modemd.config import Config
@@ -32,23 +32,34 @@ def deadline_text(deadline: datetime, zone: ZoneInfo) -> str:
 
 
 def assignment_text(case: Case, config: Config) -> str:
-    return clean(fill(config.notify.assign_text, case=case.id, keyword=case.keyword or "-",
-                      deadline=deadline_text(case.deadline_at, config.timezone), url=case_url(config, [case.id])))
+    return clean(
+        fill(
+            config.notify.assign_text,
+            case=case.id,
+            keyword=case.keyword or "-",
+            deadline=deadline_text(case.deadline_at, config.timezone),
+            url=case_url(config, [case.id]),
+        )
+    )
 
 
 def reassign(case: Case, keyword: str | None, owner: User | None, actor: str, config: Config) -> int | None:
     """Move ``case`` to ``keyword`` and ``owner``; returns the id of the SMS to the new owner, if one was queued."""
     old = {"keyword": case.keyword, "owner": case.owner.login if case.owner_id else None}
-    tell = (owner is not None and owner.id != case.owner_id and owner.active and bool(owner.phone)
-            and owner.login != actor)
+    tell = (
+        owner is not None and owner.id != case.owner_id and owner.active and bool(owner.phone) and owner.login != actor
+    )
     with database_proxy.atomic():
         case.keyword, case.owner = keyword, owner
         case.save(only=[Case.keyword, Case.owner])
-        entry = audit(actor, "case.assign", case, old=old,
-                      new={"keyword": keyword, "owner": owner.login if owner else None})
+        entry = audit(
+            actor, "case.assign", case, old=old, new={"keyword": keyword, "owner": owner.login if owner else None}
+        )
         if not tell or owner is None:  # (tell implies an owner; said again for the type checker)
             return None
-        plan = Planned(owner.phone, assignment_text(case, config), [(ASSIGN, f"case-{case.id}-{entry.id}", owner.login)])
+        plan = Planned(
+            owner.phone, assignment_text(case, config), [(ASSIGN, f"case-{case.id}-{entry.id}", owner.login)]
+        )
         queued = deliver([plan], config)
     if queued and owner is not None:
         log.info("case %s assigned to %s by %s; notification #%d queued", case.id, owner.login, actor, queued[0])

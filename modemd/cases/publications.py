@@ -21,8 +21,8 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-from modemd.sms import phone
 from modemd.cases.answers import REACHED
+from modemd.sms import phone
 from modemd.store.models import Case, InboundMessage, OutboundMessage, Publication, User, audit, database_proxy, utcnow
 
 # Replies that a citizen actually received; the automatic acknowledgement (kind "autoreply") is never one.
@@ -51,16 +51,23 @@ def questions(case: Case) -> list[InboundMessage]:
 
 def answers(case: Case) -> list[OutboundMessage]:
     """Staff replies of the case that left the modem, oldest first."""
-    return list(OutboundMessage.select()
-                .where(OutboundMessage.case == case, OutboundMessage.kind == ANSWER_KIND,
-                       OutboundMessage.state.in_(ANSWER_STATES))
-                .order_by(OutboundMessage.id))
+    return list(
+        OutboundMessage.select()
+        .where(
+            OutboundMessage.case == case, OutboundMessage.kind == ANSWER_KIND, OutboundMessage.state.in_(ANSWER_STATES)
+        )
+        .order_by(OutboundMessage.id)
+    )
 
 
 def live(case: Case) -> Publication | None:
     """The publication of the case shown on the public page now, if any."""
-    return (Publication.select().where(Publication.case == case, Publication.withdrawn_at.is_null())
-            .order_by(Publication.id.desc()).first())
+    return (
+        Publication.select()
+        .where(Publication.case == case, Publication.withdrawn_at.is_null())
+        .order_by(Publication.id.desc())
+        .first()
+    )
 
 
 @dataclass(frozen=True)
@@ -93,8 +100,9 @@ def _clean(text: str | None) -> str:
     return (text or "").replace("\r\n", "\n").replace("\r", "\n").strip()
 
 
-def draft(case: Case, user: User, question_id, answer_id, question_text: str | None = None,
-          answer_text: str | None = None) -> Draft:
+def draft(
+    case: Case, user: User, question_id, answer_id, question_text: str | None = None, answer_text: str | None = None
+) -> Draft:
     """Check a choice of question and answer (texts default to the originals); raise :class:`PublishError`."""
     if not may_publish(case, user):
         raise PublishError(f"{user.login} may not publish case {case.id} (its owner or an admin may)", "not_allowed")
@@ -120,14 +128,33 @@ def publish(chosen: Draft, user: User, digest: str) -> Publication:
     case = chosen.case
     with database_proxy.atomic():
         moment = utcnow()
-        (Publication.update(withdrawn_at=moment, withdrawn_by=user)
-         .where(Publication.case == case, Publication.withdrawn_at.is_null()).execute())
+        (
+            Publication.update(withdrawn_at=moment, withdrawn_by=user)
+            .where(Publication.case == case, Publication.withdrawn_at.is_null())
+            .execute()
+        )
         publication = Publication.create(
-            case=case, question=chosen.question, answer=chosen.answer, question_text=chosen.question_text,
-            answer_text=chosen.answer_text, keyword=case.keyword, citizen_masked=phone.mask(case.citizen),
-            asked_at=chosen.question.received_at, published_by=user, published_at=moment)
-        audit(user.login, "case.publish", case, publication=publication.id, question=chosen.question.id,
-              answer=chosen.answer.id, question_edited=chosen.question_edited, answer_edited=chosen.answer_edited)
+            case=case,
+            question=chosen.question,
+            answer=chosen.answer,
+            question_text=chosen.question_text,
+            answer_text=chosen.answer_text,
+            keyword=case.keyword,
+            citizen_masked=phone.mask(case.citizen),
+            asked_at=chosen.question.received_at,
+            published_by=user,
+            published_at=moment,
+        )
+        audit(
+            user.login,
+            "case.publish",
+            case,
+            publication=publication.id,
+            question=chosen.question.id,
+            answer=chosen.answer.id,
+            question_edited=chosen.question_edited,
+            answer_edited=chosen.answer_edited,
+        )
     return publication
 
 
@@ -136,8 +163,11 @@ def withdraw(case: Case, user: User) -> bool:
     if not may_publish(case, user):
         raise PublishError(f"{user.login} may not withdraw case {case.id} (its owner or an admin may)", "not_allowed")
     with database_proxy.atomic():
-        withdrawn = (Publication.update(withdrawn_at=utcnow(), withdrawn_by=user)
-                     .where(Publication.case == case, Publication.withdrawn_at.is_null()).execute())
+        withdrawn = (
+            Publication.update(withdrawn_at=utcnow(), withdrawn_by=user)
+            .where(Publication.case == case, Publication.withdrawn_at.is_null())
+            .execute()
+        )
         if withdrawn:
             audit(user.login, "case.unpublish", case)
     return bool(withdrawn)

@@ -6,8 +6,9 @@ import ctypes
 import json
 import os
 import sys
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 from ..checks import CheckResult, check_all
 from ..config import config_path_from
@@ -24,7 +25,10 @@ def checked(args, *, upgrade_database: bool = True) -> CheckResult | None:
     result = check_all(config_path_from(args.config), upgrade_database=upgrade_database)
     print_problems(result.problems)
     if not result.ok:
-        print(f"modemd: {len(result.errors)} problem(s) found; nothing was started. Fix them and run `modemd check`.", file=sys.stderr)
+        print(
+            f"modemd: {len(result.errors)} problem(s) found; nothing was started. Fix them and run `modemd check`.",
+            file=sys.stderr,
+        )
         return None
     return result
 

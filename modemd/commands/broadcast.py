@@ -18,9 +18,19 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from modemd.jobs import broadcasts
-from modemd.sms import phone
 from modemd.jobs.broadcasts import BroadcastError
-from modemd.store.models import BROADCAST_STATES, OUTBOUND_STATES, Broadcast, Contact, ContactGroup, Template, User, audit
+from modemd.sms import phone
+from modemd.store.models import (
+    BROADCAST_STATES,
+    OUTBOUND_STATES,
+    Broadcast,
+    Contact,
+    ContactGroup,
+    Template,
+    User,
+    audit,
+)
+
 from . import open_configured_database, print_json, print_table
 
 if TYPE_CHECKING:
@@ -46,23 +56,29 @@ def configure(parser) -> None:
     text.add_argument("--text-file", type=Path, help="read the message from a UTF-8 file ('-' for standard input)")
     text.add_argument("--template", help="start from a saved template, by name")
     create.add_argument("--group", action="append", default=[], metavar="NAME", help="a contact group (repeatable)")
-    create.add_argument("--contact", action="append", default=[], metavar="PHONE",
-                        help="a single contact by phone number (repeatable)")
+    create.add_argument(
+        "--contact", action="append", default=[], metavar="PHONE", help="a single contact by phone number (repeatable)"
+    )
     create.add_argument("--category", default="information", choices=broadcasts.CATEGORIES)
     create.add_argument("--title", default="")
-    create.add_argument("--send-at", metavar="'YYYY-MM-DD HH:MM'",
-                        help="when to send, in the centre's time zone (default: as soon as approved)")
+    create.add_argument(
+        "--send-at",
+        metavar="'YYYY-MM-DD HH:MM'",
+        help="when to send, in the centre's time zone (default: as soon as approved)",
+    )
     create.add_argument("--submit", action="store_true", help="submit for approval right away")
 
-    for name, text_help in (("preview", "show encoding, parts, recipients and cost"),
-                            ("submit", "ask an approver to approve it"),
-                            ("approve", "approve it (an approver other than its author)"),
-                            ("reject", "send it back to its author with a reason"),
-                            ("queue", "queue an approved, due broadcast now (the daemon does this by itself)"),
-                            ("cancel", "cancel it; what has already left stays sent"),
-                            ("retry", "queue its failed recipients again"),
-                            ("status", "show its progress"),
-                            ("recipients", "per-recipient states")):
+    for name, text_help in (
+        ("preview", "show encoding, parts, recipients and cost"),
+        ("submit", "ask an approver to approve it"),
+        ("approve", "approve it (an approver other than its author)"),
+        ("reject", "send it back to its author with a reason"),
+        ("queue", "queue an approved, due broadcast now (the daemon does this by itself)"),
+        ("cancel", "cancel it; what has already left stays sent"),
+        ("retry", "queue its failed recipients again"),
+        ("status", "show its progress"),
+        ("recipients", "per-recipient states"),
+    ):
         action = sub.add_parser(name, help=text_help)
         action.add_argument("id", type=int, help="broadcast number")
         if name in ("submit", "approve", "reject", "cancel", "retry"):
@@ -70,8 +86,11 @@ def configure(parser) -> None:
         if name in ("preview", "status", "recipients"):
             action.add_argument("--json", action="store_true", help="print as JSON")
         if name == "approve":
-            action.add_argument("--password-stdin", action="store_true",
-                                help="read the approver's password from standard input (default: ask for it)")
+            action.add_argument(
+                "--password-stdin",
+                action="store_true",
+                help="read the approver's password from standard input (default: ask for it)",
+            )
         if name == "reject":
             action.add_argument("--reason", required=True)
         if name == "cancel":
@@ -98,8 +117,13 @@ def configure(parser) -> None:
 
 
 def _actor(parser) -> None:
-    parser.add_argument("--as", dest="actor", required=True, metavar="LOGIN",
-                        help="the account this is done as (recorded in the audit log)")
+    parser.add_argument(
+        "--as",
+        dest="actor",
+        required=True,
+        metavar="LOGIN",
+        help="the account this is done as (recorded in the audit log)",
+    )
 
 
 class _Refused(Exception):
@@ -174,8 +198,10 @@ def _approve(broadcast: Broadcast, approver: User, config: Config, password_from
     broadcasts.check_approvable(broadcast, approver)
     content = broadcasts.content_of(broadcast, config)
     shown = broadcasts.preview(broadcast, config)
-    print(f"broadcast {broadcast.id} by {broadcast.created_by.login}, to {shown.count} recipient(s), "
-          f"{shown.parts} SMS part(s) each:")
+    print(
+        f"broadcast {broadcast.id} by {broadcast.created_by.login}, to {shown.count} recipient(s), "
+        f"{shown.parts} SMS part(s) each:"
+    )
     print(content.text)
     print(f"version {content.version[:12]}", flush=True)
     if not approver.check_password(_approver_password(approver.login, password_from_stdin)):
@@ -187,12 +213,19 @@ def _approve(broadcast: Broadcast, approver: User, config: Config, password_from
 
 def _preview_dict(broadcast: Broadcast, shown: broadcasts.Preview) -> dict:
     return {
-        "id": broadcast.id, "state": broadcast.state, "text": shown.text, "encoding": shown.encoding,
-        "chars": shown.chars, "parts_per_recipient": shown.parts, "recipients": shown.count,
-        "duplicates_removed": shown.recipients.duplicates, "inactive": shown.recipients.inactive,
+        "id": broadcast.id,
+        "state": broadcast.state,
+        "text": shown.text,
+        "encoding": shown.encoding,
+        "chars": shown.chars,
+        "parts_per_recipient": shown.parts,
+        "recipients": shown.count,
+        "duplicates_removed": shown.recipients.duplicates,
+        "inactive": shown.recipients.inactive,
         "invalid": [{"name": r.name, "phone": r.phone} for r in shown.recipients.invalid],
         "blocked": [{"name": r.name, "phone": r.phone} for r in shown.recipients.blocked],
-        "total_parts": shown.total_parts, "problems": shown.problems,
+        "total_parts": shown.total_parts,
+        "problems": shown.problems,
     }
 
 
@@ -200,8 +233,10 @@ def _print_preview(info: dict) -> None:
     print(f"broadcast {info['id']} ({info['state']})")
     print(f"  text:        {info['text']}")
     print(f"  encoding:    {info['encoding']}, {info['chars']} characters, {info['parts_per_recipient']} part(s) each")
-    print(f"  recipients:  {info['recipients']} (duplicates removed: {info['duplicates_removed']}, "
-          f"inactive: {info['inactive']})")
+    print(
+        f"  recipients:  {info['recipients']} (duplicates removed: {info['duplicates_removed']}, "
+        f"inactive: {info['inactive']})"
+    )
     for what in ("invalid", "blocked"):
         for item in info[what]:
             print(f"  {what}:     {item['name']} {item['phone']}")
@@ -220,9 +255,12 @@ def progress_line(progress: broadcasts.Progress) -> str:
     bar = "#" * filled + "x" * min(failed, BAR_WIDTH - filled)
     bar += "." * (BAR_WIDTH - len(bar))
     percent = 100 * (progress.total - progress.left) // progress.total
-    return (f"[{bar}] {percent:3d}%  delivered {progress.delivered}, sent {progress.sent}, failed {progress.failed}, "
-            f"pending {progress.left}" + (f", cancelled {progress.cancelled}" if progress.cancelled else "")
-            + f" of {progress.total}")
+    return (
+        f"[{bar}] {percent:3d}%  delivered {progress.delivered}, sent {progress.sent}, failed {progress.failed}, "
+        f"pending {progress.left}"
+        + (f", cancelled {progress.cancelled}" if progress.cancelled else "")
+        + f" of {progress.total}"
+    )
 
 
 def _status(args) -> int:
@@ -253,9 +291,19 @@ def main(args) -> int:
             query = Broadcast.select().order_by(Broadcast.id)
             if args.state:
                 query = query.where(Broadcast.state == args.state)
-            rows = [{"id": b.id, "state": b.state, "category": b.category, "title": b.title,
-                     "recipients": b.recipient_count, "author": b.created_by.login, "created_at": b.created_at,
-                     "send_at": b.send_at} for b in query]
+            rows = [
+                {
+                    "id": b.id,
+                    "state": b.state,
+                    "category": b.category,
+                    "title": b.title,
+                    "recipients": b.recipient_count,
+                    "author": b.created_by.login,
+                    "created_at": b.created_at,
+                    "send_at": b.send_at,
+                }
+                for b in query
+            ]
             if args.json:
                 print_json(rows)
             else:
@@ -264,8 +312,15 @@ def main(args) -> int:
             author = _user(args.actor)
             groups, contacts = _targets(args)
             send_at = _local_to_utc(args.send_at, config) if args.send_at else None
-            broadcast = broadcasts.draft(author, _text(args), title=args.title, category=args.category,
-                                         groups=groups, contacts=contacts, send_at=send_at)
+            broadcast = broadcasts.draft(
+                author,
+                _text(args),
+                title=args.title,
+                category=args.category,
+                groups=groups,
+                contacts=contacts,
+                send_at=send_at,
+            )
             if args.submit:
                 broadcast = broadcasts.submit(broadcast, author, config)
             _print_preview(_preview_dict(broadcast, broadcasts.preview(broadcast, config)))
@@ -299,7 +354,9 @@ def main(args) -> int:
             if args.json:
                 print_json(rows)
             else:
-                print_table(rows, ["recipient", "name", "state", "attempts", "sent_at", "delivered_at", "failure_reason"])
+                print_table(
+                    rows, ["recipient", "name", "state", "attempts", "sent_at", "delivered_at", "failure_reason"]
+                )
         elif command == "template":
             return _template(args)
     except (BroadcastError, _Refused) as exc:

@@ -14,10 +14,19 @@ def configure(parser) -> None:
 def main(args) -> int:
     result = check_all(config_path_from(args.config))
     if args.json:
-        print_json([{
-            "file": p.file, "line": p.line, "section": p.section, "key": p.key,
-            "message": p.message, "level": "warning" if p.warning else "error",
-        } for p in result.problems])
+        print_json(
+            [
+                {
+                    "file": p.file,
+                    "line": p.line,
+                    "section": p.section,
+                    "key": p.key,
+                    "message": p.message,
+                    "level": "warning" if p.warning else "error",
+                }
+                for p in result.problems
+            ]
+        )
     else:
         print_problems(result.problems)
         if result.ok and result.config is not None:

@@ -69,7 +69,9 @@ DEMO_OFFICIALS = (
 
 
 def configure(parser) -> None:
-    parser.add_argument("--dir", default="demo", help="folder for the demo's configuration and database (default ./demo)")
+    parser.add_argument(
+        "--dir", default="demo", help="folder for the demo's configuration and database (default ./demo)"
+    )
     parser.add_argument("--listen", default="127.0.0.1:8080", help="web UI address (default 127.0.0.1:8080)")
     parser.add_argument("--send-delay", default="3", help="simulated seconds per SMS part (default 3)")
     parser.add_argument("--setup-only", action="store_true", help="write the configuration and accounts, then stop")
@@ -77,9 +79,11 @@ def configure(parser) -> None:
 
 def prepare(folder: Path, listen: str, send_delay: str) -> tuple[Path, list[tuple[str, str]]]:
     """Write the demo files if missing, create the database and accounts. Returns (ini, new logins)."""
-    from .. import config as config_module, users
     from modemd.store import db, migrations
     from modemd.store.models import User
+
+    from .. import config as config_module
+    from .. import users
     from ..privatefiles import PRIVATE_FILE, create_private_file, private_dir, tighten
 
     private_dir(folder)  # the database in it holds password hashes and citizens' numbers
@@ -103,7 +107,9 @@ def prepare(folder: Path, listen: str, send_delay: str) -> tuple[Path, list[tupl
     for login, name, number, sender in DEMO_OFFICIALS:
         if User.by_login(login) is None:
             password = users.random_password()
-            users.create_user(login, "official", password, name=name, phone_number=number, sender_id=sender, actor="demo")
+            users.create_user(
+                login, "official", password, name=name, phone_number=number, sender_id=sender, actor="demo"
+            )
             created.append((login, password))
     database.close()
     return ini, created

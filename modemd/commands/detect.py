@@ -11,13 +11,20 @@ HELP = "find which serial port is the modem (and its baud rate) and print a read
 
 
 def configure(parser) -> None:
-    parser.add_argument("paths", nargs="*", metavar="PATH",
-                        help=f"ports to look at (default: {' '.join(DEFAULT_PATTERNS)})")
+    parser.add_argument(
+        "paths", nargs="*", metavar="PATH", help=f"ports to look at (default: {' '.join(DEFAULT_PATTERNS)})"
+    )
     parser.add_argument("--json", action="store_true", help="print as JSON")
-    parser.add_argument("--timeout", type=float, default=1.0, metavar="S",
-                        help="seconds to wait for each answer (default 1)")
-    parser.add_argument("--total", type=float, default=20.0, metavar="S",
-                        help="seconds for the whole scan, all ports in parallel (default 20)")
+    parser.add_argument(
+        "--timeout", type=float, default=1.0, metavar="S", help="seconds to wait for each answer (default 1)"
+    )
+    parser.add_argument(
+        "--total",
+        type=float,
+        default=20.0,
+        metavar="S",
+        help="seconds for the whole scan, all ports in parallel (default 20)",
+    )
     # tests point these elsewhere
     parser.add_argument("--by-id", default=BY_ID, help=argparse.SUPPRESS)
     parser.add_argument("--look-in", action="append", default=None, help=argparse.SUPPRESS)
@@ -50,11 +57,21 @@ def main(args) -> int:
     chosen = choose(reports)
     sections = [(f"modem{n}", report) for n, report in enumerate(chosen, start=1)]
     if args.json:
-        print_json({
-            "ports": [r.as_dict() for r in reports],
-            "modems": [{"name": name, "device": r.best_path, "baudrate": r.baudrate, "receives": r.receives,
-                        "section": ini_section(r, name)} for name, r in sections],
-        })
+        print_json(
+            {
+                "ports": [r.as_dict() for r in reports],
+                "modems": [
+                    {
+                        "name": name,
+                        "device": r.best_path,
+                        "baudrate": r.baudrate,
+                        "receives": r.receives,
+                        "section": ini_section(r, name),
+                    }
+                    for name, r in sections
+                ],
+            }
+        )
         return 0 if chosen else 1
     if not reports:
         print("No serial ports found (looked at " + " ".join(DEFAULT_PATTERNS) + "). Is the modem plugged in?")
@@ -65,12 +82,16 @@ def main(args) -> int:
         if report not in quiet:
             print(describe(report))
     if quiet:
-        print(f"{len(quiet)} more port(s) could not be opened (no hardware behind them?): "
-              + " ".join(r.path for r in quiet))
+        print(
+            f"{len(quiet)} more port(s) could not be opened (no hardware behind them?): "
+            + " ".join(r.path for r in quiet)
+        )
     if not chosen:
         busy = any(r.verdict is Verdict.BUSY for r in reports)
-        print("\nNo port answered as an SMS modem. Check the cable or stick"
-              + (", or stop the program named above." if busy else "."))
+        print(
+            "\nNo port answered as an SMS modem. Check the cable or stick"
+            + (", or stop the program named above." if busy else ".")
+        )
         return 1
     print("\nPut this into /etc/modemd/modemd.ini:\n")
     print("\n".join(ini_section(report, name) for name, report in sections), end="")

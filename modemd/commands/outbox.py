@@ -5,8 +5,9 @@ from __future__ import annotations
 import sys
 
 from modemd.send import failures
-from .. import localtime
 from modemd.store.models import OUTBOUND_STATES, OutboundMessage
+
+from .. import localtime
 from . import open_configured_database, print_json, print_table
 
 HELP = "list outgoing SMS with their state (pending, sending, sent, delivered, failed, cancelled)"
@@ -25,17 +26,29 @@ TIMES = ("created_at", "next_attempt_at", "sent_at", "delivered_at", "expires_at
 def outbox_row(message: OutboundMessage) -> dict:
     """One message as `modemd outbox --json` prints it (times still as stored: naive UTC)."""
     return {
-        "id": message.id, "number": message.recipient, "text": message.text, "kind": message.kind,
+        "id": message.id,
+        "number": message.recipient,
+        "text": message.text,
+        "kind": message.kind,
         "keyword": message.case.keyword if message.case_id else None,
         "owner": message.case.owner.login if message.case_id and message.case.owner_id else None,
-        "case": message.case_id, "status": message.state, "attempts": message.attempts,
-        "max_attempts": message.max_attempts, "parts": message.parts, "encoding": message.encoding,
-        "modem": message.modem, "doubt": message.doubt, "failure_reason": message.failure_reason,
+        "case": message.case_id,
+        "status": message.state,
+        "attempts": message.attempts,
+        "max_attempts": message.max_attempts,
+        "parts": message.parts,
+        "encoding": message.encoding,
+        "modem": message.modem,
+        "doubt": message.doubt,
+        "failure_reason": message.failure_reason,
         # the +CMS ERROR cause and what it means, in the words the web UI shows (modemd/drivers/causes.py)
         "failure_code": message.failure_code,
         "failure_text": failures.plain(message.failure_code, message.failure_reason, message.state) or None,
-        "created_at": message.created_at, "next_attempt_at": message.next_attempt_at,
-        "sent_at": message.sent_at, "delivered_at": message.delivered_at, "expires_at": message.expires_at,
+        "created_at": message.created_at,
+        "next_attempt_at": message.next_attempt_at,
+        "sent_at": message.sent_at,
+        "delivered_at": message.delivered_at,
+        "expires_at": message.expires_at,
     }
 
 

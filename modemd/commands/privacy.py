@@ -17,12 +17,18 @@ HELP = "personal data: `modemd privacy purge --before DATE` masks the numbers of
 def configure(parser) -> None:
     sub = parser.add_subparsers(dest="privacy_command", metavar="ACTION")
     sub.required = True
-    purge = sub.add_parser("purge", help="replace citizens' numbers of cases closed before DATE by a masked, salted form")
-    purge.add_argument("--before", metavar="DATE",
-                       help="YYYY-MM-DD, a day in the centre's time zone (default: today minus [privacy] keep_days)")
+    purge = sub.add_parser(
+        "purge", help="replace citizens' numbers of cases closed before DATE by a masked, salted form"
+    )
+    purge.add_argument(
+        "--before",
+        metavar="DATE",
+        help="YYYY-MM-DD, a day in the centre's time zone (default: today minus [privacy] keep_days)",
+    )
     purge.add_argument("--json", action="store_true", help="print the counts as JSON")
-    senders = sub.add_parser("senders", help="how many citizens wrote, and how many opened more than one case "
-                                             "(purged numbers included)")
+    senders = sub.add_parser(
+        "senders", help="how many citizens wrote, and how many opened more than one case (purged numbers included)"
+    )
     senders.add_argument("--since", metavar="DATE", help="YYYY-MM-DD: only cases opened from this day on")
     senders.add_argument("--json", action="store_true", help="print as JSON")
 
@@ -42,8 +48,9 @@ def _cutoff(text: str | None, config: Config) -> datetime | None:
     if start is None:
         return None
     if date.fromisoformat(text) > datetime.now(config.timezone).date():
-        print(f"modemd: --before {text}: a day in the future would also purge cases closed later today",
-              file=sys.stderr)
+        print(
+            f"modemd: --before {text}: a day in the future would also purge cases closed later today", file=sys.stderr
+        )
         return None
     return min(start, utcnow())
 
@@ -69,13 +76,18 @@ def senders(args, config: Config) -> int:
         if since is None:
             return 2
     counts = privacy.cases_per_sender(privacy.load_salt(privacy.salt_path(config)), since)
-    figures = {"senders": len(counts), "repeat_senders": sum(1 for n in counts.values() if n > 1),
-               "cases": sum(counts.values())}
+    figures = {
+        "senders": len(counts),
+        "repeat_senders": sum(1 for n in counts.values() if n > 1),
+        "cases": sum(counts.values()),
+    }
     if args.json:
         print_json(figures)
     else:
-        print(f"{figures['senders']} citizen(s) opened {figures['cases']} case(s); "
-              f"{figures['repeat_senders']} of them more than one")
+        print(
+            f"{figures['senders']} citizen(s) opened {figures['cases']} case(s); "
+            f"{figures['repeat_senders']} of them more than one"
+        )
     return 0
 
 
@@ -95,6 +107,8 @@ def main(args) -> int:
     if args.json:
         print_json(result.as_dict())
     else:
-        print(f"purged the numbers of {result.cases} case(s) closed before {result.before:%Y-%m-%d %H:%M} UTC "
-              f"({result.numbers} number(s), {result.messages} message(s), {result.replies} reply(ies))")
+        print(
+            f"purged the numbers of {result.cases} case(s) closed before {result.before:%Y-%m-%d %H:%M} UTC "
+            f"({result.numbers} number(s), {result.messages} message(s), {result.replies} reply(ies))"
+        )
     return 0

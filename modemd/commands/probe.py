@@ -10,10 +10,11 @@ from __future__ import annotations
 import sys
 
 from modemd.run import remoteprobe
+from modemd.run.survey import survey
+
+from ..config import Config, ModemConfig
 from ..drivers import create_driver
 from ..drivers.base import ModemError, ModemGone, PinError, PortBusy
-from ..config import Config, ModemConfig
-from modemd.run.survey import survey
 from . import load_config_or_exit, print_json
 
 #: ModemStatus states in which the daemon's worker is connected, so holds the port and answers probes
@@ -31,13 +32,17 @@ def configure(parser) -> None:
 def explain(exc: Exception, device: str) -> str:
     """A sentence a technician can act on."""
     if isinstance(exc, PortBusy):
-        return (f"the port {device} is in use by another program: stop the running daemon "
-                f"(systemctl stop modemd) or ModemManager (systemctl stop ModemManager), then probe again ({exc})")
+        return (
+            f"the port {device} is in use by another program: stop the running daemon "
+            f"(systemctl stop modemd) or ModemManager (systemctl stop ModemManager), then probe again ({exc})"
+        )
     if isinstance(exc, PinError):
         return f"the SIM card needs its PIN, or the pin = in modemd.ini is wrong; fix it before the SIM locks ({exc})"
     if isinstance(exc, ModemGone):
-        return (f"no modem answers on {device or '(no device set)'}: is it plugged in, is the device name right "
-                f"(ls -l /dev/ttyUSB* /dev/modemd-*), and is the modemd user in the dialout group? ({exc})")
+        return (
+            f"no modem answers on {device or '(no device set)'}: is it plugged in, is the device name right "
+            f"(ls -l /dev/ttyUSB* /dev/modemd-*), and is the modemd user in the dialout group? ({exc})"
+        )
     if isinstance(exc, ImportError):
         return f"the driver's library is not installed ({exc})"
     return f"{type(exc).__name__}: {exc}"
@@ -81,6 +86,7 @@ def ask_daemon(name: str, modem: ModemConfig, *, balance: bool, config: Config) 
 
     from modemd.store import db
     from modemd.store.models import ModemStatus
+
     from .status import daemon_heartbeat
 
     try:
@@ -105,8 +111,10 @@ def main(args) -> int:
     """Probe each enabled modem (or the one named); exit status 1 when any could not be used."""
     config = load_config_or_exit(args)
     if args.modem is not None and args.modem not in config.modems:
-        print(f"modemd probe: no [modem:{args.modem}] in {config.path} (modems: {', '.join(config.modems) or 'none'})",
-              file=sys.stderr)
+        print(
+            f"modemd probe: no [modem:{args.modem}] in {config.path} (modems: {', '.join(config.modems) or 'none'})",
+            file=sys.stderr,
+        )
         return 2
     chosen = {n: m for n, m in config.modems.items() if (args.modem is None and m.enabled) or n == args.modem}
     if not chosen:
@@ -123,13 +131,19 @@ def main(args) -> int:
             if not r["ok"]:
                 print(f"  PROBLEM: {r['error']}")
                 continue
-            print(f"  modem:        {r['manufacturer']} {r['model']} (firmware {r['firmware'] or '?'}, IMEI {r['imei'] or '?'})")
+            print(
+                f"  modem:        {r['manufacturer']} {r['model']} "
+                f"(firmware {r['firmware'] or '?'}, IMEI {r['imei'] or '?'})"
+            )
             dbm = f"{r['signal_dbm']} dBm" if r["signal_dbm"] is not None else "unknown"
             print(f"  signal:       {dbm}, {r['bars']}/5 bars")
             print(f"  registration: {r['registration']}, operator {r['operator'] or '?'}")
             storage = r.get("storage")
-            print(f"  SIM storage:  {storage['used']} of {storage['total']} used" if isinstance(storage, dict)
-                  else f"  SIM storage:  {storage}")
+            print(
+                f"  SIM storage:  {storage['used']} of {storage['total']} used"
+                if isinstance(storage, dict)
+                else f"  SIM storage:  {storage}"
+            )
             if "balance" in r:
                 print(f"  balance:      {r['balance']}")
     return 0 if all(r["ok"] for r in results) else 1

@@ -6,7 +6,9 @@ HELP = "run the SMS Center daemon (modems, routing, outbound queue, scheduler) i
 
 
 def configure(parser) -> None:
-    parser.add_argument("--instance", default=None, help="name of this daemon when several share one database (default: host name)")
+    parser.add_argument(
+        "--instance", default=None, help="name of this daemon when several share one database (default: host name)"
+    )
 
 
 def main(args) -> int:

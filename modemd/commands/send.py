@@ -12,13 +12,15 @@ HELP = "queue an SMS to a number and print its id (the running daemon sends it w
 def configure(parser) -> None:
     parser.add_argument("number", help="the recipient, e.g. 0812xxxxxxxx, 62812xxxxxxxx or +62812xxxxxxxx")
     parser.add_argument("text", help="the message (long texts go as one concatenated SMS)")
-    parser.add_argument("--modem", default=None, metavar="NAME", help="send through this [modem:NAME] while it is healthy")
+    parser.add_argument(
+        "--modem", default=None, metavar="NAME", help="send through this [modem:NAME] while it is healthy"
+    )
 
 
 def main(args) -> int:
     """Queue the message; exit status 2 for a bad number, empty text or unknown modem."""
-    from modemd.sms import phone
     from modemd.send import outqueue
+    from modemd.sms import phone
 
     config, _database = open_configured_database(args)
     if args.modem is not None and args.modem not in config.modems:

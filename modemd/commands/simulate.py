@@ -24,12 +24,16 @@ def main(args) -> int:
         chosen = config.modems.get(args.modem)
         if chosen is None or chosen.driver != "sim":
             names = ", ".join(m.name for m in sims) or "none"
-            print(f"modemd simulate: [modem:{args.modem}] is not a driver = sim modem (sim modems: {names})",
-                  file=sys.stderr)
+            print(
+                f"modemd simulate: [modem:{args.modem}] is not a driver = sim modem (sim modems: {names})",
+                file=sys.stderr,
+            )
             return 2
     elif not sims:
-        print(f"modemd simulate: {config.path} has no driver = sim modem; add e.g.\n"
-              "  [modem:demo]\n  driver = sim", file=sys.stderr)
+        print(
+            f"modemd simulate: {config.path} has no driver = sim modem; add e.g.\n  [modem:demo]\n  driver = sim",
+            file=sys.stderr,
+        )
         return 2
     else:
         chosen = sims[0]

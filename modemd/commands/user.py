@@ -4,6 +4,7 @@ import getpass
 import sys
 
 from modemd.store.models import ROLES, User
+
 from . import open_configured_database, print_json, print_table
 
 HELP = "manage accounts: add, list, set-password, disable, enable (passwords never on the command line)"
@@ -42,6 +43,7 @@ def _read_password(from_stdin: bool) -> str:
 def _owned_keywords(args, login: str) -> list[str]:
     """Keywords of keywords.ini owned by ``login`` (an unreadable file owns nothing here; `check` reports it)."""
     from modemd.receive.keywords import load_keywords
+
     from . import load_config_or_exit
 
     table = load_keywords(load_config_or_exit(args).keywords_path, problems=[])
@@ -55,8 +57,12 @@ def main(args) -> int:
     try:
         if args.user_command == "add":
             created = users.create_user(
-                args.login, args.role, _read_password(args.password_stdin),
-                name=args.name, phone_number=args.phone, sender_id=args.sender_id,
+                args.login,
+                args.role,
+                _read_password(args.password_stdin),
+                name=args.name,
+                phone_number=args.phone,
+                sender_id=args.sender_id,
             )
             print(f"user {created.login} ({created.role}) created")
         elif args.user_command == "list":

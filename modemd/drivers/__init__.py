@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import importlib
 import threading
-from typing import Mapping
+from collections.abc import Mapping
 
 from .base import Driver
 

@@ -48,12 +48,13 @@ import random
 import re
 import threading
 import time
-from typing import Mapping, cast
+from collections.abc import Mapping
+from typing import cast
 
-from modemd.sms.phone import for_log
-from modemd.sms.reassembly import Assembled, Reassembler
 from modemd.sms import gsm7, tpdu
 from modemd.sms.errors import PduError
+from modemd.sms.phone import for_log
+from modemd.sms.reassembly import Assembled, Reassembler
 from modemd.sms.segmentation import count as sms_count
 
 from . import porthold
@@ -194,8 +195,9 @@ class ATDriver(Driver):
             return line
         answering = open_answering(self.device, USUAL_BAUDRATES, min(2.0, self.command_timeout), self._on_event)
         if answering is None:
-            raise ModemGone(f"no modem answers AT on {self.device} at any of "
-                            f"{', '.join(str(r) for r in USUAL_BAUDRATES)} baud")
+            raise ModemGone(
+                f"no modem answers AT on {self.device} at any of {', '.join(str(r) for r in USUAL_BAUDRATES)} baud"
+            )
         log.info("modem %s answers at %d baud (baudrate = auto)", self.name, answering.baudrate)
         return answering
 
@@ -249,8 +251,9 @@ class ATDriver(Driver):
                 return
             except (CommandError, CmsError, CmeError) as exc:
                 if time.monotonic() >= deadline:
-                    raise ModemGone(f"modem {self.name} refuses PDU mode (AT+CMGF=0) for {SMS_READY_WAIT:g} s:"
-                                    f" {exc}") from exc
+                    raise ModemGone(
+                        f"modem {self.name} refuses PDU mode (AT+CMGF=0) for {SMS_READY_WAIT:g} s: {exc}"
+                    ) from exc
                 log.debug("modem %s: SMS part not ready yet (%s)", self.name, exc)
                 time.sleep(BUSY_PAUSE)
 
@@ -273,10 +276,13 @@ class ATDriver(Driver):
         key = (self.name, self.device)
         if key not in _SEND_ONLY_SAID:
             _SEND_ONLY_SAID.add(key)
-            log.warning("modem %s on %s can send SMS but cannot receive them: it keeps no message storage and"
-                        " announces no new messages (AT+CPMS and AT+CNMI refused). Replies and notifications go"
-                        " out; citizens' SMS to this number will not arrive here. Use a GSM modem to receive.",
-                        self.name, self.device)
+            log.warning(
+                "modem %s on %s can send SMS but cannot receive them: it keeps no message storage and"
+                " announces no new messages (AT+CPMS and AT+CNMI refused). Replies and notifications go"
+                " out; citizens' SMS to this number will not arrive here. Use a GSM modem to receive.",
+                self.name,
+                self.device,
+            )
 
     def _read_smsc(self) -> str:
         return quoted(self._answer_or_nothing("AT+CSCA?"), r'\+CSCA:\s*"([^"]*)"')
@@ -434,20 +440,29 @@ class ATDriver(Driver):
             try:
                 lines = self._send_part(part)
             except CmsError as exc:
-                log.warning("modem %s: part %d/%d to %s refused: %s", self.name, position, len(parts), for_log(number), exc)
+                log.warning(
+                    "modem %s: part %d/%d to %s refused: %s", self.name, position, len(parts), for_log(number), exc
+                )
                 raise
             except (CmeError, CommandError) as exc:
                 raise SendFailed(f"part {position}/{len(parts)} to {for_log(number)} refused: {exc}") from exc
             message_reference = _cmgs_reference(lines)
             if message_reference is None:
                 raise SendFailed(f"part {position}/{len(parts)} to {for_log(number)}: no +CMGS reference in {lines}")
-            log.info("modem %s sent part %d/%d to %s, reference %d", self.name, position, len(parts), for_log(number),
-                     message_reference)
+            log.info(
+                "modem %s sent part %d/%d to %s, reference %d",
+                self.name,
+                position,
+                len(parts),
+                for_log(number),
+                message_reference,
+            )
             references.append(message_reference)
         return references
 
     def _send_part(self, part: tpdu.SubmitPdu) -> list[str]:
         """AT+CMGS one part; after +CMS ERROR: 330 (SMSC unknown) set the SMSC again and send once more."""
+
         def attempt() -> list[str]:
             return self._line_or_gone().command_with_prompt(
                 f"AT+CMGS={part.tpdu_length}", part.hex, self.command_timeout, self.send_timeout
@@ -475,9 +490,14 @@ class ATDriver(Driver):
         if self.can_receive and time.monotonic() >= self._next_sweep:
             self._sweep()
         for assembled in self.reassembler.expire(self.clock()):
-            log.warning("modem %s: message from %s incomplete after %g s (%d of %d parts)", self.name,
-                        for_log(assembled.sender), self.reassembler.timeout, assembled.parts_received,
-                        assembled.parts_total)
+            log.warning(
+                "modem %s: message from %s incomplete after %g s (%d of %d parts)",
+                self.name,
+                for_log(assembled.sender),
+                self.reassembler.timeout,
+                assembled.parts_received,
+                assembled.parts_total,
+            )
             self._ready.append(self._incoming(assembled))
         for index in self.reassembler.take_duplicates():
             if isinstance(index, int):
@@ -589,18 +609,35 @@ class ATDriver(Driver):
             decoded = tpdu.decode(hex_pdu)
         except PduError as exc:
             log.warning("modem %s: undecodable PDU at index %s handed over raw: %s", self.name, index, exc)
-            self._ready.append(IncomingSMS(sender="", text="", smsc_time=None, pdus=[hex_pdu],
-                                           decode_error=str(exc), handle=(index,) if stored_here else ()))
+            self._ready.append(
+                IncomingSMS(
+                    sender="",
+                    text="",
+                    smsc_time=None,
+                    pdus=[hex_pdu],
+                    decode_error=str(exc),
+                    handle=(index,) if stored_here else (),
+                )
+            )
             return
         if isinstance(decoded, tpdu.StatusReportPdu):
             handle = None if index is None else (memory, index)
-            self._reports.append(StatusReport(
-                reference=decoded.reference, recipient=decoded.recipient, delivered=decoded.delivered,
-                final=decoded.final, status_code=decoded.status, smsc_time=decoded.smsc_time,
-                discharge_time=decoded.discharge_time, pdu=hex_pdu, handle=handle,
-            ))
-            log.info("modem %s: status report for reference %d: status %d", self.name, decoded.reference,
-                     decoded.status)
+            self._reports.append(
+                StatusReport(
+                    reference=decoded.reference,
+                    recipient=decoded.recipient,
+                    delivered=decoded.delivered,
+                    final=decoded.final,
+                    status_code=decoded.status,
+                    smsc_time=decoded.smsc_time,
+                    discharge_time=decoded.discharge_time,
+                    pdu=hex_pdu,
+                    handle=handle,
+                )
+            )
+            log.info(
+                "modem %s: status report for reference %d: status %d", self.name, decoded.reference, decoded.status
+            )
         elif isinstance(decoded, tpdu.DeliverPdu):
             part_handle = index if stored_here else None
             for assembled in self.reassembler.add(decoded, part_handle, self.clock()):
@@ -610,9 +647,14 @@ class ATDriver(Driver):
 
     def _incoming(self, assembled: Assembled) -> IncomingSMS:
         handles = tuple(h for h in assembled.handles if isinstance(h, int))
-        log.info("modem %s received %s from %s (%d/%d parts)", self.name,
-                 "an incomplete message" if assembled.incomplete else "a message", for_log(assembled.sender),
-                 assembled.parts_received, assembled.parts_total)
+        log.info(
+            "modem %s received %s from %s (%d/%d parts)",
+            self.name,
+            "an incomplete message" if assembled.incomplete else "a message",
+            for_log(assembled.sender),
+            assembled.parts_received,
+            assembled.parts_total,
+        )
         return IncomingSMS(
             sender=assembled.sender,
             text=assembled.text,

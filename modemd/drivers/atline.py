@@ -18,8 +18,8 @@ import queue
 import termios
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import serial
 
@@ -34,8 +34,24 @@ CTRL_Z = b"\x1a"
 #: ("RDY", "Call Ready", "SMS Ready"; Seeed-Studio/GPRS_SIM900 issue #39). Huawei's ^RSSI, ^BOOT,
 #: ^MODE... are caught by their "^" (see _is_unsolicited).
 ALWAYS_UNSOLICITED = frozenset(
-    {"+CMTI", "+CDSI", "+CDS", "+CMT", "+CBM", "+CBMI", "+CUSD", "RING", "+CRING", "+CLIP", "+CCWA", "NO CARRIER",
-     "+WIND", "RDY", "CALL READY", "SMS READY"}
+    {
+        "+CMTI",
+        "+CDSI",
+        "+CDS",
+        "+CMT",
+        "+CBM",
+        "+CBMI",
+        "+CUSD",
+        "RING",
+        "+CRING",
+        "+CLIP",
+        "+CCWA",
+        "NO CARRIER",
+        "+WIND",
+        "RDY",
+        "CALL READY",
+        "SMS READY",
+    }
 )
 #: unsolicited unless they answer the command of the same name (AT+CREG? answers +CREG: 0,1);
 #: SIMCom also prints "+CPIN: READY" and "+CFUN: 1" on its own while it boots
@@ -118,8 +134,8 @@ class ATLine:
         self.url = url
         self.baudrate = baudrate
         self.on_event = on_event
-        self.events: "queue.Queue[Unsolicited]" = queue.Queue()
-        self._answers: "queue.Queue[object]" = queue.Queue()
+        self.events: queue.Queue[Unsolicited] = queue.Queue()
+        self._answers: queue.Queue[object] = queue.Queue()
         self._port: serial.SerialBase | None = None
         self._reader: threading.Thread | None = None
         self._write_lock = threading.Lock()
@@ -210,8 +226,9 @@ class ATLine:
             self._write(command.encode("ascii") + b"\r")
             return self._collect(command, timeout, final_grace=final_grace)
 
-    def command_with_prompt(self, command: str, payload: str, timeout: float = 10.0,
-                            final_timeout: float = 60.0) -> list[str]:
+    def command_with_prompt(
+        self, command: str, payload: str, timeout: float = 10.0, final_timeout: float = 60.0
+    ) -> list[str]:
         """``AT+CMGS=<len>`` style: wait for the ``> `` prompt, send ``payload`` and Ctrl-Z."""
         with self._command_lock:
             self._begin(command)
@@ -258,8 +275,15 @@ class ATLine:
         except PORT_ERRORS as exc:
             raise ModemGone(f"write to {self.url} failed: {exc}") from exc
 
-    def _collect(self, command: str, timeout: float, *, until_prompt: bool = False, echo: str = "",
-                 final_grace: float | None = None) -> list[str]:
+    def _collect(
+        self,
+        command: str,
+        timeout: float,
+        *,
+        until_prompt: bool = False,
+        echo: str = "",
+        final_grace: float | None = None,
+    ) -> list[str]:
         deadline = time.monotonic() + timeout
         lines: list[str] = []
         while True:
@@ -396,8 +420,9 @@ def answers_at(line: ATLine, timeout: float) -> bool:
     return True
 
 
-def open_answering(url: str, rates: tuple[int, ...], timeout: float,
-                   on_event: Callable[[Unsolicited], None] | None = None) -> ATLine | None:
+def open_answering(
+    url: str, rates: tuple[int, ...], timeout: float, on_event: Callable[[Unsolicited], None] | None = None
+) -> ATLine | None:
     """Open ``url`` at each rate in turn; the open line at the first rate the modem answers, else None.
 
     A modem at another rate answers with garbage or nothing, which times out

@@ -17,12 +17,11 @@ from __future__ import annotations
 import abc
 import re
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Mapping
 
 from . import causes
-
 
 # --------------------------------------------------------------------------
 # Errors
@@ -207,8 +206,7 @@ def schema_default(key: str):
     return spec.parse(spec.default)
 
 
-def number_setting(settings: Mapping[str, str], key: str,
-                   low: float | None = None, high: float | None = None) -> float:
+def number_setting(settings: Mapping[str, str], key: str, low: float | None = None, high: float | None = None) -> float:
     """A numeric setting; empty means the schema's default; outside [low, high] is a ValueError naming the key."""
     raw = (settings.get(key) or "").strip()
     if not raw:

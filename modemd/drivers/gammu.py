@@ -58,11 +58,13 @@ import random
 import re
 import threading
 import time
-from datetime import datetime, timezone
-from typing import Any, Callable, Iterable, Mapping, TypeVar, cast
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any, TypeVar, cast
 
 from modemd.sms.phone import for_log
 from modemd.sms.reassembly import MISSING_MARKER
+
 from ..sms import tpdu
 from ..sms.errors import PduError
 from ..sms.segmentation import split as sms_split
@@ -91,13 +93,28 @@ T = TypeVar("T")
 # Gammu errors -> modemd errors, by the exception's class name so that this
 # table can be read (and tested) without python-gammu installed.
 
-GONE_ERRORS = frozenset({
-    "ERR_TIMEOUT", "ERR_DEVICENOTEXIST", "ERR_DEVICEOPENERROR", "ERR_DEVICENOPERMISSION",
-    "ERR_DEVICENODRIVER", "ERR_DEVICENOTWORK", "ERR_DEVICEDTRRTSERROR",
-    "ERR_DEVICECHANGESPEEDERROR", "ERR_DEVICEWRITEERROR", "ERR_DEVICEREADERROR",
-    "ERR_DEVICEPARITYERROR", "ERR_NOTCONNECTED", "ERR_PHONEOFF", "ERR_NOSIM",
-    "ERR_UNKNOWNRESPONSE", "ERR_UNKNOWNFRAME", "ERR_FRAMENOTREQUESTED", "ERR_ABORTED",
-})
+GONE_ERRORS = frozenset(
+    {
+        "ERR_TIMEOUT",
+        "ERR_DEVICENOTEXIST",
+        "ERR_DEVICEOPENERROR",
+        "ERR_DEVICENOPERMISSION",
+        "ERR_DEVICENODRIVER",
+        "ERR_DEVICENOTWORK",
+        "ERR_DEVICEDTRRTSERROR",
+        "ERR_DEVICECHANGESPEEDERROR",
+        "ERR_DEVICEWRITEERROR",
+        "ERR_DEVICEREADERROR",
+        "ERR_DEVICEPARITYERROR",
+        "ERR_NOTCONNECTED",
+        "ERR_PHONEOFF",
+        "ERR_NOSIM",
+        "ERR_UNKNOWNRESPONSE",
+        "ERR_UNKNOWNFRAME",
+        "ERR_FRAMENOTREQUESTED",
+        "ERR_ABORTED",
+    }
+)
 BUSY_ERRORS = frozenset({"ERR_DEVICEBUSY", "ERR_DEVICELOCKED"})
 PIN_ERRORS = frozenset({"ERR_SECURITYERROR"})
 UNSUPPORTED_ERRORS = frozenset({"ERR_NOTSUPPORTED", "ERR_NOTIMPLEMENTED"})
@@ -106,7 +123,8 @@ UNSUPPORTED_ERRORS = frozenset({"ERR_NOTSUPPORTED", "ERR_NOTIMPLEMENTED"})
 # and gives the words officials read. A name not listed is an unknown cause: retried.
 SEND_ERROR_CAUSES = {
     "ERR_INVALIDDATA": 304,  # Gammu could not build a valid PDU: the message itself
-    "ERR_NOTSUPPORTED": 303, "ERR_NOTIMPLEMENTED": 303,  # the modem's trouble, not the message's
+    "ERR_NOTSUPPORTED": 303,
+    "ERR_NOTIMPLEMENTED": 303,  # the modem's trouble, not the message's
     "ERR_FULL": 322,
     "ERR_NETWORK_ERROR": 38,
     "ERR_GETTING_SMSC": 330,
@@ -145,8 +163,7 @@ def import_gammu() -> Any:
         import gammu  # noqa: PLC0415 -- optional dependency, see module docstring
     except ImportError as exc:
         raise ModemError(
-            "driver = gammu needs python-gammu: pip install 'modemd[gammu]' "
-            "(or on Debian: apt install python3-gammu)"
+            "driver = gammu needs python-gammu: pip install 'modemd[gammu]' (or on Debian: apt install python3-gammu)"
         ) from exc
     return gammu
 
@@ -527,13 +544,22 @@ class GammuDriver(Driver):
         references: list[int] = []
         for index, part in enumerate(parts, start=1):
             try:
-                reference = self._call(lambda m: m.SendSMS(part), f"sending part {index}/{len(parts)} to {for_log(number)}", sending=True)
+                reference = self._call(
+                    lambda m: m.SendSMS(part),  # noqa: B023 (called at once, in this iteration)
+                    f"sending part {index}/{len(parts)} to {for_log(number)}",
+                    sending=True,
+                )
             except ValueError as exc:  # python-gammu refuses the dict, e.g. a too long number
                 raise SendFailed(f"{self.name}: cannot send to {for_log(number)}: {exc}", permanent=True) from exc
             except SendFailed:
                 if references:
-                    log.warning("%s: %d of %d parts to %s went out before the failure",
-                                self.name, len(references), len(parts), for_log(number))
+                    log.warning(
+                        "%s: %d of %d parts to %s went out before the failure",
+                        self.name,
+                        len(references),
+                        len(parts),
+                        for_log(number),
+                    )
                 raise
             references.append(int(reference) % 256)
         log.info("%s: sent %d part(s) to %s, references %s", self.name, len(parts), for_log(number), references)
@@ -548,24 +574,32 @@ class GammuDriver(Driver):
         """
         encoding, segments = sms_split(text)
         if len(segments) > 255:
-            raise SendFailed(f"{self.name}: the text needs {len(segments)} parts, at most 255 can be joined",
-                             permanent=True)
+            raise SendFailed(
+                f"{self.name}: the text needs {len(segments)} parts, at most 255 can be joined", permanent=True
+            )
         self._concat_reference = (self._concat_reference + 1) % 256
         parts = []
         for sequence, segment in enumerate(segments, start=1):
             udh: dict[str, Any] = {"Type": "NoUDH", "Text": b""}
             if len(segments) > 1:
                 header = bytes([5, 0x00, 3, self._concat_reference, len(segments), sequence])
-                udh = {"Type": "ConcatenatedMessages", "Text": header, "ID8bit": self._concat_reference,
-                       "PartNumber": sequence, "AllParts": len(segments)}
-            parts.append({
-                "Folder": 0,  # EncodePDU wants a folder and location; sending ignores them
-                "Location": 0,
-                "Class": -1,
-                "Coding": "Default_No_Compression" if encoding == "gsm7" else "Unicode_No_Compression",
-                "Text": segment,
-                "UDH": udh,
-            })
+                udh = {
+                    "Type": "ConcatenatedMessages",
+                    "Text": header,
+                    "ID8bit": self._concat_reference,
+                    "PartNumber": sequence,
+                    "AllParts": len(segments),
+                }
+            parts.append(
+                {
+                    "Folder": 0,  # EncodePDU wants a folder and location; sending ignores them
+                    "Location": 0,
+                    "Class": -1,
+                    "Coding": "Default_No_Compression" if encoding == "gsm7" else "Unicode_No_Compression",
+                    "Text": segment,
+                    "UDH": udh,
+                }
+            )
         return parts
 
     def _faithful(self, part: dict, index: int, total: int) -> dict:
@@ -586,21 +620,31 @@ class GammuDriver(Driver):
         try:
             sent = tpdu.decode(encoded)
         except PduError as exc:
-            raise SendFailed(f"{self.name}: cannot read back Gammu's part {index}/{total}: {exc}; nothing was sent",
-                             permanent=True) from exc
+            raise SendFailed(
+                f"{self.name}: cannot read back Gammu's part {index}/{total}: {exc}; nothing was sent", permanent=True
+            ) from exc
         log.debug("%s: part %d/%d as Gammu encodes it: %s", self.name, index, total, encoded)
         if isinstance(sent, tpdu.StatusReportPdu):
-            raise SendFailed(f"{self.name}: Gammu encoded part {index}/{total} as a status report; nothing was sent",
-                             permanent=True)
+            raise SendFailed(
+                f"{self.name}: Gammu encoded part {index}/{total} as a status report; nothing was sent", permanent=True
+            )
         udh = part["UDH"]
         concat = (udh["ID8bit"], udh["AllParts"], udh["PartNumber"]) if udh["Type"] != "NoUDH" else None
         if sent.concat != concat:
-            raise SendFailed(f"{self.name}: Gammu would number part {index}/{total} as {sent.concat}; nothing was sent",
-                             permanent=True)
+            raise SendFailed(
+                f"{self.name}: Gammu would number part {index}/{total} as {sent.concat}; nothing was sent",
+                permanent=True,
+            )
         if sent.text != wanted:
-            where = next((n for n, (a, b) in enumerate(zip(sent.text, wanted)) if a != b), min(len(sent.text), len(wanted)))
-            raise SendFailed(f"{self.name}: Gammu would alter part {index}/{total} of the text "
-                             f"(from character {where + 1} on); nothing was sent", permanent=True)
+            where = next(
+                (n for n, (a, b) in enumerate(zip(sent.text, wanted, strict=False)) if a != b),
+                min(len(sent.text), len(wanted)),
+            )
+            raise SendFailed(
+                f"{self.name}: Gammu would alter part {index}/{total} of the text "
+                f"(from character {where + 1} on); nothing was sent",
+                permanent=True,
+            )
         return part
 
     # receiving -----------------------------------------------------------
@@ -653,12 +697,23 @@ class GammuDriver(Driver):
             assert concat is not None, "a single-part message is always complete"
             if not self._expired(message_key(first), group):
                 return None
-            log.warning("%s: handing over %d of %d parts from %s: the rest did not come in time",
-                        self.name, len(sequences), concat[1], for_log(first.get("Number", "")))
+            log.warning(
+                "%s: handing over %d of %d parts from %s: the rest did not come in time",
+                self.name,
+                len(sequences),
+                concat[1],
+                for_log(first.get("Number", "")),
+            )
         text, error, lost = self._text_of(group, complete)
         if lost:
-            log.warning("%s: libGammu cut %d UTF-16 unit(s) off the message from %s (its \"~\" handling); "
-                        "stored with %s where they were", self.name, lost, for_log(first.get("Number", "")), MISSING_MARKER)
+            log.warning(
+                '%s: libGammu cut %d UTF-16 unit(s) off the message from %s (its "~" handling); '
+                "stored with %s where they were",
+                self.name,
+                lost,
+                for_log(first.get("Number", "")),
+                MISSING_MARKER,
+            )
         if concat is not None:
             self._first_seen.pop(message_key(first), None)
         return IncomingSMS(
@@ -704,7 +759,7 @@ class GammuDriver(Driver):
         # After a restart the parts may have sat on the SIM for long: count from the SMSC time too.
         stamps = [stamp for stamp in (aware(part.get("DateTime")) for part in group) if stamp is not None]
         if stamps:
-            waited = max(waited, (datetime.now(timezone.utc) - max(stamps)).total_seconds())
+            waited = max(waited, (datetime.now(UTC) - max(stamps)).total_seconds())
         return waited >= self.reassembly_timeout
 
     # scanning the storage --------------------------------------------------

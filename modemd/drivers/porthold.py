@@ -63,7 +63,7 @@ def busy_message(device: str, found: list[Holder]) -> str:
     if any(h.name.lower().startswith("modemmanager") for h in found):
         text += (
             " Stop ModemManager with `systemctl stop ModemManager` and `systemctl disable ModemManager`,"
-            " or keep it away from this modem with a udev rule setting ENV{ID_MM_DEVICE_IGNORE}=\"1\"."
+            ' or keep it away from this modem with a udev rule setting ENV{ID_MM_DEVICE_IGNORE}="1".'
         )
     else:
         text += " Stop that program (or point it at another port) and modemd will connect on its next attempt."

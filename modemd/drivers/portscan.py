@@ -35,7 +35,7 @@ BY_ID = "/dev/serial/by-id"
 SMS_READY_PATIENCE = 3.0
 
 
-class Verdict(str, Enum):
+class Verdict(str, Enum):  # noqa: UP042 (str() and format() of a StrEnum differ: kept as written)
     SMS = "sms"  # answers AT and does SMS: a port to use
     AT_ONLY = "at-only"  # answers AT but refuses SMS commands
     SILENT = "silent"  # no answer to AT at any rate tried
@@ -98,8 +98,9 @@ def candidates(patterns: tuple[str, ...] = DEFAULT_PATTERNS) -> list[str]:
     return found
 
 
-def probe_port(path: str, *, rates: tuple[int, ...] = USUAL_BAUDRATES, timeout: float = 1.0,
-               links: dict[str, str] | None = None) -> PortReport:
+def probe_port(
+    path: str, *, rates: tuple[int, ...] = USUAL_BAUDRATES, timeout: float = 1.0, links: dict[str, str] | None = None
+) -> PortReport:
     """Ask one port what it is. Never raises for what the port does."""
     device = os.path.realpath(path)
     report = PortReport(path=path, device=device, stable=(links or {}).get(device, ""))
@@ -164,8 +165,14 @@ def _sms_part_answers(answer) -> bool:
     return True
 
 
-def scan(paths: list[str], *, rates: tuple[int, ...] = USUAL_BAUDRATES, timeout: float = 1.0,
-         total: float = 20.0, by_id_dir: str = BY_ID) -> list[PortReport]:
+def scan(
+    paths: list[str],
+    *,
+    rates: tuple[int, ...] = USUAL_BAUDRATES,
+    timeout: float = 1.0,
+    total: float = 20.0,
+    by_id_dir: str = BY_ID,
+) -> list[PortReport]:
     """Probe all ``paths`` at once; after ``total`` seconds, ports still talking are reported unfinished."""
     links = stable_links(by_id_dir)
     results: dict[int, PortReport] = {}
@@ -184,8 +191,13 @@ def scan(paths: list[str], *, rates: tuple[int, ...] = USUAL_BAUDRATES, timeout:
         report = results.get(position)
         if report is None:
             device = os.path.realpath(path)
-            report = PortReport(path=path, device=device, stable=links.get(device, ""), verdict=Verdict.UNFINISHED,
-                                detail=f"still answering after {total:g} s")
+            report = PortReport(
+                path=path,
+                device=device,
+                stable=links.get(device, ""),
+                verdict=Verdict.UNFINISHED,
+                detail=f"still answering after {total:g} s",
+            )
         reports.append(report)
     return reports
 

@@ -34,13 +34,15 @@ import threading
 import time
 import uuid
 import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
+
+from modemd.sms.phone import for_log, try_normalize
 
 from .. import __version__
-from modemd.sms.phone import for_log, try_normalize
 from ..privatefiles import PRIVATE_FILE, private_dir
 from ..sms import tpdu
 from ..sms.errors import PduError
@@ -107,8 +109,9 @@ def inject(spool_dir: str | os.PathLike[str], sender: str, text: str, smsc_time:
 def incoming_files(spool: Path) -> list[Path]:
     """The messages waiting on the simulated SIM, oldest first."""
     try:
-        return sorted(path for path in spool.iterdir() if path.name.endswith(INCOMING_SUFFIX)
-                      and not path.name.startswith("."))
+        return sorted(
+            path for path in spool.iterdir() if path.name.endswith(INCOMING_SUFFIX) and not path.name.startswith(".")
+        )
     except FileNotFoundError:
         return []
 
@@ -121,8 +124,9 @@ def read_incoming(path: Path) -> IncomingSMS:
         smsc_time = datetime.fromisoformat(record["smsc_time"]).astimezone()
     except (OSError, ValueError, KeyError, TypeError) as exc:
         # A broken file is still handed over (and can be deleted), never skipped.
-        return IncomingSMS(sender="", text="", smsc_time=None, decode_error=f"unreadable spool file: {exc}",
-                           handle=str(path))
+        return IncomingSMS(
+            sender="", text="", smsc_time=None, decode_error=f"unreadable spool file: {exc}", handle=str(path)
+        )
     smsc = str(record.get("smsc", SIM_SMSC))
     # A stable reference per file, as a phone picks one per long message.
     reference = zlib.crc32(path.name.encode()) % 256
@@ -222,8 +226,9 @@ class SimDriver(Driver):
         self._next_reference = 0 if last is None else (last + 1) % 256
         self._handed.clear()
         self._closing = threading.Event()
-        self._poller = threading.Thread(target=self._watch_spool, args=(self._closing,),
-                                         name=f"modemd-sim-{self.name}", daemon=True)
+        self._poller = threading.Thread(
+            target=self._watch_spool, args=(self._closing,), name=f"modemd-sim-{self.name}", daemon=True
+        )
         self._poller.start()
         log.info("%s: simulated modem on %s", self.name, self.spool)
 
@@ -317,8 +322,9 @@ class SimDriver(Driver):
         if number_key(number) in self.fail_numbers:
             raise CmsError(FAIL_NUMBER_CMS, "simulated: number listed in fail_numbers", "AT+CMGS")
         if self.failure_rate and self.random.random() < self.failure_rate:
-            raise CmsError(FAILURE_RATE_CMS, f"simulated network failure (failure_rate = {self.failure_rate})",
-                           "AT+CMGS")
+            raise CmsError(
+                FAILURE_RATE_CMS, f"simulated network failure (failure_rate = {self.failure_rate})", "AT+CMGS"
+            )
 
     def _take_reference(self) -> int:
         reference = self._next_reference
@@ -339,13 +345,23 @@ class SimDriver(Driver):
         discharge = (sent_at + timedelta(seconds=self.report_delay)).replace(microsecond=0)
         handle = f"report-{next(self._report_ids)}"
         try:
-            report_pdu = tpdu.encode_status_report(reference, number, status=0, smsc_time=sent_at,
-                                                  discharge_time=discharge, smsc=SIM_SMSC)
+            report_pdu = tpdu.encode_status_report(
+                reference, number, status=0, smsc_time=sent_at, discharge_time=discharge, smsc=SIM_SMSC
+            )
         except PduError as exc:
             log.debug("no PDU for the simulated report to %r: %s", number, exc)
             report_pdu = ""
-        report = StatusReport(reference=reference, recipient=number, delivered=True, final=True, status_code=0,
-                              smsc_time=sent_at, discharge_time=discharge, pdu=report_pdu, handle=handle)
+        report = StatusReport(
+            reference=reference,
+            recipient=number,
+            delivered=True,
+            final=True,
+            status_code=0,
+            smsc_time=sent_at,
+            discharge_time=discharge,
+            pdu=report_pdu,
+            handle=handle,
+        )
         with self._lock:
             self._reports[handle] = _PendingReport(time.monotonic() + self.report_delay, report)
 

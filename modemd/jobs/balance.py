@@ -33,7 +33,7 @@ from enum import Enum
 ACTIVE_WARN = timedelta(days=7)
 
 
-class BalanceProblem(str, Enum):
+class BalanceProblem(str, Enum):  # noqa: UP042 (str() and format() of a StrEnum differ: kept as written)
     LOW = "low"  # credit below [modem:NAME] balance_low
     EXPIRING = "expiring"  # the SIM's active period ends within ACTIVE_WARN
 
@@ -52,20 +52,38 @@ _CURRENCY = r"(?:rp|idr)\s*\.?\s*"
 # the amount named "pulsa": "Sisa pulsa Anda Rp 12.345", "Pulsa: Rp5.000", "Pulsa utama 7500"
 # (only such filler words between, so that "cek pulsa ketik *888#" names no amount)
 _PULSA_FILLER = r"(?:\s*(?:anda|kamu|utama|reguler|regular|saat\s+ini|adalah|sebesar|sisa|tersisa|[:=]))*\s*"
-_PULSA_AMOUNT = re.compile(r"\bpulsa\b" + _PULSA_FILLER + "(?:" + _CURRENCY + ")?" + _AMOUNT,
-                           re.IGNORECASE | re.ASCII)
+_PULSA_AMOUNT = re.compile(r"\bpulsa\b" + _PULSA_FILLER + "(?:" + _CURRENCY + ")?" + _AMOUNT, re.IGNORECASE | re.ASCII)
 _ANY_AMOUNT = re.compile(_CURRENCY + _AMOUNT, re.IGNORECASE | re.ASCII)
 _ACTIVE_WORD = re.compile(r"\b(?:aktif|active|berlaku|valid)\b", re.IGNORECASE | re.ASCII)
 _UNTIL_WORD = re.compile(r"(?:\bs\s*[./]\s*d\b\.?|\bsd\b|\bhingga\b|\bsampai\b|\buntil\b)", re.IGNORECASE | re.ASCII)
 
 _MONTHS = {
-    "jan": 1, "feb": 2, "peb": 2, "mar": 3, "apr": 4, "mei": 5, "may": 5, "jun": 6, "jul": 7, "agu": 8, "agt": 8,
-    "ags": 8, "aug": 8, "sep": 9, "okt": 10, "oct": 10, "nov": 11, "nop": 11, "des": 12, "dec": 12,
+    "jan": 1,
+    "feb": 2,
+    "peb": 2,
+    "mar": 3,
+    "apr": 4,
+    "mei": 5,
+    "may": 5,
+    "jun": 6,
+    "jul": 7,
+    "agu": 8,
+    "agt": 8,
+    "ags": 8,
+    "aug": 8,
+    "sep": 9,
+    "okt": 10,
+    "oct": 10,
+    "nov": 11,
+    "nop": 11,
+    "des": 12,
+    "dec": 12,
 }
 _NUMERIC_DATE = re.compile(r"\b([0-9]{1,2})[-/.]([0-9]{1,2})[-/.]([0-9]{4}|[0-9]{2})\b", re.ASCII)
 _ISO_DATE = re.compile(r"\b([0-9]{4})-([0-9]{2})-([0-9]{2})\b", re.ASCII)
-_NAMED_DATE = re.compile(r"\b([0-9]{1,2})[\s\-/.]*([a-z]{3})[a-z]*\.?[\s\-/.]*([0-9]{4}|[0-9]{2})\b",
-                         re.IGNORECASE | re.ASCII)
+_NAMED_DATE = re.compile(
+    r"\b([0-9]{1,2})[\s\-/.]*([a-z]{3})[a-z]*\.?[\s\-/.]*([0-9]{4}|[0-9]{2})\b", re.IGNORECASE | re.ASCII
+)
 #: how far after "aktif" the date may stand ("Masa aktif kartu Anda s/d tanggal 20 Des 2026")
 _DATE_REACH = 45
 
@@ -90,7 +108,7 @@ def _amount(text: str) -> int | None:
 def _active_until(text: str) -> date | None:
     for word in (_ACTIVE_WORD, _UNTIL_WORD):
         for match in word.finditer(text):
-            found = _first_date(text[match.end():match.end() + _DATE_REACH])
+            found = _first_date(text[match.end() : match.end() + _DATE_REACH])
             if found is not None:
                 return found
     return None

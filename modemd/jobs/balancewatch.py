@@ -21,14 +21,14 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
-from modemd.sms import phone
-from modemd.send import outqueue
-from modemd.jobs.balance import Balance, BalanceProblem, decode_problems, encode_problems, parse, rupiah, warnings
 from modemd.config import Config, ModemConfig
 from modemd.drivers.base import Driver, ModemError, ModemGone, NoNetwork
+from modemd.jobs.balance import Balance, BalanceProblem, decode_problems, encode_problems, parse, rupiah, warnings
 from modemd.run.health import save_status
+from modemd.send import outqueue
+from modemd.sms import phone
 from modemd.store.models import ModemStatus, User, utcnow
 
 log = logging.getLogger("modemd.balance")
@@ -42,9 +42,9 @@ REPLY_LIMIT = 500
 
 SMS_TEXT = {
     BalanceProblem.LOW: "SMS Center: pulsa modem {modem} tinggal {amount} (batas {low}). "
-                        "Isi ulang agar SMS tetap terkirim.",
+    "Isi ulang agar SMS tetap terkirim.",
     BalanceProblem.EXPIRING: "SMS Center: masa aktif kartu SIM modem {modem} berakhir {until}. "
-                             "Isi ulang pulsa agar nomor tidak hangus.",
+    "Isi ulang pulsa agar nomor tidak hangus.",
 }
 
 
@@ -92,31 +92,48 @@ class BalanceWatch:
     def warn(self, reading: Balance) -> None:
         """Log and send what is newly wrong; remember what is wrong now."""
         name = self.modem.name
-        today = datetime.now(timezone.utc).astimezone(self.config.timezone).date()
+        today = datetime.now(UTC).astimezone(self.config.timezone).date()
         row = ModemStatus.get_or_none(ModemStatus.name == name)
         before = decode_problems(row.balance_warning if row else None)
-        unknown = {problem for problem, value in ((BalanceProblem.LOW, reading.amount),
-                                                  (BalanceProblem.EXPIRING, reading.active_until)) if value is None}
+        unknown = {
+            problem
+            for problem, value in (
+                (BalanceProblem.LOW, reading.amount),
+                (BalanceProblem.EXPIRING, reading.active_until),
+            )
+            if value is None
+        }
         now_wrong = warnings(reading, self.low, today) | (before & unknown)
         for problem in sorted(now_wrong - before):
             self._announce(problem, reading)
         for problem in sorted(before - now_wrong):
-            log.info("%s: %s", name, "credit is above the low mark again" if problem is BalanceProblem.LOW
-                     else "the SIM's active period was extended")
+            log.info(
+                "%s: %s",
+                name,
+                "credit is above the low mark again"
+                if problem is BalanceProblem.LOW
+                else "the SIM's active period was extended",
+            )
         if now_wrong != before:
             save_status(name, balance_warning=encode_problems(now_wrong))
 
     def _announce(self, problem: BalanceProblem, reading: Balance) -> None:
         name = self.modem.name
         if problem is BalanceProblem.LOW:
-            log.warning("%s: credit %s is below the low mark %s: top up the SIM or sending stops", name,
-                        rupiah(reading.amount or 0), rupiah(self.low))
+            log.warning(
+                "%s: credit %s is below the low mark %s: top up the SIM or sending stops",
+                name,
+                rupiah(reading.amount or 0),
+                rupiah(self.low),
+            )
         else:
-            log.warning("%s: the SIM's active period ends %s: top up to keep the number", name,
-                        reading.active_until)
+            log.warning("%s: the SIM's active period ends %s: top up to keep the number", name, reading.active_until)
         text = SMS_TEXT[problem].format(
-            modem=name, amount=rupiah(reading.amount or 0), low=rupiah(self.low),
-            until=reading.active_until.strftime("%d-%m-%Y") if reading.active_until else "")
+            modem=name,
+            amount=rupiah(reading.amount or 0),
+            low=rupiah(self.low),
+            until=reading.active_until.strftime("%d-%m-%Y") if reading.active_until else "",
+        )
         numbers = admin_numbers(self.config)
         if not numbers:
             log.warning("%s: nobody to tell by SMS: set [notify] admin_numbers or an admin account's phone", name)
@@ -129,7 +146,10 @@ def admin_numbers(config: Config) -> list[str]:
     configured = config.notify.admin_numbers
     if configured:
         return list(dict.fromkeys(configured))
-    admins = User.select(User.phone).where(User.role == "admin", User.active == True,  # noqa: E712
-                                           User.phone.is_null(False))
+    admins = User.select(User.phone).where(
+        User.role == "admin",
+        User.active == True,  # noqa: E712
+        User.phone.is_null(False),
+    )
     phones = admins.order_by(User.id).tuples()
     return list(dict.fromkeys(number for (number,) in phones if phone.try_normalize(number)))

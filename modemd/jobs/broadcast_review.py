@@ -48,29 +48,54 @@ class Changes:
 
 def submitted_content(broadcast: Broadcast, version: str) -> Content | None:
     """The content of the submission of ``broadcast`` whose version is ``version``, from the audit log."""
-    entries = (AuditLog.select(AuditLog.detail)
-               .where(AuditLog.object_type == "broadcast", AuditLog.object_id == str(broadcast.id),
-                      AuditLog.action == "broadcast.submit")
-               .order_by(AuditLog.id.desc()).tuples())
+    entries = (
+        AuditLog.select(AuditLog.detail)
+        .where(
+            AuditLog.object_type == "broadcast",
+            AuditLog.object_id == str(broadcast.id),
+            AuditLog.action == "broadcast.submit",
+        )
+        .order_by(AuditLog.id.desc())
+        .tuples()
+    )
     for (detail,) in entries:
         record = json.loads(detail or "{}")
         if record.get("version") == version and "text" in record:
             send_at = datetime.fromisoformat(record["send_at"]) if record.get("send_at") else None
-            content = Content(record["text"], tuple(record.get("groups", ())), tuple(record.get("contacts", ())),
-                              send_at)
+            content = Content(
+                record["text"], tuple(record.get("groups", ())), tuple(record.get("contacts", ())), send_at
+            )
             if content.version == version:  # the record is what the version names
                 return content
     return None
 
 
 def _group_names(ids) -> list[str]:
-    return [name for (name,) in ContactGroup.select(ContactGroup.name).where(ContactGroup.id.in_(list(ids)))
-            .order_by(ContactGroup.name).tuples()] if ids else []
+    return (
+        [
+            name
+            for (name,) in ContactGroup.select(ContactGroup.name)
+            .where(ContactGroup.id.in_(list(ids)))
+            .order_by(ContactGroup.name)
+            .tuples()
+        ]
+        if ids
+        else []
+    )
 
 
 def _contact_labels(ids) -> list[str]:
-    return [f"{name} ({number})" for name, number in Contact.select(Contact.name, Contact.phone)
-            .where(Contact.id.in_(list(ids))).order_by(Contact.name).tuples()] if ids else []
+    return (
+        [
+            f"{name} ({number})"
+            for name, number in Contact.select(Contact.name, Contact.phone)
+            .where(Contact.id.in_(list(ids)))
+            .order_by(Contact.name)
+            .tuples()
+        ]
+        if ids
+        else []
+    )
 
 
 def changes_since(broadcast: Broadcast, version: str, config: Config) -> Changes | None:
@@ -80,10 +105,12 @@ def changes_since(broadcast: Broadcast, version: str, config: Config) -> Changes
         return None
     new = content_of(broadcast, config)
     return Changes(
-        old_text=old.text, new_text=new.text,
+        old_text=old.text,
+        new_text=new.text,
         groups_added=_group_names(set(new.groups) - set(old.groups)),
         groups_removed=_group_names(set(old.groups) - set(new.groups)),
         contacts_added=_contact_labels(set(new.contacts) - set(old.contacts)),
         contacts_removed=_contact_labels(set(old.contacts) - set(new.contacts)),
-        old_send_at=old.send_at, new_send_at=new.send_at,
+        old_send_at=old.send_at,
+        new_send_at=new.send_at,
     )

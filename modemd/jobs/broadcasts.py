@@ -47,18 +47,28 @@ from typing import TYPE_CHECKING
 import peewee
 from peewee import fn
 
-from modemd.sms import phone
-from modemd.send import outqueue
 from modemd import states
-from modemd.store.db import dialect
-from modemd.store.models import (
-    BlockedNumber, Broadcast, BroadcastTarget, Contact, ContactGroup, GroupMember, OutboundMessage, Template,
-    User, audit, database_proxy, utcnow,
-)
+from modemd.send import outqueue
+from modemd.sms import phone
 from modemd.sms.segmentation import count as sms_count
-from modemd.store.sqlcache import CompiledInsert
 from modemd.states import BroadcastState as B
 from modemd.states import OutboundState
+from modemd.store.db import dialect
+from modemd.store.models import (
+    BlockedNumber,
+    Broadcast,
+    BroadcastTarget,
+    Contact,
+    ContactGroup,
+    GroupMember,
+    OutboundMessage,
+    Template,
+    User,
+    audit,
+    database_proxy,
+    utcnow,
+)
+from modemd.store.sqlcache import CompiledInsert
 
 if TYPE_CHECKING:
     from modemd.config import Config
@@ -160,12 +170,20 @@ def resolve(group_ids: list[int], contact_ids: list[int]) -> Recipients:
     """The numbers a broadcast to these groups and contacts reaches."""
     rows: list[tuple[str, str, bool]] = []
     if group_ids:
-        rows += list(Contact.select(Contact.name, Contact.phone, Contact.active)
-                     .join(GroupMember).where(GroupMember.group.in_(group_ids))
-                     .order_by(Contact.id).tuples())
+        rows += list(
+            Contact.select(Contact.name, Contact.phone, Contact.active)
+            .join(GroupMember)
+            .where(GroupMember.group.in_(group_ids))
+            .order_by(Contact.id)
+            .tuples()
+        )
     if contact_ids:
-        rows += list(Contact.select(Contact.name, Contact.phone, Contact.active)
-                     .where(Contact.id.in_(contact_ids)).order_by(Contact.id).tuples())
+        rows += list(
+            Contact.select(Contact.name, Contact.phone, Contact.active)
+            .where(Contact.id.in_(contact_ids))
+            .order_by(Contact.id)
+            .tuples()
+        )
     blocked = {number for (number,) in BlockedNumber.select(BlockedNumber.phone).tuples()}
     result = Recipients(numbers=[])
     seen: set[str] = set()
@@ -191,8 +209,11 @@ def resolve(group_ids: list[int], contact_ids: list[int]) -> Recipients:
 def targets_of(broadcast: Broadcast) -> tuple[list[int], list[int]]:
     """(group ids, contact ids) the author picked."""
     groups, contacts = [], []
-    for group_id, contact_id in (BroadcastTarget.select(BroadcastTarget.group, BroadcastTarget.contact)
-                                 .where(BroadcastTarget.broadcast == broadcast).tuples()):
+    for group_id, contact_id in (
+        BroadcastTarget.select(BroadcastTarget.group, BroadcastTarget.contact)
+        .where(BroadcastTarget.broadcast == broadcast)
+        .tuples()
+    ):
         if group_id is not None:
             groups.append(group_id)
         if contact_id is not None:
@@ -212,14 +233,23 @@ class Content:
     @property
     def version(self) -> str:
         """SHA-256 naming this content; an approval carries it, so a changed broadcast is not approved unseen."""
-        payload = {"text": self.text, "groups": list(self.groups), "contacts": list(self.contacts),
-                   "send_at": self.send_at.isoformat() if self.send_at else None}
+        payload = {
+            "text": self.text,
+            "groups": list(self.groups),
+            "contacts": list(self.contacts),
+            "send_at": self.send_at.isoformat() if self.send_at else None,
+        }
         return text_hash(json.dumps(payload, sort_keys=True, ensure_ascii=False))
 
     def as_record(self) -> dict:
         """The content for the audit log (what :mod:`modemd.jobs.broadcast_review` compares later)."""
-        return {"version": self.version, "text": self.text, "groups": list(self.groups),
-                "contacts": list(self.contacts), "send_at": self.send_at.isoformat() if self.send_at else None}
+        return {
+            "version": self.version,
+            "text": self.text,
+            "groups": list(self.groups),
+            "contacts": list(self.contacts),
+            "send_at": self.send_at.isoformat() if self.send_at else None,
+        }
 
 
 def content_of(broadcast: Broadcast, config: Config) -> Content:
@@ -228,8 +258,9 @@ def content_of(broadcast: Broadcast, config: Config) -> Content:
 
 def _content(broadcast: Broadcast, signature: str) -> Content:
     groups, contacts = targets_of(broadcast)
-    return Content(final_text(broadcast, signature), tuple(sorted(set(groups))),
-                   tuple(sorted(set(contacts))), broadcast.send_at)
+    return Content(
+        final_text(broadcast, signature), tuple(sorted(set(groups))), tuple(sorted(set(contacts))), broadcast.send_at
+    )
 
 
 # --------------------------------------------------------------------------
@@ -271,16 +302,30 @@ def preview_of(text: str, group_ids: list[int], contact_ids: list[int], signatur
     """Encoding, parts, recipients after de-duplication, invalid or blocked numbers and total cost."""
     final = signed(text, signature) if text.strip() else ""
     shape = sms_count(final)
-    return Preview(final, shape.encoding, shape.chars, shape.parts, shape.per_part, shape.remaining,
-                   resolve(group_ids, contact_ids))
+    return Preview(
+        final,
+        shape.encoding,
+        shape.chars,
+        shape.parts,
+        shape.per_part,
+        shape.remaining,
+        resolve(group_ids, contact_ids),
+    )
 
 
 def preview(broadcast: Broadcast, config: Config) -> Preview:
     groups, contacts = targets_of(broadcast)
     if broadcast.approved_at is not None:
         shape = sms_count(broadcast.text)
-        return Preview(broadcast.text, shape.encoding, shape.chars, shape.parts, shape.per_part, shape.remaining,
-                       resolve(groups, contacts))
+        return Preview(
+            broadcast.text,
+            shape.encoding,
+            shape.chars,
+            shape.parts,
+            shape.per_part,
+            shape.remaining,
+            resolve(groups, contacts),
+        )
     return preview_of(broadcast.text, groups, contacts, config.notify.signature)
 
 
@@ -292,13 +337,24 @@ def _check_fields(text: str, category: str, group_ids, contact_ids) -> None:
     if not text or not text.strip():
         raise BroadcastError("the text is empty", code="empty")
     if category not in CATEGORIES:
-        raise BroadcastError(f"unknown category {category!r} (expected one of: {', '.join(CATEGORIES)})", code="category")
-    missing_groups = set(group_ids) - {g for (g,) in ContactGroup.select(ContactGroup.id)
-                                       .where(ContactGroup.id.in_(list(group_ids))).tuples()} if group_ids else set()
-    missing_contacts = set(contact_ids) - {c for (c,) in Contact.select(Contact.id)
-                                           .where(Contact.id.in_(list(contact_ids))).tuples()} if contact_ids else set()
+        raise BroadcastError(
+            f"unknown category {category!r} (expected one of: {', '.join(CATEGORIES)})", code="category"
+        )
+    missing_groups = (
+        set(group_ids)
+        - {g for (g,) in ContactGroup.select(ContactGroup.id).where(ContactGroup.id.in_(list(group_ids))).tuples()}
+        if group_ids
+        else set()
+    )
+    missing_contacts = (
+        set(contact_ids) - {c for (c,) in Contact.select(Contact.id).where(Contact.id.in_(list(contact_ids))).tuples()}
+        if contact_ids
+        else set()
+    )
     if missing_groups or missing_contacts:
-        raise BroadcastError(f"no such group {sorted(missing_groups)} or contact {sorted(missing_contacts)}", code="unknown_target")
+        raise BroadcastError(
+            f"no such group {sorted(missing_groups)} or contact {sorted(missing_contacts)}", code="unknown_target"
+        )
     if not group_ids and not contact_ids:
         raise BroadcastError("choose at least one group or contact", code="no_target")
 
@@ -306,41 +362,63 @@ def _check_fields(text: str, category: str, group_ids, contact_ids) -> None:
 def _set_targets(broadcast: Broadcast, group_ids, contact_ids) -> None:
     BroadcastTarget.delete().where(BroadcastTarget.broadcast == broadcast).execute()
     # every row names both columns: insert_many takes its columns from the first row
-    rows = ([{"broadcast": broadcast.id, "group": g, "contact": None} for g in dict.fromkeys(group_ids)]
-            + [{"broadcast": broadcast.id, "group": None, "contact": c} for c in dict.fromkeys(contact_ids)])
+    rows = [{"broadcast": broadcast.id, "group": g, "contact": None} for g in dict.fromkeys(group_ids)] + [
+        {"broadcast": broadcast.id, "group": None, "contact": c} for c in dict.fromkeys(contact_ids)
+    ]
     if rows:
         BroadcastTarget.insert_many(rows).execute()
 
 
-def draft(author: User, text: str, *, title: str = "", category: str = "information", groups=(), contacts=(),
-          send_at: datetime | None = None) -> Broadcast:
+def draft(
+    author: User,
+    text: str,
+    *,
+    title: str = "",
+    category: str = "information",
+    groups=(),
+    contacts=(),
+    send_at: datetime | None = None,
+) -> Broadcast:
     """A new draft. ``send_at`` is naive UTC (None: as soon as approved)."""
     if author.role not in DRAFTER_ROLES or not author.active:
-        raise BroadcastError(f"{author.login} may not draft broadcasts (admins, officials and approvers may)", code="not_allowed")
+        raise BroadcastError(
+            f"{author.login} may not draft broadcasts (admins, officials and approvers may)", code="not_allowed"
+        )
     group_ids, contact_ids = list(groups), list(contacts)
     _check_fields(text, category, group_ids, contact_ids)
     with database_proxy.atomic():
-        broadcast = Broadcast.create(title=title.strip()[:128], text=text, category=category, created_by=author,
-                                     send_at=send_at, state=B.DRAFT)
+        broadcast = Broadcast.create(
+            title=title.strip()[:128], text=text, category=category, created_by=author, send_at=send_at, state=B.DRAFT
+        )
         _set_targets(broadcast, group_ids, contact_ids)
         audit(author.login, "broadcast.draft", broadcast, category=category, groups=group_ids, contacts=contact_ids)
     return broadcast
 
 
 def may_edit(broadcast: Broadcast, user: User) -> bool:
-    return broadcast.state in EDITABLE and (
-        user.id == broadcast.created_by_id or user.role == "admin")
+    return broadcast.state in EDITABLE and (user.id == broadcast.created_by_id or user.role == "admin")
 
 
-def edit(broadcast: Broadcast, actor: User, *, text: str | None = None, title: str | None = None,
-         category: str | None = None, groups=None, contacts=None, send_at: datetime | None | bool = False) -> Broadcast:
+def edit(
+    broadcast: Broadcast,
+    actor: User,
+    *,
+    text: str | None = None,
+    title: str | None = None,
+    category: str | None = None,
+    groups=None,
+    contacts=None,
+    send_at: datetime | None | bool = False,
+) -> Broadcast:
     """Change a draft, a pending or a rejected broadcast; it becomes a draft again. An approved one cannot change."""
     with database_proxy.atomic():
         broadcast = Broadcast.get_by_id(broadcast.id)
         if broadcast.approved_at is not None or broadcast.state not in EDITABLE:
             raise BroadcastError("an approved broadcast cannot change; cancel it and draft a new one", code="locked")
         if not may_edit(broadcast, actor):
-            raise BroadcastError(f"{actor.login} may not edit this broadcast (its author or an admin may)", code="not_allowed")
+            raise BroadcastError(
+                f"{actor.login} may not edit this broadcast (its author or an admin may)", code="not_allowed"
+            )
         was = broadcast.state
         before = _content(broadcast, "")  # what the author changed, signature aside
         old_groups, old_contacts = targets_of(broadcast)
@@ -360,8 +438,9 @@ def edit(broadcast: Broadcast, actor: User, *, text: str | None = None, title: s
         broadcast.save()
         _set_targets(broadcast, group_ids, contact_ids)
         after = _content(broadcast, "")
-        changed = [name for name in ("text", "groups", "contacts", "send_at")
-                   if getattr(before, name) != getattr(after, name)]
+        changed = [
+            name for name in ("text", "groups", "contacts", "send_at") if getattr(before, name) != getattr(after, name)
+        ]
         # a pending broadcast that is edited goes back to draft: the approver must see it again
         audit(actor.login, "broadcast.edit", broadcast, was=was, changed=changed)
     if was == B.PENDING:
@@ -374,17 +453,28 @@ def submit(broadcast: Broadcast, actor: User, config: Config) -> Broadcast:
     broadcast = Broadcast.get_by_id(broadcast.id)
     _check(broadcast, B.PENDING, f"only a draft can be submitted (this one is {broadcast.state})")
     if not may_edit(broadcast, actor):
-        raise BroadcastError(f"{actor.login} may not submit this broadcast (its author or an admin may)", code="not_allowed")
+        raise BroadcastError(
+            f"{actor.login} may not submit this broadcast (its author or an admin may)", code="not_allowed"
+        )
     shown = preview(broadcast, config)
     if shown.problems:
         raise BroadcastError("; ".join(shown.problems), code="problems")
     with database_proxy.atomic():
-        changed = (Broadcast.update(state=B.PENDING, recipient_count=shown.count, parts_per_recipient=shown.parts)
-                   .where(Broadcast.id == broadcast.id, Broadcast.state == B.DRAFT).execute())
+        changed = (
+            Broadcast.update(state=B.PENDING, recipient_count=shown.count, parts_per_recipient=shown.parts)
+            .where(Broadcast.id == broadcast.id, Broadcast.state == B.DRAFT)
+            .execute()
+        )
         if not changed:
             raise BroadcastError("the broadcast changed meanwhile; reload it", code="changed")
-        audit(actor.login, "broadcast.submit", broadcast, recipients=shown.count, parts=shown.parts,
-              **content_of(broadcast, config).as_record())
+        audit(
+            actor.login,
+            "broadcast.submit",
+            broadcast,
+            recipients=shown.count,
+            parts=shown.parts,
+            **content_of(broadcast, config).as_record(),
+        )
     return Broadcast.get_by_id(broadcast.id)
 
 
@@ -393,23 +483,33 @@ def submit(broadcast: Broadcast, actor: User, config: Config) -> Broadcast:
 
 
 def may_approve(broadcast: Broadcast, user: User) -> bool:
-    return (states.allowed(broadcast.state, B.APPROVED) and user.role in APPROVER_ROLES and user.active
-            and user.id != broadcast.created_by_id)
+    return (
+        states.allowed(broadcast.state, B.APPROVED)
+        and user.role in APPROVER_ROLES
+        and user.active
+        and user.id != broadcast.created_by_id
+    )
 
 
 def check_approvable(broadcast: Broadcast, approver: User) -> None:
-    """Raise the reason why ``approver`` may not approve ``broadcast`` now (the command line asks before the password)."""
+    """Raise the reason why ``approver`` may not approve ``broadcast`` now.
+
+    The command line asks this before it asks for the password."""
     if approver.role not in APPROVER_ROLES or not approver.active:
         raise BroadcastError(f"{approver.login} is not an approver", code="not_approver")
     if approver.id == broadcast.created_by_id:
         raise BroadcastError("nobody approves their own broadcast; another approver must", code="own")
     if broadcast.approved_at is not None:
-        raise BroadcastError(f"this broadcast was already approved by {broadcast.approved_by.login if broadcast.approved_by else '?'}", code="already_approved")
+        raise BroadcastError(
+            f"this broadcast was already approved by {broadcast.approved_by.login if broadcast.approved_by else '?'}",
+            code="already_approved",
+        )
     _check(broadcast, B.APPROVED, f"only a pending broadcast can be approved (this one is {broadcast.state})")
 
 
-def approve(broadcast: Broadcast, approver: User, config: Config, *, version: str, via: str = "web",
-            now: datetime | None = None) -> Broadcast:
+def approve(
+    broadcast: Broadcast, approver: User, config: Config, *, version: str, via: str = "web", now: datetime | None = None
+) -> Broadcast:
     """An approver approves the version they were shown: the signature is appended and the final text's hash stored.
 
     ``version`` is :attr:`Content.version` of what the approver saw; if the
@@ -426,25 +526,49 @@ def approve(broadcast: Broadcast, approver: User, config: Config, *, version: st
         broadcast = locked
         check_approvable(broadcast, approver)
         if content_of(broadcast, config).version != version:
-            raise BroadcastError("the broadcast changed after it was shown to the approver; check it again",
-                                 code="changed_version")
+            raise BroadcastError(
+                "the broadcast changed after it was shown to the approver; check it again", code="changed_version"
+            )
         shown = preview(broadcast, config)
         if shown.problems:
             raise BroadcastError("; ".join(shown.problems), code="problems")
         # conditional, so two approvers clicking at once approve it once
-        changed = (Broadcast
-                   .update(state=B.APPROVED, approved_by=approver, approved_at=moment, text=shown.text,
-                           text_sha256=text_hash(shown.text), recipient_count=shown.count,
-                           parts_per_recipient=shown.parts)
-                   .where(Broadcast.id == broadcast.id, Broadcast.state.in_(states.sources(B.APPROVED)),
-                          Broadcast.approved_at.is_null())
-                   .execute())
+        changed = (
+            Broadcast.update(
+                state=B.APPROVED,
+                approved_by=approver,
+                approved_at=moment,
+                text=shown.text,
+                text_sha256=text_hash(shown.text),
+                recipient_count=shown.count,
+                parts_per_recipient=shown.parts,
+            )
+            .where(
+                Broadcast.id == broadcast.id,
+                Broadcast.state.in_(states.sources(B.APPROVED)),
+                Broadcast.approved_at.is_null(),
+            )
+            .execute()
+        )
         if not changed:
             raise BroadcastError("this broadcast was already approved or changed meanwhile", code="already_approved")
-        audit(approver.login, "broadcast.approve", broadcast, sha256=text_hash(shown.text), recipients=shown.count,
-              version=version, via=via)
-    log.info("broadcast %d approved by %s (%s): %d recipient(s), %d part(s) each", broadcast.id, approver.login, via,
-             shown.count, shown.parts)
+        audit(
+            approver.login,
+            "broadcast.approve",
+            broadcast,
+            sha256=text_hash(shown.text),
+            recipients=shown.count,
+            version=version,
+            via=via,
+        )
+    log.info(
+        "broadcast %d approved by %s (%s): %d recipient(s), %d part(s) each",
+        broadcast.id,
+        approver.login,
+        via,
+        shown.count,
+        shown.parts,
+    )
     return Broadcast.get_by_id(broadcast.id)
 
 
@@ -459,8 +583,11 @@ def reject(broadcast: Broadcast, approver: User, reason: str) -> Broadcast:
         if current is None:
             raise BroadcastError("no such broadcast", code="missing")
         _check(current, B.REJECTED, "only a pending broadcast can be rejected")
-        changed = (Broadcast.update(state=B.REJECTED, rejected_reason=reason.strip())
-                   .where(Broadcast.id == broadcast.id, Broadcast.state.in_(states.sources(B.REJECTED))).execute())
+        changed = (
+            Broadcast.update(state=B.REJECTED, rejected_reason=reason.strip())
+            .where(Broadcast.id == broadcast.id, Broadcast.state.in_(states.sources(B.REJECTED)))
+            .execute()
+        )
         if not changed:
             raise BroadcastError("only a pending broadcast can be rejected", code="wrong_state")
         audit(approver.login, "broadcast.reject", broadcast, reason=reason.strip())
@@ -501,42 +628,65 @@ def queue_broadcast(broadcast_id: int, config: Config, *, now: datetime | None =
     if broadcast.state == B.APPROVED:
         if broadcast.send_at is not None and broadcast.send_at > moment:
             raise BroadcastError(f"broadcast {broadcast_id} is due at {broadcast.send_at} UTC, not yet", code="not_due")
-        (Broadcast.update(state=states.check(B.APPROVED, B.SENDING))
-         .where(Broadcast.id == broadcast_id, Broadcast.state == B.APPROVED).execute())
+        (
+            Broadcast.update(state=states.check(B.APPROVED, B.SENDING))
+            .where(Broadcast.id == broadcast_id, Broadcast.state == B.APPROVED)
+            .execute()
+        )
     elif not (broadcast.state == B.SENDING and broadcast.queued_at is None):
         if broadcast.state == B.SENDING:
             return 0  # fully queued already
-        raise BroadcastError(f"broadcast {broadcast_id} is {broadcast.state}; only an approved one is queued", code="wrong_state")
+        raise BroadcastError(
+            f"broadcast {broadcast_id} is {broadcast.state}; only an approved one is queued", code="wrong_state"
+        )
     broadcast = Broadcast.get_by_id(broadcast_id)
     if broadcast.state != B.SENDING:
         return 0
     if not broadcast.text_sha256 or text_hash(broadcast.text) != broadcast.text_sha256:
         _refuse_changed_text(broadcast)
-        raise BroadcastError(f"broadcast {broadcast_id}: the text changed after approval; it was cancelled", code="changed_text")
+        raise BroadcastError(
+            f"broadcast {broadcast_id}: the text changed after approval; it was cancelled", code="changed_text"
+        )
 
     numbers = resolve(*targets_of(broadcast)).numbers
-    present = {n for (n,) in OutboundMessage.select(OutboundMessage.recipient)
-               .where(OutboundMessage.broadcast == broadcast_id).tuples()}
+    present = {
+        n
+        for (n,) in OutboundMessage.select(OutboundMessage.recipient)
+        .where(OutboundMessage.broadcast == broadcast_id)
+        .tuples()
+    }
     todo = [n for n in numbers if n not in present]
-    shared = outqueue.row_values(broadcast.text, "broadcast", config=config, start=max(moment, broadcast.send_at or moment), now=moment)
+    shared = outqueue.row_values(
+        broadcast.text, "broadcast", config=config, start=max(moment, broadcast.send_at or moment), now=moment
+    )
     shared.update(broadcast=broadcast_id, created_by=broadcast.created_by_id)
     for chunk in peewee.chunked(todo, CHUNK):
         with database_proxy.atomic():
             current = _lock(broadcast_id)
             if current is None or current.state != B.SENDING:
-                log.info("broadcast %d: queueing stopped, it is now %s", broadcast_id,
-                         current.state if current else "deleted")
+                log.info(
+                    "broadcast %d: queueing stopped, it is now %s",
+                    broadcast_id,
+                    current.state if current else "deleted",
+                )
                 return _row_count(broadcast_id) - len(present)
             # a row a concurrent or earlier run already wrote is skipped by the unique (broadcast, recipient)
             _insert_ignoring_duplicates(shared, chunk)
         outqueue.notify()  # committed: wake this process's dispatcher
     with database_proxy.atomic():
         total = _row_count(broadcast_id)
-        (Broadcast.update(queued_at=moment, recipient_count=total)
-         .where(Broadcast.id == broadcast_id, Broadcast.state == B.SENDING).execute())
+        (
+            Broadcast.update(queued_at=moment, recipient_count=total)
+            .where(Broadcast.id == broadcast_id, Broadcast.state == B.SENDING)
+            .execute()
+        )
         audit("daemon", "broadcast.queue", broadcast, recipients=total, resumed=bool(present))
-    log.info("broadcast %d queued: %d recipient(s)%s", broadcast_id, total,
-             f", resumed after {len(present)}" if present else "")
+    log.info(
+        "broadcast %d queued: %d recipient(s)%s",
+        broadcast_id,
+        total,
+        f", resumed after {len(present)}" if present else "",
+    )
     return total - len(present)
 
 
@@ -554,23 +704,35 @@ def _refuse_changed_text(broadcast: Broadcast) -> None:
 
 def due(now: datetime) -> list[int]:
     """Broadcasts to queue now: approved and due, or cut short while queueing."""
-    query = (Broadcast.select(Broadcast.id)
-             .where(((Broadcast.state == B.APPROVED) & (Broadcast.send_at.is_null() | (Broadcast.send_at <= now)))
-                    | ((Broadcast.state == B.SENDING) & Broadcast.queued_at.is_null()))
-             .order_by(Broadcast.id).tuples())
+    query = (
+        Broadcast.select(Broadcast.id)
+        .where(
+            ((Broadcast.state == B.APPROVED) & (Broadcast.send_at.is_null() | (Broadcast.send_at <= now)))
+            | ((Broadcast.state == B.SENDING) & Broadcast.queued_at.is_null())
+        )
+        .order_by(Broadcast.id)
+        .tuples()
+    )
     return [i for (i,) in query]
 
 
 def finish(now: datetime | None = None) -> list[int]:
     """Mark sending broadcasts with nothing left to send as done."""
-    open_rows = (OutboundMessage.select(OutboundMessage.id)
-                 .where(OutboundMessage.broadcast == Broadcast.id, OutboundMessage.state.in_(OPEN_STATES)))
-    finished = [i for (i,) in Broadcast.select(Broadcast.id)
-                .where(Broadcast.state == B.SENDING, Broadcast.queued_at.is_null(False), ~fn.EXISTS(open_rows))
-                .tuples()]
+    open_rows = OutboundMessage.select(OutboundMessage.id).where(
+        OutboundMessage.broadcast == Broadcast.id, OutboundMessage.state.in_(OPEN_STATES)
+    )
+    finished = [
+        i
+        for (i,) in Broadcast.select(Broadcast.id)
+        .where(Broadcast.state == B.SENDING, Broadcast.queued_at.is_null(False), ~fn.EXISTS(open_rows))
+        .tuples()
+    ]
     if finished:
-        (Broadcast.update(state=states.check(B.SENDING, B.DONE))
-         .where(Broadcast.id.in_(finished), Broadcast.state == B.SENDING).execute())
+        (
+            Broadcast.update(state=states.check(B.SENDING, B.DONE))
+            .where(Broadcast.id.in_(finished), Broadcast.state == B.SENDING)
+            .execute()
+        )
         for broadcast_id in finished:
             log.info("broadcast %d done", broadcast_id)
     return finished
@@ -595,7 +757,8 @@ def run_due(now: datetime, config: Config) -> list[int]:
 
 def may_cancel(broadcast: Broadcast, user: User) -> bool:
     return broadcast.state not in FINISHED and (
-        user.id == broadcast.created_by_id or user.role in ("admin", *APPROVER_ROLES))
+        user.id == broadcast.created_by_id or user.role in ("admin", *APPROVER_ROLES)
+    )
 
 
 def cancel(broadcast: Broadcast, actor: User, reason: str = "") -> int:
@@ -610,12 +773,15 @@ def cancel(broadcast: Broadcast, actor: User, reason: str = "") -> int:
         if not may_cancel(current, actor):
             raise BroadcastError(f"{actor.login} may not cancel this broadcast", code="not_allowed")
         Broadcast.update(state=B.CANCELLED, rejected_reason=reason.strip() or None).where(
-            Broadcast.id == broadcast.id).execute()
-        cancelled = (OutboundMessage
-                     .update(state=states.check(OutboundState.PENDING, OutboundState.CANCELLED),
-                             failure_reason="broadcast cancelled")
-                     .where(OutboundMessage.broadcast == broadcast.id, OutboundMessage.state == OutboundState.PENDING)
-                     .execute())
+            Broadcast.id == broadcast.id
+        ).execute()
+        cancelled = (
+            OutboundMessage.update(
+                state=states.check(OutboundState.PENDING, OutboundState.CANCELLED), failure_reason="broadcast cancelled"
+            )
+            .where(OutboundMessage.broadcast == broadcast.id, OutboundMessage.state == OutboundState.PENDING)
+            .execute()
+        )
         audit(actor.login, "broadcast.cancel", current, cancelled=cancelled, reason=reason.strip())
     log.info("broadcast %d cancelled by %s: %d pending SMS cancelled", broadcast.id, actor.login, cancelled)
     return cancelled
@@ -627,7 +793,8 @@ RETRYABLE = (B.SENDING, B.DONE)
 
 def may_retry(broadcast: Broadcast, user: User) -> bool:
     return broadcast.state in RETRYABLE and (
-        user.id == broadcast.created_by_id or user.role in ("admin", *APPROVER_ROLES))
+        user.id == broadcast.created_by_id or user.role in ("admin", *APPROVER_ROLES)
+    )
 
 
 def retry_failed(broadcast: Broadcast, actor: User, config: Config, *, now: datetime | None = None) -> int:
@@ -637,15 +804,24 @@ def retry_failed(broadcast: Broadcast, actor: User, config: Config, *, now: date
     with database_proxy.atomic():
         current = _lock(broadcast.id)
         if current is None or current.state not in RETRYABLE:
-            raise BroadcastError("only a broadcast that is sending or done can retry its failed recipients", code="wrong_state")
+            raise BroadcastError(
+                "only a broadcast that is sending or done can retry its failed recipients", code="wrong_state"
+            )
         if not may_retry(current, actor):
             raise BroadcastError(f"{actor.login} may not retry this broadcast", code="not_allowed")
-        retried = (OutboundMessage
-                   .update(state=states.check(OutboundState.FAILED, OutboundState.PENDING), attempts=0,
-                           next_attempt_at=moment, failure_reason=None,
-                           expires_at=moment + timedelta(seconds=expiry), claimed_by=None, claimed_at=None)
-                   .where(OutboundMessage.broadcast == broadcast.id, OutboundMessage.state == OutboundState.FAILED)
-                   .execute())
+        retried = (
+            OutboundMessage.update(
+                state=states.check(OutboundState.FAILED, OutboundState.PENDING),
+                attempts=0,
+                next_attempt_at=moment,
+                failure_reason=None,
+                expires_at=moment + timedelta(seconds=expiry),
+                claimed_by=None,
+                claimed_at=None,
+            )
+            .where(OutboundMessage.broadcast == broadcast.id, OutboundMessage.state == OutboundState.FAILED)
+            .execute()
+        )
         if retried and current.state == B.DONE:
             _check(current, B.SENDING)
             Broadcast.update(state=B.SENDING).where(Broadcast.id == broadcast.id).execute()
@@ -676,29 +852,46 @@ class Progress:
 def progress(broadcast_id: int) -> Progress:
     """Per-state counts of a broadcast's recipients (one query)."""
     result = Progress()
-    for state, number in (OutboundMessage.select(OutboundMessage.state, fn.COUNT(OutboundMessage.id))
-                          .where(OutboundMessage.broadcast == broadcast_id)
-                          .group_by(OutboundMessage.state).tuples()):
+    for state, number in (
+        OutboundMessage.select(OutboundMessage.state, fn.COUNT(OutboundMessage.id))
+        .where(OutboundMessage.broadcast == broadcast_id)
+        .group_by(OutboundMessage.state)
+        .tuples()
+    ):
         setattr(result, state, number)
         result.total += number
     return result
 
 
-def recipient_rows(broadcast_id: int, *, state: str | None = None, search: str = "", limit: int = 100,
-                   offset: int = 0) -> list[dict]:
+def recipient_rows(
+    broadcast_id: int, *, state: str | None = None, search: str = "", limit: int = 100, offset: int = 0
+) -> list[dict]:
     """Per-recipient states with the contact's name, for "I did not receive it" (Bekasi Pasal 10 e)."""
-    query = (OutboundMessage.select(OutboundMessage.id, OutboundMessage.recipient, OutboundMessage.state,
-                                    OutboundMessage.attempts, OutboundMessage.sent_at, OutboundMessage.delivered_at,
-                                    OutboundMessage.failure_reason, OutboundMessage.failure_code)
-             .where(OutboundMessage.broadcast == broadcast_id))
+    query = OutboundMessage.select(
+        OutboundMessage.id,
+        OutboundMessage.recipient,
+        OutboundMessage.state,
+        OutboundMessage.attempts,
+        OutboundMessage.sent_at,
+        OutboundMessage.delivered_at,
+        OutboundMessage.failure_reason,
+        OutboundMessage.failure_code,
+    ).where(OutboundMessage.broadcast == broadcast_id)
     if state:
         query = query.where(OutboundMessage.state == state)
     if search.strip():
         number = phone.try_normalize(search) or search.strip()
         query = query.where(OutboundMessage.recipient.contains(number.lstrip("0")))
     rows = list(query.order_by(OutboundMessage.recipient).limit(limit).offset(offset).dicts())
-    names = dict(Contact.select(Contact.phone, Contact.name)
-                 .where(Contact.phone.in_([r["recipient"] for r in rows])).tuples()) if rows else {}
+    names = (
+        dict(
+            Contact.select(Contact.phone, Contact.name)
+            .where(Contact.phone.in_([r["recipient"] for r in rows]))
+            .tuples()
+        )
+        if rows
+        else {}
+    )
     for row in rows:
         row["name"] = names.get(row["recipient"], "")
     return rows

@@ -30,12 +30,12 @@ from zoneinfo import ZoneInfo
 import peewee
 from peewee import fn
 
-from modemd.sms import phone
-from modemd.send import outqueue
 from modemd.config import Config, weekdays
-from modemd.store.models import Case, InboundMessage, NotificationSent, User, database_proxy
 from modemd.jobs.recap import daily_recap, fill, sms_text
+from modemd.send import outqueue
+from modemd.sms import phone
 from modemd.states import CaseStatus
+from modemd.store.models import Case, InboundMessage, NotificationSent, User, database_proxy
 
 log = logging.getLogger("modemd.notify")
 
@@ -51,8 +51,12 @@ ON_TIME = timedelta(minutes=15)
 DEADLINE_LOOKBACK = timedelta(days=3)
 # A notification not sent within this time is stale: the queue lets it fail (it expires).
 STALE_AFTER = {
-    HOURLY: timedelta(hours=1), DAILY: timedelta(hours=3), DEADLINE: timedelta(hours=1),
-    ESCALATE: timedelta(hours=2), RECAP: timedelta(hours=12), ASSIGN: timedelta(hours=1),
+    HOURLY: timedelta(hours=1),
+    DAILY: timedelta(hours=3),
+    DEADLINE: timedelta(hours=1),
+    ESCALATE: timedelta(hours=2),
+    RECAP: timedelta(hours=12),
+    ASSIGN: timedelta(hours=1),
 }
 # One alert SMS names at most this many case numbers, then "dan N lainnya".
 CASES_PER_ALERT = 5
@@ -98,9 +102,8 @@ class Hours:
     quiet_hours: tuple[time, time] | None
 
     @classmethod
-    def from_config(cls, config: Config) -> "Hours":
-        return cls(config.notify.office_hours, parse_days(config.notify.office_days),
-                   config.notify.quiet_hours)
+    def from_config(cls, config: Config) -> Hours:
+        return cls(config.notify.office_hours, parse_days(config.notify.office_days), config.notify.quiet_hours)
 
     def quiet(self, moment: datetime) -> bool:
         return self.quiet_hours is not None and in_range(moment.time().replace(tzinfo=None), self.quiet_hours)
@@ -110,8 +113,11 @@ class Hours:
 
     def may_remind(self, moment: datetime) -> bool:
         """A reminder may go out at this local time: an office day, in office hours, not in quiet hours."""
-        return (self.office_day(moment) and in_range(moment.time().replace(tzinfo=None), self.office_hours)
-                and not self.quiet(moment))
+        return (
+            self.office_day(moment)
+            and in_range(moment.time().replace(tzinfo=None), self.office_hours)
+            and not self.quiet(moment)
+        )
 
 
 # --------------------------------------------------------------------------
@@ -144,9 +150,12 @@ def already_sent(job: str, periods: list[str]) -> set[tuple[str, str]]:
     """(period, target) pairs of ``job`` already recorded."""
     found: set[tuple[str, str]] = set()
     for start in range(0, len(periods), 500):
-        chunk = periods[start:start + 500]
-        query = (NotificationSent.select(NotificationSent.period, NotificationSent.target)
-                 .where(NotificationSent.job == job, NotificationSent.period.in_(chunk)).tuples())
+        chunk = periods[start : start + 500]
+        query = (
+            NotificationSent.select(NotificationSent.period, NotificationSent.target)
+            .where(NotificationSent.job == job, NotificationSent.period.in_(chunk))
+            .tuples()
+        )
         found.update(query)
     return found
 
@@ -170,7 +179,7 @@ def deliver(plans: list[Planned], config: Config) -> list[int]:
     queued: list[int] = []
     for start in range(0, len(plans), CHUNK):
         with database_proxy.atomic():
-            for plan in plans[start:start + CHUNK]:
+            for plan in plans[start : start + CHUNK]:
                 try:
                     with database_proxy.atomic():
                         message = outqueue.enqueue(plan.recipient, plan.text, "notification", config=config)
@@ -270,8 +279,11 @@ def hourly(now: datetime, config: Config, keywords=None) -> Outcome:
         return outcome
     start, end = to_utc(_previous_allowed_hour(slot, hours)), to_utc(slot)
     outcome.queued = _notify_owners(
-        outcome, config.notify.hourly_text, config,
-        (InboundMessage.received_at >= start) & (InboundMessage.received_at < end))
+        outcome,
+        config.notify.hourly_text,
+        config,
+        (InboundMessage.received_at >= start) & (InboundMessage.received_at < end),
+    )
     return outcome
 
 
@@ -282,12 +294,13 @@ def _notify_owners(outcome: Outcome, template: str, config: Config, condition) -
     """
     counts: dict[int, int] = defaultdict(int)
     words: dict[int, set[str]] = defaultdict(set)
-    rows = (InboundMessage
-            .select(Case.owner, Case.keyword, fn.COUNT(InboundMessage.id))
-            .join(Case)
-            .where(condition, Case.owner.is_null(False))
-            .group_by(Case.owner, Case.keyword)
-            .tuples())
+    rows = (
+        InboundMessage.select(Case.owner, Case.keyword, fn.COUNT(InboundMessage.id))
+        .join(Case)
+        .where(condition, Case.owner.is_null(False))
+        .group_by(Case.owner, Case.keyword)
+        .tuples()
+    )
     for owner_id, keyword, count in rows:
         counts[owner_id] += count
         words[owner_id].add(keyword)
@@ -296,9 +309,13 @@ def _notify_owners(outcome: Outcome, template: str, config: Config, condition) -
     users = _recipients(User.select().where(User.id.in_(list(counts))))
     done = {target for _, target in already_sent(outcome.job, [outcome.period])}
     plans = [
-        Planned(user.phone, clean(fill(template, count=counts[uid], keywords=_keyword_list(words[uid]), url=_url(config))),
-                [(outcome.job, outcome.period, user.login)])
-        for uid, user in sorted(users.items()) if user.login not in done
+        Planned(
+            user.phone,
+            clean(fill(template, count=counts[uid], keywords=_keyword_list(words[uid]), url=_url(config))),
+            [(outcome.job, outcome.period, user.login)],
+        )
+        for uid, user in sorted(users.items())
+        if user.login not in done
     ]
     return deliver(plans, config)
 
@@ -310,7 +327,8 @@ def _notify_owners(outcome: Outcome, template: str, config: Config, condition) -
 def unanswered_messages():
     """A condition on InboundMessage joined to Case: the case is open and has no reply since this message."""
     return (Case.status == CaseStatus.OPEN) & (
-        Case.answered_at.is_null() | (Case.answered_at < InboundMessage.received_at))
+        Case.answered_at.is_null() | (Case.answered_at < InboundMessage.received_at)
+    )
 
 
 def daily(now: datetime, config: Config, keywords=None) -> Outcome:
@@ -332,8 +350,11 @@ def daily(now: datetime, config: Config, keywords=None) -> Outcome:
         return outcome
     day_start = to_utc(slot.replace(hour=0, minute=0))
     outcome.queued = _notify_owners(
-        outcome, config.notify.daily_text, config,
-        (InboundMessage.received_at >= day_start) & (InboundMessage.received_at < to_utc(slot)) & unanswered_messages())
+        outcome,
+        config.notify.daily_text,
+        config,
+        (InboundMessage.received_at >= day_start) & (InboundMessage.received_at < to_utc(slot)) & unanswered_messages(),
+    )
     return outcome
 
 
@@ -343,12 +364,17 @@ def daily(now: datetime, config: Config, keywords=None) -> Outcome:
 
 def _overdue_cases(now: datetime) -> list[tuple[int, str | None, int | None, datetime]]:
     """(id, keyword, owner id, deadline) of open, unanswered cases past their deadline, oldest first."""
-    return list(Case
-                .select(Case.id, Case.keyword, Case.owner, Case.deadline_at)
-                .where(Case.status == CaseStatus.OPEN, Case.answered_at.is_null(),
-                       Case.deadline_at <= now, Case.deadline_at >= now - DEADLINE_LOOKBACK)
-                .order_by(Case.deadline_at, Case.id)
-                .tuples())
+    return list(
+        Case.select(Case.id, Case.keyword, Case.owner, Case.deadline_at)
+        .where(
+            Case.status == CaseStatus.OPEN,
+            Case.answered_at.is_null(),
+            Case.deadline_at <= now,
+            Case.deadline_at >= now - DEADLINE_LOOKBACK,
+        )
+        .order_by(Case.deadline_at, Case.id)
+        .tuples()
+    )
 
 
 def deadlines(now: datetime, config: Config, keywords=None) -> list[Outcome]:
@@ -383,7 +409,9 @@ def deadlines(now: datetime, config: Config, keywords=None) -> list[Outcome]:
     for owner_id, items in sorted(by_owner.items()):
         owner = owners[owner_id]
         ids = [i for i, _ in items]
-        text = fill(template, case=_case_list(ids), keyword=_keyword_list(k for _, k in items), url=case_url(config, ids))
+        text = fill(
+            template, case=_case_list(ids), keyword=_keyword_list(k for _, k in items), url=case_url(config, ids)
+        )
         plans.append(Planned(owner.phone, clean(text), [(DEADLINE, f"case-{i}", owner.login) for i, _ in items]))
     alert.queued = deliver(plans, config)
 
@@ -392,8 +420,15 @@ def deadlines(now: datetime, config: Config, keywords=None) -> list[Outcome]:
     escalated = [c for c in cases if c[3] + late <= now]
     if not escalated:
         return [alert, escalate]
-    chiefs = list(User.select().where(User.role.in_(("admin", "approver")), User.active == True,  # noqa: E712
-                                      User.phone.is_null(False)).order_by(User.login))
+    chiefs = list(
+        User.select()
+        .where(
+            User.role.in_(("admin", "approver")),
+            User.active == True,  # noqa: E712
+            User.phone.is_null(False),
+        )
+        .order_by(User.login)
+    )
     done = already_sent(ESCALATE, [f"case-{c[0]}" for c in escalated])
     template = config.notify.escalate_text
     plans = []
@@ -402,10 +437,17 @@ def deadlines(now: datetime, config: Config, keywords=None) -> list[Outcome]:
         items = [c for c in escalated if (f"case-{c[0]}", chief.login) not in done]  # type: ignore[misc]
         if not items:
             continue
-        text = fill(template, case=_case_list([c[0] for c in items]), keyword=_keyword_list(c[1] for c in items),
-                    owner=_keyword_list(owners[c[2]].login if c[2] in owners else None  # type: ignore[misc]
-                                        for c in items),
-                    late=_duration_text(late.total_seconds()), url=case_url(config, [c[0] for c in items]))
+        text = fill(
+            template,
+            case=_case_list([c[0] for c in items]),
+            keyword=_keyword_list(c[1] for c in items),
+            owner=_keyword_list(
+                owners[c[2]].login if c[2] in owners else None  # type: ignore[misc]
+                for c in items
+            ),
+            late=_duration_text(late.total_seconds()),
+            url=case_url(config, [c[0] for c in items]),
+        )
         plans.append(Planned(chief.phone, clean(text), [(ESCALATE, f"case-{c[0]}", chief.login) for c in items]))
     escalate.queued = deliver(plans, config)
     return [alert, escalate]
@@ -435,8 +477,9 @@ def recap(now: datetime, config: Config, keywords=None) -> Outcome:
     if not due:
         return outcome
     names = keywords.names() if keywords is not None else None
-    summary = daily_recap(slot.date(), zone, recap_time=config.notify.recap_time, keyword_names=names,
-                          as_of=to_utc(slot))
+    summary = daily_recap(
+        slot.date(), zone, recap_time=config.notify.recap_time, keyword_names=names, as_of=to_utc(slot)
+    )
     text = sms_text(summary, config.notify.recap_text)
     outcome.queued = deliver([Planned(n, text, [(RECAP, outcome.period, n)]) for n in due], config)
     return outcome
@@ -447,5 +490,9 @@ def recap(now: datetime, config: Config, keywords=None) -> Outcome:
 
 def run_all(now: datetime, config: Config, keywords=None) -> list[Outcome]:
     """Every pass once: what the scheduler runs at start-up to catch up after downtime."""
-    return [hourly(now, config, keywords), daily(now, config, keywords), *deadlines(now, config, keywords),
-            recap(now, config, keywords)]
+    return [
+        hourly(now, config, keywords),
+        daily(now, config, keywords),
+        *deadlines(now, config, keywords),
+        recap(now, config, keywords),
+    ]

@@ -49,11 +49,18 @@ from typing import TYPE_CHECKING
 
 from peewee import fn
 
-from modemd.store.models import (
-    AuditLog, Case, DeliveryReport, InboundMessage, OutboundMessage, OutboundPart, database_proxy, utcnow,
-)
 from modemd.privatefiles import secret_file
 from modemd.states import CaseStatus
+from modemd.store.models import (
+    AuditLog,
+    Case,
+    DeliveryReport,
+    InboundMessage,
+    OutboundMessage,
+    OutboundPart,
+    database_proxy,
+    utcnow,
+)
 
 if TYPE_CHECKING:
     from modemd.config import Config
@@ -63,7 +70,7 @@ log = logging.getLogger("modemd.privacy")
 SALT_FILE = "privacy.salt"
 HASH_CHARS = 10  # 50 bits of base32: no two of a centre's numbers share one
 #: the purged form, as a regular expression (the database guard checks the same shape)
-PURGED_REGEX = r"^[+][0-9]{5}[*][0-9]{2}#[a-z2-7]{%d}$" % HASH_CHARS
+PURGED_REGEX = rf"^[+][0-9]{{5}}[*][0-9]{{2}}#[a-z2-7]{{{HASH_CHARS}}}$"
 #: and as a SQLite GLOB pattern
 PURGED_GLOB = "[+]" + "[0-9]" * 5 + "[*]" + "[0-9]" * 2 + "#" + "[a-z2-7]" * HASH_CHARS
 _PURGED = re.compile(PURGED_REGEX)
@@ -136,22 +143,32 @@ def purge(before: datetime, salt: bytes, actor: str) -> PurgeResult:
     """Purge the numbers of cases closed before ``before`` (naive UTC), and of caseless messages received before it."""
     result = PurgeResult(before)
     by_number: dict[str, list[int]] = {}
-    closed = (Case.select(Case.id, Case.citizen)
-              .where(Case.status == CaseStatus.CLOSED, Case.closed_at < before).order_by(Case.id).tuples())
+    closed = (
+        Case.select(Case.id, Case.citizen)
+        .where(Case.status == CaseStatus.CLOSED, Case.closed_at < before)
+        .order_by(Case.id)
+        .tuples()
+    )
     for case_id, citizen in closed:
         if not is_purged(citizen):
             by_number.setdefault(citizen, []).append(case_id)
     numbers = list(by_number.items())
     for start in range(0, len(numbers), BATCH):
         with database_proxy.obj.atomic():
-            for number, case_ids in numbers[start:start + BATCH]:
+            for number, case_ids in numbers[start : start + BATCH]:
                 _purge_cases(number, case_ids, purged_form(number, salt), actor, result)
     with database_proxy.obj.atomic():
         _purge_caseless(before, salt, result)
         AuditLog.create(actor=actor, action="privacy.purge", detail=_json(result.as_dict()))
     if result.cases or result.messages:
-        log.info("privacy purge before %s: %d case(s) of %d number(s), %d message(s), %d reply(ies)",
-                 result.before.date(), result.cases, result.numbers, result.messages, result.replies)
+        log.info(
+            "privacy purge before %s: %d case(s) of %d number(s), %d message(s), %d reply(ies)",
+            result.before.date(),
+            result.cases,
+            result.numbers,
+            result.messages,
+            result.replies,
+        )
     return result
 
 
@@ -160,33 +177,52 @@ def _purge_cases(number: str, case_ids: list[int], form: str, actor: str, result
     result.cases += len(case_ids)
     result.numbers += 1
     result.messages += _purge_messages(InboundMessage.case.in_(case_ids), form)
-    replies = [row[0] for row in OutboundMessage.select(OutboundMessage.id)
-               .where(OutboundMessage.case.in_(case_ids), OutboundMessage.recipient == number).tuples()]
+    replies = [
+        row[0]
+        for row in OutboundMessage.select(OutboundMessage.id)
+        .where(OutboundMessage.case.in_(case_ids), OutboundMessage.recipient == number)
+        .tuples()
+    ]
     if replies:
         result.replies += OutboundMessage.update(recipient=form).where(OutboundMessage.id.in_(replies)).execute()
-        parts = [row[0] for row in OutboundPart.select(OutboundPart.id).where(OutboundPart.message.in_(replies)).tuples()]
+        parts = [
+            row[0] for row in OutboundPart.select(OutboundPart.id).where(OutboundPart.message.in_(replies)).tuples()
+        ]
         if parts:
             result.parts += OutboundPart.update(recipient=form).where(OutboundPart.id.in_(parts)).execute()
-            result.reports += (DeliveryReport.update(recipient=form, pdu="")
-                               .where(DeliveryReport.part.in_(parts)).execute())
-    AuditLog.insert_many([
-        {"actor": actor, "action": "case.purge", "object_type": "case", "object_id": str(case_id),
-         "detail": _json({"citizen": form})}
-        for case_id in case_ids
-    ]).execute()
+            result.reports += (
+                DeliveryReport.update(recipient=form, pdu="").where(DeliveryReport.part.in_(parts)).execute()
+            )
+    AuditLog.insert_many(
+        [
+            {
+                "actor": actor,
+                "action": "case.purge",
+                "object_type": "case",
+                "object_id": str(case_id),
+                "detail": _json({"citizen": form}),
+            }
+            for case_id in case_ids
+        ]
+    ).execute()
 
 
 def _purge_messages(which, form: str) -> int:
     """The one change the database guard allows to a received message: its sender and PDUs purged."""
-    return (InboundMessage.update(sender=form, sender_raw=form, pdus=PURGED_PDUS)
-            .where(which)
-            .execute())
+    return InboundMessage.update(sender=form, sender_raw=form, pdus=PURGED_PDUS).where(which).execute()
 
 
 def _purge_caseless(before: datetime, salt: bytes, result: PurgeResult) -> None:
-    rows = (InboundMessage.select(InboundMessage.id, InboundMessage.sender)
-            .where(InboundMessage.case.is_null(), InboundMessage.sender_kind == "number",
-                   InboundMessage.route != "new", InboundMessage.received_at < before).tuples())
+    rows = (
+        InboundMessage.select(InboundMessage.id, InboundMessage.sender)
+        .where(
+            InboundMessage.case.is_null(),
+            InboundMessage.sender_kind == "number",
+            InboundMessage.route != "new",
+            InboundMessage.received_at < before,
+        )
+        .tuples()
+    )
     for message_id, sender in rows:
         if not is_purged(sender):
             result.messages += _purge_messages(InboundMessage.id == message_id, purged_form(sender, salt))

@@ -34,8 +34,8 @@ from zoneinfo import ZoneInfo
 from peewee import JOIN, fn
 from peewee import Case as SqlCase
 
-from modemd.store.models import Case, InboundMessage, utcnow
 from modemd.states import CaseStatus
+from modemd.store.models import Case, InboundMessage, utcnow
 
 NO_KEYWORD = "-"
 
@@ -85,8 +85,14 @@ def _naive_utc(moment: datetime) -> datetime:
     return moment.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
 
 
-def daily_recap(day: date, zone: ZoneInfo, *, recap_time: time,
-                keyword_names: list[str] | None = None, as_of: datetime | None = None) -> Recap:
+def daily_recap(
+    day: date,
+    zone: ZoneInfo,
+    *,
+    recap_time: time,
+    keyword_names: list[str] | None = None,
+    as_of: datetime | None = None,
+) -> Recap:
     """The recap of the period ending at ``recap_time`` on ``day``. ``keyword_names`` are listed even when idle."""
     start, end = period_bounds(day, zone, recap_time)
     summary = recap_between(start, end, keyword_names=keyword_names, as_of=as_of)
@@ -94,8 +100,9 @@ def daily_recap(day: date, zone: ZoneInfo, *, recap_time: time,
     return summary
 
 
-def recap_between(start: datetime, end: datetime, *, keyword_names: list[str] | None = None,
-                  as_of: datetime | None = None) -> Recap:
+def recap_between(
+    start: datetime, end: datetime, *, keyword_names: list[str] | None = None, as_of: datetime | None = None
+) -> Recap:
     """The counts for naive-UTC [start, end), as known at ``as_of`` (default now, at most ``end``)."""
     moment = min(as_of or utcnow(), end)
     recap = Recap(day=end.date(), start=start, end=end, as_of=moment)
@@ -109,22 +116,24 @@ def recap_between(start: datetime, end: datetime, *, keyword_names: list[str] | 
 
     # an SMS of a case counts under the case's keyword now; one without a case under the keyword it came with
     keyword_now = SqlCase(None, [(InboundMessage.case.is_null(False), Case.keyword)], InboundMessage.keyword)
-    received = (InboundMessage
-                .select(keyword_now.alias("keyword"), fn.COUNT(InboundMessage.id).alias("n"))
-                .join(Case, JOIN.LEFT_OUTER, on=(InboundMessage.case == Case.id))
-                .where(InboundMessage.received_at >= start, InboundMessage.received_at < moment)
-                .group_by(keyword_now)
-                .tuples())
+    received = (
+        InboundMessage.select(keyword_now.alias("keyword"), fn.COUNT(InboundMessage.id).alias("n"))
+        .join(Case, JOIN.LEFT_OUTER, on=(InboundMessage.case == Case.id))
+        .where(InboundMessage.received_at >= start, InboundMessage.received_at < moment)
+        .group_by(keyword_now)
+        .tuples()
+    )
     for keyword, count in received:
         recap.received += count
         if keyword is None:
             recap.unrouted += count
         line(keyword).received += count
 
-    cases = (Case
-             .select(Case.keyword, Case.status, Case.deadline_at, Case.answered_at)
-             .where(Case.opened_at >= start, Case.opened_at < moment)
-             .tuples())
+    cases = (
+        Case.select(Case.keyword, Case.status, Case.deadline_at, Case.answered_at)
+        .where(Case.opened_at >= start, Case.opened_at < moment)
+        .tuples()
+    )
     for keyword, status, deadline_at, answered_at in cases:
         entry = line(keyword)
         recap.cases += 1
@@ -175,11 +184,19 @@ def fill(template: str, **values) -> str:
 
 def sms_text(recap: Recap, template: str) -> str:
     """The recap as one SMS text for the leadership numbers."""
-    per_keyword = ", ".join(
-        f"{k.keyword} {k.cases}/{k.answered}" for k in recap.keywords if k.cases or k.received
-    ) or "-"
+    per_keyword = (
+        ", ".join(f"{k.keyword} {k.cases}/{k.answered}" for k in recap.keywords if k.cases or k.received) or "-"
+    )
     return fill(
-        template, date=recap.day.strftime("%d/%m/%Y"), period=period_text(recap), received=recap.received, cases=recap.cases,
-        answered=recap.answered, within=recap.within_deadline, overdue=recap.overdue, waiting=recap.waiting,
-        unrouted=recap.unrouted, keywords=per_keyword,
+        template,
+        date=recap.day.strftime("%d/%m/%Y"),
+        period=period_text(recap),
+        received=recap.received,
+        cases=recap.cases,
+        answered=recap.answered,
+        within=recap.within_deadline,
+        overdue=recap.overdue,
+        waiting=recap.waiting,
+        unrouted=recap.unrouted,
+        keywords=per_keyword,
     )

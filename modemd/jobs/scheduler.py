@@ -24,13 +24,14 @@ Jobs (stable ids, ``replace_existing``, ``coalesce``, one at a time):
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.base import JobLookupError
-from apscheduler.schedulers.base import STATE_STOPPED
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import STATE_STOPPED
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
@@ -44,7 +45,14 @@ if TYPE_CHECKING:
 log = logging.getLogger("modemd.scheduler")
 
 HOURLY, DAILY, RECAP, DEADLINES, BROADCASTS, CATCH_UP, PRIVACY = (
-    "notify-hourly", "notify-daily", "notify-recap", "notify-deadlines", "broadcasts", "catch-up", "privacy-purge")
+    "notify-hourly",
+    "notify-daily",
+    "notify-recap",
+    "notify-deadlines",
+    "broadcasts",
+    "catch-up",
+    "privacy-purge",
+)
 JOB_IDS = (HOURLY, DAILY, RECAP, DEADLINES, BROADCASTS, CATCH_UP)  # PRIVACY only when keep_days is set
 PRIVACY_AT = (1, 30)  # local time: a quiet hour
 
@@ -71,8 +79,13 @@ class _BackgroundScheduler(BackgroundScheduler):
 class Scheduler:
     """The daemon's timed jobs. ``keywords_getter()`` returns the current keyword table (it may be reloaded)."""
 
-    def __init__(self, config: Config, keywords_getter: Callable[[], KeywordTable | None], *,
-                 clock: Callable[[], datetime] = utcnow):
+    def __init__(
+        self,
+        config: Config,
+        keywords_getter: Callable[[], KeywordTable | None],
+        *,
+        clock: Callable[[], datetime] = utcnow,
+    ):
         self.config = config
         self.keywords_getter = keywords_getter
         self.clock = clock
@@ -97,15 +110,25 @@ class Scheduler:
         self._add(DEADLINES, self.deadlines, IntervalTrigger(seconds=DEADLINE_INTERVAL, timezone=zone))
         self._add(BROADCASTS, self.broadcasts, IntervalTrigger(seconds=BROADCAST_INTERVAL, timezone=zone))
         if self.config.privacy.keep_days:
-            privacy.load_salt(privacy.salt_path(self.config))  # made now, by the daemon's user, or a clear error at start
-            self._add(PRIVACY, self.privacy_purge,
-                      CronTrigger(hour=PRIVACY_AT[0], minute=PRIVACY_AT[1], second=2, timezone=zone))
+            privacy.load_salt(
+                privacy.salt_path(self.config)
+            )  # made now, by the daemon's user, or a clear error at start
+            self._add(
+                PRIVACY,
+                self.privacy_purge,
+                CronTrigger(hour=PRIVACY_AT[0], minute=PRIVACY_AT[1], second=2, timezone=zone),
+            )
         self._scheduler.add_job(self.catch_up, id=CATCH_UP, name=CATCH_UP, replace_existing=True)  # run once, now
         self._scheduler.start()
         if not self.config.web.base_url:
             log.warning("[web] base_url is empty: notification SMS will carry no link to the web UI")
-        log.info("scheduler started: hourly, daily at %s, recap at %s, deadlines every %ds, broadcasts every %ds",
-                 daily_at.strftime("%H:%M"), recap_at.strftime("%H:%M"), DEADLINE_INTERVAL, BROADCAST_INTERVAL)
+        log.info(
+            "scheduler started: hourly, daily at %s, recap at %s, deadlines every %ds, broadcasts every %ds",
+            daily_at.strftime("%H:%M"),
+            recap_at.strftime("%H:%M"),
+            DEADLINE_INTERVAL,
+            BROADCAST_INTERVAL,
+        )
 
     def shutdown(self, wait: bool = True) -> None:
         """Stop; with ``wait`` a running job finishes first (its transaction is never cut)."""
@@ -127,7 +150,9 @@ class Scheduler:
     # ------------------------------------------------------------------
     # The jobs: each one pass, errors logged and counted, never raised into APScheduler's thread
 
-    def _run(self, name: str, work: Callable[[datetime], list[notifications.Outcome] | list[int] | privacy.PurgeResult]):
+    def _run(
+        self, name: str, work: Callable[[datetime], list[notifications.Outcome] | list[int] | privacy.PurgeResult]
+    ):
         now = self.clock()
         try:
             result = work(now)
@@ -163,8 +188,9 @@ class Scheduler:
         """The numbers of cases closed more than keep_days ago, purged (and audited as the daemon)."""
         keep_days = self.config.privacy.keep_days
         salt = privacy.salt_path(self.config)
-        return self._run(PRIVACY, lambda now: privacy.purge(privacy.cutoff(keep_days, now), privacy.load_salt(salt),
-                                                            "daemon"))
+        return self._run(
+            PRIVACY, lambda now: privacy.purge(privacy.cutoff(keep_days, now), privacy.load_salt(salt), "daemon")
+        )
 
     def catch_up(self):
         """After a start (or downtime): every pass once; each sends only its latest period not yet sent."""

@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING
 
 import peewee
 
-from modemd.sms import phone
 from modemd.drivers.base import IncomingSMS
+from modemd.sms import phone
 from modemd.store.models import InboundMessage, ModemStatus, database_proxy, to_utc_naive, utcnow
 from modemd.store.sqlcache import Compiled, CompiledInsert, Param
 
@@ -51,17 +51,28 @@ def _already_stored(modem: str, sms: IncomingSMS, sender: str, smsc_time) -> Inb
     """
     if smsc_time is None:
         return None  # without the SMSC's time two equal texts cannot be told from a repeat
-    found = _REPEAT.execute(sender=sender, modem=modem, raw=sms.sender or "", slot=sim_slot(sms), smsc_time=smsc_time,
-                           text=sms.text).fetchone()
+    found = _REPEAT.execute(
+        sender=sender, modem=modem, raw=sms.sender or "", slot=sim_slot(sms), smsc_time=smsc_time, text=sms.text
+    ).fetchone()
     return None if found is None else InboundMessage.get_by_id(found[0])  # a repeat is rare: read it whole then
 
 
 # `sender` first: it is indexed, so this stays one short lookup however many messages are kept.
 # Only the id: no row to build for the usual answer, "not stored yet". (SQL compiled once: see modemd.store.sqlcache)
-_REPEAT = Compiled(lambda: InboundMessage.select(InboundMessage.id)
-                   .where(InboundMessage.sender == Param("sender"), InboundMessage.modem == Param("modem"),
-                          InboundMessage.sender_raw == Param("raw"), InboundMessage.sim_slot == Param("slot"),
-                          InboundMessage.smsc_time == Param("smsc_time"), InboundMessage.text == Param("text")).limit(1))
+_REPEAT = Compiled(
+    lambda: (
+        InboundMessage.select(InboundMessage.id)
+        .where(
+            InboundMessage.sender == Param("sender"),
+            InboundMessage.modem == Param("modem"),
+            InboundMessage.sender_raw == Param("raw"),
+            InboundMessage.sim_slot == Param("slot"),
+            InboundMessage.smsc_time == Param("smsc_time"),
+            InboundMessage.text == Param("text"),
+        )
+        .limit(1)
+    )
+)
 _INSERT = CompiledInsert(InboundMessage)
 
 
@@ -98,12 +109,19 @@ def store_batch(modem: str, batch: list[IncomingSMS], router: Router | None = No
             results.append(_store_one(modem, sms, router))
         created = sum(1 for r in results if r.created)
         if created:
-            ModemStatus.update(received_total=ModemStatus.received_total + created).where(ModemStatus.name == modem).execute()
+            ModemStatus.update(received_total=ModemStatus.received_total + created).where(
+                ModemStatus.name == modem
+            ).execute()
     for stored in results:
         if stored.created:
-            log.info("%s: stored message #%d from %s (%d part(s)%s)", modem, stored.message.id,
-                     shown(stored.message), stored.message.parts_received,
-                     ", incomplete" if stored.message.incomplete else "")
+            log.info(
+                "%s: stored message #%d from %s (%d part(s)%s)",
+                modem,
+                stored.message.id,
+                shown(stored.message),
+                stored.message.parts_received,
+                ", incomplete" if stored.message.incomplete else "",
+            )
         if stored.routing is not None and router is not None:  # routing happens only with a router
             router.after_commit(stored.routing)
     return results
@@ -119,14 +137,28 @@ def _store_one(modem: str, sms: IncomingSMS, router: Router | None) -> Stored:
     smsc_time = to_utc_naive(sms.smsc_time)
     existing = _already_stored(modem, sms, sender, smsc_time)
     if existing is not None:
-        log.info("%s: message from %s at %s was already stored as #%d (acknowledged again)",
-                 modem, shown(existing), smsc_time, existing.id)
+        log.info(
+            "%s: message from %s at %s was already stored as #%d (acknowledged again)",
+            modem,
+            shown(existing),
+            smsc_time,
+            existing.id,
+        )
         return Stored(existing, False)
     values = {
-        "modem": modem, "sender_raw": sms.sender or "", "sender": sender, "sender_kind": kind, "text": sms.text or "",
-        "pdus": json.dumps(list(sms.pdus)), "smsc_time": smsc_time, "received_at": utcnow(),
-        "parts_total": sms.parts_total, "parts_received": sms.parts_received, "incomplete": sms.incomplete,
-        "decode_error": sms.decode_error, "sim_slot": sim_slot(sms),
+        "modem": modem,
+        "sender_raw": sms.sender or "",
+        "sender": sender,
+        "sender_kind": kind,
+        "text": sms.text or "",
+        "pdus": json.dumps(list(sms.pdus)),
+        "smsc_time": smsc_time,
+        "received_at": utcnow(),
+        "parts_total": sms.parts_total,
+        "parts_received": sms.parts_received,
+        "incomplete": sms.incomplete,
+        "decode_error": sms.decode_error,
+        "sim_slot": sim_slot(sms),
     }
     # the row is built from the values just written, not read back
     message = InboundMessage(id=_INSERT.execute(values), **values)

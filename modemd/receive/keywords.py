@@ -28,9 +28,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
 
 from modemd.config import Problem, key_lines, read_ini
 
@@ -108,7 +108,7 @@ def comparable(word: str) -> str:
 
 
 def _deletions(word: str) -> set[str]:
-    return {word[:i] + word[i + 1:] for i in range(len(word))}
+    return {word[:i] + word[i + 1 :] for i in range(len(word))}
 
 
 def one_edit_apart(a: str, b: str) -> bool:
@@ -117,12 +117,16 @@ def one_edit_apart(a: str, b: str) -> bool:
         return False
     if len(a) != len(b):
         short, long_ = (a, b) if len(a) < len(b) else (b, a)
-        return any(long_[:i] + long_[i + 1:] == short for i in range(len(long_)))
+        return any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
     differ = [i for i in range(len(a)) if a[i] != b[i]]
     if len(differ) == 1:
         return True
-    return (len(differ) == 2 and differ[1] == differ[0] + 1
-            and a[differ[0]] == b[differ[1]] and a[differ[1]] == b[differ[0]])
+    return (
+        len(differ) == 2
+        and differ[1] == differ[0] + 1
+        and a[differ[0]] == b[differ[1]]
+        and a[differ[1]] == b[differ[0]]
+    )
 
 
 class KeywordError(Exception):
@@ -155,34 +159,74 @@ def _fill(table: KeywordTable, parser, file: str, lines: dict, problems: list[Pr
         if owner:
             table.owner_refs.append((section, owner))
         if not KEYWORD_PATTERN.match(section.strip()):
-            problems.append(Problem(file, "a keyword is 2 to 20 letters or digits, no spaces (e.g. [DISHUB])", section, line=line))
+            problems.append(
+                Problem(file, "a keyword is 2 to 20 letters or digits, no spaces (e.g. [DISHUB])", section, line=line)
+            )
             continue
         if not owner:
-            problems.append(Problem(file, "missing key owner (the login of the official who answers this keyword)", section, "owner", line))
+            problems.append(
+                Problem(
+                    file,
+                    "missing key owner (the login of the official who answers this keyword)",
+                    section,
+                    "owner",
+                    line,
+                )
+            )
         aliases = tuple(a.strip().upper() for a in raw.get("aliases", "").split(",") if a.strip())
         ok = True
         for word in (name, *aliases):
             key = "aliases" if word != name else None
             if not KEYWORD_PATTERN.match(word):
-                problems.append(Problem(file, f"alias {word!r} must be 2 to 20 letters or digits", section, "aliases", lines.get((section, "aliases"))))
+                problems.append(
+                    Problem(
+                        file,
+                        f"alias {word!r} must be 2 to 20 letters or digits",
+                        section,
+                        "aliases",
+                        lines.get((section, "aliases")),
+                    )
+                )
                 ok = False
             elif word in seen:
-                problems.append(Problem(
-                    file, f"{word} is already used by [{seen[word]}] (keywords and aliases must be unique, any case)",
-                    section, key, lines.get((section, key)) if key else line,
-                ))
+                problems.append(
+                    Problem(
+                        file,
+                        f"{word} is already used by [{seen[word]}] (keywords and aliases must be unique, any case)",
+                        section,
+                        key,
+                        lines.get((section, key)) if key else line,
+                    )
+                )
                 ok = False
             else:
                 seen[word] = section
         for key in raw:
             if key not in KNOWN_KEYS:
-                problems.append(Problem(file, f"unknown key (expected one of: {', '.join(KNOWN_KEYS)})", section, key, lines.get((section, key)), warning=True))
+                problems.append(
+                    Problem(
+                        file,
+                        f"unknown key (expected one of: {', '.join(KNOWN_KEYS)})",
+                        section,
+                        key,
+                        lines.get((section, key)),
+                        warning=True,
+                    )
+                )
         reply = raw.get("reply", "").strip().replace("\\n", "\n")
         if reply:
             try:
                 reply.format(case=1, keyword=name)
             except (KeyError, IndexError, ValueError) as exc:
-                problems.append(Problem(file, f"reply may only use {{case}} and {{keyword}} placeholders ({exc})", section, "reply", lines.get((section, "reply"))))
+                problems.append(
+                    Problem(
+                        file,
+                        f"reply may only use {{case}} and {{keyword}} placeholders ({exc})",
+                        section,
+                        "reply",
+                        lines.get((section, "reply")),
+                    )
+                )
                 ok = False
         if ok and owner:
             table.add(Keyword(name, owner, aliases, raw.get("description", "").strip(), reply))
@@ -195,9 +239,25 @@ def check_owners(table: KeywordTable, user_state: Callable[[str], str | None], p
         state = user_state(owner)
         line = lines.get((section, "owner"))
         if state is None:
-            problems.append(Problem(str(table.path), f"owner {owner!r} is not a user (create it with: modemd user add {owner} --role official)", section, "owner", line))
+            problems.append(
+                Problem(
+                    str(table.path),
+                    f"owner {owner!r} is not a user (create it with: modemd user add {owner} --role official)",
+                    section,
+                    "owner",
+                    line,
+                )
+            )
         elif state != "active":
-            problems.append(Problem(str(table.path), f"owner {owner!r} is disabled; give the keyword to an active user", section, "owner", line))
+            problems.append(
+                Problem(
+                    str(table.path),
+                    f"owner {owner!r} is disabled; give the keyword to an active user",
+                    section,
+                    "owner",
+                    line,
+                )
+            )
 
 
 def keyword_list_text(names: Iterable[str]) -> str:

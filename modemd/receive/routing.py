@@ -38,24 +38,31 @@ import re
 import shlex
 import subprocess
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import lru_cache
-from typing import Callable
 
 import peewee
 
-from modemd.sms import phone
-from modemd.send import outqueue
 from modemd.config import Config
 from modemd.receive.keywords import Keyword, KeywordTable
-from modemd.store.models import (
-    AuditLog, BlockedNumber, Case, InboundMessage, OutboundMessage, User, database_proxy, utcnow,
-)
+from modemd.send import outqueue
+from modemd.sms import phone
 from modemd.sms.segmentation import count as sms_count
-from modemd.store.sqlcache import Compiled, CompiledInsert, Param
 from modemd.states import CaseStatus
+from modemd.store.models import (
+    AuditLog,
+    BlockedNumber,
+    Case,
+    InboundMessage,
+    OutboundMessage,
+    User,
+    database_proxy,
+    utcnow,
+)
+from modemd.store.sqlcache import Compiled, CompiledInsert, Param
 
 log = logging.getLogger("modemd.routing")
 
@@ -64,8 +71,11 @@ log = logging.getLogger("modemd.routing")
 # The word: letters and digits, with combining marks inside ("DÍSHUB" typed with a separate accent).
 # After it: closing quotes and brackets, the glue citizens use ("dishub#jalan", "DisHub: jalan",
 # "DISHUB-jalan", "Dishub/jalan") and spaces; then the text. One match does it all.
-_FIRST_WORD = re.compile(r"(?:[0-9#*]\ufe0f?\u20e3|[\W_])*+([^\W_]+(?:[\u0300-\u036f]+[^\W_]*)*)"
-                         r"[\s)\]}>\"'»”’）]*[#.:,;/\-*=!_＃．：，／－]*\s*(.*)", re.DOTALL)
+_FIRST_WORD = re.compile(
+    r"(?:[0-9#*]\ufe0f?\u20e3|[\W_])*+([^\W_]+(?:[\u0300-\u036f]+[^\W_]*)*)"
+    r"[\s)\]}>\"'»”’）]*[#.:,;/\-*=!_＃．：，／－]*\s*(.*)",
+    re.DOTALL,
+)
 # "dll." (and so on) ends a keyword list shortened to fit one SMS; GSM 7-bit, unlike an ellipsis.
 _MORE = "dll."
 KEYWORD_CORRECTED = "case.keyword_corrected"  # the audit action marking a message read with a corrected keyword
@@ -78,20 +88,40 @@ OWNER_CACHE_SECONDS = 60.0
 # rendered once instead, see modemd.store.sqlcache.
 
 
-_BLOCKED = Compiled(lambda: BlockedNumber.select(peewee.SQL("1"))
-                    .where(BlockedNumber.phone.in_([Param("number"), Param("raw")])).limit(1))
-_OPEN_CASE = Compiled(lambda: Case.select()
-                      .where(Case.citizen == Param("citizen"), Case.status == CaseStatus.OPEN, Case.keyword == Param("keyword"))
-                      .order_by(Case.id.desc()).limit(1))
-_OPEN_UNROUTED_CASE = Compiled(lambda: Case.select()
-                               .where(Case.citizen == Param("citizen"), Case.status == CaseStatus.OPEN, Case.keyword.is_null())
-                               .order_by(Case.id.desc()).limit(1))
+_BLOCKED = Compiled(
+    lambda: (
+        BlockedNumber.select(peewee.SQL("1")).where(BlockedNumber.phone.in_([Param("number"), Param("raw")])).limit(1)
+    )
+)
+_OPEN_CASE = Compiled(
+    lambda: (
+        Case.select()
+        .where(Case.citizen == Param("citizen"), Case.status == CaseStatus.OPEN, Case.keyword == Param("keyword"))
+        .order_by(Case.id.desc())
+        .limit(1)
+    )
+)
+_OPEN_UNROUTED_CASE = Compiled(
+    lambda: (
+        Case.select()
+        .where(Case.citizen == Param("citizen"), Case.status == CaseStatus.OPEN, Case.keyword.is_null())
+        .order_by(Case.id.desc())
+        .limit(1)
+    )
+)
 _TOUCH_CASE = Compiled(lambda: Case.update(last_message_at=Param("at")).where(Case.id == Param("case")))
-_RECENT_AUTOREPLIES = Compiled(lambda: OutboundMessage.select(peewee.fn.COUNT(OutboundMessage.id))
-                               .where(OutboundMessage.recipient == Param("recipient"), OutboundMessage.kind == "autoreply",
-                                      OutboundMessage.created_at >= Param("since")))
-_ROUTED = Compiled(lambda: InboundMessage.update(route=Param("route"), keyword=Param("keyword"), case=Param("case"))
-                   .where(InboundMessage.id == Param("message")))
+_RECENT_AUTOREPLIES = Compiled(
+    lambda: OutboundMessage.select(peewee.fn.COUNT(OutboundMessage.id)).where(
+        OutboundMessage.recipient == Param("recipient"),
+        OutboundMessage.kind == "autoreply",
+        OutboundMessage.created_at >= Param("since"),
+    )
+)
+_ROUTED = Compiled(
+    lambda: InboundMessage.update(route=Param("route"), keyword=Param("keyword"), case=Param("case")).where(
+        InboundMessage.id == Param("message")
+    )
+)
 _INSERT_CASE = CompiledInsert(Case)
 _INSERT_AUDIT = CompiledInsert(AuditLog)
 _INSERT_OUTBOUND = CompiledInsert(OutboundMessage)
@@ -142,8 +172,14 @@ class Router:
     def __init__(self, config: Config, keywords: Callable[[], KeywordTable]):
         self.config = config
         self.keywords = keywords
-        self.steps = [self.screen_sender, self.parse_keyword, self.open_or_join_case, self.note_correction,
-                      self.acknowledge, self.unknown_keyword]
+        self.steps = [
+            self.screen_sender,
+            self.parse_keyword,
+            self.open_or_join_case,
+            self.note_correction,
+            self.acknowledge,
+            self.unknown_keyword,
+        ]
         self._commands: ThreadPoolExecutor | None = None
         self._owners: dict[str, int | None] = {}
         self._owners_at = 0.0
@@ -164,7 +200,9 @@ class Router:
             if state.stopped:
                 break
         keyword = state.keyword.name if state.keyword else None
-        _ROUTED.execute(route=state.route, keyword=keyword, case=state.case.id if state.case else None, message=message.id)
+        _ROUTED.execute(
+            route=state.route, keyword=keyword, case=state.case.id if state.case else None, message=message.id
+        )
         message.route = state.route
         return state
 
@@ -172,10 +210,14 @@ class Router:
         """What must wait until the routing is committed: waking the workers, run_on_receive."""
         if state.replies:
             outqueue.notify()  # committed now: wake every worker, not only the one that routed
-        log.info("message #%d: %s%s%s%s", state.message.id, state.route,
-                 f" {state.keyword.name}" if state.keyword else "",
-                 " (keyword corrected)" if state.corrected else "",
-                 f" case #{state.case.id}" if state.case else "")
+        log.info(
+            "message #%d: %s%s%s%s",
+            state.message.id,
+            state.route,
+            f" {state.keyword.name}" if state.keyword else "",
+            " (keyword corrected)" if state.corrected else "",
+            f" case #{state.case.id}" if state.case else "",
+        )
         self.run_on_receive(state)
 
     def screen_sender(self, state: Routing) -> None:
@@ -200,31 +242,52 @@ class Router:
         keyword = state.keyword.name if state.keyword else None
         now = utcnow()
         citizen = state.message.sender
-        open_case = (_OPEN_CASE.first(citizen=citizen, keyword=keyword) if keyword
-                     else _OPEN_UNROUTED_CASE.first(citizen=citizen))
+        open_case = (
+            _OPEN_CASE.first(citizen=citizen, keyword=keyword)
+            if keyword
+            else _OPEN_UNROUTED_CASE.first(citizen=citizen)
+        )
         if open_case is not None:
             _TOUCH_CASE.execute(at=now, case=open_case.id)
             open_case.last_message_at = now
             state.case, state.route = open_case, "case"
             return
         owner = self.owner_id(state.keyword.owner) if state.keyword else None
-        values = {"keyword": keyword, "owner": owner, "citizen": citizen, "opened_at": now,
-                  "deadline_at": now + timedelta(seconds=self.config.sms.deadline), "last_message_at": now}
+        values = {
+            "keyword": keyword,
+            "owner": owner,
+            "citizen": citizen,
+            "opened_at": now,
+            "deadline_at": now + timedelta(seconds=self.config.sms.deadline),
+            "last_message_at": now,
+        }
         # the row is built from the values just written rather than read back
         state.case = Case(id=_INSERT_CASE.execute(values), **values)
         state.case_opened = True
         state.route = "case" if keyword else "unrouted"
-        audit_case_opened(state.case, message=state.message.id, keyword=keyword,
-                          owner=state.keyword.owner if owner and state.keyword else None)
+        audit_case_opened(
+            state.case,
+            message=state.message.id,
+            keyword=keyword,
+            owner=state.keyword.owner if owner and state.keyword else None,
+        )
 
     def note_correction(self, state: Routing) -> None:
         """A mistyped keyword: which word was read as which keyword, for the official (the text stays as sent)."""
         if state.corrected:
             assert state.case is not None and state.keyword is not None, "a correction is to a keyword, in a case"
-            _INSERT_AUDIT.execute({
-                "actor": "daemon", "action": KEYWORD_CORRECTED, "object_type": "case", "object_id": str(state.case.id),
-                "detail": json.dumps({"message": state.message.id, "typed": state.word, "keyword": state.keyword.name},
-                                     ensure_ascii=False)})
+            _INSERT_AUDIT.execute(
+                {
+                    "actor": "daemon",
+                    "action": KEYWORD_CORRECTED,
+                    "object_type": "case",
+                    "object_id": str(state.case.id),
+                    "detail": json.dumps(
+                        {"message": state.message.id, "typed": state.word, "keyword": state.keyword.name},
+                        ensure_ascii=False,
+                    ),
+                }
+            )
 
     def owner_id(self, login: str) -> int | None:
         """The id of a keyword owner's account, looked up once a minute at most (a burst opens many cases)."""
@@ -258,8 +321,13 @@ class Router:
         since = utcnow() - timedelta(seconds=self.config.sms.autoreply_window)
         recent = _RECENT_AUTOREPLIES.scalar(recipient=state.message.sender, since=since)
         if recent >= limit:
-            log.info("message #%d: no automatic reply to %s, %d already in the window (limit %d)",
-                     state.message.id, phone.mask(state.message.sender), recent, limit)
+            log.info(
+                "message #%d: no automatic reply to %s, %d already in the window (limit %d)",
+                state.message.id,
+                phone.mask(state.message.sender),
+                recent,
+                limit,
+            )
             return None
         reply = queue_autoreply(state.message.sender, text, self.config, state.case)
         state.replies.append(reply)
@@ -273,8 +341,13 @@ class Router:
         if self._commands is None:
             # a slow hook must never hold up the modem: it runs on a thread of its own
             self._commands = ThreadPoolExecutor(max_workers=2, thread_name_prefix="run_on_receive")
-        self._commands.submit(run_hook, shlex.split(command), state.message.id, receive_document(state),
-                              self.config.modemd.run_on_receive_timeout)
+        self._commands.submit(
+            run_hook,
+            shlex.split(command),
+            state.message.id,
+            receive_document(state),
+            self.config.modemd.run_on_receive_timeout,
+        )
 
     def close(self) -> None:
         if self._commands is not None:
@@ -290,14 +363,25 @@ def queue_autoreply(recipient: str, text: str, config: Config, case: Case | None
     """
     if not text or not text.strip():
         raise outqueue.EmptyMessage("the message is empty")
-    values = {**outqueue.row_values(text, "autoreply", config=config), "recipient": phone.normalize(recipient), "case": case}
+    values = {
+        **outqueue.row_values(text, "autoreply", config=config),
+        "recipient": phone.normalize(recipient),
+        "case": case,
+    }
     return OutboundMessage(id=_INSERT_OUTBOUND.execute(values), **values)
 
 
 def audit_case_opened(case: Case, **detail) -> None:
     """``audit("daemon", "case.open", case, **detail)`` with its INSERT compiled once."""
-    _INSERT_AUDIT.execute({"actor": "daemon", "action": "case.open", "object_type": "case", "object_id": str(case.id),
-                           "detail": json.dumps(detail, ensure_ascii=False, default=str)})
+    _INSERT_AUDIT.execute(
+        {
+            "actor": "daemon",
+            "action": "case.open",
+            "object_type": "case",
+            "object_id": str(case.id),
+            "detail": json.dumps(detail, ensure_ascii=False, default=str),
+        }
+    )
 
 
 @lru_cache(maxsize=8)
@@ -346,15 +430,17 @@ def run_hook(argv: list[str], message_id: int, document: bytes, timeout: float) 
         log.warning("%s: failed: %s", what, exc)
         return None
     if done.returncode != 0:
-        log.warning("%s: exit status %d: %s", what, done.returncode,
-                    done.stderr.decode("utf-8", "replace").strip()[:300])
+        log.warning(
+            "%s: exit status %d: %s", what, done.returncode, done.stderr.decode("utf-8", "replace").strip()[:300]
+        )
     return done.returncode
 
 
 def route_pending(router: Router, limit: int = 1000) -> int:
     """Route messages stored but not yet routed (a crash came between storing and routing)."""
-    waiting = list(InboundMessage.select().where(InboundMessage.route == "new").order_by(InboundMessage.id).limit(limit))
+    waiting = list(
+        InboundMessage.select().where(InboundMessage.route == "new").order_by(InboundMessage.id).limit(limit)
+    )
     for message in waiting:
         router.route(message)
     return len(waiting)
-

@@ -31,17 +31,17 @@ import socket
 import threading
 import time
 
-from modemd.send import outbound, outqueue
 from modemd.checks import CheckResult
 from modemd.config import Config, Problem
-from modemd.receive.keywords import KeywordTable, check_owners, load_keywords
-from modemd.store.models import DaemonState, User, utcnow
-from modemd.receive.routing import Router, route_pending
 from modemd.jobs.scheduler import Scheduler
+from modemd.receive.keywords import KeywordTable, check_owners, load_keywords
+from modemd.receive.routing import Router, route_pending
 from modemd.run.health import HealthBoard
 from modemd.run.progress import Stuck
 from modemd.run.sdnotify import Notifier
 from modemd.run.worker import ModemWorker
+from modemd.send import outbound, outqueue
+from modemd.store.models import DaemonState, User, utcnow
 
 log = logging.getLogger("modemd.daemon")
 
@@ -53,10 +53,19 @@ STOP_TIMEOUT = 30.0  # longest AT exchange (a multi-part send) we wait for on SI
 
 def keywords_json(table: KeywordTable) -> str:
     """The keyword table the daemon uses, as published for the web UI."""
-    return json.dumps([
-        {"name": k.name, "owner": k.owner, "aliases": list(k.aliases), "description": k.description, "reply": k.reply}
-        for k in sorted(table.keywords.values(), key=lambda k: k.name)
-    ], ensure_ascii=False)
+    return json.dumps(
+        [
+            {
+                "name": k.name,
+                "owner": k.owner,
+                "aliases": list(k.aliases),
+                "description": k.description,
+                "reply": k.reply,
+            }
+            for k in sorted(table.keywords.values(), key=lambda k: k.name)
+        ],
+        ensure_ascii=False,
+    )
 
 
 def _user_state(login: str) -> str | None:
@@ -67,8 +76,9 @@ def _user_state(login: str) -> str | None:
 
 
 class Daemon:
-    def __init__(self, config: Config, keywords: KeywordTable, instance: str | None = None,
-                 notifier: Notifier | None = None):
+    def __init__(
+        self, config: Config, keywords: KeywordTable, instance: str | None = None, notifier: Notifier | None = None
+    ):
         self.config = config
         self.instance = instance or socket.gethostname()
         self.notifier = notifier or Notifier()
@@ -99,8 +109,11 @@ class Daemon:
         for problem in problems:
             (log.error if not problem.warning else log.warning)("keywords.ini: %s", problem)
         if errors:
-            log.error("keywords.ini has %d error(s); still using the %d keyword(s) loaded before",
-                      len(errors), len(self.keywords()))
+            log.error(
+                "keywords.ini has %d error(s); still using the %d keyword(s) loaded before",
+                len(errors),
+                len(self.keywords()),
+            )
             return False
         with self._keywords_lock:
             self._keywords = table
@@ -126,8 +139,14 @@ class Daemon:
             if not modem.enabled:
                 log.info("%s: disabled in the configuration", modem.name)
                 continue
-            worker = ModemWorker(modem, config=self.config, router=self.router, health=self.health,
-                                 instance=self.instance, stop=self.stop_event)
+            worker = ModemWorker(
+                modem,
+                config=self.config,
+                router=self.router,
+                health=self.health,
+                instance=self.instance,
+                stop=self.stop_event,
+            )
             outqueue.add_listener(worker.wake)
             self.workers.append(worker)
         for worker in self.workers:
@@ -135,8 +154,9 @@ class Daemon:
         self._dispatcher = threading.Thread(target=self._dispatch, name="dispatcher", daemon=True)
         self._dispatcher.start()
         self.scheduler = self._start_scheduler()
-        log.info("started as %s with %d modem(s), %d keyword(s)", self.instance, len(self.workers),
-                 len(self.keywords()))
+        log.info(
+            "started as %s with %d modem(s), %d keyword(s)", self.instance, len(self.workers), len(self.keywords())
+        )
 
     def _start_scheduler(self) -> Scheduler | None:
         try:
@@ -214,8 +234,13 @@ class Daemon:
         stuck = {s.name: s for s in (w.progress.stuck() for w in self.workers) if s is not None}
         for name, found in stuck.items():
             if name not in self._stuck:
-                log.warning("%s: the worker is stuck %s for %.0f s; systemd's watchdog is no longer fed, "
-                            "so the service is restarted unless it moves again", name, found.step, found.seconds)
+                log.warning(
+                    "%s: the worker is stuck %s for %.0f s; systemd's watchdog is no longer fed, "
+                    "so the service is restarted unless it moves again",
+                    name,
+                    found.step,
+                    found.seconds,
+                )
         for name in self._stuck.keys() - stuck.keys():
             log.info("%s: the worker moves again; feeding systemd's watchdog again", name)
         changed = stuck.keys() != self._stuck.keys()
@@ -233,8 +258,11 @@ class Daemon:
         """systemd's STATUS=, e.g. "2 modems, 14 queued, signal -71 dBm"."""
         states = self.health.states()
         ready = sum(1 for s in states.values() if s == "ready")
-        parts = [f"{ready}/{len(self.workers)} modems ready" if ready != len(self.workers)
-                 else f"{len(self.workers)} modem{'s' if len(self.workers) != 1 else ''}"]
+        parts = [
+            f"{ready}/{len(self.workers)} modems ready"
+            if ready != len(self.workers)
+            else f"{len(self.workers)} modem{'s' if len(self.workers) != 1 else ''}"
+        ]
         try:
             parts.append(f"{outbound.depth()} queued")
         except Exception:  # a status line is not worth failing for
@@ -265,4 +293,3 @@ def run_daemon(result: CheckResult, instance: str | None = None) -> int:
         daemon.notifier.stopping()
         daemon.stop()
     return 0
-

@@ -19,8 +19,8 @@ import threading
 from datetime import datetime, timedelta
 from typing import Any
 
-from modemd.store.models import ModemStatus, utcnow
 from modemd.send.outbound import Eligibility
+from modemd.store.models import ModemStatus, utcnow
 
 #: states in which a modem keeps its routed traffic: "starting" too, so that at start-up the first
 #: modem to connect does not take the messages meant for one that is a moment slower; a modem that
@@ -99,13 +99,13 @@ def save_status(name: str, **fields: Any) -> None:
 def clear_error(name: str, prefix: str) -> None:
     """Clear a modem's last_error if it still begins with ``prefix``; an error written since then stays."""
     ModemStatus.update(last_error=None, updated_at=utcnow()).where(
-        (ModemStatus.name == name) & ModemStatus.last_error.startswith(prefix)).execute()
+        (ModemStatus.name == name) & ModemStatus.last_error.startswith(prefix)
+    ).execute()
 
 
 def signal_current(status: ModemStatus, now: datetime) -> bool:
     """Whether the status row's signal figure is live: the modem is talked to and was read lately."""
-    return (status.state in LIVE_STATES and status.last_contact is not None
-            and now - status.last_contact <= SIGNAL_FRESH)
+    return status.state in LIVE_STATES and status.last_contact is not None and now - status.last_contact <= SIGNAL_FRESH
 
 
 def storage_full(used: int | None, total: int | None) -> bool:

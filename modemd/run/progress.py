@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 #: slack beyond a step's allowance: scheduling, a database commit, a slow disk
 GRACE = 5.0

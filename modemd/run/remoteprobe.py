@@ -19,11 +19,11 @@ import json
 import logging
 import secrets
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from modemd.drivers.base import Driver, ModemError
-from modemd.store.models import DaemonState
 from modemd.run.survey import survey
+from modemd.store.models import DaemonState
 
 log = logging.getLogger("modemd.probe")
 

@@ -15,7 +15,7 @@ network (``+CME ERROR: 30``, 31, 32) is reported as "no network yet", never as
 from __future__ import annotations
 
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from modemd.drivers.base import Driver, ModemError, ModemGone, NoNetwork, SignalInfo, Unsupported
 
@@ -25,15 +25,31 @@ REGISTRATION_WAIT = 30.0
 SETTLED = frozenset({"home", "roaming", "denied"})
 
 
-def survey(driver: Driver, ussd: str, *, balance: bool = True, registration_wait: float = REGISTRATION_WAIT,
-           say: Callable[[str], None] = lambda text: None, sleep: Callable[[float], None] = time.sleep) -> dict:
+def survey(
+    driver: Driver,
+    ussd: str,
+    *,
+    balance: bool = True,
+    registration_wait: float = REGISTRATION_WAIT,
+    say: Callable[[str], None] = lambda text: None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> dict:
     """Ask a connected driver everything a probe shows; errors of the modem itself propagate."""
     identity = driver.identify()
-    result: dict = {"manufacturer": identity.manufacturer, "model": identity.model, "firmware": identity.firmware,
-                    "imei": identity.imei, "imsi": identity.imsi}
+    result: dict = {
+        "manufacturer": identity.manufacturer,
+        "model": identity.model,
+        "firmware": identity.firmware,
+        "imei": identity.imei,
+        "imsi": identity.imsi,
+    }
     signal = registered(driver, registration_wait, say, sleep)
-    result.update(signal_dbm=signal.dbm, bars=signal.bars, registration=signal.registration,
-                  operator=signal.operator or identity.operator)
+    result.update(
+        signal_dbm=signal.dbm,
+        bars=signal.bars,
+        registration=signal.registration,
+        operator=signal.operator or identity.operator,
+    )
     try:
         storage = driver.storage()
         result["storage"] = {"used": storage.used, "total": storage.total}
@@ -44,16 +60,19 @@ def survey(driver: Driver, ussd: str, *, balance: bool = True, registration_wait
     return result
 
 
-def registered(driver: Driver, wait: float, say: Callable[[str], None],
-               sleep: Callable[[float], None] = time.sleep) -> SignalInfo:
+def registered(
+    driver: Driver, wait: float, say: Callable[[str], None], sleep: Callable[[float], None] = time.sleep
+) -> SignalInfo:
     """The modem's signal, once it registered if it is still searching after its PIN (at most ``wait`` s)."""
     signal = driver.signal()
     searching = signal.registration == "searching" or (driver.pin_entered and signal.registration not in SETTLED)
     if not searching or wait <= 0:
         return signal
     after_pin = " (the SIM PIN was just entered)" if driver.pin_entered else ""
-    say(f"{driver.name}: the modem is still looking for the network{after_pin}; "
-        f"waiting up to {wait:.0f} s for it to register")
+    say(
+        f"{driver.name}: the modem is still looking for the network{after_pin}; "
+        f"waiting up to {wait:.0f} s for it to register"
+    )
     deadline = time.monotonic() + wait
     while signal.registration not in SETTLED and time.monotonic() < deadline:
         sleep(1.0)

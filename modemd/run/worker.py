@@ -35,17 +35,17 @@ import time
 
 import peewee
 
-from modemd.receive import inbound
-from modemd.send import outbound, status_reports
-from modemd.run import remoteprobe
-from modemd.jobs.balancewatch import BalanceWatch
 from modemd.config import Config, ModemConfig
 from modemd.drivers import create_driver
 from modemd.drivers.base import Driver, ModemError, ModemGone, PinError, SendFailed
-from modemd.run.health import SIM_FULL, HealthBoard, clear_error, save_status, storage_full
-from modemd.store.models import utcnow
-from modemd.run.progress import Progress
+from modemd.jobs.balancewatch import BalanceWatch
+from modemd.receive import inbound
 from modemd.receive.routing import Router
+from modemd.run import remoteprobe
+from modemd.run.health import SIM_FULL, HealthBoard, clear_error, save_status, storage_full
+from modemd.run.progress import Progress
+from modemd.send import outbound, status_reports
+from modemd.store.models import utcnow
 
 log = logging.getLogger("modemd.worker")
 
@@ -81,8 +81,16 @@ class _ChainedEvent(threading.Event):
 
 
 class ModemWorker(threading.Thread):
-    def __init__(self, modem: ModemConfig, *, config: Config, router: Router, health: HealthBoard, instance: str,
-                 stop: threading.Event):
+    def __init__(
+        self,
+        modem: ModemConfig,
+        *,
+        config: Config,
+        router: Router,
+        health: HealthBoard,
+        instance: str,
+        stop: threading.Event,
+    ):
         super().__init__(name=f"modem-{modem.name}", daemon=True)
         self.modem = modem
         self.config = config
@@ -170,8 +178,11 @@ class ModemWorker(threading.Thread):
             if self.receive() and self.sim_full:
                 self._save(**self._check_storage())  # the messages just deleted may have ended the episode
             self.collect_reports(now)
-        if self._reports and (self._next is None or len(self._reports) >= self._report_batch()
-                              or now - self._reports_since >= REPORT_DELAY):
+        if self._reports and (
+            self._next is None
+            or len(self._reports) >= self._report_batch()
+            or now - self._reports_since >= REPORT_DELAY
+        ):
             self.flush_reports()
         if now >= self._next_health:
             self._next_health = now + HEALTH_INTERVAL
@@ -196,8 +207,16 @@ class ModemWorker(threading.Thread):
         self._step("looking for messages to send")
         if now >= self.next_send_at and self.send_one():
             return  # straight on to the next message
-        wait = min(self._next_receive, self._next_health, self._next_request_check, self.balance_watch.next_due(),
-                   self._next_due_check or now + SEND_POLL) - time.monotonic()
+        wait = (
+            min(
+                self._next_receive,
+                self._next_health,
+                self._next_request_check,
+                self.balance_watch.next_due(),
+                self._next_due_check or now + SEND_POLL,
+            )
+            - time.monotonic()
+        )
         if self.next_send_at > now:
             wait = min(wait, self.next_send_at - now)
         self._step("waiting", max(wait, 0.0))
@@ -226,8 +245,16 @@ class ModemWorker(threading.Thread):
         self.backoff = BACKOFF_FIRST
         self.failures_in_row = 0
         log.info("%s: connected (%s %s, IMEI %s)", name, identity.manufacturer, identity.model, identity.imei or "?")
-        self._save(driver=self.modem.driver, manufacturer=identity.manufacturer[:64], model=identity.model[:64],
-                   imei=identity.imei[:32], errors=0, last_error=None, last_contact=utcnow(), state="ready")
+        self._save(
+            driver=self.modem.driver,
+            manufacturer=identity.manufacturer[:64],
+            model=identity.model[:64],
+            imei=identity.imei[:32],
+            errors=0,
+            last_error=None,
+            last_contact=utcnow(),
+            state="ready",
+        )
         self._next_receive = self._next_health = 0.0
         self.health.set_state(name, "ready")
         # before the first sweep empties it: a SIM found full says reception had stopped
@@ -267,7 +294,7 @@ class ModemWorker(threading.Thread):
         batch = self.connected_driver.receive()
         count = 0
         for start in range(0, len(batch), RECEIVE_BATCH):
-            chunk = batch[start:start + RECEIVE_BATCH]
+            chunk = batch[start : start + RECEIVE_BATCH]
             stored = inbound.store_batch(self.modem.name, chunk, self.router)  # committed
             for sms, item in zip(chunk, stored, strict=True):
                 self._step("deleting stored messages from the SIM")
@@ -336,8 +363,9 @@ class ModemWorker(threading.Thread):
         self._step(f"sending message #{message.id}", self.connected_driver.longest_send(message.parts or 1))
         started = time.monotonic()
         try:
-            references = self.connected_driver.send(message.recipient, message.text,
-                                                     status_report=message.status_report)
+            references = self.connected_driver.send(
+                message.recipient, message.text, status_report=message.status_report
+            )
         except SendFailed as exc:
             self.busy_seconds += time.monotonic() - started
             outbound.record_failure(message, exc.reason, permanent=exc.permanent, config=self.config, code=exc.code)
@@ -347,8 +375,13 @@ class ModemWorker(threading.Thread):
                 self._count_failure(exc.reason)
             return True
         except ModemGone as exc:
-            outbound.record_failure(message, f"modem {self.modem.name} stopped answering: {exc}", permanent=False,
-                                    config=self.config, retry_now=True)
+            outbound.record_failure(
+                message,
+                f"modem {self.modem.name} stopped answering: {exc}",
+                permanent=False,
+                config=self.config,
+                retry_now=True,
+            )
             raise
         except Exception as exc:
             outbound.record_failure(message, f"{type(exc).__name__}: {exc}", permanent=False, config=self.config)
@@ -369,8 +402,13 @@ class ModemWorker(threading.Thread):
                 return outbound.record_sent(message, self.modem.name, references, then_claim=then_claim)
             except peewee.DatabaseError as exc:
                 if attempt == RECORD_ATTEMPTS:
-                    log.error("%s: message #%d was sent but cannot be recorded (%s); it stays 'sending' and is "
-                              "marked in doubt at the next start", self.modem.name, message.id, exc)
+                    log.error(
+                        "%s: message #%d was sent but cannot be recorded (%s); it stays 'sending' and is "
+                        "marked in doubt at the next start",
+                        self.modem.name,
+                        message.id,
+                        exc,
+                    )
                     raise
                 log.warning("%s: recording message #%d failed (%s); retrying", self.modem.name, message.id, exc)
                 self.stop_event.wait(1.0)
@@ -383,8 +421,12 @@ class ModemWorker(threading.Thread):
             try:
                 outbound.release(message)
             except peewee.DatabaseError as exc:
-                log.error("%s: cannot give back message #%d (it is resent in doubt at the next start): %s",
-                          self.modem.name, message.id, exc)
+                log.error(
+                    "%s: cannot give back message #%d (it is resent in doubt at the next start): %s",
+                    self.modem.name,
+                    message.id,
+                    exc,
+                )
 
     def _count_failure(self, reason: str) -> None:
         self.failures_in_row += 1
@@ -392,8 +434,13 @@ class ModemWorker(threading.Thread):
         if self.failures_in_row >= limit:
             rest = self.config.sms.modem_rest
             self.resting_until = time.monotonic() + rest
-            log.warning("%s: %d sends failed in a row (last: %s); resting %.0f s, other modems take its messages",
-                        self.modem.name, self.failures_in_row, reason, rest)
+            log.warning(
+                "%s: %d sends failed in a row (last: %s); resting %.0f s, other modems take its messages",
+                self.modem.name,
+                self.failures_in_row,
+                reason,
+                rest,
+            )
             self.health.set_state(self.modem.name, "resting")
             self._save(state="resting", errors=self.failures_in_row, last_error=reason)
 
@@ -401,9 +448,13 @@ class ModemWorker(threading.Thread):
     def refresh_health(self) -> None:
         name = self.modem.name
         signal = self.connected_driver.signal()
-        fields = {"signal_dbm": signal.dbm, "registration": signal.registration[:20], "last_contact": utcnow(),
-                  "errors": self.failures_in_row,
-                  "queue_depth": outbound.depth(self.health.eligibility(name))}
+        fields = {
+            "signal_dbm": signal.dbm,
+            "registration": signal.registration[:20],
+            "last_contact": utcnow(),
+            "errors": self.failures_in_row,
+            "queue_depth": outbound.depth(self.health.eligibility(name)),
+        }
         if signal.operator:
             fields["operator"] = signal.operator[:64]
         fields.update(self._check_storage())
@@ -427,8 +478,9 @@ class ModemWorker(threading.Thread):
             log.debug("%s: no storage figures: %s", self.modem.name, exc)
             return {}
         self.sim_room = storage.total - storage.used if storage.total else None
-        self._note_sim_full(storage_full(storage.used, storage.total), f"{storage.used}/{storage.total} SMS",
-                            rewrite=at_connect)
+        self._note_sim_full(
+            storage_full(storage.used, storage.total), f"{storage.used}/{storage.total} SMS", rewrite=at_connect
+        )
         return {"storage_used": storage.used, "storage_total": storage.total}
 
     def _note_sim_full(self, full: bool, detail: str, rewrite: bool = False) -> None:
@@ -439,8 +491,13 @@ class ModemWorker(threading.Thread):
         name = self.modem.name
         if full and (not self.sim_full or rewrite):
             if not self.sim_full:
-                log.warning("%s: %s (%s): the network holds back new SMS until there is room; the messages on it "
-                            "are read, stored and deleted", name, SIM_FULL, detail)
+                log.warning(
+                    "%s: %s (%s): the network holds back new SMS until there is room; the messages on it "
+                    "are read, stored and deleted",
+                    name,
+                    SIM_FULL,
+                    detail,
+                )
             self.sim_full = True
             self._save(last_error=f"{SIM_FULL} ({detail}): new SMS cannot arrive")
         elif not full and self.sim_full:

@@ -12,7 +12,7 @@ attempt. The texts are Bahasa Indonesia msgids: the web UI passes its
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from modemd.drivers import causes
 from modemd.drivers.causes import N_
@@ -49,8 +49,7 @@ def cause_text(code: int | None, reason: str | None) -> str | None:
     return causes.UNKNOWN
 
 
-def plain(code: int | None, reason: str | None, state: str,
-          translate: Callable[[str], str] = lambda text: text) -> str:
+def plain(code: int | None, reason: str | None, state: str, translate: Callable[[str], str] = lambda text: text) -> str:
     """What people read about a message's failure ('' when there is none)."""
     text = cause_text(code, reason)
     if text is None or state in (OutboundState.SENT, OutboundState.DELIVERED):

@@ -26,21 +26,21 @@ operator's modems is healthy.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import reduce
 from operator import or_
-from typing import Iterable
 
 import peewee
 
 from modemd.cases import answers
-from modemd.sms import phone
 from modemd.config import Config
-from modemd.store.db import dialect
-from modemd.store.models import ModemStatus, OutboundMessage, OutboundPart, audit, database_proxy, utcnow
+from modemd.sms import phone
 from modemd.states import OutboundState as O
 from modemd.states import PartState, check
+from modemd.store.db import dialect
+from modemd.store.models import ModemStatus, OutboundMessage, OutboundPart, audit, database_proxy, utcnow
 
 log = logging.getLogger("modemd.outbound")
 
@@ -60,8 +60,11 @@ class Eligibility:
 
     @classmethod
     def build(cls, modem: str, healthy: Iterable[str], routing: dict[str, list[str]] | None) -> Eligibility:
-        return cls(modem, frozenset(healthy) | {modem},
-                   tuple((op, tuple(names)) for op, names in sorted((routing or {}).items())))
+        return cls(
+            modem,
+            frozenset(healthy) | {modem},
+            tuple((op, tuple(names)) for op, names in sorted((routing or {}).items())),
+        )
 
     def foreign_operators(self) -> list[str]:
         """Operators whose numbers go through another healthy modem, not this one."""
@@ -77,7 +80,11 @@ class Eligibility:
         mine = preferred == self.modem
         others = sorted(self.healthy - {self.modem})
         # a row for another healthy modem waits for it; one for a modem that is down may go anywhere
-        free = preferred.is_null() | preferred.not_in(others) if others else preferred.is_null() | (preferred != self.modem)
+        free = (
+            preferred.is_null() | preferred.not_in(others)
+            if others
+            else preferred.is_null() | (preferred != self.modem)
+        )
         prefixes = [p for op in self.foreign_operators() for p in phone.OPERATOR_PREFIXES[op]]
         if prefixes:
             free = free & ~reduce(or_, [OutboundMessage.recipient.startswith("+62" + p) for p in prefixes])
@@ -111,19 +118,24 @@ def claim(instance: str, eligibility: Eligibility, now: datetime | None = None) 
 def _claim_here(instance: str, eligibility: Eligibility, now: datetime) -> OutboundMessage | None:
     """The claim itself, inside the caller's transaction."""
     database = database_proxy.obj
-    query = (OutboundMessage.select()
-             .where(_due(now), eligibility.condition())
-             .order_by(OutboundMessage.priority, OutboundMessage.next_attempt_at, OutboundMessage.id)
-             .limit(1))
+    query = (
+        OutboundMessage.select()
+        .where(_due(now), eligibility.condition())
+        .order_by(OutboundMessage.priority, OutboundMessage.next_attempt_at, OutboundMessage.id)
+        .limit(1)
+    )
     if dialect(database) in ("postgresql", "mysql"):
         query = query.for_update("FOR UPDATE SKIP LOCKED")
     message = query.first()
     if message is None:
         return None
-    taken = (OutboundMessage
-             .update(state=check(message.state, SENDING), claimed_by=instance, claimed_at=now, modem=eligibility.modem)
-             .where(OutboundMessage.id == message.id, OutboundMessage.state == O.PENDING)
-             .execute())
+    taken = (
+        OutboundMessage.update(
+            state=check(message.state, SENDING), claimed_by=instance, claimed_at=now, modem=eligibility.modem
+        )
+        .where(OutboundMessage.id == message.id, OutboundMessage.state == O.PENDING)
+        .execute()
+    )
     if taken != 1:
         return None
     message.state, message.claimed_by, message.claimed_at, message.modem = SENDING, instance, now, eligibility.modem
@@ -132,14 +144,25 @@ def _claim_here(instance: str, eligibility: Eligibility, now: datetime) -> Outbo
 
 def release(message: OutboundMessage) -> None:
     """Give back a claimed row that was never handed to the modem (no attempt is counted)."""
-    (OutboundMessage.update(state=check(SENDING, O.PENDING), claimed_by=None)
-     .where(OutboundMessage.id == message.id, OutboundMessage.state == SENDING,
-            OutboundMessage.claimed_by == message.claimed_by)
-     .execute())
+    (
+        OutboundMessage.update(state=check(SENDING, O.PENDING), claimed_by=None)
+        .where(
+            OutboundMessage.id == message.id,
+            OutboundMessage.state == SENDING,
+            OutboundMessage.claimed_by == message.claimed_by,
+        )
+        .execute()
+    )
 
 
-def record_sent(message: OutboundMessage, modem: str, references: list[int], now: datetime | None = None, *,
-                then_claim: tuple[str, Eligibility] | None = None) -> OutboundMessage | None:
+def record_sent(
+    message: OutboundMessage,
+    modem: str,
+    references: list[int],
+    now: datetime | None = None,
+    *,
+    then_claim: tuple[str, Eligibility] | None = None,
+) -> OutboundMessage | None:
     """The modem accepted every part: keep each part's reference to match its status report.
 
     With ``then_claim`` (instance, eligibility) the next message is claimed in
@@ -149,16 +172,34 @@ def record_sent(message: OutboundMessage, modem: str, references: list[int], now
     now = now or utcnow()
     check(message.state, O.SENT)  # the claimed row (sending); a cancelled or sent one is refused
     with database_proxy.obj.atomic():
-        OutboundPart.insert_many([
-            {"message": message.id, "sequence": number, "modem": modem, "reference": reference,
-             "recipient": message.recipient, "state": PartState.SENT, "sent_at": now}
-            for number, reference in enumerate(references, start=1)
-        ]).execute()
-        (OutboundMessage
-         .update(state=O.SENT, sent_at=now, attempts=OutboundMessage.attempts + 1, modem=modem, claimed_by=None,
-                 failure_reason=None, failure_code=None, parts=max(len(references), 1))
-         .where(OutboundMessage.id == message.id)
-         .execute())
+        OutboundPart.insert_many(
+            [
+                {
+                    "message": message.id,
+                    "sequence": number,
+                    "modem": modem,
+                    "reference": reference,
+                    "recipient": message.recipient,
+                    "state": PartState.SENT,
+                    "sent_at": now,
+                }
+                for number, reference in enumerate(references, start=1)
+            ]
+        ).execute()
+        (
+            OutboundMessage.update(
+                state=O.SENT,
+                sent_at=now,
+                attempts=OutboundMessage.attempts + 1,
+                modem=modem,
+                claimed_by=None,
+                failure_reason=None,
+                failure_code=None,
+                parts=max(len(references), 1),
+            )
+            .where(OutboundMessage.id == message.id)
+            .execute()
+        )
         ModemStatus.update(sent_total=ModemStatus.sent_total + 1).where(ModemStatus.name == modem).execute()
         if message.kind == "reply" and message.case_id is not None:
             answers.reply_sent(message.case_id, now)  # the case is answered in the same commit
@@ -172,8 +213,16 @@ def retry_delay(intervals: list[float], attempts: int) -> float:
     return intervals[min(max(attempts, 1), len(intervals)) - 1]
 
 
-def record_failure(message: OutboundMessage, reason: str, *, permanent: bool, config: Config,
-                   retry_now: bool = False, now: datetime | None = None, code: int | None = None) -> O:
+def record_failure(
+    message: OutboundMessage,
+    reason: str,
+    *,
+    permanent: bool,
+    config: Config,
+    retry_now: bool = False,
+    now: datetime | None = None,
+    code: int | None = None,
+) -> O:
     """One attempt failed. Returns the new state: ``pending`` (to retry) or ``failed``.
 
     ``retry_now`` (the modem went away, the message is fine) lets another modem
@@ -195,15 +244,28 @@ def record_failure(message: OutboundMessage, reason: str, *, permanent: bool, co
         state, why = O.PENDING, reason
     check(message.state, state)
     with database_proxy.obj.atomic():
-        (OutboundMessage
-         .update(state=state, attempts=attempts, failure_reason=why, failure_code=code, claimed_by=None,
-                 next_attempt_at=next_at if state == O.PENDING else message.next_attempt_at)
-         .where(OutboundMessage.id == message.id)
-         .execute())
+        (
+            OutboundMessage.update(
+                state=state,
+                attempts=attempts,
+                failure_reason=why,
+                failure_code=code,
+                claimed_by=None,
+                next_attempt_at=next_at if state == O.PENDING else message.next_attempt_at,
+            )
+            .where(OutboundMessage.id == message.id)
+            .execute()
+        )
         if state == O.FAILED and message.kind == "reply":
             answers.replies_failed([message.case_id], now)
-    log.info("message #%d to %s: attempt %d failed (%s): %s", message.id, phone.mask(message.recipient), attempts,
-             reason, "will retry" if state == O.PENDING else "failed")
+    log.info(
+        "message #%d to %s: attempt %d failed (%s): %s",
+        message.id,
+        phone.mask(message.recipient),
+        attempts,
+        reason,
+        "will retry" if state == O.PENDING else "failed",
+    )
     return state
 
 
@@ -212,12 +274,17 @@ def expire(now: datetime | None = None) -> int:
     now = now or utcnow()
     expiring = (OutboundMessage.state == O.PENDING) & (OutboundMessage.expires_at < now)
     with database_proxy.obj.atomic():
-        cases = [row[0] for row in OutboundMessage.select(OutboundMessage.case)
-                 .where(expiring, OutboundMessage.kind == "reply", OutboundMessage.case.is_null(False)).tuples()]
-        count = (OutboundMessage
-                 .update(state=check(O.PENDING, O.FAILED), failure_reason=EXPIRED_REASON)
-                 .where(expiring)
-                 .execute())
+        cases = [
+            row[0]
+            for row in OutboundMessage.select(OutboundMessage.case)
+            .where(expiring, OutboundMessage.kind == "reply", OutboundMessage.case.is_null(False))
+            .tuples()
+        ]
+        count = (
+            OutboundMessage.update(state=check(O.PENDING, O.FAILED), failure_reason=EXPIRED_REASON)
+            .where(expiring)
+            .execute()
+        )
         answers.replies_failed(cases, now)
     if count:
         log.info("%d message(s) expired unsent", count)
@@ -230,16 +297,31 @@ def recover(instance: str) -> int:
     The modem may have sent such a row before the crash; it will be sent again,
     and ``doubt`` says so in the outbox instead of hiding it.
     """
-    left = list(OutboundMessage.select().where(OutboundMessage.state == SENDING,
-                                               OutboundMessage.claimed_by == instance))
+    left = list(
+        OutboundMessage.select().where(OutboundMessage.state == SENDING, OutboundMessage.claimed_by == instance)
+    )
     for message in left:
         with database_proxy.obj.atomic():
-            (OutboundMessage
-             .update(state=check(message.state, O.PENDING), doubt=True, claimed_by=None, next_attempt_at=utcnow())
-             .where(OutboundMessage.id == message.id, OutboundMessage.state == SENDING)
-             .execute())
-            audit("daemon", "outbound.recovered", message, instance=instance, modem=message.modem,
-                  reason="left in sending by a crash; the modem may have sent it, it will be sent again")
-        log.warning("message #%d to %s was being sent by %s when %s stopped; queued again, marked in doubt",
-                    message.id, phone.mask(message.recipient), message.modem, instance)
+            (
+                OutboundMessage.update(
+                    state=check(message.state, O.PENDING), doubt=True, claimed_by=None, next_attempt_at=utcnow()
+                )
+                .where(OutboundMessage.id == message.id, OutboundMessage.state == SENDING)
+                .execute()
+            )
+            audit(
+                "daemon",
+                "outbound.recovered",
+                message,
+                instance=instance,
+                modem=message.modem,
+                reason="left in sending by a crash; the modem may have sent it, it will be sent again",
+            )
+        log.warning(
+            "message #%d to %s was being sent by %s when %s stopped; queued again, marked in doubt",
+            message.id,
+            phone.mask(message.recipient),
+            message.modem,
+            instance,
+        )
     return len(left)

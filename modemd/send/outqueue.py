@@ -31,8 +31,8 @@ from typing import TYPE_CHECKING
 import peewee
 
 from modemd.sms import phone
-from modemd.store.models import PRIORITY, OutboundMessage, utcnow
 from modemd.states import OutboundState
+from modemd.store.models import PRIORITY, OutboundMessage, utcnow
 
 if TYPE_CHECKING:
     from modemd.config import Config
@@ -80,8 +80,9 @@ def sms_shape(text: str) -> tuple[str, int]:
     return shape.encoding, shape.parts
 
 
-def row_values(text: str, kind: str, *, config: Config, start: datetime | None = None,
-               now: datetime | None = None) -> dict:
+def row_values(
+    text: str, kind: str, *, config: Config, start: datetime | None = None, now: datetime | None = None
+) -> dict:
     """The columns of a new pending row, shared by :func:`enqueue` and bulk inserts (broadcasts).
 
     ``config`` supplies attempts, expiry and the delivery-report setting ([sms];
@@ -92,16 +93,32 @@ def row_values(text: str, kind: str, *, config: Config, start: datetime | None =
     now = now or utcnow()
     start = start or now
     return {
-        "text": text, "kind": kind, "priority": PRIORITY[kind], "state": OutboundState.PENDING,
+        "text": text,
+        "kind": kind,
+        "priority": PRIORITY[kind],
+        "state": OutboundState.PENDING,
         "max_attempts": config.sms.max_attempts,
-        "next_attempt_at": start, "expires_at": start + timedelta(seconds=config.sms.expiry), "created_at": now,
-        "parts": parts, "encoding": encoding,
+        "next_attempt_at": start,
+        "expires_at": start + timedelta(seconds=config.sms.expiry),
+        "created_at": now,
+        "parts": parts,
+        "encoding": encoding,
         "status_report": config.sms.status_report,
     }
 
 
-def enqueue(recipient: str, text: str, kind: str, *, config: Config, case=None, broadcast=None, created_by=None,
-            preferred_modem: str | None = None, send_at: datetime | None = None) -> OutboundMessage:
+def enqueue(
+    recipient: str,
+    text: str,
+    kind: str,
+    *,
+    config: Config,
+    case=None,
+    broadcast=None,
+    created_by=None,
+    preferred_modem: str | None = None,
+    send_at: datetime | None = None,
+) -> OutboundMessage:
     """Queue one SMS. Raises phone.InvalidNumber for a bad number, EmptyMessage for no text.
 
     ``send_at`` is naive UTC; see :func:`row_values` for ``config``.
@@ -110,7 +127,11 @@ def enqueue(recipient: str, text: str, kind: str, *, config: Config, case=None, 
         raise EmptyMessage("the message is empty")
     number = phone.normalize(recipient)
     message = OutboundMessage.create(
-        recipient=number, preferred_modem=preferred_modem, case=case, broadcast=broadcast, created_by=created_by,
+        recipient=number,
+        preferred_modem=preferred_modem,
+        case=case,
+        broadcast=broadcast,
+        created_by=created_by,
         **row_values(text, kind, config=config, start=send_at),
     )
     notify()

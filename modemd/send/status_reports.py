@@ -18,10 +18,10 @@ import logging
 from datetime import datetime, timedelta
 
 from modemd.cases import answers
-from modemd.sms import phone
 from modemd.drivers.base import StatusReport
-from modemd.store.models import DeliveryReport, OutboundMessage, OutboundPart, database_proxy, to_utc_naive, utcnow
+from modemd.sms import phone
 from modemd.states import OutboundState, PartState, check
+from modemd.store.models import DeliveryReport, OutboundMessage, OutboundPart, database_proxy, to_utc_naive, utcnow
 
 #: message states a status report may still change (the network took the message)
 REPORTED = (OutboundState.SENT, OutboundState.DELIVERED, OutboundState.FAILED)
@@ -48,10 +48,12 @@ def find_part(modem: str, report: StatusReport, now: datetime | None = None) -> 
     """The sent part this report is about, or None."""
     now = now or utcnow()
     smsc_utc = to_utc_naive(report.smsc_time)
-    candidates = (OutboundPart.select()
-                  .where(OutboundPart.modem == modem, OutboundPart.reference == report.reference,
-                         OutboundPart.recipient.in_(_recipient_forms(report.recipient)),
-                         OutboundPart.sent_at >= now - FALLBACK_WINDOW))
+    candidates = OutboundPart.select().where(
+        OutboundPart.modem == modem,
+        OutboundPart.reference == report.reference,
+        OutboundPart.recipient.in_(_recipient_forms(report.recipient)),
+        OutboundPart.sent_at >= now - FALLBACK_WINDOW,
+    )
     parts = list(candidates)
     if not parts:
         return None
@@ -99,24 +101,45 @@ def handle(modem: str, report: StatusReport, now: datetime | None = None) -> Del
     with database_proxy.obj.atomic():
         part = find_part(modem, report, now)
         row = DeliveryReport.create(
-            modem=modem, reference=report.reference, recipient=report.recipient, status_code=report.status_code,
-            delivered=report.delivered, final=report.final, smsc_time=to_utc_naive(report.smsc_time),
-            discharge_time=to_utc_naive(report.discharge_time), received_at=now, part=part, pdu=report.pdu or "",
+            modem=modem,
+            reference=report.reference,
+            recipient=report.recipient,
+            status_code=report.status_code,
+            delivered=report.delivered,
+            final=report.final,
+            smsc_time=to_utc_naive(report.smsc_time),
+            discharge_time=to_utc_naive(report.discharge_time),
+            received_at=now,
+            part=part,
+            pdu=report.pdu or "",
         )
         if part is None:
-            log.warning("%s: status report for unknown reference %d to %s kept unmatched", modem, report.reference,
-                        phone.mask(report.recipient))
+            log.warning(
+                "%s: status report for unknown reference %d to %s kept unmatched",
+                modem,
+                report.reference,
+                phone.mask(report.recipient),
+            )
             return row
         if report.final:
             state = PartState.DELIVERED if report.delivered else PartState.FAILED
-            (OutboundPart
-             .update(state=state, status_code=report.status_code,
-                     delivered_at=to_utc_naive(report.discharge_time) or now)
-             .where(OutboundPart.id == part.id)
-             .execute())
+            (
+                OutboundPart.update(
+                    state=state, status_code=report.status_code, delivered_at=to_utc_naive(report.discharge_time) or now
+                )
+                .where(OutboundPart.id == part.id)
+                .execute()
+            )
             message_state = derive_message_state(part.message_id, now)
-            log.info("%s: message #%d part %d %s (status %d); message %s", modem, part.message_id, part.sequence,
-                     state, report.status_code, message_state)
+            log.info(
+                "%s: message #%d part %d %s (status %d); message %s",
+                modem,
+                part.message_id,
+                part.sequence,
+                state,
+                report.status_code,
+                message_state,
+            )
         else:
             OutboundPart.update(status_code=report.status_code).where(OutboundPart.id == part.id).execute()
     return row

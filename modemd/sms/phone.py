@@ -41,7 +41,8 @@ def normalize(raw: str) -> str:
     text = (raw or "").strip()
     canonical = _CANONICAL.match(text)
     if canonical and phonenumbers.is_valid_number(
-            phonenumbers.PhoneNumber(country_code=62, national_number=int(canonical.group(1)))):
+        phonenumbers.PhoneNumber(country_code=62, national_number=int(canonical.group(1)))
+    ):
         return text
     if not text:
         raise InvalidNumber("empty phone number")

@@ -26,8 +26,8 @@ from urllib.parse import urlparse
 import peewee
 from playhouse import db_url
 
-from modemd.store.models import database_proxy
 from modemd.privatefiles import private_sqlite_files
+from modemd.store.models import database_proxy
 
 SQLITE_PRAGMAS = {
     "journal_mode": "wal",
@@ -45,16 +45,18 @@ def connect_url(url: str) -> peewee.Database:
     """Build (not yet open) a peewee database for ``url``."""
     scheme = urlparse(url).scheme
     if scheme == "sqlite":
-        path = url[len("sqlite:///"):] if url.startswith("sqlite:///") else ""
+        path = url[len("sqlite:///") :] if url.startswith("sqlite:///") else ""
         if not path:
             raise DatabaseURLError(f"{url!r}: expected sqlite:///relative/path.db or sqlite:////absolute/path.db")
-        return peewee.SqliteDatabase(path, pragmas=SQLITE_PRAGMAS, timeout=30, lock_type="IMMEDIATE", check_same_thread=False)
+        return peewee.SqliteDatabase(
+            path, pragmas=SQLITE_PRAGMAS, timeout=30, lock_type="IMMEDIATE", check_same_thread=False
+        )
     if scheme in ("postgres", "postgresql", "postgresql+pool", "postgres+pool"):
         # explicit, so that a psycopg2 left in the environment is not picked instead
         return db_url.connect(url, prefer_psycopg3=True)
     if scheme in ("mysql", "mysql+pool", "mariadb"):
         if scheme == "mariadb":
-            url = "mysql" + url[len("mariadb"):]
+            url = "mysql" + url[len("mariadb") :]
         # utf8mb4: citizens send emoji, and MySQL's "utf8" cannot store them.
         return db_url.connect(url, charset="utf8mb4")
     raise DatabaseURLError(

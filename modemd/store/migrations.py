@@ -14,15 +14,15 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Callable
+from collections.abc import Callable
 
 import peewee
 from playhouse.migrate import MySQLMigrator, PostgresqlMigrator, SchemaMigrator, SqliteMigrator, migrate
 
-from modemd.store import models
-from modemd.sms import phone
-from modemd.store.db import dialect
 from modemd.jobs.privacy import PURGED_GLOB, PURGED_PDUS, PURGED_REGEX
+from modemd.sms import phone
+from modemd.store import models
+from modemd.store.db import dialect
 
 log = logging.getLogger("modemd.db")
 
@@ -34,13 +34,19 @@ log = logging.getLogger("modemd.db")
 # text never changes; a purged sender can never be changed again.
 IMMUTABLE_INBOUND = ("text", "pdus", "sender_raw")
 
-_PURGE_SQLITE = (f"NEW.pdus = '{PURGED_PDUS}' AND NEW.sender_raw = NEW.sender"
-                 f" AND NEW.sender_raw GLOB '{PURGED_GLOB}' AND OLD.sender_raw NOT GLOB '{PURGED_GLOB}'")
-_PURGE_POSTGRESQL = (f"NEW.pdus = '{PURGED_PDUS}' AND NEW.sender_raw = NEW.sender"
-                     f" AND NEW.sender_raw ~ '{PURGED_REGEX}' AND OLD.sender_raw !~ '{PURGED_REGEX}'")
+_PURGE_SQLITE = (
+    f"NEW.pdus = '{PURGED_PDUS}' AND NEW.sender_raw = NEW.sender"
+    f" AND NEW.sender_raw GLOB '{PURGED_GLOB}' AND OLD.sender_raw NOT GLOB '{PURGED_GLOB}'"
+)
+_PURGE_POSTGRESQL = (
+    f"NEW.pdus = '{PURGED_PDUS}' AND NEW.sender_raw = NEW.sender"
+    f" AND NEW.sender_raw ~ '{PURGED_REGEX}' AND OLD.sender_raw !~ '{PURGED_REGEX}'"
+)
 # MySQL/MariaDB compare case-insensitively under utf8mb4_*_ci: (?-i) keeps the pattern exact
-_PURGE_MYSQL = (f"NEW.pdus = '{PURGED_PDUS}' AND CAST(NEW.sender_raw AS BINARY) = CAST(NEW.sender AS BINARY)"
-                f" AND NEW.sender_raw REGEXP '(?-i){PURGED_REGEX}' AND NOT (OLD.sender_raw REGEXP '(?-i){PURGED_REGEX}')")
+_PURGE_MYSQL = (
+    f"NEW.pdus = '{PURGED_PDUS}' AND CAST(NEW.sender_raw AS BINARY) = CAST(NEW.sender AS BINARY)"
+    f" AND NEW.sender_raw REGEXP '(?-i){PURGED_REGEX}' AND NOT (OLD.sender_raw REGEXP '(?-i){PURGED_REGEX}')"
+)
 
 _GUARDS = {
     "sqlite": [
@@ -80,7 +86,9 @@ _GUARDS = {
 
 def _migrator(database: peewee.Database) -> SchemaMigrator:
     return {
-        "sqlite": SqliteMigrator, "postgresql": PostgresqlMigrator, "mysql": MySQLMigrator,
+        "sqlite": SqliteMigrator,
+        "postgresql": PostgresqlMigrator,
+        "mysql": MySQLMigrator,
     }[dialect(database)](database)
 
 
@@ -120,14 +128,17 @@ def _v5_to_v6(database: peewee.Database, migrator: SchemaMigrator) -> None:
     Case, Outbound = models.Case, models.OutboundMessage
     Case.update(replied_at=Case.answered_at).where(Case.answered_at.is_null(False)).execute()
     # a case marked answered when its reply was only queued: unanswered until a reply is sent
-    reached = Outbound.select(Outbound.case).where(Outbound.kind == "reply", Outbound.state.in_(("sent", "delivered")),
-                                                  Outbound.case.is_null(False))
+    reached = Outbound.select(Outbound.case).where(
+        Outbound.kind == "reply", Outbound.state.in_(("sent", "delivered")), Outbound.case.is_null(False)
+    )
     replied = Outbound.select(Outbound.case).where(Outbound.kind == "reply", Outbound.case.is_null(False))
-    failed = Outbound.select(Outbound.case).where(Outbound.kind == "reply", Outbound.state == "failed",
-                                                 Outbound.case.is_null(False))
+    failed = Outbound.select(Outbound.case).where(
+        Outbound.kind == "reply", Outbound.state == "failed", Outbound.case.is_null(False)
+    )
     not_reached = Case.id.in_(replied) & Case.id.not_in(reached)
-    Case.update(reply_failed_at=models.utcnow()).where(not_reached & Case.id.in_(failed)
-                                                      & (Case.status != "closed")).execute()
+    Case.update(reply_failed_at=models.utcnow()).where(
+        not_reached & Case.id.in_(failed) & (Case.status != "closed")
+    ).execute()
     Case.update(answered_at=None).where(not_reached).execute()
     Case.update(status="open").where(not_reached & (Case.status == "answered")).execute()
 
@@ -163,21 +174,44 @@ def _snapshot_published_case(row: dict, moment) -> None:
     Only the columns this step needs are read: later versions may add others.
     """
     inbound, outbound = models.InboundMessage, models.OutboundMessage
-    question = (inbound.select(inbound.id, inbound.text, inbound.received_at)
-                .where(inbound.case == row["id"]).order_by(inbound.id).first())
-    answer = (outbound.select(outbound.id, outbound.text)
-              .where(outbound.case == row["id"], outbound.kind == "reply", outbound.state.in_(("sent", "delivered")))
-              .order_by(outbound.id).first())
+    question = (
+        inbound.select(inbound.id, inbound.text, inbound.received_at)
+        .where(inbound.case == row["id"])
+        .order_by(inbound.id)
+        .first()
+    )
+    answer = (
+        outbound.select(outbound.id, outbound.text)
+        .where(outbound.case == row["id"], outbound.kind == "reply", outbound.state.in_(("sent", "delivered")))
+        .order_by(outbound.id)
+        .first()
+    )
     if question is None or answer is None:
         log.warning("case %d was published without a question and a sent reply; it is no longer published", row["id"])
         return
     publication = models.Publication
     publication_id = publication.insert(
-        case=row["id"], question=question.id, answer=answer.id, question_text=question.text, answer_text=answer.text,
-        keyword=row["keyword"], citizen_masked=phone.mask(row["citizen"]), asked_at=question.received_at,
-        published_by=None, published_at=moment, withdrawn_by=None, withdrawn_at=None).execute()
-    models.AuditLog.insert(at=moment, actor="migration", action="case.publish", object_type="case",
-                           object_id=str(row["id"]), detail=json.dumps({"publication": publication_id})).execute()
+        case=row["id"],
+        question=question.id,
+        answer=answer.id,
+        question_text=question.text,
+        answer_text=answer.text,
+        keyword=row["keyword"],
+        citizen_masked=phone.mask(row["citizen"]),
+        asked_at=question.received_at,
+        published_by=None,
+        published_at=moment,
+        withdrawn_by=None,
+        withdrawn_at=None,
+    ).execute()
+    models.AuditLog.insert(
+        at=moment,
+        actor="migration",
+        action="case.publish",
+        object_type="case",
+        object_id=str(row["id"]),
+        detail=json.dumps({"publication": publication_id}),
+    ).execute()
 
 
 # schema v9: web sessions live on the server (logout, idle timeout and lifetime end them)

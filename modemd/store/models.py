@@ -10,11 +10,17 @@ Changing a model means adding a migration in :mod:`modemd.store.migrations`
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import peewee
 from peewee import (
-    BooleanField, CharField, Check, DateTimeField, ForeignKeyField, IntegerField, TextField,
+    BooleanField,
+    CharField,
+    Check,
+    DateTimeField,
+    ForeignKeyField,
+    IntegerField,
+    TextField,
 )
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -38,13 +44,13 @@ PRIORITY = {"reply": 10, "notification": 10, "autoreply": 20, "manual": 20, "bro
 
 def utcnow() -> datetime:
     """Naive UTC now, the form every DateTimeField holds."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def to_utc_naive(moment: datetime | None) -> datetime | None:
     if moment is None or moment.tzinfo is None:
         return moment
-    return moment.astimezone(timezone.utc).replace(tzinfo=None)
+    return moment.astimezone(UTC).replace(tzinfo=None)
 
 
 def _in(field: str, values: tuple[str, ...]) -> Check:
@@ -90,7 +96,7 @@ class User(BaseModel):
         return bool(self.password_hash) and check_password_hash(self.password_hash, password)
 
     @classmethod
-    def by_login(cls, login: str) -> "User | None":
+    def by_login(cls, login: str) -> User | None:
         return cls.get_or_none(cls.login == login)
 
 
@@ -106,10 +112,9 @@ class WebSession(BaseModel):
     address = CharField(max_length=64, default="")
 
     @classmethod
-    def end_all(cls, user: "User", now: datetime | None = None) -> int:
+    def end_all(cls, user: User, now: datetime | None = None) -> int:
         """End every open session of ``user`` (password changed, account disabled)."""
-        return (cls.update(ended_at=now or utcnow())
-                .where((cls.user == user.id) & cls.ended_at.is_null()).execute())
+        return cls.update(ended_at=now or utcnow()).where((cls.user == user.id) & cls.ended_at.is_null()).execute()
 
 
 class Contact(BaseModel):
@@ -151,8 +156,15 @@ class Case(BaseModel):
     owner = ForeignKeyField(User, null=True, backref="cases", on_delete="SET NULL")
     citizen = CharField(max_length=32, index=True)  # E.164
     status = CharField(max_length=16, default=CaseStatus.OPEN, constraints=[_in("status", CASE_STATUSES)])
-    category = CharField(max_length=16, null=True, constraints=[Check("category IS NULL OR category IN "
-                                                                       "('information', 'complaint', 'question', 'suggestion', 'invitation')")])
+    category = CharField(
+        max_length=16,
+        null=True,
+        constraints=[
+            Check(
+                "category IS NULL OR category IN ('information', 'complaint', 'question', 'suggestion', 'invitation')"
+            )
+        ],
+    )
     opened_at = DateTimeField(default=utcnow)
     deadline_at = DateTimeField()
     last_message_at = DateTimeField(default=utcnow)
@@ -321,7 +333,9 @@ class DeliveryReport(BaseModel):
 
 
 class Publication(BaseModel):
-    """A question and its answer as published on the public page: a reviewed snapshot (:mod:`modemd.cases.publications`).
+    """A question and its answer as published on the public page: a reviewed snapshot.
+
+    See :mod:`modemd.cases.publications`.
 
     The texts are the published wording (perhaps edited); ``question`` and
     ``answer`` point to the originals, which never change. Later SMS of the
@@ -387,9 +401,11 @@ class DaemonState(BaseModel):
         now = utcnow()
         # MySQL's ON DUPLICATE KEY UPDATE takes no conflict target; the others need one
         target = [] if isinstance(cls._meta.database.obj, peewee.MySQLDatabase) else [cls.key]
-        (cls.insert(key=key, value=value, updated_at=now)
+        (
+            cls.insert(key=key, value=value, updated_at=now)
             .on_conflict(conflict_target=target, preserve=[cls.value, cls.updated_at])
-            .execute())
+            .execute()
+        )
 
     @classmethod
     def read(cls, key: str, default: str | None = None) -> str | None:
@@ -425,7 +441,8 @@ class AuditLog(BaseModel):
 def audit(actor: str, action: str, obj: BaseModel | None = None, **detail) -> AuditLog:
     """Record who did what to which object, and when."""
     return AuditLog.create(
-        actor=actor, action=action,
+        actor=actor,
+        action=action,
         object_type=type(obj).__name__.lower() if obj is not None else "",
         object_id=str(obj.get_id()) if obj is not None else "",
         detail=json.dumps(detail, ensure_ascii=False, default=str),
@@ -433,8 +450,25 @@ def audit(actor: str, action: str, obj: BaseModel | None = None, **detail) -> Au
 
 
 ALL_MODELS: list[type[BaseModel]] = [
-    SchemaVersion, User, WebSession, Contact, ContactGroup, GroupMember, BlockedNumber, Case, InboundMessage,
-    CaseNote, Broadcast, BroadcastTarget, Template, OutboundMessage, OutboundPart, DeliveryReport, Publication,
+    SchemaVersion,
+    User,
+    WebSession,
+    Contact,
+    ContactGroup,
+    GroupMember,
+    BlockedNumber,
+    Case,
+    InboundMessage,
+    CaseNote,
+    Broadcast,
+    BroadcastTarget,
+    Template,
+    OutboundMessage,
+    OutboundPart,
+    DeliveryReport,
+    Publication,
     ModemStatus,
-    DaemonState, NotificationSent, AuditLog,
+    DaemonState,
+    NotificationSent,
+    AuditLog,
 ]

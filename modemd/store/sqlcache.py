@@ -30,8 +30,9 @@ Everything else (constants, LIMIT) keeps the value it was rendered with.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import peewee
 

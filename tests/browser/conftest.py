@@ -15,8 +15,14 @@ from pathlib import Path
 import pytest
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -25,7 +31,9 @@ from webfixtures import *  # noqa: E402,F401,F403
 
 def pytest_collection_modifyitems(items):
     if not os.path.exists(CHROMIUM):
-        skip = pytest.mark.skip(reason=f"{CHROMIUM} is missing: install Debian's chromium package (apt-get install chromium)")
+        skip = pytest.mark.skip(
+            reason=f"{CHROMIUM} is missing: install Debian's chromium package (apt-get install chromium)"
+        )
         for item in items:
             if "browser" in item.keywords:
                 item.add_marker(skip)
@@ -68,8 +76,12 @@ def daemon(web_config):
     """``modemd run`` on the test's modemd.ini (a simulated modem), as a real separate process."""
     log_path = web_config.folder / "daemon.log"
     with open(log_path, "wb") as log:
-        process = subprocess.Popen([sys.executable, "-m", "modemd", "--config", str(web_config.path), "run"],
-                                   stdout=log, stderr=subprocess.STDOUT, cwd=web_config.folder)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "modemd", "--config", str(web_config.path), "run"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=web_config.folder,
+        )
     deadline = time.monotonic() + 20
     while "started as" not in log_path.read_text(errors="replace"):
         if process.poll() is not None or time.monotonic() > deadline:

@@ -12,19 +12,20 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-
-from modemd.store.models import ModemStatus, OutboundMessage, User, audit, utcnow
-
 from conftest import login
 from webfixtures import WEB_INI
+
+from modemd.store.models import ModemStatus, OutboundMessage, User, audit, utcnow
 
 pytestmark = pytest.mark.browser
 AXE = Path(__file__).resolve().parent / "node" / "node_modules" / "axe-core" / "axe.min.js"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 PC = {"width": 1280, "height": 800}
 PHONE = {"width": 360, "height": 740}
-LOGO = ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 40 48"><path d="M2 2h36v26c0 10-9 16-18 18C11 44 2 38 2 28z" '
-        'fill="#0b6e3a" stroke="#d4a017" stroke-width="3"/><path d="M20 10l4 9h-8z" fill="#d4a017"/></svg>')
+LOGO = (
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 40 48"><path d="M2 2h36v26c0 10-9 16-18 18C11 44 2 38 2 28z" '
+    'fill="#0b6e3a" stroke="#d4a017" stroke-width="3"/><path d="M20 10l4 9h-8z" fill="#d4a017"/></svg>'
+)
 
 
 @pytest.fixture
@@ -40,17 +41,40 @@ def centre(make_case, officials, make_user):
     User.update(name="Budi Santoso").where(User.login == "humas").execute()
     now = utcnow()
     cases = []
-    for i, (keyword, text) in enumerate((("INFO", "INFO kapan pasar malam dibuka?\nTerima kasih."),
-                                         ("DISHUB", "DISHUB lampu lalu lintas di simpang Sokaraja mati sejak pagi"),
-                                         (None, "Selamat siang, mau tanya syarat membuat KTP elektronik"),
-                                         ("INFO", "INFO " + "x" * 120))):
-        case = make_case(keyword, text, citizen=f"+62812345678{i:02d}", received_at=now - timedelta(hours=i * 5, days=i))
+    for i, (keyword, text) in enumerate(
+        (
+            ("INFO", "INFO kapan pasar malam dibuka?\nTerima kasih."),
+            ("DISHUB", "DISHUB lampu lalu lintas di simpang Sokaraja mati sejak pagi"),
+            (None, "Selamat siang, mau tanya syarat membuat KTP elektronik"),
+            ("INFO", "INFO " + "x" * 120),
+        )
+    ):
+        case = make_case(
+            keyword, text, citizen=f"+62812345678{i:02d}", received_at=now - timedelta(hours=i * 5, days=i)
+        )
         audit("daemon", "case.open", case)
         cases.append(case)
-    OutboundMessage.create(recipient=cases[0].citizen, text="Pasar malam dibuka Sabtu pukul 19.00.", kind="reply",
-                           case=cases[0], created_by=officials["humas"], state="delivered")
-    ModemStatus.create(name="modem1", driver="at", state="ready", signal_dbm=-71, operator="Telkomsel", errors=0,
-                       last_contact=now, updated_at=now, balance="Rp12.500", balance_at=now, queue_depth=0)
+    OutboundMessage.create(
+        recipient=cases[0].citizen,
+        text="Pasar malam dibuka Sabtu pukul 19.00.",
+        kind="reply",
+        case=cases[0],
+        created_by=officials["humas"],
+        state="delivered",
+    )
+    ModemStatus.create(
+        name="modem1",
+        driver="at",
+        state="ready",
+        signal_dbm=-71,
+        operator="Telkomsel",
+        errors=0,
+        last_contact=now,
+        updated_at=now,
+        balance="Rp12.500",
+        balance_at=now,
+        queue_depth=0,
+    )
     return cases
 
 
@@ -133,21 +157,41 @@ def test_menu_works_with_the_keyboard_and_without_javascript(browser, live_serve
         context.close()
 
 
-MAIN_PAGES = (("login", "/login"), ("inbox", "/"), ("case", "/cases/{case}"), ("outbox", "/outbox/"),
-              ("dashboard", "/dashboard/"), ("siaran", "/siaran/"), ("rekap", "/rekap/"), ("users", "/admin/users/"),
-              ("public", "/publik/"))
+MAIN_PAGES = (
+    ("login", "/login"),
+    ("inbox", "/"),
+    ("case", "/cases/{case}"),
+    ("outbox", "/outbox/"),
+    ("dashboard", "/dashboard/"),
+    ("siaran", "/siaran/"),
+    ("rekap", "/rekap/"),
+    ("users", "/admin/users/"),
+    ("public", "/publik/"),
+)
 
 
 # the other pages, checked at PC size only
-OTHER_PAGES = (("contacts", "/admin/contacts/"), ("contact-new", "/admin/contacts/new"), ("keywords", "/admin/keywords/"),
-               ("blocklist", "/admin/blocklist/"), ("audit", "/admin/audit/"), ("operator", "/admin/operator-messages/"),
-               ("user-new", "/admin/users/new"), ("password", "/password"), ("broadcast-new", "/siaran/baru"),
-               ("templates", "/siaran/template"), ("demo", "/demo/"), ("publish", "/cases/{case}/publikasi"),
-               ("not-found", "/cases/999999"))
+OTHER_PAGES = (
+    ("contacts", "/admin/contacts/"),
+    ("contact-new", "/admin/contacts/new"),
+    ("keywords", "/admin/keywords/"),
+    ("blocklist", "/admin/blocklist/"),
+    ("audit", "/admin/audit/"),
+    ("operator", "/admin/operator-messages/"),
+    ("user-new", "/admin/users/new"),
+    ("password", "/password"),
+    ("broadcast-new", "/siaran/baru"),
+    ("templates", "/siaran/template"),
+    ("demo", "/demo/"),
+    ("publish", "/cases/{case}/publikasi"),
+    ("not-found", "/cases/999999"),
+)
 AXE_AT = ((PC, MAIN_PAGES + OTHER_PAGES), (PHONE, MAIN_PAGES))
 
 
-@pytest.mark.skipif(not AXE.exists(), reason=f"{AXE} is missing: npm install --prefix tests/browser/node (scripts/test.sh does)")
+@pytest.mark.skipif(
+    not AXE.exists(), reason=f"{AXE} is missing: npm install --prefix tests/browser/node (scripts/test.sh does)"
+)
 def test_axe_finds_no_serious_problem(browser, live_server, centre):
     found = {}
     for size, pages in AXE_AT:
@@ -160,8 +204,10 @@ def test_axe_finds_no_serious_problem(browser, live_server, centre):
             response = page.goto(f"{live_server}{path.format(case=centre[0].id)}")
             assert response.status == (404 if name == "not-found" else 200), path
             page.add_script_tag(path=str(AXE))
-            result = page.evaluate("async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
-                                   ".map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 3)}))")
+            result = page.evaluate(
+                "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+                ".map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 3)}))"
+            )
             serious = [v for v in result if v["impact"] in ("serious", "critical")]
             if serious:
                 found[f"{name} {size['width']}"] = serious
@@ -209,8 +255,13 @@ def test_citizen_text_in_the_page_font_and_only_it_breaks_anywhere(browser, live
               space: of('.msg.in .original').whiteSpace, font: of('.msg.in .original').fontFamily};
     }""")
     # short words (table headers, labels) are never split; the citizen's long unbroken text may be
-    assert styles == {"body": "normal", "bodyFont": styles["bodyFont"], "text": "anywhere", "space": "pre-wrap",
-                      "font": styles["bodyFont"]}
+    assert styles == {
+        "body": "normal",
+        "bodyFont": styles["bodyFont"],
+        "text": "anywhere",
+        "space": "pre-wrap",
+        "font": styles["bodyFont"],
+    }
     _open(page, live_server, f"/cases/{centre[0].id}")
     assert page.inner_text(".msg.in .original") == "INFO kapan pasar malam dibuka?\nTerima kasih."  # line break kept
     context.close()

@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 import pytest
+from conftest import login, screenshot
 
 from modemd.store.models import InboundMessage, OutboundMessage, utcnow
-
-from conftest import login, screenshot
 
 pytestmark = pytest.mark.browser
 
 
 def test_owner_publishes_an_edited_snapshot_after_a_preview(page, live_server, make_case, officials):
     case = make_case("INFO", "INFO kapan pasar buka? NIK 3201234567890001", citizen="+6281234567890")
-    OutboundMessage.create(recipient=case.citizen, text="Terima kasih, tercatat.", kind="autoreply", state="delivered",
-                           case=case)
-    OutboundMessage.create(recipient=case.citizen, text="Pasar buka jam 7 pagi. -HUMAS", kind="reply",
-                           state="delivered", case=case, created_by=officials["humas"])
+    OutboundMessage.create(
+        recipient=case.citizen, text="Terima kasih, tercatat.", kind="autoreply", state="delivered", case=case
+    )
+    OutboundMessage.create(
+        recipient=case.citizen,
+        text="Pasar buka jam 7 pagi. -HUMAS",
+        kind="reply",
+        state="delivered",
+        case=case,
+        created_by=officials["humas"],
+    )
     dialogs: list[str] = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     login(page, live_server, "humas")
@@ -38,8 +44,16 @@ def test_owner_publishes_an_edited_snapshot_after_a_preview(page, live_server, m
     page.wait_for_selector("#published-pill")
 
     # the citizen texts again after publication: it must not appear
-    InboundMessage.create(modem="sim1", sender_raw=case.citizen, sender=case.citizen, received_at=utcnow(),
-                          route="case", keyword="INFO", case=case, text="INFO sebarkan hoaks ini")
+    InboundMessage.create(
+        modem="sim1",
+        sender_raw=case.citizen,
+        sender=case.citizen,
+        received_at=utcnow(),
+        route="case",
+        keyword="INFO",
+        case=case,
+        text="INFO sebarkan hoaks ini",
+    )
     page.goto(f"{live_server}/publik/")
     public = page.inner_text("main")
     assert "Kapan pasar buka? <img src=x onerror=alert(1)>" in public

@@ -9,21 +9,45 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from conftest import ARTIFACTS, login, screenshot
 
 from modemd import drivers
-from modemd.store.models import Case, InboundMessage, ModemStatus, OutboundMessage, utcnow
 from modemd.sms import segmentation
-
-from conftest import ARTIFACTS, login, screenshot
+from modemd.store.models import Case, InboundMessage, ModemStatus, OutboundMessage, utcnow
 
 pytestmark = pytest.mark.browser
 DOCS_SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshot-inbox.png"
 
 COUNTER_TEXTS = [
-    "", "a", "Halo", "x" * 160, "x" * 161, "x" * 306, "x" * 307, "€" * 80, "€" * 81, "a" + "{" * 76 + "b" * 77,
-    "[tes] ~ ^ | \\ {ok}", "ç" + "y" * 69, "y" * 70 + "ç", "é" * 70, "Привет", "中文" * 35, "中文" * 36,
-    "😀", "😀" * 35, "😀" * 36, "a😀" * 40, "x" * 66 + "😀" + "y" * 100, "tab\there\nbaris\r\n", "\f", "ÆØÅ æøå ß",
-    "Jalan rusak di Jl. Merdeka № 5", "ł", "x" * 152 + "€", "x" * 153 + "€" + "x" * 10,
+    "",
+    "a",
+    "Halo",
+    "x" * 160,
+    "x" * 161,
+    "x" * 306,
+    "x" * 307,
+    "€" * 80,
+    "€" * 81,
+    "a" + "{" * 76 + "b" * 77,
+    "[tes] ~ ^ | \\ {ok}",
+    "ç" + "y" * 69,
+    "y" * 70 + "ç",
+    "é" * 70,
+    "Привет",
+    "中文" * 35,
+    "中文" * 36,
+    "😀",
+    "😀" * 35,
+    "😀" * 36,
+    "a😀" * 40,
+    "x" * 66 + "😀" + "y" * 100,
+    "tab\there\nbaris\r\n",
+    "\f",
+    "ÆØÅ æøå ß",
+    "Jalan rusak di Jl. Merdeka № 5",
+    "ł",
+    "x" * 152 + "€",
+    "x" * 153 + "€" + "x" * 10,
 ]
 
 
@@ -105,7 +129,7 @@ def test_failed_reply_shows_its_reason_without_reload(page, live_server, make_ca
 
 def test_hostile_sms_stays_inert_text(page, live_server, make_case):
     script = '<script>alert("xss")</script>'
-    image = '<img src=x onerror=alert(1)>'
+    image = "<img src=x onerror=alert(1)>"
     first = make_case("INFO", f"INFO {script}")
     second = make_case("INFO", f"INFO {image} \"quoted\" 'single' 😡", citizen="+6285711112222")
     dialogs: list[str] = []
@@ -131,14 +155,17 @@ def test_hostile_sms_stays_inert_text(page, live_server, make_case):
 def test_inbox_on_a_phone(browser, live_server, make_case):
     """360x740: no horizontal scrolling; overdue cases stand out; filters reachable."""
     now = utcnow()
-    texts = ["INFO jalan berlubang di depan SDN 2, tolong segera diperbaiki sebelum ada korban",
-             "INFO kapan pembagian bansos tahap dua?",
-             "INFO https://contoh.example/sebuah-alamat-yang-sangat-panjang-tanpa-spasi-sama-sekali-0123456789",
-             "INFO lampu PJU mati 😡😡😡 sudah seminggu"]
+    texts = [
+        "INFO jalan berlubang di depan SDN 2, tolong segera diperbaiki sebelum ada korban",
+        "INFO kapan pembagian bansos tahap dua?",
+        "INFO https://contoh.example/sebuah-alamat-yang-sangat-panjang-tanpa-spasi-sama-sekali-0123456789",
+        "INFO lampu PJU mati 😡😡😡 sudah seminggu",
+    ]
     for n, text in enumerate(texts):
         make_case("INFO", text, citizen=f"+62812000011{n:02d}", received_at=now - timedelta(minutes=70 * n))
-    context = browser.new_context(viewport={"width": 360, "height": 740}, device_scale_factor=2, is_mobile=True,
-                                  has_touch=True, locale="id-ID")
+    context = browser.new_context(
+        viewport={"width": 360, "height": 740}, device_scale_factor=2, is_mobile=True, has_touch=True, locale="id-ID"
+    )
     page = context.new_page()
     login(page, live_server, "humas")
     assert _no_horizontal_scroll(page)
@@ -162,18 +189,40 @@ def test_inbox_on_a_phone(browser, live_server, make_case):
 
 def test_main_pages_render_and_are_saved_as_screenshots(page, live_server, make_case):
     make_case("INFO", "INFO contoh pesan untuk tangkapan layar")
-    ModemStatus.create(name="modem1", driver="at", state="ready", operator="TELKOMSEL", signal_dbm=-79,
-                       last_contact=utcnow(), manufacturer="Huawei", model="E173",
-                       balance="Sisa Pulsa Rp4.500. Masa Aktif s.d. 31-12-2026.", balance_at=utcnow(),
-                       balance_warning="low")
-    InboundMessage.create(modem="modem1", sender_raw="TELKOMSEL", sender="TELKOMSEL", sender_kind="alphanumeric",
-                          text="Masa aktif kartu Anda berakhir 31-12-2026. Isi ulang sekarang <b>di sini</b>.",
-                          route="unanswerable")
+    ModemStatus.create(
+        name="modem1",
+        driver="at",
+        state="ready",
+        operator="TELKOMSEL",
+        signal_dbm=-79,
+        last_contact=utcnow(),
+        manufacturer="Huawei",
+        model="E173",
+        balance="Sisa Pulsa Rp4.500. Masa Aktif s.d. 31-12-2026.",
+        balance_at=utcnow(),
+        balance_warning="low",
+    )
+    InboundMessage.create(
+        modem="modem1",
+        sender_raw="TELKOMSEL",
+        sender="TELKOMSEL",
+        sender_kind="alphanumeric",
+        text="Masa aktif kartu Anda berakhir 31-12-2026. Isi ulang sekarang <b>di sini</b>.",
+        route="unanswerable",
+    )
     login(page, live_server, "admin")
-    for name, path in (("dashboard", "/dashboard/"), ("outbox", "/outbox/"), ("users", "/admin/users/"),
-                       ("contacts", "/admin/contacts/"), ("keywords", "/admin/keywords/"), ("audit", "/admin/audit/"),
-                       ("blocklist", "/admin/blocklist/"), ("operator-messages", "/admin/operator-messages/"),
-                       ("demo", "/demo/"), ("public", "/publik/")):
+    for name, path in (
+        ("dashboard", "/dashboard/"),
+        ("outbox", "/outbox/"),
+        ("users", "/admin/users/"),
+        ("contacts", "/admin/contacts/"),
+        ("keywords", "/admin/keywords/"),
+        ("audit", "/admin/audit/"),
+        ("blocklist", "/admin/blocklist/"),
+        ("operator-messages", "/admin/operator-messages/"),
+        ("demo", "/demo/"),
+        ("public", "/publik/"),
+    ):
         response = page.goto(f"{live_server}{path}")
         assert response.status == 200, path
         screenshot(page, name)
@@ -200,4 +249,3 @@ def test_demo_page_injects_and_the_daemon_routes_it(page, live_server, daemon):
         time.sleep(0.3)
     page.goto(f"{live_server}/")
     assert "lampu merah mati" in page.inner_text("main")
-

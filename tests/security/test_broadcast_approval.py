@@ -15,13 +15,13 @@ import subprocess
 import sys
 
 import pytest
-
-from modemd.jobs import broadcasts
-from modemd import config as config_module
-from modemd.jobs.broadcasts import BroadcastError
-from modemd.store.models import AuditLog, Broadcast, Contact, ContactGroup, GroupMember
 from webfixtures import *  # noqa: F401,F403
 from webfixtures import PASSWORD, WEB_INI, AuthActions, csrf_token_from
+
+from modemd import config as config_module
+from modemd.jobs import broadcasts
+from modemd.jobs.broadcasts import BroadcastError
+from modemd.store.models import AuditLog, Broadcast, Contact, ContactGroup, GroupMember
 
 _VERSION = re.compile(r'name="version" value="([0-9a-f]{64})"')
 
@@ -46,8 +46,15 @@ def groups(officials):
 
 
 def _form(groups: list, text: str, action: str = "submit") -> dict:
-    return {"title": "Rapat", "category": "invitation", "text": text, "groups": [g.id for g in groups],
-            "contacts": "", "send_at": "", "action": action}
+    return {
+        "title": "Rapat",
+        "category": "invitation",
+        "text": text,
+        "groups": [g.id for g in groups],
+        "contacts": "",
+        "send_at": "",
+        "action": action,
+    }
 
 
 def _post(client, url: str, page_html: str, data: dict):
@@ -150,8 +157,14 @@ def cli_config(write_config, officials):
 
 def approve_command(config, *args, stdin: str = "") -> subprocess.CompletedProcess:
     # a session of its own: no controlling terminal, so getpass reads standard input like a script's pipe
-    return subprocess.run([sys.executable, "-m", "modemd", "-c", str(config.path), "broadcast", "approve", *args],
-                          capture_output=True, text=True, timeout=120, input=stdin, start_new_session=True)
+    return subprocess.run(
+        [sys.executable, "-m", "modemd", "-c", str(config.path), "broadcast", "approve", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        input=stdin,
+        start_new_session=True,
+    )
 
 
 def _pending(officials, config, groups_) -> Broadcast:
@@ -181,9 +194,25 @@ def test_command_line_approval_needs_the_approvers_password(cli_config, official
 def test_command_line_approves_only_the_version_it_showed(cli_config, officials, groups):
     bc = _pending(officials, cli_config, [groups["camat"]])
     process = subprocess.Popen(
-        [sys.executable, "-m", "modemd", "-c", str(cli_config.path), "broadcast", "approve", str(bc.id), "--as", "ketua",
-         "--password-stdin"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        start_new_session=True)
+        [
+            sys.executable,
+            "-m",
+            "modemd",
+            "-c",
+            str(cli_config.path),
+            "broadcast",
+            "approve",
+            str(bc.id),
+            "--as",
+            "ketua",
+            "--password-stdin",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     shown = []
     for line in process.stdout:  # the command shows the text, then waits for the password
         shown.append(line)

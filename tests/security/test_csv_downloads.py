@@ -14,11 +14,11 @@ from datetime import datetime
 import pytest
 from webfixtures import *  # noqa: F401,F403
 
-from modemd.store.models import Contact
 from modemd.jobs.recap import NO_KEYWORD
+from modemd.store.models import Contact
 from webui.admin import contacts_csv
 
-HOSTILE = ["=HYPERLINK(\"http://x\")", "+1+1", "-2+3", "@SUM(A1)", "\t=1+1", "\r=1+1", "\t@cmd"]
+HOSTILE = ['=HYPERLINK("http://x")', "+1+1", "-2+3", "@SUM(A1)", "\t=1+1", "\r=1+1", "\t@cmd"]
 
 
 @pytest.fixture
@@ -71,5 +71,3 @@ def test_contacts_csv_guards_every_hostile_cell_and_reads_back(admin):
     parsed = contacts_csv.parse(text)
     assert not parsed.errors
     assert sorted(line.name for line in parsed.lines) == sorted(HOSTILE)
-
-

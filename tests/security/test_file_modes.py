@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from modemd.store import db, migrations
 from modemd.commands import demo
 from modemd.drivers import create_driver
 from modemd.drivers.sim import inject
+from modemd.store import db, migrations
 from modemd.store.models import AuditLog
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -85,8 +85,9 @@ def test_the_simulated_modems_spool_is_private(tmp_path, umask):
     inject(spool, "081234567890", "DISHUB jalan rusak")
     assert mode(spool) == 0o700
     assert all(mode(path) == 0o600 for path in spool.iterdir())
-    modem = create_driver("sim1", {"driver": "sim", "device": str(tmp_path / "other-spool"), "send_delay": "0",
-                                   "report_delay": "0"})
+    modem = create_driver(
+        "sim1", {"driver": "sim", "device": str(tmp_path / "other-spool"), "send_delay": "0", "report_delay": "0"}
+    )
     modem.connect()
     try:
         modem.send("+6281234567890", "Terima kasih")
@@ -100,10 +101,13 @@ def test_commands_run_with_a_umask_that_keeps_other_users_out(tmp_path):
     import subprocess
     import sys
 
-    script = "import os; from modemd import cli\n" \
-             "try:\n    cli.main(['--version'])\nexcept SystemExit:\n    pass\nprint(oct(os.umask(0)))"
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
-                          preexec_fn=lambda: os.umask(0o002))
+    script = (
+        "import os; from modemd import cli\n"
+        "try:\n    cli.main(['--version'])\nexcept SystemExit:\n    pass\nprint(oct(os.umask(0)))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, preexec_fn=lambda: os.umask(0o002)
+    )
     assert int(done.stdout.split()[-1], 8) & 0o027 == 0o027, done.stdout
 
 

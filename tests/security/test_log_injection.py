@@ -17,8 +17,22 @@ from modemd.run.logsetup import setup_logging
 from tests.daemonharness import Conversation
 
 # C0 (CR, LF, VT, FF, the separators FS/GS/RS, NUL, ESC), DEL, C1 (NEL, CSI), Unicode line and paragraph separators
-BREAKERS = ["\r", "\n", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x00", "\x1b", "\x7f", "\x85", "\x9b",
-            "\u2028", "\u2029"]
+BREAKERS = [
+    "\r",
+    "\n",
+    "\x0b",
+    "\x0c",
+    "\x1c",
+    "\x1d",
+    "\x1e",
+    "\x00",
+    "\x1b",
+    "\x7f",
+    "\x85",
+    "\x9b",
+    "\u2028",
+    "\u2029",
+]
 
 
 @pytest.fixture(params=["journal", "terminal"])
@@ -69,5 +83,5 @@ def test_an_exception_message_cannot_forge_a_line(log_output, other_handler_firs
 def test_logged_value_with_a_plain_tab_or_quote_is_kept_readable(log_output):
     logging.getLogger("modemd.test").warning("got %r and %s", "a'b", "café ✓")
     line = log_output.getvalue().splitlines()[0]
-    assert "'a\\'b'" in line or "\"a'b\"" in line
+    assert "'a\\'b'" in line or '"a\'b"' in line
     assert "café ✓" in line

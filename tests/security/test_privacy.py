@@ -20,10 +20,16 @@ import pytest
 from modemd import cli
 from modemd import config as config_module
 from modemd.config import Config
-from modemd.store.models import (
-    AuditLog, Case, DeliveryReport, InboundMessage, OutboundMessage, OutboundPart, utcnow,
-)
 from modemd.jobs.recap import daily_recap
+from modemd.store.models import (
+    AuditLog,
+    Case,
+    DeliveryReport,
+    InboundMessage,
+    OutboundMessage,
+    OutboundPart,
+    utcnow,
+)
 
 DEFAULTS = Config.defaults()  # the schema's settings, no file
 
@@ -32,22 +38,47 @@ PURGED = "+62812*90#abcdefghij"  # the shape of a purged number
 PDUS = json.dumps(["07912618010000F0040C912618214365870900006221"])
 
 
-def _case(raw: str, *, opened: datetime, closed: datetime | None, keyword: str = "DISHUB",
-          answered: bool = True) -> Case:
+def _case(
+    raw: str, *, opened: datetime, closed: datetime | None, keyword: str = "DISHUB", answered: bool = True
+) -> Case:
     """A case with one received SMS (sender as the modem gave it, with PDUs) and one delivered reply."""
     from modemd.sms import phone
 
     number = phone.normalize(raw)
-    case = Case.create(keyword=keyword, citizen=number, opened_at=opened, deadline_at=opened + timedelta(hours=3),
-                       last_message_at=opened, status="closed" if closed else "open", closed_at=closed,
-                       answered_at=opened + timedelta(hours=1) if answered else None)
-    InboundMessage.create(modem="modem1", sender_raw=raw, sender=number, text=f"{keyword} jalan rusak, hub {raw}",
-                          pdus=PDUS, received_at=opened, route="case", keyword=keyword, case=case)
+    case = Case.create(
+        keyword=keyword,
+        citizen=number,
+        opened_at=opened,
+        deadline_at=opened + timedelta(hours=3),
+        last_message_at=opened,
+        status="closed" if closed else "open",
+        closed_at=closed,
+        answered_at=opened + timedelta(hours=1) if answered else None,
+    )
+    InboundMessage.create(
+        modem="modem1",
+        sender_raw=raw,
+        sender=number,
+        text=f"{keyword} jalan rusak, hub {raw}",
+        pdus=PDUS,
+        received_at=opened,
+        route="case",
+        keyword=keyword,
+        case=case,
+    )
     reply = OutboundMessage.create(recipient=number, text="Terima kasih", kind="reply", state="delivered", case=case)
-    part = OutboundPart.create(message=reply, sequence=1, modem="modem1", reference=7, recipient=number,
-                               state="delivered")
-    DeliveryReport.create(modem="modem1", reference=7, recipient=number, status_code=0, delivered=True, part=part,
-                          pdu="0691261801000006070C91261821436587")
+    part = OutboundPart.create(
+        message=reply, sequence=1, modem="modem1", reference=7, recipient=number, state="delivered"
+    )
+    DeliveryReport.create(
+        modem="modem1",
+        reference=7,
+        recipient=number,
+        status_code=0,
+        delivered=True,
+        part=part,
+        pdu="0691261801000006070C91261821436587",
+    )
     return case
 
 
@@ -57,15 +88,25 @@ def history(request, any_db):
     now = utcnow()
     old = now - timedelta(days=60)
     made = {
-        "repeat": [_case("081234567890", opened=old + timedelta(hours=h), closed=old + timedelta(days=1))
-                   for h in (0, 2, 4)],
-        "old_and_open": [_case("+6285712345678", opened=old, closed=old + timedelta(days=2)),
-                         _case("6285712345678", opened=now - timedelta(hours=1), closed=None, answered=False)],
+        "repeat": [
+            _case("081234567890", opened=old + timedelta(hours=h), closed=old + timedelta(days=1)) for h in (0, 2, 4)
+        ],
+        "old_and_open": [
+            _case("+6285712345678", opened=old, closed=old + timedelta(days=2)),
+            _case("6285712345678", opened=now - timedelta(hours=1), closed=None, answered=False),
+        ],
         "recent": [_case("081399998888", opened=now - timedelta(days=3), closed=now - timedelta(days=2))],
         "old_open": [_case("081355554444", opened=old, closed=None, keyword="INFO", answered=False)],
     }
-    blocked = InboundMessage.create(modem="modem1", sender_raw="081277776666", sender="+6281277776666", text="spam",
-                                    pdus=PDUS, received_at=old, route="blocked")
+    blocked = InboundMessage.create(
+        modem="modem1",
+        sender_raw="081277776666",
+        sender="+6281277776666",
+        text="spam",
+        pdus=PDUS,
+        received_at=old,
+        route="blocked",
+    )
     return {"now": now, "old": old, "cases": made, "blocked": blocked, "url": _url(request, any_db)}
 
 
@@ -92,16 +133,19 @@ def _update(database, **values):
         return InboundMessage.update(**values).where(InboundMessage.id == 1).execute()
 
 
-@pytest.mark.parametrize("values", [
-    {"text": "diubah"},
-    {"sender_raw": "0"},
-    {"pdus": "[]"},  # the PDUs alone: the number would stay in sender_raw
-    {"sender": PURGED, "sender_raw": PURGED},  # the PDUs kept: they still hold the number
-    {"sender_raw": PURGED, "pdus": "[]"},  # sender_raw purged, sender not
-    {"sender": "+6281234567890", "sender_raw": "+6281234567890", "pdus": "[]"},  # not the purged shape
-    {"sender": PURGED.upper(), "sender_raw": PURGED.upper(), "pdus": "[]"},  # nor in capitals
-    {"sender": PURGED, "sender_raw": PURGED, "pdus": "[]", "text": "diubah"},  # the text, never
-])
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"text": "diubah"},
+        {"sender_raw": "0"},
+        {"pdus": "[]"},  # the PDUs alone: the number would stay in sender_raw
+        {"sender": PURGED, "sender_raw": PURGED},  # the PDUs kept: they still hold the number
+        {"sender_raw": PURGED, "pdus": "[]"},  # sender_raw purged, sender not
+        {"sender": "+6281234567890", "sender_raw": "+6281234567890", "pdus": "[]"},  # not the purged shape
+        {"sender": PURGED.upper(), "sender_raw": PURGED.upper(), "pdus": "[]"},  # nor in capitals
+        {"sender": PURGED, "sender_raw": PURGED, "pdus": "[]", "text": "diubah"},  # the text, never
+    ],
+)
 def test_the_guard_refuses_everything_but_the_purge(any_db, values):
     InboundMessage.create(modem="m", sender_raw="081234567890", sender="+6281234567890", text="asli", pdus=PDUS)
     with pytest.raises(peewee.DatabaseError, match="read-only"):
@@ -169,7 +213,12 @@ def test_reports_add_up_the_same_after_the_purge(history, tmp_path):
     days = sorted({(c.opened_at + timedelta(hours=7)).date() for group in history["cases"].values() for c in group})
 
     def figures():
-        recaps = [dataclasses.asdict(daily_recap(day, ZoneInfo(ZONE), as_of=history["now"], recap_time=DEFAULTS.notify.recap_time)) for day in days]
+        recaps = [
+            dataclasses.asdict(
+                daily_recap(day, ZoneInfo(ZONE), as_of=history["now"], recap_time=DEFAULTS.notify.recap_time)
+            )
+            for day in days
+        ]
         counts = sorted(privacy.cases_per_sender(salt).values())
         return recaps, counts, sum(1 for n in counts if n > 1)
 
@@ -224,7 +273,10 @@ def test_privacy_purge_command_prints_json_alone(officials, write_config, tmp_pa
 
 def test_privacy_senders_command_counts_purged_and_live_cases_of_one_number_together(history, write_config, capsys):
     path = write_config(f"[modemd]\ndatabase = {history['url']}\nstate_dir = .\n")
-    assert cli.main(["-c", str(path), "privacy", "purge", "--before", (date.today() - timedelta(days=30)).isoformat()]) == 0
+    assert (
+        cli.main(["-c", str(path), "privacy", "purge", "--before", (date.today() - timedelta(days=30)).isoformat()])
+        == 0
+    )
     capsys.readouterr()
     assert cli.main(["-c", str(path), "privacy", "senders", "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == {"senders": 4, "repeat_senders": 2, "cases": 7}
@@ -270,7 +322,8 @@ def test_an_installed_centre_gets_the_new_guard_by_upgrading(sqlite_db):
         """CREATE TRIGGER inbound_message_original_is_read_only
            BEFORE UPDATE OF text, pdus, sender_raw ON inbound_message
            WHEN NEW.text IS NOT OLD.text OR NEW.pdus IS NOT OLD.pdus OR NEW.sender_raw IS NOT OLD.sender_raw
-           BEGIN SELECT RAISE(ABORT, 'the original SMS is read-only'); END""")
+           BEGIN SELECT RAISE(ABORT, 'the original SMS is read-only'); END"""
+    )
     SchemaVersion.update(version=migrations.LATEST - 1).execute()
     InboundMessage.create(modem="m", sender_raw="081234567890", sender="+6281234567890", text="asli", pdus=PDUS)
     with pytest.raises(peewee.DatabaseError, match="read-only"):

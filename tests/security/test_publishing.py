@@ -15,10 +15,10 @@ import re
 import peewee
 import pytest
 from playhouse.migrate import migrate
+from webfixtures import *  # noqa: F401,F403
 
 from modemd.store import migrations
 from modemd.store.models import AuditLog, Case, InboundMessage, OutboundMessage, User, utcnow
-from webfixtures import *  # noqa: F401,F403
 
 NUMBER = "+6281234567890"
 _DIGEST = re.compile(r'name="digest" value="([0-9a-f]{64})"')
@@ -32,18 +32,33 @@ def body(response) -> str:
 def answered(make_case, officials):
     """An INFO case of humas: the citizen's question, the automatic acknowledgement, humas's delivered reply."""
     case = make_case("INFO", "INFO <b>kapan</b> pasar buka? NIK 3201234567890001", citizen=NUMBER)
-    ack = OutboundMessage.create(recipient=NUMBER, text="Terima kasih. Pesan Anda tercatat dengan nomor #1.",
-                                 kind="autoreply", state="delivered", case=case)
-    reply = OutboundMessage.create(recipient=NUMBER, text="Pasar buka jam 7 pagi. -HUMAS", kind="reply",
-                                   state="delivered", case=case, created_by=officials["humas"])
+    ack = OutboundMessage.create(
+        recipient=NUMBER,
+        text="Terima kasih. Pesan Anda tercatat dengan nomor #1.",
+        kind="autoreply",
+        state="delivered",
+        case=case,
+    )
+    reply = OutboundMessage.create(
+        recipient=NUMBER,
+        text="Pasar buka jam 7 pagi. -HUMAS",
+        kind="reply",
+        state="delivered",
+        case=case,
+        created_by=officials["humas"],
+    )
     Case.update(status="answered", answered_at=utcnow()).where(Case.id == case.id).execute()
     question = InboundMessage.get(InboundMessage.case == case)
     return {"case": Case.get_by_id(case.id), "question": question, "ack": ack, "reply": reply}
 
 
 def choice(question, answer, question_text: str = "", answer_text: str = "") -> dict:
-    return {"question": str(question.id), "answer": str(answer.id), "question_text": question_text,
-            "answer_text": answer_text}
+    return {
+        "question": str(question.id),
+        "answer": str(answer.id),
+        "question_text": question_text,
+        "answer_text": answer_text,
+    }
 
 
 def publish_via_pages(client, case, data: dict):
@@ -60,8 +75,16 @@ def test_the_old_publish_switch_no_longer_puts_later_sms_on_the_public_page(clie
     case = answered["case"]
     auth.login("admin")
     client.post(f"/cases/{case.id}/publish", data={"published": "1"})
-    InboundMessage.create(modem="sim1", sender_raw=NUMBER, sender=NUMBER, received_at=utcnow(), route="case",
-                          keyword="INFO", case=case, text="INFO Bupati korup <script>alert(1)</script>")
+    InboundMessage.create(
+        modem="sim1",
+        sender_raw=NUMBER,
+        sender=NUMBER,
+        received_at=utcnow(),
+        route="case",
+        keyword="INFO",
+        case=case,
+        text="INFO Bupati korup <script>alert(1)</script>",
+    )
     auth.logout()
     public = body(client.get("/publik/"))
     assert "Bupati korup" not in public and "3201234567890001" not in public
@@ -70,18 +93,33 @@ def test_the_old_publish_switch_no_longer_puts_later_sms_on_the_public_page(clie
 def test_later_sms_and_replies_of_a_published_case_never_reach_the_public_page(client, auth, answered, officials):
     case = answered["case"]
     auth.login("humas")  # the case's owner
-    preview, published = publish_via_pages(client, case, choice(answered["question"], answered["reply"],
-                                                                question_text="Kapan pasar buka?"))
+    preview, published = publish_via_pages(
+        client, case, choice(answered["question"], answered["reply"], question_text="Kapan pasar buka?")
+    )
     assert published.status_code == 302
     public = body(client.get("/publik/"))
     assert "Kapan pasar buka?" in public and "Pasar buka jam 7 pagi. -HUMAS" in public
 
     # the citizen texts again, the case is reopened and answered again: nothing of it is published by itself
     client.post(f"/cases/{case.id}/reopen")
-    InboundMessage.create(modem="sim1", sender_raw=NUMBER, sender=NUMBER, received_at=utcnow(), route="case",
-                          keyword="INFO", case=case, text="NIK 3201999988887777 <script>alert('x')</script> Bupati korup")
-    OutboundMessage.create(recipient=NUMBER, text="Data Anda kami terima: NIK 3201999988887777", kind="reply",
-                           state="delivered", case=case, created_by=officials["humas"])
+    InboundMessage.create(
+        modem="sim1",
+        sender_raw=NUMBER,
+        sender=NUMBER,
+        received_at=utcnow(),
+        route="case",
+        keyword="INFO",
+        case=case,
+        text="NIK 3201999988887777 <script>alert('x')</script> Bupati korup",
+    )
+    OutboundMessage.create(
+        recipient=NUMBER,
+        text="Data Anda kami terima: NIK 3201999988887777",
+        kind="reply",
+        state="delivered",
+        case=case,
+        created_by=officials["humas"],
+    )
     assert Case.get_by_id(case.id).status == "open"
     auth.logout()
     public = body(client.get("/publik/"))
@@ -108,8 +146,14 @@ def test_the_acknowledgement_is_never_an_answer(client, auth, answered):
 
 def test_a_pending_reply_cannot_be_published_before_it_left(client, auth, make_case, officials):
     case = make_case("INFO", "INFO jalan rusak")
-    OutboundMessage.create(recipient=case.citizen, text="Segera kami perbaiki", kind="reply", state="pending",
-                           case=case, created_by=officials["humas"])
+    OutboundMessage.create(
+        recipient=case.citizen,
+        text="Segera kami perbaiki",
+        kind="reply",
+        state="pending",
+        case=case,
+        created_by=officials["humas"],
+    )
     auth.login("humas")
     assert "belum dapat dipublikasikan" in body(client.get(f"/cases/{case.id}/publikasi"))
 
@@ -119,8 +163,9 @@ def test_edited_wording_is_published_and_the_original_stays_beside_it(client, au
 
     case, question = answered["case"], answered["question"]
     auth.login("admin")
-    preview, published = publish_via_pages(client, case, choice(question, answered["reply"],
-                                                                question_text="Kapan <b>pasar</b> buka?\r\nTerima kasih"))
+    preview, published = publish_via_pages(
+        client, case, choice(question, answered["reply"], question_text="Kapan <b>pasar</b> buka?\r\nTerima kasih")
+    )
     page = body(preview)
     # the preview shows the text as the public will see it (escaped), and the untouched original beside it
     assert 'data-published="question">Kapan &lt;b&gt;pasar&lt;/b&gt; buka?\nTerima kasih<' in page
@@ -131,8 +176,11 @@ def test_edited_wording_is_published_and_the_original_stays_beside_it(client, au
     assert InboundMessage.get_by_id(question.id).text == "INFO <b>kapan</b> pasar buka? NIK 3201234567890001"
     snapshot = Publication.get()
     assert snapshot.question_text == "Kapan <b>pasar</b> buka?\nTerima kasih"
-    assert (snapshot.question_id, snapshot.answer_id, snapshot.citizen_masked) == (question.id, answered["reply"].id,
-                                                                                  "+62812****7890")
+    assert (snapshot.question_id, snapshot.answer_id, snapshot.citizen_masked) == (
+        question.id,
+        answered["reply"].id,
+        "+62812****7890",
+    )
     staff = body(client.get(f"/cases/{case.id}/publikasi"))  # staff see both wordings side by side
     assert "Kapan &lt;b&gt;pasar&lt;/b&gt; buka?" in staff and "NIK 3201234567890001" in staff
     entry = AuditLog.select().where(AuditLog.action == "case.publish").get()
@@ -227,28 +275,51 @@ def _as_before_v8(database: peewee.Database) -> peewee.Table:
 
 
 def test_migration_snapshots_published_cases_without_later_messages_or_the_acknowledgement(any_db):
+    from modemd import users
     from modemd.cases import publications
     from modemd.store.models import Publication
-
-    from modemd import users
 
     humas = users.create_user("humas", "official", "rahasia-123")
     case_table = _as_before_v8(any_db)
     now = utcnow()
-    published = Case.create(keyword="INFO", owner=humas, citizen=NUMBER, deadline_at=now, status="answered",
-                            answered_at=now)
-    first = InboundMessage.create(modem="m", sender_raw=NUMBER, sender=NUMBER, text="INFO kapan pasar buka?",
-                                  case=published, route="new", keyword="INFO")
-    OutboundMessage.create(recipient=NUMBER, text="Terima kasih, tercatat.", kind="autoreply", state="delivered",
-                           case=published)
-    answer = OutboundMessage.create(recipient=NUMBER, text="Jam 7 pagi.", kind="reply", state="sent", case=published,
-                                    created_by=humas)
-    InboundMessage.create(modem="m", sender_raw=NUMBER, sender=NUMBER, text="NIK 3201999988887777", case=published,
-                          route="case", keyword="INFO")
+    published = Case.create(
+        keyword="INFO", owner=humas, citizen=NUMBER, deadline_at=now, status="answered", answered_at=now
+    )
+    first = InboundMessage.create(
+        modem="m",
+        sender_raw=NUMBER,
+        sender=NUMBER,
+        text="INFO kapan pasar buka?",
+        case=published,
+        route="new",
+        keyword="INFO",
+    )
+    OutboundMessage.create(
+        recipient=NUMBER, text="Terima kasih, tercatat.", kind="autoreply", state="delivered", case=published
+    )
+    answer = OutboundMessage.create(
+        recipient=NUMBER, text="Jam 7 pagi.", kind="reply", state="sent", case=published, created_by=humas
+    )
+    InboundMessage.create(
+        modem="m",
+        sender_raw=NUMBER,
+        sender=NUMBER,
+        text="NIK 3201999988887777",
+        case=published,
+        route="case",
+        keyword="INFO",
+    )
     OutboundMessage.create(recipient=NUMBER, text="NIK diterima", kind="reply", state="delivered", case=published)
     unanswered = Case.create(keyword="INFO", citizen=NUMBER, deadline_at=now)
-    InboundMessage.create(modem="m", sender_raw=NUMBER, sender=NUMBER, text="INFO belum dijawab", case=unanswered,
-                          route="new", keyword="INFO")
+    InboundMessage.create(
+        modem="m",
+        sender_raw=NUMBER,
+        sender=NUMBER,
+        text="INFO belum dijawab",
+        case=unanswered,
+        route="new",
+        keyword="INFO",
+    )
     private = Case.create(keyword="INFO", citizen=NUMBER, deadline_at=now, answered_at=now)
     case_table.update(published=True).where(case_table.id.in_([published.id, unanswered.id])).execute()
 

@@ -24,23 +24,29 @@ def _hook(tmp_path):
     """A hook program that writes what it got (argv, MODEMD_* variables, stdin) to hook.json."""
     out = tmp_path / "hook.json"
     hook = tmp_path / "hook.py"
-    hook.write_text(textwrap.dedent(f"""
+    hook.write_text(
+        textwrap.dedent(f"""
         import json, os, sys
         env = {{k: v for k, v in os.environ.items() if k.startswith("MODEMD_")}}
         json.dump({{"argv": sys.argv[1:], "env": env, "stdin": sys.stdin.read()}}, open({str(out)!r}, "w"))
-    """))
+    """)
+    )
     return hook, out
 
 
 def _chat(write_config, hook_line: str, extra: str = "") -> Conversation:
-    return Conversation(write_config("[modemd]\ndatabase = sqlite:///modemd.db\nstate_dir = .\n"
-                                     f"run_on_receive = {hook_line}\n{extra}"))
+    return Conversation(
+        write_config(f"[modemd]\ndatabase = sqlite:///modemd.db\nstate_dir = .\nrun_on_receive = {hook_line}\n{extra}")
+    )
 
 
-@pytest.mark.parametrize("text", [
-    "DISHUB lampu\x00mati",  # U+0000 from a UCS-2 SMS
-    "DISHUB baris\nbaru\r\u2028dan `rm -rf /` $HOME ';' \U0001F600",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "DISHUB lampu\x00mati",  # U+0000 from a UCS-2 SMS
+        "DISHUB baris\nbaru\r\u2028dan `rm -rf /` $HOME ';' \U0001f600",
+    ],
+)
 def test_hook_gets_the_message_as_json_on_stdin_whatever_the_text(officials, write_config, tmp_path, text):
     hook, out = _hook(tmp_path)
     chat = _chat(write_config, f"{sys.executable} {hook} ';' '$(touch pwned)'")
@@ -70,13 +76,20 @@ def test_hook_of_an_unrouted_message_gets_nulls_for_keyword(officials, write_con
     assert document["keyword"] is None and document["route"] == "unrouted"
 
 
-@pytest.mark.parametrize("hook_line, extra, expected", [
-    (f"{sys.executable} -c 'import sys; sys.stderr.write(\"rusak\"); sys.exit(3)'", "", "exit status 3: rusak"),
-    (f"{sys.executable} -c 'import time; time.sleep(30)'", "run_on_receive_timeout = 1s\n", "still running after 1 s"),
-    ("/nonexistent/hook", "", "cannot start"),
-    # an argument the operating system refuses (a NUL byte): the exception inside the thread pool
-    ("/bin/echo 'a\x00b'", "", "embedded null byte"),
-])
+@pytest.mark.parametrize(
+    "hook_line, extra, expected",
+    [
+        (f"{sys.executable} -c 'import sys; sys.stderr.write(\"rusak\"); sys.exit(3)'", "", "exit status 3: rusak"),
+        (
+            f"{sys.executable} -c 'import time; time.sleep(30)'",
+            "run_on_receive_timeout = 1s\n",
+            "still running after 1 s",
+        ),
+        ("/nonexistent/hook", "", "cannot start"),
+        # an argument the operating system refuses (a NUL byte): the exception inside the thread pool
+        ("/bin/echo 'a\x00b'", "", "embedded null byte"),
+    ],
+)
 def test_every_failure_of_the_hook_is_logged_at_warning(officials, write_config, caplog, hook_line, extra, expected):
     chat = _chat(write_config, hook_line, extra)
     with caplog.at_level(logging.INFO, logger="modemd.routing"):

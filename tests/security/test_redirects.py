@@ -10,18 +10,45 @@ from __future__ import annotations
 from urllib.parse import urljoin, urlsplit
 
 import pytest
-
 from webfixtures import *  # noqa: F401,F403
 from webfixtures import PASSWORD
+
 from webui.redirects import safe_target
 
 BYPASSES = [
-    "//evil.com", "///evil.com", "////evil.com", "/\t/evil.com", "/\r/evil.com", "/\n/evil.com", "/\r\n/evil.com",
-    "\t//evil.com", " //evil.com", "/\\evil.com", "\\\\evil.com", "\\/evil.com", "/\\/evil.com", "/\t\\evil.com",
-    "https://evil.com", "http:evil.com", "http:/evil.com", "HTTPS://evil.com/", "//evil.com@localhost",
-    "javascript:alert(1)", "jAvAsCrIpT:alert(1)", "data:text/html,<script>alert(1)</script>", "\x00//evil.com",
-    "/\x00/evil.com", "/\x0b/evil.com", "/\x0c/evil.com", "\u3000//evil.com", "/\u3000/evil.com", "evil.com",
-    ".evil.com", "@evil.com", "/%0D%0ALocation: //evil.com", "/\r\nSet-Cookie: x=1",
+    "//evil.com",
+    "///evil.com",
+    "////evil.com",
+    "/\t/evil.com",
+    "/\r/evil.com",
+    "/\n/evil.com",
+    "/\r\n/evil.com",
+    "\t//evil.com",
+    " //evil.com",
+    "/\\evil.com",
+    "\\\\evil.com",
+    "\\/evil.com",
+    "/\\/evil.com",
+    "/\t\\evil.com",
+    "https://evil.com",
+    "http:evil.com",
+    "http:/evil.com",
+    "HTTPS://evil.com/",
+    "//evil.com@localhost",
+    "javascript:alert(1)",
+    "jAvAsCrIpT:alert(1)",
+    "data:text/html,<script>alert(1)</script>",
+    "\x00//evil.com",
+    "/\x00/evil.com",
+    "/\x0b/evil.com",
+    "/\x0c/evil.com",
+    "\u3000//evil.com",
+    "/\u3000/evil.com",
+    "evil.com",
+    ".evil.com",
+    "@evil.com",
+    "/%0D%0ALocation: //evil.com",
+    "/\r\nSet-Cookie: x=1",
 ]
 SAFE = ["/", "/cases/12", "/?status=open&q=%23123", "/siaran/?state=pending", "/admin/users/#locks"]
 
@@ -75,8 +102,12 @@ def test_login_and_language_keep_a_path_of_this_site(client):
 
 def test_outbox_actions_return_only_to_a_page_of_this_site(client, auth):
     auth.login("admin")
-    for referrer in ("http://localhost//evil.com", "http://localhost/\t/evil.com", "http://localhost.evil.com/",
-                     "http://localhost@evil.com/"):
+    for referrer in (
+        "http://localhost//evil.com",
+        "http://localhost/\t/evil.com",
+        "http://localhost.evil.com/",
+        "http://localhost@evil.com/",
+    ):
         response = client.post("/outbox/999/cancel", headers={"Referer": referrer})
         assert response.status_code in (302, 404)
         if response.status_code == 302:

@@ -12,11 +12,11 @@ from datetime import datetime, timedelta
 
 import pytest
 from freezegun import freeze_time
+from webfixtures import *  # noqa: F401,F403
+from webfixtures import PASSWORD, WEB_INI
 
 from modemd import users
 from modemd.store.models import User
-from webfixtures import *  # noqa: F401,F403
-from webfixtures import PASSWORD, WEB_INI
 
 COOKIE = "modemd_session"
 START = datetime(2026, 3, 2, 8, 0, 0)
@@ -120,8 +120,9 @@ def test_admin_disabling_in_the_web_ui_ends_the_sessions(app, client, auth, make
     victim = app.test_client()
     auth.login("staf", client=victim)
     auth.login("admin")
-    response = client.post(f"/admin/users/{user.id}", data={"name": user.name, "role": user.role, "phone": "",
-                                                            "sender_id": ""})
+    response = client.post(
+        f"/admin/users/{user.id}", data={"name": user.name, "role": user.role, "phone": "", "sender_id": ""}
+    )
     assert response.status_code == 302
     assert not _logged_in(victim)
 

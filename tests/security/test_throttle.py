@@ -14,19 +14,23 @@ from datetime import datetime, timedelta
 
 import pytest
 from freezegun import freeze_time
+from webfixtures import *  # noqa: F401,F403
+from webfixtures import PASSWORD, WEB_INI
 
 from modemd import config as config_module
 from modemd.store.models import AuditLog
-from webfixtures import *  # noqa: F401,F403
-from webfixtures import PASSWORD, WEB_INI
 
 START = datetime(2026, 3, 2, 8, 0, 0)
 ATTACKER, ADMIN_DESK, INSIDER = "10.0.0.66", "10.0.0.5", "10.0.0.7"
 
 
 def _login(client, login, password, address, headers=None):
-    return client.post("/login", data={"login": login, "password": password},
-                       environ_base={"REMOTE_ADDR": address}, headers=headers or {})
+    return client.post(
+        "/login",
+        data={"login": login, "password": password},
+        environ_base={"REMOTE_ADDR": address},
+        headers=headers or {},
+    )
 
 
 def _logout(client, address):
@@ -99,10 +103,15 @@ def test_admin_sees_and_clears_a_lock_and_it_is_audited(app, client, auth):
         _login(client, "admin", PASSWORD, ADMIN_DESK)
         page = client.get("/admin/users/", environ_base={"REMOTE_ADDR": ADMIN_DESK}).get_data(as_text=True)
         assert ATTACKER in page and "humas" in page
-        response = client.post("/admin/users/locks/clear", data={"account": "humas", "address": ATTACKER},
-                               environ_base={"REMOTE_ADDR": ADMIN_DESK})
+        response = client.post(
+            "/admin/users/locks/clear",
+            data={"account": "humas", "address": ATTACKER},
+            environ_base={"REMOTE_ADDR": ADMIN_DESK},
+        )
         assert response.status_code == 302
-        assert ATTACKER not in client.get("/admin/users/", environ_base={"REMOTE_ADDR": ADMIN_DESK}).get_data(as_text=True)
+        assert ATTACKER not in client.get("/admin/users/", environ_base={"REMOTE_ADDR": ADMIN_DESK}).get_data(
+            as_text=True
+        )
         assert _login(attacker, "humas", PASSWORD, ATTACKER).status_code == 302
     row = AuditLog.get(AuditLog.action == "login.unlock")
     assert row.actor == "admin"
@@ -122,15 +131,19 @@ def _app_with(write_config, web_extra: str):
 
 
 def _login_addresses() -> list[str]:
-    return [json.loads(row.detail).get("address") for row in
-            AuditLog.select().where(AuditLog.action.in_(["login", "login.failed"])).order_by(AuditLog.id)]
+    return [
+        json.loads(row.detail).get("address")
+        for row in AuditLog.select().where(AuditLog.action.in_(["login", "login.failed"])).order_by(AuditLog.id)
+    ]
 
 
 def test_forwarded_for_is_ignored_without_trusted_proxies(app):
     attacker = app.test_client()
     with freeze_time(START):
-        statuses = [_login(attacker, "admin", "tebak", "127.0.0.1",
-                           headers={"X-Forwarded-For": f"203.0.113.{n}"}).status_code for n in range(6)]
+        statuses = [
+            _login(attacker, "admin", "tebak", "127.0.0.1", headers={"X-Forwarded-For": f"203.0.113.{n}"}).status_code
+            for n in range(6)
+        ]
     assert statuses[-1] == 429, "a made-up X-Forwarded-For escaped the throttle"
     assert set(_login_addresses()) == {"127.0.0.1"}
 
@@ -141,11 +154,21 @@ def test_forwarded_for_counts_from_a_trusted_proxy(write_config, officials, trus
     with freeze_time(START):
         for _ in range(4):
             _login(app.test_client(), "admin", "tebak", "127.0.0.1", headers={"X-Forwarded-For": ATTACKER})
-        assert _login(app.test_client(), "admin", PASSWORD, "127.0.0.1",
-                      headers={"X-Forwarded-For": ATTACKER}).status_code == 429
+        assert (
+            _login(app.test_client(), "admin", PASSWORD, "127.0.0.1", headers={"X-Forwarded-For": ATTACKER}).status_code
+            == 429
+        )
         # the client's own address is the last one the proxy added; what the client wrote before it is not trusted
-        assert _login(app.test_client(), "admin", PASSWORD, "127.0.0.1",
-                      headers={"X-Forwarded-For": f"{ATTACKER}, {ADMIN_DESK}"}).status_code == 302
+        assert (
+            _login(
+                app.test_client(),
+                "admin",
+                PASSWORD,
+                "127.0.0.1",
+                headers={"X-Forwarded-For": f"{ATTACKER}, {ADMIN_DESK}"},
+            ).status_code
+            == 302
+        )
     assert _login_addresses() == [ATTACKER] * 4 + [ADMIN_DESK]
 
 
@@ -164,6 +187,7 @@ def test_a_bad_trusted_proxies_value_is_a_configuration_error(write_config):
 
 # -- item 6: the answer takes as long whatever the account's state -------------------------------------------------
 
+
 @pytest.fixture
 def hash_checks(monkeypatch):
     """How many password hashes the code computes (scrypt is the cost that timing would reveal)."""
@@ -180,14 +204,17 @@ def hash_checks(monkeypatch):
     return calls
 
 
-@pytest.mark.parametrize("login, password", [
-    ("humas", PASSWORD),          # the right password
-    ("humas", "salah-sekali"),    # a wrong one
-    ("korban", PASSWORD),         # a disabled account, right password
-    ("korban", "salah-sekali"),   # a disabled account, wrong password
-    ("tidak-ada", PASSWORD),      # no such account
-    ("", PASSWORD),               # no login typed
-])
+@pytest.mark.parametrize(
+    "login, password",
+    [
+        ("humas", PASSWORD),  # the right password
+        ("humas", "salah-sekali"),  # a wrong one
+        ("korban", PASSWORD),  # a disabled account, right password
+        ("korban", "salah-sekali"),  # a disabled account, wrong password
+        ("tidak-ada", PASSWORD),  # no such account
+        ("", PASSWORD),  # no login typed
+    ],
+)
 def test_every_login_checks_exactly_one_password_hash(app, make_user, hash_checks, login, password):
     from modemd import users
     from modemd.store.models import User

@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request
 
 from modemd.store.models import AuditLog
-
 from webui.auth import roles_required
 from webui.params import arg_id
 
@@ -19,8 +18,12 @@ def index():
     """Audit entries, filterable by actor, action and object."""
     query = AuditLog.select()
     chosen = {}
-    for name, column in (("actor", AuditLog.actor), ("action", AuditLog.action), ("object_type", AuditLog.object_type),
-                         ("object_id", AuditLog.object_id)):
+    for name, column in (
+        ("actor", AuditLog.actor),
+        ("action", AuditLog.action),
+        ("object_type", AuditLog.object_type),
+        ("object_id", AuditLog.object_id),
+    ):
         value = request.args.get(name, "").strip()[:64]
         if value:
             query = query.where(column == value)
@@ -30,5 +33,6 @@ def index():
         query = query.where(AuditLog.id < before)
     rows = list(query.order_by(AuditLog.id.desc()).limit(PAGE_SIZE + 1))
     next_before = rows[PAGE_SIZE - 1].id if len(rows) > PAGE_SIZE else None
-    return render_template("admin/audit.html", rows=rows[:PAGE_SIZE], chosen=chosen, next_before=next_before,
-                           first_page=before is None)
+    return render_template(
+        "admin/audit.html", rows=rows[:PAGE_SIZE], chosen=chosen, next_before=next_before, first_page=before is None
+    )

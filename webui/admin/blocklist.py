@@ -9,7 +9,6 @@ from peewee import JOIN
 
 from modemd.sms import phone
 from modemd.store.models import BlockedNumber, User, audit
-
 from webui.auth import roles_required
 
 bp = Blueprint("admin_blocklist", __name__, url_prefix="/admin/blocklist")
@@ -19,8 +18,11 @@ bp = Blueprint("admin_blocklist", __name__, url_prefix="/admin/blocklist")
 @roles_required("admin")
 def index():
     """Blocked senders with reason, who blocked them and when."""
-    rows = (BlockedNumber.select(BlockedNumber, User).join(User, join_type=JOIN.LEFT_OUTER, on=(BlockedNumber.created_by == User.id))
-            .order_by(BlockedNumber.created_at.desc()))
+    rows = (
+        BlockedNumber.select(BlockedNumber, User)
+        .join(User, join_type=JOIN.LEFT_OUTER, on=(BlockedNumber.created_by == User.id))
+        .order_by(BlockedNumber.created_at.desc())
+    )
     return render_template("admin/blocklist.html", rows=rows)
 
 

@@ -9,7 +9,6 @@ from peewee import JOIN, fn
 
 from modemd.sms import phone
 from modemd.store.models import Contact, ContactGroup, GroupMember, audit
-
 from webui.admin import contacts_csv
 from webui.auth import roles_required
 from webui.params import form_ids
@@ -22,8 +21,13 @@ def _groups_of(contact_ids: list[int]) -> dict[int, list[str]]:
     found: dict[int, list[str]] = {}
     if not contact_ids:
         return found
-    query = (GroupMember.select(GroupMember.contact, ContactGroup.name).join(ContactGroup)
-             .where(GroupMember.contact.in_(contact_ids)).order_by(ContactGroup.name).tuples())
+    query = (
+        GroupMember.select(GroupMember.contact, ContactGroup.name)
+        .join(ContactGroup)
+        .where(GroupMember.contact.in_(contact_ids))
+        .order_by(ContactGroup.name)
+        .tuples()
+    )
     for contact_id, name in query:
         found.setdefault(contact_id, []).append(name)
     return found
@@ -37,14 +41,25 @@ def index():
     search = request.args.get("q", "").strip()[:100]
     if search:
         number = phone.try_normalize(search)
-        query = query.where((Contact.phone == number) if number else
-                            (Contact.name.contains(search) | Contact.position.contains(search)))
+        query = query.where(
+            (Contact.phone == number) if number else (Contact.name.contains(search) | Contact.position.contains(search))
+        )
     contacts = list(query.limit(LIST_LIMIT))
-    groups = (ContactGroup.select(ContactGroup, fn.COUNT(GroupMember.id).alias("size"))
-              .join(GroupMember, join_type=JOIN.LEFT_OUTER).group_by(ContactGroup).order_by(ContactGroup.name))
-    return render_template("admin/contacts.html", contacts=contacts, groups=groups, search=search,
-                           member_of=_groups_of([c.id for c in contacts]), limit=LIST_LIMIT,
-                           total=Contact.select().count())
+    groups = (
+        ContactGroup.select(ContactGroup, fn.COUNT(GroupMember.id).alias("size"))
+        .join(GroupMember, join_type=JOIN.LEFT_OUTER)
+        .group_by(ContactGroup)
+        .order_by(ContactGroup.name)
+    )
+    return render_template(
+        "admin/contacts.html",
+        contacts=contacts,
+        groups=groups,
+        search=search,
+        member_of=_groups_of([c.id for c in contacts]),
+        limit=LIST_LIMIT,
+        total=Contact.select().count(),
+    )
 
 
 def _save_contact(contact: Contact | None, form) -> Contact | None:
@@ -89,10 +104,20 @@ def create():
         if _save_contact(None, request.form):
             flash(_("Kontak disimpan."), "info")
             return redirect(url_for("admin_contacts.index"))
-        return render_template("admin/contact_form.html", contact=None, form=request.form,
-                               groups=ContactGroup.select().order_by(ContactGroup.name), chosen=set()), 400
-    return render_template("admin/contact_form.html", contact=None, form={"active": "1"},
-                           groups=ContactGroup.select().order_by(ContactGroup.name), chosen=set())
+        return render_template(
+            "admin/contact_form.html",
+            contact=None,
+            form=request.form,
+            groups=ContactGroup.select().order_by(ContactGroup.name),
+            chosen=set(),
+        ), 400
+    return render_template(
+        "admin/contact_form.html",
+        contact=None,
+        form={"active": "1"},
+        groups=ContactGroup.select().order_by(ContactGroup.name),
+        chosen=set(),
+    )
 
 
 @bp.route("/<int:contact_id>", methods=["GET", "POST"])
@@ -105,11 +130,16 @@ def edit(contact_id: int):
         if _save_contact(contact, request.form):
             flash(_("Kontak disimpan."), "info")
             return redirect(url_for("admin_contacts.index"))
-        return render_template("admin/contact_form.html", contact=contact, form=request.form, groups=groups,
-                               chosen=form_ids("groups")), 400
+        return render_template(
+            "admin/contact_form.html", contact=contact, form=request.form, groups=groups, chosen=form_ids("groups")
+        ), 400
     chosen = {m.group_id for m in GroupMember.select().where(GroupMember.contact == contact)}
-    form = {"name": contact.name, "phone": contact.phone, "position": contact.position,
-            "active": "1" if contact.active else ""}
+    form = {
+        "name": contact.name,
+        "phone": contact.phone,
+        "position": contact.position,
+        "active": "1" if contact.active else "",
+    }
     return render_template("admin/contact_form.html", contact=contact, form=form, groups=groups, chosen=chosen)
 
 
@@ -177,10 +207,18 @@ def import_csv():
                 group = groups.get(group_name) or ContactGroup.create(name=group_name)
                 groups[group_name] = group
                 GroupMember.insert(group=group, contact=contact).on_conflict_ignore().execute()
-        audit(current_user.login, "contact.import", None, file=upload.filename[:100], created=created,
-              updated=updated, errors=len(result.errors))
-    return render_template("admin/contact_import.html", created=created, updated=updated, errors=result.errors,
-                           filename=upload.filename), (200 if result.lines or not result.errors else 400)
+        audit(
+            current_user.login,
+            "contact.import",
+            None,
+            file=upload.filename[:100],
+            created=created,
+            updated=updated,
+            errors=len(result.errors),
+        )
+    return render_template(
+        "admin/contact_import.html", created=created, updated=updated, errors=result.errors, filename=upload.filename
+    ), (200 if result.lines or not result.errors else 400)
 
 
 @bp.get("/export.csv")
@@ -191,5 +229,6 @@ def export_csv():
     member_of = _groups_of([c.id for c in contacts])
     text = contacts_csv.export([(c.name, c.phone, c.position, member_of.get(c.id, [])) for c in contacts])
     audit(current_user.login, "contact.export", None, count=len(contacts))
-    return Response("\ufeff" + text, mimetype="text/csv",
-                    headers={"Content-Disposition": "attachment; filename=kontak.csv"})
+    return Response(
+        "\ufeff" + text, mimetype="text/csv", headers={"Content-Disposition": "attachment; filename=kontak.csv"}
+    )

@@ -12,8 +12,8 @@ import csv
 import io
 from dataclasses import dataclass, field
 
-from modemd.sms import phone
 from modemd.csvcells import spreadsheet_safe
+from modemd.sms import phone
 
 COLUMNS = ("name", "phone", "position", "groups")
 REQUIRED = ("name", "phone")
@@ -115,6 +115,12 @@ def export(rows: list[tuple[str, str, str, list[str]]]) -> str:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(COLUMNS)
     for name, number, position, groups in rows:
-        writer.writerow([spreadsheet_safe(name), phone.local_format(number).replace("-", "").replace(" ", ""),
-                         spreadsheet_safe(position), spreadsheet_safe(GROUP_SEPARATOR.join(groups))])
+        writer.writerow(
+            [
+                spreadsheet_safe(name),
+                phone.local_format(number).replace("-", "").replace(" ", ""),
+                spreadsheet_safe(position),
+                spreadsheet_safe(GROUP_SEPARATOR.join(groups)),
+            ]
+        )
     return out.getvalue()

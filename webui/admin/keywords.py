@@ -8,7 +8,6 @@ from flask_login import current_user
 
 from modemd.receive.keywords import check_owners
 from modemd.store.models import DaemonState, User, audit, utcnow
-
 from webui import modemd_config
 from webui.auth import roles_required
 from webui.keywordtable import checked_table, daemon_keywords
@@ -26,8 +25,15 @@ def index():
     check_owners(table, _user_states().get, problems)
     loaded = DaemonState.get_or_none(DaemonState.key == "keywords")
     reload_row = DaemonState.get_or_none(DaemonState.key == "reload_keywords")
-    return render_template("admin/keywords.html", daemon=daemon_keywords(), loaded_at=loaded.updated_at if loaded else None,
-                           table=table, problems=problems, path=path, reload_requested=reload_row.updated_at if reload_row else None)
+    return render_template(
+        "admin/keywords.html",
+        daemon=daemon_keywords(),
+        loaded_at=loaded.updated_at if loaded else None,
+        table=table,
+        problems=problems,
+        path=path,
+        reload_requested=reload_row.updated_at if reload_row else None,
+    )
 
 
 def _user_states() -> dict[str, str]:

@@ -13,7 +13,6 @@ from flask import Blueprint, render_template, session
 from peewee import SQL, fn
 
 from modemd.store.models import InboundMessage
-
 from webui.auth import roles_required
 from webui.params import arg_id
 
@@ -32,8 +31,12 @@ def _operator_messages():
 def unseen_count() -> int:
     """Operator messages newer than the newest one this admin's session has seen."""
     seen = session.get(SEEN_KEY, 0)
-    return (InboundMessage.select(fn.COUNT(SQL("1")))
-            .where(InboundMessage.sender_kind.in_(OPERATOR_KINDS), InboundMessage.id > seen).scalar() or 0)
+    return (
+        InboundMessage.select(fn.COUNT(SQL("1")))
+        .where(InboundMessage.sender_kind.in_(OPERATOR_KINDS), InboundMessage.id > seen)
+        .scalar()
+        or 0
+    )
 
 
 @bp.get("/")
@@ -48,5 +51,6 @@ def index():
     next_before = rows[PAGE_SIZE - 1].id if len(rows) > PAGE_SIZE else None
     if before is None and rows:
         session[SEEN_KEY] = max(rows[0].id, session.get(SEEN_KEY, 0))
-    return render_template("admin/operator_messages.html", rows=rows[:PAGE_SIZE], next_before=next_before,
-                           first_page=before is None)
+    return render_template(
+        "admin/operator_messages.html", rows=rows[:PAGE_SIZE], next_before=next_before, first_page=before is None
+    )

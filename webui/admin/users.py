@@ -12,10 +12,9 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from modemd.sms import phone
 from modemd import users
+from modemd.sms import phone
 from modemd.store.models import ROLES, User, WebSession, audit
-
 from webui.auth import roles_required, throttle
 from webui.keywordtable import keyword_owners
 
@@ -45,7 +44,9 @@ def _read_form(form) -> tuple[dict, list[str]]:
     if values["role"] not in ROLES:
         problems.append(_("Peran tidak dikenal."))
     if not SENDER_ID.match(values["sender_id"]):
-        problems.append(_("ID pengirim paling banyak 8 huruf, angka, titik atau tanda minus (Perbup Banjarnegara Pasal 1 (20))."))
+        problems.append(
+            _("ID pengirim paling banyak 8 huruf, angka, titik atau tanda minus (Perbup Banjarnegara Pasal 1 (20)).")
+        )
     raw_phone = form.get("phone", "").strip()
     if raw_phone:
         number = phone.try_normalize(raw_phone)
@@ -86,14 +87,21 @@ def create():
         password = form.get("password", "") or users.random_password()
         if not problems:
             try:
-                user = users.create_user(form.get("login", ""), values["role"], password, name=values["name"],
-                                         phone_number=values["phone"], sender_id=values["sender_id"],
-                                         actor=current_user.login)
+                user = users.create_user(
+                    form.get("login", ""),
+                    values["role"],
+                    password,
+                    name=values["name"],
+                    phone_number=values["phone"],
+                    sender_id=values["sender_id"],
+                    actor=current_user.login,
+                )
             except users.UserError as exc:
                 problems.append(str(exc))
             else:
-                return render_template("admin/user_password.html", user=user,
-                                       password=password if not form.get("password") else None)
+                return render_template(
+                    "admin/user_password.html", user=user, password=password if not form.get("password") else None
+                )
         for problem in problems:
             flash(problem, "error")
         return render_template("admin/user_form.html", user=None, form=form, roles=ROLES), 400
@@ -112,15 +120,26 @@ def edit(user_id: int):
         owned = _owned_by_login().get(user.login, [])
         if user.active and not values["active"] and owned:
             # a disabled keyword owner makes the daemon and this UI refuse to start (modemd check)
-            problems.append(_("%(login)s pemilik kata kunci %(keywords)s. Pindahkan kata kunci itu ke pengguna lain "
-                              "di keywords.ini sebelum menonaktifkan akun ini.", login=user.login, keywords=", ".join(owned)))
+            problems.append(
+                _(
+                    "%(login)s pemilik kata kunci %(keywords)s. Pindahkan kata kunci itu ke pengguna lain "
+                    "di keywords.ini sebelum menonaktifkan akun ini.",
+                    login=user.login,
+                    keywords=", ".join(owned),
+                )
+            )
         if problems:
             for problem in problems:
                 flash(problem, "error")
             return render_template("admin/user_form.html", user=user, form=request.form, roles=ROLES), 400
         changes = {k: [getattr(user, k), v] for k, v in values.items() if getattr(user, k) != v}
         was_active = user.active
-        user.name, user.role, user.phone, user.sender_id = values["name"] or user.login, values["role"], values["phone"], values["sender_id"]
+        user.name, user.role, user.phone, user.sender_id = (
+            values["name"] or user.login,
+            values["role"],
+            values["phone"],
+            values["sender_id"],
+        )
         user.active = values["active"]
         user.save()
         if was_active and not user.active:
@@ -128,10 +147,16 @@ def edit(user_id: int):
         audit(current_user.login, "user.update", user, **{k: v for k, v in changes.items()})
         flash(_("Pengguna %(login)s disimpan.", login=user.login), "info")
         return redirect(url_for("admin_users.index"))
-    form = {"name": user.name, "role": user.role, "phone": user.phone or "", "sender_id": user.sender_id,
-            "active": "1" if user.active else ""}
-    return render_template("admin/user_form.html", user=user, form=form, roles=ROLES,
-                           owned=_owned_by_login().get(user.login, []))
+    form = {
+        "name": user.name,
+        "role": user.role,
+        "phone": user.phone or "",
+        "sender_id": user.sender_id,
+        "active": "1" if user.active else "",
+    }
+    return render_template(
+        "admin/user_form.html", user=user, form=form, roles=ROLES, owned=_owned_by_login().get(user.login, [])
+    )
 
 
 @bp.post("/<int:user_id>/password")
