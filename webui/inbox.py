@@ -81,15 +81,7 @@ def _last_failed_reply(column):
 class FailedRow(NamedTuple):
     """A case whose reply failed, with why (from its newest failed reply, in the same query)."""
 
-    id: int
-    keyword: str | None
-    citizen: str
-    status: str
-    category: str | None
-    deadline_at: datetime
-    last_message_at: datetime
-    reply_failed_at: datetime | None
-    last_text: str | None
+    case: CaseRow
     failure_code: int | None
     failure_reason: str | None
 
@@ -234,7 +226,7 @@ def cases_with_failed_reply(query, status: str | None) -> list[FailedRow]:
         .limit(PAGE_SIZE)
         .tuples()
     )
-    return [FailedRow._make(row) for row in rows]
+    return [FailedRow(CaseRow._make(row[:-2]), *row[-2:]) for row in rows]
 
 
 def failure_reason_text(row: FailedRow) -> str:
