@@ -157,6 +157,26 @@ def test_menu_works_with_the_keyboard_and_without_javascript(browser, live_serve
         context.close()
 
 
+def test_a_drop_down_opened_right_after_the_phone_menu_stays_open(browser, live_server, centre):
+    # the phone menu's "toggle" event is queued; when it arrives after the Admin drop-down inside it
+    # was opened (a quick tap, a loaded phone), it must not close that drop-down again
+    context = browser.new_context(viewport=PHONE, locale="id-ID")
+    page = context.new_page()
+    login(page, live_server, "admin")
+    page.evaluate(
+        """() => {
+            document.querySelector('header.top details.menu').open = true;
+            [...document.querySelectorAll('.nav .group summary')]
+                .find((s) => s.textContent.includes('Admin')).parentElement.open = true;
+        }"""
+    )
+    page.wait_for_timeout(200)  # let the queued toggle events run
+    assert page.is_visible("a[href='/admin/users/']")
+    page.click("a[href='/admin/users/']")
+    page.wait_for_url(f"{live_server}/admin/users/")
+    context.close()
+
+
 MAIN_PAGES = (
     ("login", "/login"),
     ("inbox", "/"),
