@@ -6,7 +6,7 @@ Settings (``[modem:NAME]``, all strings)::
     baudrate = 115200          ; or auto: try the usual rates at connect
     pin =                      ; SIM PIN, if the SIM asks for one
     smsc =                     ; set the SMS centre with AT+CSCA (default: the SIM's)
-    init =                     ; extra init commands, one per line
+    init =                     ; extra init commands, one per line or separated by ";"
     validity = max             ; max, none, or minutes (also 30m, 12h, 2d, 1w)
     reassembly_timeout = 1800  ; seconds to wait for the missing parts of a message
     command_timeout = 10       ; seconds per command before the modem counts as hung
@@ -127,6 +127,18 @@ def parse_validity(value: str) -> str | int | None:
     return int(match.group(1)) * {"": 1, "m": 1, "h": 60, "d": 1440, "w": 10080}[match.group(2)]
 
 
+def init_commands(text: str) -> list[str]:
+    """The extra init commands: one per line, or several on a line as ``AT^CURC=0;AT+CSMP=17,167,0,0``.
+
+    Only a ";" followed by "AT" starts a new command: ``AT+CMEE=1;+CNMI=2,1`` stays one line, as the
+    modem reads AT's own concatenation.
+    """
+    commands = []
+    for line in text.splitlines():
+        commands += [part.strip() for part in re.split(r";\s*(?=AT)", line, flags=re.IGNORECASE) if part.strip()]
+    return commands
+
+
 class ATDriver(Driver):
     """A modem on a serial port (or pyserial URL), driven with AT commands."""
 
@@ -140,7 +152,7 @@ class ATDriver(Driver):
         self.baudrate: int | None = None if rate == "auto" else int(rate)
         self.pin = s.get("pin", "").strip()
         self.smsc = s.get("smsc", "").strip()
-        self.init_commands = [c.strip() for c in s.get("init", "").splitlines() if c.strip()]
+        self.init_commands = init_commands(s.get("init", ""))
         self.validity = parse_validity(s.get("validity", "max"))
         self.command_timeout = seconds_setting(s, "command_timeout")
         self.send_timeout = seconds_setting(s, "send_timeout")
