@@ -408,3 +408,35 @@ def test_the_keyword_webhook_secret_is_never_published_for_the_web_ui(write_conf
     table = load_keywords(path.parent / "keywords.ini")
     assert table.keywords["DISHUB"].webhook == "https://dishub.go.id/hook"
     assert DISHUB_SECRET not in keywords_json(table) and DISHUB_SECRET not in repr(table)
+
+
+# --------------------------------------------------------------------------
+# modemd webhooks
+
+
+def test_the_cli_lists_each_attempt_as_json_and_retries_a_failed_delivery(chat, receiver, capsys):
+    from modemd import cli
+
+    conversation = chat(receiver.url("/error"))
+    conversation.receive(CITIZEN, "INFO halo")
+    deliver_all(dispatcher_for(conversation))
+    WebhookDelivery.update(state="failed").execute()
+    path = str(conversation.config.path)
+    capsys.readouterr()
+
+    assert cli.main(["-c", path, "webhooks", "list", "--json"]) == 0
+    [row] = json.loads(capsys.readouterr().out)
+    assert (row["event"], row["endpoint"], row["state"], row["attempts"]) == ("case.opened", "api", "failed", 1)
+    [attempt] = row["attempt_log"]
+    assert attempt["status_code"] == 500 and attempt["error"] == "HTTP 500 Internal Server Error"
+    assert attempt["duration_ms"] >= 0 and attempt["at"].endswith("+07:00")  # the centre's time, with its offset
+
+    assert cli.main(["-c", path, "webhooks", "retry", "999"]) == 1  # no such failed delivery
+    assert cli.main(["-c", path, "webhooks", "retry"]) == 2  # ids or --all-failed
+    assert cli.main(["-c", path, "webhooks", "retry", str(row["id"])]) == 0
+    assert WebhookDelivery.get().state == "pending"
+    assert AuditLog.get(AuditLog.action == "webhook.retry").actor == "cli"
+    capsys.readouterr()
+    assert cli.main(["-c", path, "webhooks"]) == 0
+    table = capsys.readouterr().out
+    assert "case.opened" in table and "500" in table and "pending" in table

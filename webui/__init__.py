@@ -33,6 +33,7 @@ BLUEPRINTS = (
     "webui.admin.blocklist",
     "webui.admin.audit",
     "webui.admin.operator_messages",
+    "webui.admin.webhooks",
     "webui.demo",
     "webui.public",
     "webui.publishing",
