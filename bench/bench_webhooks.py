@@ -101,9 +101,8 @@ def bench_latency(cases: int, rate: float) -> None:
         attempts = [d.attempts for d in WebhookDelivery.select(WebhookDelivery.attempts)]
     print(f"webhook latency, case created -> POST received ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC)")
     print(f"  cases opened: {len(opened)}, events received: {len(latencies)}{'' if done else ' (TIMED OUT)'}")
-    print(
-        f"  injected at {rate:g}/s; bad signatures: {receiver.bad_signatures}; attempts per delivery: max {max(attempts)}"
-    )
+    print(f"  injected at {rate:g}/s; bad signatures: {receiver.bad_signatures}; most attempts: {max(attempts)}")
+    print(f"  load average at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs")
     if latencies:
         print(
             f"  p50 {percentile(latencies, 0.5) * 1000:.0f} ms   p95 {percentile(latencies, 0.95) * 1000:.0f} ms"
