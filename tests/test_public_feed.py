@@ -96,6 +96,7 @@ def test_a_conditional_request_gets_304_until_something_is_published_or_withdraw
     response = client.get(f"/publik/{name}")
     etag, modified = response.headers["ETag"], response.headers["Last-Modified"]
     assert response.headers["Cache-Control"] in ("public, max-age=300", "max-age=300, public")
+    assert response.headers["Access-Control-Allow-Origin"] == "*"  # a website's script may read it
     assert client.get(f"/publik/{name}", headers={"If-None-Match": etag}).status_code == 304
     not_modified = client.get(f"/publik/{name}", headers={"If-Modified-Since": modified})
     assert not_modified.status_code == 304 and not_modified.data == b""

@@ -7,7 +7,8 @@ themselves. The citizen's number is stored masked; every text is escaped.
 The same rows as feeds for the government's website (:mod:`webui.feeds`):
 ``feed.atom`` and ``feed.json``. Both carry an ETag and Last-Modified made from
 one small query, and a conditional request that matches gets 304 before any
-row is read; ``Cache-Control`` lets a web server keep them a few minutes.
+row is read; ``Cache-Control`` lets a web server keep them a few minutes, and
+``Access-Control-Allow-Origin: *`` lets a website's own script read them.
 """
 
 from __future__ import annotations
@@ -69,4 +70,6 @@ def feed(name: str):
     response.cache_control.public = True
     response.cache_control.max_age = FEED_MAX_AGE
     response.vary.add("Cookie")  # the language is the session's
+    # public content, read without credentials: the government's website may fetch it from its own pages
+    response.access_control_allow_origin = "*"
     return response
