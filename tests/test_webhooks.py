@@ -278,6 +278,16 @@ def test_nothing_listening_is_connection_refused(chat, receiver):
     assert WebhookAttempt.get().error == "connection refused (nothing listens at that address)"
 
 
+def test_a_lane_keeps_its_connection_and_opens_another_when_the_server_closed_it(chat, receiver):
+    conversation = chat(receiver.url("/ok"), dishub_url=receiver.url("/drop"))
+    for n in range(3):
+        conversation.receive(f"08121111{n:04d}", f"DISHUB laporan {n}")
+    deliver_all(dispatcher_for(conversation))
+    assert len({r.port for r in receiver.on("/ok")}) == 1  # three POSTs, one connection
+    assert len(receiver.on("/drop")) == 3 and len({r.port for r in receiver.on("/drop")}) == 3
+    assert {(d.state, d.attempts) for d in WebhookDelivery.select()} == {("delivered", 1)}
+
+
 def test_a_dead_endpoint_does_not_delay_deliveries_to_a_healthy_one(chat, receiver):
     """DISHUB's endpoint hangs; every event for the global one arrives while DISHUB's first attempt still waits."""
     conversation = chat(receiver.url("/ok"), dishub_url=receiver.url("/hang"), timeout="30s")

@@ -6,7 +6,8 @@ Paths choose its behaviour:
 * ``/slow``     waits ``slow_seconds`` and answers 200;
 * ``/hang``     answers only once ``release`` is set (a dead endpoint that accepts connections);
 * ``/error``    answers 500;
-* ``/redirect`` answers 302 to ``/ok`` (modemd must not follow it).
+* ``/redirect`` answers 302 to ``/ok`` (modemd must not follow it);
+* ``/drop``     answers 200 as if keeping the connection, then closes it (an idle keep-alive timing out).
 
 A query string does not change the behaviour (``/ok?kw=dishub`` is ``/ok``). Every request is kept
 in ``received`` (path, headers, body, whether the signature was valid).
@@ -27,6 +28,7 @@ class Received:
     headers: dict[str, str]
     body: bytes
     signed: bool
+    port: int  # the client's: one connection per port
 
 
 class Receiver:
@@ -59,13 +61,17 @@ class Receiver:
                 if route == "/hang":
                     receiver.release.wait(60)
                 with receiver._lock:
-                    receiver.received.append(Received(self.path, dict(self.headers), body, signed))
+                    receiver.received.append(
+                        Received(self.path, dict(self.headers), body, signed, self.client_address[1])
+                    )
                 status = {"/ok": 204 if signed else 401, "/error": 500, "/redirect": 302}.get(route, 200)
                 self.send_response(status)
                 if status == 302:
                     self.send_header("Location", "/ok")
                 self.send_header("Content-Length", "0")
                 self.end_headers()
+                if route == "/drop":
+                    self.close_connection = True
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True

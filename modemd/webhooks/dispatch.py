@@ -35,7 +35,7 @@ from modemd.store.models import WebhookAttempt, WebhookDelivery, database_proxy,
 
 from . import events
 from .endpoints import Endpoints
-from .post import Outcome, headers_for, post
+from .post import Outcome, Poster, headers_for
 
 log = logging.getLogger("modemd.webhooks")
 
@@ -113,6 +113,7 @@ class Lane:
         self.name = name
         self.dispatcher = dispatcher
         self.batches: queue.Queue[list[int] | None] = queue.Queue()
+        self.poster = Poster()  # the lane's kept-alive connection
         self.busy = False
         self.thread = threading.Thread(target=self._run, name=f"webhook {name}", daemon=True)
         self.thread.start()
@@ -125,9 +126,10 @@ class Lane:
         while True:
             ids = self.batches.get()
             if ids is None:
+                self.poster.close()
                 return
             try:
-                self.dispatcher.deliver_batch(ids)
+                self.dispatcher.deliver_batch(ids, self.poster)
             except Exception:  # a database hiccup: the deliveries stay pending and are picked up again
                 log.exception("webhook %s: delivering failed; trying again later", self.name)
             finally:
@@ -209,7 +211,7 @@ class Dispatcher:
                 handed += len(ids)
         return handed
 
-    def deliver_batch(self, ids: list[int]) -> None:
+    def deliver_batch(self, ids: list[int], poster: Poster) -> None:
         """Post a lane's batch in order, until one attempt fails (the rest wait for the next look).
 
         The attempts are written together, at the latest ``RECORD_EVERY`` seconds
@@ -231,7 +233,7 @@ class Dispatcher:
                 continue
             body = delivery.body.encode("utf-8")
             headers = headers_for(endpoint.secret, body, delivery.event, delivery.id)
-            outcome = post(endpoint.url, body, headers, self.timeout)
+            outcome = poster.post(endpoint.url, body, headers, self.timeout)
             if not unwritten:
                 since = time.monotonic()
             unwritten.append(Attempted(delivery, endpoint.url, outcome, utcnow()))

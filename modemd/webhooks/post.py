@@ -1,4 +1,4 @@
-"""One webhook POST: signed, with a timeout for the whole attempt, redirects not followed.
+"""One webhook POST: signed, with a timeout for the whole attempt, redirects not followed, the connection kept.
 
 A redirect is a failure, not followed: the signed body would go to an
 address nobody configured. The timeout covers the whole attempt (connect,
@@ -59,43 +59,98 @@ def _close(connection: http.client.HTTPConnection, expired: threading.Event) -> 
             pass
 
 
+#: an answer body read to the end (keeping the connection for the next POST) when it is no longer than this
+SMALL_ANSWER = 64 * 1024
+
+
+class Poster:
+    """POSTs to one endpoint over one kept-alive connection (a lane's), opened again when it cannot be reused.
+
+    A TLS handshake per event would cost the centre's CPU more than the POST;
+    a server may close an idle connection any time, so a POST that finds its
+    reused connection closed before any answer is sent once more on a new one.
+    """
+
+    def __init__(self) -> None:
+        self._connection: http.client.HTTPConnection | None = None
+        self._origin: tuple[str, str, int | None] | None = None
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+        self._connection, self._origin = None, None
+
+    def post(self, url: str, body: bytes, headers: dict[str, str], timeout: float) -> Outcome:
+        """POST ``body`` to ``url``; never raises."""
+        parts = urlsplit(url)
+        origin = (parts.scheme, parts.hostname or "", parts.port)
+        if origin != self._origin:
+            self.close()
+        reused = self._connection is not None
+        started = time.monotonic()
+        outcome = self._attempt(parts, origin, body, headers, timeout, started)
+        if reused and outcome.status_code is None and not (outcome.error or "").startswith("no answer"):
+            outcome = self._attempt(parts, origin, body, headers, timeout, started)  # the server closed it meanwhile
+        return outcome
+
+    def _attempt(self, parts, origin, body: bytes, headers: dict[str, str], timeout: float, started: float) -> Outcome:
+        if self._connection is None:
+            connection_class = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+            self._connection, self._origin = connection_class(origin[1], origin[2], timeout=timeout), origin
+        connection = self._connection
+        connection.timeout = timeout
+        if connection.sock is not None:
+            connection.sock.settimeout(timeout)
+        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        expired = threading.Event()
+        timer = threading.Timer(max(timeout - (time.monotonic() - started), 0.001), _close, (connection, expired))
+        timer.daemon = True
+        timer.start()
+        status: int | None = None
+        error: str | None = None
+        keep = False
+        try:
+            connection.request("POST", path, body=body, headers=headers)
+            response = connection.getresponse()
+            status = response.status
+            if response.length is not None and response.length <= SMALL_ANSWER:
+                response.read()
+                keep = not response.will_close
+            else:
+                response.read(1024)  # a little, so the server is not cut mid-answer; the rest is dropped
+            if 300 <= status < 400:
+                error = f"redirect (HTTP {status} to {response.getheader('Location', '?')}) not followed"
+            elif not 200 <= status < 300:
+                error = f"HTTP {status} {response.reason}".strip()
+        except TimeoutError:
+            error = f"no answer within {timeout:g} s"
+        except ConnectionRefusedError:
+            error = "connection refused (nothing listens at that address)"
+        except ssl.SSLError as exc:
+            error = f"TLS failed: {exc.reason or exc}"
+        except socket.gaierror as exc:
+            error = f"host name not found: {exc.strerror or exc}"
+        except (OSError, http.client.HTTPException) as exc:
+            error = (
+                f"no answer within {timeout:g} s"
+                if expired.is_set()
+                else f"connection failed: {exc or type(exc).__name__}"
+            )
+        finally:
+            timer.cancel()
+        if expired.is_set():
+            keep = False
+            if status is None:
+                error = f"no answer within {timeout:g} s"
+        if not keep:
+            self.close()
+        return Outcome(status, error, int((time.monotonic() - started) * 1000))
+
+
 def post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> Outcome:
-    """POST ``body`` to ``url``; never raises."""
-    parts = urlsplit(url)
-    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    connection_class = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-    started = time.monotonic()
-    expired = threading.Event()
-    connection = connection_class(parts.hostname or "", parts.port, timeout=timeout)
-    timer = threading.Timer(timeout, _close, (connection, expired))
-    timer.daemon = True
-    timer.start()
-    status: int | None = None
-    error: str | None = None
+    """POST ``body`` to ``url`` on a connection of its own; never raises."""
+    poster = Poster()
     try:
-        connection.request("POST", path, body=body, headers=headers)
-        response = connection.getresponse()
-        status = response.status
-        response.read(1024)  # a little, so a keep-alive server is not cut mid-answer; the rest is dropped
-        if 300 <= status < 400:
-            error = f"redirect (HTTP {status} to {response.getheader('Location', '?')}) not followed"
-        elif not 200 <= status < 300:
-            error = f"HTTP {status} {response.reason}".strip()
-    except TimeoutError:
-        error = f"no answer within {timeout:g} s"
-    except ConnectionRefusedError:
-        error = "connection refused (nothing listens at that address)"
-    except ssl.SSLError as exc:
-        error = f"TLS failed: {exc.reason or exc}"
-    except socket.gaierror as exc:
-        error = f"host name not found: {exc.strerror or exc}"
-    except (OSError, http.client.HTTPException) as exc:
-        error = (
-            f"no answer within {timeout:g} s" if expired.is_set() else f"connection failed: {exc or type(exc).__name__}"
-        )
+        return poster.post(url, body, headers, timeout)
     finally:
-        timer.cancel()
-        connection.close()
-    if expired.is_set() and status is None:
-        error = f"no answer within {timeout:g} s"
-    return Outcome(status, error, int((time.monotonic() - started) * 1000))
+        poster.close()
