@@ -25,7 +25,7 @@ from modemd.store.models import (
     database_proxy,
     utcnow,
 )
-from modemd.webhooks import deliveries, dispatch, endpoints
+from modemd.webhooks import deliveries, dispatch, endpoints, events
 from modemd.webhooks.dispatch import Dispatcher
 from modemd.webhooks.post import Outcome
 from tests.daemonharness import Conversation
@@ -450,3 +450,21 @@ def test_the_cli_lists_each_attempt_as_json_and_retries_a_failed_delivery(chat, 
     assert cli.main(["-c", path, "webhooks"]) == 0
     table = capsys.readouterr().out
     assert "case.opened" in table and "500" in table and "pending" in table
+
+
+def test_the_queue_works_the_same_on_each_database(any_db, receiver):
+    """Queue, hand out, post, record, give up and retry on SQLite, PostgreSQL and MariaDB."""
+    endpoints.use(endpoints.build(receiver.url("/error"), SECRET, []))
+    with any_db.atomic():
+        assert events.queue(events.BROADCAST_DONE, {"broadcast": {"id": 1}}, endpoints.current().for_all()) == 1
+    dispatcher = Dispatcher(endpoints.current, 5.0)
+    deliver_all(dispatcher)
+    delivery = WebhookDelivery.get()
+    assert (delivery.state, delivery.attempts, delivery.last_error) == ("pending", 1, "HTTP 500 Internal Server Error")
+    assert dispatcher.look() == 0  # not due again before its pause
+    last = Outcome(500, "HTTP 500 Internal Server Error", 5)
+    assert dispatch.record(delivery, delivery.url, last, delivery.give_up_at) == "failed"
+    assert deliveries.retry([delivery.id], "admin") == 1
+    assert [d.state for d in deliveries.recent()] == ["pending"]
+    assert [len(a) for a in deliveries.attempts_of([delivery.id]).values()] == [2]
+    dispatcher.stop()
