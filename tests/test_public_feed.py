@@ -128,3 +128,24 @@ def test_the_feed_speaks_english_when_english_is_chosen(client, publish):
 def test_other_feed_paths_are_not_found_and_a_stray_parameter_is_ignored(client, path):
     expected = 200 if "?" in path else 404
     assert client.get(path).status_code == expected
+
+
+def test_the_feed_version_changes_with_each_publish_and_withdraw_on_each_database(any_db):
+    """The one query behind ETag and Last-Modified, on SQLite, PostgreSQL and MariaDB."""
+    from datetime import datetime
+
+    from modemd.store.models import Case, Publication, User, utcnow
+
+    assert publications.feed_version() == publications.FeedVersion(0, 0, None)
+    admin = User.create(login="admin", role="admin")
+    case = Case.create(keyword="INFO", citizen="+6281234567890", deadline_at=utcnow())
+    question = InboundMessage.create(modem="m", sender_raw="x", sender="x", text="INFO tanya", case=case)
+    answer = OutboundMessage.create(recipient="+6281234567890", text="Jawab", kind="reply", state="sent", case=case)
+    chosen = publications.draft(case, admin, question.id, answer.id)
+    first = publications.publish(chosen, admin, chosen.digest)
+    published = publications.feed_version()
+    assert (published.live, published.newest_id) == (1, first.id) and isinstance(published.changed_at, datetime)
+    publications.withdraw(case, admin)
+    withdrawn = publications.feed_version()
+    assert withdrawn.live == 0 and withdrawn.tag != published.tag and withdrawn.changed_at >= published.changed_at
+    assert publications.feed_rows(10) == [] and Publication.select().count() == 1

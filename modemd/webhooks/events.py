@@ -104,7 +104,7 @@ def case_document(case: Case) -> dict:
 
 def message_arrived(case: Case, message, opened: bool) -> int:
     """A citizen's SMS opened ``case`` (``opened``) or joined it."""
-    endpoints = current().for_keyword(case.keyword) if current() else []
+    endpoints = current().for_keyword(case.keyword)
     if not endpoints:
         return 0
     data = {
