@@ -42,7 +42,10 @@ public_listen = 127.0.0.1:{public}
     for thread in threads:
         thread.start()
     yield f"http://127.0.0.1:{office}", f"http://127.0.0.1:{public}"
-    for server in servers:
+    for server, thread in zip(servers, threads, strict=True):
+        # the loop ends, in its own thread, once its map is empty; only then are its sockets closed
+        server.trigger.pull_trigger(server._map.clear)
+        thread.join(5)
         server.close()
 
 

@@ -43,7 +43,7 @@ POLL = 1.0
 BATCH = 50
 BACKOFF_BASE = 30.0  # seconds before the second attempt
 BACKOFF_MAX = 3600.0
-RECORD_EVERY = 0.25  # seconds: quick deliveries' attempts are written together, at most this late
+RECORD_EVERY = 1.0  # seconds: quick deliveries' attempts are written together, at most this late
 GONE = "no endpoint of this name is configured any more (modemd.ini [api] or keywords.ini)"
 
 
