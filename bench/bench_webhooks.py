@@ -21,6 +21,7 @@ import sys
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -72,7 +73,17 @@ class Receiver:
         return f"http://127.0.0.1:{self.server.server_address[1]}/hook"
 
 
-def bench_latency(cases: int, rate: float) -> None:
+@dataclass
+class Measured:
+    cases: int  # cases opened
+    latencies: list[float]  # seconds, case opened -> its event received, one per case received
+    bad_signatures: int
+    most_attempts: int
+    complete: bool  # every case's event arrived in time
+
+
+def measure(cases: int, rate: float) -> Measured:
+    """Run the daemon and the receiver; put ``cases`` SMS on the simulated SIM at ``rate`` per second."""
     receiver = Receiver()
     with tempfile.TemporaryDirectory() as folder:
         sim = "[modem:sim1]\ndriver = sim\ndevice = spool1\nsend_delay = 0\nreport_delay = 0\n"
@@ -93,15 +104,24 @@ def bench_latency(cases: int, rate: float) -> None:
             daemon.stop()
             serving.join(5)
             receiver.server.shutdown()
+            receiver.server.server_close()
         latencies = [
             receiver.arrived[case_id] - opened_at.replace(tzinfo=UTC).timestamp()
             for case_id, opened_at in opened.items()
             if case_id in receiver.arrived
         ]
         attempts = [d.attempts for d in WebhookDelivery.select(WebhookDelivery.attempts)]
+    return Measured(len(opened), latencies, receiver.bad_signatures, max(attempts, default=0), done)
+
+
+def bench_latency(cases: int, rate: float) -> None:
+    result = measure(cases, rate)
+    latencies = result.latencies
     print(f"webhook latency, case created -> POST received ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC)")
-    print(f"  cases opened: {len(opened)}, events received: {len(latencies)}{'' if done else ' (TIMED OUT)'}")
-    print(f"  injected at {rate:g}/s; bad signatures: {receiver.bad_signatures}; most attempts: {max(attempts)}")
+    print(
+        f"  cases opened: {result.cases}, events received: {len(latencies)}{'' if result.complete else ' (TIMED OUT)'}"
+    )
+    print(f"  injected at {rate:g}/s; bad signatures: {result.bad_signatures}; most attempts: {result.most_attempts}")
     print(f"  load average at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs")
     if latencies:
         print(

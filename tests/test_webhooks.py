@@ -468,3 +468,12 @@ def test_the_queue_works_the_same_on_each_database(any_db, receiver):
     assert [d.state for d in deliveries.recent()] == ["pending"]
     assert [len(a) for a in deliveries.attempts_of([delivery.id]).values()] == [2]
     dispatcher.stop()
+
+
+def test_the_latency_bench_in_short_every_case_arrives_signed_once():
+    """bench/bench_webhooks.py with 10 cases (figures are the bench's business, not a test's)."""
+    from bench.bench_webhooks import measure
+
+    result = measure(cases=10, rate=50)
+    assert result.complete and result.cases == 10 and len(result.latencies) == 10
+    assert result.bad_signatures == 0 and result.most_attempts == 1
