@@ -151,4 +151,6 @@ def handle(modem: str, report: StatusReport, now: datetime | None = None) -> Del
 def handle_batch(modem: str, batch: list[StatusReport], now: datetime | None = None) -> list[DeliveryReport]:
     """Several reports in one transaction (one disk flush); the caller acknowledges them afterwards."""
     with database_proxy.obj.atomic():
-        return [handle(modem, report, now) for report in batch]
+        rows = [handle(modem, report, now) for report in batch]
+    webhook_events.wake()  # a reply's new state may have queued an event: committed now
+    return rows
