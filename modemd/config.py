@@ -29,6 +29,7 @@ from modemd.sms import phone
 from .drivers import DRIVERS, missing_library
 from .settings import (
     SECTIONS,
+    ApiSettings,
     ModemdSettings,
     ModemSettings,
     NotifySettings,
@@ -37,6 +38,7 @@ from .settings import (
     WebSettings,
     build,
 )
+from .webhooks.urls import webhook_secret, webhook_url
 
 DEFAULT_CONFIG_PATH = "/etc/modemd/modemd.ini"
 
@@ -247,6 +249,10 @@ def _listen(text: str) -> tuple[str, int]:
     return host.strip("[]") or "127.0.0.1", int(port)
 
 
+def _listen_or_empty(text: str) -> tuple[str, int] | None:
+    return _listen(text) if text.strip() else None
+
+
 def _validity(text: str) -> str | int:
     value = text.strip().lower()
     if value == "max":
@@ -363,6 +369,8 @@ SCHEMA: dict[str, dict[str, Key]] = {
         # the centre's name and emblem in the header, the login page, the public page and printouts
         "title": Key("SMS Center"),
         "logo": Key("", _image, path=True),
+        # a second address serving only the public pages and feeds (/publik/); empty = none
+        "public_listen": Key("", _listen_or_empty),
     },
     "notify": {
         "hourly": Key("yes", _bool),
@@ -394,6 +402,12 @@ SCHEMA: dict[str, dict[str, Key]] = {
     "privacy": {
         # days after a case is closed until its citizen's number is purged (modemd.jobs.privacy); 0 = never
         "keep_days": Key("0", _int(0, 36500)),
+    },
+    "api": {
+        # the endpoint every webhook event goes to (keywords.ini adds one per keyword); empty = none
+        "webhook_url": Key("", webhook_url),
+        "webhook_secret": Key("", webhook_secret),  # signs each POST (X-Modemd-Signature); required with a URL
+        "webhook_timeout": Key("10s", duration),  # one delivery attempt, connection to answer
     },
 }
 
@@ -462,6 +476,7 @@ class Config:
     web: WebSettings = field(init=False)
     notify: NotifySettings = field(init=False)
     privacy: PrivacySettings = field(init=False)
+    api: ApiSettings = field(init=False)
 
     def __post_init__(self) -> None:
         for section, cls in SECTIONS.items():
@@ -669,6 +684,7 @@ def load(path: Path | str) -> Config:
         values[section] = _parse_section(
             file, section, parser[section] if parser.has_section(section) else None, schema, folder, lines, problems
         )
+    _check_webhook(file, values["api"], lines, problems)
     modems = _load_modems(file, parser, values, folder, lines, problems)
     routing = _check_routing(file, parser, modems, lines, problems)
     for section in parser.sections():
@@ -686,6 +702,21 @@ def load(path: Path | str) -> Config:
     if errors:
         raise ConfigError(problems)
     return Config(path=path, values=values, modems=modems, routing=routing, warnings=problems)
+
+
+def _check_webhook(file: str, api: dict[str, Any], lines: dict, problems: list[Problem]) -> None:
+    """A webhook URL needs its secret: an unsigned POST could come from anyone."""
+    refused = any(p.section == "api" and p.key == "webhook_secret" for p in problems)  # already said why
+    if api["webhook_url"] and not api["webhook_secret"] and not refused:
+        problems.append(
+            Problem(
+                file,
+                "missing key webhook_secret (webhook_url needs a secret of 16 characters or more to sign with)",
+                "api",
+                "webhook_secret",
+                lines.get(("api", "webhook_url")),
+            )
+        )
 
 
 def _load_modems(file, parser, values, folder, lines, problems) -> dict[str, ModemConfig]:

@@ -74,6 +74,7 @@ class WebSettings:
     trusted_proxies: tuple
     title: str
     logo: Path | str
+    public_listen: tuple[str, int] | None
 
 
 @dataclass(frozen=True)
@@ -145,6 +146,15 @@ class ModemSettings:
     reassembly_timeout: float | str
 
 
+@dataclass(frozen=True)
+class ApiSettings:
+    """``[api]``: webhooks (timeout in seconds)."""
+
+    webhook_url: str
+    webhook_secret: str
+    webhook_timeout: float
+
+
 #: the class of each schema section that has one ([routing] is a mapping, see Config.routing)
 SECTIONS: dict[str, type] = {
     "modemd": ModemdSettings,
@@ -152,6 +162,7 @@ SECTIONS: dict[str, type] = {
     "web": WebSettings,
     "notify": NotifySettings,
     "privacy": PrivacySettings,
+    "api": ApiSettings,
 }
 
 T = TypeVar("T")

@@ -65,6 +65,15 @@ class PartState(StrEnum):
     FAILED = "failed"
 
 
+class WebhookState(StrEnum):
+    """One event on its way to one endpoint (no machine: pending until posted or given up; a retry by hand
+    makes it pending again)."""
+
+    PENDING = "pending"  # waiting for its next attempt
+    DELIVERED = "delivered"  # the endpoint answered 2xx
+    FAILED = "failed"  # no 2xx within 24 hours of retries
+
+
 O, B, C = OutboundState, BroadcastState, CaseStatus  # noqa: E741  (short names keep the tables readable)
 
 OUTBOUND_TRANSITIONS: dict[OutboundState, frozenset[OutboundState]] = {

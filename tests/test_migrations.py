@@ -94,3 +94,24 @@ def test_v6_to_v7_adds_the_balance_columns_and_the_sender_kind_index_on_each_dat
     assert index in {i.name for i in any_db.get_indexes("inbound_message")}
     status = ModemStatus.get(ModemStatus.name == "usb1")
     assert (status.balance, status.balance_at, status.balance_warning) == ("Pulsa Rp 5.000", None, None)
+
+
+def test_v11_to_v12_creates_the_webhook_queue_on_each_database(any_db):
+    """The step itself on SQLite, PostgreSQL and MariaDB: the tables come back usable, with their indexes."""
+    from modemd.store.models import WebhookAttempt, WebhookDelivery, utcnow
+
+    any_db.drop_tables([WebhookAttempt, WebhookDelivery])
+    with any_db.atomic():
+        migrations._v11_to_v12(any_db, migrations._migrator(any_db))
+    indexes = {i.name for i in any_db.get_indexes("webhook_delivery")}
+    assert {"webhook_delivery_state_next_attempt_at", "webhook_delivery_endpoint_state_next_attempt_at"} <= indexes
+    now = utcnow()
+    delivery = WebhookDelivery.create(
+        event_id="e", event="case.opened", endpoint="api", url="https://x.go.id/", body="{}", give_up_at=now
+    )
+    WebhookAttempt.create(delivery=delivery, url=delivery.url, status_code=500, error="HTTP 500", duration_ms=3)
+    assert WebhookDelivery.get().state == "pending" and WebhookAttempt.get().delivery_id == delivery.id
+    with pytest.raises((peewee.IntegrityError, peewee.OperationalError), match="state"):  # checked by the database
+        WebhookDelivery.create(
+            event_id="f", event="x", endpoint="api", url="u", body="{}", give_up_at=now, state="lost"
+        )

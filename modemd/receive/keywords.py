@@ -7,6 +7,8 @@ One section per keyword::
     aliases = PERHUBUNGAN, JALAN
     description = Dinas Perhubungan: jalan, angkutan, lampu lalu lintas
     reply = Terima kasih, laporan Anda #{case} diteruskan ke Dinas Perhubungan.
+    webhook = https://dishub.example.go.id/modemd   ; optional: this keyword's events (modemd.webhooks)
+    webhook_secret = 6f1c0b9e...                     ; required with webhook, 16 characters or more
 
 Keywords and aliases are compared case-insensitively, and in any width or
 accent (``ＤＩＳＨＵＢ`` and ``DÍSHUB`` are DISHUB: compatibility decomposition,
@@ -33,9 +35,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from modemd.config import Problem, key_lines, read_ini
+from modemd.webhooks.urls import webhook_secret, webhook_url
 
 KEYWORD_PATTERN = re.compile(r"^[A-Za-z0-9]{2,20}$")
-KNOWN_KEYS = ("owner", "aliases", "description", "reply")
+KNOWN_KEYS = ("owner", "aliases", "description", "reply", "webhook", "webhook_secret")
 CORRECTABLE_LENGTH = 5  # shorter keywords are too close to ordinary words to guess at
 
 
@@ -46,6 +49,8 @@ class Keyword:
     aliases: tuple[str, ...] = ()
     description: str = ""
     reply: str = ""
+    webhook: str = ""  # where this keyword's events are posted, besides [api] webhook_url
+    webhook_secret: str = field(default="", repr=False)
 
 
 @dataclass
@@ -228,8 +233,33 @@ def _fill(table: KeywordTable, parser, file: str, lines: dict, problems: list[Pr
                     )
                 )
                 ok = False
+        hook, secret = _webhook(raw, section, file, lines, problems)
         if ok and owner:
-            table.add(Keyword(name, owner, aliases, raw.get("description", "").strip(), reply))
+            table.add(Keyword(name, owner, aliases, raw.get("description", "").strip(), reply, hook, secret))
+
+
+def _webhook(raw, section: str, file: str, lines: dict, problems: list[Problem]) -> tuple[str, str]:
+    """The keyword's webhook and its secret, each checked as [api] checks its own; ("", "") when refused."""
+    found: dict[str, str] = {}
+    for key, parse in (("webhook", webhook_url), ("webhook_secret", webhook_secret)):
+        text = raw.get(key, "")
+        try:
+            found[key] = parse(text)
+        except ValueError as exc:
+            problems.append(Problem(file, f"{exc} (got {text.strip()!r})", section, key, lines.get((section, key))))
+            return "", ""
+    if found["webhook"] and not found["webhook_secret"]:
+        problems.append(
+            Problem(
+                file,
+                "missing key webhook_secret (webhook needs a secret of 16 characters or more to sign with)",
+                section,
+                "webhook_secret",
+                lines.get((section, "webhook")),
+            )
+        )
+        return "", ""
+    return found["webhook"], found["webhook_secret"]
 
 
 def check_owners(table: KeywordTable, user_state: Callable[[str], str | None], problems: list[Problem]) -> None:

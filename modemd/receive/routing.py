@@ -9,6 +9,7 @@ found) and may stop the pipeline::
     note_correction    a mistyped keyword: the case's history says which word was read as which keyword
     acknowledge        the keyword's reply, with the case number, when a case opens
     unknown_keyword    the list of valid keywords, in one SMS where possible; the case is unrouted
+    announce           the webhook event (new case, or new message in a case), queued in the same transaction
 
 The first word is the first run of letters and digits (any script and width),
 whatever comes before it -- spaces, an emoji, ``#``, ``*``, a quote or a
@@ -63,6 +64,7 @@ from modemd.store.models import (
     utcnow,
 )
 from modemd.store.sqlcache import Compiled, CompiledInsert, Param
+from modemd.webhooks import events as webhook_events
 
 log = logging.getLogger("modemd.routing")
 
@@ -140,6 +142,7 @@ class Routing:
     case_opened: bool = False
     route: str = "new"
     replies: list[OutboundMessage] = field(default_factory=list)
+    webhook_events: int = 0  # webhook deliveries queued
     stopped: bool = False
 
     def stop(self, route: str) -> None:
@@ -179,6 +182,7 @@ class Router:
             self.note_correction,
             self.acknowledge,
             self.unknown_keyword,
+            self.announce,
         ]
         self._commands: ThreadPoolExecutor | None = None
         self._owners: dict[str, int | None] = {}
@@ -210,6 +214,8 @@ class Router:
         """What must wait until the routing is committed: waking the workers, run_on_receive."""
         if state.replies:
             outqueue.notify()  # committed now: wake every worker, not only the one that routed
+        if state.webhook_events:
+            webhook_events.wake()
         log.info(
             "message #%d: %s%s%s%s",
             state.message.id,
@@ -313,6 +319,11 @@ class Router:
             template = self.config.sms.unknown_keyword_reply
             # the same text for every unknown word until the table changes: fitted into one SMS once
             self.autoreply(state, _fitted_unknown_keyword_text(template, tuple(self.keywords().names())))
+
+    def announce(self, state: Routing) -> None:
+        """Queue the webhook event of a message that opened or joined a case (posted later by the daemon)."""
+        if state.case is not None:
+            state.webhook_events = webhook_events.message_arrived(state.case, state.message, state.case_opened)
 
     # automatic replies ----------------------------------------------------
     def autoreply(self, state: Routing, text: str) -> OutboundMessage | None:

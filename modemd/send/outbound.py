@@ -41,6 +41,7 @@ from modemd.states import OutboundState as O
 from modemd.states import PartState, check
 from modemd.store.db import dialect
 from modemd.store.models import ModemStatus, OutboundMessage, OutboundPart, audit, database_proxy, utcnow
+from modemd.webhooks import events as webhook_events
 
 log = logging.getLogger("modemd.outbound")
 
@@ -201,9 +202,14 @@ def record_sent(
             .execute()
         )
         ModemStatus.update(sent_total=ModemStatus.sent_total + 1).where(ModemStatus.name == modem).execute()
+        announced = 0
         if message.kind == "reply" and message.case_id is not None:
             answers.reply_sent(message.case_id, now)  # the case is answered in the same commit
-        return _claim_here(then_claim[0], then_claim[1], now) if then_claim else None
+            announced = webhook_events.reply_changed(message, O.SENT, now=now)
+        following = _claim_here(then_claim[0], then_claim[1], now) if then_claim else None
+    if announced:
+        webhook_events.wake()
+    return following
 
 
 def retry_delay(intervals: list[float], attempts: int) -> float:
@@ -258,6 +264,8 @@ def record_failure(
         )
         if state == O.FAILED and message.kind == "reply":
             answers.replies_failed([message.case_id], now)
+            if webhook_events.reply_changed(message, O.FAILED, why, now):
+                webhook_events.wake()  # the dispatcher reads after this commit, or at its next look
     log.info(
         "message #%d to %s: attempt %d failed (%s): %s",
         message.id,
@@ -274,18 +282,20 @@ def expire(now: datetime | None = None) -> int:
     now = now or utcnow()
     expiring = (OutboundMessage.state == O.PENDING) & (OutboundMessage.expires_at < now)
     with database_proxy.obj.atomic():
-        cases = [
-            row[0]
-            for row in OutboundMessage.select(OutboundMessage.case)
-            .where(expiring, OutboundMessage.kind == "reply", OutboundMessage.case.is_null(False))
-            .tuples()
-        ]
+        replies = list(
+            OutboundMessage.select(OutboundMessage.id, OutboundMessage.kind, OutboundMessage.case).where(
+                expiring, OutboundMessage.kind == "reply", OutboundMessage.case.is_null(False)
+            )
+        )
+        cases = [reply.case_id for reply in replies]
         count = (
             OutboundMessage.update(state=check(O.PENDING, O.FAILED), failure_reason=EXPIRED_REASON)
             .where(expiring)
             .execute()
         )
         answers.replies_failed(cases, now)
+        for reply in replies:
+            webhook_events.reply_changed(reply, O.FAILED, EXPIRED_REASON, now)
     if count:
         log.info("%d message(s) expired unsent", count)
     return count

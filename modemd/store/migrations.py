@@ -229,6 +229,11 @@ def _v9_to_v10(database: peewee.Database, migrator: SchemaMigrator) -> None:
     install_guards(database)
 
 
+def _v11_to_v12(database: peewee.Database, migrator: SchemaMigrator) -> None:
+    """v12: the webhook queue (webhook_delivery) and every attempt to post it (webhook_attempt)."""
+    database.create_tables([models.WebhookDelivery, models.WebhookAttempt], safe=True)
+
+
 #: MIGRATIONS[i] upgrades version i+1 to i+2. Version 1 is the first released schema.
 MIGRATIONS: list[Callable[[peewee.Database, SchemaMigrator], None]] = [
     _v1_to_v2,
@@ -240,6 +245,7 @@ MIGRATIONS: list[Callable[[peewee.Database, SchemaMigrator], None]] = [
     _v7_to_v8,
     _v8_to_v9,
     _v9_to_v10,
+    _v11_to_v12,
 ]
 LATEST = len(MIGRATIONS) + 1
 

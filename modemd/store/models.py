@@ -24,7 +24,7 @@ from peewee import (
 )
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from modemd.states import BroadcastState, CaseStatus, OutboundState, PartState, words
+from modemd.states import BroadcastState, CaseStatus, OutboundState, PartState, WebhookState, words
 
 database_proxy = peewee.DatabaseProxy()
 PASSWORD_METHOD = "scrypt"
@@ -36,6 +36,7 @@ OUTBOUND_STATES = words(OutboundState)
 OUTBOUND_KINDS = ("reply", "autoreply", "notification", "broadcast", "manual")
 PART_STATES = words(PartState)
 BROADCAST_STATES = words(BroadcastState)
+WEBHOOK_STATES = words(WebhookState)
 INBOUND_ROUTES = ("new", "case", "unrouted", "blocked", "unanswerable")
 
 # Lower number leaves first: replies and notifications before broadcasts.
@@ -360,6 +361,51 @@ class Publication(BaseModel):
 
 
 # --------------------------------------------------------------------------
+# Webhooks (modemd.webhooks)
+
+
+class WebhookDelivery(BaseModel):
+    """One event for one endpoint: queued in the transaction of the change, posted by the daemon.
+
+    ``body`` is the JSON posted, fixed when the event happened (the same
+    ``event_id`` for every endpoint of one event). ``endpoint`` names where the
+    address and secret are configured (``api`` or ``keyword:DISHUB``): they are
+    read from the configuration at each attempt, never stored.
+    """
+
+    event_id = CharField(max_length=36)
+    event = CharField(max_length=32)  # case.opened, case.message, reply.state, broadcast.done
+    endpoint = CharField(max_length=64)
+    url = CharField(max_length=1024)  # the address of the last attempt (or when queued), for people
+    body = TextField()
+    state = CharField(max_length=16, default=WebhookState.PENDING, constraints=[_in("state", WEBHOOK_STATES)])
+    attempts = IntegerField(default=0)
+    created_at = DateTimeField(default=utcnow)
+    next_attempt_at = DateTimeField(default=utcnow)
+    give_up_at = DateTimeField()  # 24 h after the event (or after a retry by hand)
+    last_attempt_at = DateTimeField(null=True)
+    delivered_at = DateTimeField(null=True)
+    last_error = TextField(null=True)  # the last failed attempt, in plain words
+
+    class Meta:
+        indexes = (
+            (("state", "next_attempt_at"), False),  # the daemon: what is due
+            (("endpoint", "state", "next_attempt_at"), False),  # one endpoint's lane
+        )
+
+
+class WebhookAttempt(BaseModel):
+    """One POST of a delivery: when, what came back (status code or error) and how long it took."""
+
+    delivery = ForeignKeyField(WebhookDelivery, backref="attempt_rows", on_delete="CASCADE")
+    at = DateTimeField(default=utcnow)
+    url = CharField(max_length=1024)
+    status_code = IntegerField(null=True)  # the HTTP status, None when no answer came
+    error = TextField(null=True)  # why it failed, None when it succeeded
+    duration_ms = IntegerField(default=0)
+
+
+# --------------------------------------------------------------------------
 # Running state, scheduling, audit
 
 
@@ -471,4 +517,6 @@ ALL_MODELS: list[type[BaseModel]] = [
     DaemonState,
     NotificationSent,
     AuditLog,
+    WebhookDelivery,
+    WebhookAttempt,
 ]

@@ -15,7 +15,15 @@ import pytest
 from conftest import login
 from webfixtures import WEB_INI
 
-from modemd.store.models import ModemStatus, OutboundMessage, User, audit, utcnow
+from modemd.store.models import (
+    ModemStatus,
+    OutboundMessage,
+    User,
+    WebhookAttempt,
+    WebhookDelivery,
+    audit,
+    utcnow,
+)
 
 pytestmark = pytest.mark.browser
 AXE = Path(__file__).resolve().parent / "node" / "node_modules" / "axe-core" / "axe.min.js"
@@ -75,6 +83,18 @@ def centre(make_case, officials, make_user):
         balance_at=now,
         queue_depth=0,
     )
+    hook = WebhookDelivery.create(
+        event_id="0b6e",
+        event="case.opened",
+        endpoint="keyword:DISHUB",
+        url="https://dishub.banjarnegarakab.go.id/api/modemd/webhook-penerima",
+        body="{}",
+        state="failed",
+        attempts=1,
+        give_up_at=now,
+        last_error="no answer within 10 s (given up after 1 attempts)",
+    )
+    WebhookAttempt.create(delivery=hook, at=now, url=hook.url, error="no answer within 10 s", duration_ms=10004)
     return cases
 
 
@@ -198,6 +218,7 @@ OTHER_PAGES = (
     ("blocklist", "/admin/blocklist/"),
     ("audit", "/admin/audit/"),
     ("operator", "/admin/operator-messages/"),
+    ("webhooks", "/admin/webhooks/"),
     ("user-new", "/admin/users/new"),
     ("password", "/password"),
     ("broadcast-new", "/siaran/baru"),
