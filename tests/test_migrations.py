@@ -96,13 +96,13 @@ def test_v6_to_v7_adds_the_balance_columns_and_the_sender_kind_index_on_each_dat
     assert (status.balance, status.balance_at, status.balance_warning) == ("Pulsa Rp 5.000", None, None)
 
 
-def test_v11_to_v12_creates_the_webhook_queue_on_each_database(any_db):
+def test_v10_to_v11_creates_the_webhook_queue_on_each_database(any_db):
     """The step itself on SQLite, PostgreSQL and MariaDB: the tables come back usable, with their indexes."""
     from modemd.store.models import WebhookAttempt, WebhookDelivery, utcnow
 
     any_db.drop_tables([WebhookAttempt, WebhookDelivery])
     with any_db.atomic():
-        migrations._v11_to_v12(any_db, migrations._migrator(any_db))
+        migrations._v10_to_v11(any_db, migrations._migrator(any_db))
     indexes = {i.name for i in any_db.get_indexes("webhook_delivery")}
     assert {"webhook_delivery_state_next_attempt_at", "webhook_delivery_endpoint_state_next_attempt_at"} <= indexes
     now = utcnow()

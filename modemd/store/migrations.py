@@ -229,8 +229,8 @@ def _v9_to_v10(database: peewee.Database, migrator: SchemaMigrator) -> None:
     install_guards(database)
 
 
-def _v11_to_v12(database: peewee.Database, migrator: SchemaMigrator) -> None:
-    """v12: the webhook queue (webhook_delivery) and every attempt to post it (webhook_attempt)."""
+def _v10_to_v11(database: peewee.Database, migrator: SchemaMigrator) -> None:
+    """v11: the webhook queue (webhook_delivery) and every attempt to post it (webhook_attempt)."""
     database.create_tables([models.WebhookDelivery, models.WebhookAttempt], safe=True)
 
 
@@ -245,7 +245,7 @@ MIGRATIONS: list[Callable[[peewee.Database, SchemaMigrator], None]] = [
     _v7_to_v8,
     _v8_to_v9,
     _v9_to_v10,
-    _v11_to_v12,
+    _v10_to_v11,
 ]
 LATEST = len(MIGRATIONS) + 1
 
