@@ -23,10 +23,10 @@ How, and why so:
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import peewee
@@ -152,7 +152,9 @@ def _prepare_target(target: peewee.Database, force: bool) -> None:
             )
     with _bound(target):
         # the target's own tables go, data and all (empty, or --force): created anew at the newest version
-        target.drop_tables(models.ALL_MODELS, safe=True, **({"cascade": True} if dialect(target) == "postgresql" else {}))
+        target.drop_tables(
+            models.ALL_MODELS, safe=True, **({"cascade": True} if dialect(target) == "postgresql" else {})
+        )
         migrations.upgrade(target)
         models.SchemaVersion.delete().execute()  # the source's history of versions is copied instead
 
