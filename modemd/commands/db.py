@@ -12,8 +12,13 @@ HELP = (
 )
 
 SERVER_TOOLS = {
-    "postgresql": "pg_dump --format=custom --file=modemd.dump DATABASE  (restore: pg_restore --clean -d DATABASE modemd.dump)",
-    "mysql": "mariadb-dump --single-transaction --routines --triggers DATABASE > modemd.sql  (restore: mariadb DATABASE < modemd.sql)",
+    "postgresql": (
+        "pg_dump --format=custom --file=modemd.dump DATABASE   (restore: pg_restore --clean -d DATABASE modemd.dump)"
+    ),
+    "mysql": (
+        "mariadb-dump --single-transaction --routines --triggers DATABASE > modemd.sql"
+        "   (restore: mariadb DATABASE < modemd.sql)"
+    ),
 }
 
 

@@ -129,7 +129,10 @@ def _give_name(partial: Path, target: Path, force: bool) -> None:
 
 
 def backup(database_file: str, target: str | Path, *, force: bool = False) -> BackupReport:
-    """Copy the live SQLite database ``database_file`` to ``target`` (0600); refuse an existing target unless ``force``."""
+    """Copy the live SQLite database ``database_file`` to ``target`` (0600).
+
+    An existing ``target`` is refused unless ``force``.
+    """
     target = Path(target)
     if target.is_dir():
         raise BackupError(f"{target} is a folder: give the name of the backup file, e.g. {target / 'modemd.db'}")

@@ -135,7 +135,7 @@ def _target_holds_data(database: peewee.Database) -> bool:
         )
 
 
-def _prepare_target(target: peewee.Database, force: bool) -> None:
+def _prepare_target(target: peewee.Database, target_url: str, force: bool) -> None:
     """An empty target with the newest schema; a target holding data is emptied only with ``force``."""
     if dialect(target) == "mysql":
         charset = target.execute_sql("SELECT @@character_set_database").fetchone()[0]
@@ -147,7 +147,7 @@ def _prepare_target(target: peewee.Database, force: bool) -> None:
     if _target_holds_data(target):
         if not force:
             raise CopyError(
-                f"the target {safe_url(_url_of(target))} already holds modemd data: give an empty database,"
+                f"the target {safe_url(target_url)} already holds modemd data: give an empty database,"
                 " or add --force to replace it"
             )
     with _bound(target):
@@ -163,10 +163,6 @@ def _must_exist(source: peewee.Database) -> None:
     """A SQLite source that is not there would be created, empty: say so instead."""
     if isinstance(source, peewee.SqliteDatabase) and not Path(source.database).is_file():
         raise CopyError(f"the source {source.database}: no such file")
-
-
-def _url_of(database: peewee.Database) -> str:
-    return getattr(database, "modemd_url", "")
 
 
 def _copy_table(
@@ -219,7 +215,6 @@ def copy_database(
         source, target = connect_url(source_url), connect_url(target_url)
     except DatabaseURLError as exc:
         raise CopyError(str(exc)) from None
-    source.modemd_url, target.modemd_url = source_url, target_url  # type: ignore[attr-defined]
     try:
         _must_exist(source)
         source.connect()
@@ -236,7 +231,7 @@ def copy_database(
         if isinstance(target, peewee.SqliteDatabase):
             private_sqlite_files(target.database)
         target.connect()
-        _prepare_target(target, force)
+        _prepare_target(target, target_url, force)
         report = CopyReport(safe_url(source_url), safe_url(target_url), version)
         with _snapshot(source), target.atomic():
             for model in ordered_models():
