@@ -136,10 +136,10 @@ def backup(database_file: str, target: str | Path, *, force: bool = False) -> Ba
     target = Path(target)
     if target.is_dir():
         raise BackupError(f"{target} is a folder: give the name of the backup file, e.g. {target / 'modemd.db'}")
-    if target.exists() and not force:
-        raise BackupError(f"{target} exists already: choose another name, or add --force to replace it")
     if target.resolve() == Path(database_file).resolve():
         raise BackupError(f"{target} is the database itself: choose another name")
+    if target.exists() and not force:
+        raise BackupError(f"{target} exists already: choose another name, or add --force to replace it")
     started = time.monotonic()
     source = _connect(database_file, must_exist=True)
     partial = _temporary_beside(target)
