@@ -18,6 +18,7 @@ from pathlib import Path
 
 import peewee
 import pytest
+from conftest import bound_database
 from webfixtures import PASSWORD, WEB_INI
 
 from modemd import config as config_module
@@ -321,6 +322,21 @@ def test_a_text_too_long_for_the_server_column_is_named_before_anything_is_writt
     assert "template.name is longer than 64 characters in row(s) id 1" in done.stderr
     target = db_module.connect_url(postgres_url)
     assert "template" not in target.get_tables()
+    target.close()
+
+
+def test_a_row_pointing_to_nothing_is_named_before_anything_is_written(officials, write_config, mysql_url):
+    """SQLite keeps such a row when foreign keys were off (an old version, a hand edit); MariaDB would refuse it."""
+    _drop(mysql_url)
+    database = bound_database()
+    database.execute_sql("PRAGMA foreign_keys = OFF")
+    CaseNote.insert(case=999, author=officials["humas"].id, text="catatan yatim").execute()
+    database.execute_sql("PRAGMA foreign_keys = ON")
+    done = modemd_copy(write_config(WEB_INI), "--to", mysql_url)
+    assert done.returncode == 2
+    assert "case_note row(s) id 1 point to a case row that does not exist" in done.stderr
+    target = db_module.connect_url(mysql_url)
+    assert "case_note" not in target.get_tables()
     target.close()
 
 

@@ -10,7 +10,8 @@ How, and why so:
   models describe its columns exactly; values go through the models' fields,
   which turn SQLite's text dates and 0/1 booleans into the target's types;
 * before the target is touched, every text is checked against its column's
-  length: SQLite does not enforce VARCHAR lengths, the servers do;
+  length and every foreign key against its row: SQLite does not enforce
+  VARCHAR lengths (nor foreign keys, if they were ever off), the servers do;
 * the target gets the schema of :mod:`modemd.store.migrations` (tables,
   indexes and the trigger that keeps an SMS's original read-only), then each
   table in foreign-key order, in batches, primary keys kept, all in one
@@ -125,6 +126,19 @@ def _too_long(database: peewee.Database) -> list[str]:
     return found
 
 
+def _orphans(database: peewee.Database) -> list[str]:
+    """Rows whose foreign key points to no row: SQLite keeps them if foreign keys were ever off; servers refuse them."""
+    if dialect(database) != "sqlite":
+        return []  # the servers never stored one
+    found: dict[tuple[str, str], list[str]] = {}
+    for table, rowid, parent, _key in database.execute_sql("PRAGMA foreign_key_check").fetchall():
+        found.setdefault((table, parent), []).append(str(rowid))
+    return [
+        f"{table} row(s) id {', '.join(ids[:5])} point to a {parent} row that does not exist: fix or delete them"
+        for (table, parent), ids in sorted(found.items())
+    ]
+
+
 def _target_holds_data(database: peewee.Database) -> bool:
     tables = set(database.get_tables())
     with _bound(database):
@@ -225,7 +239,7 @@ def copy_database(
                 f"the source {safe_url(source_url)} has schema version {version}, not {migrations.LATEST}:"
                 " run `modemd db upgrade` on it first"
             )
-        problems = _too_long(source) if dialect(target) != "sqlite" else []
+        problems = _orphans(source) + (_too_long(source) if dialect(target) != "sqlite" else [])
         if problems:
             raise CopyError("the target would refuse these values:\n  " + "\n  ".join(problems))
         if isinstance(target, peewee.SqliteDatabase):
