@@ -28,6 +28,7 @@ from modemd.store import backup, dbcopy, migrations  # noqa: E402
 from modemd.store import db as db_module  # noqa: E402
 from modemd.store.models import AuditLog, Case, InboundMessage, OutboundMessage, User, utcnow  # noqa: E402
 
+REPLY = "Terima kasih, segera kami tindak lanjuti."
 TEXT = ("Lampu jalan di Jl. Sudirman mati sejak kemarin malam, mohon segera diperbaiki 🙏 " * 3)[:160]
 
 
