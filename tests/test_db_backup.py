@@ -15,7 +15,6 @@ import shutil
 import signal
 import sqlite3
 import subprocess
-import sys
 import threading
 from pathlib import Path
 
@@ -27,30 +26,9 @@ from modemd.store import db as db_module
 from modemd.store import migrations
 from modemd.store.models import AuditLog, Case, DaemonState, InboundMessage, Template
 from tests.fakemodem import wait_until
+from tests.test_cli_daemon import SIM, modemd, start_daemon
 
-ROOT = Path(__file__).resolve().parents[1]
-SIM = "[modem:sim1]\ndriver = sim\ndevice = spool1\nsend_delay = 0\nreport_delay = 0\n"
 OLDEST = Path(__file__).parent / "data" / "schema-v1.sql"
-
-
-def modemd(config: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "modemd", "--config", str(config), *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=120,
-    )
-
-
-def start_daemon(config: Path, tmp_path: Path) -> subprocess.Popen:
-    log = open(tmp_path / "daemon.log", "ab")
-    return subprocess.Popen(
-        [sys.executable, "-m", "modemd", "--config", str(config), "run", "--instance", "pc1"],
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
 
 
 def stop(daemon: subprocess.Popen) -> None:

@@ -236,10 +236,11 @@ def test_copy_moves_every_row_and_the_app_works_on_the_copy(officials, write_con
     used.close()
 
 
-def test_a_target_holding_data_is_refused_unless_forced(officials, write_config, tmp_path):
+def test_a_target_holding_data_is_refused_unless_forced(officials, write_config, target_url, tmp_path):
+    if target_url.startswith("sqlite"):
+        (tmp_path / "copy").mkdir(mode=0o700)
     populate_every_table(officials)
     config = write_config(WEB_INI)
-    target_url = f"sqlite:///{tmp_path / 'copy.db'}"
     assert modemd_copy(config, "--to", target_url).returncode == 0
     target = db_module.connect_url(target_url)
     with target.bind_ctx(ALL_MODELS):
@@ -247,6 +248,8 @@ def test_a_target_holding_data_is_refused_unless_forced(officials, write_config,
         done = modemd_copy(config, "--to", target_url)
         assert done.returncode == 2 and "already holds modemd data" in done.stderr and "--force" in done.stderr
         assert Template.select().where(Template.name == "hanya di target").exists()  # untouched
+        assert InboundMessage.select().count() == KEPT
+        target.close()  # PostgreSQL: the copy drops these tables
 
         done = modemd_copy(config, "--to", target_url, "--force")
         assert done.returncode == 0, done.stderr
@@ -312,17 +315,21 @@ def test_a_source_with_an_older_schema_is_refused(officials, write_config, tmp_p
     assert not (tmp_path / "copy.db").exists()
 
 
+def assert_refused_before_writing(config: Path, url: str, says: str) -> None:
+    done = modemd_copy(config, "--to", url)
+    assert done.returncode == 2 and says in done.stderr
+    target = db_module.connect_url(url)
+    assert target.get_tables() == []  # not even the schema was made (PostgreSQL: in the current schema)
+    target.close()
+
+
 def test_a_text_too_long_for_the_server_column_is_named_before_anything_is_written(
     officials, write_config, postgres_url
 ):
     _drop(postgres_url)
     Template.create(name="x" * 70, text="SQLite does not enforce VARCHAR(64)")
-    done = modemd_copy(write_config(WEB_INI), "--to", postgres_url)
-    assert done.returncode == 2
-    assert "template.name is longer than 64 characters in row(s) id 1" in done.stderr
-    target = db_module.connect_url(postgres_url)
-    assert "template" not in target.get_tables()
-    target.close()
+    says = "template.name is longer than 64 characters in row(s) id 1"
+    assert_refused_before_writing(write_config(WEB_INI), postgres_url, says)
 
 
 def test_a_row_pointing_to_nothing_is_named_before_anything_is_written(officials, write_config, mysql_url):
@@ -332,12 +339,8 @@ def test_a_row_pointing_to_nothing_is_named_before_anything_is_written(officials
     database.execute_sql("PRAGMA foreign_keys = OFF")
     CaseNote.insert(case=999, author=officials["humas"].id, text="catatan yatim").execute()
     database.execute_sql("PRAGMA foreign_keys = ON")
-    done = modemd_copy(write_config(WEB_INI), "--to", mysql_url)
-    assert done.returncode == 2
-    assert "case_note row(s) id 1 point to a case row that does not exist" in done.stderr
-    target = db_module.connect_url(mysql_url)
-    assert "case_note" not in target.get_tables()
-    target.close()
+    says = "case_note row(s) id 1 point to a case row that does not exist"
+    assert_refused_before_writing(write_config(WEB_INI), mysql_url, says)
 
 
 def test_a_mariadb_database_that_cannot_hold_emoji_is_refused(officials, write_config, mysql_url):

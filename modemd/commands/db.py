@@ -29,32 +29,27 @@ def configure(parser) -> None:
     version = sub.add_parser("version", help="print the schema version of the database")
     version.add_argument("--json", action="store_true", help="print as JSON")
 
-    backup = sub.add_parser(
+    _file_action(
+        sub,
         "backup",
-        help="copy the SQLite database to FILE while modemd runs (a consistent copy; mode 0600)",
-        description=(
-            "Copy the SQLite database to FILE while the daemon and the web UI keep running. The copy is one"
-            " consistent moment: it holds every message committed before the backup began. FILE is private"
-            " (0600) and is checked (PRAGMA integrity_check) before it gets its name. A server database is"
-            " backed up with the server's own tool (pg_dump, mariadb-dump)."
-        ),
+        "copy the SQLite database to FILE while modemd runs (a consistent copy; mode 0600)",
+        "Copy the SQLite database to FILE while the daemon and the web UI keep running. The copy is one"
+        " consistent moment: it holds every message committed before the backup began. FILE is private"
+        " (0600) and is checked (PRAGMA integrity_check) before it gets its name. A server database is"
+        " backed up with the server's own tool (pg_dump, mariadb-dump).",
+        file_help="the backup file to write, e.g. /srv/backup/modemd-2026-12-01.db",
+        force_help="replace FILE if it exists",
     )
-    backup.add_argument("file", metavar="FILE", help="the backup file to write, e.g. /srv/backup/modemd-2026-12-01.db")
-    backup.add_argument("--force", action="store_true", help="replace FILE if it exists")
-    backup.add_argument("--json", action="store_true", help="print the result as JSON")
-
-    restore = sub.add_parser(
+    _file_action(
+        sub,
         "restore",
-        help="replace the SQLite database by a backup made with `modemd db backup` (stop the daemon first)",
-        description=(
-            "Write the backup FILE into the configured SQLite database, then upgrade its schema if the backup is"
-            " older. FILE is checked first. Refused while a daemon is running on the database (stop it on every"
-            " PC: systemctl stop modemd), and, if the database holds data, without --force."
-        ),
+        "replace the SQLite database by a backup made with `modemd db backup` (stop the daemon first)",
+        "Write the backup FILE into the configured SQLite database, then upgrade its schema if the backup is"
+        " older. FILE is checked first. Refused while a daemon is running on the database (stop it on every"
+        " PC: systemctl stop modemd), and, if the database holds data, without --force.",
+        file_help="a backup written by `modemd db backup`",
+        force_help="replace a database that holds data",
     )
-    restore.add_argument("file", metavar="FILE", help="a backup written by `modemd db backup`")
-    restore.add_argument("--force", action="store_true", help="replace a database that holds data")
-    restore.add_argument("--json", action="store_true", help="print the result as JSON")
 
     copy = sub.add_parser(
         "copy",
@@ -78,6 +73,14 @@ def configure(parser) -> None:
     )
     copy.add_argument("--force", action="store_true", help="replace the modemd tables of a target that holds data")
     copy.add_argument("--json", action="store_true", help="print the summary as JSON (alone on stdout)")
+
+
+def _file_action(sub, name: str, summary: str, description: str, *, file_help: str, force_help: str) -> None:
+    """``modemd db NAME FILE [--force] [--json]``."""
+    action = sub.add_parser(name, help=summary, description=description)
+    action.add_argument("file", metavar="FILE", help=file_help)
+    action.add_argument("--force", action="store_true", help=force_help)
+    action.add_argument("--json", action="store_true", help="print the result as JSON")
 
 
 def main(args) -> int:

@@ -140,7 +140,7 @@ def _orphans(database: peewee.Database) -> list[str]:
 
 
 def _target_holds_data(database: peewee.Database) -> bool:
-    tables = set(database.get_tables())
+    tables = set(database.get_tables())  # PostgreSQL: of the schema the connection works in
     with _bound(database):
         return any(
             model.select().exists()
