@@ -13,6 +13,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -48,6 +49,7 @@ from modemd.store.models import (
     WebSession,
     audit,
 )
+from tests.fakemodem import wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 LONG = ("Jalan di depan kantor desa rusak 🚧, mohon segera diperbaiki <b>&amp;</b>. " * 8)[:400]
@@ -257,6 +259,42 @@ def test_a_target_holding_data_is_refused_unless_forced(officials, write_config,
         assert not Template.select().where(Template.name == "hanya di target").exists()
         assert InboundMessage.select().count() == KEPT
     target.close()
+
+
+def test_the_copy_is_one_moment_while_another_process_writes(officials, write_config, tmp_path):
+    """The source is read in one snapshot: rows committed during the copy are in neither count nor copy."""
+    database = bound_database()
+    with database.atomic():
+        for _ in range(6):
+            AuditLog.insert_many([{"actor": "cli", "action": "test.fill"} for _ in range(BATCH_ROWS)]).execute()
+    config = write_config(WEB_INI)
+    baseline = AuditLog.select().count()
+    written, done_writing = [0], threading.Event()
+
+    def office() -> None:
+        while not done_writing.is_set():
+            with database.atomic():
+                AuditLog.create(actor="writer", action="test.write")
+                Template.create(name=f"t{written[0]}", text="x")
+            written[0] += 1
+        database.close()
+
+    writer = threading.Thread(target=office)
+    writer.start()
+    try:
+        assert wait_until(lambda: written[0] > 10, 10)
+        before = written[0]
+        done = modemd_copy(config, "--to", f"sqlite:///{tmp_path / 'copy.db'}", "--json")
+        during = written[0] - before
+    finally:
+        done_writing.set()
+        writer.join(10)
+    assert done.returncode == 0, done.stderr
+    assert during > 0  # the writer went on while the copy ran
+    summary = json.loads(done.stdout)
+    assert summary["ok"] is True
+    audit, templates = summary["tables"]["audit_log"]["target"], summary["tables"]["template"]["target"]
+    assert audit - baseline == templates  # both tables of one moment: one row each per commit
 
 
 def test_an_empty_upgraded_target_needs_no_force(officials, write_config, tmp_path):
