@@ -337,11 +337,13 @@ def test_a_server_database_copies_back_to_sqlite(officials, write_config, postgr
         (["--to", "oracle://scott@host/db"], "unsupported database URL"),
         (["--to", "sqlite:///"], "expected sqlite:///"),
         (["--from", "sqlite:////nowhere/modemd.db", "--to", "sqlite:///x.db"], "no such file"),
+        (["--to", "sqlite:///{tmp}/./modemd.db", "--force"], "the same database"),
     ],
 )
-def test_bad_urls_are_refused_with_the_reason(officials, write_config, args, says):
-    done = modemd_copy(write_config(WEB_INI), *args)
+def test_bad_urls_are_refused_with_the_reason(officials, write_config, tmp_path, args, says):
+    done = modemd_copy(write_config(WEB_INI), *[arg.replace("{tmp}", str(tmp_path)) for arg in args])
     assert done.returncode == 2 and says in done.stderr and "Traceback" not in done.stderr
+    assert {u.login for u in type(officials["admin"]).select()} == set(officials)  # the source is untouched
 
 
 def test_a_source_with_an_older_schema_is_refused(officials, write_config, tmp_path):
@@ -391,6 +393,18 @@ def test_a_mariadb_database_that_cannot_hold_emoji_is_refused(officials, write_c
     finally:
         admin.execute_sql(f"DROP DATABASE IF EXISTS `{name}_latin1`")
         admin.close()
+
+
+def test_the_same_server_database_under_another_login_is_refused(officials, write_config):
+    done = modemd_copy(
+        write_config(WEB_INI),
+        "--from",
+        "postgresql://modemd:rahasia@DB.local/modemd",
+        "--to",
+        "postgresql://admin@db.local/modemd",
+        "--force",
+    )
+    assert done.returncode == 2 and "the same database" in done.stderr  # before any connection is tried
 
 
 def test_passwords_are_not_printed():

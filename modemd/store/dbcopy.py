@@ -173,6 +173,19 @@ def _prepare_target(target: peewee.Database, target_url: str, force: bool) -> No
         models.SchemaVersion.delete().execute()  # the source's history of versions is copied instead
 
 
+def _same_database(source: peewee.Database, target: peewee.Database, source_url: str, target_url: str) -> bool:
+    if isinstance(source, peewee.SqliteDatabase) and isinstance(target, peewee.SqliteDatabase):
+        return Path(source.database).resolve() == Path(target.database).resolve()
+    if dialect(source) != dialect(target):
+        return False
+
+    def where(url: str) -> tuple:  # the login and password do not change which database it is
+        parts = urlsplit(url)
+        return ((parts.hostname or "localhost").lower(), parts.port, parts.path.strip("/"), parts.query)
+
+    return where(source_url) == where(target_url)
+
+
 def _must_exist(source: peewee.Database) -> None:
     """A SQLite source that is not there would be created, empty: say so instead."""
     if isinstance(source, peewee.SqliteDatabase) and not Path(source.database).is_file():
@@ -222,13 +235,14 @@ def copy_database(
     source_url: str, target_url: str, *, force: bool = False, progress: Progress = lambda line: None
 ) -> CopyReport:
     """Copy every row of the modemd database at ``source_url`` into ``target_url``; see the module's notes."""
-    if source_url == target_url:
-        raise CopyError("the source and the target are the same database")
     started = time.monotonic()
     try:
         source, target = connect_url(source_url), connect_url(target_url)
     except DatabaseURLError as exc:
         raise CopyError(str(exc)) from None
+    if _same_database(source, target, source_url, target_url):
+        # the target's tables are dropped first: that would be the source's data
+        raise CopyError("the source and the target are the same database")
     try:
         _must_exist(source)
         source.connect()
