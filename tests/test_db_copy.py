@@ -383,6 +383,27 @@ def test_a_row_pointing_to_nothing_is_named_before_anything_is_written(officials
     assert_refused_before_writing(write_config(WEB_INI), mysql_url, says)
 
 
+def test_a_row_the_server_refuses_midway_leaves_an_empty_target_a_new_copy_accepts(
+    officials, write_config, postgres_url
+):
+    """SQLite's integers have 64 bits, PostgreSQL's INTEGER 32: the copy fails at that table, after others."""
+    _drop(postgres_url)
+    populate_every_table(officials)
+    OutboundPart.update(reference=2**40).execute()
+    config = write_config(WEB_INI)
+    done = modemd_copy(config, "--to", postgres_url)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "the target refused a row of outbound_part: integer out of range" in done.stderr
+    assert "outbound_message: 2 rows copied" in done.stderr  # tables before it were written, then undone
+    target = db_module.connect_url(postgres_url)
+    with target.bind_ctx(ALL_MODELS):
+        assert [m.select().count() for m in ALL_MODELS] == [0] * len(ALL_MODELS)
+    target.close()
+    OutboundPart.update(reference=255).execute()
+    done = modemd_copy(config, "--to", postgres_url)
+    assert done.returncode == 0, done.stderr
+
+
 def test_a_mariadb_database_that_cannot_hold_emoji_is_refused(officials, write_config, mysql_url):
     head, _, name = mysql_url.rpartition("/")
     admin = db_module.connect_url(mysql_url)

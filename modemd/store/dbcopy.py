@@ -43,7 +43,7 @@ Progress = Callable[[str], None]
 
 
 class CopyError(Exception):
-    """A copy that cannot be done; the message says why and what to do. The target was not written."""
+    """A copy that cannot be done; the message says why and what to do. The target holds none of the rows."""
 
 
 @dataclass
@@ -290,7 +290,13 @@ def copy_database(
             for model in ordered_models():
                 name = model._meta.table_name
                 report.tables[name] = {"source": _counts_one(model, source), "target": 0}
-                copied = _copy_table(model, source, target, progress)
+                try:
+                    copied = _copy_table(model, source, target, progress)
+                except peewee.PeeweeException as exc:
+                    raise CopyError(
+                        f"the target refused a row of {name}: {str(exc).strip()}. Nothing was copied (the"
+                        " target's tables are empty and a new copy may start there without --force)."
+                    ) from exc
                 progress(f"{name}: {copied} rows copied")
         _reset_ids(target)  # after the commit: MariaDB's ALTER TABLE would commit the copy half-way
         for name, count in _counts(target).items():
