@@ -148,6 +148,8 @@ def backup(database_file: str, target: str | Path, *, force: bool = False) -> Ba
         try:
             source.backup(copy)  # pages=-1: every page in one step, one read transaction, one committed state
             version, rows = _inspect(copy, str(target))
+        except sqlite3.Error as exc:  # the disk is full, the database is damaged
+            raise BackupError(f"the backup to {target} failed: {exc}") from None
         finally:
             copy.close()
         _give_name(partial, target, force)
@@ -187,7 +189,7 @@ def restore(backup_file: str | Path, database_file: str, *, latest_version: int,
                     " (take a backup of it first if it may be needed)"
                 )
             source.backup(destination)
-        except sqlite3.OperationalError as exc:
+        except sqlite3.Error as exc:
             raise BackupError(f"{database_file}: {exc}") from None
         finally:
             destination.close()
