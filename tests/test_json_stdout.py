@@ -92,6 +92,9 @@ def test_every_json_command_prints_json_alone(center):
     cases = {
         ("check",): ["check", "--json"],
         ("db", "version"): ["db", "version", "--json"],
+        ("db", "backup"): ["db", "backup", str(path.parent / "backup.db"), "--json"],
+        ("db", "copy"): ["db", "copy", "--to", f"sqlite:///{path.parent / 'copy.db'}", "--json"],
+        ("db", "restore"): ["db", "restore", str(path.parent / "backup.db"), "--force", "--json"],
         ("user", "list"): ["user", "list", "--json"],
         ("broadcast", "list"): ["broadcast", "list", "--json"],
         ("broadcast", "preview"): ["broadcast", "preview", str(broadcast), "--json"],
