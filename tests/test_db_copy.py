@@ -46,6 +46,8 @@ from modemd.store.models import (
     OutboundPart,
     Publication,
     Template,
+    WebhookAttempt,
+    WebhookDelivery,
     WebSession,
     audit,
 )
@@ -134,6 +136,15 @@ def populate_every_table(officials) -> None:
     DaemonState.put("keywords", '[{"name": "INFO"}]')
     NotificationSent.create(job="reminder", period="2026-03-01T23", target="humas", message=answer)
     audit("humas", "case.reply", case, text=LONG)
+    delivery = WebhookDelivery.create(
+        event_id="case-1-opened",
+        event="case.opened",
+        endpoint="api",
+        url="https://lapor.example.go.id/hook",
+        body='{"text": "' + LONG + '"}',
+        give_up_at=NEAR_MIDNIGHT_WIB,
+    )
+    WebhookAttempt.create(delivery=delivery, url=delivery.url, status_code=500, error="HTTP 500 😞", duration_ms=12)
 
 
 def rows_of(database: peewee.Database) -> dict[str, list[tuple]]:
