@@ -7,6 +7,11 @@ One section per keyword::
     aliases = PERHUBUNGAN, JALAN
     description = Dinas Perhubungan: jalan, angkutan, lampu lalu lintas
     reply = Terima kasih, laporan Anda #{case} diteruskan ke Dinas Perhubungan.
+    agency = Dinas Perhubungan  ; the agency (SKPD) the keyword belongs to, for reports (optional)
+    flow = direct               ; or verified: Muara Enim's flow through the central admin
+
+``flow = verified`` sends a new case first to the central admin's queue
+(:mod:`modemd.cases.flow`); a case keeps the flow it was opened with.
 
 Keywords and aliases are compared case-insensitively, and in any width or
 accent (``ＤＩＳＨＵＢ`` and ``DÍSHUB`` are DISHUB: compatibility decomposition,
@@ -35,7 +40,9 @@ from pathlib import Path
 from modemd.config import Problem, key_lines, read_ini
 
 KEYWORD_PATTERN = re.compile(r"^[A-Za-z0-9]{2,20}$")
-KNOWN_KEYS = ("owner", "aliases", "description", "reply")
+KNOWN_KEYS = ("owner", "aliases", "description", "reply", "agency", "flow")
+FLOWS = ("direct", "verified")
+MAX_AGENCY = 128  # the width of case.agency
 CORRECTABLE_LENGTH = 5  # shorter keywords are too close to ordinary words to guess at
 
 
@@ -46,6 +53,8 @@ class Keyword:
     aliases: tuple[str, ...] = ()
     description: str = ""
     reply: str = ""
+    agency: str = ""  # the agency (SKPD) answering this keyword; "" when unset
+    flow: str = "direct"  # "direct": straight to the owner; "verified": through the central admin
 
 
 @dataclass
@@ -91,6 +100,10 @@ class KeywordTable:
 
     def names(self) -> list[str]:
         return sorted(self.keywords)
+
+    def agencies(self) -> list[str]:
+        """The agencies named by the keywords, sorted."""
+        return sorted({k.agency for k in self.keywords.values() if k.agency})
 
     def owned_by(self, login: str) -> list[Keyword]:
         return [k for k in self.keywords.values() if k.owner == login]
@@ -228,8 +241,32 @@ def _fill(table: KeywordTable, parser, file: str, lines: dict, problems: list[Pr
                     )
                 )
                 ok = False
+        flow = raw.get("flow", "direct").strip().lower() or "direct"
+        if flow not in FLOWS:
+            problems.append(
+                Problem(
+                    file,
+                    f"unknown flow {flow!r} (expected one of: {', '.join(FLOWS)})",
+                    section,
+                    "flow",
+                    lines.get((section, "flow")),
+                )
+            )
+            ok = False
+        agency = " ".join(raw.get("agency", "").split())
+        if len(agency) > MAX_AGENCY:
+            problems.append(
+                Problem(
+                    file,
+                    f"an agency name is at most {MAX_AGENCY} characters, this one has {len(agency)}",
+                    section,
+                    "agency",
+                    lines.get((section, "agency")),
+                )
+            )
+            ok = False
         if ok and owner:
-            table.add(Keyword(name, owner, aliases, raw.get("description", "").strip(), reply))
+            table.add(Keyword(name, owner, aliases, raw.get("description", "").strip(), reply, agency, flow))
 
 
 def check_owners(table: KeywordTable, user_state: Callable[[str], str | None], problems: list[Problem]) -> None:
