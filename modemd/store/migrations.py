@@ -251,6 +251,13 @@ def _v12_to_v13(database: peewee.Database, migrator: SchemaMigrator) -> None:
         migrator.add_column("case", "stage_due_at", models.Case.stage_due_at),
         migrator.add_index("case", ("stage", "stage_due_at"), False),
     )
+    if dialect(database) == "mysql":  # MODIFY ... NOT NULL there leaves out the column's CHECK: added by name
+        flows = ", ".join(f"'{f}'" for f in models.FLOWS)
+        stages = ", ".join(f"'{s}'" for s in models.FLOW_STAGES)
+        database.execute_sql(f"ALTER TABLE `case` ADD CONSTRAINT case_flow_word CHECK (flow IN ({flows}))")
+        database.execute_sql(
+            f"ALTER TABLE `case` ADD CONSTRAINT case_stage_word CHECK (stage IS NULL OR stage IN ({stages}))"
+        )
     database.create_tables([models.CaseStep], safe=True)
 
 
