@@ -9,6 +9,9 @@ agencies and replies on their way. The moves are posted from the case page
 
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -17,14 +20,16 @@ from peewee import JOIN
 
 from modemd.cases import flow
 from modemd.cases.flow import FlowError
+from modemd.cases.flow_durations import step_durations
 from modemd.states import FlowStage
 from modemd.store.models import Case, CaseStep, InboundMessage, User, utcnow
 
 from . import labels, modemd_config
 from .access import case_or_404
 from .auth import roles_required
+from .filters import zone
 from .keywordtable import checked_table, keywords_path
-from .params import form_id
+from .params import BadParameter, form_id, parse_date
 from .replies import ReplyError, send_reply
 
 bp = Blueprint("flow", __name__)
@@ -127,16 +132,18 @@ def _back(case: Case):
 
 
 def _run(case: Case, move, done: str):
+    """Make the move; a refused one shows the case page again (400) with the reason in words."""
+    # the case page imports this module for its panel: its helpers are imported here, not at the top
+    from .cases import REPLY_ERRORS, _render
+
     try:
         move()
     except FlowError as exc:
         flash(error_text(exc), "error")
-        return _back(case), 400
+        return _render(Case.get_by_id(case.id), status=400)
     except ReplyError as exc:  # the approved answer cannot be sent (too long, no phone number)
-        from .cases import REPLY_ERRORS  # the case page imports this module: imported here, not at the top
-
         flash(str(REPLY_ERRORS[str(exc)]), "error")
-        return _back(case), 400
+        return _render(Case.get_by_id(case.id), status=400)
     flash(done, "info")
     return _back(case)
 
@@ -228,3 +235,48 @@ def send_back(case_id: int):
         lambda: flow.return_answer(case, current_user.row, note, modemd_config()),
         _("Jawaban dikembalikan ke operator."),
     )
+
+
+# --------------------------------------------------------------------------
+# Time per step per agency
+
+
+def _utc_start(day: date) -> datetime:
+    """Local midnight starting ``day`` -> naive UTC."""
+    local = datetime.combine(day, time(0), tzinfo=zone())
+    return local.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+
+
+def duration_text(seconds: float) -> str:
+    """3725 -> "1 j 2 m"; under a minute in seconds."""
+    total = int(round(seconds))
+    if total < 60:
+        return _("%(s)d d", s=total)
+    hours, minutes = divmod(total // 60, 60)
+    days, hours = divmod(hours, 24)
+    parts = ([_("%(n)d hr", n=days)] if days else []) + ([_("%(n)d j", n=hours)] if hours else [])
+    return " ".join(parts + ([_("%(n)d m", n=minutes)] if minutes or not parts else []))
+
+
+@bp.get("/laporan/alur")
+@roles_required("admin", "approver")
+def durations():
+    """Median time and count of each step of the verified flow, per agency, for the steps ended from-to."""
+    today = datetime.now(zone()).date()
+    status = 200
+    try:
+        start = parse_date(request.args["dari"]) if request.args.get("dari") else today.replace(day=1)
+        end = parse_date(request.args["sampai"]) if request.args.get("sampai") else today
+    except BadParameter:
+        flash(_("Tanggal tidak dikenal: tulis TTTT-BB-HH."), "error")
+        start, end, status = today.replace(day=1), today, 400
+    if end < start:
+        flash(_("Tanggal akhir sebelum tanggal awal: periode dibalik."), "error")
+        start, end, status = end, start, 400
+    rows = step_durations(_utc_start(start), _utc_start(end + timedelta(days=1)))
+    by_agency: dict[str, list] = {}
+    for row in rows:
+        by_agency.setdefault(row.agency, []).append(row)
+    return render_template(
+        "flow/durations.html", by_agency=by_agency, start=start, end=end, duration_text=duration_text
+    ), status
