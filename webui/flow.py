@@ -100,7 +100,7 @@ FIRST_TEXT = (
 
 @bp.get("/alur")
 @roles_required("admin")
-def index():
+def index() -> str:
     """The central admin's queues: to verify, to approve, at the agencies, being sent."""
     rows = (
         Case.select(
@@ -260,7 +260,7 @@ def duration_text(seconds: float) -> str:
 
 @bp.get("/laporan/alur")
 @roles_required("admin", "approver")
-def durations():
+def durations() -> tuple[str, int]:
     """Median time and count of each step of the verified flow, per agency, for the steps ended from-to."""
     today = datetime.now(zone()).date()
     status = 200
