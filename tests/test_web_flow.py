@@ -133,3 +133,14 @@ def test_step_durations_page(client, auth, new_case):
     auth.logout()
     auth.login("op_dishub")
     assert client.get("/laporan/alur").status_code == 403
+
+
+def test_a_verified_case_is_neither_closed_nor_reopened_by_hand(client, auth, new_case):
+    auth.login("admin")
+    page = client.get(f"/cases/{new_case.id}").get_data(as_text=True)
+    assert f'action="/cases/{new_case.id}/close"' not in page
+    client.post(f"/cases/{new_case.id}/close")
+    assert (Case.get_by_id(new_case.id).status, Case.get_by_id(new_case.id).stage) == ("open", "verify")
+    client.post(f"/alur/{new_case.id}/tolak", data={"kind": "duplicate", "reason": "sama dengan #7"})
+    client.post(f"/cases/{new_case.id}/reopen")
+    assert (Case.get_by_id(new_case.id).status, Case.get_by_id(new_case.id).stage) == ("closed", "rejected")

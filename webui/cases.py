@@ -277,6 +277,12 @@ def assign(case_id: int):
 def close(case_id: int):
     """Close (archive) the case."""
     case = case_or_404(current_user, case_id)
+    if case.flow == "verified":  # closed by the flow itself: rejected, or archived once the answer was sent
+        flash(
+            _("Kasus ini mengikuti alur verifikasi: ditutup dengan menolaknya atau setelah jawabannya terkirim."),
+            "error",
+        )
+        return redirect(url_for("cases.show", case_id=case.id))
     if case.status != CaseStatus.CLOSED:
         old = case.status
         case.status, case.closed_at = check(old, CaseStatus.CLOSED), utcnow()
@@ -291,6 +297,9 @@ def close(case_id: int):
 def reopen(case_id: int):
     """Reopen a closed or answered case: it needs an answer again, within a fresh deadline."""
     case = case_or_404(current_user, case_id)
+    if case.flow == "verified":  # its steps are over; the citizen's next SMS opens a new case
+        flash(_("Kasus alur verifikasi tidak dibuka kembali: SMS warga berikutnya membuka kasus baru."), "error")
+        return redirect(url_for("cases.show", case_id=case.id))
     if case.status != CaseStatus.OPEN:
         old = case.status
         case.status, case.closed_at = check(old, CaseStatus.OPEN), None
