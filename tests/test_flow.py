@@ -325,3 +325,37 @@ def test_due_times_follow_the_notify_settings(chat, people):
     flow.verify(case, people["admin"], "Dinas Perhubungan", people["op_dishub"], config)
     step = flow.current_step(fresh(case))
     assert abs((step.due_at - before).total_seconds() - config.notify.answer_within) < 5
+
+
+def test_bad_flow_and_agency_values_in_keywords_ini_name_file_line_and_key(tmp_path):
+    from modemd.receive.keywords import KeywordError, load_keywords
+
+    path = tmp_path / "keywords.ini"
+    path.write_text(
+        "[DISHUB]\nowner = dishub\nflow = Verified\nagency =   Dinas   Perhubungan \n\n"
+        "[DINKES]\nowner = dinkes\nflow = sideways\n\n"
+        f"[INFO]\nowner = humas\nagency = {'x' * 129}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(KeywordError) as bad:
+        load_keywords(path)
+    problems = {(p.section, p.key): p for p in bad.value.problems}
+    assert set(problems) == {("DINKES", "flow"), ("INFO", "agency")}
+    assert str(problems[("DINKES", "flow")]) == (
+        f"{path}:8: error: [DINKES] flow: unknown flow 'sideways' (expected one of: direct, verified)"
+    )
+    assert problems[("INFO", "agency")].line == 12 and "at most 128 characters" in str(problems[("INFO", "agency")])
+    collected: list = []
+    table = load_keywords(path, collected)
+    dishub = table.find("DISHUB")
+    assert (dishub.flow, dishub.agency) == ("verified", "Dinas Perhubungan")  # any case; spaces tidied
+    assert table.find("INFO") is None and table.agencies() == ["Dinas Perhubungan"]
+
+
+def test_a_keyword_without_flow_or_agency_is_direct_with_no_agency(tmp_path):
+    from modemd.receive.keywords import load_keywords
+
+    path = tmp_path / "keywords.ini"
+    path.write_text("[INFO]\nowner = humas\n", encoding="utf-8")
+    info = load_keywords(path).find("INFO")
+    assert (info.flow, info.agency) == ("direct", "")
