@@ -63,6 +63,16 @@ def send_out(chat) -> list[OutboundMessage]:
     return sent
 
 
+def fail_the_reply(config: Config) -> None:
+    """The modem sends the queued acknowledgements; the approved reply fails for good."""
+    claimed = outbound.claim("pc", Eligibility.build("sim1", ["sim1"], None))
+    while claimed is not None and claimed.kind != "reply":
+        outbound.record_sent(claimed, "sim1", [claimed.id])
+        claimed = outbound.claim("pc", Eligibility.build("sim1", ["sim1"], None))
+    assert claimed is not None, "no reply was queued"
+    outbound.record_failure(claimed, "+CMS ERROR: 1", permanent=True, code=1, config=config)
+
+
 def fresh(case: Case) -> Case:
     return Case.get_by_id(case.id)
 
@@ -244,12 +254,7 @@ def test_a_failed_approved_reply_goes_back_to_the_admin_and_keeps_the_case_unans
     flow.verify(case, people["admin"], "Dinas Perhubungan", people["op_dishub"], config)
     flow.submit_answer(fresh(case), people["op_dishub"], "Sudah.", config)
     flow.approve(fresh(case), people["admin"], config, send_reply)
-    claimed = outbound.claim("pc", Eligibility.build("sim1", ["sim1"], None))
-    while claimed is not None and claimed.kind != "reply":
-        outbound.record_sent(claimed, "sim1", [claimed.id])
-        claimed = outbound.claim("pc", Eligibility.build("sim1", ["sim1"], None))
-    assert claimed is not None
-    outbound.record_failure(claimed, "+CMS ERROR: 1", permanent=True, code=1, config=config)
+    fail_the_reply(config)
     case = fresh(case)
     assert (case.stage, case.status, case.answered_at) == ("review", "open", None)
     assert case.reply_failed_at is not None
@@ -304,11 +309,7 @@ def test_the_flow_moves_are_the_ones_the_table_lists(chat, people):
     flow.return_answer(fresh(b), people["admin"], "Lengkapi.", config)
     flow.submit_answer(fresh(b), people["op_dishub"], "Dua.", config)
     flow.approve(fresh(b), people["admin"], config, send_reply)
-    claimed = outbound.claim("pc", Eligibility.build("sim1", ["sim1"], None))
-    while claimed is not None and claimed.kind != "reply":
-        outbound.record_sent(claimed, "sim1", [claimed.id])
-        claimed = outbound.claim("pc", Eligibility.build("sim1", ["sim1"], None))
-    outbound.record_failure(claimed, "+CMS ERROR: 1", permanent=True, code=1, config=config)
+    fail_the_reply(config)
     flow.approve(fresh(b), people["admin"], config, send_reply)
     send_out(chat)
     moves(b)

@@ -7,11 +7,9 @@ import pytest
 from modemd import checks
 from modemd.cases import flow
 from modemd.receive import status_query
-from modemd.send import outbound
-from modemd.send.outbound import Eligibility
 from modemd.store.models import Case, InboundMessage, OutboundMessage
 from tests.daemonharness import Conversation
-from tests.test_flow import VERIFIED_KEYWORDS
+from tests.test_flow import VERIFIED_KEYWORDS, send_out
 from webui.replies import send_reply
 
 CITIZEN = "0812 1111 2222"
@@ -31,13 +29,6 @@ def people(officials, make_user):
 @pytest.fixture
 def chat(people, write_config):
     return Conversation(write_config(INI, keywords=VERIFIED_KEYWORDS))
-
-
-def send_out() -> None:
-    reference = 1
-    while (claimed := outbound.claim("pc", Eligibility.build("sim1", ["sim1"], None))) is not None:
-        outbound.record_sent(claimed, "sim1", [reference])
-        reference += 1
 
 
 def verified_case(chat) -> Case:
@@ -66,7 +57,7 @@ def test_each_state_of_a_verified_case_as_the_citizen_reads_it(chat, people):
     flow.approve(Case.get_by_id(case.id), people["admin"], config, send_reply)
     chat.new_replies()  # the approved reply itself
     ask(chat, CITIZEN, case.id, f"Laporan #{case.id} (DISHUB): jawaban sedang dikirim.")
-    send_out()
+    send_out(chat)
     ask(chat, CITIZEN, case.id, f"Laporan #{case.id} (DISHUB): sudah dijawab. Jawaban: Lampu diganti besok.")
     # the question joined the citizen's own case: its history shows they asked
     asked = InboundMessage.select().where(InboundMessage.case == case.id, InboundMessage.text.startswith("CEK"))
@@ -90,7 +81,7 @@ def test_each_state_of_a_direct_case(chat, people):
     send_reply(case, people["humas"], "Senin di kantor camat.", chat.config)
     chat.new_replies()
     ask(chat, CITIZEN, case.id, f"Laporan #{case.id} (INFO): sedang diproses.")  # queued is not answered
-    send_out()
+    send_out(chat)
     answered = f"Laporan #{case.id} (INFO): sudah dijawab. Jawaban: Senin di kantor camat."
     ask(chat, CITIZEN, case.id, answered)
     Case.update(status="closed").where(Case.id == case.id).execute()
