@@ -144,3 +144,13 @@ def test_a_verified_case_is_neither_closed_nor_reopened_by_hand(client, auth, ne
     client.post(f"/alur/{new_case.id}/tolak", data={"kind": "duplicate", "reason": "sama dengan #7"})
     client.post(f"/cases/{new_case.id}/reopen")
     assert (Case.get_by_id(new_case.id).status, Case.get_by_id(new_case.id).stage) == ("closed", "rejected")
+
+
+def test_an_answer_longer_than_a_reply_may_be_is_refused_when_written(client, auth, new_case):
+    auth.login("admin")
+    client.post(f"/alur/{new_case.id}/verifikasi", data={"agency": "Dinas Perhubungan", "operator": op("op_dishub")})
+    auth.logout()
+    auth.login("op_dishub")
+    refused = client.post(f"/alur/{new_case.id}/jawab", data={"text": "panjang " * 400})
+    assert refused.status_code == 400 and "paling banyak 10 SMS" in refused.get_data(as_text=True)
+    assert Case.get_by_id(new_case.id).stage == "assigned"

@@ -21,6 +21,7 @@ from peewee import JOIN
 from modemd.cases import flow
 from modemd.cases.flow import FlowError
 from modemd.cases.flow_durations import step_durations
+from modemd.sms.segmentation import count as sms_count
 from modemd.states import FlowStage
 from modemd.store.models import Case, CaseStep, InboundMessage, User, utcnow
 
@@ -30,7 +31,7 @@ from .auth import roles_required
 from .filters import zone
 from .keywordtable import checked_table, keywords_path
 from .params import BadParameter, form_id, parse_date
-from .replies import ReplyError, send_reply
+from .replies import MAX_REPLY_PARTS, ReplyError, full_text, send_reply
 
 bp = Blueprint("flow", __name__)
 
@@ -148,6 +149,13 @@ def _run(case: Case, move, done: str):
     return _back(case)
 
 
+def _refuse(error: Exception):
+    def move():
+        raise error
+
+    return move
+
+
 def _chosen_operator() -> User | None:
     operator_id = form_id("operator")
     return User.get_or_none(User.id == operator_id) if operator_id is not None else None
@@ -205,6 +213,9 @@ def answer(case_id: int):
     """The operator's answer: it goes to the central admin for approval."""
     case = _verified_case(case_id)
     text = request.form.get("text", "")
+    if sms_count(full_text(text, current_user.row, modemd_config())).parts > MAX_REPLY_PARTS:
+        # refused now rather than at approval: it would be sent with the operator's sender ID, as any reply
+        return _run(case, _refuse(ReplyError("too_long")), "")
     return _run(
         case,
         lambda: flow.submit_answer(case, current_user.row, text, modemd_config()),

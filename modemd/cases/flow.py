@@ -29,7 +29,8 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from modemd.states import CaseStatus, FlowStage, check
+from modemd.receive.keywords import MAX_AGENCY
+from modemd.states import CaseStatus, FlowStage, allowed, check
 from modemd.store.models import Case, CaseStep, User, audit, database_proxy, utcnow
 
 if TYPE_CHECKING:
@@ -40,9 +41,7 @@ log = logging.getLogger("modemd.flow")
 F = FlowStage
 VERIFIED = "verified"
 REJECT_KINDS = ("spam", "duplicate")
-MAX_TEXT = 4000  # a reason, a note or an answer (an answer is also held to the reply's SMS limit when sent)
-#: who acts in each stage: the central admin, or the case's operator
-ADMIN_STAGES = (F.VERIFY, F.REVIEW, F.APPROVED)
+MAX_TEXT = 4000  # a reason, a note or an answer (an answer is also held to the reply's SMS limit, webui/flow.py)
 
 
 class FlowError(ValueError):
@@ -102,7 +101,7 @@ def _move(
     old = FlowStage(case.stage) if case.stage else None
     if old is None or not is_verified(case):
         raise FlowError("not_verified_flow")
-    if (old != new) if same_stage else not _allowed(old, new):
+    if (old != new) if same_stage else not allowed(old, new):
         raise FlowError(f"stage_{old}")
     agency = case.agency if agency is None else agency
     values = {Case.stage: new, Case.stage_due_at: due, Case.agency: agency}
@@ -143,14 +142,6 @@ def _move(
     return created
 
 
-def _allowed(old: FlowStage, new: FlowStage) -> bool:
-    try:
-        check(old, new)
-    except ValueError:
-        return False
-    return True
-
-
 def _require_admin(user: User) -> None:
     if user.role != "admin":
         raise FlowError("admin_only")
@@ -166,7 +157,7 @@ def _agency(agency: str | None) -> str:
     name = " ".join((agency or "").split())
     if not name:
         raise FlowError("agency_missing")
-    if len(name) > 128:
+    if len(name) > MAX_AGENCY:
         raise FlowError("agency_too_long")
     return name
 
