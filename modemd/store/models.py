@@ -255,8 +255,8 @@ class CaseStep(BaseModel):
 
     class Meta:
         indexes = (
-            (("case", "left_at"), False),
-            (("entered_at",), False),
+            (("case", "left_at"), False),  # a case's running step
+            (("left_at",), False),  # the steps ended in a period (modemd.cases.flow_durations)
         )
 
 
