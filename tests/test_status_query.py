@@ -9,6 +9,7 @@ from modemd.cases import flow
 from modemd.receive import status_query
 from modemd.store.models import Case, InboundMessage, OutboundMessage
 from tests.daemonharness import Conversation
+from tests.test_daemon import SIM, run_daemon  # noqa: F401  (the running daemon's fixture)
 from tests.test_flow import VERIFIED_KEYWORDS, send_out
 from webui.replies import send_reply
 
@@ -162,3 +163,42 @@ def test_no_reply_is_sent_beyond_the_autoreply_limit(people, write_config):
     for _ in range(4):
         chat.receive("081299990000", "CEK 1")
     assert OutboundMessage.select().where(OutboundMessage.recipient == "+6281299990000").count() == 2
+
+
+# --------------------------------------------------------------------------
+# The whole way on the running daemon and its simulated modem
+
+
+def test_the_verified_flow_and_cek_on_the_running_daemon(run_daemon, people):
+    from tests.fakemodem import wait_until
+
+    running = run_daemon(SIM + INI, VERIFIED_KEYWORDS)
+    config = running.config
+
+    def texts_to(number: str) -> list[str]:
+        return [s["text"] for s in running.sent_log() if s["number"] == number]
+
+    running.inject("081211112222", "DISHUB lampu merah mati")
+    assert wait_until(lambda: len(texts_to("+6281211112222")) == 1, 10)
+    case = Case.get()
+    assert texts_to("+6281211112222") == [f"Laporan #{case.id} diterima dan akan diverifikasi."]
+    flow.verify(case, people["admin"], "Dinas Perhubungan", people["op_dishub"], config)
+    flow.submit_answer(Case.get_by_id(case.id), people["op_dishub"], "Lampu diganti besok.", config)
+    flow.approve(Case.get_by_id(case.id), people["admin"], config, send_reply)
+    assert wait_until(lambda: Case.get_by_id(case.id).stage == "archived", 10)  # sent by the daemon's worker
+    running.inject("081211112222", f"CEK {case.id}")
+    running.inject("085712345678", f"CEK {case.id}")
+    assert wait_until(lambda: len(texts_to("+6285712345678")) == 1 and len(texts_to("+6281211112222")) == 3, 10)
+    assert texts_to("+6281211112222")[1:] == [
+        "Lampu diganti besok.",
+        f"Laporan #{case.id} (DISHUB): sudah dijawab. Jawaban: Lampu diganti besok.",
+    ]
+    assert texts_to("+6285712345678") == [f"Laporan #{case.id} tidak ditemukan."]
+
+
+def test_a_keyword_named_like_the_status_word_is_refused_on_reload(run_daemon, caplog):
+    running = run_daemon()
+    running.config.keywords_path.write_text("[CEK]\nowner = humas\n", encoding="utf-8")
+    assert running.daemon.reload_keywords() is False
+    assert "status_keyword: CEK is also a keyword or alias of [CEK]" in caplog.text
+    assert running.daemon.keywords().names() == ["DINKES", "DISHUB", "INFO"]
