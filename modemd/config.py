@@ -217,6 +217,30 @@ def sender_id(text: str) -> str:
     return value
 
 
+def _status_keyword(text: str) -> str:
+    value = text.strip().upper()
+    if not re.fullmatch(r"[A-Z0-9]{2,20}", value):
+        raise ValueError("expected one word of 2 to 20 letters or digits, such as CEK")
+    return value
+
+
+def _placeholders(text: str, allowed: tuple[str, ...]) -> str:
+    value = _template(text)
+    try:
+        value.format(**{name: "x" for name in allowed})
+    except (KeyError, IndexError, ValueError) as exc:
+        raise ValueError(f"expected a text using only {', '.join('{' + a + '}' for a in allowed)} ({exc})") from None
+    return value
+
+
+def _status_template(text: str) -> str:
+    return _placeholders(text, ("case", "keyword", "state", "answer"))
+
+
+def _status_help_template(text: str) -> str:
+    return _placeholders(text, ("word",))
+
+
 def _phones(text: str) -> list[str]:
     numbers = []
     for item in (part.strip() for part in text.split(",")):
@@ -354,6 +378,14 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "sender_id": Key("", sender_id),
         "modem_rest_after": Key("5", _int(1, 1000)),
         "modem_rest": Key("10m", duration),
+        # citizens follow their case: "CEK 123" from the number that opened case 123 (modemd.receive.status_query)
+        "status_keyword": Key("CEK", _status_keyword),
+        "status_reply": Key("Laporan #{case} ({keyword}): {state}.", _status_template),
+        "status_answer_reply": Key("Laporan #{case} ({keyword}): {state}. Jawaban: {answer}", _status_template),
+        "status_not_found": Key("Laporan #{case} tidak ditemukan.", _status_template),
+        "status_help": Key(
+            "Untuk mengecek laporan, kirim {word} spasi nomor laporan, contoh: {word} 123", _status_help_template
+        ),
     },
     "routing": {},  # operator = modem[, modem]; checked in _check_routing
     "web": {
@@ -398,6 +430,11 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "signature": Key("", sender_id),
         # the centre's own problems (a modem's credit or active period running out); empty = admin accounts' phones
         "admin_numbers": Key("", _phones),
+        # the verified flow (keywords.ini flow = verified): the central admin's time to verify and to approve
+        # an answer, the operator's time to answer; a step past it is reminded once (modemd.jobs.flow_reminders)
+        "verify_within": Key("30m", duration),
+        "answer_within": Key("2h", duration),
+        "flow_text": Key("Laporan #{case} ({keyword}) {step}, batas {deadline} lewat. Buka {url}", _template),
     },
     "privacy": {
         # days after a case is closed until its citizen's number is purged (modemd.jobs.privacy); 0 = never

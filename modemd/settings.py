@@ -57,6 +57,11 @@ class SmsSettings:
     sender_id: str
     modem_rest_after: int
     modem_rest: float
+    status_keyword: str
+    status_reply: str
+    status_answer_reply: str
+    status_not_found: str
+    status_help: str
 
 
 @dataclass(frozen=True)
@@ -99,6 +104,9 @@ class NotifySettings:
     quiet_hours: tuple[dtime, dtime] | None
     signature: str
     admin_numbers: list[str]
+    verify_within: float
+    answer_within: float
+    flow_text: str
 
 
 @dataclass(frozen=True)

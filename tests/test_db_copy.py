@@ -34,6 +34,7 @@ from modemd.store.models import (
     BroadcastTarget,
     Case,
     CaseNote,
+    CaseStep,
     Contact,
     ContactGroup,
     DaemonState,
@@ -143,6 +144,9 @@ def populate_every_table(officials) -> None:
         url="https://lapor.example.go.id/hook",
         body='{"text": "' + LONG + '"}',
         give_up_at=NEAR_MIDNIGHT_WIB,
+    )
+    CaseStep.create(
+        case=case, stage="verify", agency="Dinas Perhubungan 🚦", actor="daemon", due_at=NEAR_MIDNIGHT_WIB, note=LONG
     )
     WebhookAttempt.create(delivery=delivery, url=delivery.url, status_code=500, error="HTTP 500 😞", duration_ms=12)
 

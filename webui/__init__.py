@@ -25,6 +25,7 @@ BLUEPRINTS = (
     "webui.i18n",
     "webui.inbox",
     "webui.cases",
+    "webui.flow",
     "webui.outbox",
     "webui.dashboard",
     "webui.admin.users",

@@ -4,6 +4,11 @@
 * official: cases of keywords they own, and cases assigned to them;
 * operator: cases assigned to them.
 
+A case of the verified flow (:mod:`modemd.cases.flow`) is no keyword owner's:
+it belongs to the central admin until verified, then to the operator it was
+given to (its owner). So neither an official nor an operator ever sees a case
+nobody verified yet.
+
 A case someone may not see is "not found" (404), never "forbidden", so ids
 cannot be probed.
 """
@@ -31,7 +36,7 @@ def visible_cases(user, query=None):
     if user.role == "official":
         keywords = owned_keywords(user.login)
         if keywords:
-            return query.where((Case.keyword.in_(keywords)) | (Case.owner == user.id))
+            return query.where((Case.keyword.in_(keywords) & (Case.flow == "direct")) | (Case.owner == user.id))
     return query.where(Case.owner == user.id)
 
 
@@ -40,7 +45,12 @@ def may_see(user, case: Case) -> bool:
         return True
     if case.owner_id == user.id:
         return True
-    return user.role == "official" and case.keyword is not None and case.keyword in owned_keywords(user.login)
+    return (
+        user.role == "official"
+        and case.flow == "direct"
+        and case.keyword is not None
+        and case.keyword in owned_keywords(user.login)
+    )
 
 
 def case_or_404(user, case_id: int) -> Case:
@@ -69,10 +79,10 @@ def _open_part(part: str, user_id: int, keywords: tuple[str, ...], *columns):
     if part == "all":
         return base.where(Case.status == CaseStatus.OPEN)
     if part == "owned_keywords":
-        return base.where(Case.keyword.in_(list(keywords)) & (Case.status == CaseStatus.OPEN))
+        return base.where(Case.keyword.in_(list(keywords)) & (Case.status == CaseStatus.OPEN) & (Case.flow == "direct"))
     mine = base.where((Case.owner == user_id) & (Case.status == CaseStatus.OPEN))
     if keywords:  # those of the owned keywords are counted by the other part
-        mine = mine.where(Case.keyword.is_null() | Case.keyword.not_in(list(keywords)))
+        mine = mine.where(Case.keyword.is_null() | Case.keyword.not_in(list(keywords)) | (Case.flow != "direct"))
     return mine
 
 

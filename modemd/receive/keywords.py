@@ -9,6 +9,11 @@ One section per keyword::
     reply = Terima kasih, laporan Anda #{case} diteruskan ke Dinas Perhubungan.
     webhook = https://dishub.example.go.id/modemd   ; optional: this keyword's events (modemd.webhooks)
     webhook_secret = 6f1c0b9e...                     ; required with webhook, 16 characters or more
+    agency = Dinas Perhubungan  ; the agency (SKPD) the keyword belongs to, for reports (optional)
+    flow = direct               ; or verified: Muara Enim's flow through the central admin
+
+``flow = verified`` sends a new case first to the central admin's queue
+(:mod:`modemd.cases.flow`); a case keeps the flow it was opened with.
 
 Keywords and aliases are compared case-insensitively, and in any width or
 accent (``ＤＩＳＨＵＢ`` and ``DÍSHUB`` are DISHUB: compatibility decomposition,
@@ -38,7 +43,9 @@ from modemd.config import Problem, key_lines, read_ini
 from modemd.webhooks.urls import webhook_secret, webhook_url
 
 KEYWORD_PATTERN = re.compile(r"^[A-Za-z0-9]{2,20}$")
-KNOWN_KEYS = ("owner", "aliases", "description", "reply", "webhook", "webhook_secret")
+KNOWN_KEYS = ("owner", "aliases", "description", "reply", "webhook", "webhook_secret", "agency", "flow")
+FLOWS = ("direct", "verified")
+MAX_AGENCY = 128  # the width of case.agency
 CORRECTABLE_LENGTH = 5  # shorter keywords are too close to ordinary words to guess at
 
 
@@ -51,6 +58,8 @@ class Keyword:
     reply: str = ""
     webhook: str = ""  # where this keyword's events are posted, besides [api] webhook_url
     webhook_secret: str = field(default="", repr=False)
+    agency: str = ""  # the agency (SKPD) answering this keyword; "" when unset
+    flow: str = "direct"  # "direct": straight to the owner; "verified": through the central admin
 
 
 @dataclass
@@ -96,6 +105,10 @@ class KeywordTable:
 
     def names(self) -> list[str]:
         return sorted(self.keywords)
+
+    def agencies(self) -> list[str]:
+        """The agencies named by the keywords, sorted."""
+        return sorted({k.agency for k in self.keywords.values() if k.agency})
 
     def owned_by(self, login: str) -> list[Keyword]:
         return [k for k in self.keywords.values() if k.owner == login]
@@ -233,9 +246,46 @@ def _fill(table: KeywordTable, parser, file: str, lines: dict, problems: list[Pr
                     )
                 )
                 ok = False
+        flow = raw.get("flow", "direct").strip().lower() or "direct"
+        if flow not in FLOWS:
+            problems.append(
+                Problem(
+                    file,
+                    f"unknown flow {flow!r} (expected one of: {', '.join(FLOWS)})",
+                    section,
+                    "flow",
+                    lines.get((section, "flow")),
+                )
+            )
+            ok = False
+        agency = " ".join(raw.get("agency", "").split())
+        if len(agency) > MAX_AGENCY:
+            problems.append(
+                Problem(
+                    file,
+                    f"an agency name is at most {MAX_AGENCY} characters, this one has {len(agency)}",
+                    section,
+                    "agency",
+                    lines.get((section, "agency")),
+                )
+            )
+            ok = False
         hook, secret = _webhook(raw, section, file, lines, problems)
         if ok and owner:
-            table.add(Keyword(name, owner, aliases, raw.get("description", "").strip(), reply, hook, secret))
+            description = raw.get("description", "").strip()
+            table.add(
+                Keyword(
+                    name,
+                    owner,
+                    aliases,
+                    description,
+                    reply,
+                    webhook=hook,
+                    webhook_secret=secret,
+                    agency=agency,
+                    flow=flow,
+                )
+            )
 
 
 def _webhook(raw, section: str, file: str, lines: dict, problems: list[Problem]) -> tuple[str, str]:

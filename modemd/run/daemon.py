@@ -35,6 +35,7 @@ import time
 from modemd.checks import CheckResult
 from modemd.config import Config, Problem
 from modemd.jobs.scheduler import Scheduler
+from modemd.receive import status_query
 from modemd.receive.keywords import KeywordTable, check_owners, load_keywords
 from modemd.receive.routing import Router, route_pending
 from modemd.run.health import HealthBoard
@@ -109,6 +110,7 @@ class Daemon:
         problems: list[Problem] = []
         table = load_keywords(self.config.keywords_path, problems)
         check_owners(table, _user_state, problems)
+        status_query.check_clash(self.config, table, problems)
         errors = [p for p in problems if not p.warning]
         for problem in problems:
             (log.error if not problem.warning else log.warning)("keywords.ini: %s", problem)

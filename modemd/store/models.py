@@ -24,7 +24,7 @@ from peewee import (
 )
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from modemd.states import BroadcastState, CaseStatus, OutboundState, PartState, WebhookState, words
+from modemd.states import BroadcastState, CaseStatus, FlowStage, OutboundState, PartState, WebhookState, words
 
 database_proxy = peewee.DatabaseProxy()
 PASSWORD_METHOD = "scrypt"
@@ -38,6 +38,8 @@ PART_STATES = words(PartState)
 BROADCAST_STATES = words(BroadcastState)
 WEBHOOK_STATES = words(WebhookState)
 INBOUND_ROUTES = ("new", "case", "unrouted", "blocked", "unanswerable")
+FLOWS = ("direct", "verified")  # keywords.ini flow: straight to the owner, or Muara Enim's verified flow
+FLOW_STAGES = words(FlowStage)
 
 # Lower number leaves first: replies and notifications before broadcasts.
 PRIORITY = {"reply": 10, "notification": 10, "autoreply": 20, "manual": 20, "broadcast": 50}
@@ -174,10 +176,21 @@ class Case(BaseModel):
     replied_at = DateTimeField(null=True)  # when an official first wrote a reply (accountability)
     reply_failed_at = DateTimeField(null=True)  # the case's reply failed and nothing reached the citizen since
     closed_at = DateTimeField(null=True)
+    # the flow the case was opened with (a keyword changed to verified later does not change it) and,
+    # for a verified case, its stage, the agency handling it and the due time of the stage (schema v12)
+    flow = CharField(max_length=16, default="direct", constraints=[_in("flow", FLOWS)])
+    stage = CharField(
+        max_length=16,
+        null=True,
+        constraints=[Check("stage IS NULL OR stage IN (" + ", ".join(f"'{w}'" for w in FLOW_STAGES) + ")")],
+    )
+    agency = CharField(max_length=128, default="")
+    stage_due_at = DateTimeField(null=True)
 
     class Meta:
         indexes = (
             (("owner", "status", "deadline_at"), False),
+            (("stage", "stage_due_at"), False),  # the central admin's queues, the step reminders
             (("keyword", "status", "deadline_at"), False),  # an official's open cases, counted from the index alone
             (("status", "deadline_at"), False),
             (("citizen", "keyword", "status"), False),
@@ -218,6 +231,34 @@ class InboundMessage(BaseModel):
     @property
     def pdu_list(self) -> list[str]:
         return json.loads(self.pdus or "[]")
+
+
+class CaseStep(BaseModel):
+    """One step of a verified case: who moved it there and when, until when it stayed, and what was said.
+
+    ``seconds`` is written when the step ends (``left_at - entered_at``), so the
+    time per step is a plain integer every database can take a median of.
+    ``note`` holds the step's words: the rejection reason, the operator's
+    answer (a ``review`` step), the note an answer was returned with.
+    """
+
+    case = ForeignKeyField(Case, backref="steps", on_delete="CASCADE")
+    stage = CharField(max_length=16, constraints=[_in("stage", FLOW_STAGES)])
+    agency = CharField(max_length=128, default="")
+    operator = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    actor = CharField(max_length=64)  # who moved the case into this step (a login, or "daemon")
+    entered_at = DateTimeField(default=utcnow)
+    due_at = DateTimeField(null=True)
+    left_at = DateTimeField(null=True)
+    left_by = CharField(max_length=64, default="")
+    seconds = IntegerField(null=True)
+    note = TextField(default="")
+
+    class Meta:
+        indexes = (
+            (("case", "left_at"), False),  # a case's running step
+            (("left_at",), False),  # the steps ended in a period (modemd.cases.flow_durations)
+        )
 
 
 class CaseNote(BaseModel):
@@ -505,6 +546,7 @@ ALL_MODELS: list[type[BaseModel]] = [
     BlockedNumber,
     Case,
     InboundMessage,
+    CaseStep,
     CaseNote,
     Broadcast,
     BroadcastTarget,
