@@ -7,6 +7,7 @@ One section per keyword::
     aliases = PERHUBUNGAN, JALAN
     description = Dinas Perhubungan: jalan, angkutan, lampu lalu lintas
     reply = Terima kasih, laporan Anda #{case} diteruskan ke Dinas Perhubungan.
+    agency = Dinas Perhubungan
 
 Keywords and aliases are compared case-insensitively, and in any width or
 accent (``ＤＩＳＨＵＢ`` and ``DÍSHUB`` are DISHUB: compatibility decomposition,
@@ -35,7 +36,7 @@ from pathlib import Path
 from modemd.config import Problem, key_lines, read_ini
 
 KEYWORD_PATTERN = re.compile(r"^[A-Za-z0-9]{2,20}$")
-KNOWN_KEYS = ("owner", "aliases", "description", "reply")
+KNOWN_KEYS = ("owner", "aliases", "description", "reply", "agency")
 CORRECTABLE_LENGTH = 5  # shorter keywords are too close to ordinary words to guess at
 
 
@@ -46,6 +47,7 @@ class Keyword:
     aliases: tuple[str, ...] = ()
     description: str = ""
     reply: str = ""
+    agency: str = ""  # the agency (OPD) that answers it, as reports group by; "" when unset
 
 
 @dataclass
@@ -229,7 +231,8 @@ def _fill(table: KeywordTable, parser, file: str, lines: dict, problems: list[Pr
                 )
                 ok = False
         if ok and owner:
-            table.add(Keyword(name, owner, aliases, raw.get("description", "").strip(), reply))
+            agency = " ".join(raw.get("agency", "").split())  # one spelling per agency, however it was spaced
+            table.add(Keyword(name, owner, aliases, raw.get("description", "").strip(), reply, agency))
 
 
 def check_owners(table: KeywordTable, user_state: Callable[[str], str | None], problems: list[Problem]) -> None:
