@@ -38,6 +38,7 @@ BLUEPRINTS = (
     "webui.publishing",
     "webui.broadcasts",
     "webui.recap",
+    "webui.reports",
     "webui.identity",
 )
 
