@@ -198,7 +198,8 @@ def test_a_year_with_a_leap_day(client, auth, make_case):
     days = {row[0].date(): row[2] for row in book["per_hari"].iter_rows(min_row=2, values_only=True)}
     assert len(days) == 366 and days[date(2024, 2, 29)] == 1
     body = client.get("/laporan/?periode=tahun&tahun=2024").get_data(as_text=True)
-    assert _figure(body, "cases") == 1 and "366 hari sebelumnya" in body  # the previous period is as long: 2022-12-31 .. 2023-12-31
+    # the previous period is as long: 2022-12-31 .. 2023-12-31
+    assert _figure(body, "cases") == 1 and "366 hari sebelumnya" in body
 
 
 def test_a_keyword_renamed_mid_period_counts_under_its_new_name(client, auth, make_case, write_config, app):

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
-from flask import Blueprint, Response, abort, render_template, request, url_for
+from flask import Blueprint, Response, abort, render_template, request
 from flask_login import current_user
 
 from modemd.receive.keywords import KEYWORD_PATTERN, KeywordTable
@@ -235,7 +235,3 @@ def as_xlsx():
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         headers={"Content-Disposition": f"attachment; filename={_file_name(choice, '.xlsx')}"},
     )
-
-
-def link(endpoint: str, choice: Choice, **extra) -> str:
-    return url_for(endpoint, **choice.args, **extra)
