@@ -286,3 +286,17 @@ def test_replies_failed_are_counted(client, auth, make_case):
     auth.login("admin")
     body = client.get("/laporan/?" + RECENT).get_data(as_text=True)
     assert _figure(body, "failed") == 1 and _figure(body, "received") == 2
+
+
+def test_a_table_added_at_the_extension_point_is_on_the_page_and_in_the_exports(client, auth, monkeypatch):
+    from modemd.reports import tables
+
+    def flow_steps(context):
+        return tables.Table("langkah_alur", (tables.Column("dinas", "text"), tables.Column("kasus")), [("Dinas X", 7)])
+
+    monkeypatch.setattr(tables, "EXTRA_TABLES", [flow_steps])
+    auth.login("admin")
+    body = client.get("/laporan/?" + RECENT).get_data(as_text=True)
+    assert _table_rows(body, "langkah_alur") == [["Dinas X", "7"]]
+    assert "langkah_alur" in load_workbook(io.BytesIO(client.get("/laporan/xlsx?" + RECENT).data)).sheetnames
+    assert "Dinas X,7" in client.get("/laporan/csv/langkah_alur?" + RECENT).get_data(as_text=True)
