@@ -79,3 +79,25 @@ def test_the_extension_point_adds_a_table_to_every_output(monkeypatch):
     monkeypatch.setattr(tables, "EXTRA_TABLES", [flow_steps])
     built = tables.build(tables.ReportContext(_figures({}), Scope(), tables.KeywordInfo({}), {}))
     assert list(built)[-1] == "langkah_alur" and set(tables.BUILT_IN_KEYS) < set(built)
+
+
+def test_the_cache_keeps_a_running_period_a_minute_and_an_ended_one_ten():
+    from datetime import timedelta
+
+    from modemd.reports.cache import ENDED_SECONDS, RUNNING_SECONDS, ReportCache
+
+    cache, calls = ReportCache(max_entries=2), []
+    now = datetime(2026, 12, 2, 10)
+
+    def count(value):
+        return lambda: calls.append(value) or value
+
+    running_end, ended = now + timedelta(hours=5), now - timedelta(days=1)
+    assert cache.get("a", now, running_end, count(1)) == 1
+    assert cache.get("a", now + timedelta(seconds=RUNNING_SECONDS - 1), running_end, count(2)) == 1
+    assert cache.get("a", now + timedelta(seconds=RUNNING_SECONDS), running_end, count(3)) == 3
+    assert cache.get("b", now, ended, count(4)) == 4
+    assert cache.get("b", now + timedelta(seconds=ENDED_SECONDS - 1), ended, count(5)) == 4
+    cache.get("c", now, ended, count(6))  # a third report pushes out the least recently used
+    assert cache.get("a", now + timedelta(seconds=RUNNING_SECONDS), running_end, count(7)) == 7
+    assert calls == [1, 3, 4, 6, 7]

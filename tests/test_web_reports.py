@@ -300,3 +300,14 @@ def test_a_table_added_at_the_extension_point_is_on_the_page_and_in_the_exports(
     assert _table_rows(body, "langkah_alur") == [["Dinas X", "7"]]
     assert "langkah_alur" in load_workbook(io.BytesIO(client.get("/laporan/xlsx?" + RECENT).data)).sheetnames
     assert "Dinas X,7" in client.get("/laporan/csv/langkah_alur?" + RECENT).get_data(as_text=True)
+
+
+def test_a_new_sms_or_an_audited_change_is_counted_at_once_despite_the_cache(client, auth, make_case, web_config):
+    case = make_case("DISHUB", received_at=utcnow() - timedelta(hours=1))
+    auth.login("admin")
+    assert _figure(client.get("/laporan/?" + RECENT).get_data(as_text=True), "cases") == 1
+    make_case("INFO", citizen="+6281200005555", received_at=utcnow() - timedelta(minutes=5))
+    assert _figure(client.get("/laporan/?" + RECENT).get_data(as_text=True), "cases") == 2
+    reassign(case, "DINKES", User.by_login("dinkes"), "admin", web_config)  # audited: a new audit row
+    agencies = {r[0]: r for r in _table_rows(client.get("/laporan/?" + RECENT).get_data(as_text=True), "per_dinas")}
+    assert "Dinas Perhubungan" not in agencies

@@ -14,19 +14,21 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, Response, abort, current_app, render_template, request
 from flask_login import current_user
+from peewee import fn
 
 from modemd.receive.keywords import KEYWORD_PATTERN, KeywordTable
 from modemd.reports import export, figures, tables
+from modemd.reports.cache import ReportCache
 from modemd.reports.period import PRESETS, Period, between, preset
-from modemd.store.models import CATEGORIES, ModemStatus, utcnow
+from modemd.store.models import CATEGORIES, AuditLog, Case, InboundMessage, ModemStatus, OutboundMessage, utcnow
 
 from . import charts, reportwords
 from .access import visible_cases
 from .auth import roles_required
 from .filters import to_local, zone
-from .keywordtable import checked_table, keywords_path
+from .keywordtable import checked_table, keywords_path, owned_keywords
 from .params import FIRST_YEAR, LAST_YEAR, BadParameter, arg_int, parse_date
 
 bp = Blueprint("reports", __name__, url_prefix="/laporan")
@@ -131,10 +133,36 @@ def scope_of(choice: Choice, table: KeywordTable, user) -> figures.Scope:
     )
 
 
+def _cache() -> ReportCache:
+    """The app's report cache (one per app: tests and centres never share one)."""
+    return current_app.extensions.setdefault("modemd_reports", ReportCache())
+
+
+def _fingerprint() -> tuple:
+    """The newest SMS, case, reply and audited change: a report counted before any of them moved is stale.
+
+    Each is the largest id of its table, read from the primary key's end (no scan). A reply that
+    reaches the network later changes no id; the cache's lifetime bounds how long that goes unseen.
+    """
+    return tuple(model.select(fn.MAX(model.id)).scalar() for model in (InboundMessage, Case, OutboundMessage, AuditLog))
+
+
+def _viewer(user) -> tuple:
+    """Who the figures are for, as the cache tells reports apart: everything, or what this user may see."""
+    if user.role in ("admin", "approver"):
+        return ("all",)
+    return (user.role, user.id, tuple(owned_keywords(user.login)))
+
+
 def build_report(choice: Choice) -> tuple[figures.Figures, dict[str, tables.Table]]:
     table = _keyword_table()
     scope = scope_of(choice, table, current_user)
-    found = figures.compute(choice.period, scope)
+    period = choice.period
+    key = (period.first, period.last, str(period.zone), scope.keywords, scope.category, scope.modem)
+    now = utcnow()
+    found = _cache().get(
+        (*key, _viewer(current_user), _fingerprint()), now, period.end, lambda: figures.compute(period, scope, now=now)
+    )
     context = tables.ReportContext(found, scope, tables.keyword_info(table), reportwords.words())
     return found, tables.build(context)
 

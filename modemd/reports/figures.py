@@ -109,6 +109,7 @@ class Figures:
     repeat_senders: list[tuple[str, int, int]]  # (number, SMS, cases), busiest first
     repeat_sender_count: int
     oldest_open: list[OpenCase] = field(default_factory=list)
+    computed_at: datetime | None = None  # naive UTC: when the database was read
 
     def per_day(self) -> list[tuple[date, int, int]]:
         """(local date, SMS received, cases opened) for every day of the period."""
@@ -297,15 +298,16 @@ def _repeat_senders(start: datetime, as_of: datetime, scope: Scope) -> tuple[lis
     )
     if scope.modem is not None:
         query = query.where(InboundMessage.modem == scope.modem)
+    # one pass: the window counts every repeat sender while LIMIT keeps the busiest (all three databases)
     grouped = query.group_by(InboundMessage.sender).having(messages > 1)
-    top = [
-        (sender, int(n), int(cases))
-        for sender, n, cases in grouped.order_by(messages.desc(), InboundMessage.sender)
+    rows = list(
+        grouped.select_extend(fn.COUNT(SQL("*")).over())
+        .order_by(messages.desc(), InboundMessage.sender)
         .limit(REPEAT_SENDERS_SHOWN)
         .tuples()
-    ]
-    how_many = grouped.order_by().count()
-    return top, int(how_many)
+    )
+    top = [(sender, int(n), int(cases)) for sender, n, cases, _total in rows]
+    return top, int(rows[0][3]) if rows else 0
 
 
 def oldest_open(end: datetime, scope: Scope, limit: int = OLDEST_OPEN_SHOWN) -> list[OpenCase]:
@@ -344,4 +346,5 @@ def compute(period: Period, scope: Scope | None = None, *, now: datetime | None 
         repeat_senders=repeat,
         repeat_sender_count=repeat_count,
         oldest_open=oldest_open(period.end, scope),
+        computed_at=now,
     )
