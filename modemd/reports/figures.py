@@ -31,6 +31,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
+from functools import cached_property
 from typing import Any
 
 from peewee import JOIN, SQL, Select, fn
@@ -124,7 +125,11 @@ class Figures:
         return [(day, received[day], opened[day]) for day in self.period.dates()]
 
     def heat(self) -> list[list[int]]:
-        """SMS received per local weekday (0 = Monday) and hour: 7 rows of 24."""
+        """SMS received per local weekday (0 = Monday) and hour: 7 rows of 24 (a copy: callers may change it)."""
+        return [list(row) for row in self._heat]
+
+    @cached_property
+    def _heat(self) -> list[list[int]]:
         grid = [[0] * 24 for _ in range(7)]
         for bucket, count in self.received_hourly.items():
             local = bucket_time(bucket, self.period.zone)
@@ -132,11 +137,11 @@ class Figures:
         return grid
 
     def busiest_hours(self, top: int = 3) -> list[tuple[int, int]]:
-        hours = [sum(row[h] for row in self.heat()) for h in range(24)]
+        hours = [sum(row[h] for row in self._heat) for h in range(24)]
         return sorted(((h, n) for h, n in enumerate(hours) if n), key=lambda x: (-x[1], x[0]))[:top]
 
     def busiest_weekdays(self, top: int = 3) -> list[tuple[int, int]]:
-        days = [sum(row) for row in self.heat()]
+        days = [sum(row) for row in self._heat]
         return sorted(((d, n) for d, n in enumerate(days) if n), key=lambda x: (-x[1], x[0]))[:top]
 
 

@@ -50,4 +50,6 @@ def hour_bucket(column):
 
 def bucket_time(bucket: str, zone: ZoneInfo) -> datetime:
     """An hour bucket as a local, aware time."""
-    return datetime.strptime(bucket, HOUR_FORMAT).replace(tzinfo=UTC).astimezone(zone)
+    # sliced rather than strptime: a year's report turns 8,784 of them
+    hour = datetime(int(bucket[0:4]), int(bucket[5:7]), int(bucket[8:10]), int(bucket[11:13]), tzinfo=UTC)
+    return hour.astimezone(zone)
