@@ -73,11 +73,15 @@ def _some_cases(make_case, now: datetime):
     return answered, late
 
 
+def _page_with_cases(client, auth, make_case, login: str) -> str:
+    """The report of the last days, as ``login`` sees it, over the cases of :func:`_some_cases`."""
+    _some_cases(make_case, utcnow())
+    auth.login(login)
+    return client.get("/laporan/?" + RECENT).get_data(as_text=True)
+
+
 def test_admin_sees_every_case_and_the_agencies(client, auth, make_case):
-    now = utcnow()
-    _some_cases(make_case, now)
-    auth.login("admin")
-    body = client.get("/laporan/?" + RECENT).get_data(as_text=True)
+    body = _page_with_cases(client, auth, make_case, "admin")
     assert _figure(body, "cases") == 4 and _figure(body, "received") == 4
     assert _figure(body, "answered") == 2 and _figure(body, "within") == 1 and _figure(body, "late") == 1
     assert _figure(body, "open") == 2 and _figure(body, "repeat") == 1
@@ -88,10 +92,7 @@ def test_admin_sees_every_case_and_the_agencies(client, auth, make_case):
 
 
 def test_an_official_sees_only_their_keywords(client, auth, make_case):
-    now = utcnow()
-    _some_cases(make_case, now)
-    auth.login("dishub")
-    body = client.get("/laporan/?" + RECENT).get_data(as_text=True)
+    body = _page_with_cases(client, auth, make_case, "dishub")
     assert _figure(body, "cases") == 2 and _figure(body, "received") == 2
     assert [row[0] for row in _table_rows(body, "per_kata_kunci")] == ["DISHUB"]
     assert "DINKES</td>" not in body
