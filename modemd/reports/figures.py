@@ -290,7 +290,11 @@ def _hourly(start: datetime, as_of: datetime, scope: Scope) -> tuple[dict[str, i
 
 def _repeat_senders(start: datetime, as_of: datetime, scope: Scope) -> tuple[list[tuple[str, int, int]], int]:
     messages = fn.COUNT(InboundMessage.id)
-    query = InboundMessage.select(InboundMessage.sender, messages, fn.COUNT(InboundMessage.case.distinct()))
+    query = InboundMessage.select(
+        InboundMessage.sender.alias("sender"),
+        messages.alias("messages"),
+        fn.COUNT(InboundMessage.case.distinct()).alias("cases"),
+    )
     if scope.joins_cases:
         query = query.join(Case, JOIN.LEFT_OUTER, on=(InboundMessage.case == Case.id))
         if scope.keywords is not None:
@@ -303,14 +307,15 @@ def _repeat_senders(start: datetime, as_of: datetime, scope: Scope) -> tuple[lis
     )
     if scope.modem is not None:
         query = query.where(InboundMessage.modem == scope.modem)
-    # one pass: the window counts every repeat sender while LIMIT keeps the busiest (all three databases)
-    grouped = query.group_by(InboundMessage.sender).having(messages > 1)
-    rows = list(
-        grouped.select_extend(fn.COUNT(SQL("*")).over())
-        .order_by(messages.desc(), InboundMessage.sender)
+    # one pass: a window over the grouped senders counts them all while LIMIT keeps the busiest. The window
+    # sits outside the GROUP BY: beside a HAVING in the same SELECT, MariaDB 10.11 returned no row at all.
+    grouped = query.group_by(InboundMessage.sender).having(messages > 1).alias("repeat")
+    outer = (
+        Select([grouped], [grouped.c.sender, grouped.c.messages, grouped.c.cases, fn.COUNT(SQL("*")).over()])
+        .order_by(grouped.c.messages.desc(), grouped.c.sender)
         .limit(REPEAT_SENDERS_SHOWN)
-        .tuples()
     )
+    rows = list(outer.bind(database_proxy).tuples())
     top = [(sender, int(n), int(cases)) for sender, n, cases, _total in rows]
     return top, int(rows[0][3]) if rows else 0
 
