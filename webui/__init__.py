@@ -40,6 +40,7 @@ BLUEPRINTS = (
     "webui.publishing",
     "webui.broadcasts",
     "webui.recap",
+    "webui.reports",
     "webui.identity",
 )
 

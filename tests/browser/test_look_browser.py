@@ -226,6 +226,8 @@ OTHER_PAGES = (
     ("demo", "/demo/"),
     ("publish", "/cases/{case}/publikasi"),
     ("not-found", "/cases/999999"),
+    ("laporan", "/laporan/"),
+    ("laporan-cetak", "/laporan/cetak"),
 )
 AXE_AT = ((PC, MAIN_PAGES + OTHER_PAGES), (PHONE, MAIN_PAGES))
 
