@@ -312,3 +312,35 @@ def test_a_new_sms_or_an_audited_change_is_counted_at_once_despite_the_cache(cli
     reassign(case, "DINKES", User.by_login("dinkes"), "admin", web_config)  # audited: a new audit row
     agencies = {r[0]: r for r in _table_rows(client.get("/laporan/?" + RECENT).get_data(as_text=True), "per_dinas")}
     assert "Dinas Perhubungan" not in agencies
+
+
+def test_the_complaint_flow_steps_are_a_table_of_the_admins_report_and_of_its_exports(client, auth):
+    from modemd.store.models import CaseStep
+
+    case = Case.create(keyword="DISHUB", citizen="+6281211112222", deadline_at=utcnow(), flow="verified")
+    ended = utcnow() - timedelta(hours=2)
+    for stage, agency, minutes in (("verify", "", 10), ("assigned", "Dinas Perhubungan", 30), ("assigned", "", 90)):
+        CaseStep.create(
+            case=case,
+            stage=stage,
+            agency=agency,
+            actor="admin",
+            entered_at=ended - timedelta(minutes=minutes),
+            left_at=ended,
+            seconds=minutes * 60,
+        )
+    auth.login("admin")
+    body = client.get("/laporan/?" + RECENT).get_data(as_text=True)
+    assert sorted(_table_rows(body, "langkah_alur")) == [
+        ["(tanpa dinas)", "di operator instansi", "1", "90.0"],
+        ["(tanpa dinas)", "perlu verifikasi", "1", "10.0"],
+        ["Dinas Perhubungan", "di operator instansi", "1", "30.0"],
+    ]
+    assert "/laporan/alur?dari=" in body
+    assert "langkah_alur" in load_workbook(io.BytesIO(client.get("/laporan/xlsx?" + RECENT).data)).sheetnames
+    narrowed = client.get("/laporan/?kata_kunci=DISHUB&" + RECENT).get_data(as_text=True)
+    assert 'data-table="langkah_alur"' not in narrowed  # the central admin's view of all agencies only
+    auth.logout()
+    auth.login("dishub")
+    own = client.get("/laporan/?" + RECENT).get_data(as_text=True)
+    assert 'data-table="langkah_alur"' not in own and "/laporan/alur" not in own

@@ -19,7 +19,7 @@ from flask_login import current_user
 from peewee import fn
 
 from modemd.receive.keywords import KEYWORD_PATTERN, KeywordTable
-from modemd.reports import export, figures, tables
+from modemd.reports import export, figures, flow_steps, tables
 from modemd.reports.cache import ReportCache
 from modemd.reports.period import PRESETS, Period, between, preset
 from modemd.store.models import CATEGORIES, AuditLog, Case, InboundMessage, ModemStatus, OutboundMessage, utcnow
@@ -32,6 +32,7 @@ from .keywordtable import checked_table, keywords_path, owned_keywords
 from .params import FIRST_YEAR, LAST_YEAR, BadParameter, arg_int, parse_date
 
 bp = Blueprint("reports", __name__, url_prefix="/laporan")
+flow_steps.register()  # the complaint flow's table at the report's extension point
 
 ROLES = ("admin", "approver", "official")
 FILTERS = ("kata_kunci", "dinas", "kategori", "modem")

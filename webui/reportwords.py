@@ -6,7 +6,9 @@ extension point) adds its words here.
 
 from __future__ import annotations
 
-from .labels import _l
+from modemd.states import FlowStage
+
+from .labels import FLOW_STAGE, _l
 
 WORDS = {
     # columns and figures
@@ -37,6 +39,10 @@ WORDS = {
     "kasus_no": _l("Kasus #"),
     "dibuka": _l("Dibuka"),
     "umur_hari": _l("Umur (hari)"),
+    "tahap": _l("Tahap"),
+    "median_langkah": _l("Median lama tahap (menit)"),
+    # the verified flow's stages, as the flow pages say them
+    **{f"tahap_{stage}": FLOW_STAGE[stage] for stage in FlowStage},
     # weekdays
     "senin": _l("Senin"),
     "selasa": _l("Selasa"),
@@ -63,6 +69,7 @@ TABLE_TITLES = {
     "jam_hari": _l("SMS masuk per jam dan hari"),
     "pengirim_berulang": _l("Pengirim berulang"),
     "kasus_terlama": _l("10 kasus terbuka paling lama"),
+    "langkah_alur": _l("Lama tiap tahap alur pengaduan, per dinas"),
 }
 
 

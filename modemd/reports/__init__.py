@@ -11,7 +11,9 @@ inventories of problems for the leadership. The parts, one job each:
 * :mod:`.figures` -- the figures themselves, counted by the database;
 * :mod:`.tables` -- the figures as named tables (what the page, the printed
   report, the CSV and the XLSX all show), and the extension point for more;
-* :mod:`.export` -- those tables as CSV and XLSX.
+* :mod:`.export` -- those tables as CSV and XLSX;
+* :mod:`.flow_steps` -- the verified complaint flow's time per step and agency,
+  added at the tables' extension point.
 
 The counting rules are the recap's (:mod:`modemd.jobs.recap`): everything
 under a case's *current* keyword, so a case re-assigned to another keyword
