@@ -192,6 +192,7 @@ class _Faults:
     unplug_at_part: int = 0  # unplug_during_send: unplug at the n-th next part the network takes ...
     unplug_before_answer: bool = True  # ... before its +CMGS answer (True) or right after it
     replug_after: float | None = None  # ... and plug back in after this many seconds
+    unplug_at_next_command: bool = False  # the answer went out whole; the next command finds the stick gone
 
 
 #: what a reader set to the wrong baud rate makes of a modem's answer
@@ -480,7 +481,9 @@ class FakeModem:
             self._faults.interruptions = list(items)
             self._faults.interrupted_commands = frozenset(c.upper() for c in commands)
 
-    def unplug_during_send(self, part: int = 1, *, before_answer: bool = True, replug_after: float | None = 2.0) -> None:
+    def unplug_during_send(
+        self, part: int = 1, *, before_answer: bool = True, replug_after: float | None = 2.0
+    ) -> None:
         """Pull the stick out at the ``part``-th next part the network accepts: ``before_answer`` in the
         middle of AT+CMGS (the part is out, its ``+CMGS:`` answer never comes), else right after the
         answer (between two parts of a long message). Plugged back in ``replug_after`` s later."""
@@ -495,8 +498,12 @@ class FakeModem:
         if faults.unplug_at_part <= 0:
             return
         faults.unplug_at_part -= 1
-        if faults.unplug_at_part:
-            return
+        if not faults.unplug_at_part:
+            self._unplug_for_a_while()
+
+    def _unplug_for_a_while(self) -> None:
+        faults = self._faults
+        faults.unplug_at_next_command = False
         self.unplug()
         if faults.replug_after is not None:
             timer = threading.Timer(faults.replug_after, self.replug)
@@ -760,6 +767,9 @@ class FakeModem:
     # command dispatch
 
     def _command(self, line: str) -> None:
+        if self._faults.unplug_at_next_command:
+            self._unplug_for_a_while()  # unplug_during_send(before_answer=False): between two parts
+            return
         self.commands.append(line)
         log.debug("fake got %r", line)
         upper = line.upper()
@@ -1255,9 +1265,8 @@ class FakeModem:
                 return
         self._write_answer("+CMGS", [f"+CMGS: {reference}", "OK"])
         if self._faults.unplug_at_part and not self._faults.unplug_before_answer:
-            self._unplug_in_send()
-            if self._master is None:
-                return
+            self._faults.unplug_at_part -= 1
+            self._faults.unplug_at_next_command = not self._faults.unplug_at_part
         if status_report and self._settings.cnmi[3]:
             self._schedule(
                 self.status_report_delay,

@@ -82,28 +82,25 @@ def _number(raw: str) -> str:
 
 
 def sends_of(sent: Iterable[SentSMS]) -> list[Send]:
-    """Join the parts a modem took into messages, in order; a series broken off is an incomplete send."""
+    """Join the parts a modem took into messages, as the recipient's phone does: by number and
+    concatenation reference, whole once every part came. A part that comes again while its series is
+    still open, or a series never completed, is an incomplete send (a stray part on the phone)."""
     sends: list[Send] = []
     open_series: dict[tuple[str, int], dict[int, str]] = {}
-    totals: dict[tuple[str, int], int] = {}
     for part in sent:
         number = _number(part.number)
         if part.concat is None:
             sends.append(Send(number, part.text, True))
             continue
         reference, total, sequence = part.concat
-        key = (number, reference)
-        parts = open_series.get(key)
-        if parts is not None and sequence in parts:  # the same reference starts again: the earlier one broke off
-            sends.append(Send(number, "".join(parts[s] for s in sorted(parts)), False))
-            parts = None
-        if parts is None:
-            parts = open_series[key] = {}
-            totals[key] = total
+        parts = open_series.setdefault((number, reference), {})
+        if sequence in parts:
+            sends.append(Send(number, part.text, False))  # the phone has this part already
+            continue
         parts[sequence] = part.text
         if len(parts) == total:
             sends.append(Send(number, "".join(parts[s] for s in range(1, total + 1)), True))
-            del open_series[key]
+            del open_series[(number, reference)]
     for key, parts in open_series.items():
         sends.append(Send(key[0], "".join(parts[s] for s in sorted(parts)), False))
     return sends
@@ -125,7 +122,9 @@ def account(
 
 def _account_inbound(tally: Tally, expected: Counter) -> None:
     tally.inbound = sum(expected.values())
-    stored = Counter((_number(m.sender), m.text) for m in InboundMessage.select(InboundMessage.sender, InboundMessage.text))
+    stored = Counter(
+        (_number(m.sender), m.text) for m in InboundMessage.select(InboundMessage.sender, InboundMessage.text)
+    )
     for key, want in expected.items():
         got = stored.get(key, 0)
         tally.lost += [f"inbound from {key[0]}: {key[1]!r}"] * max(want - got, 0)

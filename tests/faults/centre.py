@@ -133,7 +133,11 @@ class Daemon:
 
 def unfinished() -> int:
     """Outbound rows not yet in a final state."""
-    return OutboundMessage.select().where(OutboundMessage.state.not_in(("sent", "delivered", "failed", "cancelled"))).count()
+    return (
+        OutboundMessage.select()
+        .where(OutboundMessage.state.not_in(("sent", "delivered", "failed", "cancelled")))
+        .count()
+    )
 
 
 def settle(
@@ -146,9 +150,7 @@ def settle(
 
     def done() -> bool:
         return (
-            unfinished() == 0
-            and InboundMessage.select().count() >= expected_inbound
-            and (also is None or bool(also()))
+            unfinished() == 0 and InboundMessage.select().count() >= expected_inbound and (also is None or bool(also()))
         )
 
     if not wait_until(done, timeout, interval=0.2):

@@ -61,10 +61,10 @@ def test_unplug_inside_at_cmgs(centre_config):
         config = centre_config(at_modem("usb1", fake.device))
         queue(messages)
         with Daemon(config) as daemon:
-            for round_ in range(unplugs):
-                assert wait_until(lambda: fake.plug_count == round_ + 1 and fake.count("AT+CMGS=") > 0, 60)
+            for plugged in range(1, unplugs + 1):
+                assert wait_until(lambda n=plugged: fake.plug_count == n and fake.count("AT+CMGS=") > 0, 60)
                 fake.unplug_during_send(part=3, before_answer=True, replug_after=1.0)
-                assert wait_until(lambda: fake.plug_count == round_ + 2, 60), daemon.log_text()[-2000:]
+                assert wait_until(lambda n=plugged: fake.plug_count == n + 1, 60), daemon.log_text()[-2000:]
             settle(timeout=120, daemons=(daemon,))
         tally = assert_accounted(account("unplug inside AT+CMGS", fake))
     assert sent_count() == messages
