@@ -19,7 +19,8 @@ The API, by purpose:
   status reports also follow each send that asked for one, after
   ``status_report_delay`` s, as ``+CDS`` or ``+CDSI`` per the client's CNMI.
 * what happened: ``sent`` (:class:`SentSMS`: number, text, reference, concat,
-  status_report_requested, pdu), ``sim`` (index -> :class:`StoredSMS`),
+  status_report_requested, pdu), ``refused`` ((number, +CMS code) of each
+  send answered with an error), ``sim`` (index -> :class:`StoredSMS`),
   ``commands`` and ``count(prefix)``, ``settings`` (echo, cmgf, cnmi...),
   ``ussd_requests``, ``pin_attempts_left``.
 * faults: ``fail_next_sends(n, code)``, ``fail_number(number, code)``,
@@ -312,6 +313,8 @@ class FakeModem:
         self.ussd_requests: list[str] = []
         self.plug_count = 0
         self.reboot_count = 0
+        #: (number, code) of every AT+CMGS answered with +CMS ERROR, in order
+        self.refused: list[tuple[str, int]] = []
         #: PDUs the network holds for a full SIM (inject_sms(wait_for_room=True)), delivered as room appears
         self.network_waiting: list[str] = []
 
@@ -1254,6 +1257,7 @@ class FakeModem:
         if self.part_delay:
             self._pause(self.part_delay)
         if code is not None:
+            self.refused.append((number, code))
             self._write_line(f"+CMS ERROR: {code}")
             return
         reference = self._next_reference

@@ -19,8 +19,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from modemd.config import Config
+from modemd.send import outqueue
 from modemd.store.models import InboundMessage, OutboundMessage
-from tests.fakemodem import wait_until
+from tests.fakemodem import FakeModem, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 MODEMD = [sys.executable, "-m", "modemd"]
@@ -60,6 +62,28 @@ def sized(ci: float, full: float) -> float:
 
 def citizen(n: int) -> str:
     return f"{CITIZEN_PREFIX}{n:08d}"
+
+
+def queue(count: int, text: str = "Jawaban nomor {n} untuk warga", first: int = 0) -> list[int]:
+    """Queue ``count`` messages, each to its own citizen (text formatted with ``n``); their ids."""
+    defaults = Config.defaults()
+    return [
+        outqueue.enqueue(citizen(first + n), text.format(n=first + n), "manual", config=defaults).id
+        for n in range(count)
+    ]
+
+
+def inject(fake: FakeModem, count: int, first: int = 0, **options) -> list[tuple[str, str]]:
+    """The network delivers ``count`` SMS to ``fake`` (to a keyword that sends no reply); (sender, text) each."""
+    messages = [(citizen(90_000 + first + n), f"{QUIET_KEYWORD} laporan warga nomor {first + n}") for n in range(count)]
+    for sender, text in messages:
+        fake.inject_sms(sender, text, **options)
+    return messages
+
+
+def sent_count() -> int:
+    """Outbound rows the network took (sent or delivered)."""
+    return OutboundMessage.select().where(OutboundMessage.state.in_(("sent", "delivered"))).count()
 
 
 def at_modem(name: str, device: str, **settings: object) -> str:

@@ -7,27 +7,12 @@ import time
 
 import pytest
 
-from modemd.config import Config
-from modemd.send import outqueue
-from modemd.store.models import OutboundMessage
 from tests.fakemodem import FakeModem, wait_until
 from tests.faults.accounting import account, assert_accounted
-from tests.faults.centre import Daemon, at_modem, citizen, settle, sized
+from tests.faults.centre import Daemon, at_modem, queue, sent_count, settle, sized
 
-DEFAULTS = Config.defaults()
 #: three parts in GSM 7-bit (153 characters each)
 LONG = "Pemberitahuan jadwal pelayanan KTP elektronik di kecamatan. " * 6
-
-
-def queue(count: int, text: str = "Jawaban nomor {n} untuk warga", first: int = 0) -> list[int]:
-    return [
-        outqueue.enqueue(citizen(first + n), text.format(n=first + n), "manual", config=DEFAULTS).id
-        for n in range(count)
-    ]
-
-
-def sent_count() -> int:
-    return OutboundMessage.select().where(OutboundMessage.state.in_(("sent", "delivered"))).count()
 
 
 @pytest.mark.parametrize(
