@@ -143,6 +143,13 @@ class Daemon:
             self.process.wait(30)
             raise AssertionError(f"modemd run did not stop within 60 s on SIGTERM; see {self.log}") from None
 
+    def assert_alive(self) -> None:
+        """Fail at once, with its log, when the daemon exited on its own (a refused config, a crash)."""
+        if self.process is not None and self.process.poll() is not None and self.process.returncode != -9:
+            raise AssertionError(
+                f"modemd run ({self.instance}) exited {self.process.returncode}:\n{self.log_text()[-3000:]}"
+            )
+
     def log_text(self) -> str:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
 
@@ -173,6 +180,8 @@ def settle(
     """Wait until every outbound row is final and ``expected_inbound`` messages are stored."""
 
     def done() -> bool:
+        for daemon in daemons:
+            daemon.assert_alive()
         return (
             unfinished() == 0 and InboundMessage.select().count() >= expected_inbound and (also is None or bool(also()))
         )
