@@ -17,7 +17,8 @@ The API, by purpose:
   indicate=True) -> [index]``, ``inject_pdu(hex, indicate=True) -> index``
   (malformed PDUs too), ``send_status_report(reference, recipient, status)``;
   status reports also follow each send that asked for one, after
-  ``status_report_delay`` s, as ``+CDS`` or ``+CDSI`` per the client's CNMI.
+  ``status_report_delay`` s, as ``+CDS`` or ``+CDSI`` per the client's CNMI
+  (``reports_carry_submit_time``: stamped with the part's submit time).
 * what happened: ``sent`` (:class:`SentSMS`: number, text, reference, concat,
   status_report_requested, pdu), ``refused`` ((number, +CMS code) of each
   send answered with an error), ``sim`` (index -> :class:`StoredSMS`),
@@ -297,6 +298,9 @@ class FakeModem:
         self.cnmi_ds_supported = cnmi_ds_supported
         self.status_report_delay = status_report_delay
         self.status_report_status = status_report_status
+        #: True: a status report's SMSC time is when the part was submitted, as a real SMSC stamps it (a report
+        #: that comes late still names its send); False: shortly before the report, whatever the delay
+        self.reports_carry_submit_time = False
         self.ussd_reply = ussd_reply
         self.ussd_encoding = ussd_encoding  # plain | ucs2 | gsm7 (Huawei packed hex)
         self.ussd_packed_requests = ussd_packed_requests  # Huawei: "*888#" must come packed, as hex
@@ -1272,9 +1276,10 @@ class FakeModem:
             self._faults.unplug_at_part -= 1
             self._faults.unplug_at_next_command = not self._faults.unplug_at_part
         if status_report and self._settings.cnmi[3]:
+            submitted = datetime.now(WIB) if self.reports_carry_submit_time else None
             self._schedule(
                 self.status_report_delay,
-                lambda: self._deliver_status_report(reference, number, self.status_report_status),
+                lambda: self._deliver_status_report(reference, number, self.status_report_status, submitted),
             )
 
     def _send_fault(self, number: str) -> int | None:
@@ -1295,11 +1300,12 @@ class FakeModem:
             return code
         return None
 
-    def _deliver_status_report(self, reference: int, recipient: str, status: int) -> None:
+    def _deliver_status_report(
+        self, reference: int, recipient: str, status: int, submitted: datetime | None = None
+    ) -> None:
         now = datetime.now(WIB).replace(microsecond=0)
-        hex_pdu = tpdu.encode_status_report(
-            reference, recipient, status=status, smsc_time=now - timedelta(seconds=2), discharge_time=now
-        )
+        smsc_time = submitted.replace(microsecond=0) if submitted is not None else now - timedelta(seconds=2)
+        hex_pdu = tpdu.encode_status_report(reference, recipient, status=status, smsc_time=smsc_time, discharge_time=now)
         ds = self._settings.cnmi[3]
         if ds == 1:
             self._write_lines([f"+CDS: {_tpdu_length(hex_pdu)}", hex_pdu])
