@@ -1305,7 +1305,9 @@ class FakeModem:
     ) -> None:
         now = datetime.now(WIB).replace(microsecond=0)
         smsc_time = submitted.replace(microsecond=0) if submitted is not None else now - timedelta(seconds=2)
-        hex_pdu = tpdu.encode_status_report(reference, recipient, status=status, smsc_time=smsc_time, discharge_time=now)
+        hex_pdu = tpdu.encode_status_report(
+            reference, recipient, status=status, smsc_time=smsc_time, discharge_time=now
+        )
         ds = self._settings.cnmi[3]
         if ds == 1:
             self._write_lines([f"+CDS: {_tpdu_length(hex_pdu)}", hex_pdu])
