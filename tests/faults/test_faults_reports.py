@@ -20,7 +20,7 @@ def test_status_reports_unknown_duplicated_and_wrapped(centre_config):
     """More than 256 sends (the message reference wraps), each report arriving after later sends reused
     references; reports for a reference never used, and the same report twice."""
     messages = int(sized(300, 1000))
-    with FakeModem(part_delay=0.01, status_report_delay=sized(10.0, 30.0)) as fake:
+    with FakeModem(part_delay=0.01, status_report_delay=sized(8.0, 30.0)) as fake:
         fake.reports_carry_submit_time = True
         config = centre_config(at_modem("usb1", fake.device))
         queue(messages)

@@ -54,7 +54,7 @@ def web_client(config_path):
 
 def test_two_daemons_and_the_web_ui_on_one_database(shared_url, tmp_path):
     kind, url = shared_url
-    messages, inbound = int(sized(60, 400)), int(sized(30, 200))
+    messages, inbound = int(sized(40, 400)), int(sized(20, 200))
     (tmp_path / "keywords.ini").write_text(SAMPLE_KEYWORDS, encoding="utf-8")
     with FakeModem(part_delay=0.02) as fake_a, FakeModem(part_delay=0.02, imei="358880041234999") as fake_b:
         configs = {}

@@ -19,7 +19,7 @@ LONG = "Pemberitahuan jadwal pelayanan KTP elektronik di kecamatan. " * 6
     "case, unplugged",
     [
         ("unplug for 5 s during a queue", 5.0),
-        ("unplug for 2 min during a queue", sized(20.0, 120.0)),
+        ("unplug for 2 min during a queue", sized(12.0, 120.0)),
     ],
 )
 def test_unplug_during_a_queue(centre_config, case, unplugged):
