@@ -162,6 +162,35 @@ class Daemon:
             self.stop()
 
 
+def until_sent(fake: FakeModem, parts: int, daemon: Daemon, timeout: float = 60.0) -> None:
+    """Wait until the modem took ``parts`` parts (the fault strikes in the middle of the work)."""
+    assert wait_until(lambda: len(fake.sent) >= parts, timeout), daemon.log_text()[-2000:]
+
+
+def fault_during_a_queue(
+    config: Path,
+    fake: FakeModem,
+    messages: int,
+    fault: Callable[[], object],
+    repair: Callable[[], object],
+    seconds: float,
+    inbound: int = 0,
+) -> tuple[Daemon, list[tuple[str, str]]]:
+    """Queue ``messages``, start the daemon, strike with ``fault`` once a quarter went, deliver ``inbound``
+    SMS meanwhile, ``repair`` after ``seconds``, and wait until all is settled. Returns the daemon (stopped)
+    and the inbound messages delivered."""
+    queue(messages)
+    with Daemon(config) as daemon:
+        until_sent(fake, messages // 4, daemon)
+        fault()
+        expected = inject(fake, inbound)
+        time.sleep(seconds)
+        assert len(fake.sent) < messages, "the queue drained before the fault ended: nothing was tested"
+        repair()
+        settle(expected_inbound=inbound, timeout=seconds + 120, daemons=(daemon,))
+    return daemon, expected
+
+
 def unfinished() -> int:
     """Outbound rows not yet in a final state."""
     return (

@@ -3,14 +3,22 @@ a reboot that asks for the PIN again."""
 
 from __future__ import annotations
 
-import time
-
 from modemd.drivers import causes
 from modemd.sms import phone
 from modemd.store.models import OutboundMessage
-from tests.fakemodem import FakeModem, wait_until
+from tests.fakemodem import FakeModem
 from tests.faults.accounting import account, assert_accounted
-from tests.faults.centre import Daemon, at_modem, inject, queue, sent_count, settle, sized
+from tests.faults.centre import (
+    Daemon,
+    at_modem,
+    fault_during_a_queue,
+    inject,
+    queue,
+    sent_count,
+    settle,
+    sized,
+    until_sent,
+)
 
 TEMPORARY = (38, 42, 27)  # network out of order, congestion, destination out of order
 PERMANENT = (1, 21, 28)  # unassigned number, transfer rejected, unidentified subscriber
@@ -20,15 +28,8 @@ def test_modem_stops_answering_for_a_while(centre_config):
     messages, silent = int(sized(60, 300)), sized(8.0, 30.0)
     with FakeModem(part_delay=0.02) as fake:
         config = centre_config(at_modem("usb1", fake.device))
-        queue(messages)
-        with Daemon(config) as daemon:
-            assert wait_until(lambda: len(fake.sent) >= messages // 4, 60), daemon.log_text()[-2000:]
-            fake.hang()
-            expected = inject(fake, 10)  # arrives while the modem says nothing
-            time.sleep(silent)
-            assert len(fake.sent) < messages
-            fake.resume()
-            settle(expected_inbound=len(expected), timeout=silent + 120, daemons=(daemon,))
+        # 10 SMS arrive while the modem says nothing
+        daemon, expected = fault_during_a_queue(config, fake, messages, fake.hang, fake.resume, silent, inbound=10)
         tally = assert_accounted(account(f"modem silent for {silent:.0f} s", fake, expected))
     assert sent_count() == messages and not tally.failed
     assert "stopped answering" in daemon.log_text()  # it was noticed, not waited out by luck
@@ -42,7 +43,7 @@ def test_noise_in_the_middle_of_answers(centre_config):
         fake.interrupt_answers("^RSSI: 17", "RING", '+CREG: 1,"0A1B","3C4D"', b"\x80\xf8\xfe\x1c\x9f\xe0")
         queue(messages)
         with Daemon(config) as daemon:
-            assert wait_until(lambda: len(fake.sent) >= messages // 4, 60), daemon.log_text()[-2000:]
+            until_sent(fake, messages // 4, daemon)
             fake.settings.echo = True  # the firmware forgot ATE0 (a brown-out, another program on the port)
             # without an indication: only the AT+CMGL sweep finds these, in noisy listings
             expected = inject(fake, inbound // 2, indicate=False)
@@ -100,9 +101,7 @@ def test_modem_reboots_itself_and_asks_for_the_pin_again(centre_config):
         expected = []
         with Daemon(config) as daemon:
             for n in range(1, reboots + 1):
-                assert wait_until(lambda n=n: len(fake.sent) >= n * messages // (reboots + 2), 60), daemon.log_text()[
-                    -2000:
-                ]
+                until_sent(fake, n * messages // (reboots + 2), daemon)
                 fake.reboot()
                 expected += inject(fake, 5, first=5 * n)  # arrive while the modem is locked
             settle(expected_inbound=len(expected), timeout=120, daemons=(daemon,))

@@ -9,10 +9,9 @@ import time
 import pytest
 
 from modemd import users
-from modemd.store import db as db_module
-from modemd.store import migrations
+from modemd.store.db import dialect
 from modemd.store.models import Case
-from tests.conftest import SAMPLE_KEYWORDS, _reset
+from tests.conftest import SAMPLE_KEYWORDS
 from tests.fakemodem import FakeModem, wait_until
 from tests.faults.accounting import account, assert_accounted
 from tests.faults.centre import Daemon, at_modem, centre_ini, citizen, queue, sent_count, settle, sized
@@ -20,25 +19,17 @@ from tests.webfixtures import PASSWORD
 
 #: the web UI's sessions need a key file; replies carry no sender ID so their texts are what the official typed
 WEB_INI = "[web]\nsecret_key_file = secret.key\n"
+URL_FIXTURES = {"postgresql": "postgres_url", "mysql": "mysql_url"}
 
 
-@pytest.fixture(params=["sqlite", "postgresql", "mysql"])
-def shared_url(request, tmp_path):
-    """A database URL both daemons and the test use, upgraded, with the officials; bound in this process."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'modemd.db'}"
-    else:
-        url = request.getfixturevalue("postgres_url" if request.param == "postgresql" else "mysql_url")
-    database = db_module.open_database(url)
-    if request.param != "sqlite":
-        _reset(database)
-    migrations.upgrade(database)
+@pytest.fixture
+def shared_url(any_db, request):
+    """(kind, URL) of a database both daemons and the test use: upgraded, with the officials, bound here."""
+    kind = dialect(any_db)
+    url = f"sqlite:///{any_db.database}" if kind == "sqlite" else request.getfixturevalue(URL_FIXTURES[kind])
     for n, login in enumerate(("humas", "dishub", "dinkes"), start=1):  # the owners in keywords.ini
         users.create_user(login, "official", PASSWORD, phone_number=f"08120000000{n}")
-    yield request.param, url
-    if request.param != "sqlite":
-        _reset(database)
-    database.close()
+    return kind, url
 
 
 def web_client(config_path):

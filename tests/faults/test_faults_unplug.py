@@ -9,7 +9,7 @@ import pytest
 
 from tests.fakemodem import FakeModem, wait_until
 from tests.faults.accounting import account, assert_accounted
-from tests.faults.centre import Daemon, at_modem, queue, sent_count, settle, sized
+from tests.faults.centre import Daemon, at_modem, fault_during_a_queue, queue, sent_count, settle, sized, until_sent
 
 #: three parts in GSM 7-bit (153 characters each)
 LONG = "Pemberitahuan jadwal pelayanan KTP elektronik di kecamatan. " * 6
@@ -26,14 +26,7 @@ def test_unplug_during_a_queue(centre_config, case, unplugged):
     messages = int(sized(80, 500))
     with FakeModem(part_delay=0.02) as fake:
         config = centre_config(at_modem("usb1", fake.device))
-        queue(messages)
-        with Daemon(config) as daemon:
-            assert wait_until(lambda: len(fake.sent) >= messages // 4, 60), daemon.log_text()[-2000:]
-            fake.unplug()
-            time.sleep(unplugged)
-            assert len(fake.sent) < messages, "the queue drained before the unplug: nothing was tested"
-            fake.replug()
-            settle(timeout=unplugged + 120, daemons=(daemon,))
+        fault_during_a_queue(config, fake, messages, fake.unplug, fake.replug, unplugged)
         tally = assert_accounted(account(case, fake))
     assert sent_count() == messages  # all of them went, once (none failed: the message was never at fault)
     assert fake.plug_count == 2 and not tally.failed
@@ -82,7 +75,7 @@ def test_device_comes_back_under_another_name_behind_a_by_id_link(centre_config,
         config = centre_config(at_modem("usb1", str(link)))
         queue(messages)
         with Daemon(config) as daemon:
-            assert wait_until(lambda: len(fake.sent) >= messages // 4, 60), daemon.log_text()[-2000:]
+            until_sent(fake, messages // 4, daemon)
             fake.unplug()
             os.unlink(link)  # udev removes the link with the device
             time.sleep(2.0)
