@@ -20,7 +20,8 @@ def test_status_reports_unknown_duplicated_and_wrapped(centre_config):
     """More than 256 sends (the message reference wraps), each report arriving after later sends reused
     references; reports for a reference never used, and the same report twice."""
     messages = int(sized(300, 1000))
-    with FakeModem(part_delay=0.01, status_report_delay=sized(8.0, 30.0)) as fake:
+    # room on the SIM for the reports (+CDSI) that come while the queue drains: a full SIM loses them
+    with FakeModem(part_delay=0.01, status_report_delay=sized(8.0, 30.0), capacity=int(sized(100, 300))) as fake:
         fake.reports_carry_submit_time = True
         config = centre_config(at_modem("usb1", fake.device))
         queue(messages)

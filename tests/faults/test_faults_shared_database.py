@@ -57,7 +57,7 @@ def test_two_daemons_and_the_web_ui_on_one_database(shared_url, tmp_path):
         # INFO opens a case per citizen and answers it automatically: more writers, more rows
         expected = [(citizen(70_000 + n), f"INFO pertanyaan warga nomor {n}") for n in range(inbound)]
         for n, (sender, text) in enumerate(expected):
-            (fake_a if n % 2 else fake_b).inject_sms(sender, text)
+            (fake_a if n % 2 else fake_b).inject_sms(sender, text, wait_for_room=True)
         client = web_client(configs["a"])
         daemons = [Daemon(configs["a"], "pc-a"), Daemon(configs["b"], "pc-b")]
         for daemon in daemons:
