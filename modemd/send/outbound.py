@@ -161,8 +161,9 @@ def earlier_parts(message: OutboundMessage) -> list[OutboundPart]:
 
 
 def _insert_parts(message: OutboundMessage, modem: str, references: list[int], first: int, now: datetime) -> None:
-    # a part row left by an attempt that is now repeated whole (a driver that cannot resume) goes
-    (OutboundPart.delete().where(OutboundPart.message == message.id, OutboundPart.sequence >= first).execute())
+    if first - 1 + len(references) > 1:  # only a long message can have been cut off: no query for the others
+        # a part row left by an attempt that is now repeated whole (a driver that cannot resume) goes
+        OutboundPart.delete().where(OutboundPart.message == message.id, OutboundPart.sequence >= first).execute()
     if not references:
         return
     OutboundPart.insert_many(
