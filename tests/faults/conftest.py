@@ -17,7 +17,7 @@ from tests.faults.centre import centre_ini
 def pytest_collection_modifyitems(items):
     here = Path(__file__).parent
     for item in items:
-        if here in Path(str(item.fspath)).parents:
+        if here in item.path.parents:
             item.add_marker(pytest.mark.faults)
 
 
