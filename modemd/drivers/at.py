@@ -71,6 +71,7 @@ from .base import (
     NoNetwork,
     PinError,
     PortBusy,
+    Resume,
     SendFailed,
     SignalInfo,
     StatusReport,
@@ -438,9 +439,18 @@ class ATDriver(Driver):
     # ------------------------------------------------------------------
     # sending
 
-    def send(self, number: str, text: str, *, status_report: bool = True) -> list[int]:
+    #: a long message cut off by a lost modem goes on from its next part, under the same reference
+    resumes_long_messages = True
+
+    def send(self, number: str, text: str, *, status_report: bool = True, resume: Resume | None = None) -> list[int]:
         multipart = sms_count(text).parts > 1
-        reference = self._take_concat_reference() if multipart else 0
+        if not multipart:
+            reference = 0
+        elif resume is not None:
+            reference = resume.concat_reference % 256
+        else:
+            reference = self._take_concat_reference()
+        first_part = resume.first_part if resume is not None else 1
         try:
             parts = tpdu.encode_submit(
                 number, text, status_report=status_report, validity=self.validity, concat_reference=reference
@@ -449,8 +459,13 @@ class ATDriver(Driver):
             raise SendFailed(f"cannot encode message to {for_log(number)}: {exc}", permanent=True) from exc
         references: list[int] = []
         for position, part in enumerate(parts, start=1):
+            if position < first_part:
+                continue  # accepted by the network in an earlier attempt
             try:
                 lines = self._send_part(part)
+            except ModemGone as exc:
+                exc.sent_references = tuple(references)  # these parts are out: the next attempt goes on after them
+                raise
             except CmsError as exc:
                 log.warning(
                     "modem %s: part %d/%d to %s refused: %s", self.name, position, len(parts), for_log(number), exc
