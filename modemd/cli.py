@@ -30,6 +30,7 @@ COMMANDS = (
     "probe",
     "detect",
     "privacy",
+    "token",
 )
 
 

@@ -29,6 +29,7 @@ from modemd.sms import phone
 from .drivers import DRIVERS, missing_library
 from .settings import (
     SECTIONS,
+    ApiSettings,
     ModemdSettings,
     ModemSettings,
     NotifySettings,
@@ -395,6 +396,11 @@ SCHEMA: dict[str, dict[str, Key]] = {
         # days after a case is closed until its citizen's number is purged (modemd.jobs.privacy); 0 = never
         "keep_days": Key("0", _int(0, 36500)),
     },
+    "api": {
+        # requests per minute per API token (0 = no limit), and how many may come at once above that pace
+        "rate_limit": Key("600", _int(0, 1_000_000)),
+        "rate_burst": Key("60", _int(1, 1_000_000)),
+    },
 }
 
 MODEM_KEYS: dict[str, Key] = {
@@ -462,6 +468,7 @@ class Config:
     web: WebSettings = field(init=False)
     notify: NotifySettings = field(init=False)
     privacy: PrivacySettings = field(init=False)
+    api: ApiSettings = field(init=False)
 
     def __post_init__(self) -> None:
         for section, cls in SECTIONS.items():

@@ -108,6 +108,14 @@ class PrivacySettings:
 
 
 @dataclass(frozen=True)
+class ApiSettings:
+    """``[api]``: the HTTP API under /api/v1 (webui/api)."""
+
+    rate_limit: int
+    rate_burst: int
+
+
+@dataclass(frozen=True)
 class ModemSettings:
     """One ``[modem:NAME]`` section as its schema types parse it (durations in seconds).
 
@@ -152,6 +160,7 @@ SECTIONS: dict[str, type] = {
     "web": WebSettings,
     "notify": NotifySettings,
     "privacy": PrivacySettings,
+    "api": ApiSettings,
 }
 
 T = TypeVar("T")

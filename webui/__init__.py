@@ -39,6 +39,8 @@ BLUEPRINTS = (
     "webui.broadcasts",
     "webui.recap",
     "webui.identity",
+    "webui.admin.tokens",
+    "webui.api",
 )
 
 

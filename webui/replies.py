@@ -56,6 +56,7 @@ def send_reply(case: Case, user: User, text: str, config: Config):
         if case.replied_at is None:
             case.replied_at = utcnow()
             case.save(only=[Case.replied_at])
-        audit(user.login, "case.reply", case, message=outbound.id, parts=shape.parts, encoding=shape.encoding)
+        via = {"token": token} if token else {}
+        audit(user.login, "case.reply", case, message=outbound.id, parts=shape.parts, encoding=shape.encoding, **via)
     log.info("reply queued: case=%s message=%s by=%s parts=%d", case.id, outbound.id, user.login, shape.parts)
     return outbound

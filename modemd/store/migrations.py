@@ -229,6 +229,12 @@ def _v9_to_v10(database: peewee.Database, migrator: SchemaMigrator) -> None:
     install_guards(database)
 
 
+def _v10_to_v11(database: peewee.Database, migrator: SchemaMigrator) -> None:
+    """v11: API tokens and the answers kept for idempotency keys; cases indexed for the API's keyset pages."""
+    database.create_tables([models.ApiToken, models.ApiIdempotency], safe=True)
+    migrate(migrator.add_index("case", ("last_message_at", "id"), False))
+
+
 #: MIGRATIONS[i] upgrades version i+1 to i+2. Version 1 is the first released schema.
 MIGRATIONS: list[Callable[[peewee.Database, SchemaMigrator], None]] = [
     _v1_to_v2,
@@ -240,6 +246,7 @@ MIGRATIONS: list[Callable[[peewee.Database, SchemaMigrator], None]] = [
     _v7_to_v8,
     _v8_to_v9,
     _v9_to_v10,
+    _v10_to_v11,
 ]
 LATEST = len(MIGRATIONS) + 1
 

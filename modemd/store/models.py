@@ -181,6 +181,7 @@ class Case(BaseModel):
             (("status", "deadline_at"), False),
             (("citizen", "keyword", "status"), False),
             (("opened_at",), False),
+            (("last_message_at", "id"), False),  # the API's case list: keyset pages in order of the last SMS
         )
 
 
@@ -426,6 +427,37 @@ class NotificationSent(BaseModel):
         indexes = ((("job", "period", "target"), True),)
 
 
+class ApiToken(BaseModel):
+    """A key for another system to use the HTTP API as ``user``, limited to ``scopes``
+    (:mod:`modemd.apitokens`). Only the SHA-256 of the secret is kept: it is shown once, at creation."""
+
+    name = CharField(max_length=64, unique=True)
+    token_hash = CharField(max_length=64, unique=True)
+    prefix = CharField(max_length=12)  # the secret's first characters, to tell tokens apart in lists
+    user = ForeignKeyField(User, backref="api_tokens", on_delete="CASCADE")
+    scopes = CharField(max_length=255)  # comma-separated, see modemd.apitokens.SCOPES
+    created_by = CharField(max_length=64, default="")
+    created_at = DateTimeField(default=utcnow)
+    expires_at = DateTimeField(null=True)
+    revoked_at = DateTimeField(null=True)
+    last_used_at = DateTimeField(null=True)
+    last_address = CharField(max_length=64, default="")
+
+
+class ApiIdempotency(BaseModel):
+    """The answer given to a request with an ``Idempotency-Key``: a retry gets it again instead of a second SMS."""
+
+    token = ForeignKeyField(ApiToken, backref="+", on_delete="CASCADE")
+    key = CharField(max_length=128)
+    request_hash = CharField(max_length=64)  # method, path and body: the same key with another body is refused
+    status = IntegerField()
+    response = TextField()
+    created_at = DateTimeField(default=utcnow, index=True)
+
+    class Meta:
+        indexes = ((("token", "key"), True),)
+
+
 class AuditLog(BaseModel):
     at = DateTimeField(default=utcnow, index=True)
     actor = CharField(max_length=64)  # a login, or "daemon", "cli"
@@ -470,5 +502,7 @@ ALL_MODELS: list[type[BaseModel]] = [
     ModemStatus,
     DaemonState,
     NotificationSent,
+    ApiToken,
+    ApiIdempotency,
     AuditLog,
 ]

@@ -1,0 +1,149 @@
+"""``GET /cases``, ``GET /cases/{id}``, ``POST /cases/{id}/replies``: the token user's cases.
+
+Visibility is the web UI's (:mod:`webui.access`): a case the user may not see
+is 404. Replies go through the web UI's own :func:`webui.replies.send_reply`
+(same size limit, same sender ID).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import datetime
+
+from peewee import JOIN, Tuple
+
+from modemd.store.models import Case, User, to_utc_naive
+from modemd.store.sqlcache import get_or_none_by_id
+from webui import modemd_config
+from webui.access import may_see, visible_cases
+from webui.cases import conversation
+from webui.replies import ReplyError, send_reply
+
+from . import spec
+from .errors import ApiError
+from .messages import message_answer
+from .schemas import (
+    CaseDetail,
+    CaseMessage,
+    CasePage,
+    CaseQuery,
+    CaseReply,
+    CaseSummary,
+    Message,
+    Problem,
+    ReplyBody,
+    utc,
+)
+
+
+def _summary_fields(case: Case, owner: str | None) -> dict:
+    return {
+        "id": case.id,
+        "keyword": case.keyword,
+        "state": case.status,
+        "category": case.category,
+        "citizen": case.citizen,
+        "owner": owner,
+        "opened_at": utc(case.opened_at),
+        "deadline_at": utc(case.deadline_at),
+        "last_message_at": utc(case.last_message_at),
+        "answered_at": utc(case.answered_at),
+        "closed_at": utc(case.closed_at),
+    }
+
+
+def encode_cursor(case: Case) -> str:
+    raw = f"{case.last_message_at.isoformat()}|{case.id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        moment, case_id = raw.split("|")
+        return datetime.fromisoformat(moment), int(case_id)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise ApiError(
+            "invalid_field", details=[Problem(field="query.cursor", problem="not a cursor this API gave")]
+        ) from None
+
+
+def _visible(case_id: int) -> Case:
+    case = get_or_none_by_id(Case, case_id)
+    if case is None or not may_see(spec.user(), case):
+        raise ApiError("not_found")
+    return case
+
+
+@spec.operation(
+    "GET", "/cases", scope="cases:read", summary="The cases the token's user sees", ok=(200, CasePage), query=CaseQuery
+)
+def list_cases(query: CaseQuery) -> CasePage:
+    """Cases in order of their last citizen SMS (then id), a page at a time: pass ``next_cursor`` as
+    ``cursor`` for the next one. A case that gets a new SMS while you page moves to the end, so you see it again."""
+    rows = Case.select(Case, User.login).join(User, on=(Case.owner == User.id), join_type=JOIN.LEFT_OUTER)
+    rows = visible_cases(spec.user(), rows)
+    if query.keyword:
+        rows = rows.where(Case.keyword == query.keyword.strip().upper())
+    if query.state:
+        rows = rows.where(Case.status == query.state)
+    if query.updated_since:
+        rows = rows.where(Case.last_message_at >= to_utc_naive(query.updated_since))
+    if query.cursor:
+        moment, after = decode_cursor(query.cursor)
+        rows = rows.where(Tuple(Case.last_message_at, Case.id) > Tuple(moment, after))
+    page = list(rows.order_by(Case.last_message_at, Case.id).limit(query.limit + 1))
+    more = len(page) > query.limit
+    page = page[: query.limit]
+    cases = [CaseSummary(**_summary_fields(case, case.owner.login if case.owner_id else None)) for case in page]
+    return CasePage(cases=cases, next_cursor=encode_cursor(page[-1]) if more else None)
+
+
+@spec.operation(
+    "GET", "/cases/{case_id}", scope="cases:read", summary="A case with its messages and replies", ok=(200, CaseDetail)
+)
+def get_case(case_id: int) -> CaseDetail:
+    """The case, the citizen's SMS and the replies with their states, oldest first."""
+    case = _visible(case_id)
+    messages, replies = [], []
+    for item in conversation(case):
+        row = item["message"]
+        if item["kind"] == "in":
+            messages.append(
+                CaseMessage(id=row.id, text=row.text, received_at=utc(row.received_at), incomplete=row.incomplete)
+            )
+        else:
+            replies.append(
+                CaseReply(
+                    id=row.id,
+                    text=row.text,
+                    state=row.state,
+                    failure_reason=row.failure_reason,
+                    created_at=utc(row.created_at),
+                    author=row.author,
+                )
+            )
+    owner = User.get_or_none(User.id == case.owner_id).login if case.owner_id else None
+    return CaseDetail(**_summary_fields(case, owner), messages=messages, replies=replies)
+
+
+@spec.operation(
+    "POST",
+    "/cases/{case_id}/replies",
+    scope="cases:reply",
+    summary="Reply to a case's citizen",
+    ok=(201, Message),
+    body=ReplyBody,
+    idempotent=True,
+    refusals=("empty_text", "too_long", "unanswerable", "idempotency_conflict"),
+)
+def reply_to_case(case_id: int, body: ReplyBody) -> Message:
+    """Queue a reply, exactly as the web UI's reply box does (the user's sender ID is appended, at most
+    10 SMS parts). The case counts as answered once the daemon has sent it."""
+    case = _visible(case_id)
+    try:
+        row = send_reply(case, spec.user(), body.text, modemd_config(), token=spec.token().name)
+    except ReplyError as exc:
+        raise ApiError({"empty": "empty_text"}.get(str(exc), str(exc))) from None
+    return message_answer(row)

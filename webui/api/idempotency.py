@@ -1,0 +1,70 @@
+"""``Idempotency-Key``: a retried request gets the first answer again instead of a second SMS.
+
+The key is stored (per token) in the same transaction as what the request
+wrote, before it writes: a second request with the key waits for the first
+one's transaction (the unique index), then finds its answer. A failed request
+(4xx) writes nothing and leaves the key free. The same key with another
+method, path or body is refused with 409. Keys are kept 24 hours.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable
+from datetime import timedelta
+
+import peewee
+
+from modemd.store.models import ApiIdempotency, ApiToken, database_proxy, utcnow
+
+from .errors import ApiError
+from .schemas import Problem
+
+KEEP = timedelta(hours=24)
+KEY = re.compile(r"^[\x21-\x7e]{1,128}$")  # printable ASCII, as the IETF draft's examples (UUIDs)
+
+
+def request_hash(method: str, path: str, body: dict | None) -> str:
+    canonical = json.dumps([method, path, body], sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def check_key(key: str) -> None:
+    if not KEY.match(key):
+        raise ApiError(
+            "invalid_field",
+            details=[Problem(field="header.Idempotency-Key", problem="1-128 printable ASCII characters")],
+        )
+
+
+def once(token: ApiToken, key: str, fingerprint: str, run: Callable[[], tuple[int, dict]]) -> tuple[int, dict, bool]:
+    """(status, body, replayed): ``run()`` at most once per (token, key) within :data:`KEEP`."""
+    check_key(key)
+    now = utcnow()
+    for _attempt in range(2):  # a second time when the first holder of the key rolled back meanwhile
+        with database_proxy.atomic():
+            try:
+                with database_proxy.atomic():  # a savepoint: the duplicate key must not abort the transaction
+                    ApiIdempotency.delete().where(
+                        (ApiIdempotency.token == token.id)
+                        & (ApiIdempotency.key == key)
+                        & (ApiIdempotency.created_at < now - KEEP)
+                    ).execute()
+                    row = ApiIdempotency.create(
+                        token=token.id, key=key, request_hash=fingerprint, status=0, response="", created_at=now
+                    )
+            except peewee.IntegrityError:
+                row = None
+            if row is not None:
+                status, body = run()  # an ApiError rolls the key back with everything else
+                row.status, row.response = status, json.dumps(body, ensure_ascii=False)
+                row.save(only=[ApiIdempotency.status, ApiIdempotency.response])
+                return status, body, False
+        kept = ApiIdempotency.get_or_none((ApiIdempotency.token == token.id) & (ApiIdempotency.key == key))
+        if kept is not None:
+            if kept.request_hash != fingerprint:
+                raise ApiError("idempotency_conflict")
+            return kept.status, json.loads(kept.response), True
+    raise ApiError("idempotency_conflict")
