@@ -75,7 +75,8 @@ def create(name: str, user: User, scopes, *, expires: timedelta | None, actor: s
     name = (name or "").strip()
     if not NAME.match(name):
         raise TokenError(
-            "the name must be 1-64 letters, digits, spaces, dots, dashes or underscores, starting with a letter or digit",
+            "the name must be 1-64 letters, digits, spaces, dots, dashes or underscores,"
+            " starting with a letter or digit",
             "name",
         )
     if not user.active:

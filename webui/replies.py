@@ -38,8 +38,11 @@ def full_text(text: str, user: User, config: Config) -> str:
     return text.rstrip() + sender_suffix(user, config)
 
 
-def send_reply(case: Case, user: User, text: str, config: Config):
-    """Queue a reply to the case's citizen; the case is answered once the daemon has sent it."""
+def send_reply(case: Case, user: User, text: str, config: Config, *, token: str = ""):
+    """Queue a reply to the case's citizen; the case is answered once the daemon has sent it.
+
+    ``token``: the name of the API token it came through (webui/api), kept in the audit log.
+    """
 
     body = (text or "").replace("\r\n", "\n").strip()
     if not body:

@@ -8,7 +8,7 @@ Times are ISO 8601 with a zone offset; answers give them in UTC (``Z``).
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Literal, overload
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -31,6 +31,12 @@ class Answer(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+@overload
+def utc(moment: datetime) -> datetime: ...
+@overload
+def utc(moment: None) -> None: ...
+@overload
+def utc(moment: datetime | None) -> datetime | None: ...
 def utc(moment: datetime | None) -> datetime | None:
     """A stored naive UTC time as an aware one (answers carry the zone)."""
     return moment.replace(tzinfo=UTC) if moment is not None else None

@@ -163,7 +163,7 @@ def operation(
                     answer = view(**kwargs)
             return op.ok[0], answer.model_dump(mode="json")
 
-        def handle(**ids):
+        def handle(**ids: int) -> Response:
             g.api_token = _authenticate()
             if op.scope not in apitokens.scopes_of(g.api_token):
                 raise ApiError("scope", scope=op.scope)
