@@ -39,21 +39,32 @@ def check_key(key: str) -> None:
         )
 
 
+def _kept(token: ApiToken, key: str, fingerprint: str) -> tuple[int, dict, bool] | None:
+    """The stored answer for this key (409 when it was for another request), or None."""
+    kept = ApiIdempotency.get_or_none((ApiIdempotency.token == token.id) & (ApiIdempotency.key == key))
+    if kept is None:
+        return None
+    if kept.created_at < utcnow() - KEEP:  # forgotten: the key may serve a new request
+        kept.delete_instance()
+        return None
+    if kept.request_hash != fingerprint:
+        raise ApiError("idempotency_conflict")
+    return kept.status, json.loads(kept.response), True
+
+
 def once(token: ApiToken, key: str, fingerprint: str, run: Callable[[], tuple[int, dict]]) -> tuple[int, dict, bool]:
     """(status, body, replayed): ``run()`` at most once per (token, key) within :data:`KEEP`."""
     check_key(key)
-    now = utcnow()
-    for _attempt in range(2):  # a second time when the first holder of the key rolled back meanwhile
+    for _attempt in range(3):  # again when the request holding the key rolled back meanwhile
+        found = _kept(token, key, fingerprint)
+        if found is not None:
+            return found
         with database_proxy.atomic():
             try:
                 with database_proxy.atomic():  # a savepoint: the duplicate key must not abort the transaction
-                    ApiIdempotency.delete().where(
-                        (ApiIdempotency.token == token.id)
-                        & (ApiIdempotency.key == key)
-                        & (ApiIdempotency.created_at < now - KEEP)
-                    ).execute()
+                    # waits for a concurrent request with the same key to end, then fails if it stored its answer
                     row = ApiIdempotency.create(
-                        token=token.id, key=key, request_hash=fingerprint, status=0, response="", created_at=now
+                        token=token.id, key=key, request_hash=fingerprint, status=0, response="", created_at=utcnow()
                     )
             except peewee.IntegrityError:
                 row = None
@@ -62,9 +73,4 @@ def once(token: ApiToken, key: str, fingerprint: str, run: Callable[[], tuple[in
                 row.status, row.response = status, json.dumps(body, ensure_ascii=False)
                 row.save(only=[ApiIdempotency.status, ApiIdempotency.response])
                 return status, body, False
-        kept = ApiIdempotency.get_or_none((ApiIdempotency.token == token.id) & (ApiIdempotency.key == key))
-        if kept is not None:
-            if kept.request_hash != fingerprint:
-                raise ApiError("idempotency_conflict")
-            return kept.status, json.loads(kept.response), True
     raise ApiError("idempotency_conflict")
