@@ -7,10 +7,11 @@ Times are ISO 8601 with a zone offset; answers give them in UTC (``Z``).
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
-from typing import Literal, overload
+from typing import Annotated, Literal, overload
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
 from modemd.jobs.broadcasts import CATEGORIES as BROADCAST_CATEGORIES
 from modemd.store.models import CASE_STATUSES
@@ -19,6 +20,26 @@ from modemd.store.models import CASE_STATUSES
 MAX_ID = 2**31 - 1
 CaseState = Literal[CASE_STATUSES]  # type: ignore[valid-type]  # a tuple of the words, fixed at import
 BroadcastCategory = Literal[BROADCAST_CATEGORIES]  # type: ignore[valid-type]
+
+
+_ISO_8601 = re.compile(r"^\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d")
+
+
+def _iso_only(value):
+    # pydantic also reads "0.5" or 1700000000 as seconds since 1970: the document says date-time, so only that
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not _ISO_8601.match(value):
+        raise ValueError("expected an ISO 8601 date-time with a zone offset, e.g. 2026-12-01T08:00:00+07:00")
+    return datetime.fromisoformat(value)  # ValueError for a day or hour that does not exist
+
+
+#: a moment given by a client: ISO 8601 with its zone offset (a time without zone is ambiguous)
+Moment = Annotated[AwareDatetime, BeforeValidator(_iso_only)]
+
+
+#: a row's id given by a client (bigger ones cannot exist)
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
 class Body(BaseModel):
@@ -67,7 +88,7 @@ class SendMessage(Body):
     number: str = Field(max_length=64, description="the recipient: 0812…, 62812… or +62812…")
     text: str = Field(max_length=5000, description="at most 10 SMS parts")
     modem: str | None = Field(default=None, max_length=32, description="a [modem:NAME] to send through")
-    send_at: AwareDatetime | None = Field(default=None, description="not before this moment (default: now)")
+    send_at: Moment | None = Field(default=None, description="not before this moment (default: now)")
 
 
 class Part(Answer):
@@ -100,12 +121,13 @@ class Message(Answer):
 
 
 class CaseQuery(BaseModel):
-    """``GET /cases``: filters and keyset paging (unknown parameters are ignored)."""
+    """``GET /cases``: filters and keyset paging (an unknown parameter is refused: a misspelt filter
+    must not quietly list everything)."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="forbid")
     keyword: str | None = Field(default=None, max_length=20, description="e.g. DISHUB")
     state: CaseState | None = None
-    updated_since: AwareDatetime | None = Field(default=None, description="cases whose last SMS came at or after")
+    updated_since: Moment | None = Field(default=None, description="cases whose last SMS came at or after")
     cursor: str | None = Field(default=None, max_length=100, description="next_cursor of the previous page")
     limit: int = Field(default=50, ge=1, le=200)
 
@@ -183,9 +205,9 @@ class BroadcastBody(Body):
     text: str = Field(max_length=5000)
     title: str = Field(default="", max_length=128)
     category: BroadcastCategory = "information"
-    groups: list[int] = Field(default_factory=list, max_length=1000, description="contact group ids")
-    contacts: list[int] = Field(default_factory=list, max_length=10000, description="contact ids")
-    send_at: AwareDatetime | None = None
+    groups: list[Id] = Field(default_factory=list, max_length=200, description="contact group ids")
+    contacts: list[Id] = Field(default_factory=list, max_length=500, description="contact ids")
+    send_at: Moment | None = None
 
 
 class Progress(Answer):

@@ -106,9 +106,10 @@ def _parse_body(model: type[BaseModel]) -> BaseModel:
 
 
 def _parse_query(model: type[BaseModel]) -> BaseModel:
-    values = {name: request.args.get(name) for name in model.model_fields if name in request.args}
+    # a parameter given twice stays a list, which no field takes: refused rather than one of them picked
+    values = {name: given[0] if len(given) == 1 else given for name, given in request.args.lists()}
     try:
-        return model.model_validate(values)
+        return model.model_validate_strings(values, strict=True)
     except ValidationError as exc:
         raise ApiError("invalid_field", details=_problems(exc, "query")) from None
 
