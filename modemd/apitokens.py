@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 import peewee
 
 from modemd.store.models import ApiToken, User, audit, utcnow
+from modemd.store.sqlcache import Compiled, Param, get_or_none_by_id
 
 #: what a token may do; a request outside its scopes is answered 403
 SCOPES = ("send", "cases:read", "cases:reply", "status", "broadcasts")
@@ -24,6 +25,10 @@ PREFIX = "mdt_"  # makes a leaked token easy to recognise (secret scanners, logs
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$")
 #: last use and address are written at most this often per token (not on every request)
 TOUCH_EVERY = timedelta(seconds=60)
+
+
+# every API request looks its token up: SQL compiled once (modemd.store.sqlcache, bench/bench_api.py)
+_BY_HASH = Compiled(lambda: ApiToken.select().where(ApiToken.token_hash == Param("token_hash")))
 
 
 class TokenError(ValueError):
@@ -153,9 +158,10 @@ def authenticate(secret: str, address: str, now: datetime | None = None) -> tupl
     ``revoked``, ``disabled_user``). Records the last use and the caller's address."""
     if not secret.startswith(PREFIX) or len(secret) > 200:
         return None, "unknown"
-    token = ApiToken.select(ApiToken, User).join(User).where(ApiToken.token_hash == digest(secret)).first()
+    token = _BY_HASH.first(token_hash=digest(secret))
     if token is None:
         return None, "unknown"
+    token.user = get_or_none_by_id(User, token.user_id)
     now = now or utcnow()
     why = state(token, now)
     if why != "active":

@@ -15,6 +15,7 @@ from werkzeug.exceptions import HTTPException
 from webui.security import csrf
 
 from . import broadcasts, cases, messages, openapi, status  # noqa: F401  (they register their endpoints)
+from .batching import GroupCommit
 from .errors import ApiError, error_response, http_error_response
 from .ratelimit import RateLimiter
 from .spec import bp
@@ -37,3 +38,4 @@ def _setup(state) -> None:
     app: Flask = state.app
     api = app.config["MODEMD"].api
     app.extensions["modemd_api_limiter"] = RateLimiter(api.rate_limit, api.rate_burst)
+    app.extensions["modemd_api_writer"] = GroupCommit()

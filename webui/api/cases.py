@@ -146,4 +146,4 @@ def reply_to_case(case_id: int, body: ReplyBody) -> Message:
         row = send_reply(case, spec.user(), body.text, modemd_config(), token=spec.token().name)
     except ReplyError as exc:
         raise ApiError({"empty": "empty_text"}.get(str(exc), str(exc))) from None
-    return message_answer(row)
+    return message_answer(row, new=True)

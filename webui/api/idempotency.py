@@ -14,6 +14,7 @@ import json
 import re
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 import peewee
 
@@ -52,25 +53,40 @@ def _kept(token: ApiToken, key: str, fingerprint: str) -> tuple[int, dict, bool]
     return kept.status, json.loads(kept.response), True
 
 
-def once(token: ApiToken, key: str, fingerprint: str, run: Callable[[], tuple[int, dict]]) -> tuple[int, dict, bool]:
-    """(status, body, replayed): ``run()`` at most once per (token, key) within :data:`KEEP`."""
+def _claim_and_run(token: ApiToken, key: str, fingerprint: str, run: Callable[[], tuple[int, dict]]):
+    """In the caller's transaction: take the key, run, keep the answer; None when the key is taken."""
+    try:
+        with database_proxy.atomic():  # a savepoint: the duplicate key must not abort the transaction
+            row = ApiIdempotency.create(
+                token=token.id, key=key, request_hash=fingerprint, status=0, response="", created_at=utcnow()
+            )
+    except peewee.IntegrityError:
+        return None
+    status, body = run()  # an ApiError rolls the key back with everything else
+    row.status, row.response = status, json.dumps(body, ensure_ascii=False)
+    row.save(only=[ApiIdempotency.status, ApiIdempotency.response])
+    return status, body
+
+
+def once(
+    token: ApiToken,
+    key: str,
+    fingerprint: str,
+    run: Callable[[], tuple[int, dict]],
+    commit: Callable[[Callable[[], Any]], Any],
+) -> tuple[int, dict, bool]:
+    """(status, body, replayed): ``run()`` at most once per (token, key) within :data:`KEEP`.
+
+    ``commit(work)`` runs ``work`` in a transaction and returns its result once committed
+    (:class:`.batching.GroupCommit`); a request with the key taken meanwhile waits for it there.
+    """
     check_key(key)
     for _attempt in range(3):  # again when the request holding the key rolled back meanwhile
         found = _kept(token, key, fingerprint)
         if found is not None:
             return found
-        with database_proxy.atomic():
-            try:
-                with database_proxy.atomic():  # a savepoint: the duplicate key must not abort the transaction
-                    # waits for a concurrent request with the same key to end, then fails if it stored its answer
-                    row = ApiIdempotency.create(
-                        token=token.id, key=key, request_hash=fingerprint, status=0, response="", created_at=utcnow()
-                    )
-            except peewee.IntegrityError:
-                row = None
-            if row is not None:
-                status, body = run()  # an ApiError rolls the key back with everything else
-                row.status, row.response = status, json.dumps(body, ensure_ascii=False)
-                row.save(only=[ApiIdempotency.status, ApiIdempotency.response])
-                return status, body, False
+        outcome = commit(lambda: _claim_and_run(token, key, fingerprint, run))
+        if outcome is not None:
+            status, body = outcome
+            return status, body, False
     raise ApiError("idempotency_conflict")

@@ -16,9 +16,14 @@ from .errors import ApiError
 from .schemas import Message, Part, SendMessage, utc
 
 
-def message_answer(row: OutboundMessage) -> Message:
+def message_answer(row: OutboundMessage, *, new: bool = False) -> Message:
+    """``new``: queued by this request, so no part has left yet (no query for them)."""
     parts = (
-        OutboundPart.select(OutboundPart.sequence, OutboundPart.state, OutboundPart.sent_at, OutboundPart.delivered_at)
+        []
+        if new
+        else OutboundPart.select(
+            OutboundPart.sequence, OutboundPart.state, OutboundPart.sent_at, OutboundPart.delivered_at
+        )
         .where(OutboundPart.message == row.id)
         .order_by(OutboundPart.sequence)
         .tuples()
@@ -79,7 +84,7 @@ def send_message(body: SendMessage) -> Message:
     except phone.InvalidNumber:
         raise ApiError("invalid_number") from None
     spec.record("api.send", row, parts=row.parts, encoding=row.encoding)
-    return message_answer(row)
+    return message_answer(row, new=True)
 
 
 def _visible_message(message_id: int) -> OutboundMessage:

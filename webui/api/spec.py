@@ -18,9 +18,10 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 from pydantic import BaseModel, ValidationError
 
 from modemd import apitokens
-from modemd.store.models import ApiToken, User, audit, database_proxy
+from modemd.store.models import ApiToken, User, audit
 
 from . import idempotency
+from .batching import GroupCommit
 from .errors import ApiError
 from .ratelimit import RateLimiter, retry_after
 from .schemas import MAX_ID, Problem
@@ -52,6 +53,10 @@ OPERATIONS: list[Operation] = []
 
 def limiter() -> RateLimiter:
     return current_app.extensions["modemd_api_limiter"]
+
+
+def writer() -> GroupCommit:
+    return current_app.extensions["modemd_api_writer"]
 
 
 def token() -> ApiToken:
@@ -156,13 +161,8 @@ def operation(
         )
         OPERATIONS.append(op)
 
-        def run(kwargs: dict) -> tuple[int, dict]:
-            if op.method == "GET":
-                answer = view(**kwargs)
-            else:
-                with database_proxy.atomic():  # what it writes and its audit entry, or nothing
-                    answer = view(**kwargs)
-            return op.ok[0], answer.model_dump(mode="json")
+        def answer(kwargs: dict) -> tuple[int, dict]:
+            return op.ok[0], view(**kwargs).model_dump(mode="json")
 
         def handle(**ids: int) -> Response:
             g.api_token = _authenticate()
@@ -178,14 +178,24 @@ def operation(
                 kwargs["body"] = _parse_body(op.body)
             if op.query is not None:
                 kwargs["query"] = _parse_query(op.query)
+            if op.method == "GET":
+                return _json(*answer(kwargs))
+            # a write: in the shared transaction of the group commit, with this request's app and token
+            app, found = current_app._get_current_object(), g.api_token  # type: ignore[attr-defined]
+
+            def write() -> tuple[int, dict]:
+                with app.app_context():
+                    g.api_token = found
+                    return answer(kwargs)
+
             key = request.headers.get("Idempotency-Key")
             if op.idempotent and key is not None:
                 fingerprint = idempotency.request_hash(
                     op.method, request.path, kwargs["body"].model_dump(mode="json") if op.body else None
                 )
-                status, answer, replayed = idempotency.once(g.api_token, key, fingerprint, lambda: run(kwargs))
-                return _json(status, answer, replayed)
-            return _json(*run(kwargs))
+                status, body, replayed = idempotency.once(found, key, fingerprint, write, writer().run)
+                return _json(status, body, replayed)
+            return _json(*writer().run(write))
 
         rule = _PATH_PARAM.sub(r"<int:\1>", path)
         bp.add_url_rule(rule, endpoint=op.name, view_func=handle, methods=[method])
