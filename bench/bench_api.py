@@ -160,7 +160,7 @@ def main() -> int:
         wait_until_serving(server, port, log)
         print(
             f"modemd web: {args.threads} waitress threads; {args.concurrency} concurrent clients; "
-            f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} (the load generator runs on the same machine)"
+            f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} (load generator on the same machine)"
         )
         admin, official = secrets["admin"], secrets["off00"]
         for name, idempotent in (("POST /messages", False), ("POST /messages + Idempotency-Key", True)):
