@@ -36,25 +36,30 @@ from .schemas import (
     utc,
 )
 
+# the columns of a summary, in CaseSummary's order; a list page reads them as tuples (no model per row)
+SUMMARY_COLUMNS = (
+    Case.id,
+    Case.keyword,
+    Case.status,
+    Case.category,
+    Case.citizen,
+    User.login,
+    Case.opened_at,
+    Case.deadline_at,
+    Case.last_message_at,
+    Case.answered_at,
+    Case.closed_at,
+)
+SUMMARY_FIELDS = tuple(CaseSummary.model_fields)
+TIMES = frozenset(("opened_at", "deadline_at", "last_message_at", "answered_at", "closed_at"))
 
-def _summary_fields(case: Case, owner: str | None) -> dict:
-    return {
-        "id": case.id,
-        "keyword": case.keyword,
-        "state": case.status,
-        "category": case.category,
-        "citizen": case.citizen,
-        "owner": owner,
-        "opened_at": utc(case.opened_at),
-        "deadline_at": utc(case.deadline_at),
-        "last_message_at": utc(case.last_message_at),
-        "answered_at": utc(case.answered_at),
-        "closed_at": utc(case.closed_at),
-    }
+
+def _summary_fields(values: tuple) -> dict:
+    return {name: utc(value) if name in TIMES else value for name, value in zip(SUMMARY_FIELDS, values, strict=True)}
 
 
-def encode_cursor(case: Case) -> str:
-    raw = f"{case.last_message_at.isoformat()}|{case.id}".encode()
+def encode_cursor(last_message_at: datetime, case_id: int) -> str:
+    raw = f"{last_message_at.isoformat()}|{case_id}".encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
@@ -82,7 +87,7 @@ def _visible(case_id: int) -> Case:
 def list_cases(query: CaseQuery) -> CasePage:
     """Cases in order of their last citizen SMS (then id), a page at a time: pass ``next_cursor`` as
     ``cursor`` for the next one. A case that gets a new SMS while you page moves to the end, so you see it again."""
-    rows = Case.select(Case, User.login).join(User, on=(Case.owner == User.id), join_type=JOIN.LEFT_OUTER)
+    rows = Case.select(*SUMMARY_COLUMNS).join(User, on=(Case.owner == User.id), join_type=JOIN.LEFT_OUTER)
     rows = visible_cases(spec.user(), rows)
     if query.keyword:
         rows = rows.where(Case.keyword == query.keyword.strip().upper())
@@ -93,11 +98,12 @@ def list_cases(query: CaseQuery) -> CasePage:
     if query.cursor:
         moment, after = decode_cursor(query.cursor)
         rows = rows.where(Tuple(Case.last_message_at, Case.id) > Tuple(moment, after))
-    page = list(rows.order_by(Case.last_message_at, Case.id).limit(query.limit + 1))
+    page = list(rows.order_by(Case.last_message_at, Case.id).limit(query.limit + 1).tuples())
     more = len(page) > query.limit
     page = page[: query.limit]
-    cases = [CaseSummary(**_summary_fields(case, case.owner.login if case.owner_id else None)) for case in page]
-    return CasePage(cases=cases, next_cursor=encode_cursor(page[-1]) if more else None)
+    cases = [CaseSummary(**_summary_fields(values)) for values in page]
+    last = page[-1] if more else None
+    return CasePage(cases=cases, next_cursor=encode_cursor(last[8], last[0]) if last else None)
 
 
 @spec.operation(
@@ -124,8 +130,9 @@ def get_case(case_id: int) -> CaseDetail:
                     author=row.author,
                 )
             )
-    owner = User.get_or_none(User.id == case.owner_id).login if case.owner_id else None
-    return CaseDetail(**_summary_fields(case, owner), messages=messages, replies=replies)
+    summary = Case.select(*SUMMARY_COLUMNS).join(User, on=(Case.owner == User.id), join_type=JOIN.LEFT_OUTER)
+    values = summary.where(Case.id == case.id).tuples().get()
+    return CaseDetail(**_summary_fields(values), messages=messages, replies=replies)
 
 
 @spec.operation(
