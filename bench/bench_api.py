@@ -6,7 +6,8 @@ Run:  .venv/bin/python bench/bench_api.py [--messages 1000000] [--concurrency 20
 
 Builds the centre of bench_web.py (SQLite, bulk inserts, not timed), adds two API tokens (an admin's
 and an official's), serves it with the real ``modemd web`` (waitress, its own process) with
-``[api] rate_limit = 0``, and fires the requests from keep-alive clients at once. Sends are measured
+``[api] rate_limit = 0``, and fires the requests from keep-alive clients at once (GET /cases from one client
+alone, then from --concurrency clients). Sends are measured
 without and with an ``Idempotency-Key``; every answer must be 201. Webhook latency is not measured here.
 """
 
@@ -16,7 +17,6 @@ import argparse
 import http.client
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import threading
@@ -28,7 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_web import build, free_port, report, reuse  # noqa: E402
+from bench_web import build, free_port, report, reuse, start_server  # noqa: E402
 
 from modemd import apitokens  # noqa: E402
 from modemd import config as config_module  # noqa: E402
@@ -112,20 +112,6 @@ def send(idempotent: bool):
     return request
 
 
-def wait_until_serving(server: subprocess.Popen, port: int, log: Path) -> None:
-    import socket
-
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit("modemd web did not start: " + log.read_text(errors="replace")) from None
-            time.sleep(0.2)
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--officials", type=int, default=10)
@@ -149,15 +135,8 @@ def main() -> int:
     no_rate_limit(ini)
     secrets = add_tokens(ini)
     port = free_port()
-    log = folder / "web.log"
-    server = subprocess.Popen(
-        [sys.executable, "-m", "modemd", "--config", str(ini), "web"]
-        + ["--listen", f"127.0.0.1:{port}", "--threads", str(args.threads)],
-        stdout=subprocess.DEVNULL,
-        stderr=open(log, "wb"),  # a pipe nobody reads would fill and stall the server
-    )
+    server = start_server(ini, folder, port, args.threads)
     try:
-        wait_until_serving(server, port, log)
         print(
             f"modemd web: {args.threads} waitress threads; {args.concurrency} concurrent clients; "
             f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} (load generator on the same machine)"
@@ -180,14 +159,17 @@ def main() -> int:
             ("GET /cases (official, next page)", official, f"/api/v1/cases?cursor={cursor}"),
             ("GET /cases (official, updated_since)", official, "/api/v1/cases?updated_since=2026-01-01T00:00:00Z"),
         ]
-        for name, secret, path in variants:
+        # one client alone (the latency of a page), then all of them at once (the machine's throughput)
+        for clients in sorted({1, args.concurrency}):
+            print(f"GET /cases with {clients} concurrent client(s):")
+            for name, secret, path in variants:
 
-            def request(_n: int, path=path):
-                return "GET", path, None, {}, 200
+                def request(_n: int, path=path):
+                    return "GET", path, None, {}, 200
 
-            fire(port, secret, args.concurrency, args.concurrency, request)  # warm-up
-            timings, elapsed = fire(port, secret, args.concurrency, args.requests, request)
-            report(name, timings, elapsed)
+                fire(port, secret, clients, clients, request)  # warm-up
+                timings, elapsed = fire(port, secret, clients, args.requests, request)
+                report(name, timings, elapsed)
     finally:
         server.terminate()
         server.wait(timeout=30)

@@ -243,6 +243,29 @@ def report(name: str, timings: list[float], elapsed: float) -> None:
     )
 
 
+def start_server(ini: Path, folder: Path, port: int, threads: int) -> subprocess.Popen:
+    """The real ``modemd web`` (waitress, its own process, so the load generator does not share its
+    interpreter lock), once it accepts connections; its log goes to folder/web.log."""
+    server = subprocess.Popen(
+        [sys.executable, "-m", "modemd", "--config", str(ini), "web"]
+        + ["--listen", f"127.0.0.1:{port}", "--threads", str(threads)],
+        stdout=subprocess.DEVNULL,
+        stderr=open(folder / "web.log", "wb"),  # a pipe nobody reads would fill and stall the server
+    )
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return server
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                server.kill()
+                raise SystemExit(
+                    "modemd web did not start: " + (folder / "web.log").read_text(errors="replace")
+                ) from None
+            time.sleep(0.2)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--officials", type=int, default=10)
@@ -262,34 +285,8 @@ def main() -> int:
         folder = Path(tempfile.mkdtemp(prefix="modemd-bench-web-"))
         ini, own_cases = build(folder, args.officials, args.cases_per_official, args.messages)
     port = free_port()
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "modemd",
-            "--config",
-            str(ini),
-            "web",
-            "--listen",
-            f"127.0.0.1:{port}",
-            "--threads",
-            str(args.threads),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=open(folder / "web.log", "wb"),
-    )  # a pipe nobody reads would fill and stall the server
+    server = start_server(ini, folder, port, args.threads)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise SystemExit(
-                        "modemd web did not start: " + (folder / "web.log").read_text(errors="replace")
-                    ) from None
-                time.sleep(0.2)
         official, admin = Client(port), Client(port)
         official.login("off00")
         admin.login("admin")
