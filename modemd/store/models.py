@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import peewee
 from peewee import (
@@ -25,6 +26,9 @@ from peewee import (
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from modemd.states import BroadcastState, CaseStatus, OutboundState, PartState, words
+
+if TYPE_CHECKING:
+    from modemd.store.sqlcache import CompiledInsert
 
 database_proxy = peewee.DatabaseProxy()
 PASSWORD_METHOD = "scrypt"
@@ -470,15 +474,25 @@ class AuditLog(BaseModel):
         indexes = ((("object_type", "object_id"), False),)
 
 
+_insert_audit: CompiledInsert | None = None
+
+
 def audit(actor: str, action: str, obj: BaseModel | None = None, **detail) -> AuditLog:
     """Record who did what to which object, and when."""
-    return AuditLog.create(
-        actor=actor,
-        action=action,
-        object_type=type(obj).__name__.lower() if obj is not None else "",
-        object_id=str(obj.get_id()) if obj is not None else "",
-        detail=json.dumps(detail, ensure_ascii=False, default=str),
-    )
+    global _insert_audit
+    if _insert_audit is None:  # every API write audits: its INSERT compiled once (sqlcache imports this module)
+        from modemd.store.sqlcache import CompiledInsert
+
+        _insert_audit = CompiledInsert(AuditLog)
+    values = {
+        "at": utcnow(),
+        "actor": actor,
+        "action": action,
+        "object_type": type(obj).__name__.lower() if obj is not None else "",
+        "object_id": str(obj.get_id()) if obj is not None else "",
+        "detail": json.dumps(detail, ensure_ascii=False, default=str),
+    }
+    return AuditLog(id=_insert_audit.execute(values), **values)
 
 
 ALL_MODELS: list[type[BaseModel]] = [
