@@ -101,9 +101,14 @@ def list_cases(query: CaseQuery) -> CasePage:
     page = list(rows.order_by(Case.last_message_at, Case.id).limit(query.limit + 1).tuples())
     more = len(page) > query.limit
     page = page[: query.limit]
-    cases = [CaseSummary(**_summary_fields(values)) for values in page]
     last = page[-1] if more else None
-    return CasePage(cases=cases, next_cursor=encode_cursor(last[8], last[0]) if last else None)
+    # validated in one call (pydantic's core), not one constructor call per case
+    return CasePage.model_validate(
+        {
+            "cases": [_summary_fields(values) for values in page],
+            "next_cursor": encode_cursor(last[8], last[0]) if last else None,
+        }
+    )
 
 
 @spec.operation(

@@ -40,7 +40,7 @@ def check_key(key: str) -> None:
         )
 
 
-def _kept(token: ApiToken, key: str, fingerprint: str) -> tuple[int, dict, bool] | None:
+def _kept(token: ApiToken, key: str, fingerprint: str) -> tuple[int, str, bool] | None:
     """The stored answer for this key (409 when it was for another request), or None."""
     kept = ApiIdempotency.get_or_none((ApiIdempotency.token == token.id) & (ApiIdempotency.key == key))
     if kept is None:
@@ -50,10 +50,10 @@ def _kept(token: ApiToken, key: str, fingerprint: str) -> tuple[int, dict, bool]
         return None
     if kept.request_hash != fingerprint:
         raise ApiError("idempotency_conflict")
-    return kept.status, json.loads(kept.response), True
+    return kept.status, kept.response, True
 
 
-def _claim_and_run(token: ApiToken, key: str, fingerprint: str, run: Callable[[], tuple[int, dict]]):
+def _claim_and_run(token: ApiToken, key: str, fingerprint: str, run: Callable[[], tuple[int, str]]):
     """In the caller's transaction: take the key, run, keep the answer; None when the key is taken."""
     try:
         with database_proxy.atomic():  # a savepoint: the duplicate key must not abort the transaction
@@ -63,7 +63,7 @@ def _claim_and_run(token: ApiToken, key: str, fingerprint: str, run: Callable[[]
     except peewee.IntegrityError:
         return None
     status, body = run()  # an ApiError rolls the key back with everything else
-    row.status, row.response = status, json.dumps(body, ensure_ascii=False)
+    row.status, row.response = status, body
     row.save(only=[ApiIdempotency.status, ApiIdempotency.response])
     return status, body
 
@@ -72,10 +72,10 @@ def once(
     token: ApiToken,
     key: str,
     fingerprint: str,
-    run: Callable[[], tuple[int, dict]],
+    run: Callable[[], tuple[int, str]],
     commit: Callable[[Callable[[], Any]], Any],
-) -> tuple[int, dict, bool]:
-    """(status, body, replayed): ``run()`` at most once per (token, key) within :data:`KEEP`.
+) -> tuple[int, str, bool]:
+    """(status, JSON body, replayed): ``run()`` at most once per (token, key) within :data:`KEEP`.
 
     ``commit(work)`` runs ``work`` in a transaction and returns its result once committed
     (:class:`.batching.GroupCommit`); a request with the key taken meanwhile waits for it there.
