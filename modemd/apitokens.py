@@ -155,7 +155,7 @@ def as_dict(token: ApiToken) -> dict:
 
 def authenticate(secret: str, address: str, now: datetime | None = None) -> tuple[ApiToken | None, str]:
     """The usable token with this secret and ``""``, or None and why not (``unknown``, ``expired``,
-    ``revoked``, ``disabled_user``). Records the last use and the caller's address."""
+    ``revoked``, ``disabled_user``). Records the last use and the caller's address (to the minute)."""
     if not secret.startswith(PREFIX) or len(secret) > 200:
         return None, "unknown"
     token = _BY_HASH.first(token_hash=digest(secret))
@@ -169,7 +169,8 @@ def authenticate(secret: str, address: str, now: datetime | None = None) -> tupl
     if not token.user.active:
         return None, "disabled_user"
     address = (address or "")[:64]
-    if token.last_used_at is None or now - token.last_used_at >= TOUCH_EVERY or token.last_address != address:
+    # at most once a minute per token, whatever the caller: a write per request would cost a disk flush each
+    if token.last_used_at is None or now - token.last_used_at >= TOUCH_EVERY:
         token.last_used_at, token.last_address = now, address
         ApiToken.update(last_used_at=now, last_address=address).where(ApiToken.id == token.id).execute()
     return token, ""

@@ -444,3 +444,16 @@ class TestRateLimit:
         assert (limited.status_code, limited.json["code"]) == (429, "rate_limited")
         assert limited.headers["Retry-After"] == "1"
         assert get(client, "/status", other).status_code == 200  # per token
+
+
+def test_a_bug_is_a_json_500_without_internals(client, make_token, monkeypatch, caplog):
+    from webui.api import status
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("secret internals /var/lib/modemd")
+
+    monkeypatch.setattr(status, "Status", broken)  # a stand-in for any bug in a handler
+    answer = get(client, "/status", make_token())
+    assert (answer.status_code, answer.json["code"]) == (500, "internal")
+    assert "internals" not in answer.get_data(as_text=True)
+    assert "RuntimeError" in caplog.text  # logged, with its traceback

@@ -9,7 +9,9 @@ declarations.
 
 from __future__ import annotations
 
-from flask import Flask
+import logging
+
+from flask import Flask, request
 from werkzeug.exceptions import HTTPException
 
 from webui.security import csrf
@@ -20,6 +22,7 @@ from .errors import ApiError, error_response, http_error_response
 from .ratelimit import RateLimiter
 from .spec import bp
 
+log = logging.getLogger("modemd.web")
 csrf.exempt(bp)
 
 
@@ -31,6 +34,13 @@ def api_error(error: ApiError):
 @bp.errorhandler(HTTPException)
 def http_error(error: HTTPException):
     return http_error_response(error)
+
+
+@bp.errorhandler(Exception)
+def unexpected(error: Exception):
+    """A bug: logged with its traceback, answered as JSON without internals."""
+    log.exception("API request failed: %s %s", request.method, request.path)
+    return error_response(ApiError("internal"))
 
 
 @bp.record_once
