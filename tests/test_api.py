@@ -457,3 +457,19 @@ def test_a_bug_is_a_json_500_without_internals(client, make_token, monkeypatch, 
     assert (answer.status_code, answer.json["code"]) == (500, "internal")
     assert "internals" not in answer.get_data(as_text=True)
     assert "RuntimeError" in caplog.text  # logged, with its traceback
+
+
+def test_an_officials_pages_merge_own_keywords_and_assigned_cases_in_order(client, make_token, make_case, officials):
+    start = utcnow() - timedelta(hours=5)
+    own = [make_case("INFO", received_at=start + timedelta(hours=h)) for h in (0, 2, 4)]
+    assigned = [make_case("DISHUB", owner=officials["humas"], received_at=start + timedelta(hours=h)) for h in (1, 3)]
+    make_case("DISHUB", received_at=start)  # not humas's: never listed
+    secret = make_token("humas", "cases:read")
+    seen, cursor = [], None
+    for _page in range(10):
+        answer = get(client, "/cases?limit=2" + (f"&cursor={cursor}" if cursor else ""), secret).json
+        seen += [case["id"] for case in answer["cases"]]
+        cursor = answer["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == [own[0].id, assigned[0].id, own[1].id, assigned[1].id, own[2].id]

@@ -35,6 +35,17 @@ def visible_cases(user, query=None):
     return query.where(Case.owner == user.id)
 
 
+def visible_parts(user, query) -> list:
+    """``visible_cases(user, query)`` as disjoint queries without an OR, so that each can be read from an
+    index in its order: an official's cases of owned keywords, and those assigned to them beyond these."""
+    if user.role == "official":
+        keywords = owned_keywords(user.login)
+        if keywords:
+            others = Case.keyword.is_null() | Case.keyword.not_in(keywords)
+            return [query.where(Case.keyword.in_(keywords)), query.where((Case.owner == user.id) & others)]
+    return [visible_cases(user, query)]
+
+
 def may_see(user, case: Case) -> bool:
     if user.role in ("admin", "approver"):
         return True

@@ -232,7 +232,12 @@ def _v9_to_v10(database: peewee.Database, migrator: SchemaMigrator) -> None:
 def _v10_to_v11(database: peewee.Database, migrator: SchemaMigrator) -> None:
     """v11: API tokens and the answers kept for idempotency keys; cases indexed for the API's keyset pages."""
     database.create_tables([models.ApiToken, models.ApiIdempotency], safe=True)
-    migrate(migrator.add_index("case", ("last_message_at", "id"), False))
+    migrate(
+        *(
+            migrator.add_index("case", (*columns, "last_message_at", "id"), False)
+            for columns in ((), ("keyword",), ("owner_id",), ("status",))
+        )
+    )
 
 
 #: MIGRATIONS[i] upgrades version i+1 to i+2. Version 1 is the first released schema.

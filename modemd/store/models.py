@@ -185,7 +185,11 @@ class Case(BaseModel):
             (("status", "deadline_at"), False),
             (("citizen", "keyword", "status"), False),
             (("opened_at",), False),
-            (("last_message_at", "id"), False),  # the API's case list: keyset pages in order of the last SMS
+            # the API's case list: keyset pages in order of the last SMS, for everyone, a keyword, an owner, a state
+            (("last_message_at", "id"), False),
+            (("keyword", "last_message_at", "id"), False),
+            (("owner", "last_message_at", "id"), False),
+            (("status", "last_message_at", "id"), False),
         )
 
 

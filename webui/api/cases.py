@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import base64
 import binascii
+import heapq
 from datetime import datetime
+from itertools import islice
 
 from peewee import JOIN, Tuple
 
 from modemd.store.models import Case, User, to_utc_naive
 from modemd.store.sqlcache import get_or_none_by_id
 from webui import modemd_config
-from webui.access import may_see, visible_cases
+from webui.access import may_see, visible_parts
 from webui.cases import conversation
 from webui.replies import ReplyError, send_reply
 
@@ -88,7 +90,6 @@ def list_cases(query: CaseQuery) -> CasePage:
     """Cases in order of their last citizen SMS (then id), a page at a time: pass ``next_cursor`` as
     ``cursor`` for the next one. A case that gets a new SMS while you page moves to the end, so you see it again."""
     rows = Case.select(*SUMMARY_COLUMNS).join(User, on=(Case.owner == User.id), join_type=JOIN.LEFT_OUTER)
-    rows = visible_cases(spec.user(), rows)
     if query.keyword:
         rows = rows.where(Case.keyword == query.keyword.strip().upper())
     if query.state:
@@ -98,7 +99,12 @@ def list_cases(query: CaseQuery) -> CasePage:
     if query.cursor:
         moment, after = decode_cursor(query.cursor)
         rows = rows.where(Tuple(Case.last_message_at, Case.id) > Tuple(moment, after))
-    page = list(rows.order_by(Case.last_message_at, Case.id).limit(query.limit + 1).tuples())
+    # each part of the visibility rule read in index order up to a page, then merged
+    parts = [
+        part.order_by(Case.last_message_at, Case.id).limit(query.limit + 1).tuples()
+        for part in visible_parts(spec.user(), rows)
+    ]
+    page = list(islice(heapq.merge(*parts, key=lambda values: (values[8], values[0])), query.limit + 1))
     more = len(page) > query.limit
     page = page[: query.limit]
     last = page[-1] if more else None
