@@ -1,10 +1,11 @@
 """``Idempotency-Key``: a retried request gets the first answer again instead of a second SMS.
 
-The key is stored (per token) in the same transaction as what the request
-wrote, before it writes: a second request with the key waits for the first
-one's transaction (the unique index), then finds its answer. A failed request
-(4xx) writes nothing and leaves the key free. The same key with another
-method, path or body is refused with 409. Keys are kept 24 hours.
+The key is stored (per token) with the answer, in the same savepoint as what
+the request wrote: when two requests with one key race, the unique index lets
+one store it and undoes the other's writes, which then answers with the kept
+answer. A failed request (4xx) writes nothing and leaves the key free. The
+same key with another method, path or body is refused with 409. Keys are kept
+24 hours.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 import peewee
 
 from modemd.store.models import ApiIdempotency, ApiToken, database_proxy, utcnow
+from modemd.store.sqlcache import Compiled, CompiledInsert, Param
 
 from .errors import ApiError
 from .schemas import Problem
@@ -40,9 +42,22 @@ def check_key(key: str) -> None:
         )
 
 
+# every retried send looks its key up: SQL compiled once (modemd.store.sqlcache, bench/bench_api.py)
+_KEPT = Compiled(
+    lambda: ApiIdempotency.select().where(
+        (ApiIdempotency.token == Param("token")) & (ApiIdempotency.key == Param("key"))
+    )
+)
+_INSERT = CompiledInsert(ApiIdempotency)
+
+
+class _Taken(Exception):
+    """Another request stored an answer for the key first: this one's writes are undone."""
+
+
 def _kept(token: ApiToken, key: str, fingerprint: str) -> tuple[int, str, bool] | None:
     """The stored answer for this key (409 when it was for another request), or None."""
-    kept = ApiIdempotency.get_or_none((ApiIdempotency.token == token.id) & (ApiIdempotency.key == key))
+    kept = _KEPT.first(token=token.id, key=key)
     if kept is None:
         return None
     if kept.created_at < utcnow() - KEEP:  # forgotten: the key may serve a new request
@@ -53,18 +68,20 @@ def _kept(token: ApiToken, key: str, fingerprint: str) -> tuple[int, str, bool] 
     return kept.status, kept.response, True
 
 
-def _claim_and_run(token: ApiToken, key: str, fingerprint: str, run: Callable[[], tuple[int, str]]):
-    """In the caller's transaction: take the key, run, keep the answer; None when the key is taken."""
+def _run_and_keep(token: ApiToken, key: str, fingerprint: str, run: Callable[[], tuple[int, str]]):
+    """In the caller's savepoint: run, then keep the answer under the key (one INSERT).
+
+    When the key was stored meanwhile (the unique index; on a server database the INSERT waits
+    for the other request's transaction), :class:`_Taken` rolls the savepoint back, and with it
+    what ``run`` wrote: the request then answers with what the other one kept.
+    """
+    status, body = run()  # an ApiError rolls back what it wrote, and stores no key
+    values = {"token": token.id, "key": key, "request_hash": fingerprint, "status": status, "response": body}
     try:
         with database_proxy.atomic():  # a savepoint: the duplicate key must not abort the transaction
-            row = ApiIdempotency.create(
-                token=token.id, key=key, request_hash=fingerprint, status=0, response="", created_at=utcnow()
-            )
+            _INSERT.execute({**values, "created_at": utcnow()})
     except peewee.IntegrityError:
-        return None
-    status, body = run()  # an ApiError rolls the key back with everything else
-    row.status, row.response = status, body
-    row.save(only=[ApiIdempotency.status, ApiIdempotency.response])
+        raise _Taken from None
     return status, body
 
 
@@ -75,18 +92,19 @@ def once(
     run: Callable[[], tuple[int, str]],
     commit: Callable[[Callable[[], Any]], Any],
 ) -> tuple[int, str, bool]:
-    """(status, JSON body, replayed): ``run()`` at most once per (token, key) within :data:`KEEP`.
+    """(status, JSON body, replayed): ``run()`` kept at most once per (token, key) within :data:`KEEP`.
 
-    ``commit(work)`` runs ``work`` in a transaction and returns its result once committed
-    (:class:`.batching.GroupCommit`); a request with the key taken meanwhile waits for it there.
+    ``commit(work)`` runs ``work`` in a savepoint of a transaction and returns its result once
+    committed, or raises what it raised with its writes undone (:class:`.batching.GroupCommit`).
     """
     check_key(key)
     for _attempt in range(3):  # again when the request holding the key rolled back meanwhile
         found = _kept(token, key, fingerprint)
         if found is not None:
             return found
-        outcome = commit(lambda: _claim_and_run(token, key, fingerprint, run))
-        if outcome is not None:
-            status, body = outcome
-            return status, body, False
+        try:
+            status, body = commit(lambda: _run_and_keep(token, key, fingerprint, run))
+        except _Taken:
+            continue
+        return status, body, False
     raise ApiError("idempotency_conflict")
