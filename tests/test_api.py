@@ -473,3 +473,57 @@ def test_an_officials_pages_merge_own_keywords_and_assigned_cases_in_order(clien
         if cursor is None:
             break
     assert seen == [own[0].id, assigned[0].id, own[1].id, assigned[1].id, own[2].id]
+
+
+def test_rate_limiter_refills_at_its_pace():
+    from webui.api.ratelimit import RateLimiter
+
+    now = [0.0]
+    limiter = RateLimiter(60, 2, clock=lambda: now[0])  # one a second, two at once
+    assert [limiter.wait(1) for _ in range(3)] == [0.0, 0.0, 1.0]
+    assert limiter.wait(2) == 0.0  # another token has its own bucket
+    now[0] = 0.5
+    assert limiter.wait(1) == pytest.approx(0.5)
+    now[0] = 1.0
+    assert limiter.wait(1) == 0.0
+    assert RateLimiter(0, 1).wait(1) == 0.0  # rate_limit = 0: no limit
+
+
+def test_group_commit_keeps_the_others_when_one_request_fails(sqlite_db):
+    """Requests queued together share one commit; one that raises loses only its own writes."""
+    import threading
+
+    from modemd.store.models import DaemonState
+    from webui.api.batching import GroupCommit
+
+    writer, release = GroupCommit(), threading.Event()
+    results: dict[str, object] = {}
+
+    def work(name: str, fail: bool = False, wait: bool = False):
+        def run():
+            if wait:
+                release.wait(10)  # holds the writer while the others queue up behind
+            DaemonState.put(name, "x")
+            if fail:
+                raise ValueError(name)
+            return name
+
+        return run
+
+    def submit(name: str, **kwargs):
+        try:
+            results[name] = writer.run(work(name, **kwargs))
+        except ValueError as exc:
+            results[name] = exc
+
+    first = threading.Thread(target=submit, args=("first",), kwargs={"wait": True})
+    first.start()
+    others = [threading.Thread(target=submit, args=(n,), kwargs={"fail": n == "bad"}) for n in ("ok1", "bad", "ok2")]
+    for thread in others:
+        thread.start()
+    release.set()
+    for thread in [first, *others]:
+        thread.join(10)
+    assert results["first"] == "first" and results["ok1"] == "ok1" and results["ok2"] == "ok2"
+    assert isinstance(results["bad"], ValueError)
+    assert {row.key for row in DaemonState.select()} == {"first", "ok1", "ok2"}
