@@ -16,9 +16,9 @@ from itertools import islice
 from peewee import JOIN, Tuple
 
 from modemd.store.models import Case, User, to_utc_naive
-from modemd.store.sqlcache import get_or_none_by_id
+from modemd.store.sqlcache import Compiled, Param, get_or_none_by_id
 from webui import modemd_config
-from webui.access import may_see, visible_parts
+from webui.access import keywords_of, may_see, narrowed, part_names
 from webui.cases import conversation
 from webui.replies import ReplyError, send_reply
 
@@ -60,6 +60,32 @@ def _summary_fields(values: tuple) -> dict:
     return {name: utc(value) if name in TIMES else value for name, value in zip(SUMMARY_FIELDS, values, strict=True)}
 
 
+def _page_query(part: str, user_id: int, keywords: tuple[str, ...], filters: tuple[bool, ...], limit: int):
+    """One part of a page of ``GET /cases``; ``filters`` says which of keyword, state, since, cursor are given."""
+    by_keyword, by_state, since, after = filters
+    rows = Case.select(*SUMMARY_COLUMNS).join(User, on=(Case.owner == User.id), join_type=JOIN.LEFT_OUTER)
+    if by_keyword:
+        rows = rows.where(Case.keyword == Param("keyword"))
+    if by_state:
+        rows = rows.where(Case.status == Param("state"))
+    if since:
+        rows = rows.where(Case.last_message_at >= Param("since"))
+    if after:
+        moment = Param("moment", Case.last_message_at.db_value)
+        rows = rows.where(Tuple(Case.last_message_at, Case.id) > Tuple(moment, Param("after")))
+    return narrowed(rows, part, user_id, keywords).order_by(Case.last_message_at, Case.id).limit(limit + 1)
+
+
+# a token polls its page often: SQL compiled once per shape (modemd.store.sqlcache, bench/bench_api.py)
+_PAGE = Compiled(_page_query, shapes=512)
+_TIME_COLUMNS = frozenset(n for n, name in enumerate(SUMMARY_FIELDS) if name in TIMES)
+_DATETIME = Case.last_message_at.python_value  # the driver's value (SQLite: text) as a datetime
+
+
+def _as_python(row: tuple) -> tuple:
+    return tuple(_DATETIME(value) if n in _TIME_COLUMNS else value for n, value in enumerate(row))
+
+
 def encode_cursor(last_message_at: datetime, case_id: int) -> str:
     raw = f"{last_message_at.isoformat()}|{case_id}".encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
@@ -89,22 +115,24 @@ def _visible(case_id: int) -> Case:
 def list_cases(query: CaseQuery) -> CasePage:
     """Cases in order of their last citizen SMS (then id), a page at a time: pass ``next_cursor`` as
     ``cursor`` for the next one. A case that gets a new SMS while you page moves to the end, so you see it again."""
-    rows = Case.select(*SUMMARY_COLUMNS).join(User, on=(Case.owner == User.id), join_type=JOIN.LEFT_OUTER)
+    me = spec.user()
+    keywords = keywords_of(me)
+    filters = (bool(query.keyword), bool(query.state), bool(query.updated_since), bool(query.cursor))
+    values: dict = {}
     if query.keyword:
-        rows = rows.where(Case.keyword == query.keyword.strip().upper())
+        values["keyword"] = query.keyword.strip().upper()
     if query.state:
-        rows = rows.where(Case.status == query.state)
+        values["state"] = query.state
     if query.updated_since:
-        rows = rows.where(Case.last_message_at >= to_utc_naive(query.updated_since))
+        values["since"] = to_utc_naive(query.updated_since)
     if query.cursor:
-        moment, after = decode_cursor(query.cursor)
-        rows = rows.where(Tuple(Case.last_message_at, Case.id) > Tuple(moment, after))
+        values["moment"], values["after"] = decode_cursor(query.cursor)
     # each part of the visibility rule read in index order up to a page, then merged
     parts = [
-        part.order_by(Case.last_message_at, Case.id).limit(query.limit + 1).tuples()
-        for part in visible_parts(spec.user(), rows)
+        map(_as_python, _PAGE.execute(part, me.id, keywords, filters, query.limit, **values))
+        for part in part_names(me.role, keywords)
     ]
-    page = list(islice(heapq.merge(*parts, key=lambda values: (values[8], values[0])), query.limit + 1))
+    page = list(islice(heapq.merge(*parts, key=lambda row: (row[8], row[0])), query.limit + 1))
     more = len(page) > query.limit
     page = page[: query.limit]
     last = page[-1] if more else None
