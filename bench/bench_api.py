@@ -27,7 +27,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_web import centre_from_arguments, free_port, report, start_server  # noqa: E402
+from bench_web import centre_from_arguments, free_port, report, start_server, stop  # noqa: E402
 
 from modemd import apitokens  # noqa: E402
 from modemd import config as config_module  # noqa: E402
@@ -156,14 +156,7 @@ def main() -> int:
                 timings, elapsed = fire(port, secret, clients, args.requests, request)
                 report(name, timings, elapsed)
     finally:
-        server.terminate()
-        server.wait(timeout=30)
-        if not args.keep:
-            import shutil
-
-            shutil.rmtree(folder, ignore_errors=True)
-        else:
-            print(f"kept {folder}")
+        stop(server, folder, args.keep)
     return 0
 
 

@@ -244,6 +244,18 @@ def report(name: str, timings: list[float], elapsed: float) -> None:
     )
 
 
+def stop(server: subprocess.Popen, folder: Path, keep: bool) -> None:
+    """Stop ``modemd web``; remove the centre unless it is to be kept (--keep, --reuse)."""
+    server.terminate()
+    server.wait(timeout=30)
+    if not keep:
+        import shutil
+
+        shutil.rmtree(folder, ignore_errors=True)
+    else:
+        print(f"kept {folder}")
+
+
 def centre_from_arguments(parser: argparse.ArgumentParser, prefix: str) -> tuple[Path, Path, list[int], Any]:
     """The options shared by the web benchmarks, parsed; then the centre built (or reused) as they say.
 
@@ -323,14 +335,7 @@ def main() -> int:
             timings = measure(port, cookie, paths, args.concurrency, args.requests)
             report(name, timings, time.perf_counter() - started)
     finally:
-        server.terminate()
-        server.wait(timeout=30)
-        if not args.keep:
-            import shutil
-
-            shutil.rmtree(folder, ignore_errors=True)
-        else:
-            print(f"kept {folder}")
+        stop(server, folder, args.keep)
     return 0
 
 
