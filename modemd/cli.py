@@ -31,6 +31,7 @@ COMMANDS = (
     "detect",
     "privacy",
     "webhooks",
+    "token",
 )
 
 

@@ -445,6 +445,9 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "webhook_url": Key("", webhook_url),
         "webhook_secret": Key("", webhook_secret),  # signs each POST (X-Modemd-Signature); required with a URL
         "webhook_timeout": Key("10s", duration),  # one delivery attempt, connection to answer
+        # requests per minute per API token (0 = no limit), and how many may come at once above that pace
+        "rate_limit": Key("600", _int(0, 1_000_000)),
+        "rate_burst": Key("60", _int(1, 1_000_000)),
     },
 }
 

@@ -117,6 +117,17 @@ class PrivacySettings:
 
 
 @dataclass(frozen=True)
+class ApiSettings:
+    """``[api]``: the HTTP API under /api/v1 (webui/api) and the webhooks (modemd.webhooks; timeout in seconds)."""
+
+    webhook_url: str
+    webhook_secret: str
+    webhook_timeout: float
+    rate_limit: int
+    rate_burst: int
+
+
+@dataclass(frozen=True)
 class ModemSettings:
     """One ``[modem:NAME]`` section as its schema types parse it (durations in seconds).
 
@@ -152,15 +163,6 @@ class ModemSettings:
     seed: str
     validity: str | int
     reassembly_timeout: float | str
-
-
-@dataclass(frozen=True)
-class ApiSettings:
-    """``[api]``: webhooks (timeout in seconds)."""
-
-    webhook_url: str
-    webhook_secret: str
-    webhook_timeout: float
 
 
 #: the class of each schema section that has one ([routing] is a mapping, see Config.routing)

@@ -28,6 +28,8 @@ from modemd.store import migrations
 from modemd.store.dbcopy import BATCH_ROWS, ordered_models, safe_url
 from modemd.store.models import (
     ALL_MODELS,
+    ApiIdempotency,
+    ApiToken,
     AuditLog,
     BlockedNumber,
     Broadcast,
@@ -145,6 +147,10 @@ def populate_every_table(officials) -> None:
         body='{"text": "' + LONG + '"}',
         give_up_at=NEAR_MIDNIGHT_WIB,
     )
+    token = ApiToken.create(
+        name="e-office 🏛", token_hash="b" * 64, prefix="mdt_bbbb", user=humas, scopes="send,status", expires_at=at
+    )
+    ApiIdempotency.create(token=token, key="kirim-1", request_hash="c" * 64, status=201, response='{"id": 1}')
     CaseStep.create(
         case=case, stage="verify", agency="Dinas Perhubungan 🚦", actor="daemon", due_at=NEAR_MIDNIGHT_WIB, note=LONG
     )

@@ -109,6 +109,8 @@ def test_every_json_command_prints_json_alone(center):
         ("privacy", "purge"): ["privacy", "purge", "--before", "2020-01-01", "--json"],
         ("privacy", "senders"): ["privacy", "senders", "--json"],
         ("webhooks", "list"): ["webhooks", "list", "--json"],
+        ("token", "create"): ["token", "create", "json-test", "--user", "admin", "--scope", "status", "--json"],
+        ("token", "list"): ["token", "list", "--json"],
     }
     assert json_commands(cli.build_parser()) == set(cases), "a command with --json has no case in this test"
     for argv in cases.values():

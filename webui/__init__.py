@@ -42,6 +42,8 @@ BLUEPRINTS = (
     "webui.recap",
     "webui.reports",
     "webui.identity",
+    "webui.admin.tokens",
+    "webui.api",
 )
 
 

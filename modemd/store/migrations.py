@@ -265,6 +265,17 @@ def _v11_to_v12(database: peewee.Database, migrator: SchemaMigrator) -> None:
     database.create_tables([models.CaseStep], safe=True)
 
 
+def _v12_to_v13(database: peewee.Database, migrator: SchemaMigrator) -> None:
+    """v13: API tokens and the answers kept for idempotency keys; cases indexed for the API's keyset pages."""
+    database.create_tables([models.ApiToken, models.ApiIdempotency], safe=True)
+    migrate(
+        *(
+            migrator.add_index("case", (*columns, "last_message_at", "id"), False)
+            for columns in ((), ("keyword",), ("owner_id",), ("status",))
+        )
+    )
+
+
 #: MIGRATIONS[i] upgrades version i+1 to i+2. Version 1 is the first released schema.
 MIGRATIONS: list[Callable[[peewee.Database, SchemaMigrator], None]] = [
     _v1_to_v2,
@@ -278,6 +289,7 @@ MIGRATIONS: list[Callable[[peewee.Database, SchemaMigrator], None]] = [
     _v9_to_v10,
     _v10_to_v11,
     _v11_to_v12,
+    _v12_to_v13,
 ]
 LATEST = len(MIGRATIONS) + 1
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import peewee
 from peewee import (
@@ -25,6 +26,9 @@ from peewee import (
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from modemd.states import BroadcastState, CaseStatus, FlowStage, OutboundState, PartState, WebhookState, words
+
+if TYPE_CHECKING:
+    from modemd.store.sqlcache import CompiledInsert
 
 database_proxy = peewee.DatabaseProxy()
 PASSWORD_METHOD = "scrypt"
@@ -195,6 +199,11 @@ class Case(BaseModel):
             (("status", "deadline_at"), False),
             (("citizen", "keyword", "status"), False),
             (("opened_at",), False),
+            # the API's case list: keyset pages in order of the last SMS, for everyone, a keyword, an owner, a state
+            (("last_message_at", "id"), False),
+            (("keyword", "last_message_at", "id"), False),
+            (("owner", "last_message_at", "id"), False),
+            (("status", "last_message_at", "id"), False),
         )
 
 
@@ -513,6 +522,37 @@ class NotificationSent(BaseModel):
         indexes = ((("job", "period", "target"), True),)
 
 
+class ApiToken(BaseModel):
+    """A key for another system to use the HTTP API as ``user``, limited to ``scopes``
+    (:mod:`modemd.apitokens`). Only the SHA-256 of the secret is kept: it is shown once, at creation."""
+
+    name = CharField(max_length=64, unique=True)
+    token_hash = CharField(max_length=64, unique=True)
+    prefix = CharField(max_length=12)  # the secret's first characters, to tell tokens apart in lists
+    user = ForeignKeyField(User, backref="api_tokens", on_delete="CASCADE")
+    scopes = CharField(max_length=255)  # comma-separated, see modemd.apitokens.SCOPES
+    created_by = CharField(max_length=64, default="")
+    created_at = DateTimeField(default=utcnow)
+    expires_at = DateTimeField(null=True)
+    revoked_at = DateTimeField(null=True)
+    last_used_at = DateTimeField(null=True)
+    last_address = CharField(max_length=64, default="")
+
+
+class ApiIdempotency(BaseModel):
+    """The answer given to a request with an ``Idempotency-Key``: a retry gets it again instead of a second SMS."""
+
+    token = ForeignKeyField(ApiToken, backref="+", on_delete="CASCADE")
+    key = CharField(max_length=128)
+    request_hash = CharField(max_length=64)  # method, path and body: the same key with another body is refused
+    status = IntegerField()
+    response = TextField()
+    created_at = DateTimeField(default=utcnow, index=True)
+
+    class Meta:
+        indexes = ((("token", "key"), True),)
+
+
 class AuditLog(BaseModel):
     at = DateTimeField(default=utcnow, index=True)
     actor = CharField(max_length=64)  # a login, or "daemon", "cli"
@@ -525,15 +565,25 @@ class AuditLog(BaseModel):
         indexes = ((("object_type", "object_id"), False),)
 
 
+_insert_audit: CompiledInsert | None = None
+
+
 def audit(actor: str, action: str, obj: BaseModel | None = None, **detail) -> AuditLog:
     """Record who did what to which object, and when."""
-    return AuditLog.create(
-        actor=actor,
-        action=action,
-        object_type=type(obj).__name__.lower() if obj is not None else "",
-        object_id=str(obj.get_id()) if obj is not None else "",
-        detail=json.dumps(detail, ensure_ascii=False, default=str),
-    )
+    global _insert_audit
+    if _insert_audit is None:  # every API write audits: its INSERT compiled once (sqlcache imports this module)
+        from modemd.store.sqlcache import CompiledInsert
+
+        _insert_audit = CompiledInsert(AuditLog)
+    values = {
+        "at": utcnow(),
+        "actor": actor,
+        "action": action,
+        "object_type": type(obj).__name__.lower() if obj is not None else "",
+        "object_id": str(obj.get_id()) if obj is not None else "",
+        "detail": json.dumps(detail, ensure_ascii=False, default=str),
+    }
+    return AuditLog(id=_insert_audit.execute(values), **values)
 
 
 ALL_MODELS: list[type[BaseModel]] = [
@@ -558,6 +608,8 @@ ALL_MODELS: list[type[BaseModel]] = [
     ModemStatus,
     DaemonState,
     NotificationSent,
+    ApiToken,
+    ApiIdempotency,
     AuditLog,
     WebhookDelivery,
     WebhookAttempt,
