@@ -17,7 +17,7 @@ import pytest
 
 from modemd.store import db as db_module
 from modemd.store import migrations
-from modemd.store.models import ALL_MODELS, database_proxy
+from modemd.store.models import ALL_MODELS
 
 POSTGRES_ENV = "MODEMD_TEST_POSTGRES_URL"
 MYSQL_ENV = "MODEMD_TEST_MYSQL_URL"
@@ -152,7 +152,3 @@ def officials(sqlite_db, make_user):
         "admin": make_user("admin", "admin", phone_number="081200000009"),
         "ketua": make_user("ketua", "approver", phone_number="081200000008"),
     }
-
-
-def bound_database() -> peewee.Database:
-    return database_proxy.obj

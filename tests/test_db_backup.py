@@ -19,12 +19,11 @@ import threading
 from pathlib import Path
 
 import pytest
-from conftest import bound_database
 
 from modemd.drivers import inject_simulated
 from modemd.store import db as db_module
 from modemd.store import migrations
-from modemd.store.models import AuditLog, Case, DaemonState, InboundMessage, Template
+from modemd.store.models import AuditLog, Case, DaemonState, InboundMessage, Template, database_proxy
 from tests.fakemodem import wait_until
 from tests.test_cli_daemon import SIM, modemd, start_daemon
 
@@ -54,7 +53,7 @@ class Writers:
             self.done.wait(0.05)
 
     def _office(self) -> None:
-        database = bound_database()
+        database = database_proxy.obj  # the database the fixture bound
         while not self.done.is_set():
             with database.atomic():
                 AuditLog.insert_many(
@@ -77,7 +76,7 @@ class Writers:
 def test_a_backup_taken_while_the_daemon_writes_holds_every_row_committed_before_it(officials, write_config, tmp_path):
     config = write_config(SIM)
     database_file = tmp_path / "modemd.db"
-    database = bound_database()
+    database = database_proxy.obj  # the database the fixture bound
     with database.atomic():  # a few megabytes, so that the copy takes a moment
         for _ in range(40):
             AuditLog.insert_many(

@@ -19,7 +19,6 @@ from pathlib import Path
 
 import peewee
 import pytest
-from conftest import bound_database
 from webfixtures import PASSWORD, WEB_INI
 
 from modemd import config as config_module
@@ -53,6 +52,7 @@ from modemd.store.models import (
     WebhookDelivery,
     WebSession,
     audit,
+    database_proxy,
 )
 from tests.fakemodem import wait_until
 
@@ -284,7 +284,7 @@ def test_a_target_holding_data_is_refused_unless_forced(officials, write_config,
 
 def test_the_copy_is_one_moment_while_another_process_writes(officials, write_config, tmp_path):
     """The source is read in one snapshot: rows committed during the copy are in neither count nor copy."""
-    database = bound_database()
+    database = database_proxy.obj  # the database the fixture bound
     with database.atomic():
         for _ in range(6):
             AuditLog.insert_many([{"actor": "cli", "action": "test.fill"} for _ in range(BATCH_ROWS)]).execute()
@@ -396,7 +396,7 @@ def test_a_text_too_long_for_the_server_column_is_named_before_anything_is_writt
 def test_a_row_pointing_to_nothing_is_named_before_anything_is_written(officials, write_config, mysql_url):
     """SQLite keeps such a row when foreign keys were off (an old version, a hand edit); MariaDB would refuse it."""
     _drop(mysql_url)
-    database = bound_database()
+    database = database_proxy.obj  # the database the fixture bound
     database.execute_sql("PRAGMA foreign_keys = OFF")
     CaseNote.insert(case=999, author=officials["humas"].id, text="catatan yatim").execute()
     database.execute_sql("PRAGMA foreign_keys = ON")
