@@ -109,7 +109,9 @@ def test_every_keywords_ini_key_is_in_the_sample_and_the_guide():
 
 def test_the_ini_check_sees_a_key_missing_from_the_guide(tmp_path):
     guide = tmp_path / "guide.md"
-    guide.write_text("### `[web]`\n\n| kunci | bawaan | artinya |\n|---|---|---|\n| `listen` | `127.0.0.1:8080` | x |\n")
+    guide.write_text(
+        "### `[web]`\n\n| kunci | bawaan | artinya |\n|---|---|---|\n| `listen` | `127.0.0.1:8080` | x |\n"
+    )
     assert _guide_tables(guide) == {"web": {"listen": "`127.0.0.1:8080`"}}
     assert _guide_tables(guide)["web"] != {key: _written(spec.default) for key, spec in SCHEMA["web"].items()}
 
@@ -216,7 +218,10 @@ def test_a_wrong_command_line_is_caught(line):
 )
 def test_a_wrong_name_in_a_synopsis_is_caught(line):
     assert check_command(line, whole=False)
-    assert check_command(line.replace("modme", "modem").replace("nmae", "name").replace("bakcup", "upgrade"), whole=False) is None
+    assert (
+        check_command(line.replace("modme", "modem").replace("nmae", "name").replace("bakcup", "upgrade"), whole=False)
+        is None
+    )
 
 
 def test_command_lines_are_found_in_blocks_and_spans():
@@ -253,7 +258,9 @@ def test_guides_build_to_self_contained_html_without_warnings(tmp_path):
     assert 'href="panduan-administrator.html"' in pengguna  # links between guides follow the rendering
 
 
-@pytest.mark.skipif(not shutil.which(docbuild.CHROMIUM), reason=f"{docbuild.CHROMIUM} is missing: apt-get install chromium")
+@pytest.mark.skipif(
+    not shutil.which(docbuild.CHROMIUM), reason=f"{docbuild.CHROMIUM} is missing: apt-get install chromium"
+)
 def test_a_guide_prints_to_pdf(tmp_path):
     warnings = docbuild.build([DOCS / "panduan-pengguna.md"], tmp_path, pdf=True)
     assert warnings == []
