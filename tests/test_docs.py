@@ -198,6 +198,29 @@ def test_every_modemd_command_the_guides_show_exists():
     assert seen > 60, "the command finder found suspiciously few modemd lines"
 
 
+def _commands(parser, prefix: str = "modemd") -> list[str]:
+    """Every command and nested action of the parser, e.g. "modemd db upgrade"."""
+    found = []
+    for action in parser._actions:
+        if action.__class__.__name__ == "_SubParsersAction":
+            for name, sub in action.choices.items():
+                found.append(f"{prefix} {name}")
+                found += _commands(sub, f"{prefix} {name}")
+    return found
+
+
+def test_the_technicians_guide_lists_every_command_and_action():
+    table = (DOCS / "panduan-teknisi.md").read_text(encoding="utf-8").split("## Daftar perintah `modemd`")[1]
+    table = table.split("\n## ")[0]
+    missing = []
+    for command in _commands(cli.build_parser()):
+        words = command.split()
+        # "`modemd user add`", or an action after its command in the same row: "`user set-password`", "`approve`"
+        if not any(f"`{' '.join(words[start:])}" in table for start in range(len(words))):
+            missing.append(command)
+    assert missing == []
+
+
 @pytest.mark.parametrize(
     "line",
     [
