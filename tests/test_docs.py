@@ -17,9 +17,11 @@ import ast
 import contextlib
 import importlib.util
 import io
+import os
 import re
 import shlex
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -289,6 +291,26 @@ def test_a_guide_prints_to_pdf(tmp_path):
     assert warnings == []
     pdf = (tmp_path / "panduan-pengguna.pdf").read_bytes()
     assert pdf.startswith(b"%PDF") and len(pdf) > 100_000  # the screenshots are in it
+
+
+def test_docs_sh_renders_a_guide_and_fails_on_a_broken_link(tmp_path):
+    out = tmp_path / "out"
+    env = {**os.environ, "PYTHON": sys.executable, "OUT": str(out)}
+    done = subprocess.run(
+        ["sh", "scripts/docs.sh", "docs/panduan-teknisi.md"], cwd=REPO, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert (out / "panduan-teknisi.html").exists()
+    assert (out / "panduan-teknisi.pdf").exists() == bool(shutil.which(docbuild.CHROMIUM))
+    broken = tmp_path / "broken.md"
+    broken.write_text("# Rusak\n\n[hilang](tidak-ada.md)\n")
+    done = subprocess.run(
+        [sys.executable, "scripts/docbuild.py", "--out", str(out), str(broken)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 1 and "missing file: tidak-ada.md" in done.stderr
 
 
 # --------------------------------------------------------------------------
