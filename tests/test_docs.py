@@ -314,6 +314,47 @@ def test_docs_sh_renders_a_guide_and_fails_on_a_broken_link(tmp_path):
 
 
 # --------------------------------------------------------------------------
+# UI labels
+
+GUIDES_ID = ("panduan-pengguna.md", "panduan-administrator.md", "panduan-teknisi.md")
+CATALOGUE = REPO / "webui" / "translations" / "en" / "LC_MESSAGES" / "messages.po"
+
+
+def ui_labels() -> set[str]:
+    """Every msgid of the web UI, with %(n)d-style fields written as N (as the guides write them)."""
+    text = CATALOGUE.read_text(encoding="utf-8")
+    labels = set()
+    for block in re.findall(r'^msgid ((?:".*"\n)+)', text, flags=re.M):
+        label = "".join(re.findall(r'^"(.*)"$', block, flags=re.M)).replace('\\"', '"')
+        labels |= {label, re.sub(r"%\(\w+\)[sd]", "N", label)}
+    return labels - {""}
+
+
+def bold_phrases(text: str) -> list[str]:
+    """**Bold** in the guides is a label of the web UI; a menu path is written **Admin → Kontak**."""
+    phrases = []
+    for bold in re.findall(r"\*\*([^*]+)\*\*", text):
+        phrases += [" ".join(part.split()) for part in bold.split("→")]
+    return phrases
+
+
+def test_every_bold_label_in_the_guides_is_what_the_web_ui_shows():
+    labels = ui_labels()
+    unknown = {
+        name: sorted({p for p in bold_phrases((DOCS / name).read_text(encoding="utf-8")) if p not in labels})
+        for name in GUIDES_ID
+    }
+    assert unknown == dict.fromkeys(GUIDES_ID, []), "write UI labels as the templates do; emphasis in *italics*"
+    assert len(bold_phrases((DOCS / "panduan-pengguna.md").read_text(encoding="utf-8"))) > 50
+
+
+def test_a_label_the_ui_does_not_have_is_caught():
+    labels = ui_labels()
+    assert {"Kotak masuk", "Kirim ulang N yang gagal", "Admin", "Kontak"} <= labels
+    assert [p for p in bold_phrases("**Admin → Kontak** dan **Kotak surat**") if p not in labels] == ["Kotak surat"]
+
+
+# --------------------------------------------------------------------------
 # requirements.md
 
 
