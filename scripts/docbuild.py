@@ -144,6 +144,14 @@ def render(path: Path, rendered_names: set[str] | None = None) -> Rendered:
                     new = parts.path[: -len(".md")] + ".html" + (f"#{parts.fragment}" if parts.fragment else "")
                     child.attrSet("href", new)
     body = md.renderer.render(tokens, md.options, {})
+    contents = [
+        (token.attrGet("id"), _inline_text(tokens[i + 1]))
+        for i, token in enumerate(tokens)
+        if token.type == "heading_open" and token.tag == "h2"
+    ]
+    if len(contents) > 2 and "</h1>" in body:  # a printed guide needs its table of contents
+        items = "".join(f'<li><a href="#{anchor}">{html.escape(text)}</a></li>' for anchor, text in contents)
+        body = body.replace("</h1>", f'</h1>\n<nav class="toc"><ol>{items}</ol></nav>', 1)
     page = (
         '<!doctype html>\n<html lang="id">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'

@@ -276,7 +276,7 @@ def test_guides_build_to_self_contained_html_without_warnings(tmp_path):
     assert warnings == []
     for name in GUIDES:
         page = (tmp_path / name.replace(".md", ".html")).read_text(encoding="utf-8")
-        assert "<h1 " in page and "<style>" in page
+        assert "<h1 " in page and "<style>" in page and '<nav class="toc">' in page
         assert not re.search(r'(src|href)="(https?:)?//', page.split("</style>", 1)[1].split("<main>")[0])
         assert not re.search(r'<img [^>]*src="(?!data:)', page), f"{name}: an image is not embedded"
     pengguna = (tmp_path / "panduan-pengguna.html").read_text(encoding="utf-8")
