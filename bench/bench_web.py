@@ -27,6 +27,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -243,53 +244,70 @@ def report(name: str, timings: list[float], elapsed: float) -> None:
     )
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def stop(server: subprocess.Popen, folder: Path, keep: bool) -> None:
+    """Stop ``modemd web``; remove the centre unless it is to be kept (--keep, --reuse)."""
+    server.terminate()
+    server.wait(timeout=30)
+    if not keep:
+        import shutil
+
+        shutil.rmtree(folder, ignore_errors=True)
+    else:
+        print(f"kept {folder}")
+
+
+def centre_from_arguments(parser: argparse.ArgumentParser, prefix: str) -> tuple[Path, Path, list[int], Any]:
+    """The options shared by the web benchmarks, parsed; then the centre built (or reused) as they say.
+
+    Returns (folder, modemd.ini, the cases of keyword K00, the parsed arguments).
+    """
     parser.add_argument("--officials", type=int, default=10)
     parser.add_argument("--cases-per-official", type=int, default=2000)
     parser.add_argument("--messages", type=int, default=1_000_000)
     parser.add_argument("--concurrency", type=int, default=20)
-    parser.add_argument("--requests", type=int, default=400, help="requests per page")
     parser.add_argument("--threads", type=int, default=8, help="waitress threads of modemd web")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     parser.add_argument("--reuse", metavar="FOLDER", help="measure a folder kept by an earlier --keep run")
     args = parser.parse_args()
     if args.reuse:
         folder = Path(args.reuse)
-        ini, own_cases = folder / "modemd.ini", reuse(folder)
         args.keep = True
-    else:
-        folder = Path(tempfile.mkdtemp(prefix="modemd-bench-web-"))
-        ini, own_cases = build(folder, args.officials, args.cases_per_official, args.messages)
-    port = free_port()
+        return folder, folder / "modemd.ini", reuse(folder), args
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    ini, own_cases = build(folder, args.officials, args.cases_per_official, args.messages)
+    return folder, ini, own_cases, args
+
+
+def start_server(ini: Path, folder: Path, port: int, threads: int) -> subprocess.Popen:
+    """The real ``modemd web`` (waitress, its own process, so the load generator does not share its
+    interpreter lock), once it accepts connections; its log goes to folder/web.log."""
     server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "modemd",
-            "--config",
-            str(ini),
-            "web",
-            "--listen",
-            f"127.0.0.1:{port}",
-            "--threads",
-            str(args.threads),
-        ],
+        [sys.executable, "-m", "modemd", "--config", str(ini), "web"]
+        + ["--listen", f"127.0.0.1:{port}", "--threads", str(threads)],
         stdout=subprocess.DEVNULL,
-        stderr=open(folder / "web.log", "wb"),
-    )  # a pipe nobody reads would fill and stall the server
+        stderr=open(folder / "web.log", "wb"),  # a pipe nobody reads would fill and stall the server
+    )
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return server
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                server.kill()
+                raise SystemExit(
+                    "modemd web did not start: " + (folder / "web.log").read_text(errors="replace")
+                ) from None
+            time.sleep(0.2)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=400, help="requests per page")
+    folder, ini, own_cases, args = centre_from_arguments(parser, "modemd-bench-web-")
+    port = free_port()
+    server = start_server(ini, folder, port, args.threads)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise SystemExit(
-                        "modemd web did not start: " + (folder / "web.log").read_text(errors="replace")
-                    ) from None
-                time.sleep(0.2)
         official, admin = Client(port), Client(port)
         official.login("off00")
         admin.login("admin")
@@ -317,14 +335,7 @@ def main() -> int:
             timings = measure(port, cookie, paths, args.concurrency, args.requests)
             report(name, timings, time.perf_counter() - started)
     finally:
-        server.terminate()
-        server.wait(timeout=30)
-        if not args.keep:
-            import shutil
-
-            shutil.rmtree(folder, ignore_errors=True)
-        else:
-            print(f"kept {folder}")
+        stop(server, folder, args.keep)
     return 0
 
 

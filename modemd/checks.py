@@ -12,6 +12,7 @@ from pathlib import Path
 import peewee
 
 from modemd.receive import keywords as keywords_module
+from modemd.receive import status_query
 from modemd.receive.keywords import KeywordTable
 
 from . import config as config_module
@@ -45,6 +46,7 @@ def check_all(config_path: Path, *, upgrade_database: bool = False) -> CheckResu
         return result
     config = result.config
     result.keywords = keywords_module.load_keywords(config.keywords_path, result.problems)
+    status_query.check_clash(config, result.keywords, result.problems)
     result.database = _check_database(config, result.problems, upgrade_database)
     if result.database is not None:
         keywords_module.check_owners(result.keywords, _user_state, result.problems)

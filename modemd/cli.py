@@ -30,6 +30,8 @@ COMMANDS = (
     "probe",
     "detect",
     "privacy",
+    "webhooks",
+    "token",
 )
 
 

@@ -29,6 +29,7 @@ from modemd.sms import phone
 from .drivers import DRIVERS, missing_library
 from .settings import (
     SECTIONS,
+    ApiSettings,
     ModemdSettings,
     ModemSettings,
     NotifySettings,
@@ -37,6 +38,7 @@ from .settings import (
     WebSettings,
     build,
 )
+from .webhooks.urls import webhook_secret, webhook_url
 
 DEFAULT_CONFIG_PATH = "/etc/modemd/modemd.ini"
 
@@ -215,6 +217,30 @@ def sender_id(text: str) -> str:
     return value
 
 
+def _status_keyword(text: str) -> str:
+    value = text.strip().upper()
+    if not re.fullmatch(r"[A-Z0-9]{2,20}", value):
+        raise ValueError("expected one word of 2 to 20 letters or digits, such as CEK")
+    return value
+
+
+def _placeholders(text: str, allowed: tuple[str, ...]) -> str:
+    value = _template(text)
+    try:
+        value.format(**{name: "x" for name in allowed})
+    except (KeyError, IndexError, ValueError) as exc:
+        raise ValueError(f"expected a text using only {', '.join('{' + a + '}' for a in allowed)} ({exc})") from None
+    return value
+
+
+def _status_template(text: str) -> str:
+    return _placeholders(text, ("case", "keyword", "state", "answer"))
+
+
+def _status_help_template(text: str) -> str:
+    return _placeholders(text, ("word",))
+
+
 def _phones(text: str) -> list[str]:
     numbers = []
     for item in (part.strip() for part in text.split(",")):
@@ -245,6 +271,10 @@ def _listen(text: str) -> tuple[str, int]:
     if not sep or not port.isdigit() or not 0 < int(port) < 65536:
         raise ValueError("expected HOST:PORT such as 127.0.0.1:8080")
     return host.strip("[]") or "127.0.0.1", int(port)
+
+
+def _listen_or_empty(text: str) -> tuple[str, int] | None:
+    return _listen(text) if text.strip() else None
 
 
 def _validity(text: str) -> str | int:
@@ -348,6 +378,14 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "sender_id": Key("", sender_id),
         "modem_rest_after": Key("5", _int(1, 1000)),
         "modem_rest": Key("10m", duration),
+        # citizens follow their case: "CEK 123" from the number that opened case 123 (modemd.receive.status_query)
+        "status_keyword": Key("CEK", _status_keyword),
+        "status_reply": Key("Laporan #{case} ({keyword}): {state}.", _status_template),
+        "status_answer_reply": Key("Laporan #{case} ({keyword}): {state}. Jawaban: {answer}", _status_template),
+        "status_not_found": Key("Laporan #{case} tidak ditemukan.", _status_template),
+        "status_help": Key(
+            "Untuk mengecek laporan, kirim {word} spasi nomor laporan, contoh: {word} 123", _status_help_template
+        ),
     },
     "routing": {},  # operator = modem[, modem]; checked in _check_routing
     "web": {
@@ -363,6 +401,8 @@ SCHEMA: dict[str, dict[str, Key]] = {
         # the centre's name and emblem in the header, the login page, the public page and printouts
         "title": Key("SMS Center"),
         "logo": Key("", _image, path=True),
+        # a second address serving only the public pages and feeds (/publik/); empty = none
+        "public_listen": Key("", _listen_or_empty),
     },
     "notify": {
         "hourly": Key("yes", _bool),
@@ -390,10 +430,24 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "signature": Key("", sender_id),
         # the centre's own problems (a modem's credit or active period running out); empty = admin accounts' phones
         "admin_numbers": Key("", _phones),
+        # the verified flow (keywords.ini flow = verified): the central admin's time to verify and to approve
+        # an answer, the operator's time to answer; a step past it is reminded once (modemd.jobs.flow_reminders)
+        "verify_within": Key("30m", duration),
+        "answer_within": Key("2h", duration),
+        "flow_text": Key("Laporan #{case} ({keyword}) {step}, batas {deadline} lewat. Buka {url}", _template),
     },
     "privacy": {
         # days after a case is closed until its citizen's number is purged (modemd.jobs.privacy); 0 = never
         "keep_days": Key("0", _int(0, 36500)),
+    },
+    "api": {
+        # the endpoint every webhook event goes to (keywords.ini adds one per keyword); empty = none
+        "webhook_url": Key("", webhook_url),
+        "webhook_secret": Key("", webhook_secret),  # signs each POST (X-Modemd-Signature); required with a URL
+        "webhook_timeout": Key("10s", duration),  # one delivery attempt, connection to answer
+        # requests per minute per API token (0 = no limit), and how many may come at once above that pace
+        "rate_limit": Key("600", _int(0, 1_000_000)),
+        "rate_burst": Key("60", _int(1, 1_000_000)),
     },
 }
 
@@ -462,6 +516,7 @@ class Config:
     web: WebSettings = field(init=False)
     notify: NotifySettings = field(init=False)
     privacy: PrivacySettings = field(init=False)
+    api: ApiSettings = field(init=False)
 
     def __post_init__(self) -> None:
         for section, cls in SECTIONS.items():
@@ -669,6 +724,7 @@ def load(path: Path | str) -> Config:
         values[section] = _parse_section(
             file, section, parser[section] if parser.has_section(section) else None, schema, folder, lines, problems
         )
+    _check_webhook(file, values["api"], lines, problems)
     modems = _load_modems(file, parser, values, folder, lines, problems)
     routing = _check_routing(file, parser, modems, lines, problems)
     for section in parser.sections():
@@ -686,6 +742,21 @@ def load(path: Path | str) -> Config:
     if errors:
         raise ConfigError(problems)
     return Config(path=path, values=values, modems=modems, routing=routing, warnings=problems)
+
+
+def _check_webhook(file: str, api: dict[str, Any], lines: dict, problems: list[Problem]) -> None:
+    """A webhook URL needs its secret: an unsigned POST could come from anyone."""
+    refused = any(p.section == "api" and p.key == "webhook_secret" for p in problems)  # already said why
+    if api["webhook_url"] and not api["webhook_secret"] and not refused:
+        problems.append(
+            Problem(
+                file,
+                "missing key webhook_secret (webhook_url needs a secret of 16 characters or more to sign with)",
+                "api",
+                "webhook_secret",
+                lines.get(("api", "webhook_url")),
+            )
+        )
 
 
 def _load_modems(file, parser, values, folder, lines, problems) -> dict[str, ModemConfig]:

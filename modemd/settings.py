@@ -57,6 +57,11 @@ class SmsSettings:
     sender_id: str
     modem_rest_after: int
     modem_rest: float
+    status_keyword: str
+    status_reply: str
+    status_answer_reply: str
+    status_not_found: str
+    status_help: str
 
 
 @dataclass(frozen=True)
@@ -74,6 +79,7 @@ class WebSettings:
     trusted_proxies: tuple
     title: str
     logo: Path | str
+    public_listen: tuple[str, int] | None
 
 
 @dataclass(frozen=True)
@@ -98,6 +104,9 @@ class NotifySettings:
     quiet_hours: tuple[dtime, dtime] | None
     signature: str
     admin_numbers: list[str]
+    verify_within: float
+    answer_within: float
+    flow_text: str
 
 
 @dataclass(frozen=True)
@@ -105,6 +114,17 @@ class PrivacySettings:
     """``[privacy]``"""
 
     keep_days: int
+
+
+@dataclass(frozen=True)
+class ApiSettings:
+    """``[api]``: the HTTP API under /api/v1 (webui/api) and the webhooks (modemd.webhooks; timeout in seconds)."""
+
+    webhook_url: str
+    webhook_secret: str
+    webhook_timeout: float
+    rate_limit: int
+    rate_burst: int
 
 
 @dataclass(frozen=True)
@@ -152,6 +172,7 @@ SECTIONS: dict[str, type] = {
     "web": WebSettings,
     "notify": NotifySettings,
     "privacy": PrivacySettings,
+    "api": ApiSettings,
 }
 
 T = TypeVar("T")

@@ -1,4 +1,4 @@
-"""The three state machines: an outbound message, a broadcast, a case. States as types, moves as data.
+"""The state machines: an outbound message, a broadcast, a case, a case's verified flow. States as types, moves as data.
 
 Each state is a :class:`enum.StrEnum`, so a member *is* the stored word
 (``OutboundState.SENT == "sent"``): peewee writes it unchanged, the CHECK
@@ -57,6 +57,21 @@ class CaseStatus(StrEnum):
     CLOSED = "closed"  # archived by an official
 
 
+class FlowStage(StrEnum):
+    """Where a case of a ``flow = verified`` keyword is in Muara Enim's complaint flow (:mod:`modemd.cases.flow`).
+
+    A ``flow = direct`` case has no stage. The case's :class:`CaseStatus` goes on
+    as for any case: open until the approved answer reached the network.
+    """
+
+    VERIFY = "verify"  # the central admin's queue, "Perlu verifikasi"
+    REJECTED = "rejected"  # spam or a duplicate, with a reason (the case is closed)
+    ASSIGNED = "assigned"  # in the inbox of the agency's operator, who writes the answer
+    REVIEW = "review"  # the answer waits for the central admin's approval
+    APPROVED = "approved"  # approved: the reply is queued to the citizen
+    ARCHIVED = "archived"  # the reply reached the network; the case is closed
+
+
 class PartState(StrEnum):
     """One sent part of a message, as its status report left it (no machine: the network decides)."""
 
@@ -65,7 +80,16 @@ class PartState(StrEnum):
     FAILED = "failed"
 
 
-O, B, C = OutboundState, BroadcastState, CaseStatus  # noqa: E741  (short names keep the tables readable)
+class WebhookState(StrEnum):
+    """One event on its way to one endpoint (no machine: pending until posted or given up; a retry by hand
+    makes it pending again)."""
+
+    PENDING = "pending"  # waiting for its next attempt
+    DELIVERED = "delivered"  # the endpoint answered 2xx
+    FAILED = "failed"  # no 2xx within 24 hours of retries
+
+
+O, B, C, F = OutboundState, BroadcastState, CaseStatus, FlowStage  # noqa: E741  (short names keep the tables readable)
 
 OUTBOUND_TRANSITIONS: dict[OutboundState, frozenset[OutboundState]] = {
     O.PENDING: frozenset({O.SENDING, O.FAILED, O.CANCELLED}),  # claim; expire; cancel (one, or its broadcast)
@@ -92,17 +116,28 @@ CASE_TRANSITIONS: dict[CaseStatus, frozenset[CaseStatus]] = {
     C.CLOSED: frozenset({C.OPEN}),  # reopened
 }
 
+FLOW_TRANSITIONS: dict[FlowStage, frozenset[FlowStage]] = {
+    F.VERIFY: frozenset({F.ASSIGNED, F.REJECTED}),  # verified and given to an agency's operator; spam, duplicate
+    F.REJECTED: frozenset(),
+    # the operator answered (a re-assignment to another agency or operator is a new step, not a move)
+    F.ASSIGNED: frozenset({F.REVIEW}),
+    F.REVIEW: frozenset({F.APPROVED, F.ASSIGNED}),  # approved (reply queued); returned to the operator with a note
+    F.APPROVED: frozenset({F.ARCHIVED, F.REVIEW}),  # the reply reached the network; it failed for good
+    F.ARCHIVED: frozenset(),
+}
+
 #: the machines, by their state type: a name for messages and the transition table
 MACHINES: dict[type, tuple[str, Mapping]] = {
     OutboundState: ("outbound message", OUTBOUND_TRANSITIONS),
     BroadcastState: ("broadcast", BROADCAST_TRANSITIONS),
     CaseStatus: ("case", CASE_TRANSITIONS),
+    FlowStage: ("verified case flow", FLOW_TRANSITIONS),
 }
 
 #: where a new row starts (the column default in modemd.store.models)
-INITIAL = {OutboundState: O.PENDING, BroadcastState: B.DRAFT, CaseStatus: C.OPEN}
+INITIAL = {OutboundState: O.PENDING, BroadcastState: B.DRAFT, CaseStatus: C.OPEN, FlowStage: F.VERIFY}
 
-S = TypeVar("S", OutboundState, BroadcastState, CaseStatus)
+S = TypeVar("S", OutboundState, BroadcastState, CaseStatus, FlowStage)
 
 
 class TransitionError(ValueError):

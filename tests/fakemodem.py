@@ -17,15 +17,26 @@ The API, by purpose:
   indicate=True) -> [index]``, ``inject_pdu(hex, indicate=True) -> index``
   (malformed PDUs too), ``send_status_report(reference, recipient, status)``;
   status reports also follow each send that asked for one, after
-  ``status_report_delay`` s, as ``+CDS`` or ``+CDSI`` per the client's CNMI.
+  ``status_report_delay`` s, as ``+CDS`` or ``+CDSI`` per the client's CNMI
+  (``reports_carry_submit_time``: stamped with the part's submit time).
 * what happened: ``sent`` (:class:`SentSMS`: number, text, reference, concat,
-  status_report_requested, pdu), ``sim`` (index -> :class:`StoredSMS`),
+  status_report_requested, pdu), ``refused`` ((number, +CMS code) of each
+  send answered with an error), ``sim`` (index -> :class:`StoredSMS`),
   ``commands`` and ``count(prefix)``, ``settings`` (echo, cmgf, cnmi...),
   ``ussd_requests``, ``pin_attempts_left``.
 * faults: ``fail_next_sends(n, code)``, ``fail_number(number, code)``,
   ``hang()``/``resume()``, ``stall()``/``resume()`` (a USB stall: the client's
   writes block), ``unplug()``/``replug()``, ``set_sim_full()``,
-  ``add_noise(*lines)``/``emit(line)``, ``clear_faults()``; and the
+  ``add_noise(*lines)``/``emit(line)``, ``clear_faults()``; for the fault
+  campaign (tests/faults/): ``fail_randomly(share, codes, seed)``,
+  ``interrupt_answers(*items, commands)`` (unsolicited lines or raw garbage
+  in the middle of a ``+CMGS`` answer or a ``+CMGL`` listing), ``reboot()``
+  (the stick restarts on its own: settings reset, PIN asked again),
+  ``replug(port_name=...)`` (back under another name, ttyUSB0 -> ttyUSB2),
+  ``unplug_during_send(part, before_answer, replug_after)`` (pulled out in
+  ``AT+CMGS`` after the network took the part, or between two parts),
+  ``inject_sms(..., wait_for_room=True)`` (the network holds what a full SIM
+  cannot take and delivers it once there is room: ``network_waiting``); and the
   attributes ``command_delay`` (s per command), ``part_delay`` (s per sent
   part), ``rssi``, ``registration``, ``ussd_reply``, ``ussd_encoding``.
   Like a real stick, USSD needs the network: while ``registration`` is
@@ -55,6 +66,7 @@ from __future__ import annotations
 import errno
 import logging
 import os
+import random
 import re
 import select
 import shutil
@@ -174,6 +186,15 @@ class _Faults:
     sim_full: bool = False
     noise: list[str] = field(default_factory=list)
     noise_every_command: bool = False
+    random_share: float = 0.0  # fail_randomly: this share of sends answers one of random_codes
+    random_codes: tuple[int, ...] = ()
+    rng: random.Random | None = None
+    interruptions: list[str | bytes] = field(default_factory=list)  # woven into the answers of ...
+    interrupted_commands: frozenset[str] = frozenset()  # ... these commands (+CMGS, +CMGL)
+    unplug_at_part: int = 0  # unplug_during_send: unplug at the n-th next part the network takes ...
+    unplug_before_answer: bool = True  # ... before its +CMGS answer (True) or right after it
+    replug_after: float | None = None  # ... and plug back in after this many seconds
+    unplug_at_next_command: bool = False  # the answer went out whole; the next command finds the stick gone
 
 
 #: what a reader set to the wrong baud rate makes of a modem's answer
@@ -277,6 +298,9 @@ class FakeModem:
         self.cnmi_ds_supported = cnmi_ds_supported
         self.status_report_delay = status_report_delay
         self.status_report_status = status_report_status
+        #: True: a status report's SMSC time is when the part was submitted, as a real SMSC stamps it (a report
+        #: that comes late still names its send); False: shortly before the report, whatever the delay
+        self.reports_carry_submit_time = False
         self.ussd_reply = ussd_reply
         self.ussd_encoding = ussd_encoding  # plain | ucs2 | gsm7 (Huawei packed hex)
         self.ussd_packed_requests = ussd_packed_requests  # Huawei: "*888#" must come packed, as hex
@@ -292,6 +316,11 @@ class FakeModem:
         self.sim: dict[int, StoredSMS] = {}
         self.ussd_requests: list[str] = []
         self.plug_count = 0
+        self.reboot_count = 0
+        #: (number, code) of every AT+CMGS answered with +CMS ERROR, in order
+        self.refused: list[tuple[str, int]] = []
+        #: PDUs the network holds for a full SIM (inject_sms(wait_for_room=True)), delivered as room appears
+        self.network_waiting: list[str] = []
 
         self._own_dir = directory is None
         self._dir = directory or tempfile.mkdtemp(prefix="fakemodem-")
@@ -356,11 +385,17 @@ class FakeModem:
             self._prompt = None
             self._urcs.clear()
 
-    def replug(self) -> None:
-        """Plug a (freshly booted) stick in again at the same ``device`` path; the SIM keeps its messages."""
+    def replug(self, port_name: str | None = None) -> None:
+        """Plug a (freshly booted) stick in again at the same ``device`` path; the SIM keeps its messages.
+
+        ``port_name``: the kernel gave it another name this time (``ttyUSB0`` comes back as
+        ``ttyUSB2`` while the old node is still held); ``device`` follows.
+        """
         with self._lock:
             if self._master is not None:
                 self.unplug()
+            if port_name is not None:
+                self.device = os.path.join(self._dir, port_name)
             master, slave = os.openpty()
             # raw from the start: no line discipline echo or CR/LF translation
             tty.setraw(slave)
@@ -438,6 +473,65 @@ class FakeModem:
         with self._lock:
             self._faults.sim_full = full
 
+    def fail_randomly(self, share: float, codes: tuple[int, ...], seed: int = 0) -> None:
+        """Answer about ``share`` of all AT+CMGS with ``+CMS ERROR: c``, ``c`` drawn from ``codes`` (seeded)."""
+        with self._lock:
+            self._faults.random_share = share
+            self._faults.random_codes = tuple(codes)
+            self._faults.rng = random.Random(seed)
+
+    def interrupt_answers(self, *items: str | bytes, commands: tuple[str, ...] = ("+CMGS", "+CMGL")) -> None:
+        """Weave ``items`` into the answers of ``commands``: a ``str`` is an unsolicited line (``^RSSI: 17``,
+        ``RING``, ``+CREG: 1``), ``bytes`` are written raw (line noise). They come after the first line of
+        the answer, between whole entries of a listing, never inside an entry."""
+        with self._lock:
+            self._faults.interruptions = list(items)
+            self._faults.interrupted_commands = frozenset(c.upper() for c in commands)
+
+    def unplug_during_send(
+        self, part: int = 1, *, before_answer: bool = True, replug_after: float | None = 2.0
+    ) -> None:
+        """Pull the stick out at the ``part``-th next part the network accepts: ``before_answer`` in the
+        middle of AT+CMGS (the part is out, its ``+CMGS:`` answer never comes), else right after the
+        answer (between two parts of a long message). Plugged back in ``replug_after`` s later."""
+        with self._lock:
+            self._faults.unplug_at_part = part
+            self._faults.unplug_before_answer = before_answer
+            self._faults.replug_after = replug_after
+
+    def _unplug_in_send(self) -> None:
+        """Called as a part was taken: unplug now if unplug_during_send asked for this part."""
+        faults = self._faults
+        if faults.unplug_at_part <= 0:
+            return
+        faults.unplug_at_part -= 1
+        if not faults.unplug_at_part:
+            self._unplug_for_a_while()
+
+    def _unplug_for_a_while(self) -> None:
+        faults = self._faults
+        faults.unplug_at_next_command = False
+        self.unplug()
+        if faults.replug_after is not None:
+            timer = threading.Timer(faults.replug_after, self.replug)
+            timer.daemon = True
+            timer.start()
+
+    def reboot(self) -> None:
+        """The stick restarts on its own, on the same port: echo on, CNMI and CMEE back to power-on
+        values, a pending ``> `` prompt dropped, and the SIM asks for its PIN again."""
+        with self._lock:
+            self._settings = _Settings()
+            self._sim_locked = self.pin is not None
+            self._inbuf.clear()
+            self._prompt = None
+            self._urcs.clear()
+            self._busy_left = self.quirks.busy_after_power_on
+            self._booted_at = None
+            self._buffered = []
+            self.reboot_count += 1
+            self._write_line("^BOOT:0,0,0,0,0")  # what a Huawei stick prints as it comes up
+
     def add_noise(self, *lines: str, every_command: bool = True) -> None:
         """Write these unsolicited lines before answers (all before each answer if ``every_command``)."""
         with self._lock:
@@ -459,8 +553,13 @@ class FakeModem:
         *,
         concat_reference: int = 0,
         indicate: bool = True,
+        wait_for_room: bool = False,
     ) -> list[int]:
-        """Deliver a message from ``sender`` (split into parts as needed); return the SIM indexes."""
+        """Deliver a message from ``sender`` (split into parts as needed); return the SIM indexes.
+
+        ``wait_for_room``: a part the SIM has no room for is held by the network (``network_waiting``)
+        and delivered, with its indication, as soon as a slot is free, as an SMSC retries.
+        """
         pdus = tpdu.encode_deliver(
             sender,
             text,
@@ -469,6 +568,11 @@ class FakeModem:
         )
         indexes = []
         for hex_pdu in pdus:
+            if wait_for_room:
+                with self._lock:
+                    if self.network_waiting or self._faults.sim_full or len(self.sim) >= self.capacity:
+                        self.network_waiting.append(hex_pdu)
+                        continue
             index = self.inject_pdu(hex_pdu, indicate=indicate)
             if index is not None:
                 indexes.append(index)
@@ -526,6 +630,7 @@ class FakeModem:
     def _serve(self) -> None:
         while not self._stop.is_set():
             self._periodic()
+            self._deliver_waiting()
             self._flush_urcs()
             fd = self._master
             if fd is None or self._faults.stall:
@@ -559,6 +664,12 @@ class FakeModem:
                     self._feed(data)
             if not data:
                 time.sleep(0.01)
+
+    def _deliver_waiting(self) -> None:
+        """The network tries again with what a full SIM could not take."""
+        with self._lock:
+            while self.network_waiting and not self._faults.sim_full and len(self.sim) < self.capacity:
+                self.inject_pdu(self.network_waiting.pop(0))
 
     def _speed_matches(self) -> bool:
         """On a pty the kernel ignores the rate; the client's setting is still readable from the master."""
@@ -663,6 +774,9 @@ class FakeModem:
     # command dispatch
 
     def _command(self, line: str) -> None:
+        if self._faults.unplug_at_next_command:
+            self._unplug_for_a_while()  # unplug_during_send(before_answer=False): between two parts
+            return
         self.commands.append(line)
         log.debug("fake got %r", line)
         upper = line.upper()
@@ -690,7 +804,20 @@ class FakeModem:
         if not self.quirks.cpin_final_ok and upper.replace(" ", "") == "AT+CPIN?":
             self._write_lines(lines)  # old Wavecom firmware: the answer, and no final result
             return
-        self._write_lines([*lines, "OK"])
+        self._write_answer(upper[2:].split("=")[0].split("?")[0], [*lines, "OK"])
+
+    def _write_answer(self, command: str, lines: list[str]) -> None:
+        """An answer, with interrupt_answers()'s items after its first line when ``command`` is interrupted."""
+        faults = self._faults
+        if not faults.interruptions or command.upper() not in faults.interrupted_commands or len(lines) < 2:
+            self._write_lines(lines)
+            return
+        # after the first whole entry: a +CMGL entry is a header and its PDU (two lines)
+        cut = 2 if command.upper() in ("+CMGL", "+CMGR") and len(lines) > 2 else 1
+        self._write_lines(lines[:cut])
+        for item in faults.interruptions:
+            self._write(item if isinstance(item, bytes) else f"\r\n{item}\r\n".encode("latin-1"))
+        self._write_lines(lines[cut:])
 
     def _boot(self) -> None:
         """The first command after power-on: the modem finishes booting while the client talks."""
@@ -1134,22 +1261,33 @@ class FakeModem:
         if self.part_delay:
             self._pause(self.part_delay)
         if code is not None:
+            self.refused.append((number, code))
             self._write_line(f"+CMS ERROR: {code}")
             return
         reference = self._next_reference
         self._next_reference = (reference + 1) % 256
         self.sent.append(SentSMS(number, text, reference, concat, status_report, raw, mode))
-        self._write_lines([f"+CMGS: {reference}", "OK"])
+        if self._faults.unplug_at_part and self._faults.unplug_before_answer:
+            self._unplug_in_send()
+            if self._master is None:
+                return
+        self._write_answer("+CMGS", [f"+CMGS: {reference}", "OK"])
+        if self._faults.unplug_at_part and not self._faults.unplug_before_answer:
+            self._faults.unplug_at_part -= 1
+            self._faults.unplug_at_next_command = not self._faults.unplug_at_part
         if status_report and self._settings.cnmi[3]:
+            submitted = datetime.now(WIB) if self.reports_carry_submit_time else None
             self._schedule(
                 self.status_report_delay,
-                lambda: self._deliver_status_report(reference, number, self.status_report_status),
+                lambda: self._deliver_status_report(reference, number, self.status_report_status, submitted),
             )
 
     def _send_fault(self, number: str) -> int | None:
         faults = self._faults
         if number in faults.fail_numbers:
             return faults.fail_numbers[number]
+        if faults.rng is not None and faults.rng.random() < faults.random_share:
+            return faults.rng.choice(faults.random_codes)
         while faults.fail_sends:
             remaining, code = faults.fail_sends[0]
             if remaining <= 0:
@@ -1162,10 +1300,13 @@ class FakeModem:
             return code
         return None
 
-    def _deliver_status_report(self, reference: int, recipient: str, status: int) -> None:
+    def _deliver_status_report(
+        self, reference: int, recipient: str, status: int, submitted: datetime | None = None
+    ) -> None:
         now = datetime.now(WIB).replace(microsecond=0)
+        smsc_time = submitted.replace(microsecond=0) if submitted is not None else now - timedelta(seconds=2)
         hex_pdu = tpdu.encode_status_report(
-            reference, recipient, status=status, smsc_time=now - timedelta(seconds=2), discharge_time=now
+            reference, recipient, status=status, smsc_time=smsc_time, discharge_time=now
         )
         ds = self._settings.cnmi[3]
         if ds == 1:

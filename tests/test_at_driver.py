@@ -27,6 +27,7 @@ from modemd.drivers.base import (
     NoNetwork,
     PinError,
     PortBusy,
+    Resume,
     StatusReport,
 )
 from modemd.drivers.porthold import Holder, busy_message
@@ -161,6 +162,28 @@ def test_send_multipart_with_udh(modem: FakeModem, driver: ATDriver):
     # the next multipart message gets another concatenation reference
     driver.send(OFFICIAL, LONG_TEXT)
     assert modem.sent[2].concat[0] != reference
+
+
+def test_a_long_message_cut_off_between_parts_goes_on_from_its_next_part(modem: FakeModem, driver: ATDriver):
+    """The stick vanished after part 1: the error says which parts are out; the next attempt sends the
+    rest under the same concatenation reference, so the phone joins them (tests/faults: stray parts)."""
+    modem.unplug_during_send(part=1, before_answer=False, replug_after=None)
+    with pytest.raises(ModemGone) as gone:
+        driver.send(OFFICIAL, LONG_TEXT, resume=Resume(concat_reference=77))
+    assert gone.value.sent_references == (0,) and not gone.value.maybe_sent
+    modem.replug()
+    driver.connect()
+    assert driver.send(OFFICIAL, LONG_TEXT, resume=Resume(concat_reference=77, first_part=2)) == [1]
+    assert [s.concat for s in modem.sent] == [(77, 2, 1), (77, 2, 2)]
+    assert "".join(s.text for s in modem.sent) == LONG_TEXT
+
+
+def test_a_modem_lost_inside_at_cmgs_says_the_part_may_be_out(modem: FakeModem, driver: ATDriver):
+    modem.unplug_during_send(part=1, before_answer=True, replug_after=None)
+    with pytest.raises(ModemGone) as gone:
+        driver.send(OFFICIAL, "Rapat koordinasi jam 09.00 di aula")
+    assert gone.value.maybe_sent and gone.value.sent_references == ()
+    assert len(modem.sent) == 1  # the network has it; the daemon cannot know
 
 
 def test_send_ucs2_multipart(modem: FakeModem, driver: ATDriver):

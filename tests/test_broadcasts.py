@@ -489,9 +489,15 @@ def test_command_line_flow_with_refusals_and_progress(officials, config):
     cancelled = modemd(path, "cancel", str(bc.id), "--as", "admin", "--reason", "hujan")
     assert "2 SMS that had not left were cancelled" in cancelled.stdout
     watched = modemd(path, "status", str(bc.id), "--watch", "--json")  # returns at once: nothing left
-    assert '"cancelled": 2' in watched.stdout and '"state": "cancelled"' in watched.stdout
+    lines = watched.stdout.splitlines()  # JSON Lines: every line is one whole object
+    assert [json.loads(line)["state"] for line in lines] == ["cancelled"] and json.loads(lines[0])["cancelled"] == 2
     listed = modemd(path, "recipients", str(bc.id), "--state", "delivered")
     assert "+6281311110001" in listed.stdout and "+6281311110002" not in listed.stdout
+    cancelled_rows = modemd(path, "recipients", str(bc.id), "--state", "cancelled")
+    assert cancelled_rows.stdout.count("Dibatalkan") == 2  # plain words, not the stored reason
+    assert "cancelled:" not in cancelled_rows.stdout
+    as_json = json.loads(modemd(path, "recipients", str(bc.id), "--state", "cancelled", "--json").stdout)
+    assert {row["why"] for row in as_json} == {"Dibatalkan"}
 
 
 @pytest.mark.parametrize(

@@ -21,6 +21,8 @@ from babel.messages.pofile import read_po
 from modemd.config import Config
 from modemd.drivers import causes
 from modemd.drivers.base import CmsError, SendFailed
+from modemd.send import failures
+from modemd.states import OutboundState
 
 DEFAULTS = Config.defaults()  # the schema's settings, no file
 
@@ -216,3 +218,9 @@ def test_modemd_outbox_gives_the_cause_in_plain_words(officials, write_config):
     table = modemd(path, "outbox", check=True).stdout
     assert "Jaringan operator sedang gangguan, akan dicoba lagi" in table and "Nomor tujuan tidak dikenal" in table
     assert "CMS" not in table
+
+
+@pytest.mark.parametrize("reason", ["broadcast cancelled", "cancelled by admin", ""])
+def test_a_cancelled_message_reads_dibatalkan_however_its_reason_is_worded(reason):
+    # a cancelled broadcast's recipients read "Gangguan yang tidak dikenal" before: its reason did not begin with "cancelled"
+    assert failures.plain(None, reason, OutboundState.CANCELLED) == "Dibatalkan"

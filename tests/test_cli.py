@@ -192,7 +192,7 @@ def test_check_reports_every_keyword_problem_in_one_run(write_config, officials)
     assert sorted(result.stderr.splitlines()) == sorted(
         [
             f"{keywords}:7: error: [DISHUB] aliases: TANYA is already used by [INFO] (keywords and aliases must be unique, any case)",
-            f"{keywords}:8: warning: [DISHUB] warna: unknown key (expected one of: owner, aliases, description, reply)",
+            f"{keywords}:8: warning: [DISHUB] warna: unknown key (expected one of: owner, aliases, description, reply, webhook, webhook_secret, agency, flow)",
             f"{keywords}:12: error: [DINKES] reply: reply may only use {{case}} and {{keyword}} placeholders ('kasus')",
             f"{keywords}:14: error: [JALAN RUSAK]: a keyword is 2 to 20 letters or digits, no spaces (e.g. [DISHUB])",
             f"{keywords}:17: error: [PU] owner: missing key owner (the login of the official who answers this keyword)",

@@ -15,6 +15,7 @@ import sys
 import time
 from pathlib import Path
 
+import cli_run
 import pytest
 
 from modemd.config import Config
@@ -31,11 +32,7 @@ SIM = "[modem:sim1]\ndriver = sim\ndevice = spool1\nsend_delay = 0\nreport_delay
 
 
 def modemd(config: Path, *args: str, check: bool = False) -> subprocess.CompletedProcess:
-    done = subprocess.run(
-        [*MODEMD, "--config", str(config), *args], capture_output=True, text=True, cwd=ROOT, timeout=60
-    )
-    assert not check or done.returncode == 0, f"modemd {' '.join(args)} exited {done.returncode}: {done.stderr}"
-    return done
+    return cli_run.modemd(config, *args, check=check)
 
 
 @pytest.fixture

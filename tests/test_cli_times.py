@@ -8,12 +8,10 @@ zone would be nine hours off. Human output reads ``2026-12-02 14:05 WIB``;
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from datetime import datetime
-from pathlib import Path
 
 import pytest
+from cli_run import modemd
 
 from modemd.config import Config
 from modemd.send import outqueue
@@ -21,20 +19,7 @@ from modemd.store.models import InboundMessage, OutboundMessage
 
 DEFAULTS = Config.defaults()  # the schema's settings, no file
 
-ROOT = Path(__file__).resolve().parents[1]
 STORED_UTC = datetime(2026, 12, 2, 7, 5, 0)  # as the database keeps it: naive UTC
-
-
-def modemd(config: Path, *args: str) -> subprocess.CompletedProcess:
-    done = subprocess.run(
-        [sys.executable, "-m", "modemd", "--config", str(config), *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=60,
-    )
-    assert done.returncode == 0, done.stderr
-    return done
 
 
 @pytest.fixture(params=[("Asia/Jakarta", "WIB", "+07:00", "14:05"), ("Asia/Jayapura", "WIT", "+09:00", "16:05")])

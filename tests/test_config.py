@@ -369,3 +369,14 @@ def test_loaded_values_reach_the_typed_sections(write_config):
     assert config.modems["a"].typed.balance_low == 500
     assert config.modems["a"].typed.send_timeout == 60.0  # the schema's default
     assert config.get("notify", "recap_time") == dtime(16, 30)  # the dynamic lookup agrees
+
+
+def test_extra_init_commands_one_per_line_or_separated_by_semicolons(write_config):
+    # the sample said "separated by ;" while the driver split only on lines: the whole line went out as one command
+    from modemd.drivers.at import ATDriver
+
+    path = write_config(
+        "[modem:m1]\ndriver = at\ndevice = /dev/ttyUSB0\ninit = AT^CURC=0;AT+CSMP=17,167,0,0\n    at+cmee=1;+CNMI=2,1\n"
+    )
+    settings = load(path).modems["m1"].settings
+    assert ATDriver("m1", settings).init_commands == ["AT^CURC=0", "AT+CSMP=17,167,0,0", "at+cmee=1;+CNMI=2,1"]

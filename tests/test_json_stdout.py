@@ -92,6 +92,9 @@ def test_every_json_command_prints_json_alone(center):
     cases = {
         ("check",): ["check", "--json"],
         ("db", "version"): ["db", "version", "--json"],
+        ("db", "backup"): ["db", "backup", str(path.parent / "backup.db"), "--json"],
+        ("db", "copy"): ["db", "copy", "--to", f"sqlite:///{path.parent / 'copy.db'}", "--json"],
+        ("db", "restore"): ["db", "restore", str(path.parent / "backup.db"), "--force", "--json"],
         ("user", "list"): ["user", "list", "--json"],
         ("broadcast", "list"): ["broadcast", "list", "--json"],
         ("broadcast", "preview"): ["broadcast", "preview", str(broadcast), "--json"],
@@ -105,6 +108,9 @@ def test_every_json_command_prints_json_alone(center):
         ("detect",): ["detect", str(device), "--json"],
         ("privacy", "purge"): ["privacy", "purge", "--before", "2020-01-01", "--json"],
         ("privacy", "senders"): ["privacy", "senders", "--json"],
+        ("webhooks", "list"): ["webhooks", "list", "--json"],
+        ("token", "create"): ["token", "create", "json-test", "--user", "admin", "--scope", "status", "--json"],
+        ("token", "list"): ["token", "list", "--json"],
     }
     assert json_commands(cli.build_parser()) == set(cases), "a command with --json has no case in this test"
     for argv in cases.values():

@@ -94,3 +94,63 @@ def test_v6_to_v7_adds_the_balance_columns_and_the_sender_kind_index_on_each_dat
     assert index in {i.name for i in any_db.get_indexes("inbound_message")}
     status = ModemStatus.get(ModemStatus.name == "usb1")
     assert (status.balance, status.balance_at, status.balance_warning) == ("Pulsa Rp 5.000", None, None)
+
+
+def test_v10_to_v11_creates_the_webhook_queue_on_each_database(any_db):
+    """The step itself on SQLite, PostgreSQL and MariaDB: the tables come back usable, with their indexes."""
+    from modemd.store.models import WebhookAttempt, WebhookDelivery, utcnow
+
+    any_db.drop_tables([WebhookAttempt, WebhookDelivery])
+    with any_db.atomic():
+        migrations._v10_to_v11(any_db, migrations._migrator(any_db))
+    indexes = {i.name for i in any_db.get_indexes("webhook_delivery")}
+    assert {"webhook_delivery_state_next_attempt_at", "webhook_delivery_endpoint_state_next_attempt_at"} <= indexes
+    now = utcnow()
+    delivery = WebhookDelivery.create(
+        event_id="e", event="case.opened", endpoint="api", url="https://x.go.id/", body="{}", give_up_at=now
+    )
+    WebhookAttempt.create(delivery=delivery, url=delivery.url, status_code=500, error="HTTP 500", duration_ms=3)
+    assert WebhookDelivery.get().state == "pending" and WebhookAttempt.get().delivery_id == delivery.id
+    with pytest.raises((peewee.IntegrityError, peewee.OperationalError), match="state"):  # checked by the database
+        WebhookDelivery.create(
+            event_id="f", event="x", endpoint="api", url="u", body="{}", give_up_at=now, state="lost"
+        )
+
+
+def test_v11_to_v12_adds_the_flow_columns_and_the_step_table_keeping_cases_direct(any_db):
+    """The verified-flow step itself on SQLite, PostgreSQL and MariaDB, on a table with a case and its message."""
+    from playhouse.migrate import migrate
+
+    from modemd.store.models import CaseStep
+
+    migrator = migrations._migrator(any_db)
+    any_db.drop_tables([CaseStep])
+    migrate(
+        migrator.drop_index("case", "case_stage_stage_due_at"),
+        *(migrator.drop_column("case", name) for name in ("flow", "stage", "agency", "stage_due_at")),
+    )
+    table = peewee.Table("case", ("id", "keyword", "citizen", "status", "opened_at", "deadline_at", "last_message_at"))
+    moment = migrations.models.utcnow()
+    table = table.bind(any_db)
+    (
+        table.insert(
+            keyword="INFO",
+            citizen="+6281211112222",
+            status="open",
+            opened_at=moment,
+            deadline_at=moment,
+            last_message_at=moment,
+        ).execute()
+    )
+    case_id = table.select(peewee.fn.MAX(table.id)).scalar()
+    InboundMessage.create(modem="sim1", sender_raw="x", sender="x", text="INFO a", case=case_id)
+    with any_db.atomic():
+        migrations._v11_to_v12(any_db, migrator)
+    case = Case.get_by_id(case_id)
+    assert (case.flow, case.stage, case.agency, case.stage_due_at) == ("direct", None, "", None)
+    assert InboundMessage.get().case_id == case_id  # no table rebuild dropped the link
+    assert any_db.table_exists("case_step")
+    assert "case_stage_stage_due_at" in {i.name for i in any_db.get_indexes("case")}
+    with pytest.raises((peewee.IntegrityError, peewee.OperationalError)):  # MariaDB: a CHECK fails operationally
+        with any_db.atomic():
+            Case.update(flow="sideways").where(Case.id == case_id).execute()

@@ -91,6 +91,41 @@ def test_sent_parts_keep_their_references(any_db):
     ]
 
 
+def test_a_long_message_cut_off_keeps_its_parts_out_and_records_the_rest_later(any_db):
+    """The modem vanished after part 1 of 3, inside AT+CMGS of part 2: part 1 is kept (the next attempt
+    goes on after it), the row is pending again and in doubt (part 2 may be out)."""
+    message = outqueue.enqueue(TELKOMSEL, "x" * 400, "reply", config=DEFAULTS)
+    message = outbound.claim("pc1", alone())
+    state = outbound.record_failure(
+        message,
+        "modem m1 stopped answering",
+        permanent=False,
+        config=DEFAULTS,
+        retry_now=True,
+        doubt=True,
+        parts_sent=("m1", [41], 1),
+    )
+    assert state == "pending" and OutboundMessage.get_by_id(message.id).doubt
+    assert [(p.sequence, p.reference) for p in outbound.earlier_parts(message)] == [(1, 41)]
+    again = outbound.claim("pc1", alone())
+    outbound.record_sent(again, "m1", [42, 43], first_part=2)
+    row = OutboundMessage.get_by_id(message.id)
+    assert (row.state, row.parts, row.doubt) == ("sent", 3, True)
+    assert [(p.sequence, p.reference) for p in outbound.earlier_parts(row)] == [(1, 41), (2, 42), (3, 43)]
+
+
+def test_a_resend_whole_replaces_the_parts_of_the_cut_off_attempt(any_db):
+    """A modem whose driver cannot go on from a part (Gammu) sends the message whole: the old part rows go."""
+    message = outqueue.enqueue(TELKOMSEL, "x" * 400, "reply", config=DEFAULTS)
+    message = outbound.claim("pc1", alone())
+    outbound.record_failure(
+        message, "gone", permanent=False, config=DEFAULTS, retry_now=True, parts_sent=("m1", [7], 1)
+    )
+    outbound.record_sent(outbound.claim("pc1", alone()), "m2", [8, 9, 10])
+    assert [(p.modem, p.reference) for p in outbound.earlier_parts(message)] == [("m2", 8), ("m2", 9), ("m2", 10)]
+    assert not OutboundMessage.get_by_id(message.id).doubt
+
+
 def test_retries_follow_the_intervals_then_fail_after_max_attempts(sqlite_db, config):
     message = outqueue.enqueue(TELKOMSEL, "coba", "reply", config=config)
     moment = utcnow()

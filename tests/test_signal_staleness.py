@@ -10,31 +10,16 @@ the time it was read.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
+from cli_run import modemd
 from webfixtures import *  # noqa: F401,F403
 
 from modemd.run import health
 from modemd.store.models import ModemStatus, utcnow
 
-ROOT = Path(__file__).resolve().parents[1]
 TWO_MODEMS = "[modem:usb1]\ndriver = at\ndevice = /dev/null\n[modem:usb2]\ndriver = at\ndevice = /dev/null\n"
-
-
-def modemd(config: Path, *args: str) -> subprocess.CompletedProcess:
-    done = subprocess.run(
-        [sys.executable, "-m", "modemd", "--config", str(config), *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=60,
-    )
-    assert done.returncode == 0, done.stderr
-    return done
 
 
 def unplugged_and_fine(now):

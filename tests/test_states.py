@@ -1,4 +1,4 @@
-"""The three state machines (modemd/states.py): the tables refuse forbidden moves, the code makes
+"""The state machines (modemd/states.py): the tables refuse forbidden moves, the code makes
 exactly the moves the tables list, and docs/architecture-states.md is drawn from the tables.
 
 "Exactly" is measured from outside the code: SQLite triggers log every change of a state column
@@ -99,7 +99,7 @@ def test_the_document_is_drawn_from_the_tables():
     """Regenerate with: python -m modemd.states > docs/architecture-states.md"""
     text = DOC.read_text(encoding="utf-8")
     assert text == states.document()
-    assert text.count("```mermaid\nstateDiagram-v2") == 3
+    assert text.count("```mermaid\nstateDiagram-v2") == 4
     assert "    rejected --> draft" in text and "| `cancelled` | (final) |" in text
 
 

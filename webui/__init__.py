@@ -11,7 +11,7 @@ import importlib
 import logging
 from typing import TYPE_CHECKING
 
-from flask import Flask, current_app
+from flask import Flask, abort, current_app, request
 
 if TYPE_CHECKING:
     from modemd.config import Config
@@ -25,6 +25,7 @@ BLUEPRINTS = (
     "webui.i18n",
     "webui.inbox",
     "webui.cases",
+    "webui.flow",
     "webui.outbox",
     "webui.dashboard",
     "webui.admin.users",
@@ -33,17 +34,30 @@ BLUEPRINTS = (
     "webui.admin.blocklist",
     "webui.admin.audit",
     "webui.admin.operator_messages",
+    "webui.admin.webhooks",
     "webui.demo",
     "webui.public",
     "webui.publishing",
     "webui.broadcasts",
     "webui.recap",
+    "webui.reports",
     "webui.identity",
+    "webui.admin.tokens",
+    "webui.api",
 )
 
 
-def create_app(config: Config, test_config: dict | None = None) -> Flask:
-    """Build the Flask app for a loaded :class:`modemd.config.Config` (the database is already open)."""
+# What the public address (``[web] public_listen``) serves: the public page, its feeds, and what they
+# need to render (style sheet, emblem, language switch); anything else answers 404 there.
+PUBLIC_ENDPOINTS = ("static", "identity.logo", "i18n.switch")
+
+
+def create_app(config: Config, test_config: dict | None = None, *, public_only: bool = False) -> Flask:
+    """Build the Flask app for a loaded :class:`modemd.config.Config` (the database is already open).
+
+    ``public_only``: the app of ``[web] public_listen``, which answers 404 to every page but the public
+    ones, so the login and the officials' pages stay on the office network address.
+    """
     from . import auth, errors, filters, i18n, identity, security, sessions
     from .proxies import TrustedProxies
 
@@ -74,7 +88,16 @@ def create_app(config: Config, test_config: dict | None = None) -> Flask:
     errors.init_app(app)
     for name in BLUEPRINTS:
         app.register_blueprint(importlib.import_module(name).bp)
+    app.config["PUBLIC_ONLY"] = public_only
+    if public_only:
+        app.before_request(_public_pages_only)
     return app
+
+
+def _public_pages_only() -> None:
+    endpoint = request.endpoint or ""
+    if request.blueprint != "public" and endpoint not in PUBLIC_ENDPOINTS:
+        abort(404)
 
 
 def modemd_config() -> Config:

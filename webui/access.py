@@ -4,6 +4,11 @@
 * official: cases of keywords they own, and cases assigned to them;
 * operator: cases assigned to them.
 
+A case of the verified flow (:mod:`modemd.cases.flow`) is no keyword owner's:
+it belongs to the central admin until verified, then to the operator it was
+given to (its owner). So neither an official nor an operator ever sees a case
+nobody verified yet.
+
 A case someone may not see is "not found" (404), never "forbidden", so ids
 cannot be probed.
 """
@@ -31,7 +36,7 @@ def visible_cases(user, query=None):
     if user.role == "official":
         keywords = owned_keywords(user.login)
         if keywords:
-            return query.where((Case.keyword.in_(keywords)) | (Case.owner == user.id))
+            return query.where((Case.keyword.in_(keywords) & (Case.flow == "direct")) | (Case.owner == user.id))
     return query.where(Case.owner == user.id)
 
 
@@ -40,7 +45,12 @@ def may_see(user, case: Case) -> bool:
         return True
     if case.owner_id == user.id:
         return True
-    return user.role == "official" and case.keyword is not None and case.keyword in owned_keywords(user.login)
+    return (
+        user.role == "official"
+        and case.flow == "direct"
+        and case.keyword is not None
+        and case.keyword in owned_keywords(user.login)
+    )
 
 
 def case_or_404(user, case_id: int) -> Case:
@@ -50,34 +60,40 @@ def case_or_404(user, case_id: int) -> Case:
     return case
 
 
-def _open_part_names(role: str, keywords: tuple[str, ...]) -> tuple[str, ...]:
-    """The queries that count a user's open cases: one, or two for officials with keywords.
+def part_names(role: str, keywords: tuple[str, ...]) -> tuple[str, ...]:
+    """What a user sees as disjoint parts without an OR: one, or two for officials with keywords.
 
-    For officials the two halves of the visibility rule are counted apart, so
+    For officials the two halves of the visibility rule are queried apart, so
     that each is answered from an index alone ((keyword, status, deadline_at)
-    and (owner, status, deadline_at)); one query with an OR makes SQLite walk
-    every open case of the centre.
+    and (owner, status, deadline_at) for counts; (keyword, last_message_at, id)
+    and (owner, last_message_at, id) for the API's pages); one query with an OR
+    makes SQLite walk every open case of the centre.
     """
     if role in ("admin", "approver"):
         return ("all",)
     return ("owned_keywords", "assigned") if keywords else ("assigned",)
 
 
-def _open_part(part: str, user_id: int, keywords: tuple[str, ...], *columns):
-    """``columns`` over one part (see :func:`_open_part_names`) of the open cases a user sees."""
-    base = Case.select(*columns)
+def narrowed(query, part: str, user_id: int, keywords: tuple[str, ...]):
+    """``query`` narrowed to one part (see :func:`part_names`) of what a user sees."""
     if part == "all":
-        return base.where(Case.status == CaseStatus.OPEN)
+        return query
     if part == "owned_keywords":
-        return base.where(Case.keyword.in_(list(keywords)) & (Case.status == CaseStatus.OPEN))
-    mine = base.where((Case.owner == user_id) & (Case.status == CaseStatus.OPEN))
-    if keywords:  # those of the owned keywords are counted by the other part
-        mine = mine.where(Case.keyword.is_null() | Case.keyword.not_in(list(keywords)))
+        return query.where(Case.keyword.in_(list(keywords)) & (Case.flow == "direct"))
+    mine = query.where(Case.owner == user_id)
+    if keywords:  # those of the owned keywords are in the other part (a verified case is its owner's only)
+        mine = mine.where(Case.keyword.is_null() | Case.keyword.not_in(list(keywords)) | (Case.flow != "direct"))
     return mine
 
 
-def _keywords_of(user) -> list[str]:
-    return owned_keywords(user.login) if user.role == "official" else []
+def _open_part(part: str, user_id: int, keywords: tuple[str, ...], *columns):
+    """``columns`` over one part (see :func:`part_names`) of the open cases a user sees."""
+    return narrowed(Case.select(*columns).where(Case.status == CaseStatus.OPEN), part, user_id, keywords)
+
+
+def keywords_of(user) -> tuple[str, ...]:
+    """The keywords whose cases ``user`` sees as their owner (an official's; nobody else's)."""
+    return tuple(owned_keywords(user.login)) if user.role == "official" else ()
 
 
 # SQL compiled once per user and part (modemd.store.sqlcache): every page shows the badge, the dashboard both counts
@@ -94,9 +110,9 @@ _OPEN_COUNT = Compiled(
 
 def open_counts(user, now: datetime) -> tuple[int, int]:
     """(open, overdue) among the cases ``user`` sees."""
-    keywords = tuple(_keywords_of(user))
+    keywords = keywords_of(user)
     total = late = 0
-    for part in _open_part_names(user.role, keywords):
+    for part in part_names(user.role, keywords):
         count, overdue_count = _OPEN_COUNTS.execute(part, user.id, keywords, now=now).fetchone()
         total += int(count or 0)
         late += int(overdue_count or 0)
@@ -105,5 +121,5 @@ def open_counts(user, now: datetime) -> tuple[int, int]:
 
 def open_count(user) -> int:
     """``open_counts(user, now)[0]``: the unanswered badge of every page."""
-    keywords = tuple(_keywords_of(user))
-    return sum(int(_OPEN_COUNT.scalar(part, user.id, keywords) or 0) for part in _open_part_names(user.role, keywords))
+    keywords = keywords_of(user)
+    return sum(int(_OPEN_COUNT.scalar(part, user.id, keywords) or 0) for part in part_names(user.role, keywords))

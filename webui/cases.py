@@ -33,6 +33,7 @@ from modemd.store.models import (
     utcnow,
 )
 
+from . import flow as flow_page
 from . import labels, modemd_config
 from .access import case_or_404
 from .auth import roles_required
@@ -142,6 +143,7 @@ def _render(case: Case, reply_text: str = "", status: int = 200):
     return render_template(
         "cases/show.html",
         case=case,
+        flow=flow_page.panel(case) if case.flow == "verified" else None,
         items=conversation(case),
         corrections=keyword_corrections(case),
         notes=notes,
@@ -169,6 +171,12 @@ def reply(case_id: int):
     """Queue a reply to the citizen (the user's sender ID is appended)."""
     case = case_or_404(current_user, case_id)
     text = request.form.get("text", "")
+    if case.flow == "verified":  # the answer goes through the operator and the central admin's approval
+        flash(
+            _("Kasus ini mengikuti alur verifikasi: jawaban ditulis operator instansi dan disetujui admin pusat."),
+            "error",
+        )
+        return _render(case, reply_text=text, status=400)
     try:
         send_reply(case, current_user.row, text, _config())
     except ReplyError as exc:
@@ -242,6 +250,9 @@ def add_note(case_id: int):
 def assign(case_id: int):
     """Re-assign a misrouted case to another keyword and/or official; the new owner gets an SMS at once."""
     case = case_or_404(current_user, case_id)
+    if case.flow == "verified":  # moved between agencies in the flow panel, so each agency's time is counted
+        flash(_("Kasus ini mengikuti alur verifikasi: alihkan lewat panel alur."), "error")
+        return redirect(url_for("cases.show", case_id=case.id))
     keyword = request.form.get("keyword", "").strip().upper()
     owner_id = form_id("owner")
     owners = keyword_owners()
@@ -266,6 +277,12 @@ def assign(case_id: int):
 def close(case_id: int):
     """Close (archive) the case."""
     case = case_or_404(current_user, case_id)
+    if case.flow == "verified":  # closed by the flow itself: rejected, or archived once the answer was sent
+        flash(
+            _("Kasus ini mengikuti alur verifikasi: ditutup dengan menolaknya atau setelah jawabannya terkirim."),
+            "error",
+        )
+        return redirect(url_for("cases.show", case_id=case.id))
     if case.status != CaseStatus.CLOSED:
         old = case.status
         case.status, case.closed_at = check(old, CaseStatus.CLOSED), utcnow()
@@ -280,6 +297,9 @@ def close(case_id: int):
 def reopen(case_id: int):
     """Reopen a closed or answered case: it needs an answer again, within a fresh deadline."""
     case = case_or_404(current_user, case_id)
+    if case.flow == "verified":  # its steps are over; the citizen's next SMS opens a new case
+        flash(_("Kasus alur verifikasi tidak dibuka kembali: SMS warga berikutnya membuka kasus baru."), "error")
+        return redirect(url_for("cases.show", case_id=case.id))
     if case.status != CaseStatus.OPEN:
         old = case.status
         case.status, case.closed_at = check(old, CaseStatus.OPEN), None

@@ -18,6 +18,8 @@ TRANSLATIONS = Path(__file__).parent / "translations"
 
 
 def select_locale() -> str:
+    if request.path.startswith("/api/"):  # programs: Accept-Language (the API never reads the session)
+        return request.accept_languages.best_match(LANGUAGES) or modemd_config().web.language
     chosen = session.get("lang")
     if chosen in LANGUAGES:
         return chosen

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel.speaklater import LazyString
 
-from modemd.states import CaseStatus
+from modemd.states import CaseStatus, FlowStage
 from modemd.states import OutboundState as O
 
 from .i18n import gettext
@@ -20,6 +20,16 @@ CASE_STATUS = {
     CaseStatus.ANSWERED: _l("dijawab"),
     CaseStatus.CLOSED: _l("ditutup"),
 }
+# the verified flow's stages (modemd.cases.flow), as the central admin and the operators say them
+FLOW_STAGE = {
+    FlowStage.VERIFY: _l("perlu verifikasi"),
+    FlowStage.REJECTED: _l("ditolak"),
+    FlowStage.ASSIGNED: _l("di operator instansi"),
+    FlowStage.REVIEW: _l("menunggu persetujuan"),
+    FlowStage.APPROVED: _l("disetujui, sedang dikirim"),
+    FlowStage.ARCHIVED: _l("diarsipkan"),
+}
+REJECT_KIND = {"spam": _l("spam"), "duplicate": _l("duplikat")}
 CATEGORY = {
     "information": _l("informasi"),
     "complaint": _l("pengaduan"),
@@ -75,6 +85,11 @@ CASE_ACTION = {
     "case.note": _l("menambah catatan internal"),
     "case.publish": _l("memublikasikan di halaman publik"),
     "case.unpublish": _l("menghentikan publikasi"),
+    "case.flow.assigned": _l("meneruskan kasus ke operator instansi"),
+    "case.flow.rejected": _l("menolak kasus"),
+    "case.flow.review": _l("mengirim jawaban untuk disetujui"),
+    "case.flow.approved": _l("menyetujui jawaban"),
+    "case.flow.archived": _l("mengarsipkan kasus setelah jawaban terkirim"),
 }
 SYSTEM_ACTOR = "daemon"  # what the daemon writes as the actor of its audit entries
 

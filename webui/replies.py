@@ -38,8 +38,11 @@ def full_text(text: str, user: User, config: Config) -> str:
     return text.rstrip() + sender_suffix(user, config)
 
 
-def send_reply(case: Case, user: User, text: str, config: Config):
-    """Queue a reply to the case's citizen; the case is answered once the daemon has sent it."""
+def send_reply(case: Case, user: User, text: str, config: Config, *, token: str = ""):
+    """Queue a reply to the case's citizen; the case is answered once the daemon has sent it.
+
+    ``token``: the name of the API token it came through (webui/api), kept in the audit log.
+    """
 
     body = (text or "").replace("\r\n", "\n").strip()
     if not body:
@@ -56,6 +59,7 @@ def send_reply(case: Case, user: User, text: str, config: Config):
         if case.replied_at is None:
             case.replied_at = utcnow()
             case.save(only=[Case.replied_at])
-        audit(user.login, "case.reply", case, message=outbound.id, parts=shape.parts, encoding=shape.encoding)
+        via = {"token": token} if token else {}
+        audit(user.login, "case.reply", case, message=outbound.id, parts=shape.parts, encoding=shape.encoding, **via)
     log.info("reply queued: case=%s message=%s by=%s parts=%d", case.id, outbound.id, user.login, shape.parts)
     return outbound

@@ -14,7 +14,10 @@ The rule:
   the reason in plain words;
 * an administrator sending a failed reply again clears that flag: the reply
   is waiting again, and fails (flagged anew) or answers the case;
-* ``replied_at`` keeps when an official first wrote a reply (accountability).
+* ``replied_at`` keeps when an official first wrote a reply (accountability);
+* a case of the verified flow (:mod:`modemd.cases.flow`) is archived once its
+  approved reply is answered this way, and goes back to the central admin
+  when that reply failed for good.
 
 These functions run inside the transaction that changes the reply's state
 (:mod:`modemd.send.outbound`, :mod:`modemd.send.status_reports`), so the case and its reply
@@ -30,6 +33,7 @@ from datetime import datetime
 from peewee import Case as SqlCase
 from peewee import fn
 
+from modemd.cases import flow
 from modemd.states import CaseStatus as C
 from modemd.states import OutboundState, check, sources
 from modemd.store.models import Case, OutboundMessage
@@ -50,6 +54,7 @@ def reply_sent(case_id: int, at: datetime) -> None:
         .where(Case.id == case_id)
         .execute()
     )
+    flow.reply_reached(case_id, at)
 
 
 def replies_failed(case_ids: Iterable[int], at: datetime) -> None:
@@ -69,6 +74,7 @@ def replies_failed(case_ids: Iterable[int], at: datetime) -> None:
     )
     # the owner must act: the case goes on top of the inbox (a closed case stays closed)
     Case.update(reply_failed_at=at).where(Case.id.in_(ids), Case.status == C.OPEN).execute()
+    flow.replies_failed(ids, at)
 
 
 def reply_retried(case_id: int | None) -> None:

@@ -20,6 +20,10 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from datetime import datetime
+
+from peewee import Case as SqlCase
+from peewee import fn
 
 from modemd.cases.answers import REACHED
 from modemd.sms import phone
@@ -181,3 +185,31 @@ def public_page(before: int | None, size: int) -> tuple[list[Publication], int |
     rows = list(query.order_by(Publication.id.desc()).limit(size + 1))
     next_before = rows[size - 1].id if len(rows) > size else None
     return rows[:size], next_before
+
+
+@dataclass(frozen=True)
+class FeedVersion:
+    """What the feeds' ETag and Last-Modified are made of: any publish or withdraw changes it."""
+
+    live: int
+    newest_id: int
+    changed_at: datetime | None  # the latest publication or withdrawal
+
+    @property
+    def tag(self) -> str:
+        return f"{self.live}-{self.newest_id}-{self.changed_at.isoformat() if self.changed_at else ''}"
+
+
+def feed_version() -> FeedVersion:
+    """One query over the publication table (its rows are never edited, only added or withdrawn)."""
+    live = fn.SUM(SqlCase(None, [(Publication.withdrawn_at.is_null(), 1)], 0))
+    count, newest, published, withdrawn = Publication.select(
+        live, fn.MAX(Publication.id), fn.MAX(Publication.published_at), fn.MAX(Publication.withdrawn_at)
+    ).tuples()[0]
+    moments = [m for m in (published, withdrawn) if m is not None]
+    return FeedVersion(int(count or 0), int(newest or 0), max(moments) if moments else None)
+
+
+def feed_rows(size: int) -> list[Publication]:
+    """The newest live publications for the feeds: only reviewed snapshots, never a case's other messages."""
+    return public_page(None, size)[0]

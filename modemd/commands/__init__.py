@@ -59,9 +59,10 @@ def open_configured_database(args):
 _json_stream = None
 
 
-def print_json(data: Any) -> None:
+def print_json(data: Any, *, one_line: bool = False) -> None:
+    """Print ``data`` as JSON; ``one_line`` for JSON Lines (one object per line, e.g. while watching)."""
     stream = _json_stream or sys.stdout
-    json.dump(data, stream, ensure_ascii=False, indent=2, default=str)
+    json.dump(data, stream, ensure_ascii=False, indent=None if one_line else 2, default=str)
     stream.write("\n")
     stream.flush()
 

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from modemd.jobs import broadcasts
 from modemd.jobs.broadcasts import BroadcastError
+from modemd.send import failures
 from modemd.sms import phone
 from modemd.store.models import (
     BROADCAST_STATES,
@@ -269,7 +270,8 @@ def _status(args) -> int:
         shown = broadcasts.progress(broadcast.id)
         broadcast = Broadcast.get_by_id(broadcast.id)
         if args.json:
-            print_json({"id": broadcast.id, "state": broadcast.state, **vars(shown)})
+            # watching prints JSON Lines: a reader takes each line as it comes
+            print_json({"id": broadcast.id, "state": broadcast.state, **vars(shown)}, one_line=args.watch)
         else:
             line = f"broadcast {broadcast.id} {broadcast.state:9} {progress_line(shown)}"
             end = "\r" if args.watch and sys.stdout.isatty() else "\n"
@@ -351,12 +353,12 @@ def main(args) -> int:
             return _status(args)
         elif command == "recipients":
             rows = broadcasts.recipient_rows(_broadcast(args.id).id, state=args.state, limit=args.limit)
+            for row in rows:  # the words an official reads beside the modem's own (failure_reason)
+                row["why"] = failures.plain(row["failure_code"], row["failure_reason"], row["state"])
             if args.json:
                 print_json(rows)
             else:
-                print_table(
-                    rows, ["recipient", "name", "state", "attempts", "sent_at", "delivered_at", "failure_reason"]
-                )
+                print_table(rows, ["recipient", "name", "state", "attempts", "sent_at", "delivered_at", "why"])
         elif command == "template":
             return _template(args)
     except (BroadcastError, _Refused) as exc:

@@ -6,7 +6,7 @@ Settings (``[modem:NAME]``, all strings)::
     baudrate = 115200          ; or auto: try the usual rates at connect
     pin =                      ; SIM PIN, if the SIM asks for one
     smsc =                     ; set the SMS centre with AT+CSCA (default: the SIM's)
-    init =                     ; extra init commands, one per line
+    init =                     ; extra init commands, one per line or separated by ";"
     validity = max             ; max, none, or minutes (also 30m, 12h, 2d, 1w)
     reassembly_timeout = 1800  ; seconds to wait for the missing parts of a message
     command_timeout = 10       ; seconds per command before the modem counts as hung
@@ -71,6 +71,7 @@ from .base import (
     NoNetwork,
     PinError,
     PortBusy,
+    Resume,
     SendFailed,
     SignalInfo,
     StatusReport,
@@ -127,6 +128,18 @@ def parse_validity(value: str) -> str | int | None:
     return int(match.group(1)) * {"": 1, "m": 1, "h": 60, "d": 1440, "w": 10080}[match.group(2)]
 
 
+def init_commands(text: str) -> list[str]:
+    """The extra init commands: one per line, or several on a line as ``AT^CURC=0;AT+CSMP=17,167,0,0``.
+
+    Only a ";" followed by "AT" starts a new command: ``AT+CMEE=1;+CNMI=2,1`` stays one line, as the
+    modem reads AT's own concatenation.
+    """
+    commands = []
+    for line in text.splitlines():
+        commands += [part.strip() for part in re.split(r";\s*(?=AT)", line, flags=re.IGNORECASE) if part.strip()]
+    return commands
+
+
 class ATDriver(Driver):
     """A modem on a serial port (or pyserial URL), driven with AT commands."""
 
@@ -140,7 +153,7 @@ class ATDriver(Driver):
         self.baudrate: int | None = None if rate == "auto" else int(rate)
         self.pin = s.get("pin", "").strip()
         self.smsc = s.get("smsc", "").strip()
-        self.init_commands = [c.strip() for c in s.get("init", "").splitlines() if c.strip()]
+        self.init_commands = init_commands(s.get("init", ""))
         self.validity = parse_validity(s.get("validity", "max"))
         self.command_timeout = seconds_setting(s, "command_timeout")
         self.send_timeout = seconds_setting(s, "send_timeout")
@@ -426,9 +439,18 @@ class ATDriver(Driver):
     # ------------------------------------------------------------------
     # sending
 
-    def send(self, number: str, text: str, *, status_report: bool = True) -> list[int]:
+    #: a long message cut off by a lost modem goes on from its next part, under the same reference
+    resumes_long_messages = True
+
+    def send(self, number: str, text: str, *, status_report: bool = True, resume: Resume | None = None) -> list[int]:
         multipart = sms_count(text).parts > 1
-        reference = self._take_concat_reference() if multipart else 0
+        if not multipart:
+            reference = 0
+        elif resume is not None:
+            reference = resume.concat_reference % 256
+        else:
+            reference = self._take_concat_reference()
+        first_part = resume.first_part if resume is not None else 1
         try:
             parts = tpdu.encode_submit(
                 number, text, status_report=status_report, validity=self.validity, concat_reference=reference
@@ -437,8 +459,13 @@ class ATDriver(Driver):
             raise SendFailed(f"cannot encode message to {for_log(number)}: {exc}", permanent=True) from exc
         references: list[int] = []
         for position, part in enumerate(parts, start=1):
+            if position < first_part:
+                continue  # accepted by the network in an earlier attempt
             try:
                 lines = self._send_part(part)
+            except ModemGone as exc:
+                exc.sent_references = tuple(references)  # these parts are out: the next attempt goes on after them
+                raise
             except CmsError as exc:
                 log.warning(
                     "modem %s: part %d/%d to %s refused: %s", self.name, position, len(parts), for_log(number), exc

@@ -234,8 +234,12 @@ class ATLine:
             self._begin(command)
             self._write(command.encode("ascii") + b"\r")
             self._collect(command, timeout, until_prompt=True)
-            self._write(payload.encode("ascii") + CTRL_Z)
-            return self._collect(command, final_timeout, echo=payload)
+            try:
+                self._write(payload.encode("ascii") + CTRL_Z)
+                return self._collect(command, final_timeout, echo=payload)
+            except ModemGone as exc:
+                exc.maybe_sent = True  # the payload was handed over: the network may have it
+                raise
 
     def cancel_input(self, settle: float = 0.2) -> None:
         """Send ESC: a modem left waiting at a ``> `` prompt (say, by a hang mid-send)

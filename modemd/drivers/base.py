@@ -32,7 +32,16 @@ class ModemError(Exception):
 
 
 class ModemGone(ModemError):
-    """The modem is absent, unplugged, hung or answering nonsense: reconnect."""
+    """The modem is absent, unplugged, hung or answering nonsense: reconnect.
+
+    Raised in the middle of :meth:`Driver.send`, it also says how far the send
+    got: ``sent_references`` of the parts the network accepted before, and
+    ``maybe_sent`` when the part in flight was handed over and its answer never
+    came (the network may have it: a resend of it is in doubt).
+    """
+
+    sent_references: tuple[int, ...] = ()
+    maybe_sent: bool = False
 
 
 class PortBusy(ModemGone):
@@ -98,6 +107,15 @@ class CmsError(SendFailed):
 
 # --------------------------------------------------------------------------
 # Data handed between driver and daemon
+
+
+@dataclass(frozen=True)
+class Resume:
+    """Where :meth:`Driver.send` starts a long message: its concatenation reference (the same on
+    every attempt, so the recipient's phone joins the parts), and the first part not yet accepted."""
+
+    concat_reference: int
+    first_part: int = 1
 
 
 @dataclass
@@ -247,6 +265,8 @@ class Driver(abc.ABC):
     kind: str = ""
     #: set by connect() when it entered the SIM PIN: the modem then still has to register with the network
     pin_entered: bool = False
+    #: send() takes ``resume``: a long message cut off by a lost modem goes on from its next part
+    resumes_long_messages: bool = False
 
     def __init__(self, name: str, settings: Mapping[str, str], wakeup: threading.Event | None = None):
         self.name = name
@@ -288,11 +308,13 @@ class Driver(abc.ABC):
 
     # sending -------------------------------------------------------------
     @abc.abstractmethod
-    def send(self, number: str, text: str, *, status_report: bool = True) -> list[int]:
+    def send(self, number: str, text: str, *, status_report: bool = True, resume: Resume | None = None) -> list[int]:
         """Send ``text`` (split into parts as needed) to ``number``.
 
-        Returns the message reference (0-255) of each part, in order.
+        Returns the message reference (0-255) of each part sent, in order.
         Raises SendFailed (this message) or ModemGone (the modem).
+        ``resume`` only where :attr:`resumes_long_messages`: send from part
+        ``first_part`` on, under ``concat_reference``.
         """
 
     # receiving -----------------------------------------------------------

@@ -77,6 +77,7 @@ from .base import (
     ModemGone,
     PinError,
     PortBusy,
+    Resume,
     SendFailed,
     SignalInfo,
     StatusReport,
@@ -530,7 +531,9 @@ class GammuDriver(Driver):
 
     # sending -------------------------------------------------------------
 
-    def send(self, number: str, text: str, *, status_report: bool = True) -> list[int]:
+    def send(self, number: str, text: str, *, status_report: bool = True, resume: Resume | None = None) -> list[int]:
+        if resume is not None:
+            raise Unsupported(f"{self.name}: Gammu sends a message whole")
         self._connected()
         smsc = {"Location": 0, "Number": self.smsc, "Validity": self.validity}
         parts = self._split(text)

@@ -54,9 +54,11 @@ from .base import (
     IncomingSMS,
     ModemError,
     ModemGone,
+    Resume,
     SignalInfo,
     StatusReport,
     StorageInfo,
+    Unsupported,
     number_setting,
     schema_default,
 )
@@ -291,7 +293,9 @@ class SimDriver(Driver):
         """A simulated send takes send_delay per part, however long that is set."""
         return max(parts, 1) * self.send_delay + self.longest_exchange()
 
-    def send(self, number: str, text: str, *, status_report: bool = True) -> list[int]:
+    def send(self, number: str, text: str, *, status_report: bool = True, resume: Resume | None = None) -> list[int]:
+        if resume is not None:
+            raise Unsupported(f"{self.name}: the simulated modem sends a message whole")
         self._connected()
         encoding, segments = sms_split(text)
         for index in range(len(segments)):

@@ -36,6 +36,7 @@ asks it before it writes a new state, and a refused move is a
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -69,6 +70,7 @@ from modemd.store.models import (
     utcnow,
 )
 from modemd.store.sqlcache import CompiledInsert
+from modemd.webhooks import events as webhook_events
 
 if TYPE_CHECKING:
     from modemd.config import Config
@@ -728,11 +730,16 @@ def finish(now: datetime | None = None) -> list[int]:
         .tuples()
     ]
     if finished:
-        (
-            Broadcast.update(state=states.check(B.SENDING, B.DONE))
-            .where(Broadcast.id.in_(finished), Broadcast.state == B.SENDING)
-            .execute()
-        )
+        with database_proxy.atomic():  # the webhook events go with the change
+            (
+                Broadcast.update(state=states.check(B.SENDING, B.DONE))
+                .where(Broadcast.id.in_(finished), Broadcast.state == B.SENDING)
+                .execute()
+            )
+            if webhook_events.current():
+                for broadcast in Broadcast.select(Broadcast.id, Broadcast.title).where(Broadcast.id.in_(finished)):
+                    counts = dataclasses.asdict(progress(broadcast.id))
+                    webhook_events.broadcast_done(broadcast.id, broadcast.title, counts, now)
         for broadcast_id in finished:
             log.info("broadcast %d done", broadcast_id)
     return finished

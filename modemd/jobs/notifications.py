@@ -43,6 +43,8 @@ HOURLY, DAILY, DEADLINE, ESCALATE, RECAP = "hourly", "daily", "deadline", "escal
 JOBS = (HOURLY, DAILY, DEADLINE, ESCALATE, RECAP)
 # not scheduled: sent when an administrator re-assigns a case (modemd.cases.assignment)
 ASSIGN = "assign"
+# run with the deadlines: a step of the verified flow past its due time (modemd.jobs.flow_reminders)
+FLOW_STEP = "flow_step"
 
 # A job that runs this late after its clock time is a catch-up, not the asked-for send: it obeys quiet hours.
 ON_TIME = timedelta(minutes=15)
@@ -57,6 +59,7 @@ STALE_AFTER = {
     ESCALATE: timedelta(hours=2),
     RECAP: timedelta(hours=12),
     ASSIGN: timedelta(hours=1),
+    FLOW_STEP: timedelta(hours=1),
 }
 # One alert SMS names at most this many case numbers, then "dan N lainnya".
 CASES_PER_ALERT = 5
@@ -490,9 +493,12 @@ def recap(now: datetime, config: Config, keywords=None) -> Outcome:
 
 def run_all(now: datetime, config: Config, keywords=None) -> list[Outcome]:
     """Every pass once: what the scheduler runs at start-up to catch up after downtime."""
+    from modemd.jobs import flow_reminders  # it builds on this module
+
     return [
         hourly(now, config, keywords),
         daily(now, config, keywords),
         *deadlines(now, config, keywords),
+        flow_reminders.remind(now, config, keywords),
         recap(now, config, keywords),
     ]

@@ -14,7 +14,7 @@ Jobs (stable ids, ``replace_existing``, ``coalesce``, one at a time):
 * ``notify-hourly``    every hour on the hour, in the centre's time zone;
 * ``notify-daily``     at ``[notify] daily_time``;
 * ``notify-recap``     at ``[notify] recap_time``;
-* ``notify-deadlines`` every minute (deadline alerts and escalations);
+* ``notify-deadlines`` every minute (deadline alerts and escalations; reminders of verified-flow steps);
 * ``broadcasts``       every 15 seconds (queue approved broadcasts at their time, resume, close finished ones);
 * ``privacy-purge``    at 01:30, only with ``[privacy] keep_days``: the numbers of cases closed
   longer ago are purged (:mod:`modemd.jobs.privacy`); a missed night is done by the next one;
@@ -35,7 +35,7 @@ from apscheduler.schedulers.base import STATE_STOPPED
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from modemd.jobs import broadcasts, notifications, privacy
+from modemd.jobs import broadcasts, flow_reminders, notifications, privacy
 from modemd.receive.keywords import KeywordTable
 from modemd.store.models import database_proxy, utcnow
 
@@ -179,7 +179,13 @@ class Scheduler:
         return self._run(RECAP, lambda now: [notifications.recap(now, self.config, self.keywords_getter())])
 
     def deadlines(self):
-        return self._run(DEADLINES, lambda now: notifications.deadlines(now, self.config, self.keywords_getter()))
+        return self._run(
+            DEADLINES,
+            lambda now: [
+                *notifications.deadlines(now, self.config, self.keywords_getter()),
+                flow_reminders.remind(now, self.config, self.keywords_getter()),
+            ],
+        )
 
     def broadcasts(self):
         return self._run(BROADCASTS, lambda now: broadcasts.run_due(now, self.config))

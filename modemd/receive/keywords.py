@@ -7,6 +7,13 @@ One section per keyword::
     aliases = PERHUBUNGAN, JALAN
     description = Dinas Perhubungan: jalan, angkutan, lampu lalu lintas
     reply = Terima kasih, laporan Anda #{case} diteruskan ke Dinas Perhubungan.
+    webhook = https://dishub.example.go.id/modemd   ; optional: this keyword's events (modemd.webhooks)
+    webhook_secret = 6f1c0b9e...                     ; required with webhook, 16 characters or more
+    agency = Dinas Perhubungan  ; the agency (SKPD) the keyword belongs to, for reports (optional)
+    flow = direct               ; or verified: Muara Enim's flow through the central admin
+
+``flow = verified`` sends a new case first to the central admin's queue
+(:mod:`modemd.cases.flow`); a case keeps the flow it was opened with.
 
 Keywords and aliases are compared case-insensitively, and in any width or
 accent (``ＤＩＳＨＵＢ`` and ``DÍSHUB`` are DISHUB: compatibility decomposition,
@@ -33,9 +40,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from modemd.config import Problem, key_lines, read_ini
+from modemd.webhooks.urls import webhook_secret, webhook_url
 
 KEYWORD_PATTERN = re.compile(r"^[A-Za-z0-9]{2,20}$")
-KNOWN_KEYS = ("owner", "aliases", "description", "reply")
+KNOWN_KEYS = ("owner", "aliases", "description", "reply", "webhook", "webhook_secret", "agency", "flow")
+FLOWS = ("direct", "verified")
+MAX_AGENCY = 128  # the width of case.agency
 CORRECTABLE_LENGTH = 5  # shorter keywords are too close to ordinary words to guess at
 
 
@@ -46,6 +56,10 @@ class Keyword:
     aliases: tuple[str, ...] = ()
     description: str = ""
     reply: str = ""
+    webhook: str = ""  # where this keyword's events are posted, besides [api] webhook_url
+    webhook_secret: str = field(default="", repr=False)
+    agency: str = ""  # the agency (SKPD) answering this keyword; "" when unset
+    flow: str = "direct"  # "direct": straight to the owner; "verified": through the central admin
 
 
 @dataclass
@@ -91,6 +105,10 @@ class KeywordTable:
 
     def names(self) -> list[str]:
         return sorted(self.keywords)
+
+    def agencies(self) -> list[str]:
+        """The agencies named by the keywords, sorted."""
+        return sorted({k.agency for k in self.keywords.values() if k.agency})
 
     def owned_by(self, login: str) -> list[Keyword]:
         return [k for k in self.keywords.values() if k.owner == login]
@@ -228,8 +246,70 @@ def _fill(table: KeywordTable, parser, file: str, lines: dict, problems: list[Pr
                     )
                 )
                 ok = False
+        flow = raw.get("flow", "direct").strip().lower() or "direct"
+        if flow not in FLOWS:
+            problems.append(
+                Problem(
+                    file,
+                    f"unknown flow {flow!r} (expected one of: {', '.join(FLOWS)})",
+                    section,
+                    "flow",
+                    lines.get((section, "flow")),
+                )
+            )
+            ok = False
+        agency = " ".join(raw.get("agency", "").split())
+        if len(agency) > MAX_AGENCY:
+            problems.append(
+                Problem(
+                    file,
+                    f"an agency name is at most {MAX_AGENCY} characters, this one has {len(agency)}",
+                    section,
+                    "agency",
+                    lines.get((section, "agency")),
+                )
+            )
+            ok = False
+        hook, secret = _webhook(raw, section, file, lines, problems)
         if ok and owner:
-            table.add(Keyword(name, owner, aliases, raw.get("description", "").strip(), reply))
+            description = raw.get("description", "").strip()
+            table.add(
+                Keyword(
+                    name,
+                    owner,
+                    aliases,
+                    description,
+                    reply,
+                    webhook=hook,
+                    webhook_secret=secret,
+                    agency=agency,
+                    flow=flow,
+                )
+            )
+
+
+def _webhook(raw, section: str, file: str, lines: dict, problems: list[Problem]) -> tuple[str, str]:
+    """The keyword's webhook and its secret, each checked as [api] checks its own; ("", "") when refused."""
+    found: dict[str, str] = {}
+    for key, parse in (("webhook", webhook_url), ("webhook_secret", webhook_secret)):
+        text = raw.get(key, "")
+        try:
+            found[key] = parse(text)
+        except ValueError as exc:
+            problems.append(Problem(file, f"{exc} (got {text.strip()!r})", section, key, lines.get((section, key))))
+            return "", ""
+    if found["webhook"] and not found["webhook_secret"]:
+        problems.append(
+            Problem(
+                file,
+                "missing key webhook_secret (webhook needs a secret of 16 characters or more to sign with)",
+                section,
+                "webhook_secret",
+                lines.get((section, "webhook")),
+            )
+        )
+        return "", ""
+    return found["webhook"], found["webhook_secret"]
 
 
 def check_owners(table: KeywordTable, user_state: Callable[[str], str | None], problems: list[Problem]) -> None:

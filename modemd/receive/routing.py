@@ -5,10 +5,13 @@ found) and may stop the pipeline::
 
     screen_sender      blocked numbers and senders that cannot be answered: kept, never answered
     parse_keyword      the first word in any form citizens type it (below), aliases, one-letter typos
-    open_or_join_case  same citizen + same keyword + an open case = the same conversation
+    answer_status_query  "CEK 123": the state of the citizen's own case (modemd.receive.status_query)
+    open_or_join_case  same citizen + same keyword + an open case = the same conversation; a keyword with
+                       flow = verified opens it in the central admin's queue (modemd.cases.flow)
     note_correction    a mistyped keyword: the case's history says which word was read as which keyword
-    acknowledge        the keyword's reply, with the case number, when a case opens
+    acknowledge        the keyword's reply, always with the case number, when a case opens
     unknown_keyword    the list of valid keywords, in one SMS where possible; the case is unrouted
+    announce           the webhook event (new case, or new message in a case), queued in the same transaction
 
 The first word is the first run of letters and digits (any script and width),
 whatever comes before it -- spaces, an emoji, ``#``, ``*``, a quote or a
@@ -46,7 +49,9 @@ from functools import lru_cache
 
 import peewee
 
+from modemd.cases import flow
 from modemd.config import Config
+from modemd.receive import status_query
 from modemd.receive.keywords import Keyword, KeywordTable
 from modemd.send import outqueue
 from modemd.sms import phone
@@ -63,6 +68,7 @@ from modemd.store.models import (
     utcnow,
 )
 from modemd.store.sqlcache import Compiled, CompiledInsert, Param
+from modemd.webhooks import events as webhook_events
 
 log = logging.getLogger("modemd.routing")
 
@@ -140,6 +146,7 @@ class Routing:
     case_opened: bool = False
     route: str = "new"
     replies: list[OutboundMessage] = field(default_factory=list)
+    webhook_events: int = 0  # webhook deliveries queued
     stopped: bool = False
 
     def stop(self, route: str) -> None:
@@ -175,10 +182,12 @@ class Router:
         self.steps = [
             self.screen_sender,
             self.parse_keyword,
+            self.answer_status_query,
             self.open_or_join_case,
             self.note_correction,
             self.acknowledge,
             self.unknown_keyword,
+            self.announce,
         ]
         self._commands: ThreadPoolExecutor | None = None
         self._owners: dict[str, int | None] = {}
@@ -210,6 +219,8 @@ class Router:
         """What must wait until the routing is committed: waking the workers, run_on_receive."""
         if state.replies:
             outqueue.notify()  # committed now: wake every worker, not only the one that routed
+        if state.webhook_events:
+            webhook_events.wake()
         log.info(
             "message #%d: %s%s%s%s",
             state.message.id,
@@ -237,6 +248,20 @@ class Router:
                 state.keyword = table.correct(state.word)
                 state.corrected = state.keyword is not None
 
+    def answer_status_query(self, state: Routing) -> None:
+        """``CEK 123``: the state of the sender's own case, else "tidak ditemukan"; no case is opened.
+
+        The message joins the case it asked about when that is the sender's (the
+        case's history shows the citizen asked); otherwise it is kept unrouted.
+        """
+        if not status_query.is_status_word(state.word, self.config):
+            return
+        state.keyword = None
+        text, case = status_query.reply_text(state.body, state.message.sender, self.config)
+        state.case = case
+        self.autoreply(state, text)
+        state.stop("case" if case is not None else "unrouted")
+
     def open_or_join_case(self, state: Routing) -> None:
         """Join the citizen's open case of this keyword (or open unrouted case), else open one."""
         keyword = state.keyword.name if state.keyword else None
@@ -252,7 +277,9 @@ class Router:
             open_case.last_message_at = now
             state.case, state.route = open_case, "case"
             return
-        owner = self.owner_id(state.keyword.owner) if state.keyword else None
+        verified = state.keyword is not None and state.keyword.flow == flow.VERIFIED
+        # a verified case belongs to no one until the central admin gives it to an operator
+        owner = self.owner_id(state.keyword.owner) if state.keyword and not verified else None
         values = {
             "keyword": keyword,
             "owner": owner,
@@ -261,8 +288,12 @@ class Router:
             "deadline_at": now + timedelta(seconds=self.config.sms.deadline),
             "last_message_at": now,
         }
+        if verified and state.keyword is not None:
+            values.update(flow.opening_values(state.keyword.agency, now, self.config))
         # the row is built from the values just written rather than read back
         state.case = Case(id=_INSERT_CASE.execute(values), **values)
+        if verified:
+            flow.record_opening(state.case, now)
         state.case_opened = True
         state.route = "case" if keyword else "unrouted"
         audit_case_opened(
@@ -303,7 +334,10 @@ class Router:
     def acknowledge(self, state: Routing) -> None:
         """A known keyword's acknowledgement, once per case."""
         if state.keyword and state.keyword.reply and state.case_opened and state.case is not None:
-            text = state.keyword.reply.format(case=state.case.id, keyword=state.keyword.name)
+            template = state.keyword.reply
+            if "{case}" not in template:  # the citizen needs the number to follow the case (CEK 123)
+                template = template.rstrip() + " No. laporan #{case}."
+            text = template.format(case=state.case.id, keyword=state.keyword.name)
             self.autoreply(state, text)
 
     def unknown_keyword(self, state: Routing) -> None:
@@ -313,6 +347,11 @@ class Router:
             template = self.config.sms.unknown_keyword_reply
             # the same text for every unknown word until the table changes: fitted into one SMS once
             self.autoreply(state, _fitted_unknown_keyword_text(template, tuple(self.keywords().names())))
+
+    def announce(self, state: Routing) -> None:
+        """Queue the webhook event of a message that opened or joined a case (posted later by the daemon)."""
+        if state.case is not None:
+            state.webhook_events = webhook_events.message_arrived(state.case, state.message, state.case_opened)
 
     # automatic replies ----------------------------------------------------
     def autoreply(self, state: Routing, text: str) -> OutboundMessage | None:

@@ -8,6 +8,7 @@ Threads:
   a message queued inside the daemon wakes them directly through
   :func:`modemd.send.outqueue.add_listener`;
 * the scheduler of reminders, when :mod:`modemd.jobs.scheduler` is installed;
+* the webhook dispatcher and one lane per endpoint (:mod:`modemd.webhooks.dispatch`);
 * the main thread: signals, keyword reloads, heartbeat, expiry, systemd.
 
 systemd's watchdog is fed by the main thread only while every worker gets
@@ -34,6 +35,7 @@ import time
 from modemd.checks import CheckResult
 from modemd.config import Config, Problem
 from modemd.jobs.scheduler import Scheduler
+from modemd.receive import status_query
 from modemd.receive.keywords import KeywordTable, check_owners, load_keywords
 from modemd.receive.routing import Router, route_pending
 from modemd.run.health import HealthBoard
@@ -42,6 +44,8 @@ from modemd.run.sdnotify import Notifier
 from modemd.run.worker import ModemWorker
 from modemd.send import outbound, outqueue
 from modemd.store.models import DaemonState, User, utcnow
+from modemd.webhooks import endpoints as webhook_endpoints
+from modemd.webhooks.dispatch import Dispatcher
 
 log = logging.getLogger("modemd.daemon")
 
@@ -91,6 +95,7 @@ class Daemon:
         self.workers: list[ModemWorker] = []
         self.scheduler: Scheduler | None = None
         self._dispatcher: threading.Thread | None = None
+        self.webhooks = Dispatcher(webhook_endpoints.current, config.api.webhook_timeout)
         self._seen_reload_request: str | None = None
         self._stuck: dict[str, Stuck] = {}  # workers stuck at the last look, by modem
 
@@ -105,6 +110,7 @@ class Daemon:
         problems: list[Problem] = []
         table = load_keywords(self.config.keywords_path, problems)
         check_owners(table, _user_state, problems)
+        status_query.check_clash(self.config, table, problems)
         errors = [p for p in problems if not p.warning]
         for problem in problems:
             (log.error if not problem.warning else log.warning)("keywords.ini: %s", problem)
@@ -117,6 +123,7 @@ class Daemon:
             return False
         with self._keywords_lock:
             self._keywords = table
+        webhook_endpoints.use(webhook_endpoints.from_config(self.config, table))
         self.publish_keywords()
         log.info("keywords reloaded: %s", ", ".join(table.names()) or "(none)")
         return True
@@ -127,6 +134,7 @@ class Daemon:
 
     # start and stop -------------------------------------------------------
     def start(self) -> None:
+        webhook_endpoints.use(webhook_endpoints.from_config(self.config, self.keywords()))
         recovered = outbound.recover(self.instance)
         if recovered:
             log.warning("%d message(s) left in sending by the last run are queued again, marked in doubt", recovered)
@@ -154,6 +162,7 @@ class Daemon:
         self._dispatcher = threading.Thread(target=self._dispatch, name="dispatcher", daemon=True)
         self._dispatcher.start()
         self.scheduler = self._start_scheduler()
+        self.webhooks.start()
         log.info(
             "started as %s with %d modem(s), %d keyword(s)", self.instance, len(self.workers), len(self.keywords())
         )
@@ -180,6 +189,7 @@ class Daemon:
             outqueue.remove_listener(worker.wake)
         if self._dispatcher is not None:
             self._dispatcher.join(2)
+        self.webhooks.stop()
         self.router.close()
         log.info("stopped")
 

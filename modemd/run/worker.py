@@ -37,7 +37,7 @@ import peewee
 
 from modemd.config import Config, ModemConfig
 from modemd.drivers import create_driver
-from modemd.drivers.base import Driver, ModemError, ModemGone, PinError, SendFailed
+from modemd.drivers.base import Driver, ModemError, ModemGone, PinError, Resume, SendFailed
 from modemd.jobs.balancewatch import BalanceWatch
 from modemd.receive import inbound
 from modemd.receive.routing import Router
@@ -362,9 +362,15 @@ class ModemWorker(threading.Thread):
         # a long message on a slow network is slow but alive: it may take what the driver allows its parts
         self._step(f"sending message #{message.id}", self.connected_driver.longest_send(message.parts or 1))
         started = time.monotonic()
+        driver = self.connected_driver
+        resume, first_part = None, 1
+        if driver.resumes_long_messages and (message.parts or 1) > 1:
+            # the same concatenation reference on every attempt, from the part after those already out
+            first_part = len(outbound.earlier_parts(message)) + 1
+            resume = Resume(message.id % 256, first_part)
         try:
-            references = self.connected_driver.send(
-                message.recipient, message.text, status_report=message.status_report
+            references = driver.send(
+                message.recipient, message.text, status_report=message.status_report, resume=resume
             )
         except SendFailed as exc:
             self.busy_seconds += time.monotonic() - started
@@ -381,6 +387,8 @@ class ModemWorker(threading.Thread):
                 permanent=False,
                 config=self.config,
                 retry_now=True,
+                doubt=exc.maybe_sent,
+                parts_sent=(self.modem.name, list(exc.sent_references), first_part) if resume is not None else None,
             )
             raise
         except Exception as exc:
@@ -389,17 +397,21 @@ class ModemWorker(threading.Thread):
         self.busy_seconds += time.monotonic() - started
         # keep the modem busy: claim the next message in the same commit, unless a rate limit or a stop says wait
         prefetch = not self.send_interval and not self.stop_event.is_set()
-        self._next = self._record_sent(message, references, (self.instance, eligibility) if prefetch else None)
+        self._next = self._record_sent(
+            message, references, (self.instance, eligibility) if prefetch else None, first_part
+        )
         self.failures_in_row = 0
         log.info("%s: sent message #%d (%d part(s))", self.modem.name, message.id, len(references))
         return True
 
-    def _record_sent(self, message, references: list[int], then_claim):
+    def _record_sent(self, message, references: list[int], then_claim, first_part: int = 1):
         """Record a send the modem accepted; a database hiccup is retried, the message is out already."""
         for attempt in range(1, RECORD_ATTEMPTS + 1):
             self._step(f"recording message #{message.id}")
             try:
-                return outbound.record_sent(message, self.modem.name, references, then_claim=then_claim)
+                return outbound.record_sent(
+                    message, self.modem.name, references, then_claim=then_claim, first_part=first_part
+                )
             except peewee.DatabaseError as exc:
                 if attempt == RECORD_ATTEMPTS:
                     log.error(

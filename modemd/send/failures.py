@@ -51,6 +51,8 @@ def cause_text(code: int | None, reason: str | None) -> str | None:
 
 def plain(code: int | None, reason: str | None, state: str, translate: Callable[[str], str] = lambda text: text) -> str:
     """What people read about a message's failure ('' when there is none)."""
+    if state == OutboundState.CANCELLED:  # whoever cancelled it and however the reason was worded
+        return translate(CANCELLED)
     text = cause_text(code, reason)
     if text is None or state in (OutboundState.SENT, OutboundState.DELIVERED):
         return ""

@@ -41,6 +41,7 @@ from modemd.states import OutboundState as O
 from modemd.states import PartState, check
 from modemd.store.db import dialect
 from modemd.store.models import ModemStatus, OutboundMessage, OutboundPart, audit, database_proxy, utcnow
+from modemd.webhooks import events as webhook_events
 
 log = logging.getLogger("modemd.outbound")
 
@@ -155,6 +156,33 @@ def release(message: OutboundMessage) -> None:
     )
 
 
+def earlier_parts(message: OutboundMessage) -> list[OutboundPart]:
+    """Parts of a long message the network accepted in an attempt the modem vanished in, in order."""
+    return list(OutboundPart.select().where(OutboundPart.message == message.id).order_by(OutboundPart.sequence))
+
+
+def _insert_parts(message: OutboundMessage, modem: str, references: list[int], first: int, now: datetime) -> None:
+    if first - 1 + len(references) > 1:  # only a long message can have been cut off: no query for the others
+        # a part row left by an attempt that is now repeated whole (a driver that cannot resume) goes
+        OutboundPart.delete().where(OutboundPart.message == message.id, OutboundPart.sequence >= first).execute()
+    if not references:
+        return
+    OutboundPart.insert_many(
+        [
+            {
+                "message": message.id,
+                "sequence": number,
+                "modem": modem,
+                "reference": reference,
+                "recipient": message.recipient,
+                "state": PartState.SENT,
+                "sent_at": now,
+            }
+            for number, reference in enumerate(references, start=first)
+        ]
+    ).execute()
+
+
 def record_sent(
     message: OutboundMessage,
     modem: str,
@@ -162,9 +190,12 @@ def record_sent(
     now: datetime | None = None,
     *,
     then_claim: tuple[str, Eligibility] | None = None,
+    first_part: int = 1,
 ) -> OutboundMessage | None:
     """The modem accepted every part: keep each part's reference to match its status report.
 
+    ``first_part``: the parts before it were accepted in an earlier attempt
+    (:func:`record_failure`'s ``parts_sent``) and are recorded already.
     With ``then_claim`` (instance, eligibility) the next message is claimed in
     the same transaction and returned: one commit (one disk flush) per
     message while a queue drains, so the modem waits less between sends.
@@ -172,20 +203,7 @@ def record_sent(
     now = now or utcnow()
     check(message.state, O.SENT)  # the claimed row (sending); a cancelled or sent one is refused
     with database_proxy.obj.atomic():
-        OutboundPart.insert_many(
-            [
-                {
-                    "message": message.id,
-                    "sequence": number,
-                    "modem": modem,
-                    "reference": reference,
-                    "recipient": message.recipient,
-                    "state": PartState.SENT,
-                    "sent_at": now,
-                }
-                for number, reference in enumerate(references, start=1)
-            ]
-        ).execute()
+        _insert_parts(message, modem, references, first_part, now)
         (
             OutboundMessage.update(
                 state=O.SENT,
@@ -195,15 +213,20 @@ def record_sent(
                 claimed_by=None,
                 failure_reason=None,
                 failure_code=None,
-                parts=max(len(references), 1),
+                parts=max(first_part - 1 + len(references), 1),
             )
             .where(OutboundMessage.id == message.id)
             .execute()
         )
         ModemStatus.update(sent_total=ModemStatus.sent_total + 1).where(ModemStatus.name == modem).execute()
+        announced = 0
         if message.kind == "reply" and message.case_id is not None:
             answers.reply_sent(message.case_id, now)  # the case is answered in the same commit
-        return _claim_here(then_claim[0], then_claim[1], now) if then_claim else None
+            announced = webhook_events.reply_changed(message, O.SENT, now=now)
+        following = _claim_here(then_claim[0], then_claim[1], now) if then_claim else None
+    if announced:
+        webhook_events.wake()
+    return following
 
 
 def retry_delay(intervals: list[float], attempts: int) -> float:
@@ -222,6 +245,8 @@ def record_failure(
     retry_now: bool = False,
     now: datetime | None = None,
     code: int | None = None,
+    doubt: bool = False,
+    parts_sent: tuple[str, list[int], int] | None = None,
 ) -> O:
     """One attempt failed. Returns the new state: ``pending`` (to retry) or ``failed``.
 
@@ -230,6 +255,12 @@ def record_failure(
     +CMS ERROR cause, kept so that people read it in plain words
     (:mod:`modemd.drivers.causes`). A reply that fails for good puts its case
     back among the unanswered (:mod:`modemd.cases.answers`), in the same transaction.
+
+    ``doubt``: the modem vanished inside AT+CMGS, after the part was handed
+    over; the network may have it, so the next attempt may deliver it twice,
+    and the outbox says so. ``parts_sent`` (modem, references, first part):
+    parts of a long message the network accepted before the modem vanished,
+    kept so that the next attempt goes on after them.
     """
     now = now or utcnow()
     attempts = message.attempts + 1
@@ -252,12 +283,17 @@ def record_failure(
                 failure_code=code,
                 claimed_by=None,
                 next_attempt_at=next_at if state == O.PENDING else message.next_attempt_at,
+                **({"doubt": True} if doubt else {}),
             )
             .where(OutboundMessage.id == message.id)
             .execute()
         )
+        if parts_sent is not None and parts_sent[1]:
+            _insert_parts(message, parts_sent[0], parts_sent[1], parts_sent[2], now)
         if state == O.FAILED and message.kind == "reply":
             answers.replies_failed([message.case_id], now)
+            if webhook_events.reply_changed(message, O.FAILED, why, now):
+                webhook_events.wake()  # the dispatcher reads after this commit, or at its next look
     log.info(
         "message #%d to %s: attempt %d failed (%s): %s",
         message.id,
@@ -274,18 +310,20 @@ def expire(now: datetime | None = None) -> int:
     now = now or utcnow()
     expiring = (OutboundMessage.state == O.PENDING) & (OutboundMessage.expires_at < now)
     with database_proxy.obj.atomic():
-        cases = [
-            row[0]
-            for row in OutboundMessage.select(OutboundMessage.case)
-            .where(expiring, OutboundMessage.kind == "reply", OutboundMessage.case.is_null(False))
-            .tuples()
-        ]
+        replies = list(
+            OutboundMessage.select(OutboundMessage.id, OutboundMessage.kind, OutboundMessage.case).where(
+                expiring, OutboundMessage.kind == "reply", OutboundMessage.case.is_null(False)
+            )
+        )
+        cases = [reply.case_id for reply in replies]
         count = (
             OutboundMessage.update(state=check(O.PENDING, O.FAILED), failure_reason=EXPIRED_REASON)
             .where(expiring)
             .execute()
         )
         answers.replies_failed(cases, now)
+        for reply in replies:
+            webhook_events.reply_changed(reply, O.FAILED, EXPIRED_REASON, now)
     if count:
         log.info("%d message(s) expired unsent", count)
     return count

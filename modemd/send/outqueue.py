@@ -33,6 +33,7 @@ import peewee
 from modemd.sms import phone
 from modemd.states import OutboundState
 from modemd.store.models import PRIORITY, OutboundMessage, utcnow
+from modemd.store.sqlcache import CompiledInsert
 
 if TYPE_CHECKING:
     from modemd.config import Config
@@ -40,6 +41,8 @@ if TYPE_CHECKING:
 #: seconds between two looks at :func:`newest_id` by the daemon (a new row leaves within a second)
 CROSS_PROCESS_POLL = 0.3
 
+# the API queues hundreds a second (bench/bench_api.py): its INSERT compiled once (modemd.store.sqlcache)
+_INSERT = CompiledInsert(OutboundMessage)
 _listeners: set[threading.Event] = set()
 _listeners_lock = threading.Lock()
 
@@ -125,14 +128,14 @@ def enqueue(
     """
     if not text or not text.strip():
         raise EmptyMessage("the message is empty")
-    number = phone.normalize(recipient)
-    message = OutboundMessage.create(
-        recipient=number,
-        preferred_modem=preferred_modem,
-        case=case,
-        broadcast=broadcast,
-        created_by=created_by,
+    values = {
+        "recipient": phone.normalize(recipient),
+        "preferred_modem": preferred_modem,
+        "case": case,
+        "broadcast": broadcast,
+        "created_by": created_by,
         **row_values(text, kind, config=config, start=send_at),
-    )
+    }
+    message = OutboundMessage(id=_INSERT.execute(values), **values)
     notify()
     return message

@@ -22,6 +22,7 @@ from modemd.drivers.base import StatusReport
 from modemd.sms import phone
 from modemd.states import OutboundState, PartState, check
 from modemd.store.models import DeliveryReport, OutboundMessage, OutboundPart, database_proxy, to_utc_naive, utcnow
+from modemd.webhooks import events as webhook_events
 
 #: message states a status report may still change (the network took the message)
 REPORTED = (OutboundState.SENT, OutboundState.DELIVERED, OutboundState.FAILED)
@@ -92,6 +93,8 @@ def derive_message_state(message_id: int, now: datetime) -> OutboundState:
                 answers.replies_failed([message.case_id], now)
             else:
                 answers.reply_sent(message.case_id, message.sent_at or now)
+            reason = UNDELIVERABLE_REASON if new == OutboundState.FAILED else None
+            webhook_events.reply_changed(message, new, reason, now)
     return new
 
 
@@ -148,4 +151,6 @@ def handle(modem: str, report: StatusReport, now: datetime | None = None) -> Del
 def handle_batch(modem: str, batch: list[StatusReport], now: datetime | None = None) -> list[DeliveryReport]:
     """Several reports in one transaction (one disk flush); the caller acknowledges them afterwards."""
     with database_proxy.obj.atomic():
-        return [handle(modem, report, now) for report in batch]
+        rows = [handle(modem, report, now) for report in batch]
+    webhook_events.wake()  # a reply's new state may have queued an event: committed now
+    return rows

@@ -229,6 +229,53 @@ def _v9_to_v10(database: peewee.Database, migrator: SchemaMigrator) -> None:
     install_guards(database)
 
 
+def _v10_to_v11(database: peewee.Database, migrator: SchemaMigrator) -> None:
+    """v11: the webhook queue (webhook_delivery) and every attempt to post it (webhook_attempt)."""
+    database.create_tables([models.WebhookDelivery, models.WebhookAttempt], safe=True)
+
+
+def _v11_to_v12(database: peewee.Database, migrator: SchemaMigrator) -> None:
+    """v12: Muara Enim's verified complaint flow: cases keep their flow, stage, agency and stage due time;
+    table case_step holds each step with who, when and how long."""
+    required = ("flow", "agency")  # NOT NULL with a default: every existing case is a direct one
+    if dialect(database) == "sqlite":
+        # SQLite adds a NOT NULL column with a default in place; peewee would rebuild the table, and
+        # dropping the old "case" table sets every message's and reply's case to NULL (ON DELETE SET NULL)
+        flows = ", ".join(f"'{f}'" for f in models.FLOWS)
+        database.execute_sql(
+            f'ALTER TABLE "case" ADD COLUMN "flow" VARCHAR(16) NOT NULL DEFAULT \'direct\' CHECK (flow IN ({flows}))'
+        )
+        database.execute_sql('ALTER TABLE "case" ADD COLUMN "agency" VARCHAR(128) NOT NULL DEFAULT \'\'')
+        operations = []
+    else:
+        operations = [migrator.add_column("case", name, getattr(models.Case, name)) for name in required]
+    migrate(
+        *operations,
+        migrator.add_column("case", "stage", models.Case.stage),
+        migrator.add_column("case", "stage_due_at", models.Case.stage_due_at),
+        migrator.add_index("case", ("stage", "stage_due_at"), False),
+    )
+    if dialect(database) == "mysql":  # MODIFY ... NOT NULL there leaves out the column's CHECK: added by name
+        flows = ", ".join(f"'{f}'" for f in models.FLOWS)
+        stages = ", ".join(f"'{s}'" for s in models.FLOW_STAGES)
+        database.execute_sql(f"ALTER TABLE `case` ADD CONSTRAINT case_flow_word CHECK (flow IN ({flows}))")
+        database.execute_sql(
+            f"ALTER TABLE `case` ADD CONSTRAINT case_stage_word CHECK (stage IS NULL OR stage IN ({stages}))"
+        )
+    database.create_tables([models.CaseStep], safe=True)
+
+
+def _v12_to_v13(database: peewee.Database, migrator: SchemaMigrator) -> None:
+    """v13: API tokens and the answers kept for idempotency keys; cases indexed for the API's keyset pages."""
+    database.create_tables([models.ApiToken, models.ApiIdempotency], safe=True)
+    migrate(
+        *(
+            migrator.add_index("case", (*columns, "last_message_at", "id"), False)
+            for columns in ((), ("keyword",), ("owner_id",), ("status",))
+        )
+    )
+
+
 #: MIGRATIONS[i] upgrades version i+1 to i+2. Version 1 is the first released schema.
 MIGRATIONS: list[Callable[[peewee.Database, SchemaMigrator], None]] = [
     _v1_to_v2,
@@ -240,6 +287,9 @@ MIGRATIONS: list[Callable[[peewee.Database, SchemaMigrator], None]] = [
     _v7_to_v8,
     _v8_to_v9,
     _v9_to_v10,
+    _v10_to_v11,
+    _v11_to_v12,
+    _v12_to_v13,
 ]
 LATEST = len(MIGRATIONS) + 1
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import peewee
 from peewee import (
@@ -24,7 +25,10 @@ from peewee import (
 )
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from modemd.states import BroadcastState, CaseStatus, OutboundState, PartState, words
+from modemd.states import BroadcastState, CaseStatus, FlowStage, OutboundState, PartState, WebhookState, words
+
+if TYPE_CHECKING:
+    from modemd.store.sqlcache import CompiledInsert
 
 database_proxy = peewee.DatabaseProxy()
 PASSWORD_METHOD = "scrypt"
@@ -36,7 +40,10 @@ OUTBOUND_STATES = words(OutboundState)
 OUTBOUND_KINDS = ("reply", "autoreply", "notification", "broadcast", "manual")
 PART_STATES = words(PartState)
 BROADCAST_STATES = words(BroadcastState)
+WEBHOOK_STATES = words(WebhookState)
 INBOUND_ROUTES = ("new", "case", "unrouted", "blocked", "unanswerable")
+FLOWS = ("direct", "verified")  # keywords.ini flow: straight to the owner, or Muara Enim's verified flow
+FLOW_STAGES = words(FlowStage)
 
 # Lower number leaves first: replies and notifications before broadcasts.
 PRIORITY = {"reply": 10, "notification": 10, "autoreply": 20, "manual": 20, "broadcast": 50}
@@ -173,14 +180,30 @@ class Case(BaseModel):
     replied_at = DateTimeField(null=True)  # when an official first wrote a reply (accountability)
     reply_failed_at = DateTimeField(null=True)  # the case's reply failed and nothing reached the citizen since
     closed_at = DateTimeField(null=True)
+    # the flow the case was opened with (a keyword changed to verified later does not change it) and,
+    # for a verified case, its stage, the agency handling it and the due time of the stage (schema v12)
+    flow = CharField(max_length=16, default="direct", constraints=[_in("flow", FLOWS)])
+    stage = CharField(
+        max_length=16,
+        null=True,
+        constraints=[Check("stage IS NULL OR stage IN (" + ", ".join(f"'{w}'" for w in FLOW_STAGES) + ")")],
+    )
+    agency = CharField(max_length=128, default="")
+    stage_due_at = DateTimeField(null=True)
 
     class Meta:
         indexes = (
             (("owner", "status", "deadline_at"), False),
+            (("stage", "stage_due_at"), False),  # the central admin's queues, the step reminders
             (("keyword", "status", "deadline_at"), False),  # an official's open cases, counted from the index alone
             (("status", "deadline_at"), False),
             (("citizen", "keyword", "status"), False),
             (("opened_at",), False),
+            # the API's case list: keyset pages in order of the last SMS, for everyone, a keyword, an owner, a state
+            (("last_message_at", "id"), False),
+            (("keyword", "last_message_at", "id"), False),
+            (("owner", "last_message_at", "id"), False),
+            (("status", "last_message_at", "id"), False),
         )
 
 
@@ -217,6 +240,34 @@ class InboundMessage(BaseModel):
     @property
     def pdu_list(self) -> list[str]:
         return json.loads(self.pdus or "[]")
+
+
+class CaseStep(BaseModel):
+    """One step of a verified case: who moved it there and when, until when it stayed, and what was said.
+
+    ``seconds`` is written when the step ends (``left_at - entered_at``), so the
+    time per step is a plain integer every database can take a median of.
+    ``note`` holds the step's words: the rejection reason, the operator's
+    answer (a ``review`` step), the note an answer was returned with.
+    """
+
+    case = ForeignKeyField(Case, backref="steps", on_delete="CASCADE")
+    stage = CharField(max_length=16, constraints=[_in("stage", FLOW_STAGES)])
+    agency = CharField(max_length=128, default="")
+    operator = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    actor = CharField(max_length=64)  # who moved the case into this step (a login, or "daemon")
+    entered_at = DateTimeField(default=utcnow)
+    due_at = DateTimeField(null=True)
+    left_at = DateTimeField(null=True)
+    left_by = CharField(max_length=64, default="")
+    seconds = IntegerField(null=True)
+    note = TextField(default="")
+
+    class Meta:
+        indexes = (
+            (("case", "left_at"), False),  # a case's running step
+            (("left_at",), False),  # the steps ended in a period (modemd.cases.flow_durations)
+        )
 
 
 class CaseNote(BaseModel):
@@ -360,6 +411,51 @@ class Publication(BaseModel):
 
 
 # --------------------------------------------------------------------------
+# Webhooks (modemd.webhooks)
+
+
+class WebhookDelivery(BaseModel):
+    """One event for one endpoint: queued in the transaction of the change, posted by the daemon.
+
+    ``body`` is the JSON posted, fixed when the event happened (the same
+    ``event_id`` for every endpoint of one event). ``endpoint`` names where the
+    address and secret are configured (``api`` or ``keyword:DISHUB``): they are
+    read from the configuration at each attempt, never stored.
+    """
+
+    event_id = CharField(max_length=36)
+    event = CharField(max_length=32)  # case.opened, case.message, reply.state, broadcast.done
+    endpoint = CharField(max_length=64)
+    url = CharField(max_length=1024)  # the address of the last attempt (or when queued), for people
+    body = TextField()
+    state = CharField(max_length=16, default=WebhookState.PENDING, constraints=[_in("state", WEBHOOK_STATES)])
+    attempts = IntegerField(default=0)
+    created_at = DateTimeField(default=utcnow)
+    next_attempt_at = DateTimeField(default=utcnow)
+    give_up_at = DateTimeField()  # 24 h after the event (or after a retry by hand)
+    last_attempt_at = DateTimeField(null=True)
+    delivered_at = DateTimeField(null=True)
+    last_error = TextField(null=True)  # the last failed attempt, in plain words
+
+    class Meta:
+        indexes = (
+            (("state", "next_attempt_at"), False),  # the daemon: what is due
+            (("endpoint", "state", "next_attempt_at"), False),  # one endpoint's lane
+        )
+
+
+class WebhookAttempt(BaseModel):
+    """One POST of a delivery: when, what came back (status code or error) and how long it took."""
+
+    delivery = ForeignKeyField(WebhookDelivery, backref="attempt_rows", on_delete="CASCADE")
+    at = DateTimeField(default=utcnow)
+    url = CharField(max_length=1024)
+    status_code = IntegerField(null=True)  # the HTTP status, None when no answer came
+    error = TextField(null=True)  # why it failed, None when it succeeded
+    duration_ms = IntegerField(default=0)
+
+
+# --------------------------------------------------------------------------
 # Running state, scheduling, audit
 
 
@@ -426,6 +522,37 @@ class NotificationSent(BaseModel):
         indexes = ((("job", "period", "target"), True),)
 
 
+class ApiToken(BaseModel):
+    """A key for another system to use the HTTP API as ``user``, limited to ``scopes``
+    (:mod:`modemd.apitokens`). Only the SHA-256 of the secret is kept: it is shown once, at creation."""
+
+    name = CharField(max_length=64, unique=True)
+    token_hash = CharField(max_length=64, unique=True)
+    prefix = CharField(max_length=12)  # the secret's first characters, to tell tokens apart in lists
+    user = ForeignKeyField(User, backref="api_tokens", on_delete="CASCADE")
+    scopes = CharField(max_length=255)  # comma-separated, see modemd.apitokens.SCOPES
+    created_by = CharField(max_length=64, default="")
+    created_at = DateTimeField(default=utcnow)
+    expires_at = DateTimeField(null=True)
+    revoked_at = DateTimeField(null=True)
+    last_used_at = DateTimeField(null=True)
+    last_address = CharField(max_length=64, default="")
+
+
+class ApiIdempotency(BaseModel):
+    """The answer given to a request with an ``Idempotency-Key``: a retry gets it again instead of a second SMS."""
+
+    token = ForeignKeyField(ApiToken, backref="+", on_delete="CASCADE")
+    key = CharField(max_length=128)
+    request_hash = CharField(max_length=64)  # method, path and body: the same key with another body is refused
+    status = IntegerField()
+    response = TextField()
+    created_at = DateTimeField(default=utcnow, index=True)
+
+    class Meta:
+        indexes = ((("token", "key"), True),)
+
+
 class AuditLog(BaseModel):
     at = DateTimeField(default=utcnow, index=True)
     actor = CharField(max_length=64)  # a login, or "daemon", "cli"
@@ -438,15 +565,25 @@ class AuditLog(BaseModel):
         indexes = ((("object_type", "object_id"), False),)
 
 
+_insert_audit: CompiledInsert | None = None
+
+
 def audit(actor: str, action: str, obj: BaseModel | None = None, **detail) -> AuditLog:
     """Record who did what to which object, and when."""
-    return AuditLog.create(
-        actor=actor,
-        action=action,
-        object_type=type(obj).__name__.lower() if obj is not None else "",
-        object_id=str(obj.get_id()) if obj is not None else "",
-        detail=json.dumps(detail, ensure_ascii=False, default=str),
-    )
+    global _insert_audit
+    if _insert_audit is None:  # every API write audits: its INSERT compiled once (sqlcache imports this module)
+        from modemd.store.sqlcache import CompiledInsert
+
+        _insert_audit = CompiledInsert(AuditLog)
+    values = {
+        "at": utcnow(),
+        "actor": actor,
+        "action": action,
+        "object_type": type(obj).__name__.lower() if obj is not None else "",
+        "object_id": str(obj.get_id()) if obj is not None else "",
+        "detail": json.dumps(detail, ensure_ascii=False, default=str),
+    }
+    return AuditLog(id=_insert_audit.execute(values), **values)
 
 
 ALL_MODELS: list[type[BaseModel]] = [
@@ -459,6 +596,7 @@ ALL_MODELS: list[type[BaseModel]] = [
     BlockedNumber,
     Case,
     InboundMessage,
+    CaseStep,
     CaseNote,
     Broadcast,
     BroadcastTarget,
@@ -470,5 +608,9 @@ ALL_MODELS: list[type[BaseModel]] = [
     ModemStatus,
     DaemonState,
     NotificationSent,
+    ApiToken,
+    ApiIdempotency,
     AuditLog,
+    WebhookDelivery,
+    WebhookAttempt,
 ]

@@ -10,7 +10,9 @@ there is a query pre-compiled, each place measured by a bench:
 * what every web request runs (:mod:`webui.sessions`, :mod:`webui.access`,
   :mod:`webui.dashboard`): ``bench/bench_web.py``;
 * a broadcast's rows (:mod:`modemd.jobs.broadcasts`, 20,000 INSERTs):
-  ``bench/bench_broadcast.py``.
+  ``bench/bench_broadcast.py``;
+* every row of ``modemd db copy`` (:mod:`modemd.store.dbcopy`, one INSERT per
+  table run with executemany): ``bench/bench_db_backup_copy.py``.
 
 Everything else is a plain peewee query.
 

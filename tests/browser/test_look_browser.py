@@ -18,7 +18,16 @@ from webfixtures import WEB_INI
 from modemd.receive.keywords import load_keywords
 from modemd.run.daemon import keywords_json
 from modemd.send.status_reports import UNDELIVERABLE_REASON
-from modemd.store.models import DaemonState, ModemStatus, OutboundMessage, User, audit, utcnow
+from modemd.store.models import (
+    DaemonState,
+    ModemStatus,
+    OutboundMessage,
+    User,
+    WebhookAttempt,
+    WebhookDelivery,
+    audit,
+    utcnow,
+)
 
 pytestmark = pytest.mark.browser
 AXE = Path(__file__).resolve().parent / "node" / "node_modules" / "axe-core" / "axe.min.js"
@@ -78,6 +87,18 @@ def centre(make_case, officials, make_user):
         balance_at=now,
         queue_depth=0,
     )
+    hook = WebhookDelivery.create(
+        event_id="0b6e",
+        event="case.opened",
+        endpoint="keyword:DISHUB",
+        url="https://dishub.banjarnegarakab.go.id/api/modemd/webhook-penerima",
+        body="{}",
+        state="failed",
+        attempts=1,
+        give_up_at=now,
+        last_error="no answer within 10 s (given up after 1 attempts)",
+    )
+    WebhookAttempt.create(delivery=hook, at=now, url=hook.url, error="no answer within 10 s", duration_ms=10004)
     return cases
 
 
@@ -160,6 +181,26 @@ def test_menu_works_with_the_keyboard_and_without_javascript(browser, live_serve
         context.close()
 
 
+def test_a_drop_down_opened_right_after_the_phone_menu_stays_open(browser, live_server, centre):
+    # the phone menu's "toggle" event is queued; when it arrives after the Admin drop-down inside it
+    # was opened (a quick tap, a loaded phone), it must not close that drop-down again
+    context = browser.new_context(viewport=PHONE, locale="id-ID")
+    page = context.new_page()
+    login(page, live_server, "admin")
+    page.evaluate(
+        """() => {
+            document.querySelector('header.top details.menu').open = true;
+            [...document.querySelectorAll('.nav .group summary')]
+                .find((s) => s.textContent.includes('Admin')).parentElement.open = true;
+        }"""
+    )
+    page.wait_for_timeout(200)  # let the queued toggle events run
+    assert page.is_visible("a[href='/admin/users/']")
+    page.click("a[href='/admin/users/']")
+    page.wait_for_url(f"{live_server}/admin/users/")
+    context.close()
+
+
 MAIN_PAGES = (
     ("login", "/login"),
     ("inbox", "/"),
@@ -181,6 +222,7 @@ OTHER_PAGES = (
     ("blocklist", "/admin/blocklist/"),
     ("audit", "/admin/audit/"),
     ("operator", "/admin/operator-messages/"),
+    ("webhooks", "/admin/webhooks/"),
     ("user-new", "/admin/users/new"),
     ("password", "/password"),
     ("broadcast-new", "/siaran/baru"),
@@ -188,6 +230,8 @@ OTHER_PAGES = (
     ("demo", "/demo/"),
     ("publish", "/cases/{case}/publikasi"),
     ("not-found", "/cases/999999"),
+    ("laporan", "/laporan/"),
+    ("laporan-cetak", "/laporan/cetak"),
 )
 AXE_AT = ((PC, MAIN_PAGES + OTHER_PAGES), (PHONE, MAIN_PAGES))
 

@@ -3,8 +3,13 @@
 (function () {
   "use strict";
   var groups = document.querySelectorAll("header.top details");
+  // "toggle" events arrive late (queued): the phone menu's own toggle can come after a drop-down
+  // inside it was opened, so what lies inside the one that opened is left alone
   function closeAll(except) {
-    groups.forEach(function (d) { if (d !== except && !d.contains(except) && d.open) d.open = false; });
+    groups.forEach(function (d) {
+      var related = except && (d === except || d.contains(except) || except.contains(d));
+      if (!related && d.open) d.open = false;
+    });
   }
   groups.forEach(function (d) {
     d.addEventListener("toggle", function () { if (d.open) closeAll(d); });
