@@ -58,13 +58,13 @@ logcalls = _script("logcalls")
 
 def _sample_keys(path: Path) -> dict[str, set[str]]:
     """Keys per section of a sample INI, commented-out ones (";key = value") included."""
-    keys: dict[str, set[str]] = {}
-    section = None
+    keys: dict[str, set[str]] = {"": set()}  # "": the comments above the first section
+    section = ""
     for line in path.read_text(encoding="utf-8").splitlines():
         if match := re.match(r"^\[([^\]]+)\]", line):
             section = match.group(1)
             keys.setdefault(section, set())
-        elif section and (match := re.match(r"^;?([a-z_]+)\s*=", line)):
+        elif match := re.match(r"^;?\s*([a-z_]+)\s*=", line):
             keys[section].add(match.group(1))
     return keys
 
@@ -141,7 +141,7 @@ def command_lines(text: str) -> list[tuple[str, bool]]:
 
 
 def _argv(line: str) -> list[str]:
-    tokens = shlex.split(line, comments=True)
+    tokens = shlex.split(re.sub(r"\$\([^)]*\)", "X", line), comments=True)  # $(date +%F) is one value
     for stop in ("|", "||", "&&", ";", ">", "2>", "<"):
         if stop in tokens:
             tokens = tokens[: tokens.index(stop)]
