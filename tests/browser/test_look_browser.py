@@ -326,6 +326,8 @@ GUIDE_SHOTS = (
     ("persetujuan", "ketua", "/siaran/{broadcast}", None, BOTH),
     ("kata-kunci", "admin", "/admin/keywords/", None, ("pc",)),
     ("kontak", "admin", "/admin/contacts/", None, ("pc",)),
+    ("laporan", "ketua", "/laporan/", None, BOTH),
+    ("token-api", "admin", "/admin/tokens/", None, ("pc",)),
 )
 # typographic quotes, as a phone's keyboard writes them: outside the GSM alphabet, so 70 characters per SMS
 REPLY = "Pasar malam dibuka Sabtu pukul 19.00 di “alun-alun” Sokaraja. Terima kasih."
