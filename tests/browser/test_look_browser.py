@@ -1,8 +1,8 @@
 """The look of the web UI in Chromium: a menu that never wraps, keyboard use, axe-core, and the README's screenshots.
 
 ``MODEMD_SCREENSHOTS=1 .venv/bin/python -m pytest tests/browser/test_look_browser.py -k screenshots``
-rewrites docs/screenshots/*.png; without it the same test only checks that every page renders without
-horizontal scrolling.
+rewrites docs/screenshots/*.png (the README's main pages and the guides' pictures); without it the same
+tests only check that every page renders without horizontal scrolling.
 """
 
 from __future__ import annotations
@@ -15,7 +15,11 @@ import pytest
 from conftest import login
 from webfixtures import WEB_INI
 
+from modemd.receive.keywords import load_keywords
+from modemd.run.daemon import keywords_json
+from modemd.send.status_reports import UNDELIVERABLE_REASON
 from modemd.store.models import (
+    DaemonState,
     ModemStatus,
     OutboundMessage,
     User,
@@ -274,6 +278,92 @@ def test_screenshots_of_the_main_pages(browser, live_server, centre):
             if write:
                 page.screenshot(path=str(SCREENSHOTS / f"{name}-{label}.png"), full_page=label == "phone")
         context.close()
+
+
+@pytest.fixture
+def guide_scenes(centre, officials, web_config):
+    """What the guides show beyond the main pages: a failed reply and a broadcast waiting for the Ketua."""
+    from modemd.jobs import broadcasts
+    from modemd.store.models import Contact, ContactGroup, GroupMember
+
+    failed_case = centre[1]
+    OutboundMessage.create(
+        recipient=failed_case.citizen,
+        text="Lampu sudah kami laporkan ke petugas.",
+        kind="reply",
+        case=failed_case,
+        created_by=officials["dishub"],
+        state="failed",
+        attempts=4,
+        failure_reason=UNDELIVERABLE_REASON,
+    )
+    failed_case.reply_failed_at = utcnow()
+    failed_case.save()
+    camat = ContactGroup.create(name="Camat", description="Camat se-kabupaten")
+    for i, (name, position) in enumerate((("Agus Riyanto", "Camat Sokaraja"), ("Dewi Lestari", "Camat Bawang"))):
+        contact = Contact.create(name=name, phone=f"+6281311100{i:02d}", position=position)
+        GroupMember.create(group=camat, contact=contact)
+    draft = broadcasts.draft(
+        officials["humas"],
+        "Rapat koordinasi penanganan banjir Senin 7 Desember pukul 08.00 di Pendopo Kabupaten.",
+        title="Rapat koordinasi banjir",
+        category="invitation",
+        groups=[camat.id],
+    )
+    broadcasts.submit(draft, officials["humas"], web_config)
+    # the table a running daemon publishes, so the keywords page shows it as on a live centre
+    DaemonState.put("keywords", keywords_json(load_keywords(web_config.keywords_path)))
+    DaemonState.put("keywords_loaded_at", utcnow().isoformat(timespec="seconds"))
+    return {"failed": failed_case, "broadcast": draft}
+
+
+# the guides' own pictures: (name, who logs in, path, the part shown on a PC or None for the screen, sizes);
+# the administrator's pages are PC work (their wide tables are what the MAIN_PAGES tests do not cover)
+BOTH = ("pc", "phone")
+GUIDE_SHOTS = (
+    ("balas", "humas", "/cases/{case}", "#reply-form", BOTH),
+    ("balasan-gagal", "dishub", "/", "#reply-failed", BOTH),
+    ("persetujuan", "ketua", "/siaran/{broadcast}", None, BOTH),
+    ("kata-kunci", "admin", "/admin/keywords/", None, ("pc",)),
+    ("kontak", "admin", "/admin/contacts/", None, ("pc",)),
+    ("laporan", "ketua", "/laporan/", None, BOTH),
+    ("token-api", "admin", "/admin/tokens/", None, ("pc",)),
+)
+# typographic quotes, as a phone's keyboard writes them: outside the GSM alphabet, so 70 characters per SMS
+REPLY = "Pasar malam dibuka Sabtu pukul 19.00 di “alun-alun” Sokaraja. Terima kasih."
+
+
+def test_screenshots_for_the_guides(browser, live_server, centre, guide_scenes):
+    write = os.environ.get("MODEMD_SCREENSHOTS") == "1"
+    ids = {"case": centre[0].id, "broadcast": guide_scenes["broadcast"].id}
+    for label, size in (("pc", PC), ("phone", PHONE)):
+        for name, user, path, part, sizes in GUIDE_SHOTS:
+            if label not in sizes:
+                continue
+            context = browser.new_context(viewport=size, locale="id-ID", device_scale_factor=1)
+            page = context.new_page()
+            login(page, live_server, user)
+            _open(page, live_server, path.format(**ids))
+            if name == "balas":
+                page.fill("#reply-text", REPLY)
+                assert page.inner_text("[data-count=encoding]") == "Karakter khusus (SMS lebih pendek)"
+            if name == "persetujuan":
+                assert page.is_visible("button >> text=Setujui dan kirim ke 2 penerima")
+            if name == "kata-kunci":
+                # the file's place on an installed centre, not the test's temporary folder
+                page.evaluate(
+                    "for (const c of document.querySelectorAll('h2 code')) c.textContent = '/etc/modemd/keywords.ini'"
+                )
+            if part:
+                assert page.is_visible(part), f"{part} missing on {path}"
+            assert _no_horizontal_scroll(page), f"{path} scrolls sideways at {size['width']} px"
+            if write:
+                target = SCREENSHOTS / f"{name}-{label}.png"
+                if part and label == "pc":
+                    page.locator(part).screenshot(path=str(target))
+                else:
+                    page.screenshot(path=str(target), full_page=label == "phone")
+            context.close()
 
 
 def test_printout_keeps_the_centre_name_and_logo_and_drops_the_menu(page, live_server, centre):
