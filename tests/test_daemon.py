@@ -334,3 +334,28 @@ def test_at_modem_absent_at_start_is_picked_up_when_plugged_in(run_daemon, fake,
     fake.replug()
     assert wait_until(lambda: OutboundMessage.get_by_id(message.id).state in ("sent", "delivered"), 20)
     assert "cannot use the modem" in caplog.text
+
+
+def test_a_refused_pin_is_never_sent_again_not_by_the_reconnects_nor_after_a_restart(run_daemon):
+    # the worker reconnected with back-off (1, 2, 4 s …) and each new driver sent the same wrong PIN:
+    # the third try locked the SIM, and only the PUK opens it then
+    with FakeModem(pin="2468") as fake:
+        ini = at_ini(fake, "pin = 9753\n")
+        first = run_daemon(ini)
+        assert wait_until(lambda: fake.count('AT+CPIN="') == 1, 10)
+        # the worker's reconnects come at 1 s, 2 s and 4 s: give it time for three of them
+        assert wait_until(lambda: fake.count("AT+CPIN?") >= 4, 15)
+        assert fake.count('AT+CPIN="') == 1 and fake.pin_attempts_left == 2
+        status = ModemStatus.get(ModemStatus.name == "usb1")
+        assert status.state == "error" and "not sent again" in (status.last_error or "")
+        assert "9753" not in (DaemonState.read("pin_refused.usb1") or "")  # a fingerprint, not the PIN
+        first.stop()
+        second = run_daemon(ini)  # a restart (systemd, a power cut) must not try it again either
+        assert wait_until(lambda: fake.count("AT+CPIN?") >= 6, 15)
+        assert fake.count('AT+CPIN="') == 1 and fake.pin_attempts_left == 2
+        second.stop()
+        run_daemon(at_ini(fake, "pin = 2468\n"))  # the technician corrects pin =
+        assert wait_until(
+            lambda: ModemStatus.select().where(ModemStatus.name == "usb1", ModemStatus.state == "ready").exists(), 15
+        )
+        assert fake.count('AT+CPIN="') == 2 and fake.pin_attempts_left == 3

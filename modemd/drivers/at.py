@@ -70,6 +70,7 @@ from .base import (
     ModemGone,
     NoNetwork,
     PinError,
+    PinRefused,
     PortBusy,
     Resume,
     SendFailed,
@@ -77,6 +78,7 @@ from .base import (
     StatusReport,
     StorageInfo,
     Unsupported,
+    refuse_known_bad_pin,
     schema_default,
     seconds_setting,
 )
@@ -312,11 +314,12 @@ class ATDriver(Driver):
             raise PinError(f"the SIM in modem {self.name} asks for {state}; unlock it in a phone first")
         if not self.pin:
             raise PinError(f"the SIM in modem {self.name} needs a PIN: set pin = in [modem:{self.name}]")
+        refuse_known_bad_pin(self.name, self.pin, self.settings)
         try:
             self._at(f'AT+CPIN="{self.pin}"')
         except (CmeError, CommandError) as exc:
             # never try again on our own: three wrong PINs lock the SIM
-            raise PinError(
+            raise PinRefused(
                 f"the SIM in modem {self.name} refused the PIN ({exc}); check pin = in [modem:{self.name}]"
             ) from exc
         log.info("modem %s: SIM unlocked", self.name)

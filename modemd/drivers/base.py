@@ -15,6 +15,7 @@ Two kinds of failure must be told apart by the caller:
 from __future__ import annotations
 
 import abc
+import hashlib
 import re
 import threading
 from collections.abc import Mapping
@@ -50,6 +51,28 @@ class PortBusy(ModemGone):
 
 class PinError(ModemError):
     """The SIM needs a PIN/PUK that is missing or wrong. Reconnecting will not help."""
+
+
+class PinRefused(PinError):
+    """The SIM refused ``pin =`` (or would be given a PIN it refused before, see :func:`refuse_known_bad_pin`).
+
+    Three wrong PINs lock the SIM (then only the PUK opens it): a refused PIN is
+    never sent again until ``pin =`` changes.
+    """
+
+
+def pin_fingerprint(pin: str) -> str:
+    """What the daemon remembers of a refused PIN: enough to recognise it, not the PIN."""
+    return hashlib.sha256(f"modemd-pin:{pin}".encode()).hexdigest()[:16]
+
+
+def refuse_known_bad_pin(name: str, pin: str, settings: Mapping[str, str]) -> None:
+    """Raise :class:`PinRefused` instead of sending a PIN the SIM refused before (``settings["pin_refused"]``)."""
+    if pin and settings.get("pin_refused") == pin_fingerprint(pin):
+        raise PinRefused(
+            f"the SIM in modem {name} refused this pin = before; it is not sent again (three wrong PINs lock "
+            f"the SIM): correct pin = in [modem:{name}] and restart modemd"
+        )
 
 
 class Unsupported(ModemError):

@@ -76,6 +76,7 @@ from .base import (
     ModemError,
     ModemGone,
     PinError,
+    PinRefused,
     PortBusy,
     Resume,
     SendFailed,
@@ -83,6 +84,7 @@ from .base import (
     StatusReport,
     StorageInfo,
     Unsupported,
+    refuse_known_bad_pin,
     seconds_setting,
 )
 
@@ -441,10 +443,14 @@ class GammuDriver(Driver):
             raise PinError(f"{self.name}: the SIM asks for its {status} code; unlock it in a phone")
         if not self.pin:
             raise PinError(f"{self.name}: the SIM asks for a PIN and no pin = is set")
-        self._call(lambda m: m.EnterSecurityCode("PIN", self.pin), "entering the PIN")
+        refuse_known_bad_pin(self.name, self.pin, self.settings)
+        try:
+            self._call(lambda m: m.EnterSecurityCode("PIN", self.pin), "entering the PIN")
+        except PinError as exc:  # libGammu's ERR_SECURITYERROR: the SIM refused it
+            raise PinRefused(str(exc)) from exc
         still = self._optional(lambda m: m.GetSecurityStatus(), "asking for the SIM lock", None)
         if still is not None:
-            raise PinError(f"{self.name}: the SIM still asks for {still} after the PIN; is pin = right?")
+            raise PinRefused(f"{self.name}: the SIM still asks for {still} after the PIN; is pin = right?")
 
     def _stored_smsc(self) -> str:
         smsc: dict[str, Any] = self._optional(lambda m: m.GetSMSC(Location=1), "reading the SMSC", {})
