@@ -398,3 +398,19 @@ def test_citizen_text_in_the_page_font_and_only_it_breaks_anywhere(browser, live
     _open(page, live_server, f"/cases/{centre[0].id}")
     assert page.inner_text(".msg.in .original") == "INFO kapan pasar malam dibuka?\nTerima kasih."  # line break kept
     context.close()
+
+
+def test_the_other_pages_do_not_scroll_sideways_on_a_phone(browser, live_server, centre):
+    # an admin on a phone had to scroll the whole page sideways on the keyword, contact and audit lists
+    context = browser.new_context(viewport=PHONE, locale="id-ID")
+    page = context.new_page()
+    login(page, live_server, "admin")
+    wide = []
+    for name, path in OTHER_PAGES:
+        if name == "laporan-cetak":  # an A4 page for the printer, not for reading on a phone
+            continue
+        page.goto(f"{live_server}{path.format(case=centre[0].id)}")  # the not-found page answers 404
+        if not _no_horizontal_scroll(page):
+            wide.append(path)
+    context.close()
+    assert wide == []
