@@ -309,6 +309,11 @@ class Soak:
             .where(OutboundMessage.state == "failed", OutboundMessage.failure_reason.is_null())
             .count()
         )
+        kinds = dict(
+            OutboundMessage.select(OutboundMessage.kind, fn.COUNT(OutboundMessage.id))
+            .group_by(OutboundMessage.kind)
+            .tuples()
+        )
         sent_log = self.spool / "sent.log"
         left_modem = len(sent_log.read_text(encoding="utf-8").splitlines()) if sent_log.exists() else 0
         went_out = states.get("sent", 0) + states.get("delivered", 0)
@@ -320,6 +325,7 @@ class Soak:
             "replies_queued": self.traffic.replies,
             "broadcasts": self.traffic.broadcasts,
             "outbound_by_state": states,
+            "outbound_by_kind": kinds,
             "outbound_left_modem": left_modem,
             "outbound_sent_twice_or_unrecorded": left_modem - went_out,
             "failed_without_reason": failed_without_reason,
