@@ -360,7 +360,7 @@ def idle_send(sides: list[Side], samples: int, rng: random.Random, timeout: floa
     """A row queued while idle -> AT+CMGS, -> sent; its status report -> delivered."""
     found: dict[str, dict[str, list[float]]] = {s.label: {"cmgs": [], "sent": [], "delivered": []} for s in sides}
     for n in range(samples):
-        time.sleep(rng.uniform(5, 20))  # a random moment in each daemon's polling cycle
+        time.sleep(rng.uniform(5, 30))  # a random moment in each daemon's polling cycle (Gammu's: 30 s)
         queued: dict[str, tuple[float, int]] = {}
         for side in sides:
             moment = time.monotonic()
@@ -519,7 +519,7 @@ def run(args) -> dict:
             cpu0 = {s.label: s.cpu_seconds() for s in sides}
             wall0 = time.monotonic()
             print("versus: idle sends", file=sys.stderr)
-            merge(results, idle_send(sides, sizes["idle_samples"], rng, 120))
+            merge(results, idle_send(sides, sizes["idle_samples"], rng, 75))
             print("versus: drain", file=sys.stderr)
             parts = sizes["single"] + 3 * sizes["triple"]
             merge(results, drain(sides, sizes["single"], sizes["triple"], parts * PART_DELAY * 4 + 120))
@@ -615,11 +615,12 @@ def main() -> None:
     report["gammu_smsd"] = version
     report["command"] = " ".join(["bench/versus_gammu_smsd.py", *sys.argv[1:]])
     report["date"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    report["load_average_at_end"] = round(os.getloadavg()[0], 1)  # the machine is shared: say how busy it was
     text = table(report)
     print(text)
     print(
         f"\n{report['date']}, {version}; fake modems: {PART_DELAY} s per part, status reports after "
-        f"{REPORT_DELAY} s; ratio = modemd / Gammu SMSD"
+        f"{REPORT_DELAY} s; ratio = modemd / Gammu SMSD; load average {report['load_average_at_end']}"
     )
     if args.json_out:
         report["table"] = text
