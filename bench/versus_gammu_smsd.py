@@ -123,6 +123,7 @@ class Side:
     failed: set[int] = field(default_factory=set)
     inbound_at: dict[str, float] = field(default_factory=dict)  # text -> first seen stored
     watching: set[int] = field(default_factory=set)
+    crashed: str | None = None
 
     def queue(self, items: list[str]) -> list[int]:
         raise NotImplementedError
@@ -147,15 +148,21 @@ class Side:
         return None
 
     def cpu_seconds(self) -> float:
-        return sum(proc_cpu_seconds(p.pid) for p in self.procs)
+        return sum(proc_cpu_seconds(p.pid) for p in self.procs if p.poll() is None)
 
     def peak_rss_mib(self) -> float:
-        return sum(proc_peak_rss_mib(p.pid) for p in self.procs)
+        return sum(proc_peak_rss_mib(p.pid) for p in self.procs if p.poll() is None)
 
-    def alive(self) -> None:
-        for proc in self.procs:
-            if proc.poll() is not None:
-                raise SystemExit(f"versus: {self.label} exited with {proc.returncode}; see {self.folder}")
+    def alive(self) -> bool:
+        """False once one of the daemons exited on its own (a crash is a result: it is reported, not fatal)."""
+        if self.crashed is None:
+            for proc in self.procs:
+                if proc.poll() is not None:
+                    code = proc.returncode
+                    how = f"killed by {signal.Signals(-code).name}" if code < 0 else f"exit status {code}"
+                    self.crashed = f"{Path(proc.args[0]).name} pid {proc.pid} {how} ({self.folder.name})"
+                    print(f"versus: {self.label}: {self.crashed}; see {self.folder}", file=sys.stderr)
+        return self.crashed is None
 
     def stop(self) -> None:
         for proc in self.procs:
@@ -342,9 +349,9 @@ def observe(sides: list[Side], done, timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while True:
         for side in sides:
-            side.alive()
-            side.poll()
-        if all(done(side) for side in sides):
+            if side.alive():
+                side.poll()
+        if all(done(side) or side.crashed for side in sides):
             return True
         if time.monotonic() > deadline:
             return False
@@ -432,7 +439,8 @@ def inbound(sides: list[Side], count: int, gap: float, rng: random.Random, tail:
         next_at += rng.expovariate(1 / gap)
         while time.monotonic() < next_at:
             for side in sides:
-                side.poll()
+                if side.alive():
+                    side.poll()
             time.sleep(POLL)
         sender = f"+62812{rng.randrange(10**8):08d}"
         text = f"INFO pertanyaan warga nomor {n} kode {rng.randrange(10**6):06d}"
@@ -528,20 +536,26 @@ def run(args) -> dict:
             for side in sides:
                 results[side.label]["cpu_s"] = round(side.cpu_seconds() - cpu0[side.label], 1)
                 results[side.label]["peak_rss_mib"] = round(side.peak_rss_mib(), 1)
+                results[side.label]["exited"] = side.crashed
             wall = time.monotonic() - wall0
         finally:
             stop_all(sides)
+        if args.json_out:  # the single-modem half, in case the rest goes wrong
+            args.json_out.write_text(json.dumps({"sizes": sizes, "results": results}, indent=1) + "\n")
         print("versus: four modems", file=sys.stderr)
         sides = make_sides(folder, 4, "-4")
         try:
             start_all(sides)
             four = drain(sides, 4 * sizes["single"], 4 * sizes["triple"], parts * PART_DELAY * 4 + 120)
+            for side in sides:
+                four[side.label]["exited"] = side.crashed
         finally:
             stop_all(sides)
         for label, figures in four.items():
             one = results[label].get("sms_per_min")
             results[label]["four_modems_sms_per_min"] = figures["sms_per_min"]
             results[label]["four_modems_busy_share"] = figures["busy_share"]
+            results[label]["four_modems_exited"] = figures["exited"]
             results[label]["four_vs_4x_one"] = (
                 round(figures["sms_per_min"] / (4 * one), 3) if one and figures["sms_per_min"] else None
             )
@@ -570,6 +584,8 @@ ROWS = [
     ("daemon peak RSS (MiB)", "peak_rss_mib"),
     ("4 modems: SMS per minute", "four_modems_sms_per_min"),
     ("4 modems vs 4 x one modem", "four_vs_4x_one"),
+    ("a daemon exited during the run (1 modem)", "exited"),
+    ("a daemon exited during the run (4 modems)", "four_modems_exited"),
 ]
 
 
