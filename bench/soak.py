@@ -37,16 +37,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-KEYWORDS = """
-[INFO]
-owner = humas
-aliases = HUMAS, TANYA
-reply = Terima kasih. Pesan Anda tercatat dengan nomor #{case}.
-
-[DISHUB]
-owner = dishub
-reply = Laporan #{case} diteruskan ke Dinas Perhubungan.
-"""
+from bench_daemon import KEYWORDS  # noqa: E402 - the same keywords as the daemon's other benchmarks
 
 #: seconds after start of the early tracemalloc snapshot (the issue: "between minute 2 and the end")
 EARLY_SNAPSHOT_AFTER = 120.0
