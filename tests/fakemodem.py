@@ -17,7 +17,7 @@ The API, by purpose:
   indicate=True) -> [index]``, ``inject_pdu(hex, indicate=True) -> index``
   (malformed PDUs too), ``send_status_report(reference, recipient, status)``;
   status reports also follow each send that asked for one, after
-  ``status_report_delay`` s, as ``+CDS`` or ``+CDSI`` per the client's CNMI.
+  ``status_report_delay`` s, as ``+CDS`` or ``+CDSI`` per the client's CNMI, from the modem's ``smsc``.
 * what happened: ``sent`` (:class:`SentSMS`: number, text, reference, concat,
   status_report_requested, pdu, accepted_at), ``sim`` (index -> :class:`StoredSMS`: pdu, stat, stored_at),
   ``commands`` (``command_times``: when each arrived, ``time.monotonic()``)
