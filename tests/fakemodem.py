@@ -17,12 +17,13 @@ The API, by purpose:
   indicate=True) -> [index]``, ``inject_pdu(hex, indicate=True) -> index``
   (malformed PDUs too), ``send_status_report(reference, recipient, status)``;
   status reports also follow each send that asked for one, after
-  ``status_report_delay`` s, as ``+CDS`` or ``+CDSI`` per the client's CNMI
+  ``status_report_delay`` s, as ``+CDS`` or ``+CDSI`` per the client's CNMI, from the modem's ``smsc``
   (``reports_carry_submit_time``: stamped with the part's submit time).
 * what happened: ``sent`` (:class:`SentSMS`: number, text, reference, concat,
-  status_report_requested, pdu), ``refused`` ((number, +CMS code) of each
-  send answered with an error), ``sim`` (index -> :class:`StoredSMS`),
-  ``commands`` and ``count(prefix)``, ``settings`` (echo, cmgf, cnmi...),
+  status_report_requested, pdu, accepted_at), ``refused`` ((number, +CMS code) of each
+  send answered with an error), ``sim`` (index -> :class:`StoredSMS`: pdu, stat, stored_at),
+  ``commands`` (``command_times``: when each arrived, ``time.monotonic()``)
+  and ``count(prefix)``, ``settings`` (echo, cmgf, cnmi...),
   ``ussd_requests``, ``pin_attempts_left``.
 * faults: ``fail_next_sends(n, code)``, ``fail_number(number, code)``,
   ``hang()``/``resume()``, ``stall()``/``resume()`` (a USB stall: the client's
@@ -120,6 +121,7 @@ class SentSMS:
     status_report_requested: bool
     pdu: str
     mode: str = "pdu"  # or "text"
+    accepted_at: float = field(default_factory=time.monotonic)  # when +CMGS answered (time.monotonic)
 
 
 @dataclass
@@ -128,6 +130,7 @@ class StoredSMS:
 
     pdu: str
     stat: int = 0  # 0 unread, 1 read, 2 unsent, 3 sent
+    stored_at: float = field(default_factory=time.monotonic)  # when the network stored it (time.monotonic)
 
 
 class CommandError(Exception):
@@ -313,6 +316,7 @@ class FakeModem:
 
         self.sent: list[SentSMS] = []
         self.commands: list[str] = []
+        self.command_times: list[float] = []  # time.monotonic() each of ``commands`` arrived
         self.sim: dict[int, StoredSMS] = {}
         self.ussd_requests: list[str] = []
         self.plug_count = 0
@@ -658,6 +662,7 @@ class FakeModem:
                     pass
                 elif self._faults.hang:
                     self.commands.append("<hung> " + data.decode("ascii", "replace").strip())
+                    self.command_times.append(time.monotonic())
                 elif not self._speed_matches():
                     self._write(GARBAGE)  # what a modem at another rate looks like
                 else:
@@ -778,6 +783,7 @@ class FakeModem:
             self._unplug_for_a_while()  # unplug_during_send(before_answer=False): between two parts
             return
         self.commands.append(line)
+        self.command_times.append(time.monotonic())
         log.debug("fake got %r", line)
         upper = line.upper()
         if not upper.startswith("AT"):
@@ -1306,7 +1312,12 @@ class FakeModem:
         now = datetime.now(WIB).replace(microsecond=0)
         smsc_time = submitted.replace(microsecond=0) if submitted is not None else now - timedelta(seconds=2)
         hex_pdu = tpdu.encode_status_report(
-            reference, recipient, status=status, smsc_time=smsc_time, discharge_time=now
+            reference,
+            recipient,
+            status=status,
+            smsc_time=smsc_time,
+            discharge_time=now,
+            smsc=self.smsc or "+62816124",  # the report comes from the SMSC the message went to
         )
         ds = self._settings.cnmi[3]
         if ds == 1:

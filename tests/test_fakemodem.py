@@ -235,3 +235,23 @@ def test_command_counting(modem: FakeModem, term: Terminal):
     term.send("at+csq")
     assert modem.count("AT+CSQ") == 2
     assert modem.count("ATE") == 1
+
+
+def test_status_report_comes_from_the_smsc_of_the_modem(modem: FakeModem, term: Terminal):
+    # Gammu SMSD pairs a report with its message by the SMSC too ("Failed to match SMSC")
+    modem.smsc = "+6281100000"
+    term.send("ATE0")
+    term.send("AT+CNMI=2,1,0,1,0")
+    modem.send_status_report(7, "+6281234567890")
+    _header, hex_pdu = term.read_lines(2)
+    assert tpdu.decode(hex_pdu).smsc == "+6281100000"
+
+
+def test_times_of_commands_parts_and_stored_messages(modem: FakeModem, term: Terminal):
+    before = time.monotonic()
+    term.send("ATE0")
+    term.send("AT+CSQ")
+    [index] = modem.inject_sms("+6281234567890", "INFO halo", indicate=False)
+    assert len(modem.command_times) == len(modem.commands) == 2
+    assert before <= modem.command_times[0] <= modem.command_times[1] <= modem.sim[index].stored_at
+    assert modem.sim[index].stored_at <= time.monotonic()

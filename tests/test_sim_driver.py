@@ -14,7 +14,7 @@ import pytest
 
 from modemd.drivers import create_driver, inject_simulated
 from modemd.drivers.base import CmsError, ModemError, ModemGone, SendFailed, StatusReport
-from modemd.drivers.sim import SENT_LOG, SimDriver, inject
+from modemd.drivers.sim import SENT_KEPT, SENT_LOG, SimDriver, inject
 from modemd.sms import segmentation, tpdu
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -344,3 +344,14 @@ def test_closed_modem_is_gone(make_modem):
 def test_nonsense_settings_are_refused(settings, key, value):
     with pytest.raises(ValueError, match=key):
         SimDriver("sim1", dict(settings, **{key: value}))
+
+
+def test_a_long_running_modem_keeps_only_the_latest_sends_in_memory(make_modem, spool):
+    # every send used to stay in SimDriver.sent for the life of the daemon (~0.2 KiB each, found by bench/soak.py)
+    modem = make_modem()
+    for n in range(SENT_KEPT + 50):
+        modem.send("+6281234567890", f"pesan {n}")
+    assert len(modem.sent) <= SENT_KEPT
+    assert modem.sent[-1]["text"] == f"pesan {SENT_KEPT + 49}"
+    logged = (spool / SENT_LOG).read_text(encoding="utf-8").splitlines()
+    assert len(logged) == SENT_KEPT + 50  # the full record stays in sent.log

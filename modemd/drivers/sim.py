@@ -18,8 +18,8 @@ Settings of the ``[modem:NAME]`` section (all strings)::
     seed          =            ; fixes the random failures, for reproducible runs
     fail_numbers  =            ; comma-separated; these always fail with +CMS ERROR: 1 (unassigned number)
 
-What left is kept in :attr:`SimDriver.sent` and appended to ``sent.log``
-(JSON lines) in the spool directory.
+What left is appended to ``sent.log`` (JSON lines) in the spool directory;
+the latest ``SENT_KEPT`` sends are also kept in :attr:`SimDriver.sent`.
 """
 
 from __future__ import annotations
@@ -67,6 +67,8 @@ log = logging.getLogger("modemd.sim")
 
 INCOMING_SUFFIX = ".sms"
 SENT_LOG = "sent.log"
+#: sends kept in :attr:`SimDriver.sent`; a daemon running for weeks keeps the rest only in sent.log
+SENT_KEPT = 1000
 #: How often the background thread looks at the spool directory.
 POLL_INTERVAL = 0.3
 #: What the simulated network says the SMSC number is.
@@ -205,7 +207,7 @@ class SimDriver(Driver):
         self.fail_numbers = {
             number_key(number) for number in self.settings.get("fail_numbers", "").split(",") if number.strip()
         }
-        #: every message that left, as recorded in sent.log
+        #: the latest SENT_KEPT messages that left, as recorded in sent.log
         self.sent: list[dict[str, Any]] = []
         self._lock = threading.Lock()
         self._reports: dict[str, _PendingReport] = {}
@@ -337,6 +339,8 @@ class SimDriver(Driver):
 
     def _record_sent(self, record: dict[str, Any]) -> None:
         self.sent.append(record)
+        if len(self.sent) > SENT_KEPT:
+            del self.sent[:-SENT_KEPT]  # bounded: it grew by ~0.2 KiB per send for the daemon's lifetime
         try:
             fd = os.open(self.spool / SENT_LOG, os.O_WRONLY | os.O_APPEND | os.O_CREAT, PRIVATE_FILE)
             with os.fdopen(fd, "a", encoding="utf-8") as handle:

@@ -1,0 +1,58 @@
+"""The short soak (bench/soak.py for two minutes): mixed traffic through the real daemon loses nothing
+and leaks no file descriptors or threads. The long run is ``bench/soak.py --hours N``."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+pytestmark = pytest.mark.soak
+
+
+def test_two_minutes_of_mixed_traffic_lose_nothing_and_leak_no_fds_or_threads(tmp_path: Path):
+    summary_file = tmp_path / "soak.json"
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "bench" / "soak.py"),
+            "--minutes",
+            "2",
+            "--rate",
+            "3",
+            "--broadcast-every",
+            "40",
+            "--drain-timeout",
+            "300",
+            "--json-out",
+            str(summary_file),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    summary = json.loads(summary_file.read_text(encoding="utf-8"))
+    accounts = summary["accounts"]
+
+    assert summary["drained"], "the queue did not drain after the traffic stopped"
+    assert accounts["inbound_injected"] > 100
+    assert accounts["inbound_stored"] == accounts["inbound_injected"]
+    assert (accounts["inbound_lost"], accounts["inbound_duplicated"]) == (0, 0), accounts["lost_examples"]
+    assert accounts["outbound_sent_twice_or_unrecorded"] == 0
+    assert accounts["failed_without_reason"] == 0
+    assert set(accounts["outbound_by_state"]) <= {"sent", "delivered", "failed"}
+    assert {"autoreply", "reply", "broadcast"} <= set(accounts["outbound_by_kind"])
+    assert accounts["broadcasts"] >= 2 and accounts["replies_queued"] > 0
+
+    samples = summary["samples"]
+    early = [s for s in samples if s["minute"] <= 2]
+    final = samples[-1]
+    assert final["fds"] <= max(s["fds"] for s in early) + 1, samples
+    assert final["threads"] <= max(s["threads"] for s in early), samples
