@@ -59,6 +59,12 @@ def _figures(per_keyword: dict) -> Figures:
     return Figures(period, period.end, total, per_keyword, Counts(), None, None, [0] * 7, {}, {}, [], 0)
 
 
+@pytest.fixture(autouse=True)
+def _built_in_tables_only(monkeypatch):
+    """These tests build reports without a database: no table registered by the web UI (the flow's steps)."""
+    monkeypatch.setattr(tables, "EXTRA_TABLES", [])
+
+
 def test_a_renamed_keyword_kept_as_an_alias_is_one_line_and_one_agency():
     info = tables.KeywordInfo({"PERHUB": ("PERHUB", "Dinas Perhubungan"), "DISHUB": ("PERHUB", "Dinas Perhubungan")})
     found = _figures(

@@ -236,13 +236,17 @@ def _paths(rule, ids) -> list[str]:
     """The rule's URL with real ids, then with each hostile value in each string argument."""
     values = {}
     for name, converter in rule._converters.items():
-        values[name] = (
-            ids.get(name, 1) if type(converter).__name__ == "IntegerConverter" else STRING_ARGS.get(name, "x")
-        )
+        kind = type(converter).__name__
+        if kind == "IntegerConverter":
+            values[name] = ids.get(name, 1)
+        elif kind == "AnyConverter":  # one of a fixed list (/publik/<any(feed.atom, feed.json)>): the first
+            values[name] = sorted(converter.items)[0]
+        else:
+            values[name] = STRING_ARGS.get(name, "x")
     base = rule.build(values, append_unknown=False)[1]
     paths = [base]
     for name, converter in rule._converters.items():
-        if type(converter).__name__ != "IntegerConverter":
+        if type(converter).__name__ not in ("IntegerConverter", "AnyConverter"):
             for value in HOSTILE:
                 paths.append(
                     rule.build({**values, name: "§§"}, append_unknown=False)[1].replace("%C2%A7%C2%A7", _encode(value))
