@@ -61,6 +61,13 @@ def choice(question, answer, question_text: str = "", answer_text: str = "") -> 
     }
 
 
+def citizen_sms(case, text: str, route: str = "case", modem: str = "sim1") -> InboundMessage:
+    """An SMS from the citizen (NUMBER, keyword INFO) stored in ``case``, as the router keeps it."""
+    return InboundMessage.create(
+        modem=modem, sender_raw=NUMBER, sender=NUMBER, route=route, keyword="INFO", case=case, text=text
+    )
+
+
 def publish_via_pages(client, case, data: dict):
     """Choose, preview, publish: the way staff do it. Returns the preview page and the publish response."""
     assert client.get(f"/cases/{case.id}/publikasi").status_code == 200
@@ -75,16 +82,7 @@ def test_the_old_publish_switch_no_longer_puts_later_sms_on_the_public_page(clie
     case = answered["case"]
     auth.login("admin")
     client.post(f"/cases/{case.id}/publish", data={"published": "1"})
-    InboundMessage.create(
-        modem="sim1",
-        sender_raw=NUMBER,
-        sender=NUMBER,
-        received_at=utcnow(),
-        route="case",
-        keyword="INFO",
-        case=case,
-        text="INFO Bupati korup <script>alert(1)</script>",
-    )
+    citizen_sms(case, "INFO Bupati korup <script>alert(1)</script>")
     auth.logout()
     public = body(client.get("/publik/"))
     assert "Bupati korup" not in public and "3201234567890001" not in public
@@ -102,16 +100,7 @@ def test_later_sms_and_replies_of_a_published_case_never_reach_the_public_page(c
 
     # the citizen texts again, the case is reopened and answered again: nothing of it is published by itself
     client.post(f"/cases/{case.id}/reopen")
-    InboundMessage.create(
-        modem="sim1",
-        sender_raw=NUMBER,
-        sender=NUMBER,
-        received_at=utcnow(),
-        route="case",
-        keyword="INFO",
-        case=case,
-        text="NIK 3201999988887777 <script>alert('x')</script> Bupati korup",
-    )
+    citizen_sms(case, "NIK 3201999988887777 <script>alert('x')</script> Bupati korup")
     OutboundMessage.create(
         recipient=NUMBER,
         text="Data Anda kami terima: NIK 3201999988887777",
@@ -285,41 +274,17 @@ def test_migration_snapshots_published_cases_without_later_messages_or_the_ackno
     published = Case.create(
         keyword="INFO", owner=humas, citizen=NUMBER, deadline_at=now, status="answered", answered_at=now
     )
-    first = InboundMessage.create(
-        modem="m",
-        sender_raw=NUMBER,
-        sender=NUMBER,
-        text="INFO kapan pasar buka?",
-        case=published,
-        route="new",
-        keyword="INFO",
-    )
+    first = citizen_sms(published, "INFO kapan pasar buka?", route="new", modem="m")
     OutboundMessage.create(
         recipient=NUMBER, text="Terima kasih, tercatat.", kind="autoreply", state="delivered", case=published
     )
     answer = OutboundMessage.create(
         recipient=NUMBER, text="Jam 7 pagi.", kind="reply", state="sent", case=published, created_by=humas
     )
-    InboundMessage.create(
-        modem="m",
-        sender_raw=NUMBER,
-        sender=NUMBER,
-        text="NIK 3201999988887777",
-        case=published,
-        route="case",
-        keyword="INFO",
-    )
+    citizen_sms(published, "NIK 3201999988887777", modem="m")
     OutboundMessage.create(recipient=NUMBER, text="NIK diterima", kind="reply", state="delivered", case=published)
     unanswered = Case.create(keyword="INFO", citizen=NUMBER, deadline_at=now)
-    InboundMessage.create(
-        modem="m",
-        sender_raw=NUMBER,
-        sender=NUMBER,
-        text="INFO belum dijawab",
-        case=unanswered,
-        route="new",
-        keyword="INFO",
-    )
+    citizen_sms(unanswered, "INFO belum dijawab", route="new", modem="m")
     private = Case.create(keyword="INFO", citizen=NUMBER, deadline_at=now, answered_at=now)
     case_table.update(published=True).where(case_table.id.in_([published.id, unanswered.id])).execute()
 
