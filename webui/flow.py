@@ -9,8 +9,7 @@ agencies and replies on their way. The moves are posted from the case page
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -21,6 +20,7 @@ from peewee import JOIN
 from modemd.cases import flow
 from modemd.cases.flow import FlowError
 from modemd.cases.flow_durations import step_durations
+from modemd.reports.period import Period
 from modemd.sms.segmentation import count as sms_count
 from modemd.states import FlowStage
 from modemd.store.models import Case, CaseStep, InboundMessage, User, utcnow
@@ -252,12 +252,6 @@ def send_back(case_id: int):
 # Time per step per agency
 
 
-def _utc_start(day: date) -> datetime:
-    """Local midnight starting ``day`` -> naive UTC."""
-    local = datetime.combine(day, time(0), tzinfo=zone())
-    return local.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
-
-
 def duration_text(seconds: float) -> str:
     """3725 -> "1 j 2 m"; under a minute in seconds."""
     total = int(round(seconds))
@@ -284,7 +278,8 @@ def durations() -> tuple[str, int]:
     if end < start:
         flash(_("Tanggal akhir sebelum tanggal awal: periode dibalik."), "error")
         start, end, status = end, start, 400
-    rows = step_durations(_utc_start(start), _utc_start(end + timedelta(days=1)))
+    period = Period(start, end, zone())  # local days, as /laporan counts them
+    rows = step_durations(period.start, period.end)
     by_agency: dict[str, list] = {}
     for row in rows:
         by_agency.setdefault(row.agency, []).append(row)
