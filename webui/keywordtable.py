@@ -65,10 +65,14 @@ def daemon_keywords() -> list[dict]:
                     "aliases": item.get("aliases") or [],
                     "description": str(item.get("description", "")),
                     "reply": str(item.get("reply", "")),
+                    "flow": str(item.get("flow") or "direct"),  # a daemon older than the flow publishes none
+                    "agency": str(item.get("agency", "")),
                 }
             )
         elif isinstance(item, str):
-            rows.append({"name": item, "owner": "", "aliases": [], "description": "", "reply": ""})
+            rows.append(
+                {"name": item, "owner": "", "aliases": [], "description": "", "reply": "", "flow": "direct", "agency": ""}
+            )
     return rows
 
 
