@@ -45,6 +45,10 @@ def checked_table(path: Path) -> tuple[KeywordTable, list[Problem]]:
     return table, problems
 
 
+#: a keyword published as a bare name (an old daemon): no owner, the direct flow
+BLANK_ROW = {"owner": "", "aliases": [], "description": "", "reply": "", "flow": "direct", "agency": ""}
+
+
 def daemon_keywords() -> list[dict]:
     """The keyword table the daemon published (a JSON list), as dicts with at least name and owner."""
     raw = DaemonState.read("keywords")
@@ -70,9 +74,7 @@ def daemon_keywords() -> list[dict]:
                 }
             )
         elif isinstance(item, str):
-            rows.append(
-                {"name": item, "owner": "", "aliases": [], "description": "", "reply": "", "flow": "direct", "agency": ""}
-            )
+            rows.append({**BLANK_ROW, "name": item})
     return rows
 
 
