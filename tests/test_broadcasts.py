@@ -39,6 +39,19 @@ def config(write_config):
     return config_module.load(write_config(SIGNED_INI))
 
 
+@pytest.fixture
+def shared(any_db, request, tmp_path, write_config, make_user):
+    """(officials, config) on each database, the config naming it: for tests whose other processes open it too."""
+    kind = request.node.callspec.params["any_db"]
+    url = {
+        "sqlite": f"sqlite:///{tmp_path / 'modemd.db'}",
+        "postgresql": request.getfixturevalue("postgres_url") if kind == "postgresql" else "",
+        "mysql": request.getfixturevalue("mysql_url") if kind == "mysql" else "",
+    }[kind]
+    people = {"admin": make_user("admin", "admin"), "ketua": make_user("ketua", "approver")}
+    return people, config_module.load(write_config(f"[modemd]\ndatabase = {url}\nstate_dir = .\n{SIGNED_INI}"))
+
+
 def make_group(name: str, numbers: list[str], *, start: int = 0) -> ContactGroup:
     """A group of contacts with these numbers (contacts are reused by number)."""
     group = ContactGroup.create(name=name)
@@ -262,7 +275,8 @@ def test_twenty_thousand_recipients_are_queued_once_each(officials, config):
     assert broadcasts.progress(bc.id).pending == 20_000
 
 
-def test_daemon_killed_in_the_middle_of_queueing_resumes_without_duplicates(officials, config, tmp_path):
+def test_daemon_killed_in_the_middle_of_queueing_resumes_without_duplicates(shared):
+    officials, config = shared
     group = big_group("Warga", 5_000)
     bc = approved(officials, config, [group])
     script = textwrap.dedent(f"""
@@ -302,7 +316,8 @@ def test_daemon_killed_in_the_middle_of_queueing_resumes_without_duplicates(offi
     assert Broadcast.get_by_id(bc.id).recipient_count == 5_000
 
 
-def test_two_processes_queueing_the_same_broadcast_at_once_write_each_recipient_once(officials, config):
+def test_two_processes_queueing_the_same_broadcast_at_once_write_each_recipient_once(shared):
+    officials, config = shared
     group = big_group("Warga", 3_000)
     bc = approved(officials, config, [group])
     script = textwrap.dedent(f"""
