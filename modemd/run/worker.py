@@ -200,7 +200,7 @@ class ModemWorker(threading.Thread):
             self._next_request_check = now + remoteprobe.REQUEST_POLL
             self._step("answering a probe request", self._ussd_allowance())
             remoteprobe.answer_pending(self.modem.name, self.connected_driver, self.balance_watch.ussd)
-        if self.balance_watch.due(now):
+        if self.balance_watch.due(now) and not (self._sends_waiting() and self.balance_watch.may_wait(now)):
             self._step("checking the balance", self._ussd_allowance())
             self.balance_watch.check(self.connected_driver, now)
         if self.stop_event.is_set():
@@ -229,6 +229,12 @@ class ModemWorker(threading.Thread):
             wait = min(wait, self.next_send_at - now)
         self._step("waiting", max(wait, 0.0))
         self.wake.wait(max(wait, 0.0))
+
+    def _sends_waiting(self) -> bool:
+        """Messages this modem could send now (one claimed ahead, or due in the queue)."""
+        if self._next is not None:
+            return True
+        return not self._resting(time.monotonic()) and outbound.has_due(self.health.eligibility(self.modem.name))
 
     # connecting -----------------------------------------------------------
     def _connect(self) -> bool:
