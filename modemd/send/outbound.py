@@ -51,6 +51,7 @@ SENDING = O.SENDING
 EXPIRED_REASON = "expired: not sent before its expiry time"
 #: why a message in doubt is not sent a third time (its one resend was cut off the same way)
 IN_DOUBT_REASON = "in doubt twice: not sent again"
+GIVEN_UP_IN_DOUBT = f"{IN_DOUBT_REASON} (the daemon stopped during its resend too)"
 
 
 @dataclass(frozen=True)
@@ -354,62 +355,39 @@ def recover(instance: str) -> int:
         OutboundMessage.select().where(OutboundMessage.state == SENDING, OutboundMessage.claimed_by == instance)
     )
     for message in left:
-        if message.doubt:
-            _give_up_in_doubt(message, instance)
-        else:
-            _queue_again_in_doubt(message, instance)
-    return len(left)
-
-
-def _queue_again_in_doubt(message: OutboundMessage, instance: str) -> None:
-    with database_proxy.obj.atomic():
-        (
-            OutboundMessage.update(
-                state=check(message.state, O.PENDING), doubt=True, claimed_by=None, next_attempt_at=utcnow()
+        again = not message.doubt
+        with database_proxy.obj.atomic():
+            if again:
+                changes = {"state": check(message.state, O.PENDING), "doubt": True, "next_attempt_at": utcnow()}
+            else:
+                changes = {"state": check(message.state, O.FAILED), "failure_reason": GIVEN_UP_IN_DOUBT}
+            changed = (
+                OutboundMessage.update(claimed_by=None, **changes)
+                .where(OutboundMessage.id == message.id, OutboundMessage.state == SENDING)
+                .execute()
             )
-            .where(OutboundMessage.id == message.id, OutboundMessage.state == SENDING)
-            .execute()
-        )
-        audit(
-            "daemon",
-            "outbound.recovered",
-            message,
-            instance=instance,
-            modem=message.modem,
-            reason="left in sending by a crash; the modem may have sent it, it will be sent again",
-        )
-    log.warning(
-        "message #%d to %s was being sent by %s when %s stopped; queued again, marked in doubt",
-        message.id,
-        phone.mask(message.recipient),
-        message.modem,
-        instance,
-    )
-
-
-def _give_up_in_doubt(message: OutboundMessage, instance: str) -> None:
-    now = utcnow()
-    why = f"{IN_DOUBT_REASON} (the daemon stopped during its resend too)"
-    with database_proxy.obj.atomic():
-        changed = (
-            OutboundMessage.update(state=check(message.state, O.FAILED), failure_reason=why, claimed_by=None)
-            .where(OutboundMessage.id == message.id, OutboundMessage.state == SENDING)
-            .execute()
-        )
-        if changed:
-            _reply_failed(message, why, now)
-        audit(
-            "daemon",
-            "outbound.recovered",
-            message,
-            instance=instance,
-            modem=message.modem,
-            reason="left in sending by a crash during its resend in doubt; it may have gone twice, not sent again",
-        )
-    log.warning(
-        "message #%d to %s was being resent in doubt by %s when %s stopped; failed, not sent a third time",
-        message.id,
-        phone.mask(message.recipient),
-        message.modem,
-        instance,
-    )
+            if changed and not again:
+                _reply_failed(message, GIVEN_UP_IN_DOUBT, utcnow())
+            reason = (
+                "left in sending by a crash; the modem may have sent it, it will be sent again"
+                if again
+                else "left in sending by a crash during its resend in doubt; it may have gone twice, not sent again"
+            )
+            audit("daemon", "outbound.recovered", message, instance=instance, modem=message.modem, reason=reason)
+        if again:
+            log.warning(
+                "message #%d to %s was being sent by %s when %s stopped; queued again, marked in doubt",
+                message.id,
+                phone.mask(message.recipient),
+                message.modem,
+                instance,
+            )
+        else:
+            log.warning(
+                "message #%d to %s was being resent in doubt by %s when %s stopped; failed, not sent a third time",
+                message.id,
+                phone.mask(message.recipient),
+                message.modem,
+                instance,
+            )
+    return len(left)
