@@ -15,7 +15,7 @@ import pytest
 
 from modemd import config as config_module
 from modemd.jobs import broadcasts
-from modemd.jobs.broadcasts import BroadcastError, content, queueing
+from modemd.jobs.broadcasts import BroadcastError, content, queueing, rules
 from modemd.store.models import (
     AuditLog,
     BlockedNumber,
@@ -194,6 +194,18 @@ def test_nobody_approves_their_own_and_nobody_approves_twice(officials, config, 
             bc, make_user("sekda", "approver"), config, version=broadcasts.content_of(bc, config).version
         )
     assert Broadcast.get_by_id(bc.id).approved_by.login == "wakil"
+
+
+def test_a_move_another_request_made_first_is_refused_with_its_code(officials, config):
+    # submit, approve and reject write their state with a conditional UPDATE; no row changed means someone was first
+    group = make_group("Camat", ["+6281311110001"])
+    bc = broadcasts.draft(officials["admin"], "Halo camat", groups=[group.id])
+    meanwhile = Broadcast.update(state="pending").where(Broadcast.id == bc.id, Broadcast.state == "draft")
+    rules.update_or_refuse(meanwhile, "the broadcast changed meanwhile; reload it", "changed")
+    with pytest.raises(BroadcastError, match="changed meanwhile") as refused:
+        rules.update_or_refuse(meanwhile, "the broadcast changed meanwhile; reload it", "changed")
+    assert refused.value.code == "changed"
+    assert Broadcast.get_by_id(bc.id).state == "pending"
 
 
 def test_rejection_needs_a_reason_and_the_author_can_fix_and_resubmit(officials, config):

@@ -17,7 +17,7 @@ from modemd.states import BroadcastState as B
 from modemd.store.models import Broadcast, User, audit, database_proxy, utcnow
 
 from .content import content_of, preview, text_hash
-from .rules import APPROVER_ROLES, BroadcastError, check_move, lock_broadcast
+from .rules import APPROVER_ROLES, BroadcastError, check_move, lock_broadcast, update_or_refuse
 
 if TYPE_CHECKING:
     from modemd.config import Config
@@ -76,7 +76,7 @@ def approve(
         if shown.problems:
             raise BroadcastError("; ".join(shown.problems), code="problems")
         # conditional, so two approvers clicking at once approve it once
-        changed = (
+        update_or_refuse(
             Broadcast.update(
                 state=B.APPROVED,
                 approved_by=approver,
@@ -85,16 +85,14 @@ def approve(
                 text_sha256=text_hash(shown.text),
                 recipient_count=shown.count,
                 parts_per_recipient=shown.parts,
-            )
-            .where(
+            ).where(
                 Broadcast.id == broadcast.id,
                 Broadcast.state.in_(states.sources(B.APPROVED)),
                 Broadcast.approved_at.is_null(),
-            )
-            .execute()
+            ),
+            "this broadcast was already approved or changed meanwhile",
+            "already_approved",
         )
-        if not changed:
-            raise BroadcastError("this broadcast was already approved or changed meanwhile", code="already_approved")
         audit(
             approver.login,
             "broadcast.approve",
@@ -126,12 +124,12 @@ def reject(broadcast: Broadcast, approver: User, reason: str) -> Broadcast:
         if current is None:
             raise BroadcastError("no such broadcast", code="missing")
         check_move(current, B.REJECTED, "only a pending broadcast can be rejected")
-        changed = (
-            Broadcast.update(state=B.REJECTED, rejected_reason=reason.strip())
-            .where(Broadcast.id == broadcast.id, Broadcast.state.in_(states.sources(B.REJECTED)))
-            .execute()
+        update_or_refuse(
+            Broadcast.update(state=B.REJECTED, rejected_reason=reason.strip()).where(
+                Broadcast.id == broadcast.id, Broadcast.state.in_(states.sources(B.REJECTED))
+            ),
+            "only a pending broadcast can be rejected",
+            "wrong_state",
         )
-        if not changed:
-            raise BroadcastError("only a pending broadcast can be rejected", code="wrong_state")
         audit(approver.login, "broadcast.reject", broadcast, reason=reason.strip())
     return Broadcast.get_by_id(broadcast.id)

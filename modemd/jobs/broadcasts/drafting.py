@@ -17,7 +17,7 @@ from modemd.states import BroadcastState as B
 from modemd.store.models import Broadcast, BroadcastTarget, Contact, ContactGroup, User, audit, database_proxy
 
 from .content import content_of, content_signed, preview, targets_of
-from .rules import CATEGORIES, DRAFTER_ROLES, BroadcastError, check_move
+from .rules import CATEGORIES, DRAFTER_ROLES, BroadcastError, check_move, update_or_refuse
 
 if TYPE_CHECKING:
     from modemd.config import Config
@@ -155,13 +155,13 @@ def submit(broadcast: Broadcast, actor: User, config: Config) -> Broadcast:
     if shown.problems:
         raise BroadcastError("; ".join(shown.problems), code="problems")
     with database_proxy.atomic():
-        changed = (
-            Broadcast.update(state=B.PENDING, recipient_count=shown.count, parts_per_recipient=shown.parts)
-            .where(Broadcast.id == broadcast.id, Broadcast.state == B.DRAFT)
-            .execute()
+        update_or_refuse(
+            Broadcast.update(state=B.PENDING, recipient_count=shown.count, parts_per_recipient=shown.parts).where(
+                Broadcast.id == broadcast.id, Broadcast.state == B.DRAFT
+            ),
+            "the broadcast changed meanwhile; reload it",
+            "changed",
         )
-        if not changed:
-            raise BroadcastError("the broadcast changed meanwhile; reload it", code="changed")
         audit(
             actor.login,
             "broadcast.submit",

@@ -44,6 +44,12 @@ def check_move(broadcast: Broadcast, new: B, refusal: str = "") -> None:
         raise BroadcastError(f"{refusal}: {exc}" if refusal else str(exc), code="wrong_state") from exc
 
 
+def update_or_refuse(update: peewee.ModelUpdate, refusal: str, code: str) -> None:
+    """Run a conditional UPDATE of a broadcast; no row changed means another request moved it first."""
+    if not update.execute():
+        raise BroadcastError(refusal, code=code)
+
+
 def lock_broadcast(broadcast_id: int) -> Broadcast | None:
     """Re-read the broadcast inside the current transaction, locked against a concurrent cancel."""
     query = Broadcast.select().where(Broadcast.id == broadcast_id)
