@@ -565,6 +565,46 @@ class AuditLog(BaseModel):
         indexes = ((("object_type", "object_id"), False),)
 
 
+class ReportHour(BaseModel):
+    """The report's counts per UTC hour and case "segment", kept by database triggers (schema v14).
+
+    What :mod:`modemd.reports.figures` would otherwise count over a year of
+    SMS and cases at every first look (:mod:`modemd.store.report_summary` has
+    the triggers, the rebuild and the rules). Each row counts, for one UTC hour
+    and one segment (the current keyword, category, flow and owner of the
+    cases; ``''`` and ``0`` stand for none, so the unique key has no NULL):
+    SMS received in the hour, cases opened in it and how they stand *now*,
+    and failed replies written in it. ``settle_max`` is an upper bound of the
+    latest time at which a case of the row can still change class (its answer,
+    else its deadline while it is not closed): a report as known at an earlier
+    time recounts that hour from the cases.
+    """
+
+    hour = DateTimeField()  # naive UTC, whole hour
+    keyword = CharField(max_length=20, default="")
+    category = CharField(max_length=16, default="")
+    flow = CharField(max_length=16, default="")  # '' : SMS with no case
+    owner = IntegerField(default=0)
+    received = IntegerField(default=0)
+    opened = IntegerField(default=0)
+    answered = IntegerField(default=0)
+    within = IntegerField(default=0)
+    late = IntegerField(default=0)
+    still_open = IntegerField(default=0)
+    replies_failed = IntegerField(default=0)
+    class0 = IntegerField(default=0)
+    class1 = IntegerField(default=0)
+    class2 = IntegerField(default=0)
+    class3 = IntegerField(default=0)
+    class4 = IntegerField(default=0)
+    class5 = IntegerField(default=0)
+    class6 = IntegerField(default=0)
+    settle_max = DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("hour", "keyword", "category", "flow", "owner"), True),)
+
+
 _insert_audit: CompiledInsert | None = None
 
 
@@ -613,4 +653,5 @@ ALL_MODELS: list[type[BaseModel]] = [
     AuditLog,
     WebhookDelivery,
     WebhookAttempt,
+    ReportHour,
 ]
