@@ -40,6 +40,7 @@ from peewee import Case as SqlCase
 from modemd.states import CaseStatus, OutboundState
 from modemd.store.models import Case, InboundMessage, OutboundMessage, database_proxy, utcnow
 
+from . import summary
 from .period import Period
 from .sqltime import bucket_time, hour_bucket, seconds_between
 
@@ -58,6 +59,8 @@ class Scope:
     category: str | None = None
     modem: str | None = None
     narrow: Callable[[Any], Any] | None = None  # the visibility rule, applied to queries over Case
+    # the same rule as columns, for the summary (without it, a narrowed report is counted live)
+    visible: summary.Visible | None = None
 
     @property
     def joins_cases(self) -> bool:
@@ -163,6 +166,18 @@ def _case_filters(query, scope: Scope):
     return _narrowed(query, scope)
 
 
+def _opened_in(spans: list[summary.Span]):
+    return _any_span(Case.opened_at, spans)
+
+
+def _any_span(column, spans: list[summary.Span]):
+    condition = None
+    for start, end in spans:
+        part = (column >= start) & (column < end)
+        condition = part if condition is None else condition | part
+    return condition
+
+
 def _answered_by(as_of: datetime):
     return Case.answered_at.is_null(False) & (Case.answered_at <= as_of)
 
@@ -171,8 +186,8 @@ def _count(condition):
     return fn.SUM(SqlCase(None, [(condition, 1)], 0))
 
 
-def _case_counts(start: datetime, as_of: datetime, scope: Scope, *, with_classes: bool):
-    """Per stored keyword: cases, answered, within, late, open (+ the answer-time classes)."""
+def _case_counts(spans: list[summary.Span], as_of: datetime, scope: Scope, *, with_classes: bool):
+    """Per stored keyword: cases opened in ``spans``, answered, within, late, open (+ the answer-time classes)."""
     answered = _answered_by(as_of)
     unanswered = Case.answered_at.is_null() | (Case.answered_at > as_of)
     not_closed = Case.status != CaseStatus.CLOSED
@@ -193,7 +208,7 @@ def _case_counts(start: datetime, as_of: datetime, scope: Scope, *, with_classes
             within_class = answered & (took >= lower) if bound is None else answered & (took >= lower) & (took < bound)
             columns.append(_count(within_class))
             lower = bound or 0
-    query = Case.select(*columns).where(Case.opened_at >= start, Case.opened_at < as_of)
+    query = Case.select(*columns).where(_opened_in(spans))
     return _case_filters(query, scope).group_by(Case.keyword).tuples()
 
 
@@ -202,14 +217,14 @@ def _keyword_now():
     return SqlCase(None, [(InboundMessage.case.is_null(False), Case.keyword)], InboundMessage.keyword)
 
 
-def _received(start: datetime, as_of: datetime, scope: Scope, *, by_hour: bool):
-    """SMS received in [start, as_of) in scope, per UTC hour or per keyword now."""
+def _received(spans: list[summary.Span], scope: Scope, *, by_hour: bool):
+    """SMS received in ``spans`` in scope, per UTC hour or per keyword now."""
     keyword_now = _keyword_now()
     key = hour_bucket(InboundMessage.received_at) if by_hour else keyword_now
     query = InboundMessage.select(key, fn.COUNT(InboundMessage.id))
     if scope.joins_cases or not by_hour:  # all SMS per hour need no case: no join over a year of them
         query = query.join(Case, JOIN.LEFT_OUTER, on=(InboundMessage.case == Case.id))
-    query = query.where(InboundMessage.received_at >= start, InboundMessage.received_at < as_of)
+    query = query.where(_any_span(InboundMessage.received_at, spans))
     if scope.modem is not None:
         query = query.where(InboundMessage.modem == scope.modem)
     if scope.keywords is not None:
@@ -219,39 +234,67 @@ def _received(start: datetime, as_of: datetime, scope: Scope, *, by_hour: bool):
     return _narrowed(query, scope).group_by(FIRST_COLUMN).tuples()
 
 
-def _replies_failed(start: datetime, as_of: datetime, scope: Scope):
+def _replies_failed(spans: list[summary.Span], scope: Scope):
     query = (
         OutboundMessage.select(Case.keyword, fn.COUNT(OutboundMessage.id))
         .join(Case, on=(OutboundMessage.case == Case.id))
         .where(
             OutboundMessage.kind == "reply",
             OutboundMessage.state == OutboundState.FAILED,
-            OutboundMessage.created_at >= start,
-            OutboundMessage.created_at < as_of,
+            _any_span(OutboundMessage.created_at, spans),
         )
     )
     return _case_filters(query, scope).group_by(Case.keyword).tuples()
 
 
 def counts_by_keyword(start: datetime, as_of: datetime, scope: Scope, classes: list[int] | None = None):
-    """Counts per stored keyword over [start, as_of); ``classes`` (if given) receives the answer-time classes."""
+    """Counts per stored keyword over [start, as_of); ``classes`` (if given) receives the answer-time classes.
+
+    From the summary where it gives the same figures (:mod:`.summary`), the rest live.
+    """
     lines: dict[str | None, Counts] = {}
 
     def line(keyword: str | None) -> Counts:
         return lines.setdefault(keyword, Counts())
 
-    for row in _case_counts(start, as_of, scope, with_classes=classes is not None):
-        keyword, cases, answered, within, late, still_open, *by_class = row
-        entry = line(keyword)
-        entry.cases, entry.answered, entry.within = int(cases), int(answered or 0), int(within or 0)
-        entry.late, entry.open = int(late or 0), int(still_open or 0)
-        if classes is not None:
-            for index, count in enumerate(by_class):
-                classes[index] += int(count or 0)
-    for keyword, count in _received(start, as_of, scope, by_hour=False):
-        line(keyword).received += int(count)
-    for keyword, count in _replies_failed(start, as_of, scope):
-        line(keyword).replies_failed += int(count)
+    hours, edges = summary.whole_hours(start, as_of) if summary.covers(scope) else (None, [(start, as_of)])
+    live_cases = list(edges)
+    if hours is not None:
+        skipped = summary.unsettled(hours, as_of, scope)
+        live_cases += skipped
+        for keyword, received, failed, cases, answered, within, late, still_open, *by_class in summary.counts(
+            hours, skipped, scope
+        ):
+            if received or failed or cases:
+                entry = line(keyword)
+                entry.received, entry.replies_failed = received, failed
+                entry.cases, entry.answered, entry.within, entry.late, entry.open = (
+                    cases,
+                    answered,
+                    within,
+                    late,
+                    still_open,
+                )
+                if classes is not None:
+                    for index, count in enumerate(by_class):
+                        classes[index] += count
+    if live_cases:
+        for row in _case_counts(live_cases, as_of, scope, with_classes=classes is not None):
+            keyword, cases, answered, within, late, still_open, *by_class = row
+            entry = line(keyword)
+            entry.cases += int(cases)
+            entry.answered += int(answered or 0)
+            entry.within += int(within or 0)
+            entry.late += int(late or 0)
+            entry.open += int(still_open or 0)
+            if classes is not None:
+                for index, count in enumerate(by_class):
+                    classes[index] += int(count or 0)
+    if edges:
+        for keyword, count in _received(edges, scope, by_hour=False):
+            line(keyword).received += int(count)
+        for keyword, count in _replies_failed(edges, scope):
+            line(keyword).replies_failed += int(count)
     return lines
 
 
@@ -281,10 +324,15 @@ def _percentiles(start: datetime, as_of: datetime, scope: Scope, shares: tuple[f
 
 
 def _hourly(start: datetime, as_of: datetime, scope: Scope) -> tuple[dict[str, int], dict[str, int]]:
-    received = {bucket: int(n) for bucket, n in _received(start, as_of, scope, by_hour=True)}
-    bucket = hour_bucket(Case.opened_at)
-    query = Case.select(bucket, fn.COUNT(Case.id)).where(Case.opened_at >= start, Case.opened_at < as_of)
-    opened = {key: int(n) for key, n in _case_filters(query, scope).group_by(FIRST_COLUMN).tuples()}
+    hours, edges = summary.whole_hours(start, as_of) if summary.covers(scope) else (None, [(start, as_of)])
+    received, opened = summary.hourly(hours, scope) if hours is not None else ({}, {})
+    if edges:
+        for key, n in _received(edges, scope, by_hour=True):
+            received[key] = received.get(key, 0) + int(n)
+        bucket = hour_bucket(Case.opened_at)
+        query = Case.select(bucket, fn.COUNT(Case.id)).where(_opened_in(edges))
+        for key, n in _case_filters(query, scope).group_by(FIRST_COLUMN).tuples():
+            opened[key] = opened.get(key, 0) + int(n)
     return received, opened
 
 
