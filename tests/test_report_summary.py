@@ -12,7 +12,15 @@ from datetime import datetime, timedelta
 
 from modemd.cases import answers
 from modemd.store import migrations, report_summary
-from modemd.store.models import Case, InboundMessage, OutboundMessage, ReportHour, User, database_proxy
+from modemd.store.models import (
+    Case,
+    InboundMessage,
+    OutboundMessage,
+    ReportAnswer,
+    ReportHour,
+    User,
+    database_proxy,
+)
 
 START = datetime(2025, 3, 1, 6, 30)
 BOUNDS = report_summary.ANSWER_BOUNDS
@@ -74,6 +82,20 @@ def assert_summary_is_recount() -> None:
     assert {key: {n: getattr(row, n) for n in report_summary.COUNTS} for key, row in found.items()} == expected
     for key, moment in settle.items():  # an upper bound: a row's cases never change class after it
         assert found[key].settle_max is not None and found[key].settle_max >= moment, key
+    answers_now = {
+        case.id: (
+            round((case.answered_at - case.opened_at).total_seconds()),
+            case.opened_at,
+            case.answered_at,
+            *_segment(case),
+        )
+        for case in Case.select().where(Case.answered_at.is_null(False))
+    }
+    kept = {
+        row.case_id: (row.seconds, row.opened_at, row.answered_at, row.keyword, row.category, row.flow, row.owner)
+        for row in ReportAnswer.select()
+    }
+    assert kept == answers_now
 
 
 def _route(when: datetime, keyword: str, citizen: str, owner: User | None, category: str | None = None) -> Case:
@@ -175,7 +197,7 @@ def test_v13_to_v14_counts_the_existing_rows(any_db, make_user):
     for statement in report_summary.trigger_statements(migrations.dialect(any_db)):
         if statement.startswith("DROP TRIGGER"):
             any_db.execute_sql(statement)
-    any_db.drop_tables([ReportHour])
+    any_db.drop_tables([ReportHour, ReportAnswer])
     with database_proxy.atomic():
         migrations._v13_to_v14(any_db, migrations._migrator(any_db))
     assert stored()

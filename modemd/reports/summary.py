@@ -25,8 +25,8 @@ from datetime import datetime, timedelta
 
 from peewee import fn
 
-from modemd.store.models import ReportHour
-from modemd.store.report_summary import CLASSES
+from modemd.store.models import ReportAnswer, ReportHour
+from modemd.store.report_summary import ANSWER_BOUNDS, CLASSES
 
 HOUR = timedelta(hours=1)
 MAX_LIVE_SPANS = 24  # unsettled hours beyond this many runs are joined into longer spans (fewer ORs)
@@ -69,6 +69,21 @@ def _scoped(query, scope):
         mine = ReportHour.owner == visible.owner
         if visible.keywords:
             mine = mine | (ReportHour.keyword.in_(list(visible.keywords)) & (ReportHour.flow == "direct"))
+        query = query.where(mine)
+    return query
+
+
+def _scoped_answers(query, scope):
+    """:func:`_scoped` for report_answer (the same columns)."""
+    if scope.keywords is not None:
+        query = query.where(ReportAnswer.keyword.in_(list(scope.keywords)))
+    if scope.category is not None:
+        query = query.where(ReportAnswer.category == scope.category)
+    visible: Visible | None = scope.visible
+    if visible is not None:
+        mine = ReportAnswer.owner == visible.owner
+        if visible.keywords:
+            mine = mine | (ReportAnswer.keyword.in_(list(visible.keywords)) & (ReportAnswer.flow == "direct"))
         query = query.where(mine)
     return query
 
@@ -143,3 +158,28 @@ def hourly(hours: Span, scope) -> tuple[dict[str, int], dict[str, int]]:
         if cases:
             opened[bucket] = int(cases)
     return received, opened
+
+
+def answer_time_at(rank: int, classes: list[int], start: datetime, as_of: datetime, scope) -> int | None:
+    """The time to answer at ``rank`` (1 = the quickest) among the cases opened in [start, as_of) and answered
+    by ``as_of``, given their count per answer-time class (``classes``, exact): read from report_answer in
+    order of the time, within the one class that holds the rank."""
+    below, index = 0, 0
+    while index < len(classes) and rank > below + classes[index]:
+        below += classes[index]
+        index += 1
+    if index == len(classes):
+        return None
+    lower = ANSWER_BOUNDS[index - 1] if index else 0
+    took = ReportAnswer.seconds >= lower
+    if index < len(ANSWER_BOUNDS):
+        took &= ReportAnswer.seconds < ANSWER_BOUNDS[index]
+    query = ReportAnswer.select(ReportAnswer.seconds).where(
+        took,
+        ReportAnswer.opened_at >= start,
+        ReportAnswer.opened_at < as_of,
+        ReportAnswer.answered_at <= as_of,
+    )
+    query = _scoped_answers(query, scope).order_by(ReportAnswer.seconds).limit(1).offset(rank - below - 1)
+    found = query.scalar()
+    return None if found is None else int(found)

@@ -277,8 +277,10 @@ def _v12_to_v13(database: peewee.Database, migrator: SchemaMigrator) -> None:
 
 
 def _v13_to_v14(database: peewee.Database, migrator: SchemaMigrator) -> None:
-    """v14: the report summary (table report_hour), counted from the existing rows and kept by triggers."""
-    database.create_tables([models.ReportHour], safe=True)
+    """v14: the report summary (tables report_hour, report_answer), counted from the existing rows and kept
+    by triggers; inbound messages indexed by sender for the repeat senders."""
+    database.create_tables([models.ReportHour, models.ReportAnswer], safe=True)
+    migrate(migrator.add_index("inbound_message", ("sender_kind", "sender", "received_at", "case_id"), False))
     report_summary.install_triggers(database)  # before the count, in its transaction: no change is missed
     report_summary.rebuild(database)
 

@@ -235,6 +235,8 @@ class InboundMessage(BaseModel):
         indexes = (
             (("route",), False),
             (("sender_kind", "id"), False),  # the operators' own messages (short codes, names), newest first
+            # the report's repeat senders: each number's SMS in a period, read from this index alone (v14)
+            (("sender_kind", "sender", "received_at", "case"), False),
         )
 
     @property
@@ -605,6 +607,25 @@ class ReportHour(BaseModel):
         indexes = ((("hour", "keyword", "category", "flow", "owner"), True),)
 
 
+class ReportAnswer(BaseModel):
+    """Each answered case's time to answer, with its segment: the report's median and 90th percentile read
+    this (one index, in order of the time) instead of sorting a year of cases. Kept by the same triggers
+    as :class:`ReportHour` (schema v14)."""
+
+    case_id = IntegerField(unique=True)
+    seconds = IntegerField()  # as modemd.reports.sqltime.seconds_between(opened_at, answered_at)
+    opened_at = DateTimeField()
+    answered_at = DateTimeField()
+    keyword = CharField(max_length=20, default="")
+    category = CharField(max_length=16, default="")
+    flow = CharField(max_length=16, default="")
+    owner = IntegerField(default=0)
+
+    class Meta:
+        # covering: a percentile is found by walking this index alone
+        indexes = ((("seconds", "opened_at", "answered_at", "keyword", "category", "flow", "owner"), False),)
+
+
 _insert_audit: CompiledInsert | None = None
 
 
@@ -654,4 +675,5 @@ ALL_MODELS: list[type[BaseModel]] = [
     WebhookDelivery,
     WebhookAttempt,
     ReportHour,
+    ReportAnswer,
 ]

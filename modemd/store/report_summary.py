@@ -1,4 +1,4 @@
-"""The report summary (table ``report_hour``): kept by triggers in the database, rebuilt from the rows on demand.
+"""The report summary (tables ``report_hour``, ``report_answer``): kept by triggers, rebuilt from the rows on demand.
 
 A year's report at 1 M SMS read every SMS and case of the year (seconds on
 SQLite); the summary holds the same counts per UTC hour and segment (a few
@@ -17,7 +17,9 @@ adds the new one:
   time class), and raises ``settle_max`` (see the model);
 * a failed reply counts as ``replies_failed`` in the hour it was written;
 * a case moved to another keyword, category, flow or owner moves its SMS and
-  failed replies with it.
+  failed replies with it;
+* an answered case has its line in ``report_answer`` (its time to answer and
+  segment), written anew when the case changes.
 
 Not followed: a deleted case (modemd never deletes one; MariaDB does not run
 triggers for the ``SET NULL`` of its SMS). ``modemd reports rebuild`` counts
@@ -30,9 +32,11 @@ import peewee
 
 from modemd.store.db import dialect
 
-from .models import ReportHour
+from .models import ReportAnswer, ReportHour
 
 TABLE = ReportHour._meta.table_name
+ANSWERS = ReportAnswer._meta.table_name
+ANSWER_COLUMNS = ("case_id", "seconds", "opened_at", "answered_at", "keyword", "category", "flow", "owner")
 KEY = ("hour", "keyword", "category", "flow", "owner")
 #: upper bounds (seconds, exclusive) of the answer-time classes (modemd.reports.figures.ANSWER_BOUNDS)
 ANSWER_BOUNDS = (15 * 60, 60 * 60, 3 * 3600, 6 * 3600, 24 * 3600, 3 * 86400)
@@ -207,6 +211,21 @@ def _moved(sql: _Sql, case: str, sign: int) -> list[str]:
     return [sql.upsert(messages), sql.upsert(replies)]
 
 
+def _answer_row(sql: _Sql, row: str, source: str = "") -> str:
+    """The line in report_answer of the case ``row`` (of every case in ``source``), if it is answered."""
+    cells = [f"{row}.id", sql.seconds(f"{row}.opened_at", f"{row}.answered_at"), f"{row}.opened_at"]
+    cells += [f"{row}.answered_at", *_segment(row)]
+    source = source or ("FROM DUAL" if sql.kind == "mysql" else "")
+    return (
+        f"INSERT INTO {ANSWERS} ({', '.join(ANSWER_COLUMNS)}) SELECT {', '.join(cells)} {source}"
+        f" WHERE {row}.answered_at IS NOT NULL"
+    )
+
+
+def _no_answer_row(row: str) -> str:
+    return f"DELETE FROM {ANSWERS} WHERE case_id = {row}.id"
+
+
 MESSAGE_COLUMNS = ("case_id", "received_at", "keyword")
 CASE_COLUMNS = ("keyword", "category", "flow", "owner_id", "opened_at", "answered_at", "deadline_at", "status")
 SEGMENT_COLUMNS = ("keyword", "category", "flow", "owner_id")
@@ -225,12 +244,12 @@ def _bodies(sql: _Sql) -> dict[str, tuple[str, str, str, list[str]]]:
             both(lambda r, s: [_message_row(sql, r, s)]),
         ),
         "report_hour_inbound_delete": ("DELETE", "inbound_message", "", [_message_row(sql, "OLD", -1)]),
-        "report_hour_case_insert": ("INSERT", case, "", [_case_row(sql, "NEW", 1)]),
+        "report_hour_case_insert": ("INSERT", case, "", [_case_row(sql, "NEW", 1), _answer_row(sql, "NEW")]),
         "report_hour_case_update": (
             "UPDATE",
             case,
             sql.any_differ("OLD", "NEW", CASE_COLUMNS),
-            both(lambda r, s: [_case_row(sql, r, s)]),
+            [*both(lambda r, s: [_case_row(sql, r, s)]), _no_answer_row("OLD"), _answer_row(sql, "NEW")],
         ),
         "report_hour_case_moved": (
             "UPDATE",
@@ -238,7 +257,7 @@ def _bodies(sql: _Sql) -> dict[str, tuple[str, str, str, list[str]]]:
             sql.any_differ("OLD", "NEW", SEGMENT_COLUMNS),
             both(lambda r, s: _moved(sql, r, s)),
         ),
-        "report_hour_case_delete": ("DELETE", case, "", [_case_row(sql, "OLD", -1)]),
+        "report_hour_case_delete": ("DELETE", case, "", [_case_row(sql, "OLD", -1), _no_answer_row("OLD")]),
         "report_hour_outbound_insert": ("INSERT", "outbound_message", "", [_reply_row(sql, "NEW", 1)]),
         "report_hour_outbound_update": (
             "UPDATE",
@@ -316,4 +335,6 @@ def rebuild(database: peewee.Database) -> int:
     )
     for select in (cases, messages, replies):
         database.execute_sql(sql.upsert(select))
+    database.execute_sql(f"DELETE FROM {ANSWERS}")
+    database.execute_sql(_answer_row(sql, "c", f"FROM {sql.table('case')} c"))
     return ReportHour.select().count()
