@@ -299,6 +299,15 @@ def trigger_statements(kind: str) -> list[str]:
     return statements
 
 
+def drop_triggers(database: peewee.Database) -> None:
+    """Every trigger of the summary gone (a database as before v14; tests of the older steps build one)."""
+    kind = dialect(database)
+    for name, (_event, table, _condition, _body) in _bodies(_Sql(kind)).items():
+        database.execute_sql(f"DROP TRIGGER IF EXISTS {name}" + (f" ON {table}" if kind == "postgresql" else ""))
+        if kind == "postgresql":
+            database.execute_sql(f"DROP FUNCTION IF EXISTS {name}()")
+
+
 def install_triggers(database: peewee.Database) -> None:
     for statement in trigger_statements(dialect(database)):
         database.execute_sql(statement)
