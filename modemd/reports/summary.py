@@ -64,7 +64,7 @@ def _scoped(query, scope):
         query = query.where(ReportHour.keyword.in_(list(scope.keywords)))
     if scope.category is not None:
         query = query.where(ReportHour.category == scope.category)
-    visible: Visible | None = scope.visible
+    visible = scope.visible
     if visible is not None:
         mine = ReportHour.owner == visible.owner
         if visible.keywords:
@@ -79,7 +79,7 @@ def _scoped_answers(query, scope):
         query = query.where(ReportAnswer.keyword.in_(list(scope.keywords)))
     if scope.category is not None:
         query = query.where(ReportAnswer.category == scope.category)
-    visible: Visible | None = scope.visible
+    visible = scope.visible
     if visible is not None:
         mine = ReportAnswer.owner == visible.owner
         if visible.keywords:
