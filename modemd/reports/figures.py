@@ -342,29 +342,71 @@ def _hourly(start: datetime, as_of: datetime, scope: Scope) -> tuple[dict[str, i
     return received, opened
 
 
+def _visible_parts(visible: summary.Visible) -> list:
+    """An official's visibility rule as disjoint conditions on Case, each served by an index (keyword; owner):
+    one query with the OR walks every case."""
+    mine = Case.owner == visible.owner
+    if not visible.keywords:
+        return [mine]
+    owned = Case.keyword.in_(list(visible.keywords)) & (Case.flow == "direct")
+    return [
+        owned,
+        mine & (Case.keyword.is_null() | Case.keyword.not_in(list(visible.keywords)) | (Case.flow != "direct")),
+    ]
+
+
+def _scoped_senders(start: datetime, as_of: datetime, scope: Scope):
+    """(sender, case) of each SMS in scope, found from the cases in scope (by their keyword, owner...) and then
+    their SMS, rather than a year of SMS each joined to its case; plus, for a keyword filter, the SMS with no
+    case that came with the keyword."""
+
+    received = not_by_index(InboundMessage.received_at)  # SQLite: from the cases, not from a year of SMS
+
+    def in_period(query):
+        query = query.where(received >= start, received < as_of, InboundMessage.sender_kind == "number")
+        return query.where(InboundMessage.modem == scope.modem) if scope.modem is not None else query
+
+    columns = (InboundMessage.sender.alias("sender"), InboundMessage.case.alias("case_id"))
+    of_cases = Case.select(*columns).join(InboundMessage, on=(InboundMessage.case == Case.id))
+    if scope.keywords is not None:
+        of_cases = of_cases.where(Case.keyword.in_(list(scope.keywords)))
+    if scope.category is not None:
+        of_cases = of_cases.where(Case.category == scope.category)
+    parts = [of_cases.where(part) for part in _visible_parts(scope.visible)] if scope.visible else []
+    found = in_period(parts[0] if parts else _narrowed(of_cases, scope))
+    for part in parts[1:]:
+        found = found.union_all(in_period(part))
+    if scope.keywords is not None and scope.category is None and scope.narrow is None:
+        without_case = InboundMessage.select(*columns).where(
+            InboundMessage.case.is_null(), InboundMessage.keyword.in_(list(scope.keywords))
+        )
+        found = found.union_all(in_period(without_case))
+    return found
+
+
 def _repeat_senders(start: datetime, as_of: datetime, scope: Scope) -> tuple[list[tuple[str, int, int]], int]:
-    messages = fn.COUNT(InboundMessage.id)
-    query = InboundMessage.select(
-        InboundMessage.sender.alias("sender"),
-        messages.alias("messages"),
-        fn.COUNT(InboundMessage.case.distinct()).alias("cases"),
-    )
     if scope.joins_cases:
-        query = query.join(Case, JOIN.LEFT_OUTER, on=(InboundMessage.case == Case.id))
-        if scope.keywords is not None:
-            query = query.where(_keyword_now().in_(list(scope.keywords)))
-        if scope.category is not None:
-            query = query.where(Case.category == scope.category)
-        query = _narrowed(query, scope)
-    # all SMS: walk the (sender_kind, sender, received_at, case) index in order of the number, no sort and no
-    # table read; SQLite would rather take the received_at index and sort a year of SMS by number
-    received = InboundMessage.received_at if scope.joins_cases else not_by_index(InboundMessage.received_at)
-    query = query.where(received >= start, received < as_of, InboundMessage.sender_kind == "number")
-    if scope.modem is not None:
-        query = query.where(InboundMessage.modem == scope.modem)
+        sms = _scoped_senders(start, as_of, scope).alias("sms")
+        messages = fn.COUNT(SQL("*"))
+        query = Select(
+            [sms], [sms.c.sender, messages.alias("messages"), fn.COUNT(sms.c.case_id.distinct()).alias("cases")]
+        )
+        grouped = query.group_by(sms.c.sender).having(messages > 1).alias("repeat")
+    else:
+        messages = fn.COUNT(InboundMessage.id)
+        # all SMS: walk the (sender_kind, sender, received_at, case) index in order of the number, no sort and
+        # no table read; SQLite would rather take the received_at index and sort a year of SMS by number
+        received = not_by_index(InboundMessage.received_at)
+        query = InboundMessage.select(
+            InboundMessage.sender.alias("sender"),
+            messages.alias("messages"),
+            fn.COUNT(InboundMessage.case.distinct()).alias("cases"),
+        ).where(received >= start, received < as_of, InboundMessage.sender_kind == "number")
+        if scope.modem is not None:
+            query = query.where(InboundMessage.modem == scope.modem)
+        grouped = query.group_by(InboundMessage.sender).having(messages > 1).alias("repeat")
     # one pass: a window over the grouped senders counts them all while LIMIT keeps the busiest. The window
     # sits outside the GROUP BY: beside a HAVING in the same SELECT, MariaDB 10.11 returned no row at all.
-    grouped = query.group_by(InboundMessage.sender).having(messages > 1).alias("repeat")
     outer = (
         Select([grouped], [grouped.c.sender, grouped.c.messages, grouped.c.cases, fn.COUNT(SQL("*")).over()])
         .order_by(grouped.c.messages.desc(), grouped.c.sender)
