@@ -1,4 +1,4 @@
-"""The report summary (report_hour) equals a recount from the SMS, cases and replies after every kind of change.
+"""The report summary (report_hour, report_answer) equals a recount from the SMS, cases and replies after every kind of change.
 
 The recount here is plain Python over ``SELECT *`` of the three tables, the
 counting rules of :mod:`modemd.reports.figures` applied row by row.
@@ -6,11 +6,15 @@ counting rules of :mod:`modemd.reports.figures` applied row by row.
 
 from __future__ import annotations
 
+import json
 import math
 from collections import defaultdict
 from datetime import datetime, timedelta
 
+from cli_run import modemd
+
 from modemd.cases import answers
+from modemd.store import db as db_module
 from modemd.store import migrations, report_summary
 from modemd.store.models import (
     Case,
@@ -207,3 +211,18 @@ def test_v13_to_v14_counts_the_existing_rows(any_db, make_user):
     _route(START + timedelta(days=2), "INFO", "+6281200000200", None)  # and the triggers keep it from now on
     assert_summary_is_recount()
     assert math.isclose(sum(row.received for row in ReportHour.select()), InboundMessage.select().count())
+
+
+def test_modemd_reports_rebuild_counts_a_damaged_summary_again(write_config, tmp_path):
+    config = write_config()
+    database = db_module.open_database(f"sqlite:///{tmp_path / 'modemd.db'}")
+    migrations.upgrade(database)
+    case = _route(START, "INFO", "+6281200000300", None)
+    _reply(case, START + timedelta(hours=1), "failed")
+    Case.update(answered_at=START + timedelta(minutes=20)).where(Case.id == case.id).execute()
+    ReportHour.update(received=ReportHour.received + 5, opened=0).execute()  # as a case deleted by hand leaves it
+    ReportAnswer.delete().execute()
+    done = modemd(config, "reports", "rebuild", "--json")
+    assert json.loads(done.stdout) == {"rows": ReportHour.select().count()}
+    assert_summary_is_recount()
+    database.close()
