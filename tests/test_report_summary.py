@@ -102,11 +102,15 @@ def assert_summary_is_recount() -> None:
     assert kept == answers_now
 
 
+def _sms(citizen: str, when: datetime, **fields) -> InboundMessage:
+    return InboundMessage.create(
+        modem="m1", sender_raw=citizen, sender=citizen, text="jalan rusak", received_at=when, **fields
+    )
+
+
 def _route(when: datetime, keyword: str, citizen: str, owner: User | None, category: str | None = None) -> Case:
     """What routing writes: the SMS first, then its case, then the SMS's route."""
-    message = InboundMessage.create(
-        modem="m1", sender_raw=citizen, sender=citizen, text=f"{keyword} jalan rusak", received_at=when, route="new"
-    )
+    message = _sms(citizen, when, route="new")
     case = Case.create(
         keyword=keyword,
         citizen=citizen,
@@ -130,24 +134,8 @@ def test_every_kind_of_change_keeps_the_summary_equal_to_a_recount(any_db, make_
     dishub, dinkes = make_user("dishub"), make_user("dinkes")
     first = _route(START, "DISHUB", "+6281200000001", dishub, "complaint")
     second = _route(START + timedelta(minutes=40), "DINKES", "+6281200000002", dinkes)
-    InboundMessage.create(  # a follow-up SMS of the first case, in the next hour
-        modem="m2",
-        sender_raw=first.citizen,
-        sender=first.citizen,
-        text="tolong",
-        received_at=START + timedelta(hours=1),
-        route="case",
-        keyword="DISHUB",
-        case=first,
-    )
-    InboundMessage.create(
-        modem="m1",
-        sender_raw="+6281200000009",
-        sender="+6281200000009",
-        text="halo",
-        route="unrouted",
-        received_at=START + timedelta(minutes=5),
-    )
+    _sms(first.citizen, START + timedelta(hours=1), route="case", keyword="DISHUB", case=first)  # in the next hour
+    _sms("+6281200000009", START + timedelta(minutes=5), route="unrouted")
     assert_summary_is_recount()
 
     reply = _reply(first, START + timedelta(hours=2), "sent")  # an answer, within the deadline

@@ -59,31 +59,17 @@ def whole_hours(start: datetime, end: datetime) -> tuple[Span | None, list[Span]
     return (first, last), edges
 
 
-def _scoped(query, scope):
+def _scoped(query, scope, table=ReportHour):
+    """``query`` over ``table`` (report_hour, or report_answer: the same segment columns) narrowed to ``scope``."""
     if scope.keywords is not None:
-        query = query.where(ReportHour.keyword.in_(list(scope.keywords)))
+        query = query.where(table.keyword.in_(list(scope.keywords)))
     if scope.category is not None:
-        query = query.where(ReportHour.category == scope.category)
+        query = query.where(table.category == scope.category)
     visible = scope.visible
     if visible is not None:
-        mine = ReportHour.owner == visible.owner
+        mine = table.owner == visible.owner
         if visible.keywords:
-            mine = mine | (ReportHour.keyword.in_(list(visible.keywords)) & (ReportHour.flow == "direct"))
-        query = query.where(mine)
-    return query
-
-
-def _scoped_answers(query, scope):
-    """:func:`_scoped` for report_answer (the same columns)."""
-    if scope.keywords is not None:
-        query = query.where(ReportAnswer.keyword.in_(list(scope.keywords)))
-    if scope.category is not None:
-        query = query.where(ReportAnswer.category == scope.category)
-    visible = scope.visible
-    if visible is not None:
-        mine = ReportAnswer.owner == visible.owner
-        if visible.keywords:
-            mine = mine | (ReportAnswer.keyword.in_(list(visible.keywords)) & (ReportAnswer.flow == "direct"))
+            mine = mine | (table.keyword.in_(list(visible.keywords)) & (table.flow == "direct"))
         query = query.where(mine)
     return query
 
@@ -180,6 +166,6 @@ def answer_time_at(rank: int, classes: list[int], start: datetime, as_of: dateti
         ReportAnswer.opened_at < as_of,
         ReportAnswer.answered_at <= as_of,
     )
-    query = _scoped_answers(query, scope).order_by(ReportAnswer.seconds).limit(1).offset(rank - below - 1)
+    query = _scoped(query, scope, ReportAnswer).order_by(ReportAnswer.seconds).limit(1).offset(rank - below - 1)
     found = query.scalar()
     return None if found is None else int(found)

@@ -234,36 +234,32 @@ REPLY_COLUMNS = ("case_id", "created_at", "kind", "state")
 
 def _bodies(sql: _Sql) -> dict[str, tuple[str, str, str, list[str]]]:
     """Per trigger: (event, table, condition or '', statements)."""
-    case, both = sql.table("case"), lambda f: [*f("OLD", -1), *f("NEW", 1)]
+    case = sql.table("case")
+
+    def on_update(table: str, columns: tuple[str, ...], statements, *more: str) -> tuple[str, str, str, list[str]]:
+        """An update of one of ``columns``: the old row's part taken off, the new one's added."""
+        body = [*statements("OLD", -1), *statements("NEW", 1), *more]
+        return ("UPDATE", table, sql.any_differ("OLD", "NEW", columns), body)
+
     return {
         "report_hour_inbound_insert": ("INSERT", "inbound_message", "", [_message_row(sql, "NEW", 1)]),
-        "report_hour_inbound_update": (
-            "UPDATE",
-            "inbound_message",
-            sql.any_differ("OLD", "NEW", MESSAGE_COLUMNS),
-            both(lambda r, s: [_message_row(sql, r, s)]),
+        "report_hour_inbound_update": on_update(
+            "inbound_message", MESSAGE_COLUMNS, lambda r, s: [_message_row(sql, r, s)]
         ),
         "report_hour_inbound_delete": ("DELETE", "inbound_message", "", [_message_row(sql, "OLD", -1)]),
         "report_hour_case_insert": ("INSERT", case, "", [_case_row(sql, "NEW", 1), _answer_row(sql, "NEW")]),
-        "report_hour_case_update": (
-            "UPDATE",
+        "report_hour_case_update": on_update(
             case,
-            sql.any_differ("OLD", "NEW", CASE_COLUMNS),
-            [*both(lambda r, s: [_case_row(sql, r, s)]), _no_answer_row("OLD"), _answer_row(sql, "NEW")],
+            CASE_COLUMNS,
+            lambda r, s: [_case_row(sql, r, s)],
+            _no_answer_row("OLD"),
+            _answer_row(sql, "NEW"),
         ),
-        "report_hour_case_moved": (
-            "UPDATE",
-            case,
-            sql.any_differ("OLD", "NEW", SEGMENT_COLUMNS),
-            both(lambda r, s: _moved(sql, r, s)),
-        ),
+        "report_hour_case_moved": on_update(case, SEGMENT_COLUMNS, lambda r, s: _moved(sql, r, s)),
         "report_hour_case_delete": ("DELETE", case, "", [_case_row(sql, "OLD", -1), _no_answer_row("OLD")]),
         "report_hour_outbound_insert": ("INSERT", "outbound_message", "", [_reply_row(sql, "NEW", 1)]),
-        "report_hour_outbound_update": (
-            "UPDATE",
-            "outbound_message",
-            sql.any_differ("OLD", "NEW", REPLY_COLUMNS),
-            both(lambda r, s: [_reply_row(sql, r, s)]),
+        "report_hour_outbound_update": on_update(
+            "outbound_message", REPLY_COLUMNS, lambda r, s: [_reply_row(sql, r, s)]
         ),
         "report_hour_outbound_delete": ("DELETE", "outbound_message", "", [_reply_row(sql, "OLD", -1)]),
     }
