@@ -83,6 +83,7 @@ def stored() -> dict[tuple, ReportHour]:
 def assert_summary_is_recount() -> None:
     expected, settle = recount()
     found = stored()
+    assert ReportHour.select().count() == len(found), "a row with nothing counted was left behind"
     assert {key: {n: getattr(row, n) for n in report_summary.COUNTS} for key, row in found.items()} == expected
     for key, moment in settle.items():  # an upper bound: a row's cases never change class after it
         assert found[key].settle_max is not None and found[key].settle_max >= moment, key

@@ -161,10 +161,25 @@ def _select(sql: _Sql, key: list[str], values: dict[str, str], settle: str, sour
     return f"SELECT {', '.join(cells)} {source} WHERE {where}"
 
 
-def _case_row(sql: _Sql, row: str, sign: int) -> str:
+def _add(sql: _Sql, sign: int, key: list[str], values: dict[str, str], source: str, where: str) -> list[str]:
+    """Add (``sign`` 1) or take off (-1) ``values`` at ``key``; a row left with nothing counted goes, so a
+    re-assigned case leaves no empty rows behind to read."""
+    settle = values.pop("settle_max", sql.no_time())
+    statements = [sql.upsert(_select(sql, key, values, settle, source, where))]
+    if sign < 0:
+        keys = f"SELECT {', '.join(key)} {source or ('FROM DUAL' if sql.kind == 'mysql' else '')} WHERE {where}"
+        statements.append(
+            f"DELETE FROM {TABLE} WHERE received = 0 AND opened = 0 AND replies_failed = 0"
+            f" AND ({', '.join(KEY)}) IN ({keys})"
+        )
+    return statements
+
+
+def _case_row(sql: _Sql, row: str, sign: int) -> list[str]:
     values = {k: f"{sign} * ({v})" for k, v in _case_values(sql, row).items()}
-    settle = _settle(row) if sign > 0 else sql.no_time()
-    return sql.upsert(_select(sql, [sql.hour(f"{row}.opened_at"), *_segment(row)], values, settle, "", "1 = 1"))
+    if sign > 0:
+        values["settle_max"] = _settle(row)
+    return _add(sql, sign, [sql.hour(f"{row}.opened_at"), *_segment(row)], values, "", "1 = 1")
 
 
 def _message_key(sql: _Sql, message: str) -> list[str]:
@@ -174,41 +189,41 @@ def _message_key(sql: _Sql, message: str) -> list[str]:
     return [sql.hour(f"{message}.received_at"), keyword, *_segment("c")[1:]]
 
 
-def _message_row(sql: _Sql, row: str, sign: int) -> str:
+def _message_row(sql: _Sql, row: str, sign: int) -> list[str]:
     source = f"FROM (SELECT 1 AS one) AS d LEFT JOIN {sql.table('case')} c ON c.id = {row}.case_id"
-    return sql.upsert(_select(sql, _message_key(sql, row), {"received": str(sign)}, sql.no_time(), source, "1 = 1"))
+    return _add(sql, sign, _message_key(sql, row), {"received": str(sign)}, source, "1 = 1")
 
 
 def _failed(row: str) -> str:
     return f"{row}.kind = 'reply' AND {row}.state = 'failed'"
 
 
-def _reply_row(sql: _Sql, row: str, sign: int) -> str:
+def _reply_row(sql: _Sql, row: str, sign: int) -> list[str]:
     key = [sql.hour(f"{row}.created_at"), *_segment("c")]
-    source = f"FROM {sql.table('case')} c"
     where = f"c.id = {row}.case_id AND {_failed(row)}"
-    return sql.upsert(_select(sql, key, {"replies_failed": str(sign)}, sql.no_time(), source, where))
+    return _add(sql, sign, key, {"replies_failed": str(sign)}, f"FROM {sql.table('case')} c", where)
 
 
 def _moved(sql: _Sql, case: str, sign: int) -> list[str]:
     """A case's SMS and failed replies, counted under its segment ``case`` (OLD: taken off, NEW: added)."""
-    messages = _select(
-        sql,
-        [sql.hour("m.received_at"), *_segment(case)],
-        {"received": f"{sign} * COUNT(*)"},
-        sql.no_time(),
-        "FROM inbound_message m",
-        f"m.case_id = {case}.id GROUP BY 1, 2, 3, 4, 5",
-    )
-    replies = _select(
-        sql,
-        [sql.hour("o.created_at"), *_segment(case)],
-        {"replies_failed": f"{sign} * COUNT(*)"},
-        sql.no_time(),
-        "FROM outbound_message o",
-        f"o.case_id = {case}.id AND {_failed('o')} GROUP BY 1, 2, 3, 4, 5",
-    )
-    return [sql.upsert(messages), sql.upsert(replies)]
+    return [
+        *_add(
+            sql,
+            sign,
+            [sql.hour("m.received_at"), *_segment(case)],
+            {"received": f"{sign} * COUNT(*)"},
+            "FROM inbound_message m",
+            f"m.case_id = {case}.id GROUP BY 1, 2, 3, 4, 5",
+        ),
+        *_add(
+            sql,
+            sign,
+            [sql.hour("o.created_at"), *_segment(case)],
+            {"replies_failed": f"{sign} * COUNT(*)"},
+            "FROM outbound_message o",
+            f"o.case_id = {case}.id AND {_failed('o')} GROUP BY 1, 2, 3, 4, 5",
+        ),
+    ]
 
 
 def _answer_row(sql: _Sql, row: str, source: str = "") -> str:
@@ -242,26 +257,24 @@ def _bodies(sql: _Sql) -> dict[str, tuple[str, str, str, list[str]]]:
         return ("UPDATE", table, sql.any_differ("OLD", "NEW", columns), body)
 
     return {
-        "report_hour_inbound_insert": ("INSERT", "inbound_message", "", [_message_row(sql, "NEW", 1)]),
+        "report_hour_inbound_insert": ("INSERT", "inbound_message", "", _message_row(sql, "NEW", 1)),
         "report_hour_inbound_update": on_update(
-            "inbound_message", MESSAGE_COLUMNS, lambda r, s: [_message_row(sql, r, s)]
+            "inbound_message", MESSAGE_COLUMNS, lambda r, s: _message_row(sql, r, s)
         ),
-        "report_hour_inbound_delete": ("DELETE", "inbound_message", "", [_message_row(sql, "OLD", -1)]),
-        "report_hour_case_insert": ("INSERT", case, "", [_case_row(sql, "NEW", 1), _answer_row(sql, "NEW")]),
+        "report_hour_inbound_delete": ("DELETE", "inbound_message", "", _message_row(sql, "OLD", -1)),
+        "report_hour_case_insert": ("INSERT", case, "", [*_case_row(sql, "NEW", 1), _answer_row(sql, "NEW")]),
         "report_hour_case_update": on_update(
             case,
             CASE_COLUMNS,
-            lambda r, s: [_case_row(sql, r, s)],
+            lambda r, s: _case_row(sql, r, s),
             _no_answer_row("OLD"),
             _answer_row(sql, "NEW"),
         ),
         "report_hour_case_moved": on_update(case, SEGMENT_COLUMNS, lambda r, s: _moved(sql, r, s)),
-        "report_hour_case_delete": ("DELETE", case, "", [_case_row(sql, "OLD", -1), _no_answer_row("OLD")]),
-        "report_hour_outbound_insert": ("INSERT", "outbound_message", "", [_reply_row(sql, "NEW", 1)]),
-        "report_hour_outbound_update": on_update(
-            "outbound_message", REPLY_COLUMNS, lambda r, s: [_reply_row(sql, r, s)]
-        ),
-        "report_hour_outbound_delete": ("DELETE", "outbound_message", "", [_reply_row(sql, "OLD", -1)]),
+        "report_hour_case_delete": ("DELETE", case, "", [*_case_row(sql, "OLD", -1), _no_answer_row("OLD")]),
+        "report_hour_outbound_insert": ("INSERT", "outbound_message", "", _reply_row(sql, "NEW", 1)),
+        "report_hour_outbound_update": on_update("outbound_message", REPLY_COLUMNS, lambda r, s: _reply_row(sql, r, s)),
+        "report_hour_outbound_delete": ("DELETE", "outbound_message", "", _reply_row(sql, "OLD", -1)),
     }
 
 
