@@ -22,7 +22,14 @@ Counting rules, as the recap's (:mod:`modemd.jobs.recap`), as known at
 A :class:`Scope` narrows every query: keywords (the stored words), a
 category, a modem (a case "of a modem" when one of its SMS came in on it) and
 ``narrow``, the web UI's visibility rule (:func:`webui.access.visible_cases`)
-applied to each query that reads cases.
+applied to each query that reads cases (``visible``: the same rule as columns).
+
+Where it gives the very same figures, the counts, the answer-time classes,
+the hourly buckets, the median and the 90th percentile come from the summary
+(:mod:`.summary`: whole hours, settled cases); the rest is counted live here:
+the parts of an hour at either end, hours whose cases may stand otherwise at
+``as_of``, a modem filter, a ``narrow`` without ``visible``, and always the
+repeat senders and the oldest open cases (read through indexes).
 """
 
 from __future__ import annotations
