@@ -128,6 +128,8 @@ def test_v11_to_v12_adds_the_flow_columns_and_the_step_table_keeping_cases_direc
     any_db.drop_tables([CaseStep])
     migrate(
         migrator.drop_index("case", "case_stage_stage_due_at"),
+        migrator.drop_index("case", "case_keyword_flow"),  # v14's, on the flow column v11 had not
+        migrator.drop_index("case", "case_owner_id_keyword_flow"),
         *(migrator.drop_column("case", name) for name in ("flow", "stage", "agency", "stage_due_at")),
     )
     table = peewee.Table("case", ("id", "keyword", "citizen", "status", "opened_at", "deadline_at", "last_message_at"))

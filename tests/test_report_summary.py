@@ -189,10 +189,12 @@ def test_v13_to_v14_counts_the_existing_rows(any_db, make_user):
     # the database as v13 left it: no summary table, no trigger
     report_summary.drop_triggers(any_db)
     any_db.drop_tables([ReportHour, ReportAnswer])
-    any_db.execute_sql(
-        "DROP INDEX inbound_message_sender_kind_sender_received_at_case_id"
-        + (" ON inbound_message" if migrations.dialect(any_db) == "mysql" else "")
-    )
+    for table, index in (
+        ("inbound_message", "inbound_message_sender_kind_sender_received_at_case_id"),
+        ("case", "case_keyword_flow"),
+        ("case", "case_owner_id_keyword_flow"),
+    ):
+        any_db.execute_sql(f"DROP INDEX {index}" + (f" ON `{table}`" if migrations.dialect(any_db) == "mysql" else ""))
     with database_proxy.atomic():
         migrations._v13_to_v14(any_db, migrations._migrator(any_db))
     assert stored()

@@ -278,9 +278,13 @@ def _v12_to_v13(database: peewee.Database, migrator: SchemaMigrator) -> None:
 
 def _v13_to_v14(database: peewee.Database, migrator: SchemaMigrator) -> None:
     """v14: the report summary (tables report_hour, report_answer), counted from the existing rows and kept
-    by triggers; inbound messages indexed by sender for the repeat senders."""
+    by triggers; inbound messages indexed by sender, cases by keyword and flow, for the repeat senders."""
     database.create_tables([models.ReportHour, models.ReportAnswer], safe=True)
-    migrate(migrator.add_index("inbound_message", ("sender_kind", "sender", "received_at", "case_id"), False))
+    migrate(
+        migrator.add_index("inbound_message", ("sender_kind", "sender", "received_at", "case_id"), False),
+        migrator.add_index("case", ("keyword", "flow"), False),
+        migrator.add_index("case", ("owner_id", "keyword", "flow"), False),
+    )
     report_summary.install_triggers(database)  # before the count, in its transaction: no change is missed
     report_summary.rebuild(database)
 

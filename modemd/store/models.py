@@ -204,6 +204,10 @@ class Case(BaseModel):
             (("keyword", "last_message_at", "id"), False),
             (("owner", "last_message_at", "id"), False),
             (("status", "last_message_at", "id"), False),
+            # the report's repeat senders as an official sees them: the two halves of the visibility rule
+            # (webui.access) found from these alone, not each case read (schema v14)
+            (("keyword", "flow"), False),
+            (("owner", "keyword", "flow"), False),
         )
 
 
