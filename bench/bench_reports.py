@@ -20,21 +20,21 @@ what they would bring (they were tried before the summary).
 
 Measured 2026-12-02 on the shared 2-core machine, 1,000,000 SMS, 624,237
 cases, 530,175 replies, ``--runs 3 --cold-runs 3 --keep DIR``, medians (the
-v13 run's cases had no owner yet; load average 2.4 then, 1.1 after):
+v13 run's cases had no owner yet; load average 2.4 then, 2.1 after):
 
 =========================================  ============  =============
                                            v13 (live)    v14 (summary)
 =========================================  ============  =============
-cold: figures only                         10,205 ms     798 ms
-cold: page, administrator                  10,669 ms     842 ms
-cold: page, official (2 of 12 keywords)    13,677 ms     1,159 ms
-cold: page, administrator, one agency      11,923 ms     744 ms
-warm: page, administrator                  47 ms         44 ms
+cold: figures only                         10,205 ms     836 ms
+cold: page, administrator                  10,669 ms     927 ms
+cold: page, official (2 of 12 keywords)    13,677 ms     653 ms
+cold: page, administrator, one agency      11,923 ms     754 ms
+warm: page, administrator                  47 ms         48 ms
 =========================================  ============  =============
 
-What is left of a first count: the repeat senders (about 350 ms for all, 850
-ms for an official's two halves of the visibility rule) and the summary's
-hour rows (about 300 ms for a year).
+What is left of a first count: the summary's hour rows (about 300 ms for a
+year, all keywords), the repeat senders (about 350 ms for all SMS, which no
+summary can hold: one row per number), the hourly buckets (about 95 ms).
 """
 
 from __future__ import annotations
