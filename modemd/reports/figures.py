@@ -391,37 +391,59 @@ def _scoped_senders(start: datetime, as_of: datetime, scope: Scope):
     return found
 
 
-def _repeat_senders(start: datetime, as_of: datetime, scope: Scope) -> tuple[list[tuple[str, int, int]], int]:
-    if scope.joins_cases:
-        sms = _scoped_senders(start, as_of, scope).alias("sms")
-        messages = fn.COUNT(SQL("*"))
-        query = Select(
-            [sms], [sms.c.sender, messages.alias("messages"), fn.COUNT(sms.c.case_id.distinct()).alias("cases")]
-        )
-        grouped = query.group_by(sms.c.sender).having(messages > 1).alias("repeat")
-    else:
-        messages = fn.COUNT(InboundMessage.id)
-        # all SMS: walk the (sender_kind, sender, received_at, case) index in order of the number, no sort and
-        # no table read; SQLite would rather take the received_at index and sort a year of SMS by number
-        received = not_by_index(InboundMessage.received_at)
-        query = InboundMessage.select(
-            InboundMessage.sender.alias("sender"),
-            messages.alias("messages"),
-            fn.COUNT(InboundMessage.case.distinct()).alias("cases"),
-        ).where(received >= start, received < as_of, InboundMessage.sender_kind == "number")
-        if scope.modem is not None:
-            query = query.where(InboundMessage.modem == scope.modem)
-        grouped = query.group_by(InboundMessage.sender).having(messages > 1).alias("repeat")
+Senders = list[tuple[str, int, int]]  # (number, SMS, cases), busiest first
+
+
+def _repeat_senders(start: datetime, as_of: datetime, scope: Scope) -> tuple[Senders, int]:
+    if not scope.joins_cases:
+        return _all_repeat_senders(start, as_of, scope.modem)
+    sms = _scoped_senders(start, as_of, scope).alias("sms")
+    messages = fn.COUNT(SQL("*"))
+    query = Select([sms], [sms.c.sender, messages.alias("messages"), fn.COUNT(sms.c.case_id.distinct()).alias("cases")])
+    grouped = query.group_by(sms.c.sender).having(messages > 1).alias("repeat")
+    return _busiest(
+        grouped,
+        [grouped.c.sender, grouped.c.messages, grouped.c.cases],
+        lambda rows: [(sender, int(n), int(cases)) for sender, n, cases, _total in rows],
+    )
+
+
+def _busiest(grouped, columns: list, top: Callable[[list[tuple]], Senders]) -> tuple[Senders, int]:
+    """The busiest of the grouped senders (``top`` turns their rows into the figure), and how many there are."""
     # one pass: a window over the grouped senders counts them all while LIMIT keeps the busiest. The window
     # sits outside the GROUP BY: beside a HAVING in the same SELECT, MariaDB 10.11 returned no row at all.
     outer = (
-        Select([grouped], [grouped.c.sender, grouped.c.messages, grouped.c.cases, fn.COUNT(SQL("*")).over()])
+        Select([grouped], [*columns, fn.COUNT(SQL("*")).over()])
         .order_by(grouped.c.messages.desc(), grouped.c.sender)
         .limit(REPEAT_SENDERS_SHOWN)
     )
     rows = list(outer.bind(database_proxy).tuples())
-    top = [(sender, int(n), int(cases)) for sender, n, cases, _total in rows]
-    return top, int(rows[0][3]) if rows else 0
+    return top(rows), int(rows[0][-1]) if rows else 0
+
+
+def _all_repeat_senders(start: datetime, as_of: datetime, modem: str | None) -> tuple[Senders, int]:
+    """Every number's SMS, counted walking the (sender_kind, sender, received_at, case) index in order of the
+    number, with no sort and no table read (SQLite would rather take the received_at index and sort a year of
+    SMS by number); the cases only of the few shown, afterwards."""
+    received = not_by_index(InboundMessage.received_at)
+
+    def of_numbers(*columns):
+        query = InboundMessage.select(InboundMessage.sender.alias("sender"), *columns).where(
+            received >= start, received < as_of, InboundMessage.sender_kind == "number"
+        )
+        return query.where(InboundMessage.modem == modem) if modem is not None else query
+
+    messages = fn.COUNT(InboundMessage.id)
+    grouped = of_numbers(messages.alias("messages")).group_by(InboundMessage.sender).having(messages > 1)
+    grouped = grouped.alias("repeat")
+
+    def with_cases(rows: list[tuple]) -> Senders:
+        shown = [sender for sender, *_rest in rows]
+        query = of_numbers(fn.COUNT(InboundMessage.case.distinct())).where(InboundMessage.sender.in_(shown))
+        cases = dict(query.group_by(InboundMessage.sender).tuples()) if shown else {}
+        return [(sender, int(n), int(cases.get(sender, 0))) for sender, n, _total in rows]
+
+    return _busiest(grouped, [grouped.c.sender, grouped.c.messages], with_cases)
 
 
 def oldest_open(end: datetime, scope: Scope, limit: int = OLDEST_OPEN_SHOWN) -> list[OpenCase]:
