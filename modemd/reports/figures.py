@@ -270,7 +270,7 @@ def counts_by_keyword(start: datetime, as_of: datetime, scope: Scope, classes: l
         skipped = summary.unsettled(hours, as_of, scope)
         live_cases += skipped
         for keyword, received, failed, cases, answered, within, late, still_open, *by_class in summary.counts(
-            hours, skipped, scope
+            hours, skipped, scope, with_classes=classes is not None
         ):
             if received or failed or cases:
                 entry = line(keyword)
