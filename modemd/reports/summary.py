@@ -113,7 +113,7 @@ def counts(hours: Span, skipped: list[Span], scope, *, with_classes: bool = True
     """Per stored keyword, in the whole hours ``hours``: SMS received, replies failed, then of the cases
     opened there except in the hours ``skipped``: cases, answered, within, late, still open (and the
     answer-time classes: each column summed costs, so only when asked)."""
-    columns = ("received", "replies_failed", "opened", "answered", "within", "late", "still_open")
+    columns: tuple[str, ...] = ("received", "replies_failed", "opened", "answered", "within", "late", "still_open")
     columns += CLASSES if with_classes else ()
     query = ReportHour.select(ReportHour.keyword, *(fn.SUM(getattr(ReportHour, name)) for name in columns))
     query = query.where(_in(hours))
