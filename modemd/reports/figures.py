@@ -46,13 +46,14 @@ from peewee import Case as SqlCase
 
 from modemd.states import CaseStatus, OutboundState
 from modemd.store.models import Case, InboundMessage, OutboundMessage, database_proxy, utcnow
+from modemd.store.report_summary import ANSWER_BOUNDS
 
 from . import summary
 from .period import Period
 from .sqltime import bucket_time, hour_bucket, not_by_index, seconds_between
 
-#: upper bounds (seconds, exclusive) of the answer-time classes; the last class is "longer"
-ANSWER_BOUNDS = (15 * 60, 60 * 60, 3 * 3600, 6 * 3600, 24 * 3600, 3 * 86400)
+# ANSWER_BOUNDS: upper bounds (seconds, exclusive) of the answer-time classes; the last class is "longer".
+# Defined with the summary's triggers, which count the cases per class.
 REPEAT_SENDERS_SHOWN = 10
 OLDEST_OPEN_SHOWN = 10
 # group and order by position: PostgreSQL takes a parameterised expression (the bucket's format) in

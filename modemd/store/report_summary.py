@@ -38,7 +38,7 @@ TABLE = ReportHour._meta.table_name
 ANSWERS = ReportAnswer._meta.table_name
 ANSWER_COLUMNS = ("case_id", "seconds", "opened_at", "answered_at", "keyword", "category", "flow", "owner")
 KEY = ("hour", "keyword", "category", "flow", "owner")
-#: upper bounds (seconds, exclusive) of the answer-time classes (modemd.reports.figures.ANSWER_BOUNDS)
+#: upper bounds (seconds, exclusive) of the answer-time classes, the last one open-ended (the report's)
 ANSWER_BOUNDS = (15 * 60, 60 * 60, 3 * 3600, 6 * 3600, 24 * 3600, 3 * 86400)
 CLASSES = tuple(f"class{n}" for n in range(len(ANSWER_BOUNDS) + 1))
 COUNTS = ("received", "opened", "answered", "within", "late", "still_open", "replies_failed", *CLASSES)
