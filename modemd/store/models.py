@@ -611,6 +611,18 @@ class ReportHour(BaseModel):
         indexes = ((("hour", "keyword", "category", "flow", "owner"), True),)
 
 
+# A report reads a period's rows from this index alone, in order of the hour: the rows themselves lie in the
+# order they were first counted (a late answer, a re-assignment), and reading them there took seconds at 1 M SMS.
+ReportHour.add_index(
+    ReportHour.index(
+        *(getattr(ReportHour, name) for name in ("hour", "keyword", "category", "flow", "owner", "settle_max")),
+        *(getattr(ReportHour, name) for name in ("received", "replies_failed", "opened", "answered", "within")),
+        *(getattr(ReportHour, name) for name in ("late", "still_open", *(f"class{n}" for n in range(7)))),
+        name="report_hour_read",
+    )
+)
+
+
 class ReportAnswer(BaseModel):
     """Each answered case's time to answer, with its segment: the report's median and 90th percentile read
     this (one index, in order of the time) instead of sorting a year of cases. Kept by the same triggers
