@@ -32,6 +32,7 @@ COMMANDS = (
     "privacy",
     "webhooks",
     "token",
+    "reports",
 )
 
 

@@ -47,6 +47,7 @@ from modemd.store.models import (
     OutboundMessage,
     OutboundPart,
     Publication,
+    ReportHour,
     Template,
     WebhookAttempt,
     WebhookDelivery,
@@ -118,6 +119,10 @@ def populate_every_table(officials) -> None:
         delivered_at=at + timedelta(seconds=1),
     )
     OutboundMessage.create(recipient="+6281211110000", text=LONG, kind="broadcast", broadcast=broadcast, parts=3)
+    # report_hour and report_answer: the triggers count the rows above (an answered case has its line); and a
+    # row none of them made, which the copy must carry as it is rather than count again
+    Case.update(answered_at=at + timedelta(minutes=7), status="answered").where(Case.id == case.id).execute()
+    ReportHour.create(hour=datetime(2025, 1, 1, 3), keyword="LAMA", category="complaint", flow="direct", owner=humas.id)
     part = OutboundPart.create(
         message=answer, sequence=1, modem="sim1", reference=255, recipient="+6281211112222", sent_at=at
     )

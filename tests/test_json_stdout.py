@@ -111,6 +111,7 @@ def test_every_json_command_prints_json_alone(center):
         ("webhooks", "list"): ["webhooks", "list", "--json"],
         ("token", "create"): ["token", "create", "json-test", "--user", "admin", "--scope", "status", "--json"],
         ("token", "list"): ["token", "list", "--json"],
+        ("reports", "rebuild"): ["reports", "rebuild", "--json"],
     }
     assert json_commands(cli.build_parser()) == set(cases), "a command with --json has no case in this test"
     for argv in cases.values():

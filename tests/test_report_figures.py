@@ -15,6 +15,7 @@ from reportdata import JAKARTA, Expected, generate
 from modemd.reports import figures
 from modemd.reports.figures import Scope
 from modemd.reports.period import Period
+from modemd.reports.summary import Visible
 from modemd.store.models import Case
 
 NOVEMBER = Period(date(2026, 11, 1), date(2026, 11, 30), JAKARTA)
@@ -86,3 +87,19 @@ def test_the_visibility_rule_narrows_every_figure(any_db):
     report = figures.compute(NOVEMBER, scope, now=now)
     _check(report, Expected(NOVEMBER, now, scope, visible=lambda case: case["keyword"] == "DINKES"))
     assert set(report.per_keyword) == {"DINKES"}
+
+
+def test_the_visibility_rule_as_columns_reads_the_summary_and_gives_the_same_figures(any_db, make_user):
+    """An official's report: their keyword's direct cases and the cases assigned to them, any keyword."""
+    generate(5, DATA_FROM, DATA_TO)
+    official = make_user("dinkes")
+    ids = [case_id for (case_id,) in Case.select(Case.id).tuples()]
+    Case.update(owner=official).where(Case.id.in_(ids[::7])).execute()
+    Case.update(flow="verified").where(Case.id.in_(ids[::5])).execute()
+    now = datetime(2026, 12, 6)
+    rule = (Case.keyword.in_(["DINKES"]) & (Case.flow == "direct")) | (Case.owner == official.id)
+    scope = Scope(narrow=lambda query: query.where(rule), visible=Visible(("DINKES",), official.id))
+    report = figures.compute(NOVEMBER, scope, now=now)
+    twin = lambda case: (case["keyword"] == "DINKES" and case["flow"] == "direct") or case["owner"] == official.id  # noqa: E731
+    _check(report, Expected(NOVEMBER, now, scope, visible=twin))
+    assert len(report.per_keyword) > 1  # cases of other keywords assigned to the official count too

@@ -21,6 +21,7 @@ from flask import abort
 from peewee import Case as SqlCase
 from peewee import fn
 
+from modemd.reports.summary import Visible
 from modemd.states import CaseStatus
 from modemd.store.models import Case
 from modemd.store.sqlcache import Compiled, Param, get_or_none_by_id
@@ -38,6 +39,14 @@ def visible_cases(user, query=None):
         if keywords:
             return query.where((Case.keyword.in_(keywords) & (Case.flow == "direct")) | (Case.owner == user.id))
     return query.where(Case.owner == user.id)
+
+
+def visible_columns(user) -> Visible | None:
+    """:func:`visible_cases` as columns, for the report summary (:mod:`modemd.reports.summary`); None: every case."""
+    if user.role in ("admin", "approver"):
+        return None
+    keywords = tuple(sorted(owned_keywords(user.login))) if user.role == "official" else ()
+    return Visible(keywords, user.id)
 
 
 def may_see(user, case: Case) -> bool:

@@ -25,7 +25,7 @@ from modemd.reports.period import PRESETS, Period, between, preset
 from modemd.store.models import CATEGORIES, AuditLog, Case, InboundMessage, ModemStatus, OutboundMessage, utcnow
 
 from . import charts, reportwords
-from .access import visible_cases
+from .access import visible_cases, visible_columns
 from .auth import roles_required
 from .filters import to_local, zone
 from .keywordtable import checked_table, keywords_path, owned_keywords
@@ -131,6 +131,7 @@ def scope_of(choice: Choice, table: KeywordTable, user) -> figures.Scope:
         category=choice.category or None,
         modem=choice.modem or None,
         narrow=narrow,
+        visible=visible_columns(user),  # the same rule as columns: the report reads the summary
     )
 
 

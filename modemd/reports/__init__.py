@@ -9,6 +9,9 @@ inventories of problems for the leadership. The parts, one job each:
 * :mod:`.sqltime` -- the few expressions that differ between SQLite,
   PostgreSQL and MariaDB (seconds between two times, the hour a time falls in);
 * :mod:`.figures` -- the figures themselves, counted by the database;
+* :mod:`.summary` -- those figures read from the summary the database's
+  triggers keep per UTC hour (:mod:`modemd.store.report_summary`), where it
+  gives the very same numbers;
 * :mod:`.tables` -- the figures as named tables (what the page, the printed
   report, the CSV and the XLSX all show), and the extension point for more;
 * :mod:`.export` -- those tables as CSV and XLSX;

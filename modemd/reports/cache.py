@@ -1,7 +1,8 @@
 """Computed reports kept for a short while, so the page, its print, CSV and XLSX show the same figures.
 
-A year's report at a busy centre reads every SMS and case of the year: seconds
-on SQLite (bench/bench_reports.py). Opening the printable version or an
+A year's report at a busy centre takes most of a second on SQLite even from
+the summary (bench/bench_reports.py), a filtered one counted live longer.
+Opening the printable version or an
 export right after the page, or a second person opening the same report,
 reuses the computed figures instead of counting again, and shows exactly the
 same numbers. A report of a period still running is kept for

@@ -22,7 +22,14 @@ Counting rules, as the recap's (:mod:`modemd.jobs.recap`), as known at
 A :class:`Scope` narrows every query: keywords (the stored words), a
 category, a modem (a case "of a modem" when one of its SMS came in on it) and
 ``narrow``, the web UI's visibility rule (:func:`webui.access.visible_cases`)
-applied to each query that reads cases.
+applied to each query that reads cases (``visible``: the same rule as columns).
+
+Where it gives the very same figures, the counts, the answer-time classes,
+the hourly buckets, the median and the 90th percentile come from the summary
+(:mod:`.summary`: whole hours, settled cases); the rest is counted live here:
+the parts of an hour at either end, hours whose cases may stand otherwise at
+``as_of``, a modem filter, a ``narrow`` without ``visible``, and always the
+repeat senders and the oldest open cases (read through indexes).
 """
 
 from __future__ import annotations
@@ -39,12 +46,14 @@ from peewee import Case as SqlCase
 
 from modemd.states import CaseStatus, OutboundState
 from modemd.store.models import Case, InboundMessage, OutboundMessage, database_proxy, utcnow
+from modemd.store.report_summary import ANSWER_BOUNDS
 
+from . import summary
 from .period import Period
-from .sqltime import bucket_time, hour_bucket, seconds_between
+from .sqltime import bucket_time, hour_bucket, not_by_index, seconds_between
 
-#: upper bounds (seconds, exclusive) of the answer-time classes; the last class is "longer"
-ANSWER_BOUNDS = (15 * 60, 60 * 60, 3 * 3600, 6 * 3600, 24 * 3600, 3 * 86400)
+# ANSWER_BOUNDS: upper bounds (seconds, exclusive) of the answer-time classes; the last class is "longer".
+# Defined with the summary's triggers, which count the cases per class.
 REPEAT_SENDERS_SHOWN = 10
 OLDEST_OPEN_SHOWN = 10
 # group and order by position: PostgreSQL takes a parameterised expression (the bucket's format) in
@@ -58,6 +67,8 @@ class Scope:
     category: str | None = None
     modem: str | None = None
     narrow: Callable[[Any], Any] | None = None  # the visibility rule, applied to queries over Case
+    # the same rule as columns, for the summary (without it, a narrowed report is counted live)
+    visible: summary.Visible | None = None
 
     @property
     def joins_cases(self) -> bool:
@@ -163,6 +174,18 @@ def _case_filters(query, scope: Scope):
     return _narrowed(query, scope)
 
 
+def _opened_in(spans: list[summary.Span]):
+    return _any_span(Case.opened_at, spans)
+
+
+def _any_span(column, spans: list[summary.Span]):
+    condition = None
+    for start, end in spans:
+        part = (column >= start) & (column < end)
+        condition = part if condition is None else condition | part
+    return condition
+
+
 def _answered_by(as_of: datetime):
     return Case.answered_at.is_null(False) & (Case.answered_at <= as_of)
 
@@ -171,8 +194,8 @@ def _count(condition):
     return fn.SUM(SqlCase(None, [(condition, 1)], 0))
 
 
-def _case_counts(start: datetime, as_of: datetime, scope: Scope, *, with_classes: bool):
-    """Per stored keyword: cases, answered, within, late, open (+ the answer-time classes)."""
+def _case_counts(spans: list[summary.Span], as_of: datetime, scope: Scope, *, with_classes: bool):
+    """Per stored keyword: cases opened in ``spans``, answered, within, late, open (+ the answer-time classes)."""
     answered = _answered_by(as_of)
     unanswered = Case.answered_at.is_null() | (Case.answered_at > as_of)
     not_closed = Case.status != CaseStatus.CLOSED
@@ -193,7 +216,7 @@ def _case_counts(start: datetime, as_of: datetime, scope: Scope, *, with_classes
             within_class = answered & (took >= lower) if bound is None else answered & (took >= lower) & (took < bound)
             columns.append(_count(within_class))
             lower = bound or 0
-    query = Case.select(*columns).where(Case.opened_at >= start, Case.opened_at < as_of)
+    query = Case.select(*columns).where(_opened_in(spans))
     return _case_filters(query, scope).group_by(Case.keyword).tuples()
 
 
@@ -202,14 +225,14 @@ def _keyword_now():
     return SqlCase(None, [(InboundMessage.case.is_null(False), Case.keyword)], InboundMessage.keyword)
 
 
-def _received(start: datetime, as_of: datetime, scope: Scope, *, by_hour: bool):
-    """SMS received in [start, as_of) in scope, per UTC hour or per keyword now."""
+def _received(spans: list[summary.Span], scope: Scope, *, by_hour: bool):
+    """SMS received in ``spans`` in scope, per UTC hour or per keyword now."""
     keyword_now = _keyword_now()
     key = hour_bucket(InboundMessage.received_at) if by_hour else keyword_now
     query = InboundMessage.select(key, fn.COUNT(InboundMessage.id))
     if scope.joins_cases or not by_hour:  # all SMS per hour need no case: no join over a year of them
         query = query.join(Case, JOIN.LEFT_OUTER, on=(InboundMessage.case == Case.id))
-    query = query.where(InboundMessage.received_at >= start, InboundMessage.received_at < as_of)
+    query = query.where(_any_span(InboundMessage.received_at, spans))
     if scope.modem is not None:
         query = query.where(InboundMessage.modem == scope.modem)
     if scope.keywords is not None:
@@ -219,39 +242,67 @@ def _received(start: datetime, as_of: datetime, scope: Scope, *, by_hour: bool):
     return _narrowed(query, scope).group_by(FIRST_COLUMN).tuples()
 
 
-def _replies_failed(start: datetime, as_of: datetime, scope: Scope):
+def _replies_failed(spans: list[summary.Span], scope: Scope):
     query = (
         OutboundMessage.select(Case.keyword, fn.COUNT(OutboundMessage.id))
         .join(Case, on=(OutboundMessage.case == Case.id))
         .where(
             OutboundMessage.kind == "reply",
             OutboundMessage.state == OutboundState.FAILED,
-            OutboundMessage.created_at >= start,
-            OutboundMessage.created_at < as_of,
+            _any_span(OutboundMessage.created_at, spans),
         )
     )
     return _case_filters(query, scope).group_by(Case.keyword).tuples()
 
 
 def counts_by_keyword(start: datetime, as_of: datetime, scope: Scope, classes: list[int] | None = None):
-    """Counts per stored keyword over [start, as_of); ``classes`` (if given) receives the answer-time classes."""
+    """Counts per stored keyword over [start, as_of); ``classes`` (if given) receives the answer-time classes.
+
+    From the summary where it gives the same figures (:mod:`.summary`), the rest live.
+    """
     lines: dict[str | None, Counts] = {}
 
     def line(keyword: str | None) -> Counts:
         return lines.setdefault(keyword, Counts())
 
-    for row in _case_counts(start, as_of, scope, with_classes=classes is not None):
-        keyword, cases, answered, within, late, still_open, *by_class = row
-        entry = line(keyword)
-        entry.cases, entry.answered, entry.within = int(cases), int(answered or 0), int(within or 0)
-        entry.late, entry.open = int(late or 0), int(still_open or 0)
-        if classes is not None:
-            for index, count in enumerate(by_class):
-                classes[index] += int(count or 0)
-    for keyword, count in _received(start, as_of, scope, by_hour=False):
-        line(keyword).received += int(count)
-    for keyword, count in _replies_failed(start, as_of, scope):
-        line(keyword).replies_failed += int(count)
+    hours, edges = summary.whole_hours(start, as_of) if summary.covers(scope) else (None, [(start, as_of)])
+    live_cases = list(edges)
+    if hours is not None:
+        skipped = summary.unsettled(hours, as_of, scope)
+        live_cases += skipped
+        for keyword, received, failed, cases, answered, within, late, still_open, *by_class in summary.counts(
+            hours, skipped, scope, with_classes=classes is not None
+        ):
+            if received or failed or cases:
+                entry = line(keyword)
+                entry.received, entry.replies_failed = received, failed
+                entry.cases, entry.answered, entry.within, entry.late, entry.open = (
+                    cases,
+                    answered,
+                    within,
+                    late,
+                    still_open,
+                )
+                if classes is not None:
+                    for index, count in enumerate(by_class):
+                        classes[index] += count
+    if live_cases:
+        for row in _case_counts(live_cases, as_of, scope, with_classes=classes is not None):
+            keyword, cases, answered, within, late, still_open, *by_class = row
+            entry = line(keyword)
+            entry.cases += int(cases)
+            entry.answered += int(answered or 0)
+            entry.within += int(within or 0)
+            entry.late += int(late or 0)
+            entry.open += int(still_open or 0)
+            if classes is not None:
+                for index, count in enumerate(by_class):
+                    classes[index] += int(count or 0)
+    if edges:
+        for keyword, count in _received(edges, scope, by_hour=False):
+            line(keyword).received += int(count)
+        for keyword, count in _replies_failed(edges, scope):
+            line(keyword).replies_failed += int(count)
     return lines
 
 
@@ -262,14 +313,20 @@ def _total(lines: dict[str | None, Counts]) -> Counts:
     return total
 
 
-def _percentiles(start: datetime, as_of: datetime, scope: Scope, shares: tuple[float, ...], answered: int) -> list:
-    """The answer times at ranks ceil(share * answered) (nearest rank), in seconds: one sort for all shares.
+def _percentiles(
+    start: datetime, as_of: datetime, scope: Scope, shares: tuple[float, ...], answered: int, classes: list[int]
+) -> list:
+    """The answer times at ranks ceil(share * answered) (nearest rank), in seconds.
 
-    ROW_NUMBER() is a window function every supported database has (SQLite 3.25, MariaDB 10.2).
+    From report_answer when the summary covers the scope and the classes hold every answered case (a time
+    below zero is in none); else one sort for all shares. ROW_NUMBER() is a window function every supported
+    database has (SQLite 3.25, MariaDB 10.2).
     """
     if answered <= 0:
         return [None] * len(shares)
     ranks = [max(1, math.ceil(share * answered)) for share in shares]
+    if summary.covers(scope) and sum(classes) == answered:
+        return [summary.answer_time_at(rank, classes, start, as_of, scope) for rank in ranks]
     took = seconds_between(Case.opened_at, Case.answered_at)
     inner = Case.select(took.alias("took"), fn.ROW_NUMBER().over(order_by=[took]).alias("position")).where(
         Case.opened_at >= start, Case.opened_at < as_of, _answered_by(as_of)
@@ -281,43 +338,113 @@ def _percentiles(start: datetime, as_of: datetime, scope: Scope, shares: tuple[f
 
 
 def _hourly(start: datetime, as_of: datetime, scope: Scope) -> tuple[dict[str, int], dict[str, int]]:
-    received = {bucket: int(n) for bucket, n in _received(start, as_of, scope, by_hour=True)}
-    bucket = hour_bucket(Case.opened_at)
-    query = Case.select(bucket, fn.COUNT(Case.id)).where(Case.opened_at >= start, Case.opened_at < as_of)
-    opened = {key: int(n) for key, n in _case_filters(query, scope).group_by(FIRST_COLUMN).tuples()}
+    hours, edges = summary.whole_hours(start, as_of) if summary.covers(scope) else (None, [(start, as_of)])
+    received, opened = summary.hourly(hours, scope) if hours is not None else ({}, {})
+    if edges:
+        for key, n in _received(edges, scope, by_hour=True):
+            received[key] = received.get(key, 0) + int(n)
+        bucket = hour_bucket(Case.opened_at)
+        query = Case.select(bucket, fn.COUNT(Case.id)).where(_opened_in(edges))
+        for key, n in _case_filters(query, scope).group_by(FIRST_COLUMN).tuples():
+            opened[key] = opened.get(key, 0) + int(n)
     return received, opened
 
 
-def _repeat_senders(start: datetime, as_of: datetime, scope: Scope) -> tuple[list[tuple[str, int, int]], int]:
-    messages = fn.COUNT(InboundMessage.id)
-    query = InboundMessage.select(
-        InboundMessage.sender.alias("sender"),
-        messages.alias("messages"),
-        fn.COUNT(InboundMessage.case.distinct()).alias("cases"),
+def _visible_parts(visible: summary.Visible) -> list:
+    """An official's visibility rule as disjoint conditions on Case, each served by an index (keyword; owner):
+    one query with the OR walks every case."""
+    mine = Case.owner == visible.owner
+    if not visible.keywords:
+        return [mine]
+    owned = Case.keyword.in_(list(visible.keywords)) & (Case.flow == "direct")
+    return [
+        owned,
+        mine & (Case.keyword.is_null() | Case.keyword.not_in(list(visible.keywords)) | (Case.flow != "direct")),
+    ]
+
+
+def _scoped_senders(start: datetime, as_of: datetime, scope: Scope):
+    """(sender, case) of each SMS in scope, found from the cases in scope (by their keyword, owner...) and then
+    their SMS, rather than a year of SMS each joined to its case; plus, for a keyword filter, the SMS with no
+    case that came with the keyword."""
+
+    received = not_by_index(InboundMessage.received_at)  # SQLite: from the cases, not from a year of SMS
+
+    def in_period(query):
+        query = query.where(received >= start, received < as_of, InboundMessage.sender_kind == "number")
+        return query.where(InboundMessage.modem == scope.modem) if scope.modem is not None else query
+
+    columns = (InboundMessage.sender.alias("sender"), InboundMessage.case.alias("case_id"))
+    of_cases = Case.select(*columns).join(InboundMessage, on=(InboundMessage.case == Case.id))
+    if scope.keywords is not None:
+        of_cases = of_cases.where(Case.keyword.in_(list(scope.keywords)))
+    if scope.category is not None:
+        of_cases = of_cases.where(Case.category == scope.category)
+    parts = [of_cases.where(part) for part in _visible_parts(scope.visible)] if scope.visible else []
+    found = in_period(parts[0] if parts else _narrowed(of_cases, scope))
+    for part in parts[1:]:
+        found = found.union_all(in_period(part))
+    if scope.keywords is not None and scope.category is None and scope.narrow is None:
+        without_case = InboundMessage.select(*columns).where(
+            InboundMessage.case.is_null(), InboundMessage.keyword.in_(list(scope.keywords))
+        )
+        found = found.union_all(in_period(without_case))
+    return found
+
+
+Senders = list[tuple[str, int, int]]  # (number, SMS, cases), busiest first
+
+
+def _repeat_senders(start: datetime, as_of: datetime, scope: Scope) -> tuple[Senders, int]:
+    if not scope.joins_cases:
+        return _all_repeat_senders(start, as_of, scope.modem)
+    sms = _scoped_senders(start, as_of, scope).alias("sms")
+    messages = fn.COUNT(SQL("*"))
+    query = Select([sms], [sms.c.sender, messages.alias("messages"), fn.COUNT(sms.c.case_id.distinct()).alias("cases")])
+    grouped = query.group_by(sms.c.sender).having(messages > 1).alias("repeat")
+    return _busiest(
+        grouped,
+        [grouped.c.sender, grouped.c.messages, grouped.c.cases],
+        lambda rows: [(sender, int(n), int(cases)) for sender, n, cases, _total in rows],
     )
-    if scope.joins_cases:
-        query = query.join(Case, JOIN.LEFT_OUTER, on=(InboundMessage.case == Case.id))
-        if scope.keywords is not None:
-            query = query.where(_keyword_now().in_(list(scope.keywords)))
-        if scope.category is not None:
-            query = query.where(Case.category == scope.category)
-        query = _narrowed(query, scope)
-    query = query.where(
-        InboundMessage.received_at >= start, InboundMessage.received_at < as_of, InboundMessage.sender_kind == "number"
-    )
-    if scope.modem is not None:
-        query = query.where(InboundMessage.modem == scope.modem)
+
+
+def _busiest(grouped, columns: list, top: Callable[[list[tuple]], Senders]) -> tuple[Senders, int]:
+    """The busiest of the grouped senders (``top`` turns their rows into the figure), and how many there are."""
     # one pass: a window over the grouped senders counts them all while LIMIT keeps the busiest. The window
     # sits outside the GROUP BY: beside a HAVING in the same SELECT, MariaDB 10.11 returned no row at all.
-    grouped = query.group_by(InboundMessage.sender).having(messages > 1).alias("repeat")
     outer = (
-        Select([grouped], [grouped.c.sender, grouped.c.messages, grouped.c.cases, fn.COUNT(SQL("*")).over()])
+        Select([grouped], [*columns, fn.COUNT(SQL("*")).over()])
         .order_by(grouped.c.messages.desc(), grouped.c.sender)
         .limit(REPEAT_SENDERS_SHOWN)
     )
     rows = list(outer.bind(database_proxy).tuples())
-    top = [(sender, int(n), int(cases)) for sender, n, cases, _total in rows]
-    return top, int(rows[0][3]) if rows else 0
+    return top(rows), int(rows[0][-1]) if rows else 0
+
+
+def _all_repeat_senders(start: datetime, as_of: datetime, modem: str | None) -> tuple[Senders, int]:
+    """Every number's SMS, counted walking the (sender_kind, sender, received_at, case) index in order of the
+    number, with no sort and no table read (SQLite would rather take the received_at index and sort a year of
+    SMS by number); the cases only of the few shown, afterwards."""
+    received = not_by_index(InboundMessage.received_at)
+
+    def of_numbers(*columns):
+        query = InboundMessage.select(InboundMessage.sender.alias("sender"), *columns).where(
+            received >= start, received < as_of, InboundMessage.sender_kind == "number"
+        )
+        return query.where(InboundMessage.modem == modem) if modem is not None else query
+
+    messages = fn.COUNT(InboundMessage.id)
+    grouped = of_numbers(messages.alias("messages")).group_by(InboundMessage.sender).having(messages > 1)
+    grouped = grouped.alias("repeat")
+
+    def with_cases(rows: list[tuple]) -> Senders:
+        shown = [sender for sender, *_rest in rows]
+        query = of_numbers(fn.COUNT(InboundMessage.case.distinct())).where(InboundMessage.sender.in_(shown))
+        cases = dict(query.group_by(InboundMessage.sender).tuples()) if shown else {}
+        return [(sender, int(n), int(cases.get(sender, 0))) for sender, n, _total in rows]
+
+    return _busiest(grouped, [grouped.c.sender, grouped.c.messages], with_cases)
 
 
 def oldest_open(end: datetime, scope: Scope, limit: int = OLDEST_OPEN_SHOWN) -> list[OpenCase]:
@@ -340,7 +467,7 @@ def compute(period: Period, scope: Scope | None = None, *, now: datetime | None 
     before = period.previous()
     previous = _total(counts_by_keyword(before.start, min(now, before.end), scope)) if now > before.start else Counts()
     received_hourly, opened_hourly = _hourly(start, as_of, scope) if as_of > start else ({}, {})
-    median, p90 = _percentiles(start, as_of, scope, (0.5, 0.9), totals.answered)
+    median, p90 = _percentiles(start, as_of, scope, (0.5, 0.9), totals.answered, classes)
     repeat, repeat_count = _repeat_senders(start, as_of, scope) if as_of > start else ([], 0)
     return Figures(
         period=period,

@@ -1,7 +1,8 @@
 """The time expressions that differ between SQLite, PostgreSQL and MariaDB, one place for each.
 
 * :func:`seconds_between` -- whole seconds from one column to another;
-* :func:`hour_bucket` -- the UTC hour a time falls in, as text ``YYYY-MM-DD HH``.
+* :func:`hour_bucket` -- the UTC hour a time falls in, as text ``YYYY-MM-DD HH``;
+* :func:`not_by_index` -- a column SQLite's planner must not search an index by.
 
 Grouping by the UTC hour and turning the (at most 24 x 366) hours into local
 days, hours and weekdays in Python keeps the time zone rules (any zone, also
@@ -34,6 +35,14 @@ def seconds_between(earlier, later):
     if kind == "mysql":
         return fn.TIMESTAMPDIFF(SQL("SECOND"), earlier, later)
     return fn.CAST(NodeList((fn.ROUND((fn.julianday(later) - fn.julianday(earlier)) * 86400), SQL("AS INTEGER"))))
+
+
+def not_by_index(column):
+    """``column`` as SQLite's planner will not search an index by (a unary plus), so it takes another index
+    that serves the query better; the column itself elsewhere."""
+    if _dialect() == "sqlite":
+        return NodeList((SQL("+"), column), glue="")
+    return column
 
 
 def hour_bucket(column):

@@ -13,9 +13,11 @@ How, and why so:
   length and every foreign key against its row: SQLite does not enforce
   VARCHAR lengths (nor foreign keys, if they were ever off), the servers do;
 * the target gets the schema of :mod:`modemd.store.migrations` (tables,
-  indexes and the trigger that keeps an SMS's original read-only), then each
-  table in foreign-key order, in batches, primary keys kept, all in one
-  transaction: a failed copy leaves empty tables, which a second try accepts;
+  indexes and the triggers: the one that keeps an SMS's original read-only,
+  those that keep the report summary), then each table in foreign-key order,
+  in batches, primary keys kept, all in one transaction: a failed copy leaves
+  empty tables, which a second try accepts; the report summary's tables come
+  last, the rows its triggers wrote meanwhile replaced by the source's;
 * PostgreSQL's sequences and MariaDB's AUTO_INCREMENT are set after the
   highest copied id, so the next row gets a fresh id;
 * at the end the rows of every table are counted on both sides.
@@ -81,9 +83,15 @@ def safe_url(url: str) -> str:
     return urlunsplit((parts.scheme, user + host, parts.path, parts.query, parts.fragment))
 
 
+#: tables the target's triggers fill while the others are copied (modemd.store.report_summary): copied last,
+#: over what the triggers wrote, so the copy holds the source's rows exactly
+DERIVED = (models.ReportHour, models.ReportAnswer)
+
+
 def ordered_models() -> list[type[models.BaseModel]]:
-    """Every table, each after the tables its foreign keys point to."""
-    return list(peewee.sort_models(models.ALL_MODELS))
+    """Every table, each after the tables its foreign keys point to; the derived ones last."""
+    ordered = list(peewee.sort_models(models.ALL_MODELS))
+    return [m for m in ordered if m not in DERIVED] + list(DERIVED)
 
 
 @contextmanager
@@ -291,6 +299,8 @@ def copy_database(
                 name = model._meta.table_name
                 report.tables[name] = {"source": _counts_one(model, source), "target": 0}
                 try:
+                    if model in DERIVED:
+                        model.delete().execute()
                     copied = _copy_table(model, source, target, progress)
                 except peewee.PeeweeException as exc:
                     raise CopyError(

@@ -21,7 +21,7 @@ from playhouse.migrate import MySQLMigrator, PostgresqlMigrator, SchemaMigrator,
 
 from modemd.jobs.privacy import PURGED_GLOB, PURGED_PDUS, PURGED_REGEX
 from modemd.sms import phone
-from modemd.store import models
+from modemd.store import models, report_summary
 from modemd.store.db import dialect
 
 log = logging.getLogger("modemd.db")
@@ -226,7 +226,7 @@ def _v9_to_v10(database: peewee.Database, migrator: SchemaMigrator) -> None:
     # (SQLite's CREATE TRIGGER IF NOT EXISTS would keep the old one: drop it first)
     if dialect(database) == "sqlite":
         database.execute_sql("DROP TRIGGER IF EXISTS inbound_message_original_is_read_only")
-    install_guards(database)
+    install_read_only_guard(database)  # the report summary's triggers come with its table (v14)
 
 
 def _v10_to_v11(database: peewee.Database, migrator: SchemaMigrator) -> None:
@@ -276,6 +276,19 @@ def _v12_to_v13(database: peewee.Database, migrator: SchemaMigrator) -> None:
     )
 
 
+def _v13_to_v14(database: peewee.Database, migrator: SchemaMigrator) -> None:
+    """v14: the report summary (tables report_hour, report_answer), counted from the existing rows and kept
+    by triggers; inbound messages indexed by sender, cases by keyword and flow, for the repeat senders."""
+    database.create_tables([models.ReportHour, models.ReportAnswer], safe=True)
+    migrate(
+        migrator.add_index("inbound_message", ("sender_kind", "sender", "received_at", "case_id"), False),
+        migrator.add_index("case", ("keyword", "flow"), False),
+        migrator.add_index("case", ("owner_id", "keyword", "flow"), False),
+    )
+    report_summary.install_triggers(database)  # before the count, in its transaction: no change is missed
+    report_summary.rebuild(database)
+
+
 #: MIGRATIONS[i] upgrades version i+1 to i+2. Version 1 is the first released schema.
 MIGRATIONS: list[Callable[[peewee.Database, SchemaMigrator], None]] = [
     _v1_to_v2,
@@ -290,6 +303,7 @@ MIGRATIONS: list[Callable[[peewee.Database, SchemaMigrator], None]] = [
     _v10_to_v11,
     _v11_to_v12,
     _v12_to_v13,
+    _v13_to_v14,
 ]
 LATEST = len(MIGRATIONS) + 1
 
@@ -302,9 +316,15 @@ def current_version(database: peewee.Database) -> int:
     return int(row or 0)
 
 
-def install_guards(database: peewee.Database) -> None:
+def install_read_only_guard(database: peewee.Database) -> None:
     for statement in _GUARDS.get(dialect(database), []):
         database.execute_sql(statement)
+
+
+def install_guards(database: peewee.Database) -> None:
+    """The read-only guard on the original SMS, and the triggers that keep the report summary."""
+    install_read_only_guard(database)
+    report_summary.install_triggers(database)
 
 
 def upgrade(database: peewee.Database) -> tuple[int, int]:

@@ -204,6 +204,10 @@ class Case(BaseModel):
             (("keyword", "last_message_at", "id"), False),
             (("owner", "last_message_at", "id"), False),
             (("status", "last_message_at", "id"), False),
+            # the report's repeat senders as an official sees them: the two halves of the visibility rule
+            # (webui.access) found from these alone, not each case read (schema v14)
+            (("keyword", "flow"), False),
+            (("owner", "keyword", "flow"), False),
         )
 
 
@@ -235,6 +239,8 @@ class InboundMessage(BaseModel):
         indexes = (
             (("route",), False),
             (("sender_kind", "id"), False),  # the operators' own messages (short codes, names), newest first
+            # the report's repeat senders: each number's SMS in a period, read from this index alone (v14)
+            (("sender_kind", "sender", "received_at", "case"), False),
         )
 
     @property
@@ -565,6 +571,77 @@ class AuditLog(BaseModel):
         indexes = ((("object_type", "object_id"), False),)
 
 
+class ReportHour(BaseModel):
+    """The report's counts per UTC hour and case "segment", kept by database triggers (schema v14).
+
+    What :mod:`modemd.reports.figures` would otherwise count over a year of
+    SMS and cases at every first look (:mod:`modemd.store.report_summary` has
+    the triggers, the rebuild and the rules). Each row counts, for one UTC hour
+    and one segment (the current keyword, category, flow and owner of the
+    cases; ``''`` and ``0`` stand for none, so the unique key has no NULL):
+    SMS received in the hour, cases opened in it and how they stand *now*,
+    and failed replies written in it. ``settle_max`` is an upper bound of the
+    latest time at which a case of the row can still change class (its answer,
+    else its deadline while it is not closed): a report as known at an earlier
+    time recounts that hour from the cases.
+    """
+
+    hour = DateTimeField()  # naive UTC, whole hour
+    keyword = CharField(max_length=20, default="")
+    category = CharField(max_length=16, default="")
+    flow = CharField(max_length=16, default="")  # '' : SMS with no case
+    owner = IntegerField(default=0)
+    received = IntegerField(default=0)
+    opened = IntegerField(default=0)
+    answered = IntegerField(default=0)
+    within = IntegerField(default=0)
+    late = IntegerField(default=0)
+    still_open = IntegerField(default=0)
+    replies_failed = IntegerField(default=0)
+    class0 = IntegerField(default=0)
+    class1 = IntegerField(default=0)
+    class2 = IntegerField(default=0)
+    class3 = IntegerField(default=0)
+    class4 = IntegerField(default=0)
+    class5 = IntegerField(default=0)
+    class6 = IntegerField(default=0)
+    settle_max = DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("hour", "keyword", "category", "flow", "owner"), True),)
+
+
+# A report reads a period's rows from this index alone, in order of the hour: the rows themselves lie in the
+# order they were first counted (a late answer, a re-assignment), and reading them there took seconds at 1 M SMS.
+ReportHour.add_index(
+    ReportHour.index(
+        *(getattr(ReportHour, name) for name in ("hour", "keyword", "category", "flow", "owner", "settle_max")),
+        *(getattr(ReportHour, name) for name in ("received", "replies_failed", "opened", "answered", "within")),
+        *(getattr(ReportHour, name) for name in ("late", "still_open", *(f"class{n}" for n in range(7)))),
+        name="report_hour_read",
+    )
+)
+
+
+class ReportAnswer(BaseModel):
+    """Each answered case's time to answer, with its segment: the report's median and 90th percentile read
+    this (one index, in order of the time) instead of sorting a year of cases. Kept by the same triggers
+    as :class:`ReportHour` (schema v14)."""
+
+    case_id = IntegerField(unique=True)
+    seconds = IntegerField()  # as modemd.reports.sqltime.seconds_between(opened_at, answered_at)
+    opened_at = DateTimeField()
+    answered_at = DateTimeField()
+    keyword = CharField(max_length=20, default="")
+    category = CharField(max_length=16, default="")
+    flow = CharField(max_length=16, default="")
+    owner = IntegerField(default=0)
+
+    class Meta:
+        # covering: a percentile is found by walking this index alone
+        indexes = ((("seconds", "opened_at", "answered_at", "keyword", "category", "flow", "owner"), False),)
+
+
 _insert_audit: CompiledInsert | None = None
 
 
@@ -613,4 +690,6 @@ ALL_MODELS: list[type[BaseModel]] = [
     AuditLog,
     WebhookDelivery,
     WebhookAttempt,
+    ReportHour,
+    ReportAnswer,
 ]
