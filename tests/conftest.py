@@ -18,10 +18,37 @@ import pytest
 from modemd.store import db as db_module
 from modemd.store import migrations
 from modemd.store.models import ALL_MODELS
+from tests import soakrun
 
 POSTGRES_ENV = "MODEMD_TEST_POSTGRES_URL"
 MYSQL_ENV = "MODEMD_TEST_MYSQL_URL"
 RUN_ID = f"modemd_t{os.getpid()}_{uuid.uuid4().hex[:6]}"
+
+
+SOAK_RUN = pytest.StashKey["soakrun.SoakRun"]()
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """A session that will run the soak test starts the soak now, to run beside the other tests."""
+    if session.config.option.collectonly:
+        return
+    if any(item.get_closest_marker("soak") for item in session.items):
+        session.config.stash[SOAK_RUN] = soakrun.start()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    run = session.config.stash.get(SOAK_RUN, None)
+    if run is not None:
+        run.stop()  # an interrupted session leaves no daemon behind
+
+
+@pytest.fixture
+def background_soak(request) -> soakrun.SoakRun:
+    """The soak this session started at collection (started now if it was not)."""
+    run = request.config.stash.get(SOAK_RUN, None)
+    if run is None:
+        run = request.config.stash[SOAK_RUN] = soakrun.start()
+    return run
 
 
 def _server_url(env: str) -> str:

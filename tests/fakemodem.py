@@ -39,7 +39,7 @@ The API, by purpose:
   ``inject_sms(..., wait_for_room=True)`` (the network holds what a full SIM
   cannot take and delivers it once there is room: ``network_waiting``); and the
   attributes ``command_delay`` (s per command), ``part_delay`` (s per sent
-  part), ``rssi``, ``registration``, ``ussd_reply``, ``ussd_encoding``.
+  part), ``rssi``, ``registration``, ``ussd_reply``, ``ussd_encoding``, ``ussd_delay``.
   Like a real stick, USSD needs the network: while ``registration`` is
   neither home nor roaming, ``AT+CUSD`` answers ``+CME ERROR: 30``.
 * constructor only: ``pin``, ``capacity``, identity strings,
@@ -275,6 +275,7 @@ class FakeModem:
         ussd_reply: str = "Sisa pulsa Anda Rp 12.345, aktif s.d. 31-12-2026.",
         ussd_encoding: str = "plain",
         ussd_packed_requests: bool = False,
+        ussd_delay: float = 0.05,
         command_delay: float = 0.0,
         part_delay: float = 0.0,
         first_reference: int = 0,
@@ -307,6 +308,7 @@ class FakeModem:
         self.ussd_reply = ussd_reply
         self.ussd_encoding = ussd_encoding  # plain | ucs2 | gsm7 (Huawei packed hex)
         self.ussd_packed_requests = ussd_packed_requests  # Huawei: "*888#" must come packed, as hex
+        self.ussd_delay = ussd_delay  # s until the operator's answer (+CUSD); real networks take 2-10 s
         self.command_delay = command_delay
         self.part_delay = part_delay
         self.register_after_pin = register_after_pin
@@ -1109,7 +1111,7 @@ class FakeModem:
                     raise CommandError()
                 request = gsm7.unpack_gsm7(bytes.fromhex(request))
             self.ussd_requests.append(request)
-            self._schedule(0.05, self._ussd_answer)
+            self._schedule(self.ussd_delay, self._ussd_answer)
         return []
 
     def _ussd_answer(self) -> None:

@@ -66,11 +66,10 @@ def test_low_credit_is_warned_once_per_episode_by_log_and_sms(run_daemon, caplog
 
         ask_again(running, fake)  # six hours later: still low, same episode
         running.stop()
-        outqueue.enqueue(
-            "081211112222", "penanda", "manual", config=DEFAULTS
-        )  # sent in the turn after the balance step
+        outqueue.enqueue("081211112222", "penanda", "manual", config=DEFAULTS)  # sent before the balance question
         running = run_daemon(ini)  # and a restart does not start a new one
         assert wait_until(lambda: ("+6281211112222", "penanda") in fake.sent_texts(), 20)
+        assert wait_until(lambda: sum("balance read" in r.message for r in caplog.records) == 3, 20)
         assert len(fake.ussd_requests) == 3 and notifications() == [(ADMIN_PHONE, LOW_SMS)]
 
         fake.ussd_reply = "Sisa pulsa Rp 50.000. Aktif s/d 31-12-2030"  # topped up: the episode ends
@@ -126,3 +125,26 @@ def test_no_balance_ussd_means_no_balance_checks(run_daemon):
         # a send comes after the balance step of the worker's turn: by then a check would have asked
         assert wait_until(lambda: fake.sent_texts() == [("+6281211112222", "halo")], 20)
     assert fake.ussd_requests == [] and fake.count("AT+CUSD") == 0
+
+
+def test_messages_waiting_at_connect_go_before_the_balance_question(run_daemon):
+    """The operator may take seconds (up to ussd_timeout) to answer *888#: the queue does not wait for it."""
+    with FakeModem(ussd_delay=3.0) as fake:
+        ids = [outqueue.enqueue("081211112222", f"menunggu {n}", "manual", config=DEFAULTS).id for n in range(3)]
+        run_daemon(f"[modem:usb1]\ndriver = at\ndevice = {fake.device}\n")
+        assert wait_until(lambda: OutboundMessage.select().where(OutboundMessage.state == "sent").count() == 3, 30)
+        assert wait_until(lambda: (ModemStatus.get_or_none(ModemStatus.name == "usb1") or ModemStatus()).balance, 30)
+        commands = [c.upper() for c in fake.commands]
+        first_send = next(i for i, c in enumerate(commands) if c.startswith("AT+CMGS="))
+        first_ussd = next(i for i, c in enumerate(commands) if c.startswith("AT+CUSD=1"))
+        assert first_send < first_ussd, commands[: first_ussd + 5]
+        assert len(ids) == 3
+
+
+def test_a_balance_question_put_off_by_a_busy_queue_is_asked_within_the_longest_wait(write_config):
+    from modemd.jobs import balancewatch
+
+    config = config_module.load(write_config("[modem:usb1]\ndriver = sim\n"))
+    watch = BalanceWatch(config.modems["usb1"], config)
+    assert watch.may_wait(100.0) and watch.may_wait(100.0 + balancewatch.LONGEST_WAIT - 1)
+    assert not watch.may_wait(100.0 + balancewatch.LONGEST_WAIT)  # asked now, however busy the queue

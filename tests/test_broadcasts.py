@@ -15,7 +15,7 @@ import pytest
 
 from modemd import config as config_module
 from modemd.jobs import broadcasts
-from modemd.jobs.broadcasts import BroadcastError
+from modemd.jobs.broadcasts import BroadcastError, content, queueing, rules
 from modemd.store.models import (
     AuditLog,
     BlockedNumber,
@@ -37,6 +37,19 @@ signature = HUMAS
 @pytest.fixture
 def config(write_config):
     return config_module.load(write_config(SIGNED_INI))
+
+
+@pytest.fixture
+def shared(any_db, request, tmp_path, write_config, make_user):
+    """(officials, config) on each database, the config naming it: for tests whose other processes open it too."""
+    kind = request.node.callspec.params["any_db"]
+    url = {
+        "sqlite": f"sqlite:///{tmp_path / 'modemd.db'}",
+        "postgresql": request.getfixturevalue("postgres_url") if kind == "postgresql" else "",
+        "mysql": request.getfixturevalue("mysql_url") if kind == "mysql" else "",
+    }[kind]
+    people = {"admin": make_user("admin", "admin"), "ketua": make_user("ketua", "approver")}
+    return people, config_module.load(write_config(f"[modemd]\ndatabase = {url}\nstate_dir = .\n{SIGNED_INI}"))
 
 
 def make_group(name: str, numbers: list[str], *, start: int = 0) -> ContactGroup:
@@ -183,6 +196,18 @@ def test_nobody_approves_their_own_and_nobody_approves_twice(officials, config, 
     assert Broadcast.get_by_id(bc.id).approved_by.login == "wakil"
 
 
+def test_a_move_another_request_made_first_is_refused_with_its_code(officials, config):
+    # submit, approve and reject write their state with a conditional UPDATE; no row changed means someone was first
+    group = make_group("Camat", ["+6281311110001"])
+    bc = broadcasts.draft(officials["admin"], "Halo camat", groups=[group.id])
+    meanwhile = Broadcast.update(state="pending").where(Broadcast.id == bc.id, Broadcast.state == "draft")
+    rules.update_or_refuse(meanwhile, "the broadcast changed meanwhile; reload it", "changed")
+    with pytest.raises(BroadcastError, match="changed meanwhile") as refused:
+        rules.update_or_refuse(meanwhile, "the broadcast changed meanwhile; reload it", "changed")
+    assert refused.value.code == "changed"
+    assert Broadcast.get_by_id(bc.id).state == "pending"
+
+
 def test_rejection_needs_a_reason_and_the_author_can_fix_and_resubmit(officials, config):
     group = make_group("Camat", ["+6281311110001"])
     bc = broadcasts.draft(officials["dishub"], "Rapat jam 8", groups=[group.id])
@@ -262,22 +287,25 @@ def test_twenty_thousand_recipients_are_queued_once_each(officials, config):
     assert broadcasts.progress(bc.id).pending == 20_000
 
 
-def test_daemon_killed_in_the_middle_of_queueing_resumes_without_duplicates(officials, config, tmp_path):
+def test_daemon_killed_in_the_middle_of_queueing_resumes_without_duplicates(shared):
+    officials, config = shared
     group = big_group("Warga", 5_000)
     bc = approved(officials, config, [group])
     script = textwrap.dedent(f"""
         import time
         from modemd.jobs import broadcasts
+        from modemd.jobs.broadcasts import queueing
         from modemd import config
         from modemd.store import db
         cfg = config.load({str(config.path)!r})
         db.open_database(cfg.database_url)
-        broadcasts.CHUNK = 50
-        real = broadcasts._insert_ignoring_duplicates
+        queueing.CHUNK = 50  # set where queue_broadcast reads it
+        real = queueing._insert_ignoring_duplicates
         def slow(shared, numbers):
+            assert len(numbers) <= 50, "queue_broadcast did not read the CHUNK set here"
             time.sleep(0.02)  # slow enough for the test to kill it half way
             return real(shared, numbers)
-        broadcasts._insert_ignoring_duplicates = slow
+        queueing._insert_ignoring_duplicates = slow
         broadcasts.queue_broadcast({bc.id}, cfg)
     """)
     child = subprocess.Popen([sys.executable, "-c", script], env=os.environ | {"PYTHONPATH": os.getcwd()})
@@ -302,26 +330,38 @@ def test_daemon_killed_in_the_middle_of_queueing_resumes_without_duplicates(offi
     assert Broadcast.get_by_id(bc.id).recipient_count == 5_000
 
 
-def test_two_processes_queueing_the_same_broadcast_at_once_write_each_recipient_once(officials, config):
+def test_two_processes_queueing_the_same_broadcast_at_once_write_each_recipient_once(shared):
+    officials, config = shared
     group = big_group("Warga", 3_000)
     bc = approved(officials, config, [group])
     script = textwrap.dedent(f"""
-        import sys
+        import json
         from modemd.jobs import broadcasts
+        from modemd.jobs.broadcasts import queueing
         from modemd import config
         from modemd.store import db
         cfg = config.load({str(config.path)!r})
         db.open_database(cfg.database_url)
-        broadcasts.CHUNK = 100
-        print(broadcasts.queue_broadcast({bc.id}, cfg))
+        queueing.CHUNK = 100  # set where queue_broadcast reads it: small chunks, so the two runs interleave
+        chunks = []
+        real = queueing._insert_ignoring_duplicates
+        def counted(shared, numbers):
+            chunks.append(len(numbers))
+            return real(shared, numbers)
+        queueing._insert_ignoring_duplicates = counted
+        added = broadcasts.queue_broadcast({bc.id}, cfg)
+        print(json.dumps({{"added": added, "chunks": chunks}}))
     """)
     env = os.environ | {"PYTHONPATH": os.getcwd()}
     children = [
         subprocess.Popen([sys.executable, "-c", script], env=env, stdout=subprocess.PIPE, text=True) for _ in range(2)
     ]
-    outputs = [child.communicate(timeout=120)[0] for child in children]
+    outputs = [json.loads(child.communicate(timeout=120)[0]) for child in children]
     assert [child.returncode for child in children] == [0, 0]
-    assert sum(int(out.strip()) for out in outputs) >= 3_000  # each counts what exists now that did not before
+    assert sum(out["added"] for out in outputs) >= 3_000  # each counts what exists now that did not before
+    # the first to look found nothing queued and wrote all 3,000 in chunks of 100 (the other skipped what it met)
+    assert max(size for out in outputs for size in out["chunks"]) == 100
+    assert sum(len(out["chunks"]) for out in outputs) >= 30
     assert OutboundMessage.select().count() == 3_000
     assert OutboundMessage.select(OutboundMessage.recipient).distinct().count() == 3_000
     assert Broadcast.get_by_id(bc.id).recipient_count == 3_000
@@ -399,7 +439,7 @@ def test_templates_are_saved_replaced_and_deleted(officials):
 # The same on every database
 
 
-def test_whole_flow_on_each_database(any_db, write_config):
+def test_whole_flow_on_each_database(any_db, write_config, monkeypatch):
     from modemd import users
 
     config = config_module.load(write_config(SIGNED_INI))
@@ -411,15 +451,22 @@ def test_whole_flow_on_each_database(any_db, write_config):
     broadcasts.submit(bc, admin, config)
     bc = broadcasts.approve(bc, ketua, config, version=broadcasts.content_of(bc, config).version)
     assert bc.recipient_count == 50
-    old_chunk, broadcasts.CHUNK = broadcasts.CHUNK, 7
-    try:
-        assert broadcasts.queue_broadcast(bc.id, config) == 50
-        # a pass that starts over (as after a crash) adds only the missing row
-        Broadcast.update(queued_at=None).where(Broadcast.id == bc.id).execute()
-        OutboundMessage.delete().where(OutboundMessage.recipient == "+6281311110000").execute()
-        assert broadcasts.run_due(utcnow(), config) == [bc.id]
-    finally:
-        broadcasts.CHUNK = old_chunk
+    monkeypatch.setattr(queueing, "CHUNK", 7)  # where queue_broadcast reads it
+    chunks = []
+    real = queueing._insert_ignoring_duplicates
+
+    def counted(shared, numbers):
+        chunks.append(len(numbers))
+        return real(shared, numbers)
+
+    monkeypatch.setattr(queueing, "_insert_ignoring_duplicates", counted)
+    assert broadcasts.queue_broadcast(bc.id, config) == 50
+    assert chunks == [7] * 7 + [1]
+    # a pass that starts over (as after a crash) adds only the missing row
+    Broadcast.update(queued_at=None).where(Broadcast.id == bc.id).execute()
+    OutboundMessage.delete().where(OutboundMessage.recipient == "+6281311110000").execute()
+    assert broadcasts.run_due(utcnow(), config) == [bc.id]
+    assert chunks == [7] * 7 + [1, 1]
     assert OutboundMessage.select().count() == 50
     assert OutboundMessage.get(OutboundMessage.recipient == "+6281311110049").encoding == "ucs2"
     assert broadcasts.cancel(bc, ketua) == 50
@@ -562,4 +609,4 @@ def test_command_line_send_time_is_local(officials, config):
 def test_the_fast_number_check_agrees_with_phone_normalize(raw):
     from modemd.sms import phone
 
-    assert broadcasts._normalized(raw) == phone.try_normalize(raw)
+    assert content._normalized(raw) == phone.try_normalize(raw)

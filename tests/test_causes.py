@@ -22,6 +22,7 @@ from modemd.config import Config
 from modemd.drivers import causes
 from modemd.drivers.base import CmsError, SendFailed
 from modemd.send import failures
+from modemd.send.outbound import IN_DOUBT_REASON
 from modemd.states import OutboundState
 
 DEFAULTS = Config.defaults()  # the schema's settings, no file
@@ -224,3 +225,11 @@ def test_modemd_outbox_gives_the_cause_in_plain_words(officials, write_config):
 def test_a_cancelled_message_reads_dibatalkan_however_its_reason_is_worded(reason):
     # a cancelled broadcast's recipients read "Gangguan yang tidak dikenal" before: its reason did not begin with "cancelled"
     assert failures.plain(None, reason, OutboundState.CANCELLED) == "Dibatalkan"
+
+
+def test_a_message_in_doubt_twice_says_it_may_have_arrived_in_both_languages():
+    reason = f"{IN_DOUBT_REASON} (the daemon stopped during its resend too)"
+    assert failures.plain(None, reason, OutboundState.FAILED) == failures.IN_DOUBT
+    with CATALOGUE.open("rb") as handle:
+        english = read_po(handle).get(failures.IN_DOUBT).string
+    assert "may have arrived" in english

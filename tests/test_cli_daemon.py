@@ -166,6 +166,29 @@ def test_probe_says_what_is_wrong_missing_device_wrong_pin_busy_port(officials, 
     assert done.returncode == 1 and "in use by another program" in done.stdout
 
 
+def test_a_pin_the_sim_refused_is_not_sent_again_by_the_next_probe_nor_by_the_daemon(officials, write_config):
+    """Each probe by hand sent the wrong pin = once: three probes locked the SIM (only the PUK opens it then)."""
+    with FakeModem(pin="1234") as fake:
+        wrong = write_config(f"[modem:usb1]\ndriver = at\ndevice = {fake.device}\npin = 9999\n")
+        first = modemd(wrong, "probe", "--no-balance")
+        assert first.returncode == 1 and fake.count('AT+CPIN="') == 1
+        for _ in range(2):
+            again = modemd(wrong, "probe", "--no-balance")
+            assert again.returncode == 1 and "not sent again" in again.stdout
+        assert fake.count('AT+CPIN="') == 1 and fake.pin_attempts_left == 2
+        right = write_config(f"[modem:usb1]\ndriver = at\ndevice = {fake.device}\npin = 1234\n")
+        assert modemd(right, "probe", "--no-balance").returncode == 0  # the corrected pin = is sent
+
+
+def test_a_probe_before_the_centre_is_set_up_makes_no_database_file(tmp_path):
+    """Made by a probe run as root, a fresh SQLite file would be one the daemon's user cannot open."""
+    (tmp_path / "keywords.ini").write_text("", encoding="utf-8")
+    config = tmp_path / "modemd.ini"
+    config.write_text("[modemd]\ndatabase = sqlite:///not-yet.db\nstate_dir = .\n[modem:sim1]\ndriver = sim\n")
+    assert modemd(config, "probe", "--no-balance").returncode == 0
+    assert not (tmp_path / "not-yet.db").exists()
+
+
 def test_probe_right_after_the_pin_waits_for_the_network_and_reads_the_balance(officials, write_config):
     """A SIM with a PIN: the stick searches for the network for seconds after it; the probe waits for it."""
     with FakeModem(pin="1234", register_after_pin=3) as fake:

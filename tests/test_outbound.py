@@ -203,6 +203,42 @@ def test_rows_left_sending_by_a_crash_of_this_instance_come_back_in_doubt(any_db
     assert outbound.recover("pc1") == 0
 
 
+def test_a_resend_in_doubt_cut_off_by_another_crash_fails_instead_of_going_a_third_time(any_db):
+    """kill -9 twice while the same message was in the modem: at most one resend in doubt, then a person decides."""
+    message = outqueue.enqueue(TELKOMSEL, "sekali saja", "broadcast", config=DEFAULTS)
+    outbound.claim("pc1", alone())
+    assert outbound.recover("pc1") == 1  # first crash: sent again, in doubt
+    assert outbound.claim("pc1", alone()).id == message.id  # the resend is in the modem ...
+    assert outbound.recover("pc1") == 1  # ... when the daemon dies again
+    row = OutboundMessage.get_by_id(message.id)
+    assert (row.state, row.doubt, row.claimed_by) == ("failed", True, None)
+    assert row.failure_reason.startswith(outbound.IN_DOUBT_REASON)
+    assert outbound.claim("pc1", alone()) is None  # nothing is sent a third time
+    entries = AuditLog.select().where(AuditLog.action == "outbound.recovered").order_by(AuditLog.id)
+    assert [e.object_id for e in entries] == [str(message.id)] * 2
+
+
+def test_a_resend_in_doubt_interrupted_inside_at_cmgs_again_fails(sqlite_db, config):
+    message = outqueue.enqueue(TELKOMSEL, "modem hilang dua kali", "reply", config=DEFAULTS)
+    first = outbound.claim("pc1", alone())
+    gone = "modem m1 stopped answering: unplugged"
+    assert outbound.record_failure(first, gone, permanent=False, config=config, retry_now=True, doubt=True) == "pending"
+    again = outbound.claim("pc1", alone())
+    assert outbound.record_failure(again, gone, permanent=False, config=config, retry_now=True, doubt=True) == "failed"
+    row = OutboundMessage.get_by_id(message.id)
+    assert row.failure_reason.startswith(outbound.IN_DOUBT_REASON) and gone in row.failure_reason
+
+
+def test_a_doubted_message_whose_retry_fails_plainly_is_still_retried(sqlite_db, config):
+    """The cap is on sends that may have reached the network twice, not on ordinary retries."""
+    outqueue.enqueue(TELKOMSEL, "ragu lalu gagal biasa", "reply", config=DEFAULTS)
+    first = outbound.claim("pc1", alone())
+    outbound.record_failure(first, "modem m1 stopped answering", permanent=False, config=config, doubt=True)
+    OutboundMessage.update(next_attempt_at=utcnow()).execute()
+    again = outbound.claim("pc1", alone())
+    assert outbound.record_failure(again, "+CMS ERROR: 42", permanent=False, config=config, code=42) == "pending"
+
+
 def test_routing_sends_an_operators_numbers_through_its_own_sim(sqlite_db, config):
     both = {"m1", "m2"}
     ids = {

@@ -302,6 +302,25 @@ def test_keywords_page_shows_daemon_table_file_problems_and_reload(admin, web_co
     assert AuditLog.select().where(AuditLog.action == "keywords.reload").count() == 1
 
 
+def test_keywords_page_shows_each_keywords_flow_and_agency_as_the_daemon_and_the_file_have_them(
+    admin, web_config, write_config
+):
+    from modemd.receive.keywords import load_keywords
+    from modemd.run.daemon import keywords_json
+
+    web_config.keywords_path.write_text(
+        "[ADUAN]\nowner = humas\nflow = verified\nagency = Inspektorat <Daerah>\n"
+        "[INFO]\nowner = humas\nagency = Bagian Humas\n",
+        encoding="utf-8",
+    )
+    DaemonState.put("keywords", keywords_json(load_keywords(web_config.keywords_path)))
+    page = _body(admin.get("/admin/keywords/"))
+    daemon_part, file_part = page.split("Isi berkas saat ini")
+    for part in (daemon_part, file_part):
+        assert "Inspektorat &lt;Daerah&gt;" in part and "Bagian Humas" in part  # escaped, in both tables
+        assert part.count(">Lewat admin pusat</td>") == 1 and part.count(">Langsung</td>") == 1
+
+
 def test_broken_keyword_file_falls_back_to_the_daemon_table_for_access(client, auth, web_config, make_case):
     DaemonState.put("keywords", json.dumps([{"name": "INFO", "owner": "humas"}]))
     web_config.keywords_path.write_text("this is not an ini file\n")

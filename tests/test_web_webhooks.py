@@ -75,3 +75,19 @@ def test_a_retry_needs_the_csrf_token(csrf_client, officials):
     AuthActions(csrf_client).login("admin")
     assert csrf_client.post(f"/admin/webhooks/{failed.id}/retry").status_code == 400
     assert WebhookDelivery.get_by_id(failed.id).state == "failed"
+
+
+def test_why_a_delivery_failed_reads_in_bahasa_with_the_technical_words_beside_it(client, auth):
+    from modemd.webhooks import errors, post
+
+    timeout = delivery("pending", f"{post.NO_ANSWER} 10 s")
+    refused = delivery("failed", f"{post.REFUSED} (nothing listens at that address) (given up after 14 attempts)")
+    auth.login("admin")
+    page = client.get("/admin/webhooks/").get_data(as_text=True)
+    row = page.split(f'id="delivery-{timeout.id}"')[1].split("</tr>")[0]
+    assert "Penerima tidak menjawab tepat waktu" in row and "no answer within 10 s" in row
+    row = page.split(f'id="delivery-{refused.id}"')[1].split("</tr>")[0]
+    assert "Sambungan ditolak" in row and "dihentikan setelah 14 percobaan" in row
+    assert errors.plain("something nobody foresaw") == errors.OTHER  # an unknown error still reads in Bahasa
+    english = client.post("/lang/en", data={"next": "/admin/webhooks/"}, follow_redirects=True)
+    assert "The receiver did not answer in time" in english.get_data(as_text=True)

@@ -16,6 +16,7 @@ from modemd.send import failures
 from modemd.sms import phone
 from modemd.states import CaseStatus
 from modemd.store.models import Case, utcnow
+from modemd.webhooks import errors as webhook_errors
 
 from . import labels, modemd_config
 from .i18n import gettext as _
@@ -122,6 +123,16 @@ def plain_failure(message) -> str:
     return failures.plain(message.failure_code, message.failure_reason, message.state, _)
 
 
+_WEBHOOK_ERROR = Markup("{}{} <small><code>{}</code></small>")
+
+
+def webhook_error(error: str) -> Markup:
+    """A failed webhook attempt in the reader's language, its technical text beside it (escaped)."""
+    attempts = webhook_errors.given_up_after(error)
+    gave_up = "; " + _(webhook_errors.GAVE_UP) % {"attempts": attempts} if attempts is not None else ""
+    return _WEBHOOK_ERROR.format(_(webhook_errors.plain(error)), gave_up, error)
+
+
 def unanswered_count() -> int:
     from .access import open_count
 
@@ -171,6 +182,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(lambda number: phone.mask(number) if number else "-", "mask")
     app.add_template_global(deadline_info)
     app.add_template_global(plain_failure)
+    app.add_template_global(webhook_error)
     app.add_template_global(signal_bars)
     app.add_template_global(navlink)
     app.context_processor(template_globals)

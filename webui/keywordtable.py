@@ -45,6 +45,10 @@ def checked_table(path: Path) -> tuple[KeywordTable, list[Problem]]:
     return table, problems
 
 
+#: a keyword published as a bare name (an old daemon): no owner, the direct flow
+BLANK_ROW = {"owner": "", "aliases": [], "description": "", "reply": "", "flow": "direct", "agency": ""}
+
+
 def daemon_keywords() -> list[dict]:
     """The keyword table the daemon published (a JSON list), as dicts with at least name and owner."""
     raw = DaemonState.read("keywords")
@@ -65,10 +69,12 @@ def daemon_keywords() -> list[dict]:
                     "aliases": item.get("aliases") or [],
                     "description": str(item.get("description", "")),
                     "reply": str(item.get("reply", "")),
+                    "flow": str(item.get("flow") or "direct"),  # a daemon older than the flow publishes none
+                    "agency": str(item.get("agency", "")),
                 }
             )
         elif isinstance(item, str):
-            rows.append({"name": item, "owner": "", "aliases": [], "description": "", "reply": ""})
+            rows.append({**BLANK_ROW, "name": item})
     return rows
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 
-from modemd.run import remoteprobe
+from modemd.run import pinmemory, remoteprobe
 from modemd.run.survey import survey
 
 from ..config import Config, ModemConfig
@@ -56,8 +56,10 @@ def probe(name: str, modem: ModemConfig, *, balance: bool, config: Config) -> di
     """Connect, ask, close; or ask the daemon when it holds the port. Never raises: a failure is described."""
     result: dict = {"name": name, "driver": modem.driver, "device": modem.settings.get("device", ""), "ok": False}
     driver = None
+    remembers = _open_memory(config)
+    settings = pinmemory.with_memory(name, modem.settings) if remembers else dict(modem.settings)
     try:
-        driver = create_driver(name, modem.settings)
+        driver = create_driver(name, settings)
         driver.connect()
         result.update(survey(driver, modem.typed.balance_ussd, balance=balance, say=_say))
         result["ok"] = True
@@ -69,6 +71,8 @@ def probe(name: str, modem: ModemConfig, *, balance: bool, config: Config) -> di
             result["error"] = explain(exc, result["device"]) + (f"; {answer}" if answer else "")
     except (ModemError, OSError, ImportError) as exc:
         result["error"] = explain(exc, result["device"])
+        if remembers:
+            pinmemory.remember(name, modem.settings, exc)
     finally:
         if driver is not None:
             try:
@@ -76,6 +80,31 @@ def probe(name: str, modem: ModemConfig, *, balance: bool, config: Config) -> di
             except (ModemError, OSError):
                 pass
     return result
+
+
+def _open_memory(config: Config) -> bool:
+    """Open the database for the refused-PIN memory the daemon shares (:mod:`modemd.run.pinmemory`).
+
+    False without one (a centre not set up yet): the probe then cannot know a PIN the SIM refused before.
+    A SQLite file that does not exist yet is not made: made by a probe run as root, the daemon's user
+    could not open it.
+    """
+    from pathlib import Path
+
+    import peewee
+
+    from modemd.store import backup, db
+    from modemd.store.models import DaemonState
+
+    path = backup.sqlite_path(config.database_url)
+    if path is not None and not Path(path).exists():
+        return False
+    try:
+        db.open_database(config.database_url)
+        DaemonState.read(pinmemory.key("-"))
+    except peewee.DatabaseError:
+        return False
+    return True
 
 
 def ask_daemon(name: str, modem: ModemConfig, *, balance: bool, config: Config) -> dict | str | None:

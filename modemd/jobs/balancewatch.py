@@ -39,6 +39,8 @@ NO_NETWORK_RETRY = 60.0
 FAILED_RETRY = 1800.0
 #: the operator's reply is stored up to this many characters
 REPLY_LIMIT = 500
+#: seconds a due balance question may wait for the queue to be empty (a busy modem still asks, then)
+LONGEST_WAIT = 600.0
 
 SMS_TEXT = {
     BalanceProblem.LOW: "SMS Center: pulsa modem {modem} tinggal {amount} (batas {low}). "
@@ -58,9 +60,20 @@ class BalanceWatch:
         self.every = modem.typed.balance_every
         self.low = modem.typed.balance_low
         self.next_at = 0.0  # monotonic; 0 = at the first turn after connecting
+        self.waiting_since: float | None = None  # when a due question was first put off for the queue
 
     def due(self, now: float) -> bool:
         return bool(self.ussd) and now >= self.next_at
+
+    def may_wait(self, now: float) -> bool:
+        """Whether a due question may wait while messages are waiting to be sent.
+
+        The operator can take up to ``ussd_timeout`` to answer, and the modem sends nothing meanwhile;
+        the question waits for an empty queue, but never longer than :data:`LONGEST_WAIT`.
+        """
+        if self.waiting_since is None:
+            self.waiting_since = now
+        return now - self.waiting_since < LONGEST_WAIT
 
     def next_due(self) -> float:
         """When the next check is due (monotonic); infinity when balance checks are off."""
@@ -70,6 +83,7 @@ class BalanceWatch:
         """Ask, store, warn. Returns the reading, None when there was none (ModemGone is raised)."""
         now = time.monotonic() if now is None else now
         name = self.modem.name
+        self.waiting_since = None
         try:
             text = driver.balance(self.ussd)
         except ModemGone:

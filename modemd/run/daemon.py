@@ -65,6 +65,8 @@ def keywords_json(table: KeywordTable) -> str:
                 "aliases": list(k.aliases),
                 "description": k.description,
                 "reply": k.reply,
+                "flow": k.flow,
+                "agency": k.agency,
             }
             for k in sorted(table.keywords.values(), key=lambda k: k.name)
         ],

@@ -42,19 +42,17 @@ from modemd.drivers.base import (
     ModemError,
     ModemGone,
     PinError,
-    PinRefused,
     Resume,
     SendFailed,
-    pin_fingerprint,
 )
 from modemd.jobs.balancewatch import BalanceWatch
 from modemd.receive import inbound
 from modemd.receive.routing import Router
-from modemd.run import remoteprobe
+from modemd.run import pinmemory, remoteprobe
 from modemd.run.health import SIM_FULL, HealthBoard, clear_error, save_status, storage_full
 from modemd.run.progress import Progress
 from modemd.send import outbound, status_reports
-from modemd.store.models import DaemonState, utcnow
+from modemd.store.models import utcnow
 
 log = logging.getLogger("modemd.worker")
 
@@ -147,7 +145,7 @@ class ModemWorker(threading.Thread):
             except ModemGone as exc:
                 self._lost(f"stopped answering: {exc}")
             except PinError as exc:  # the SIM asked again (a modem that restarted itself)
-                self._remember_refused_pin(exc)
+                pinmemory.remember(name, self.modem.settings, exc)
                 self._lost(f"SIM PIN problem: {exc}", state="error")
             except peewee.DatabaseError as exc:
                 # the database is briefly unavailable (locked, server restarting): the modem keeps its messages
@@ -202,7 +200,7 @@ class ModemWorker(threading.Thread):
             self._next_request_check = now + remoteprobe.REQUEST_POLL
             self._step("answering a probe request", self._ussd_allowance())
             remoteprobe.answer_pending(self.modem.name, self.connected_driver, self.balance_watch.ussd)
-        if self.balance_watch.due(now):
+        if self.balance_watch.due(now) and not (self._sends_waiting() and self.balance_watch.may_wait(now)):
             self._step("checking the balance", self._ussd_allowance())
             self.balance_watch.check(self.connected_driver, now)
         if self.stop_event.is_set():
@@ -232,22 +230,17 @@ class ModemWorker(threading.Thread):
         self._step("waiting", max(wait, 0.0))
         self.wake.wait(max(wait, 0.0))
 
+    def _sends_waiting(self) -> bool:
+        """Messages this modem could send now (one claimed ahead, or due in the queue)."""
+        if self._next is not None:
+            return True
+        return not self._resting(time.monotonic()) and outbound.has_due(self.health.eligibility(self.modem.name))
+
     # connecting -----------------------------------------------------------
-    @property
-    def _refused_pin_key(self) -> str:
-        return f"pin_refused.{self.modem.name}"
-
-    def _remember_refused_pin(self, exc: Exception) -> None:
-        """Keep (in the database, so a restart knows it too) that the SIM refused ``pin =``: it is not sent again."""
-        pin = self.modem.settings.get("pin", "")
-        if isinstance(exc, PinRefused) and pin:
-            DaemonState.put(self._refused_pin_key, pin_fingerprint(pin))
-
     def _connect(self) -> bool:
         name = self.modem.name
         driver = None
-        settings = dict(self.modem.settings)
-        settings["pin_refused"] = DaemonState.read(self._refused_pin_key) or ""
+        settings = pinmemory.with_memory(name, self.modem.settings)
         try:
             driver = create_driver(name, settings, self.incoming)
             driver.connect()
@@ -255,7 +248,7 @@ class ModemWorker(threading.Thread):
         except (ModemError, OSError, ImportError) as exc:
             if driver is not None:
                 driver.close()
-            self._remember_refused_pin(exc)
+            pinmemory.remember(name, self.modem.settings, exc)
             state = "error" if isinstance(exc, (PinError, ImportError)) else "absent"
             if self.health.state(name) != state:
                 log.warning("%s: cannot use the modem (%s: %s); retrying with back-off", name, type(exc).__name__, exc)

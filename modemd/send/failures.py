@@ -4,7 +4,8 @@ The outbox keeps the technical reason (``failure_reason``, e.g.
 ``+CMS ERROR: 38``, for logs and technicians) and the modem's cause code
 (``failure_code``). People read :func:`plain`: the cause table's text
 (:mod:`modemd.drivers.causes`), or the words for a failure that has no modem
-cause (expired, undeliverable by status report, modem unplugged, cancelled),
+cause (expired, undeliverable by status report, modem unplugged, in doubt twice,
+cancelled),
 followed by "akan dicoba lagi" while the message is still waiting for another
 attempt. The texts are Bahasa Indonesia msgids: the web UI passes its
 ``gettext`` as ``translate``; the CLI prints them as they are.
@@ -16,7 +17,7 @@ from collections.abc import Callable
 
 from modemd.drivers import causes
 from modemd.drivers.causes import N_
-from modemd.send.outbound import EXPIRED_REASON
+from modemd.send.outbound import EXPIRED_REASON, IN_DOUBT_REASON
 from modemd.send.status_reports import UNDELIVERABLE_REASON
 from modemd.states import OutboundState
 
@@ -24,12 +25,14 @@ EXPIRED = N_("SMS kedaluwarsa sebelum sempat terkirim")
 UNDELIVERABLE = N_("Jaringan operator tidak dapat menyampaikan SMS ke nomor tujuan")
 MODEM_GONE = N_("Modem terputus")
 CANCELLED = N_("Dibatalkan")
+IN_DOUBT = N_("Pengiriman terputus dua kali; SMS mungkin sudah sampai, jadi tidak dikirim lagi")
 RETRYING = N_("%(cause)s, akan dicoba lagi")
 
 # failures recorded without a modem cause, by how their technical reason begins
 _WITHOUT_CODE = (
     (EXPIRED_REASON, EXPIRED),
     (UNDELIVERABLE_REASON, UNDELIVERABLE),
+    (IN_DOUBT_REASON, IN_DOUBT),
     ("cancelled", CANCELLED),
 )
 

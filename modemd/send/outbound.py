@@ -49,6 +49,9 @@ log = logging.getLogger("modemd.outbound")
 SENDING = O.SENDING
 #: why a message failed without a modem's cause (drivers/causes.py turns these into plain words)
 EXPIRED_REASON = "expired: not sent before its expiry time"
+#: why a message in doubt is not sent a third time (its one resend was cut off the same way)
+IN_DOUBT_REASON = "in doubt twice: not sent again"
+GIVEN_UP_IN_DOUBT = f"{IN_DOUBT_REASON} (the daemon stopped during its resend too)"
 
 
 @dataclass(frozen=True)
@@ -260,12 +263,17 @@ def record_failure(
     over; the network may have it, so the next attempt may deliver it twice,
     and the outbox says so. ``parts_sent`` (modem, references, first part):
     parts of a long message the network accepted before the modem vanished,
-    kept so that the next attempt goes on after them.
+    kept so that the next attempt goes on after them. A message already in
+    doubt gets one resend only: when that one is cut off in doubt too, it fails
+    (:data:`IN_DOUBT_REASON`) and a person decides, instead of the citizen
+    perhaps getting it a third time.
     """
     now = now or utcnow()
     attempts = message.attempts + 1
     next_at = now if retry_now else now + timedelta(seconds=retry_delay(config.sms.retry_intervals, attempts))
-    if permanent:
+    if doubt and message.doubt:
+        state, why = O.FAILED, f"{IN_DOUBT_REASON} ({reason})"
+    elif permanent:
         state, why = O.FAILED, reason
     elif attempts >= message.max_attempts:
         state, why = O.FAILED, f"{reason} (gave up after {attempts} attempts)"
@@ -290,10 +298,8 @@ def record_failure(
         )
         if parts_sent is not None and parts_sent[1]:
             _insert_parts(message, parts_sent[0], parts_sent[1], parts_sent[2], now)
-        if state == O.FAILED and message.kind == "reply":
-            answers.replies_failed([message.case_id], now)
-            if webhook_events.reply_changed(message, O.FAILED, why, now):
-                webhook_events.wake()  # the dispatcher reads after this commit, or at its next look
+        if state == O.FAILED:
+            _reply_failed(message, why, now)
     log.info(
         "message #%d to %s: attempt %d failed (%s): %s",
         message.id,
@@ -303,6 +309,14 @@ def record_failure(
         "will retry" if state == O.PENDING else "failed",
     )
     return state
+
+
+def _reply_failed(message: OutboundMessage, why: str, now: datetime) -> None:
+    """A reply failed for good: its case is unanswered again, and the webhook says so (caller's transaction)."""
+    if message.kind == "reply":
+        answers.replies_failed([message.case_id], now)
+        if webhook_events.reply_changed(message, O.FAILED, why, now):
+            webhook_events.wake()  # the dispatcher reads after this commit, or at its next look
 
 
 def expire(now: datetime | None = None) -> int:
@@ -333,33 +347,47 @@ def recover(instance: str) -> int:
     """At start-up: rows this instance left in ``sending`` when it died go back to pending, in doubt.
 
     The modem may have sent such a row before the crash; it will be sent again,
-    and ``doubt`` says so in the outbox instead of hiding it.
+    and ``doubt`` says so in the outbox instead of hiding it. A row that was
+    in doubt already (its one resend was cut off by this crash) fails with
+    :data:`IN_DOUBT_REASON` instead: repeated crashes must not send it a third time.
     """
     left = list(
         OutboundMessage.select().where(OutboundMessage.state == SENDING, OutboundMessage.claimed_by == instance)
     )
     for message in left:
+        again = not message.doubt
         with database_proxy.obj.atomic():
-            (
-                OutboundMessage.update(
-                    state=check(message.state, O.PENDING), doubt=True, claimed_by=None, next_attempt_at=utcnow()
-                )
+            if again:
+                changes = {"state": check(message.state, O.PENDING), "doubt": True, "next_attempt_at": utcnow()}
+            else:
+                changes = {"state": check(message.state, O.FAILED), "failure_reason": GIVEN_UP_IN_DOUBT}
+            changed = (
+                OutboundMessage.update(claimed_by=None, **changes)
                 .where(OutboundMessage.id == message.id, OutboundMessage.state == SENDING)
                 .execute()
             )
-            audit(
-                "daemon",
-                "outbound.recovered",
-                message,
-                instance=instance,
-                modem=message.modem,
-                reason="left in sending by a crash; the modem may have sent it, it will be sent again",
+            if changed and not again:
+                _reply_failed(message, GIVEN_UP_IN_DOUBT, utcnow())
+            reason = (
+                "left in sending by a crash; the modem may have sent it, it will be sent again"
+                if again
+                else "left in sending by a crash during its resend in doubt; it may have gone twice, not sent again"
             )
-        log.warning(
-            "message #%d to %s was being sent by %s when %s stopped; queued again, marked in doubt",
-            message.id,
-            phone.mask(message.recipient),
-            message.modem,
-            instance,
-        )
+            audit("daemon", "outbound.recovered", message, instance=instance, modem=message.modem, reason=reason)
+        if again:
+            log.warning(
+                "message #%d to %s was being sent by %s when %s stopped; queued again, marked in doubt",
+                message.id,
+                phone.mask(message.recipient),
+                message.modem,
+                instance,
+            )
+        else:
+            log.warning(
+                "message #%d to %s was being resent in doubt by %s when %s stopped; failed, not sent a third time",
+                message.id,
+                phone.mask(message.recipient),
+                message.modem,
+                instance,
+            )
     return len(left)

@@ -9,7 +9,7 @@ there is a query pre-compiled, each place measured by a bench:
   statements per message): ``bench/bench_daemon.py throughput``;
 * what every web request runs (:mod:`webui.sessions`, :mod:`webui.access`,
   :mod:`webui.dashboard`): ``bench/bench_web.py``;
-* a broadcast's rows (:mod:`modemd.jobs.broadcasts`, 20,000 INSERTs):
+* a broadcast's rows (:mod:`modemd.jobs.broadcasts.queueing`, 20,000 INSERTs):
   ``bench/bench_broadcast.py``;
 * every row of ``modemd db copy`` (:mod:`modemd.store.dbcopy`, one INSERT per
   table run with executemany): ``bench/bench_db_backup_copy.py``.

@@ -23,6 +23,15 @@ from .signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, signature
 
 USER_AGENT = f"modemd/{__version__} (webhook)"
 
+# how each kind of failure begins (modemd.webhooks.errors words them for people)
+REDIRECT = "redirect"
+HTTP_STATUS = "HTTP"
+NO_ANSWER = "no answer within"
+REFUSED = "connection refused"
+TLS_FAILED = "TLS failed"
+HOST_UNKNOWN = "host name not found"
+CONNECTION_FAILED = "connection failed"
+
 
 @dataclass(frozen=True)
 class Outcome:
@@ -119,29 +128,29 @@ class Poster:
             else:
                 response.read(1024)  # a little, so the server is not cut mid-answer; the rest is dropped
             if 300 <= status < 400:
-                error = f"redirect (HTTP {status} to {response.getheader('Location', '?')}) not followed"
+                error = f"{REDIRECT} (HTTP {status} to {response.getheader('Location', '?')}) not followed"
             elif not 200 <= status < 300:
-                error = f"HTTP {status} {response.reason}".strip()
+                error = f"{HTTP_STATUS} {status} {response.reason}".strip()
         except TimeoutError:
-            error = f"no answer within {timeout:g} s"
+            error = f"{NO_ANSWER} {timeout:g} s"
         except ConnectionRefusedError:
-            error = "connection refused (nothing listens at that address)"
+            error = f"{REFUSED} (nothing listens at that address)"
         except ssl.SSLError as exc:
-            error = f"TLS failed: {exc.reason or exc}"
+            error = f"{TLS_FAILED}: {exc.reason or exc}"
         except socket.gaierror as exc:
-            error = f"host name not found: {exc.strerror or exc}"
+            error = f"{HOST_UNKNOWN}: {exc.strerror or exc}"
         except (OSError, http.client.HTTPException) as exc:
             error = (
-                f"no answer within {timeout:g} s"
+                f"{NO_ANSWER} {timeout:g} s"
                 if expired.is_set()
-                else f"connection failed: {exc or type(exc).__name__}"
+                else f"{CONNECTION_FAILED}: {exc or type(exc).__name__}"
             )
         finally:
             timer.cancel()
         if expired.is_set():
             keep = False
             if status is None:
-                error = f"no answer within {timeout:g} s"
+                error = f"{NO_ANSWER} {timeout:g} s"
         if not keep:
             self.close()
         return Outcome(status, error, int((time.monotonic() - started) * 1000))

@@ -11,6 +11,9 @@ modem may have sent while the daemon died or the modem vanished inside
 ``AT+CMGS``, before the send was recorded. The daemon cannot know; it sends
 the message again and marks the row ``doubt``. One extra send of a row
 marked ``doubt`` is counted as *in flight* and named, not as a duplicate.
+A row whose one resend in doubt was cut off the same way is ``failed``
+(``IN_DOUBT_REASON``): the modem may have taken it up to twice, the second
+time in flight; a third take is a duplicate.
 
 What the modem took comes from the fake modems' ``sent`` lists (they outlive
 every daemon process); parts of a long message are joined again by their
@@ -31,6 +34,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from modemd.send.outbound import IN_DOUBT_REASON
 from modemd.send.status_reports import UNDELIVERABLE_REASON
 from modemd.sms import phone
 from modemd.store.models import InboundMessage, OutboundMessage
@@ -156,6 +160,13 @@ def _account_outbound(tally: Tally, sends: list[Send]) -> None:
             tally.lost.append(f"{name}: failed without a reason")
             continue
         allowed = 1 if message.state in ("sent", "delivered") or message.failure_reason == UNDELIVERABLE_REASON else 0
+        if message.state == "failed" and (message.failure_reason or "").startswith(IN_DOUBT_REASON):
+            tally.failed[name] = message.failure_reason
+            if took == 2:
+                tally.in_flight.append(f"{name}: its resend in doubt was cut off too; the modem took it twice")
+            elif took > 2 or strays:
+                tally.duplicated.append(f"{name}: in doubt twice, yet the modem took it {took} times")
+            continue
         if message.state == "failed":
             tally.failed[name] = message.failure_reason
             if allowed == 0:
