@@ -7,6 +7,7 @@ from functools import lru_cache
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from modemd.receive.keywords import MAX_AGENCY
 from modemd.sms import phone
 from modemd.store.models import PASSWORD_METHOD, ROLES, User, WebSession, audit
 
@@ -58,6 +59,7 @@ def create_user(
     name: str = "",
     phone_number: str | None = None,
     sender_id: str = "",
+    agency: str = "",
     actor: str = "cli",
 ) -> User:
     login = login.strip()
@@ -73,11 +75,19 @@ def create_user(
         sender = parse_sender_id(sender_id or "")
     except ValueError as exc:
         raise UserError(str(exc)) from None
-    user = User(login=login, role=role, name=name or login, phone=number, sender_id=sender)
+    user = User(login=login, role=role, name=name or login, phone=number, sender_id=sender, agency=agency_name(agency))
     user.set_password(password)
     user.save()
-    audit(actor, "user.create", user, role=role, phone=number)
+    audit(actor, "user.create", user, role=role, phone=number, **({"agency": user.agency} if user.agency else {}))
     return user
+
+
+def agency_name(raw: str | None) -> str:
+    """An agency's name as stored: spaces collapsed ("" = serves any agency); too long is refused."""
+    name = " ".join((raw or "").split())
+    if len(name) > MAX_AGENCY:
+        raise UserError(f"agency {name[:40]!r}...: at most {MAX_AGENCY} characters")
+    return name
 
 
 def _phone_or_none(raw: str | None) -> str | None:
@@ -133,6 +143,7 @@ def as_dict(user: User) -> dict:
         "role": user.role,
         "phone": user.phone,
         "sender_id": user.sender_id,
+        "agency": user.agency,
         "active": user.active,
         "created_at": user.created_at,
         "last_login_at": user.last_login_at,

@@ -89,9 +89,15 @@ def test_account_lifecycle_password_only_from_stdin(write_config, tmp_path):
         "-c", path, "user", "add", "y", "--role", "official", "--phone", "12", "--password-stdin", stdin="rahasia-123\n"
     )
     assert bad_phone.returncode == 1 and "not a valid phone number" in bad_phone.stderr
+    operator = modemd(
+        "-c", path, "user", "add", "op_pu", "--role", "operator", "--agency", " Dinas  PUPR", "--password-stdin",
+        stdin="rahasia-123\n",
+    )  # fmt: skip
+    assert operator.returncode == 0, operator.stderr
     listed = json.loads(modemd("-c", path, "user", "list", "--json").stdout)
-    assert [(u["login"], u["phone"], u["sender_id"], u["active"]) for u in listed] == [
-        ("kadishub", "+6281234567890", "DISHUB", True)
+    assert [(u["login"], u["phone"], u["sender_id"], u["agency"], u["active"]) for u in listed] == [
+        ("kadishub", "+6281234567890", "DISHUB", "", True),
+        ("op_pu", None, "", "Dinas PUPR", True),
     ]
     assert (
         modemd("-c", path, "user", "set-password", "kadishub", "--password-stdin", stdin="baru-rahasia\n").returncode
@@ -117,6 +123,7 @@ def test_account_lifecycle_password_only_from_stdin(write_config, tmp_path):
     assert User.by_login("dishub").active
     assert [a.action for a in AuditLog.select().order_by(AuditLog.id)] == [
         "user.create",
+        "user.create",  # op_pu
         "user.set_password",
         "user.disable",
         "user.create",

@@ -226,6 +226,21 @@ def test_only_the_cases_operator_answers_and_only_an_active_operator_is_chosen(c
         flow.submit_answer(fresh(case), people["op_dishub"], " \n ", config)
 
 
+def test_an_operator_of_one_agency_is_not_given_another_agencys_case(chat, people, make_user):
+    """Muara Enim Pasal 7 e: the central admin distributes to the agency's operator, not to any operator."""
+    case = opened(chat)
+    config = config_of(chat)
+    tied = make_user("op_pu", "operator", agency="Dinas PUPR")
+    with pytest.raises(FlowError, match="operator_other_agency"):
+        flow.verify(case, people["admin"], "Dinas Perhubungan", tied, config)
+    assert fresh(case).stage == "verify"
+    flow.verify(case, people["admin"], "  Dinas   PUPR ", tied, config)  # the same name, spaced otherwise
+    assert (fresh(case).agency, fresh(case).owner_id) == ("Dinas PUPR", tied.id)
+    with pytest.raises(FlowError, match="operator_other_agency"):
+        flow.reassign(fresh(case), people["admin"], "Dinas Kesehatan", tied, config)
+    flow.reassign(fresh(case), people["admin"], "Dinas Kesehatan", people["op_dinkes"], config)  # serves any
+
+
 def test_a_case_re_assigned_between_agencies_counts_each_agencys_time_apart(chat, people):
     case = opened(chat)
     config = config_of(chat)

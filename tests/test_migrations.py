@@ -157,3 +157,20 @@ def test_v11_to_v12_adds_the_flow_columns_and_the_step_table_keeping_cases_direc
     with pytest.raises((peewee.IntegrityError, peewee.OperationalError)):  # MariaDB: a CHECK fails operationally
         with any_db.atomic():
             Case.update(flow="sideways").where(Case.id == case_id).execute()
+
+
+def test_v14_to_v15_gives_every_user_an_agency_column_left_empty(any_db):
+    """The step itself on SQLite, PostgreSQL and MariaDB: existing accounts keep serving any agency."""
+    from playhouse.migrate import migrate
+
+    from modemd import users
+
+    users.create_user("lama", "operator", "rahasia-123")
+    migrator = migrations._migrator(any_db)
+    migrate(migrator.drop_column("user", "agency"))
+    assert "agency" not in {column.name for column in any_db.get_columns("user")}
+    with any_db.atomic():
+        migrations._v14_to_v15(any_db, migrator)
+    assert User.by_login("lama").agency == ""
+    users.create_user("baru", "operator", "rahasia-123", agency="Dinas PUPR")
+    assert User.by_login("baru").agency == "Dinas PUPR"

@@ -154,3 +154,35 @@ def test_an_answer_longer_than_a_reply_may_be_is_refused_when_written(client, au
     refused = client.post(f"/alur/{new_case.id}/jawab", data={"text": "panjang " * 400})
     assert refused.status_code == 400 and "paling banyak 10 SMS" in refused.get_data(as_text=True)
     assert Case.get_by_id(new_case.id).stage == "assigned"
+
+
+def test_the_operator_list_is_grouped_by_agency_and_another_agencys_operator_is_refused(client, auth, new_case):
+    from modemd.store.models import User
+
+    User.update(agency="Dinas Perhubungan").where(User.login == "op_dishub").execute()
+    User.update(agency="Dinas <Kesehatan>").where(User.login == "op_dinkes").execute()
+    auth.login("admin")
+    page = client.get(f"/cases/{new_case.id}").get_data(as_text=True)
+    form = page.split('id="flow-assign"')[1].split("</form>")[0]
+    assert '<optgroup label="Dinas Perhubungan">' in form and '<optgroup label="Dinas &lt;Kesehatan&gt;">' in form
+    assert form.index("Operator Dishub") > form.index('<optgroup label="Dinas Perhubungan">')
+    refused = client.post(
+        f"/alur/{new_case.id}/verifikasi", data={"agency": "Dinas Perhubungan", "operator": op("op_dinkes")}
+    )
+    assert refused.status_code == 400 and "bukan operator instansi itu" in refused.get_data(as_text=True)
+    assert Case.get_by_id(new_case.id).stage == "verify"
+
+
+def test_the_admin_gives_an_operator_an_agency_in_the_user_form(client, auth, web_config):
+    from modemd.store.models import User
+
+    auth.login("admin")
+    user = User.by_login("op_dinkes")
+    form = client.get(f"/admin/users/{user.id}").get_data(as_text=True)
+    assert 'name="agency"' in form and '<option value="Dinas Kesehatan">' in form  # keywords.ini's agencies
+    data = {"name": "Operator Dinkes", "role": "operator", "phone": "", "sender_id": "", "active": "1"}
+    assert client.post(f"/admin/users/{user.id}", data={**data, "agency": " Dinas  Kesehatan "}).status_code == 302
+    assert User.by_login("op_dinkes").agency == "Dinas Kesehatan"
+    too_long = client.post(f"/admin/users/{user.id}", data={**data, "agency": "x" * 129})
+    assert too_long.status_code == 400 and User.by_login("op_dinkes").agency == "Dinas Kesehatan"
+    assert "Dinas Kesehatan" in client.get("/admin/users/").get_data(as_text=True)

@@ -38,6 +38,7 @@ bp = Blueprint("flow", __name__)
 FLOW_ERRORS = {
     "admin_only": _l("Hanya admin pusat yang dapat melakukan ini."),
     "operator_unknown": _l("Pilih operator instansi yang aktif."),
+    "operator_other_agency": _l("Operator itu bukan operator instansi itu: pilih operator dari kelompok instansinya."),
     "agency_missing": _l("Pilih instansi."),
     "agency_too_long": _l("Nama instansi terlalu panjang."),
     "same_assignment": _l("Kasus sudah di instansi dan operator itu."),
@@ -66,8 +67,13 @@ def agencies() -> list[str]:
     return table.agencies()
 
 
-def operators() -> list[User]:
-    return list(User.select().where(User.role == "operator", User.active == True).order_by(User.name, User.login))  # noqa: E712
+def operators() -> list[tuple[str, list[User]]]:
+    """Active operators by agency (agencies by name; "" last: operators who serve any agency)."""
+    rows = User.select().where(User.role == "operator", User.active == True)  # noqa: E712
+    by_agency: dict[str, list[User]] = {}
+    for user in rows.order_by(User.agency, User.name, User.login):
+        by_agency.setdefault(user.agency, []).append(user)
+    return sorted(by_agency.items(), key=lambda item: (item[0] == "", item[0]))
 
 
 def panel(case: Case) -> dict:

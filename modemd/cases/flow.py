@@ -147,9 +147,12 @@ def _require_admin(user: User) -> None:
         raise FlowError("admin_only")
 
 
-def _operator(operator: User | None) -> User:
+def _operator(operator: User | None, agency: str) -> User:
+    """An active operator who serves ``agency``: one of that agency's, or one tied to none."""
     if operator is None or operator.role != "operator" or not operator.active:
         raise FlowError("operator_unknown")
+    if operator.agency and operator.agency != agency:
+        raise FlowError("operator_other_agency")
     return operator
 
 
@@ -165,19 +168,18 @@ def _agency(agency: str | None) -> str:
 def verify(case: Case, admin: User, agency: str, operator: User | None, config: Config) -> CaseStep:
     """The central admin verified the case and gives it to ``agency``'s ``operator``."""
     _require_admin(admin)
-    chosen = _operator(operator)
+    name = _agency(agency)
+    chosen = _operator(operator, name)
     now = utcnow()
     with database_proxy.atomic():
-        return _move(
-            case, F.ASSIGNED, admin.login, now, _due(config, F.ASSIGNED, now), operator=chosen, agency=_agency(agency)
-        )
+        return _move(case, F.ASSIGNED, admin.login, now, _due(config, F.ASSIGNED, now), operator=chosen, agency=name)
 
 
 def reassign(case: Case, admin: User, agency: str, operator: User | None, config: Config) -> CaseStep:
     """Give an assigned case to another agency or operator; the time so far stays with the first one."""
     _require_admin(admin)
-    chosen = _operator(operator)
     name = _agency(agency)
+    chosen = _operator(operator, name)
     if case.stage == F.ASSIGNED and name == case.agency and chosen.id == case.owner_id:
         raise FlowError("same_assignment")
     now = utcnow()

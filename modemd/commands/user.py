@@ -19,6 +19,9 @@ def configure(parser) -> None:
     add.add_argument("--name", default="", help="display name, e.g. 'Kepala Dinas Perhubungan'")
     add.add_argument("--phone", default=None, help="the one notification number, e.g. 0812xxxxxxxx")
     add.add_argument("--sender-id", default="", help="at most 8 characters, appended to this user's replies")
+    add.add_argument(
+        "--agency", default="", help="an operator's agency, as keywords.ini names it (verified flow); default: any"
+    )
     add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     listing = sub.add_parser("list", help="list accounts")
     listing.add_argument("--json", action="store_true", help="print as JSON")
@@ -63,6 +66,7 @@ def main(args) -> int:
                 name=args.name,
                 phone_number=args.phone,
                 sender_id=args.sender_id,
+                agency=args.agency,
             )
             print(f"user {created.login} ({created.role}) created")
         elif args.user_command == "list":
@@ -70,7 +74,7 @@ def main(args) -> int:
             if args.json:
                 print_json(rows)
             else:
-                print_table(rows, ["login", "name", "role", "phone", "sender_id", "active"])
+                print_table(rows, ["login", "name", "role", "phone", "sender_id", "agency", "active"])
         else:
             user = User.by_login(args.login)
             if user is None:

@@ -289,6 +289,11 @@ def _v13_to_v14(database: peewee.Database, migrator: SchemaMigrator) -> None:
     report_summary.rebuild(database)
 
 
+def _v14_to_v15(database: peewee.Database, migrator: SchemaMigrator) -> None:
+    """v15: an operator's agency, so the central admin gives a verified case to that agency's operators only."""
+    migrate(migrator.add_column("user", "agency", models.User.agency))
+
+
 #: MIGRATIONS[i] upgrades version i+1 to i+2. Version 1 is the first released schema.
 MIGRATIONS: list[Callable[[peewee.Database, SchemaMigrator], None]] = [
     _v1_to_v2,
@@ -304,6 +309,7 @@ MIGRATIONS: list[Callable[[peewee.Database, SchemaMigrator], None]] = [
     _v11_to_v12,
     _v12_to_v13,
     _v13_to_v14,
+    _v14_to_v15,
 ]
 LATEST = len(MIGRATIONS) + 1
 

@@ -86,6 +86,7 @@ class User(BaseModel):
     role = CharField(max_length=16, constraints=[_in("role", ROLES)])
     phone = CharField(max_length=20, null=True)  # the one notification number, E.164
     sender_id = CharField(max_length=8, default="")  # appended to replies, e.g. "-DISHUB"
+    agency = CharField(max_length=128, default="")  # an operator's agency (verified flow); "" = any agency
     password_hash = CharField(max_length=255, default="")
     active = BooleanField(default=True)
     created_at = DateTimeField(default=utcnow)

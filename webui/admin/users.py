@@ -1,4 +1,4 @@
-"""Administration of users: login, name, role, notification phone, sender ID, active; keywords owned.
+"""Administration of users: login, name, role, notification phone, sender ID, agency, active; keywords owned.
 
 The users page also lists the logins held back by the password-guessing
 throttle (:mod:`webui.throttle`), and lets the administrator release one (audited).
@@ -13,9 +13,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from modemd import users
+from modemd.receive.keywords import MAX_AGENCY
 from modemd.sms import phone
 from modemd.store.models import ROLES, User, WebSession, audit
 from webui.auth import roles_required, throttle
+from webui.flow import agencies
 from webui.keywordtable import keyword_owners
 
 bp = Blueprint("admin_users", __name__, url_prefix="/admin/users")
@@ -36,6 +38,7 @@ def _read_form(form) -> tuple[dict, list[str]]:
         "name": form.get("name", "").strip(),
         "role": form.get("role", ""),
         "sender_id": form.get("sender_id", "").strip().lstrip("-"),
+        "agency": " ".join(form.get("agency", "").split()),
         "phone": None,
         "active": form.get("active") == "1",
     }
@@ -43,6 +46,8 @@ def _read_form(form) -> tuple[dict, list[str]]:
         problems.append(_("Nama terlalu panjang (paling banyak 128 karakter)."))
     if values["role"] not in ROLES:
         problems.append(_("Peran tidak dikenal."))
+    if len(values["agency"]) > MAX_AGENCY:
+        problems.append(_("Nama instansi terlalu panjang (paling banyak 128 karakter)."))
     if not SENDER_ID.match(values["sender_id"]):
         problems.append(
             _("ID pengirim paling banyak 8 huruf, angka, titik atau tanda minus (Perbup Banjarnegara Pasal 1 (20)).")
@@ -94,6 +99,7 @@ def create():
                     name=values["name"],
                     phone_number=values["phone"],
                     sender_id=values["sender_id"],
+                    agency=values["agency"],
                     actor=current_user.login,
                 )
             except users.UserError as exc:
@@ -104,8 +110,10 @@ def create():
                 )
         for problem in problems:
             flash(problem, "error")
-        return render_template("admin/user_form.html", user=None, form=form, roles=ROLES), 400
-    return render_template("admin/user_form.html", user=None, form={"role": "official", "active": "1"}, roles=ROLES)
+        return render_template("admin/user_form.html", user=None, form=form, roles=ROLES, agencies=agencies()), 400
+    return render_template(
+        "admin/user_form.html", user=None, form={"role": "official", "active": "1"}, roles=ROLES, agencies=agencies()
+    )
 
 
 @bp.route("/<int:user_id>", methods=["GET", "POST"])
@@ -131,14 +139,17 @@ def edit(user_id: int):
         if problems:
             for problem in problems:
                 flash(problem, "error")
-            return render_template("admin/user_form.html", user=user, form=request.form, roles=ROLES), 400
+            return render_template(
+                "admin/user_form.html", user=user, form=request.form, roles=ROLES, agencies=agencies()
+            ), 400
         changes = {k: [getattr(user, k), v] for k, v in values.items() if getattr(user, k) != v}
         was_active = user.active
-        user.name, user.role, user.phone, user.sender_id = (
+        user.name, user.role, user.phone, user.sender_id, user.agency = (
             values["name"] or user.login,
             values["role"],
             values["phone"],
             values["sender_id"],
+            values["agency"],
         )
         user.active = values["active"]
         user.save()
@@ -152,10 +163,16 @@ def edit(user_id: int):
         "role": user.role,
         "phone": user.phone or "",
         "sender_id": user.sender_id,
+        "agency": user.agency,
         "active": "1" if user.active else "",
     }
     return render_template(
-        "admin/user_form.html", user=user, form=form, roles=ROLES, owned=_owned_by_login().get(user.login, [])
+        "admin/user_form.html",
+        user=user,
+        form=form,
+        roles=ROLES,
+        owned=_owned_by_login().get(user.login, []),
+        agencies=agencies(),
     )
 
 
