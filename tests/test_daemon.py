@@ -25,7 +25,7 @@ from modemd.drivers import inject_simulated
 from modemd.receive.keywords import load_keywords
 from modemd.run.daemon import Daemon
 from modemd.send import outqueue
-from modemd.store.models import Case, DaemonState, InboundMessage, ModemStatus, OutboundMessage, OutboundPart
+from modemd.store.models import Case, DaemonState, InboundMessage, ModemStatus, OutboundMessage, OutboundPart, utcnow
 from tests.fakemodem import FakeModem, wait_until
 
 DEFAULTS = Config.defaults()  # the schema's settings, no file
@@ -123,6 +123,19 @@ def test_a_message_queued_by_another_process_is_sent(run_daemon, tmp_path):
     message_id = int(done.stdout)
     assert wait_until(lambda: OutboundMessage.get_by_id(message_id).state in ("sent", "delivered"), 10)
     assert [s["text"] for s in running.sent_log()] == ["Balasan dari web"]
+
+
+def test_a_clean_stop_says_at_once_that_this_daemon_no_longer_runs_but_another_still_does(run_daemon):
+    """modemd db restore refused for 30 s after `systemctl stop modemd`: the heartbeat only went stale."""
+    from modemd.commands.status import daemon_heartbeat
+
+    running = run_daemon()
+    assert wait_until(lambda: daemon_heartbeat()[0], 10)
+    running.stop()
+    assert daemon_heartbeat()[0] is False  # at once, not 30 s later
+    assert daemon_heartbeat()[1] is not None  # the last beat is still shown
+    DaemonState.put("daemon_heartbeat.pc2", utcnow().isoformat())  # a daemon on another PC beats on
+    assert daemon_heartbeat()[0] is True
 
 
 def test_health_heartbeat_and_keywords_are_published(run_daemon):

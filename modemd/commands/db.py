@@ -165,7 +165,8 @@ def _restore(config, args) -> int:
     if running:
         print(
             "modemd db restore: a modemd daemon is running on this database (its heartbeat is recent): stop it"
-            " on every PC first (systemctl stop modemd); a stopped daemon's heartbeat is stale within 30 s",
+            " on every PC first (systemctl stop modemd); a daemon that was killed rather than stopped counts as"
+            " running until its heartbeat is 30 s old",
             file=sys.stderr,
         )
         return 2

@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING
 
 import peewee
 
+from modemd.run import heartbeat
 from modemd.run.health import signal_current
-from modemd.store.models import DaemonState, ModemStatus, OutboundMessage, utcnow
+from modemd.store.models import ModemStatus, OutboundMessage, utcnow
 
 from .. import localtime
 from ..states import OutboundState
@@ -29,7 +30,6 @@ QUEUE_COUNTS = (
 HELP = "show the modems (signal, registration, errors) and the depth of the outbound queue"
 
 #: the daemon writes its heartbeat every few seconds; older than this, it is not running
-HEARTBEAT_STALE = timedelta(seconds=30)
 
 
 def configure(parser) -> None:
@@ -37,10 +37,8 @@ def configure(parser) -> None:
 
 
 def daemon_heartbeat() -> tuple[bool, datetime | None]:
-    """(whether a daemon is running, the UTC time of its last heartbeat), from the database."""
-    heartbeat = DaemonState.get_or_none(DaemonState.key == "daemon_heartbeat")
-    running = heartbeat is not None and utcnow() - heartbeat.updated_at < HEARTBEAT_STALE
-    return running, heartbeat.updated_at if heartbeat else None
+    """(whether a daemon is running, the UTC time of the last heartbeat), from the database."""
+    return heartbeat.running(), heartbeat.last_beat()
 
 
 def age_text(age: timedelta) -> str:

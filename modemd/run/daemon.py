@@ -32,12 +32,15 @@ import socket
 import threading
 import time
 
+import peewee
+
 from modemd.checks import CheckResult
 from modemd.config import Config, Problem
 from modemd.jobs.scheduler import Scheduler
 from modemd.receive import status_query
 from modemd.receive.keywords import KeywordTable, check_owners, load_keywords
 from modemd.receive.routing import Router, route_pending
+from modemd.run import heartbeat
 from modemd.run.health import HealthBoard
 from modemd.run.progress import Stuck
 from modemd.run.sdnotify import Notifier
@@ -193,6 +196,10 @@ class Daemon:
             self._dispatcher.join(2)
         self.webhooks.stop()
         self.router.close()
+        try:
+            heartbeat.stopped(self.instance)
+        except peewee.DatabaseError as exc:  # then it goes stale within heartbeat.STALE
+            log.warning("could not record the clean stop in the database: %s", exc)
         log.info("stopped")
 
     # threads --------------------------------------------------------------
@@ -225,7 +232,7 @@ class Daemon:
                 self._check_reload_request()
                 if now >= next_beat:
                     next_beat = now + HEARTBEAT_INTERVAL
-                    DaemonState.put("daemon_heartbeat", utcnow().isoformat(timespec="seconds"))
+                    heartbeat.beat(self.instance)
                 if now >= next_expiry:
                     next_expiry = now + EXPIRY_INTERVAL
                     outbound.expire()
