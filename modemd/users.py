@@ -7,6 +7,7 @@ from functools import lru_cache
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from modemd.receive import keywords
 from modemd.receive.keywords import MAX_AGENCY
 from modemd.sms import phone
 from modemd.store.models import PASSWORD_METHOD, ROLES, User, WebSession, audit
@@ -75,16 +76,18 @@ def create_user(
         sender = parse_sender_id(sender_id or "")
     except ValueError as exc:
         raise UserError(str(exc)) from None
-    user = User(login=login, role=role, name=name or login, phone=number, sender_id=sender, agency=agency_name(agency))
+    user = User(
+        login=login, role=role, name=name or login, phone=number, sender_id=sender, agency=operator_agency(agency)
+    )
     user.set_password(password)
     user.save()
-    audit(actor, "user.create", user, role=role, phone=number, **({"agency": user.agency} if user.agency else {}))
+    audit(actor, "user.create", user, role=role, phone=number, **({"agency": agency} if agency else {}))
     return user
 
 
-def agency_name(raw: str | None) -> str:
-    """An agency's name as stored: spaces collapsed ("" = serves any agency); too long is refused."""
-    name = " ".join((raw or "").split())
+def operator_agency(raw: str | None) -> str:
+    """An operator's agency as stored: spaces collapsed ("" = serves any agency); too long is refused."""
+    name = keywords.agency_name(raw)
     if len(name) > MAX_AGENCY:
         raise UserError(f"agency {name[:40]!r}...: at most {MAX_AGENCY} characters")
     return name

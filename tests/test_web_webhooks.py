@@ -18,7 +18,7 @@ def delivery(state: str, error: str | None = None, **kw) -> WebhookDelivery:
         url="https://dishub.example.go.id/hook?<x>",
         body="{}",
         state=state,
-        attempts=1 if error else 0,
+        attempts=kw.pop("attempts", 1 if error else 0),
         give_up_at=now + timedelta(hours=24),
         last_error=error,
         **kw,
@@ -81,11 +81,14 @@ def test_why_a_delivery_failed_reads_in_bahasa_with_the_technical_words_beside_i
     from modemd.webhooks import errors, post
 
     timeout = delivery("pending", f"{post.NO_ANSWER} 10 s")
-    refused = delivery("failed", f"{post.REFUSED} (nothing listens at that address) (given up after 14 attempts)")
+    refused = delivery(
+        "failed", f"{post.REFUSED} (nothing listens at that address) (given up after 14 attempts)", attempts=14
+    )
     auth.login("admin")
     page = client.get("/admin/webhooks/").get_data(as_text=True)
     row = page.split(f'id="delivery-{timeout.id}"')[1].split("</tr>")[0]
     assert "Penerima tidak menjawab tepat waktu" in row and "no answer within 10 s" in row
+    assert "dihentikan" not in row  # still pending: not given up
     row = page.split(f'id="delivery-{refused.id}"')[1].split("</tr>")[0]
     assert "Sambungan ditolak" in row and "dihentikan setelah 14 percobaan" in row
     assert errors.plain("something nobody foresaw") == errors.OTHER  # an unknown error still reads in Bahasa

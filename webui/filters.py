@@ -126,10 +126,10 @@ def plain_failure(message) -> str:
 _WEBHOOK_ERROR = Markup("{}{} <small><code>{}</code></small>")
 
 
-def webhook_error(error: str) -> Markup:
-    """A failed webhook attempt in the reader's language, its technical text beside it (escaped)."""
-    attempts = webhook_errors.given_up_after(error)
-    gave_up = "; " + _(webhook_errors.GAVE_UP) % {"attempts": attempts} if attempts is not None else ""
+def webhook_error(error: str, gave_up_after: int = 0) -> Markup:
+    """A failed webhook attempt in the reader's language, its technical text beside it (escaped);
+    ``gave_up_after``: the attempts of a delivery given up."""
+    gave_up = "; " + _(webhook_errors.GAVE_UP) % {"attempts": gave_up_after} if gave_up_after else ""
     return _WEBHOOK_ERROR.format(_(webhook_errors.plain(error)), gave_up, error)
 
 

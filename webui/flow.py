@@ -29,7 +29,7 @@ from . import labels, modemd_config
 from .access import case_or_404
 from .auth import roles_required
 from .filters import zone
-from .keywordtable import checked_table, keywords_path
+from .keywordtable import agencies
 from .params import BadParameter, form_id, parse_date
 from .replies import MAX_REPLY_PARTS, ReplyError, full_text, send_reply
 
@@ -59,12 +59,6 @@ def error_text(exc: FlowError) -> str:
         stage = code.removeprefix("stage_")
         return _("Kasus sudah berada di tahap lain: %(stage)s.", stage=labels.label(labels.FLOW_STAGE, stage))
     return str(FLOW_ERRORS.get(code, code))
-
-
-def agencies() -> list[str]:
-    """The agencies keywords.ini names (the admin picks one of them)."""
-    table, _problems = checked_table(keywords_path())
-    return table.agencies()
 
 
 def operators() -> list[tuple[str, list[User]]]:

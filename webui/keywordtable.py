@@ -78,6 +78,12 @@ def daemon_keywords() -> list[dict]:
     return rows
 
 
+def agencies() -> list[str]:
+    """The agencies keywords.ini names (the admin picks one of them)."""
+    table, _problems = checked_table(keywords_path())
+    return table.agencies()
+
+
 def keyword_owners() -> dict[str, str]:
     """Keyword name -> owner login."""
     table, problems = checked_table(keywords_path())

@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from modemd.receive.keywords import MAX_AGENCY
+from modemd.receive.keywords import MAX_AGENCY, agency_name
 from modemd.states import CaseStatus, FlowStage, allowed, check
 from modemd.store.models import Case, CaseStep, User, audit, database_proxy, utcnow
 
@@ -157,7 +157,7 @@ def _operator(operator: User | None, agency: str) -> User:
 
 
 def _agency(agency: str | None) -> str:
-    name = " ".join((agency or "").split())
+    name = agency_name(agency)
     if not name:
         raise FlowError("agency_missing")
     if len(name) > MAX_AGENCY:

@@ -52,11 +52,13 @@ def _say(text: str) -> None:
     print(f"modemd probe: {text}", file=sys.stderr, flush=True)
 
 
-def probe(name: str, modem: ModemConfig, *, balance: bool, config: Config) -> dict:
-    """Connect, ask, close; or ask the daemon when it holds the port. Never raises: a failure is described."""
+def probe(name: str, modem: ModemConfig, *, balance: bool, config: Config, remembers: bool = False) -> dict:
+    """Connect, ask, close; or ask the daemon when it holds the port. Never raises: a failure is described.
+
+    ``remembers``: the database is open (:func:`open_memory`), so a PIN the SIM refused is not sent again.
+    """
     result: dict = {"name": name, "driver": modem.driver, "device": modem.settings.get("device", ""), "ok": False}
     driver = None
-    remembers = _open_memory(config)
     settings = pinmemory.with_memory(name, modem.settings) if remembers else dict(modem.settings)
     try:
         driver = create_driver(name, settings)
@@ -82,7 +84,7 @@ def probe(name: str, modem: ModemConfig, *, balance: bool, config: Config) -> di
     return result
 
 
-def _open_memory(config: Config) -> bool:
+def open_memory(config: Config) -> bool:
     """Open the database for the refused-PIN memory the daemon shares (:mod:`modemd.run.pinmemory`).
 
     False without one (a centre not set up yet): the probe then cannot know a PIN the SIM refused before.
@@ -93,18 +95,15 @@ def _open_memory(config: Config) -> bool:
 
     import peewee
 
-    from modemd.store import backup, db
-    from modemd.store.models import DaemonState
+    from modemd.store import backup, db, migrations
 
     path = backup.sqlite_path(config.database_url)
     if path is not None and not Path(path).exists():
         return False
     try:
-        db.open_database(config.database_url)
-        DaemonState.read(pinmemory.key("-"))
+        return migrations.current_version(db.open_database(config.database_url)) > 0
     except peewee.DatabaseError:
         return False
-    return True
 
 
 def ask_daemon(name: str, modem: ModemConfig, *, balance: bool, config: Config) -> dict | str | None:
@@ -149,7 +148,11 @@ def main(args) -> int:
     if not chosen:
         print(f"modemd probe: no enabled modem in {config.path}", file=sys.stderr)
         return 2
-    results = [probe(name, modem, balance=not args.no_balance, config=config) for name, modem in chosen.items()]
+    remembers = open_memory(config)
+    results = [
+        probe(name, modem, balance=not args.no_balance, config=config, remembers=remembers)
+        for name, modem in chosen.items()
+    ]
     if args.json:
         print_json(results)
     else:

@@ -29,8 +29,6 @@ QUEUE_COUNTS = (
 
 HELP = "show the modems (signal, registration, errors) and the depth of the outbound queue"
 
-#: the daemon writes its heartbeat every few seconds; older than this, it is not running
-
 
 def configure(parser) -> None:
     parser.add_argument("--json", action="store_true", help="print as JSON")

@@ -46,6 +46,13 @@ KEYWORD_PATTERN = re.compile(r"^[A-Za-z0-9]{2,20}$")
 KNOWN_KEYS = ("owner", "aliases", "description", "reply", "webhook", "webhook_secret", "agency", "flow")
 FLOWS = ("direct", "verified")
 MAX_AGENCY = 128  # the width of case.agency
+
+
+def agency_name(raw: str | None) -> str:
+    """An agency's name as keywords.ini, the verified flow and operators' accounts keep it: spaces collapsed."""
+    return " ".join((raw or "").split())
+
+
 CORRECTABLE_LENGTH = 5  # shorter keywords are too close to ordinary words to guess at
 
 
@@ -258,7 +265,7 @@ def _fill(table: KeywordTable, parser, file: str, lines: dict, problems: list[Pr
                 )
             )
             ok = False
-        agency = " ".join(raw.get("agency", "").split())
+        agency = agency_name(raw.get("agency"))
         if len(agency) > MAX_AGENCY:
             problems.append(
                 Problem(

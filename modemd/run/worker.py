@@ -37,14 +37,7 @@ import peewee
 
 from modemd.config import Config, ModemConfig
 from modemd.drivers import create_driver
-from modemd.drivers.base import (
-    Driver,
-    ModemError,
-    ModemGone,
-    PinError,
-    Resume,
-    SendFailed,
-)
+from modemd.drivers.base import Driver, ModemError, ModemGone, PinError, Resume, SendFailed
 from modemd.jobs.balancewatch import BalanceWatch
 from modemd.receive import inbound
 from modemd.receive.routing import Router
@@ -234,7 +227,8 @@ class ModemWorker(threading.Thread):
         """Messages this modem could send now (one claimed ahead, or due in the queue)."""
         if self._next is not None:
             return True
-        return not self._resting(time.monotonic()) and outbound.has_due(self.health.eligibility(self.modem.name))
+        resting = time.monotonic() < self.resting_until  # a resting modem sends nothing: the balance may go first
+        return not resting and outbound.has_due(self.health.eligibility(self.modem.name))
 
     # connecting -----------------------------------------------------------
     def _connect(self) -> bool:

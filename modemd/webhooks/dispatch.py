@@ -44,8 +44,6 @@ BATCH = 50
 BACKOFF_BASE = 30.0  # seconds before the second attempt
 BACKOFF_MAX = 3600.0
 RECORD_EVERY = 1.0  # seconds: quick deliveries' attempts are written together, at most this late
-#: appended to the last error of a delivery given up (modemd.webhooks.errors reads the count back)
-GIVEN_UP = "(given up after {attempts} attempts)"
 GONE = "no endpoint of this name is configured any more (modemd.ini [api] or keywords.ini)"
 
 
@@ -73,7 +71,7 @@ def _changes(done: Attempted, base: float) -> dict:
         return changes
     next_at = done.at + timedelta(seconds=backoff(attempts, base))
     if next_at > delivery.give_up_at:
-        changes.update(state=W.FAILED, last_error=f"{outcome.error} {GIVEN_UP.format(attempts=attempts)}")
+        changes.update(state=W.FAILED, last_error=f"{outcome.error} (given up after {attempts} attempts)")
     else:
         changes.update(state=W.PENDING, next_attempt_at=next_at, last_error=outcome.error)
     return changes

@@ -9,12 +9,10 @@ it, as :mod:`modemd.send.failures` does for SMS.
 
 from __future__ import annotations
 
-import re
-
 from modemd.drivers.causes import N_
 
 from . import post
-from .dispatch import GIVEN_UP, GONE
+from .dispatch import GONE
 
 REDIRECT = N_("Penerima mengalihkan ke alamat lain; pengalihan tidak diikuti")
 HTTP_STATUS = N_("Penerima menjawab dengan kode galat")
@@ -25,7 +23,7 @@ HOST_UNKNOWN = N_("Nama host tidak ditemukan")
 CONNECTION_FAILED = N_("Sambungan gagal")
 ENDPOINT_GONE = N_("Tujuan ini tidak lagi diatur")
 OTHER = N_("Pengiriman gagal")
-GAVE_UP = N_("dihentikan setelah %(attempts)d percobaan")
+GAVE_UP = N_("dihentikan setelah %(attempts)d percobaan")  # a failed delivery, with its attempts
 
 _KINDS = (
     (GONE, ENDPOINT_GONE),
@@ -37,7 +35,6 @@ _KINDS = (
     (post.HOST_UNKNOWN, HOST_UNKNOWN),
     (post.CONNECTION_FAILED, CONNECTION_FAILED),
 )
-_GIVEN_UP = re.compile(re.escape(GIVEN_UP).replace(re.escape("{attempts}"), r"(\d+)") + "$")
 
 
 def plain(error: str) -> str:
@@ -46,9 +43,3 @@ def plain(error: str) -> str:
         if error.startswith(start):
             return text
     return OTHER
-
-
-def given_up_after(error: str) -> int | None:
-    """The attempts after which the delivery was given up, when ``error`` says so."""
-    found = _GIVEN_UP.search(error)
-    return int(found.group(1)) if found else None

@@ -13,12 +13,10 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from modemd import users
-from modemd.receive.keywords import MAX_AGENCY
 from modemd.sms import phone
 from modemd.store.models import ROLES, User, WebSession, audit
 from webui.auth import roles_required, throttle
-from webui.flow import agencies
-from webui.keywordtable import keyword_owners
+from webui.keywordtable import agencies, keyword_owners
 
 bp = Blueprint("admin_users", __name__, url_prefix="/admin/users")
 SENDER_ID = re.compile(r"^[A-Za-z0-9.\-]{0,8}$")
@@ -38,7 +36,7 @@ def _read_form(form) -> tuple[dict, list[str]]:
         "name": form.get("name", "").strip(),
         "role": form.get("role", ""),
         "sender_id": form.get("sender_id", "").strip().lstrip("-"),
-        "agency": " ".join(form.get("agency", "").split()),
+        "agency": "",
         "phone": None,
         "active": form.get("active") == "1",
     }
@@ -46,7 +44,9 @@ def _read_form(form) -> tuple[dict, list[str]]:
         problems.append(_("Nama terlalu panjang (paling banyak 128 karakter)."))
     if values["role"] not in ROLES:
         problems.append(_("Peran tidak dikenal."))
-    if len(values["agency"]) > MAX_AGENCY:
+    try:
+        values["agency"] = users.operator_agency(form.get("agency"))
+    except users.UserError:
         problems.append(_("Nama instansi terlalu panjang (paling banyak 128 karakter)."))
     if not SENDER_ID.match(values["sender_id"]):
         problems.append(
@@ -59,6 +59,11 @@ def _read_form(form) -> tuple[dict, list[str]]:
             problems.append(_("Nomor telepon notifikasi tidak sah (contoh: 0812xxxxxxxx)."))
         values["phone"] = number
     return values, problems
+
+
+def _form(user: User | None, form, **extra):
+    """The account form: the roles to pick from, and keywords.ini's agencies to suggest."""
+    return render_template("admin/user_form.html", user=user, form=form, roles=ROLES, agencies=agencies(), **extra)
 
 
 @bp.get("/")
@@ -110,10 +115,8 @@ def create():
                 )
         for problem in problems:
             flash(problem, "error")
-        return render_template("admin/user_form.html", user=None, form=form, roles=ROLES, agencies=agencies()), 400
-    return render_template(
-        "admin/user_form.html", user=None, form={"role": "official", "active": "1"}, roles=ROLES, agencies=agencies()
-    )
+        return _form(None, form), 400
+    return _form(None, {"role": "official", "active": "1"})
 
 
 @bp.route("/<int:user_id>", methods=["GET", "POST"])
@@ -139,9 +142,7 @@ def edit(user_id: int):
         if problems:
             for problem in problems:
                 flash(problem, "error")
-            return render_template(
-                "admin/user_form.html", user=user, form=request.form, roles=ROLES, agencies=agencies()
-            ), 400
+            return _form(user, request.form), 400
         changes = {k: [getattr(user, k), v] for k, v in values.items() if getattr(user, k) != v}
         was_active = user.active
         user.name, user.role, user.phone, user.sender_id, user.agency = (
@@ -166,14 +167,7 @@ def edit(user_id: int):
         "agency": user.agency,
         "active": "1" if user.active else "",
     }
-    return render_template(
-        "admin/user_form.html",
-        user=user,
-        form=form,
-        roles=ROLES,
-        owned=_owned_by_login().get(user.login, []),
-        agencies=agencies(),
-    )
+    return _form(user, form, owned=_owned_by_login().get(user.login, []))
 
 
 @bp.post("/<int:user_id>/password")
